@@ -1,0 +1,415 @@
+#include "base/json.h"
+
+#include <algorithm>
+#include <charconv>
+#include <cstring>
+#include <set>
+
+#include "base/utf8.h"
+
+namespace tuphap {
+
+double Json::as_double() const {
+  if (is_int()) return static_cast<double>(as_int());
+  return std::get<double>(v_);
+}
+
+const Json* Json::Find(std::string_view key) const {
+  if (!is_object()) return nullptr;
+  for (const auto& [k, v] : as_object()) {
+    if (k == key) return &v;
+  }
+  return nullptr;
+}
+
+Json* Json::Find(std::string_view key) {
+  return const_cast<Json*>(static_cast<const Json*>(this)->Find(key));
+}
+
+Json& Json::Set(std::string key, Json value) {
+  for (auto& [k, v] : as_object()) {
+    if (k == key) {
+      v = std::move(value);
+      return v;
+    }
+  }
+  as_object().emplace_back(std::move(key), std::move(value));
+  return as_object().back().second;
+}
+
+Json& Json::Push(Json value) {
+  as_array().push_back(std::move(value));
+  return as_array().back();
+}
+
+void AppendJsonString(std::string_view s, std::string* out) {
+  static const char kHex[] = "0123456789abcdef";
+  out->push_back('"');
+  size_t run = 0;  // start of the pending run of bytes that need no escaping
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c >= 0x20 && c != '"' && c != '\\') continue;
+    out->append(s.data() + run, i - run);
+    run = i + 1;
+    switch (c) {
+      case '"': out->append("\\\""); break;
+      case '\\': out->append("\\\\"); break;
+      case '\n': out->append("\\n"); break;
+      case '\r': out->append("\\r"); break;
+      case '\t': out->append("\\t"); break;
+      case '\b': out->append("\\b"); break;
+      case '\f': out->append("\\f"); break;
+      default:
+        out->append("\\u00");
+        out->push_back(kHex[c >> 4]);
+        out->push_back(kHex[c & 15]);
+    }
+  }
+  out->append(s.data() + run, s.size() - run);
+  out->push_back('"');
+}
+
+void Json::DumpTo(std::string* out) const {
+  char buf[32];
+  switch (type()) {
+    case Type::kNull: out->append("null"); break;
+    case Type::kBool: out->append(as_bool() ? "true" : "false"); break;
+    case Type::kInt: {
+      auto r = std::to_chars(buf, buf + sizeof buf, as_int());
+      out->append(buf, r.ptr);
+      break;
+    }
+    case Type::kDouble: {
+      auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(v_));
+      out->append(buf, r.ptr);
+      break;
+    }
+    case Type::kString: AppendJsonString(as_string(), out); break;
+    case Type::kArray: {
+      out->push_back('[');
+      bool first = true;
+      for (const auto& e : as_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        e.DumpTo(out);
+      }
+      out->push_back(']');
+      break;
+    }
+    case Type::kObject: {
+      out->push_back('{');
+      bool first = true;
+      for (const auto& [k, v] : as_object()) {
+        if (!first) out->push_back(',');
+        first = false;
+        AppendJsonString(k, out);
+        out->push_back(':');
+        v.DumpTo(out);
+      }
+      out->push_back('}');
+      break;
+    }
+  }
+}
+
+std::string Json::Dump() const {
+  std::string out;
+  DumpTo(&out);
+  return out;
+}
+
+namespace {
+
+class Parser {
+ public:
+  Parser(std::string_view text, JsonParseError* error, const JsonLimits& limits)
+      : s_(text), error_(error), limits_(limits) {}
+
+  std::optional<Json> ParseDocument() {
+    SkipSpace();
+    Json value;
+    if (!ParseValue(&value, 0)) return std::nullopt;
+    SkipSpace();
+    if (pos_ != s_.size()) return Fail("unexpected text after the JSON value");
+    return value;
+  }
+
+ private:
+  std::nullopt_t Fail(const char* message, JsonParseError::Kind kind = JsonParseError::Kind::kSyntax) {
+    if (error_ != nullptr && error_->kind == JsonParseError::Kind::kNone) {
+      error_->kind = kind;
+      error_->offset = pos_;
+      error_->message = message;
+    }
+    return std::nullopt;
+  }
+
+  void SkipSpace() {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\t' || s_[pos_] == '\n' || s_[pos_] == '\r')) {
+      ++pos_;
+    }
+  }
+
+  bool Literal(std::string_view word) {
+    if (s_.substr(pos_, word.size()) != word) return false;
+    pos_ += word.size();
+    return true;
+  }
+
+  bool ParseValue(Json* out, int depth) {
+    if (pos_ >= s_.size()) {
+      Fail("the text ends where a value was expected");
+      return false;
+    }
+    switch (s_[pos_]) {
+      case '{': return ParseObject(out, depth + 1);
+      case '[': return ParseArray(out, depth + 1);
+      case '"': {
+        std::string str;
+        if (!ParseString(&str)) return false;
+        *out = Json(std::move(str));
+        return true;
+      }
+      case 't':
+        if (Literal("true")) { *out = Json(true); return true; }
+        break;
+      case 'f':
+        if (Literal("false")) { *out = Json(false); return true; }
+        break;
+      case 'n':
+        if (Literal("null")) { *out = Json(); return true; }
+        break;
+      default:
+        if (s_[pos_] == '-' || (s_[pos_] >= '0' && s_[pos_] <= '9')) return ParseNumber(out);
+    }
+    Fail("not a JSON value");
+    return false;
+  }
+
+  bool ParseNumber(Json* out) {
+    const size_t start = pos_;
+    if (s_[pos_] == '-') ++pos_;
+    if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("a number needs digits"); return false; }
+    if (s_[pos_] == '0' && pos_ + 1 < s_.size() && IsDigit(s_[pos_ + 1])) {
+      Fail("a number may not have leading zeros");
+      return false;
+    }
+    while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    bool is_integer = true;
+    if (pos_ < s_.size() && s_[pos_] == '.') {
+      is_integer = false;
+      ++pos_;
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("a fraction needs digits"); return false; }
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    }
+    if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
+      is_integer = false;
+      ++pos_;
+      if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("an exponent needs digits"); return false; }
+      while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
+    }
+    const char* first = s_.data() + start;
+    const char* last = s_.data() + pos_;
+    if (is_integer) {
+      int64_t v = 0;
+      auto r = std::from_chars(first, last, v);
+      if (r.ec == std::errc() && r.ptr == last) {
+        *out = Json(v);
+        return true;
+      }
+    }
+    double d = 0;
+    auto r = std::from_chars(first, last, d);
+    if (r.ec != std::errc() || r.ptr != last) {
+      pos_ = start;
+      Fail("number out of range");
+      return false;
+    }
+    *out = Json(d);
+    return true;
+  }
+
+  static bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+
+  static int HexValue(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  }
+
+  bool ParseHex4(char32_t* cp) {
+    if (pos_ + 4 > s_.size()) { Fail("a \\u escape needs four hex digits"); return false; }
+    char32_t v = 0;
+    for (int i = 0; i < 4; ++i) {
+      int h = HexValue(s_[pos_ + i]);
+      if (h < 0) { Fail("a \\u escape needs four hex digits"); return false; }
+      v = (v << 4) | static_cast<char32_t>(h);
+    }
+    pos_ += 4;
+    *cp = v;
+    return true;
+  }
+
+  bool ParseString(std::string* out) {
+    ++pos_;  // opening quote
+    size_t run = pos_;
+    while (true) {
+      if (pos_ >= s_.size()) { Fail("a string is not closed"); return false; }
+      unsigned char c = static_cast<unsigned char>(s_[pos_]);
+      if (c == '"') {
+        out->append(s_.data() + run, pos_ - run);
+        ++pos_;
+        return true;
+      }
+      if (c < 0x20) { Fail("a control character must be escaped inside a string"); return false; }
+      if (c != '\\') {
+        ++pos_;
+        continue;
+      }
+      out->append(s_.data() + run, pos_ - run);
+      ++pos_;
+      if (pos_ >= s_.size()) { Fail("a string ends inside an escape"); return false; }
+      char e = s_[pos_++];
+      switch (e) {
+        case '"': out->push_back('"'); break;
+        case '\\': out->push_back('\\'); break;
+        case '/': out->push_back('/'); break;
+        case 'b': out->push_back('\b'); break;
+        case 'f': out->push_back('\f'); break;
+        case 'n': out->push_back('\n'); break;
+        case 'r': out->push_back('\r'); break;
+        case 't': out->push_back('\t'); break;
+        case 'u': {
+          char32_t cp;
+          if (!ParseHex4(&cp)) return false;
+          if (cp >= 0xD800 && cp <= 0xDBFF) {
+            char32_t low;
+            if (!(Literal("\\u") && ParseHex4(&low)) || low < 0xDC00 || low > 0xDFFF) {
+              Fail("a \\u surrogate escape is not paired");
+              return false;
+            }
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (low - 0xDC00);
+          } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+            Fail("a \\u surrogate escape is not paired");
+            return false;
+          }
+          AppendUtf8(cp, out);
+          break;
+        }
+        default:
+          --pos_;
+          Fail("unknown escape in a string");
+          return false;
+      }
+      run = pos_;
+    }
+  }
+
+  bool ParseArray(Json* out, int depth) {
+    if (depth > limits_.max_depth) { Fail("nested too deeply", JsonParseError::Kind::kTooDeep); return false; }
+    ++pos_;
+    Json::Array items;
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == ']') {
+      ++pos_;
+      *out = Json(std::move(items));
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      Json item;
+      if (!ParseValue(&item, depth)) return false;
+      items.push_back(std::move(item));
+      SkipSpace();
+      if (pos_ >= s_.size()) { Fail("an array is not closed"); return false; }
+      if (s_[pos_] == ',') { ++pos_; continue; }
+      if (s_[pos_] == ']') { ++pos_; break; }
+      Fail("expected ',' or ']' in an array");
+      return false;
+    }
+    *out = Json(std::move(items));
+    return true;
+  }
+
+  bool ParseObject(Json* out, int depth) {
+    if (depth > limits_.max_depth) { Fail("nested too deeply", JsonParseError::Kind::kTooDeep); return false; }
+    ++pos_;
+    Json::Object members;
+    std::set<std::string> large_keys;
+    SkipSpace();
+    if (pos_ < s_.size() && s_[pos_] == '}') {
+      ++pos_;
+      *out = Json(std::move(members));
+      return true;
+    }
+    while (true) {
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != '"') { Fail("expected a quoted key in an object"); return false; }
+      const size_t key_pos = pos_;
+      std::string key;
+      if (!ParseString(&key)) return false;
+      // Linear scan while small; a set once an object is large, so a hostile
+      // object with many keys cannot make this quadratic.
+      bool duplicate = false;
+      if (members.size() < kLinearKeys) {
+        for (const auto& m : members) duplicate = duplicate || m.first == key;
+      } else {
+        if (large_keys.empty()) {
+          for (const auto& m : members) large_keys.insert(m.first);
+        }
+        duplicate = !large_keys.insert(key).second;
+      }
+      {
+        if (duplicate) {
+          pos_ = key_pos;
+          Fail("duplicate key in an object", JsonParseError::Kind::kDuplicateKey);
+          if (error_ != nullptr) error_->message = "duplicate key \"" + key + "\" in an object";
+          return false;
+        }
+      }
+      SkipSpace();
+      if (pos_ >= s_.size() || s_[pos_] != ':') { Fail("expected ':' after a key"); return false; }
+      ++pos_;
+      SkipSpace();
+      Json value;
+      if (!ParseValue(&value, depth)) return false;
+      members.emplace_back(std::move(key), std::move(value));
+      SkipSpace();
+      if (pos_ >= s_.size()) { Fail("an object is not closed"); return false; }
+      if (s_[pos_] == ',') { ++pos_; continue; }
+      if (s_[pos_] == '}') { ++pos_; break; }
+      Fail("expected ',' or '}' in an object");
+      return false;
+    }
+    *out = Json(std::move(members));
+    return true;
+  }
+
+  static constexpr size_t kLinearKeys = 32;
+  std::string_view s_;
+  size_t pos_ = 0;
+  JsonParseError* error_;
+  JsonLimits limits_;
+};
+
+}  // namespace
+
+std::optional<Json> ParseJson(std::string_view text, JsonParseError* error,
+                              const JsonLimits& limits) {
+  JsonParseError local;
+  JsonParseError* err = error != nullptr ? error : &local;
+  *err = JsonParseError{};
+  size_t bad = FindInvalidUtf8(text);
+  if (bad != std::string_view::npos) {
+    err->kind = JsonParseError::Kind::kEncoding;
+    err->offset = bad;
+    err->message = "the text is not valid UTF-8";
+    return std::nullopt;
+  }
+  return Parser(text, err, limits).ParseDocument();
+}
+
+}  // namespace tuphap
