@@ -1,0 +1,32 @@
+// Canonical msgpack encoding of a change's body (its officer and ops); the
+// header fields (origin, scope, seq, hlc) travel in the envelope header.
+// Layout (docs/envelope.md has the byte-level spec):
+//   body   = [officer: str, origins: [bin32...], records: [record...]]
+//   record = [record_id: str, ops: [op...]]
+//   op     = [field: str, value, pred: [[origin_index, seq, index]...]]
+//   value  = nil | bool | int | str | ext 1 (canonical JSON text)
+// `origins` lists the distinct origins named by preds, in first-use order.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "crdt/change.h"
+#include "replication/limits.h"
+#include "replication/msgpack.h"
+
+namespace tuphap::replication {
+
+inline constexpr int8_t kJsonExtType = 1;
+
+void WriteValue(MsgpackWriter& w, const crdt::Value& v);
+crdt::Value ReadValue(MsgpackReader& r, size_t max_bytes);
+
+std::string EncodeChangeBody(const crdt::Change& change);
+// Fills change->officer and change->records; the header fields must already
+// be set. InvalidArgument (E_FRAME_MALFORMED, or E_CHANGE_SHAPE when the
+// bytes decode but break Change::CheckShape) on bad input.
+Status DecodeChangeBody(std::string_view body, const Limits& limits, crdt::Change* change);
+
+}  // namespace tuphap::replication

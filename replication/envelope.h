@@ -1,0 +1,78 @@
+// Envelope: a change exactly as it is stored and sent.
+//
+//   envelope = [header: bin, body: bin, signature: bin]
+//   header   = [version, origin: bin32, scope: str, seq, prev: bin32, hlc,
+//               key_epoch, flags]
+//
+// The header stays in clear (routing, chain checks) and is the associated
+// data of the body's encryption; the signature covers header and body bytes.
+// `prev` is the BLAKE2b-256 hash of the feed's previous envelope (zeros for
+// seq 1), so each feed (origin, scope) is a hash chain. The hash of an
+// envelope is over its exact bytes; nothing is ever re-encoded.
+//
+// Version 0 is a *draft*: body in clear, no signature. A node records its
+// own changes as drafts while it has no key for their scope (a commune before
+// enrolment); drafts never leave the node and are sealed (version 1) in seq
+// order once the key arrives. docs/envelope.md specifies both.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+#include "crdt/hlc.h"
+#include "crdt/replica_id.h"
+#include "replication/hash.h"
+#include "replication/limits.h"
+
+namespace tuphap::replication {
+
+inline constexpr uint32_t kDraftVersion = 0;
+inline constexpr uint32_t kSealedVersion = 1;
+inline constexpr uint32_t kFlagEncrypted = 1;
+
+struct EnvelopeHeader {
+  uint32_t version = kDraftVersion;
+  crdt::ReplicaId origin;
+  std::string scope;
+  uint64_t seq = 0;
+  Hash prev{};
+  crdt::Hlc hlc;
+  uint32_t key_epoch = 0;
+  uint32_t flags = 0;
+
+  friend bool operator==(const EnvelopeHeader&, const EnvelopeHeader&) = default;
+};
+
+class Envelope {
+ public:
+  Envelope() = default;
+  const EnvelopeHeader& header() const { return header_; }
+  const std::string& bytes() const { return bytes_; }
+  const Hash& hash() const { return hash_; }
+  std::string_view header_bytes() const { return View(header_off_, header_len_); }
+  std::string_view body() const { return View(body_off_, body_len_); }
+  std::string_view signature() const { return View(sig_off_, sig_len_); }
+  bool is_draft() const { return header_.version == kDraftVersion; }
+
+  // Builds an envelope from its parts (the signature may be empty for a draft).
+  static Envelope Assemble(const EnvelopeHeader& header, std::string_view body,
+                           std::string_view signature);
+  // Parses and checks structure and limits; the bytes are kept as given.
+  // InvalidArgument (E_FRAME_MALFORMED or E_LIMIT_SIZE) on bad input.
+  static Result<Envelope> Parse(std::string bytes, const Limits& limits = kDefaultLimits);
+
+ private:
+  std::string_view View(size_t off, size_t len) const {
+    return std::string_view(bytes_).substr(off, len);
+  }
+
+  EnvelopeHeader header_;
+  std::string bytes_;
+  Hash hash_{};
+  size_t header_off_ = 0, header_len_ = 0, body_off_ = 0, body_len_ = 0, sig_off_ = 0, sig_len_ = 0;
+};
+
+std::string EncodeHeader(const EnvelopeHeader& header);
+
+}  // namespace tuphap::replication

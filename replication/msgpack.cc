@@ -1,0 +1,349 @@
+#include "replication/msgpack.h"
+
+#include <msgpack.hpp>
+
+namespace tuphap::replication {
+namespace {
+
+// msgpack::packer writes through any type with write(const char*, size_t).
+struct StringSink {
+  std::string* out;
+  void write(const char* data, size_t n) { out->append(data, n); }
+};
+
+}  // namespace
+
+#define TUPHAP_PACK(expr)             \
+  do {                                \
+    StringSink sink{&out_};           \
+    msgpack::packer<StringSink> pk(sink); \
+    pk.expr;                          \
+  } while (false)
+
+void MsgpackWriter::Nil() { TUPHAP_PACK(pack_nil()); }
+void MsgpackWriter::Bool(bool b) {
+  if (b) {
+    TUPHAP_PACK(pack_true());
+  } else {
+    TUPHAP_PACK(pack_false());
+  }
+}
+void MsgpackWriter::Uint(uint64_t v) { TUPHAP_PACK(pack_uint64(v)); }
+void MsgpackWriter::Int(int64_t v) { TUPHAP_PACK(pack_int64(v)); }
+void MsgpackWriter::Str(std::string_view s) {
+  TUPHAP_PACK(pack_str(static_cast<uint32_t>(s.size())));
+  out_.append(s);
+}
+void MsgpackWriter::Bin(std::span<const uint8_t> b) {
+  TUPHAP_PACK(pack_bin(static_cast<uint32_t>(b.size())));
+  out_.append(reinterpret_cast<const char*>(b.data()), b.size());
+}
+void MsgpackWriter::Ext(int8_t type, std::string_view data) {
+  TUPHAP_PACK(pack_ext(data.size(), type));
+  out_.append(data);
+}
+void MsgpackWriter::ArrayHeader(uint32_t n) { TUPHAP_PACK(pack_array(n)); }
+void MsgpackWriter::MapHeader(uint32_t n) { TUPHAP_PACK(pack_map(n)); }
+
+#undef TUPHAP_PACK
+
+void MsgpackReader::Fail(const std::string& what) {
+  if (status_.ok()) {
+    status_ = Status::InvalidArgument("malformed msgpack at byte " + std::to_string(pos_) + ": " + what)
+                  .WithReason("E_FRAME_MALFORMED");
+  }
+}
+
+bool MsgpackReader::Need(size_t n) {
+  if (!status_.ok()) return false;
+  if (data_.size() - pos_ < n) {
+    Fail("truncated");
+    return false;
+  }
+  return true;
+}
+
+uint64_t MsgpackReader::ReadBigEndian(size_t n) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<uint8_t>(data_[pos_ + i]);
+  pos_ += n;
+  return v;
+}
+
+MsgpackReader::Type MsgpackReader::PeekType() const {
+  if (!status_.ok() || pos_ >= data_.size()) return Type::kInvalid;
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  if (t <= 0x7f || t >= 0xe0) return Type::kInt;
+  if (t <= 0x8f) return Type::kMap;
+  if (t <= 0x9f) return Type::kArray;
+  if (t <= 0xbf) return Type::kStr;
+  switch (t) {
+    case 0xc0: return Type::kNil;
+    case 0xc2:
+    case 0xc3: return Type::kBool;
+    case 0xc4:
+    case 0xc5:
+    case 0xc6: return Type::kBin;
+    case 0xc7:
+    case 0xc8:
+    case 0xc9:
+    case 0xd4:
+    case 0xd5:
+    case 0xd6:
+    case 0xd7:
+    case 0xd8: return Type::kExt;
+    case 0xca:
+    case 0xcb: return Type::kFloat;
+    case 0xd9:
+    case 0xda:
+    case 0xdb: return Type::kStr;
+    case 0xdc:
+    case 0xdd: return Type::kArray;
+    case 0xde:
+    case 0xdf: return Type::kMap;
+    default:
+      if (t >= 0xcc && t <= 0xd3) return Type::kInt;
+      return Type::kInvalid;
+  }
+}
+
+bool MsgpackReader::ReadNil() {
+  if (!Need(1)) return false;
+  if (static_cast<uint8_t>(data_[pos_]) != 0xc0) {
+    Fail("expected nil");
+    return false;
+  }
+  ++pos_;
+  return true;
+}
+
+bool MsgpackReader::ReadBool() {
+  if (!Need(1)) return false;
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  if (t != 0xc2 && t != 0xc3) {
+    Fail("expected a boolean");
+    return false;
+  }
+  ++pos_;
+  return t == 0xc3;
+}
+
+int64_t MsgpackReader::ReadInt() {
+  if (!Need(1)) return 0;
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  if (t <= 0x7f || (t >= 0xcc && t <= 0xcf)) {
+    uint64_t v = ReadUint();
+    if (v > static_cast<uint64_t>(INT64_MAX)) {
+      Fail("integer out of range");
+      return 0;
+    }
+    return static_cast<int64_t>(v);
+  }
+  if (t >= 0xe0) {
+    ++pos_;
+    return static_cast<int8_t>(t);
+  }
+  if (t < 0xd0 || t > 0xd3) {
+    Fail("expected an integer");
+    return 0;
+  }
+  const size_t n = size_t{1} << (t - 0xd0);
+  ++pos_;
+  if (!Need(n)) return 0;
+  const uint64_t raw = ReadBigEndian(n);
+  int64_t v;
+  switch (n) {
+    case 1: v = static_cast<int8_t>(raw); break;
+    case 2: v = static_cast<int16_t>(raw); break;
+    case 4: v = static_cast<int32_t>(raw); break;
+    default: v = static_cast<int64_t>(raw); break;
+  }
+  // Canonical: signed forms only for negatives too large for a shorter form.
+  const int64_t floor = n == 1 ? -32 : n == 2 ? -128 : n == 4 ? -32768 : -2147483648LL;
+  if (v >= floor) Fail("integer not in its shortest form");
+  return v;
+}
+
+uint64_t MsgpackReader::ReadUint() {
+  if (!Need(1)) return 0;
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  if (t <= 0x7f) {
+    ++pos_;
+    return t;
+  }
+  if (t < 0xcc || t > 0xcf) {
+    Fail("expected an unsigned integer");
+    return 0;
+  }
+  const size_t n = size_t{1} << (t - 0xcc);
+  ++pos_;
+  if (!Need(n)) return 0;
+  const uint64_t v = ReadBigEndian(n);
+  const uint64_t floor = n == 1 ? 0x80 : n == 2 ? 0x100 : n == 4 ? 0x10000 : 0x100000000ULL;
+  if (v < floor) Fail("integer not in its shortest form");
+  return v;
+}
+
+size_t MsgpackReader::ReadLength(uint8_t tag, uint8_t fix_base, uint8_t fix_limit, uint8_t tag8,
+                                 uint8_t tag16, uint8_t tag32) {
+  size_t len;
+  size_t floor = 0;
+  if (fix_limit != 0 && tag >= fix_base && tag < fix_base + fix_limit) {
+    ++pos_;
+    return tag - fix_base;
+  }
+  if (tag8 != 0 && tag == tag8) {
+    ++pos_;
+    if (!Need(1)) return 0;
+    len = ReadBigEndian(1);
+    floor = fix_limit;
+  } else if (tag == tag16) {
+    ++pos_;
+    if (!Need(2)) return 0;
+    len = ReadBigEndian(2);
+    floor = tag8 != 0 ? 0x100 : fix_limit;
+  } else if (tag == tag32) {
+    ++pos_;
+    if (!Need(4)) return 0;
+    len = ReadBigEndian(4);
+    floor = 0x10000;
+  } else {
+    Fail("unexpected type");
+    return 0;
+  }
+  if (len < floor) Fail("length not in its shortest form");
+  return len;
+}
+
+std::string_view MsgpackReader::ReadStr(size_t max_len) {
+  if (!Need(1)) return {};
+  const size_t len = ReadLength(static_cast<uint8_t>(data_[pos_]), 0xa0, 32, 0xd9, 0xda, 0xdb);
+  if (len > max_len) Fail("string longer than " + std::to_string(max_len) + " bytes");
+  if (!Need(len)) return {};
+  std::string_view s = data_.substr(pos_, len);
+  pos_ += len;
+  return s;
+}
+
+std::string_view MsgpackReader::ReadBin(size_t max_len) {
+  if (!Need(1)) return {};
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  if (t < 0xc4 || t > 0xc6) {
+    Fail("expected binary data");
+    return {};
+  }
+  const size_t len = ReadLength(t, 0, 0, 0xc4, 0xc5, 0xc6);
+  if (len > max_len) Fail("binary data longer than " + std::to_string(max_len) + " bytes");
+  if (!Need(len)) return {};
+  std::string_view s = data_.substr(pos_, len);
+  pos_ += len;
+  return s;
+}
+
+void MsgpackReader::ReadBinFixed(std::span<uint8_t> out) {
+  std::string_view b = ReadBin(out.size());
+  if (!ok()) return;
+  if (b.size() != out.size()) {
+    Fail("expected " + std::to_string(out.size()) + " bytes of binary data");
+    return;
+  }
+  for (size_t i = 0; i < out.size(); ++i) out[i] = static_cast<uint8_t>(b[i]);
+}
+
+std::string_view MsgpackReader::ReadExt(int8_t* type, size_t max_len) {
+  if (!Need(1)) return {};
+  const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+  size_t len;
+  if (t >= 0xd4 && t <= 0xd8) {
+    len = size_t{1} << (t - 0xd4);
+    ++pos_;
+  } else if (t >= 0xc7 && t <= 0xc9) {
+    const size_t n = size_t{1} << (t - 0xc7);
+    ++pos_;
+    if (!Need(n)) return {};
+    len = ReadBigEndian(n);
+    const bool fixable = len == 1 || len == 2 || len == 4 || len == 8 || len == 16;
+    const size_t floor = n == 1 ? 0 : n == 2 ? 0x100 : 0x10000;
+    if ((n == 1 && fixable) || len < floor) Fail("extension length not in its shortest form");
+  } else {
+    Fail("expected an extension value");
+    return {};
+  }
+  if (len > max_len) Fail("extension value too long");
+  if (!Need(1 + len)) return {};
+  *type = static_cast<int8_t>(data_[pos_]);
+  ++pos_;
+  std::string_view s = data_.substr(pos_, len);
+  pos_ += len;
+  return s;
+}
+
+uint32_t MsgpackReader::ReadArrayHeader(uint32_t max_n) {
+  if (!Need(1)) return 0;
+  const size_t n = ReadLength(static_cast<uint8_t>(data_[pos_]), 0x90, 16, 0, 0xdc, 0xdd);
+  if (!ok()) return 0;
+  // Every element takes at least one byte: a count beyond the bytes left is a lie.
+  if (n > max_n || n > data_.size() - pos_) {
+    Fail("array of " + std::to_string(n) + " elements is over the limit");
+    return 0;
+  }
+  return static_cast<uint32_t>(n);
+}
+
+uint32_t MsgpackReader::ReadMapHeader(uint32_t max_n) {
+  if (!Need(1)) return 0;
+  const size_t n = ReadLength(static_cast<uint8_t>(data_[pos_]), 0x80, 16, 0, 0xde, 0xdf);
+  if (!ok()) return 0;
+  if (n > max_n || n * 2 > data_.size() - pos_) {
+    Fail("map of " + std::to_string(n) + " entries is over the limit");
+    return 0;
+  }
+  return static_cast<uint32_t>(n);
+}
+
+void MsgpackReader::ExpectArray(uint32_t n) {
+  const uint32_t got = ReadArrayHeader();
+  if (ok() && got != n) Fail("expected an array of " + std::to_string(n) + " elements, got " + std::to_string(got));
+}
+
+void MsgpackReader::Skip(int max_depth) {
+  if (max_depth <= 0) {
+    Fail("nested too deeply");
+    return;
+  }
+  switch (PeekType()) {
+    case Type::kNil: ReadNil(); break;
+    case Type::kBool: ReadBool(); break;
+    case Type::kInt: ReadInt(); break;
+    case Type::kStr: ReadStr(); break;
+    case Type::kBin: ReadBin(); break;
+    case Type::kExt: {
+      int8_t t;
+      ReadExt(&t);
+      break;
+    }
+    case Type::kFloat: {
+      const size_t n = static_cast<uint8_t>(data_[pos_]) == 0xca ? 4 : 8;
+      ++pos_;
+      if (Need(n)) pos_ += n;
+      break;
+    }
+    case Type::kArray: {
+      const uint32_t n = ReadArrayHeader();
+      for (uint32_t i = 0; i < n && ok(); ++i) Skip(max_depth - 1);
+      break;
+    }
+    case Type::kMap: {
+      const uint32_t n = ReadMapHeader();
+      for (uint32_t i = 0; i < 2 * n && ok(); ++i) Skip(max_depth - 1);
+      break;
+    }
+    case Type::kInvalid: Fail(pos_ >= data_.size() ? "truncated" : "invalid type byte"); break;
+  }
+}
+
+void MsgpackReader::ExpectEnd() {
+  if (ok() && pos_ != data_.size()) Fail("unexpected bytes after the value");
+}
+
+}  // namespace tuphap::replication
