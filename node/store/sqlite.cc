@@ -1,0 +1,148 @@
+#include "node/store/sqlite.h"
+
+namespace tuphap::store {
+
+Stmt::~Stmt() {
+  if (stmt_ != nullptr) {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+}
+
+Stmt& Stmt::Bind(int i, int64_t v) {
+  sqlite3_bind_int64(stmt_, i, v);
+  return *this;
+}
+
+Stmt& Stmt::Bind(int i, std::string_view text) {
+  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
+  // A zero-length blob must still be a blob, not NULL.
+  sqlite3_bind_blob(stmt_, i, bytes.empty() ? "" : bytes.data(), static_cast<int>(bytes.size()),
+                    SQLITE_TRANSIENT);
+  return *this;
+}
+
+Stmt& Stmt::BindNull(int i) {
+  sqlite3_bind_null(stmt_, i);
+  return *this;
+}
+
+Result<bool> Stmt::Step() {
+  const int rc = sqlite3_step(stmt_);
+  if (rc == SQLITE_ROW) return true;
+  if (rc == SQLITE_DONE) return false;
+  return db_->Error(rc, sqlite3_sql(stmt_));
+}
+
+Status Stmt::Run() {
+  while (true) {
+    auto r = Step();
+    if (!r.ok()) return r.status();
+    if (!*r) return Status::Ok();
+  }
+}
+
+std::string_view Stmt::Text(int col) const {
+  const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
+  return p == nullptr ? std::string_view() : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+std::string_view Stmt::Blob(int col) const {
+  const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
+  return p == nullptr ? std::string_view() : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+}
+
+Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMode mode) {
+  sqlite3* raw = nullptr;
+  int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+  if (mode == OpenMode::kCreate) flags |= SQLITE_OPEN_CREATE;
+  const int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
+  std::unique_ptr<Database> db(new Database(raw, path));
+  if (rc != SQLITE_OK) {
+    if (mode == OpenMode::kExisting && rc == SQLITE_CANTOPEN) {
+      return Status::NotFound("no store at " + path);
+    }
+    return db->Error(rc, "opening " + path);
+  }
+  sqlite3_extended_result_codes(raw, 1);
+  sqlite3_busy_timeout(raw, 10'000);
+  // Legal registers: a commit reported to an officer must survive power loss,
+  // so FULL, not NORMAL (which may lose the last commits after a power cut).
+  TUPHAP_RETURN_IF_ERROR(db->Exec(
+      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
+  return db;
+}
+
+Database::~Database() {
+  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  sqlite3_close_v2(db_);
+}
+
+Status Database::Exec(std::string_view sql) {
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db_, std::string(sql).c_str(), nullptr, nullptr, &err);
+  if (rc != SQLITE_OK) {
+    std::string message = err != nullptr ? err : "";
+    sqlite3_free(err);
+    return Error(rc, message.empty() ? sql : message);
+  }
+  return Status::Ok();
+}
+
+Result<Stmt> Database::Prepare(std::string_view sql) {
+  auto it = statements_.find(std::string(sql));
+  if (it == statements_.end()) {
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, sql);
+    it = statements_.emplace(std::string(sql), stmt).first;
+  }
+  return Stmt(this, it->second);
+}
+
+Status Database::Error(int rc, std::string_view what) const {
+  const std::string detail = std::string(sqlite3_errstr(rc)) + " (" + std::string(what) + ")";
+  switch (rc & 0xFF) {
+    case SQLITE_FULL:
+      return Status::ResourceExhausted("the disk is full: " + detail).WithReason("E_DISK_FULL");
+    case SQLITE_IOERR:
+      return Status::IoError("disk I/O failed, nothing was recorded: " + detail).WithReason("E_IO");
+    case SQLITE_CORRUPT:
+    case SQLITE_NOTADB:
+      return Status::Corruption("the store file " + path_ + " is damaged: " + detail)
+          .WithReason("E_STORE_CORRUPT");
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+      return Status::Unavailable("the store is busy (another tuphap process holds it): " + detail)
+          .WithReason("E_BUSY");
+    case SQLITE_CONSTRAINT: return Status::AlreadyExists(detail);
+    case SQLITE_READONLY: return Status::PermissionDenied("the store is read-only: " + detail);
+    case SQLITE_CANTOPEN: return Status::IoError("cannot open the store: " + detail);
+    default: return Status::Internal("SQLite: " + detail);
+  }
+}
+
+Transaction::Transaction(Database& db) : db_(db) {
+  begin_status_ = db_.Exec("BEGIN IMMEDIATE");
+  open_ = begin_status_.ok();
+}
+
+Transaction::~Transaction() {
+  if (open_) (void)db_.Exec("ROLLBACK");
+}
+
+Status Transaction::Commit() {
+  if (!open_) return begin_status_.ok() ? Status::Internal("commit of a closed transaction") : begin_status_;
+  Status s = db_.Exec("COMMIT");
+  // A failed COMMIT leaves the transaction open; the destructor rolls back.
+  if (s.ok()) open_ = false;
+  return s;
+}
+
+}  // namespace tuphap::store

@@ -1,0 +1,236 @@
+#include "node/store/store.h"
+
+#include <algorithm>
+
+#include "node/store/record_codec.h"
+#include "node/store/schema.h"
+
+namespace tuphap::store {
+namespace {
+
+replication::Hash HashFromBlob(std::string_view blob) {
+  replication::Hash h{};
+  if (blob.size() == h.size()) std::copy(blob.begin(), blob.end(), h.begin());
+  return h;
+}
+
+constexpr const char* kHlcMetaKey = "hlc";
+
+}  // namespace
+
+Store::Store(std::unique_ptr<Database> db, StoreOptions options)
+    : db_(std::move(db)), options_(std::move(options)) {
+  if (!options_.adjudicated) options_.adjudicated = [](std::string_view, std::string_view) { return true; };
+}
+
+Store::~Store() = default;
+
+Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::OpenMode mode,
+                                           StoreOptions options) {
+  replication::EnsureSodium();
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, mode));
+  TUPHAP_RETURN_IF_ERROR(Migrate(*db, StoreMigrations()));
+  std::unique_ptr<Store> store(new Store(std::move(db), std::move(options)));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, store->db_->Prepare(
+      "SELECT o.key, f.scope FROM feeds f JOIN origins o ON o.id = f.origin "
+      "WHERE f.applied_seq < f.head_seq"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    FeedKey key;
+    std::string_view k = q.Blob(0);
+    if (k.size() != key.origin.bytes.size()) return Status::Corruption("origin key of wrong size in store");
+    std::copy(k.begin(), k.end(), key.origin.bytes.begin());
+    key.scope = std::string(q.Text(1));
+    store->lagging_.insert(std::move(key));
+  }
+  return store;
+}
+
+void Store::ForgetCaches() {
+  origin_ids_.clear();
+  origin_keys_.clear();
+}
+
+Result<int64_t> Store::OriginId(const crdt::ReplicaId& key) {
+  auto it = origin_ids_.find(key);
+  if (it != origin_ids_.end()) return it->second;
+  const std::string_view kb(reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size());
+  {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt ins, db_->Prepare("INSERT OR IGNORE INTO origins(key) VALUES(?)"));
+    TUPHAP_RETURN_IF_ERROR(ins.BindBlob(1, kb).Run());
+  }
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM origins WHERE key = ?"));
+  q.BindBlob(1, kb);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("origin vanished after insert");
+  const int64_t id = q.Int(0);
+  origin_ids_[key] = id;
+  origin_keys_[id] = key;
+  return id;
+}
+
+const crdt::ReplicaId* Store::OriginKey(int64_t id) {
+  auto it = origin_keys_.find(id);
+  if (it != origin_keys_.end()) return &it->second;
+  auto q = db_->Prepare("SELECT key FROM origins WHERE id = ?");
+  if (!q.ok()) return nullptr;
+  q->Bind(1, id);
+  auto row = q->Step();
+  if (!row.ok() || !*row) return nullptr;
+  std::string_view k = q->Blob(0);
+  crdt::ReplicaId key;
+  if (k.size() != key.bytes.size()) return nullptr;
+  std::copy(k.begin(), k.end(), key.bytes.begin());
+  origin_ids_[key] = id;
+  return &(origin_keys_[id] = key);
+}
+
+Result<std::optional<FeedHead>> Store::LoadHead(const FeedKey& feed) {
+  auto id_it = origin_ids_.find(feed.origin);
+  int64_t id;
+  if (id_it != origin_ids_.end()) {
+    id = id_it->second;
+  } else {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM origins WHERE key = ?"));
+    q.BindBlob(1, {reinterpret_cast<const char*>(feed.origin.bytes.data()), feed.origin.bytes.size()});
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return std::optional<FeedHead>();
+    id = q.Int(0);
+  }
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "SELECT head_seq, head_hash, applied_seq FROM feeds WHERE origin = ? AND scope = ?"));
+  q.Bind(1, id).Bind(2, feed.scope);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<FeedHead>();
+  FeedHead h{feed, static_cast<uint64_t>(q.Int(0)), HashFromBlob(q.Blob(1)), static_cast<uint64_t>(q.Int(2))};
+  return std::optional<FeedHead>(h);
+}
+
+Result<std::optional<FeedHead>> Store::Head(const FeedKey& feed) { return LoadHead(feed); }
+
+Result<std::vector<FeedHead>> Store::Heads() {
+  std::vector<FeedHead> out;
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "SELECT o.key, f.scope, f.head_seq, f.head_hash, f.applied_seq FROM feeds f "
+      "JOIN origins o ON o.id = f.origin ORDER BY o.key, f.scope"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    FeedHead h;
+    std::string_view k = q.Blob(0);
+    if (k.size() != h.feed.origin.bytes.size()) return Status::Corruption("origin key of wrong size in store");
+    std::copy(k.begin(), k.end(), h.feed.origin.bytes.begin());
+    h.feed.scope = std::string(q.Text(1));
+    h.seq = static_cast<uint64_t>(q.Int(2));
+    h.hash = HashFromBlob(q.Blob(3));
+    h.applied_seq = static_cast<uint64_t>(q.Int(4));
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "SELECT scope, state, state_hash FROM records WHERE record_id = ?"));
+  q.Bind(1, record_id);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<RecordView>();
+  RecordView v;
+  v.record_id = std::string(record_id);
+  v.scope = std::string(q.Text(0));
+  v.state_hash = HashFromBlob(q.Blob(2));
+  const std::string blob(q.Blob(1));
+  OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
+                    [this](int64_t id) { return OriginKey(id); }};
+  TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(blob, origins, &v.state, &v.history));
+  return std::optional<RecordView>(std::move(v));
+}
+
+Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {
+  TUPHAP_ASSIGN_OR_RETURN(int64_t id, OriginId(feed.origin));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+  q.Bind(1, id).Bind(2, feed.scope).Bind(3, static_cast<int64_t>(seq));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<replication::Envelope>();
+  auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
+  if (!env.ok()) return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
+  return std::optional<replication::Envelope>(std::move(env).value());
+}
+
+Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {
+  std::vector<ScopeDigest> out;
+  const char* sql = scope ? "SELECT scope, record_id, state_hash FROM records WHERE scope = ? "
+                            "ORDER BY scope, record_id"
+                          : "SELECT scope, record_id, state_hash FROM records ORDER BY scope, record_id";
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
+  if (scope) q.Bind(1, *scope);
+  std::unique_ptr<replication::Hasher> hasher;
+  auto finish = [&] {
+    if (hasher) out.back().digest = hasher->Final();
+  };
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    std::string_view s = q.Text(0);
+    if (out.empty() || out.back().scope != s) {
+      finish();
+      out.push_back(ScopeDigest{std::string(s), 0, {}});
+      hasher = std::make_unique<replication::Hasher>();
+    }
+    hasher->UpdateFramed(q.Text(1));
+    hasher->Update(q.Blob(2));
+    ++out.back().records;
+  }
+  finish();
+  if (scope && out.empty()) {
+    // An empty scope still has a digest: the hash of nothing.
+    out.push_back(ScopeDigest{std::string(*scope), 0, replication::Hasher().Final()});
+  }
+  return out;
+}
+
+Result<std::vector<ConflictRow>> Store::Conflicts() {
+  std::vector<ConflictRow> out;
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "SELECT r.record_id, r.scope, r.type, c.field FROM conflicts c JOIN records r ON r.id = c.record "
+      "ORDER BY r.record_id, c.field"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ConflictRow{std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
+                              std::string(q.Text(3)), {}});
+  }
+  // Attach each field's competing values.
+  for (auto& c : out) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> rec, GetRecord(c.record_id));
+    if (!rec) continue;
+    if (const crdt::MvRegister* f = rec->state.Field(c.field)) c.values = *f;
+  }
+  return out;
+}
+
+Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
+  q.Bind(1, key);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(q.Blob(0)));
+}
+
+Status Store::SetMeta(std::string_view key, std::string_view value) {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
+      "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  return q.Bind(1, key).BindBlob(2, value).Run();
+}
+
+Result<crdt::Hlc> Store::LastHlc() {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, GetMeta(kHlcMetaKey));
+  if (!v || v->size() != 8) return crdt::Hlc();
+  uint64_t raw = 0;
+  for (unsigned char c : *v) raw = (raw << 8) | c;
+  return crdt::Hlc::FromRaw(raw);
+}
+
+}  // namespace tuphap::store

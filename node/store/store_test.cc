@@ -1,0 +1,296 @@
+#include "node/store/store.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "base/random.h"
+#include "node/store/draft_opener.h"
+#include "node/store/schema.h"
+#include "tests/property/crdt_sim.h"
+
+namespace tuphap::store {
+namespace {
+
+using crdt::Change;
+using crdt::Dot;
+using crdt::Hlc;
+using crdt::ReplicaId;
+using crdt::Value;
+
+class StoreTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("tuphap-store-" + std::to_string(getpid()) + "-" + testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    store_ = Open("a.db");
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::unique_ptr<Store> Open(const std::string& name, StoreOptions options = {}) {
+    auto s = Store::Open((dir_ / name).string(), Database::OpenMode::kCreate, std::move(options));
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(s).value();
+  }
+
+  // A chain of drafts per feed, built in creation order.
+  replication::Envelope Draft(const Change& c) {
+    auto& prev = prev_[{c.origin, c.scope}];
+    replication::Envelope e = replication::MakeDraft(c, prev);
+    prev = e.hash();
+    return e;
+  }
+
+  static Change Make(uint64_t origin, uint64_t seq, const std::string& record, std::vector<crdt::Op> ops,
+                     uint64_t ms = 1'751'328'000'000) {
+    Change c;
+    c.origin = ReplicaId::ForTest(origin);
+    c.scope = "18568";
+    c.seq = seq;
+    c.hlc = Hlc::FromParts(ms + seq, static_cast<uint16_t>(origin));
+    c.officer = "officer";
+    c.records.push_back({record, std::move(ops)});
+    return c;
+  }
+
+  ApplyReport ApplyAll(Store& s, std::vector<replication::Envelope> envs) {
+    std::vector<Store::Incoming> batch;
+    for (auto& e : envs) batch.push_back({std::move(e), std::nullopt});
+    auto r = s.Apply(batch, opener_);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : ApplyReport{};
+  }
+
+  std::filesystem::path dir_;
+  std::unique_ptr<Store> store_;
+  DraftOpener opener_;
+  std::map<std::pair<ReplicaId, std::string>, replication::Hash> prev_;
+};
+
+TEST_F(StoreTest, AppliesAChangeAndAdvancesTheFeedHead) {
+  auto e = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  ApplyReport rep = ApplyAll(*store_, {e});
+  EXPECT_EQ(rep.appended, 1u);
+  EXPECT_EQ(rep.materialised, 1u);
+  auto head = store_->Head({ReplicaId::ForTest(1), "18568"});
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ((*head)->seq, 1u);
+  EXPECT_EQ((*head)->hash, e.hash());
+  auto rec = store_->GetRecord("r1");
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->state.Type(), "birth");
+  EXPECT_EQ((*rec)->state.Field("name")->Winner()->value, Value::String("An"));
+  EXPECT_EQ((*rec)->history.size(), 1u);
+}
+
+TEST_F(StoreTest, ApplyingTheSameChangeTwiceChangesNothing) {
+  auto e = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  ApplyAll(*store_, {e});
+  auto before = store_->Digests();
+  ApplyReport rep = ApplyAll(*store_, {e, e});
+  EXPECT_EQ(rep.duplicates, 2u);
+  EXPECT_EQ(rep.appended, 0u);
+  auto after = store_->Digests();
+  EXPECT_EQ(before->front().digest, after->front().digest);
+  EXPECT_EQ((*store_->GetRecord("r1"))->history.size(), 1u);
+}
+
+TEST_F(StoreTest, ChangeAheadOfAGapIsHeldThenApplied) {
+  auto e1 = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  auto e2 = Draft(Make(1, 2, "r1", {{"name", Value::String("An"), {}}}));
+  auto e3 = Draft(Make(1, 3, "r1", {{"note", Value::String("x"), {}}}));
+  ApplyReport rep = ApplyAll(*store_, {e3, e2});
+  EXPECT_EQ(rep.held, 2u);
+  EXPECT_FALSE(store_->GetRecord("r1")->has_value());
+  EXPECT_FALSE(store_->Head({ReplicaId::ForTest(1), "18568"})->has_value());
+  rep = ApplyAll(*store_, {e1});
+  EXPECT_EQ(rep.appended, 1u);
+  EXPECT_EQ(rep.released, 2u);
+  EXPECT_EQ(rep.materialised, 3u);
+  EXPECT_EQ((*store_->Head({ReplicaId::ForTest(1), "18568"}))->seq, 3u);
+  EXPECT_EQ((*store_->GetRecord("r1"))->state.Field("note")->Winner()->value, Value::String("x"));
+}
+
+TEST_F(StoreTest, ChangeWaitsForTheChangesItsPredsName) {
+  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  auto b = Draft(Make(2, 1, "r1", {{"name", Value::String("Anh"), {Dot{ReplicaId::ForTest(1), 1, 1}}}}));
+  ApplyReport rep = ApplyAll(*store_, {b});
+  EXPECT_EQ(rep.appended, 1u);  // in the log ...
+  EXPECT_EQ(rep.materialised, 0u);  // ... but not applied before its cause
+  EXPECT_FALSE(store_->GetRecord("r1")->has_value());
+  rep = ApplyAll(*store_, {a});
+  EXPECT_EQ(rep.materialised, 2u);
+  auto rec = *store_->GetRecord("r1");
+  EXPECT_EQ(rec->state.Field("name")->entries().size(), 1u);
+  EXPECT_EQ(rec->state.Field("name")->Winner()->value, Value::String("Anh"));
+}
+
+TEST_F(StoreTest, PendingChangeSurvivesReopenAndIsAppliedLater) {
+  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  auto b = Draft(Make(2, 1, "r1", {{"$type", Value::String("birth"), {Dot{ReplicaId::ForTest(1), 1, 0}}}}));
+  ApplyAll(*store_, {b});
+  store_.reset();
+  store_ = Open("a.db");
+  ApplyReport rep = ApplyAll(*store_, {a});
+  EXPECT_EQ(rep.materialised, 2u);
+}
+
+TEST_F(StoreTest, DifferentEnvelopeForTakenSeqIsEquivocationAndQuarantinesTheOrigin) {
+  Change c = Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}});
+  auto first = replication::MakeDraft(c, {});
+  c.records[0].ops[0].value = Value::String("death");
+  auto fork = replication::MakeDraft(c, {});
+  ApplyAll(*store_, {first});
+  auto before = store_->Digests();
+  ApplyReport rep = ApplyAll(*store_, {fork});
+  EXPECT_EQ(rep.equivocations, 1u);
+  EXPECT_EQ(before->front().digest, store_->Digests()->front().digest);  // nothing of the fork merged
+  // Both envelopes are kept as evidence.
+  auto q = store_->db().Prepare("SELECT ours, theirs FROM equivocations");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Blob(0), first.bytes());
+  EXPECT_EQ(q->Blob(1), fork.bytes());
+  // Later changes of that origin are refused.
+  Change next = Make(1, 2, "r1", {{"x", Value::String("y"), {}}});
+  rep = ApplyAll(*store_, {replication::MakeDraft(next, first.hash())});
+  EXPECT_EQ(rep.quarantined, 1u);
+}
+
+TEST_F(StoreTest, PrevThatDoesNotChainIsEquivocation) {
+  ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
+  auto bad = replication::MakeDraft(Make(1, 2, "r1", {{"x", Value::String("y"), {}}}), replication::Blake2b256("other"));
+  ApplyReport rep = ApplyAll(*store_, {bad});
+  EXPECT_EQ(rep.equivocations, 1u);
+  EXPECT_EQ(rep.appended, 0u);
+}
+
+class FailingOpener final : public EnvelopeOpener {
+ public:
+  bool CanRead(std::string_view) const override { return true; }
+  Status Open(const replication::Envelope&, crdt::Change*) const override {
+    return Status::Corruption("injected");
+  }
+};
+
+TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
+  auto e1 = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  auto e2 = Draft(Make(1, 2, "r2", {{"$type", Value::String("birth"), {}}}));
+  std::vector<Store::Incoming> batch{{e1, std::nullopt}, {e2, std::nullopt}};
+  FailingOpener failing;
+  auto r = store_->Apply(batch, failing);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  EXPECT_FALSE(store_->Head({ReplicaId::ForTest(1), "18568"})->has_value());
+  EXPECT_TRUE(store_->Digests()->empty());
+  // The same batch then applies cleanly.
+  ApplyReport rep = ApplyAll(*store_, {e1, e2});
+  EXPECT_EQ(rep.materialised, 2u);
+}
+
+TEST_F(StoreTest, ConcurrentEditsAreListedAsConflictsUntilResolved) {
+  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  Dot seen{ReplicaId::ForTest(1), 1, 1};
+  auto b = Draft(Make(2, 1, "r1", {{"name", Value::String("Anh"), {seen}}}));
+  auto c = Draft(Make(3, 1, "r1", {{"name", Value::String("Ánh"), {seen}}}));
+  ApplyAll(*store_, {a, b, c});
+  auto conflicts = store_->Conflicts();
+  ASSERT_TRUE(conflicts.ok());
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].field, "name");
+  EXPECT_EQ((*conflicts)[0].values.entries().size(), 2u);
+  auto resolve = Draft(Make(1, 2, "r1", {{"name", Value::String("Anh"),
+                                           {Dot{ReplicaId::ForTest(2), 1, 0}, Dot{ReplicaId::ForTest(3), 1, 0}}}}));
+  ApplyAll(*store_, {resolve});
+  EXPECT_TRUE(store_->Conflicts()->empty());
+}
+
+TEST_F(StoreTest, LatestPolicyFieldsAreNotListedAsConflicts) {
+  StoreOptions options;
+  options.adjudicated = [](std::string_view, std::string_view field) { return field != "notes"; };
+  auto s = Open("b.db", options);
+  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  auto b = Draft(Make(2, 1, "r1", {{"notes", Value::String("x"), {}}}));
+  auto c = Draft(Make(3, 1, "r1", {{"notes", Value::String("y"), {}}}));
+  ApplyAll(*s, {a, b, c});
+  EXPECT_TRUE(s->Conflicts()->empty());
+  EXPECT_TRUE((*s->GetRecord("r1"))->state.Field("notes")->InConflict());  // kept, not flagged
+}
+
+TEST_F(StoreTest, SecondCreationOfTheSameIdIsFlagged) {
+  auto a = Draft(Make(1, 1, "18568-KS-2025-000001", {{"$type", Value::String("birth"), {}}}));
+  auto b = Draft(Make(2, 1, "18568-KS-2025-000001", {{"$type", Value::String("birth"), {}}}));
+  ApplyAll(*store_, {a, b});
+  auto conflicts = store_->Conflicts();
+  ASSERT_EQ(conflicts->size(), 1u);
+  EXPECT_EQ((*conflicts)[0].field, "$type");
+}
+
+TEST_F(StoreTest, OpsOnARecordOfAnotherScopeAreSkipped) {
+  ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
+  Change other = Make(2, 1, "r1", {{"name", Value::String("x"), {}}});
+  other.scope = "22333";
+  ApplyReport rep = ApplyAll(*store_, {Draft(other)});
+  EXPECT_EQ(rep.scope_mismatch, 1u);
+  EXPECT_EQ((*store_->GetRecord("r1"))->state.Field("name"), nullptr);
+}
+
+TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    crdt::sim::World w(3);
+    Random rng(seed);
+    std::vector<crdt::sim::Step> script(60);
+    for (auto& st : script) {
+      st = {static_cast<int>(rng.Uniform(7)), static_cast<int>(rng.Uniform(3)), static_cast<int>(rng.Uniform(3)),
+            static_cast<int>(rng.Uniform(3)), static_cast<int>(rng.Uniform(4)), static_cast<int>(rng.Uniform(3)),
+            static_cast<int>(rng.Uniform(2))};
+    }
+    w.Run(script);
+    w.SyncAll();
+    std::vector<replication::Envelope> envs;
+    prev_.clear();
+    for (const auto& m : w.changes()) envs.push_back(Draft(m.change));
+    for (size_t i = envs.size(); i > 1; --i) std::swap(envs[i - 1], envs[rng.Uniform(i)]);
+    auto s = Open("model-" + std::to_string(seed) + ".db");
+    for (size_t i = 0; i < envs.size(); i += 7) {
+      std::vector<replication::Envelope> part(envs.begin() + static_cast<long>(i),
+                                              envs.begin() + static_cast<long>(std::min(envs.size(), i + 7)));
+      ApplyAll(*s, part);
+    }
+    const crdt::ScopeState& model = w.state(0);
+    size_t conflicts = 0;
+    for (const auto& [id, rec] : model.records()) {
+      auto stored = s->GetRecord(id);
+      ASSERT_TRUE(stored.ok() && stored->has_value()) << "seed " << seed << " record " << id;
+      EXPECT_EQ((*stored)->state, rec) << "seed " << seed << " record " << id;
+      conflicts += rec.ConflictedFields().size() + (rec.DuplicateCreation() && !rec.Field("$type")->InConflict());
+    }
+    EXPECT_EQ(s->Conflicts()->size(), conflicts) << "seed " << seed;
+  }
+}
+
+TEST_F(StoreTest, DigestIsIndependentOfArrivalOrderAndSeesEveryDifference) {
+  std::vector<replication::Envelope> envs;
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    envs.push_back(Draft(Make(1, seq, "r" + std::to_string(seq), {{"$type", Value::String("birth"), {}}})));
+  }
+  auto other = Draft(Make(2, 1, "r9", {{"$type", Value::String("death"), {}}}));
+  envs.push_back(other);
+  auto s1 = Open("d1.db");
+  auto s2 = Open("d2.db");
+  ApplyAll(*s1, envs);
+  std::vector<replication::Envelope> reversed(envs.rbegin(), envs.rend());
+  ApplyAll(*s2, reversed);
+  ASSERT_EQ(s1->Digests()->size(), 1u);
+  EXPECT_EQ(s1->Digests()->front().digest, s2->Digests()->front().digest);
+  EXPECT_EQ(s1->Digests()->front().records, 6u);
+  // One more op anywhere changes it.
+  ApplyAll(*s2, {Draft(Make(2, 2, "r9", {{"note", Value::String("x"), {}}}))});
+  EXPECT_NE(s1->Digests()->front().digest, s2->Digests()->front().digest);
+}
+
+}  // namespace
+}  // namespace tuphap::store

@@ -1,0 +1,82 @@
+// Value types the store hands out.
+#pragma once
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "crdt/hlc.h"
+#include "crdt/record_state.h"
+#include "replication/hash.h"
+
+namespace tuphap::store {
+
+// A feed: one origin's append-only log for one scope.
+struct FeedKey {
+  crdt::ReplicaId origin;
+  std::string scope;
+
+  friend auto operator<=>(const FeedKey&, const FeedKey&) = default;
+  friend bool operator==(const FeedKey&, const FeedKey&) = default;
+};
+
+struct FeedHead {
+  FeedKey feed;
+  uint64_t seq = 0;            // highest contiguous seq in the log
+  replication::Hash hash{};    // hash of the envelope at `seq` (zeros when 0)
+  uint64_t applied_seq = 0;    // highest seq materialised into records
+};
+
+// One change that touched a record, in the order this store applied them.
+struct ChangeRef {
+  crdt::ReplicaId origin;
+  uint64_t seq = 0;
+  crdt::Hlc hlc;
+
+  friend bool operator==(const ChangeRef&, const ChangeRef&) = default;
+};
+
+struct RecordView {
+  std::string record_id;
+  std::string scope;
+  crdt::RecordState state;
+  std::vector<ChangeRef> history;
+  replication::Hash state_hash{};
+};
+
+struct ScopeDigest {
+  std::string scope;
+  uint64_t records = 0;
+  replication::Hash digest{};
+};
+
+struct ConflictRow {
+  std::string record_id;
+  std::string scope;
+  std::string type;
+  std::string field;
+  crdt::MvRegister values;
+};
+
+enum class Disposition : unsigned char {
+  kAppended,      // new: in the log now (materialised when ready)
+  kDuplicate,     // the same envelope was already there: no effect
+  kHeld,          // ahead of a gap in its feed: kept until the gap fills
+  kEquivocation,  // a different envelope for a position already taken: evidence kept
+  kQuarantined,   // its origin has equivocated: refused
+};
+
+struct ApplyReport {
+  std::vector<Disposition> dispositions;  // one per input, in order
+  size_t appended = 0;
+  size_t duplicates = 0;
+  size_t held = 0;
+  size_t released = 0;  // held envelopes that joined the log in this batch
+  size_t equivocations = 0;
+  size_t quarantined = 0;
+  size_t materialised = 0;   // changes applied to records in this batch
+  size_t scope_mismatch = 0; // ops naming a record of another scope: skipped
+};
+
+}  // namespace tuphap::store
