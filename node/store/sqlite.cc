@@ -73,7 +73,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMo
   // Legal registers: a commit reported to an officer must survive power loss,
   // so FULL, not NORMAL (which may lose the last commits after a power cut).
   TUPHAP_RETURN_IF_ERROR(db->Exec(
-      "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
       "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
   return db;
 }

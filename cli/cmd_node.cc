@@ -1,0 +1,82 @@
+// tuphap init, tuphap digest.
+#include <ostream>
+
+#include "base/hex.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+
+namespace tuphap::cli {
+
+void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
+  struct InitArgs {
+    std::string role = "commune";
+    std::string commune;
+    std::string province;
+  };
+  auto init_args = std::make_shared<InitArgs>();
+  CLI::App* init = app.add_subcommand("init", "Create a node (its store and identity) in the data directory");
+  init->add_option("--role", init_args->role, "commune or hub")->capture_default_str();
+  init->add_option("--commune", init_args->commune, "5-digit commune code (commune role)");
+  init->add_option("--province", init_args->province, "2-digit province code (hub role)");
+  init->callback([&ctx, action, init_args] {
+    *action = [&ctx, init_args]() -> Status {
+      node::InitParams p;
+      TUPHAP_ASSIGN_OR_RETURN(p.role, node::ParseRole(init_args->role));
+      p.commune = init_args->commune;
+      p.province = init_args->province;
+      if (p.role == node::Role::kCommune && p.commune.empty()) {
+        return Status::InvalidArgument("a commune node needs --commune CODE");
+      }
+      if (p.role == node::Role::kHub && p.province.empty()) {
+        return Status::InvalidArgument("a hub needs --province CODE");
+      }
+      TUPHAP_RETURN_IF_ERROR(node::Node::Init(ctx.data_dir, p));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("data", ctx.data_dir);
+        j.Set("role", node::RoleName(n->info().role));
+        j.Set("node_id", n->info().id.Hex());
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << "created " << node::RoleName(n->info().role) << " node "
+                 << ShortNodeId(n->info().id) << " in " << ctx.data_dir << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+
+  auto scope = std::make_shared<std::string>();
+  CLI::App* digest = app.add_subcommand("digest", "State digest per scope: equal on two nodes exactly when their records are");
+  digest->add_option("--scope", *scope, "only this commune code");
+  digest->callback([&ctx, action, scope] {
+    *action = [&ctx, scope]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      std::optional<std::string_view> only;
+      if (!scope->empty()) only = *scope;
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> digests, n->Digests(only));
+      if (ctx.json) {
+        Json list = Json::MakeArray();
+        for (const auto& d : digests) {
+          Json j = Json::MakeObject();
+          j.Set("scope", d.scope);
+          j.Set("records", static_cast<int64_t>(d.records));
+          j.Set("digest", ToHex(d.digest));
+          list.Push(std::move(j));
+        }
+        ctx.PrintJson(list);
+        return Status::Ok();
+      }
+      Table t({"scope", "records", "digest"});
+      for (const auto& d : digests) t.Add({d.scope, std::to_string(d.records), ToHex(d.digest)});
+      if (t.empty()) {
+        *ctx.out << "no records yet\n";
+      } else {
+        t.Print(*ctx.out);
+      }
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace tuphap::cli

@@ -1,0 +1,17 @@
+// Registration of the `tuphap` commands, one function per group.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "cli/context.h"
+
+namespace tuphap::cli {
+
+void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action);
+
+// "KEY=VALUE" -> (KEY, VALUE); InvalidArgument naming the argument otherwise.
+Result<std::pair<std::string, std::string>> SplitFieldArgument(std::string_view arg);
+
+}  // namespace tuphap::cli

@@ -1,0 +1,39 @@
+#include "cli/context.h"
+
+#include <CLI/CLI.hpp>
+#include <cstdlib>
+#include <filesystem>
+#include <ostream>
+
+#include "config/config.h"
+
+namespace tuphap::cli {
+
+node::NodeOptions Context::NodeOptions() const {
+  node::NodeOptions o;
+  o.officer = officer;
+  o.max_clock_ahead_ms = max_clock_ahead_ms;
+  return o;
+}
+
+Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
+  std::string file = path;
+  if (file.empty()) {
+    file = ctx->data_dir + "/tuphap.toml";
+    std::error_code ec;
+    if (!std::filesystem::exists(file, ec)) return Status::Ok();
+  }
+  TUPHAP_ASSIGN_OR_RETURN(config::Config c, config::LoadConfigFile(file));
+  const bool officer_given = app.get_option("--officer")->count() > 0 || std::getenv("TUPHAP_OFFICER") != nullptr;
+  if (c.officer && !officer_given) ctx->officer = *c.officer;
+  if (c.max_clock_ahead_seconds) ctx->max_clock_ahead_ms = *c.max_clock_ahead_seconds * 1000;
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<node::Node>> Context::OpenNode() const {
+  return node::Node::Open(data_dir, NodeOptions());
+}
+
+void Context::PrintJson(const Json& j) const { *out << j.Dump() << '\n'; }
+
+}  // namespace tuphap::cli

@@ -1,0 +1,61 @@
+#include "cli/format.h"
+
+#include <ostream>
+
+#include "base/utf8.h"
+
+namespace tuphap::cli {
+
+Json ValueToJson(const crdt::Value& v) {
+  switch (v.kind()) {
+    case crdt::Value::Kind::kNull: return Json();
+    case crdt::Value::Kind::kBool: return Json(v.as_bool());
+    case crdt::Value::Kind::kInt: return Json(v.as_int());
+    case crdt::Value::Kind::kString: return Json(v.text());
+    case crdt::Value::Kind::kJson: {
+      auto parsed = ParseJson(v.text(), nullptr);
+      return parsed ? *parsed : Json(v.text());
+    }
+  }
+  return Json();
+}
+
+std::string ShortNodeId(const crdt::ReplicaId& id) { return id.ShortHex(); }
+
+size_t DisplayWidth(std::string_view s) {
+  if (!IsValidUtf8(s)) return s.size();
+  size_t width = 0;
+  size_t pos = 0;
+  while (pos < s.size()) {
+    const char32_t cp = NextCodePoint(s, &pos);
+    const bool combining = (cp >= 0x0300 && cp <= 0x036F) || (cp >= 0x1AB0 && cp <= 0x1AFF) ||
+                           (cp >= 0x1DC0 && cp <= 0x1DFF) || (cp >= 0x20D0 && cp <= 0x20FF) ||
+                           cp == 0x200B || cp == 0x200C || cp == 0x200D || cp == 0xFEFF;
+    if (!combining) ++width;
+  }
+  return width;
+}
+
+void Table::Print(std::ostream& out) const {
+  std::vector<size_t> widths(header_.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      widths[i] = std::max(widths[i], DisplayWidth(row[i]));
+    }
+  };
+  measure(header_);
+  for (const auto& r : rows_) measure(r);
+  auto print = [&](const std::vector<std::string>& row) {
+    std::string line;
+    for (size_t i = 0; i < row.size() && i < widths.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - DisplayWidth(row[i]) + 2, ' ');
+    }
+    while (!line.empty() && line.back() == ' ') line.pop_back();
+    out << line << '\n';
+  };
+  print(header_);
+  for (const auto& r : rows_) print(r);
+}
+
+}  // namespace tuphap::cli

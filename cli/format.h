@@ -1,0 +1,35 @@
+// Output helpers shared by commands: values as JSON, node ids as text, and
+// aligned tables whose columns line up for Vietnamese text (width counts
+// what a terminal shows: combining marks take no column).
+#pragma once
+
+#include <iosfwd>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/json.h"
+#include "crdt/replica_id.h"
+#include "crdt/value.h"
+
+namespace tuphap::cli {
+
+Json ValueToJson(const crdt::Value& v);
+// A short form of a node id for tables.
+std::string ShortNodeId(const crdt::ReplicaId& id);
+// Terminal columns taken by UTF-8 text.
+size_t DisplayWidth(std::string_view s);
+
+class Table {
+ public:
+  explicit Table(std::vector<std::string> header) : header_(std::move(header)) {}
+  void Add(std::vector<std::string> row) { rows_.push_back(std::move(row)); }
+  void Print(std::ostream& out) const;
+  bool empty() const { return rows_.empty(); }
+
+ private:
+  std::vector<std::string> header_;
+  std::vector<std::vector<std::string>> rows_;
+};
+
+}  // namespace tuphap::cli

@@ -1,0 +1,85 @@
+// tuphap: the command line of a commune or hub node.
+//
+// Exit codes: 0 success; 2 bad usage or invalid input; 3 not found (an
+// unknown record, no store); 4 refused (permission, state, equivocation);
+// 1 any other failure (I/O, corruption, busy).
+#include <cstdlib>
+#include <iostream>
+
+#include "cli/commands.h"
+
+namespace {
+
+int ExitCode(const tuphap::Status& s) {
+  using tuphap::StatusCode;
+  switch (s.code()) {
+    case StatusCode::kOk: return 0;
+    case StatusCode::kInvalidArgument: return 2;
+    case StatusCode::kNotFound: return 3;
+    case StatusCode::kAlreadyExists:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kFailedPrecondition: return 4;
+    default: return 1;
+  }
+}
+
+std::string EnvOr(const char* name, std::string fallback) {
+  const char* v = std::getenv(name);
+  return v != nullptr && *v != '\0' ? std::string(v) : std::move(fallback);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  tuphap::cli::Context ctx;
+  ctx.out = &std::cout;
+  ctx.err = &std::cerr;
+  ctx.data_dir = EnvOr("TUPHAP_DATA", "./tuphap-data");
+  ctx.officer = EnvOr("TUPHAP_OFFICER", EnvOr("USER", "officer"));
+
+  CLI::App app{"tuphap: offline-first sync node for commune justice offices"};
+  app.set_help_all_flag("--help-all", "Help for every command");
+  // Global options may come before or after the command name.
+  app.fallthrough();
+  app.require_subcommand(1);
+  app.add_option("--data", ctx.data_dir, "data directory (default $TUPHAP_DATA or ./tuphap-data)");
+  app.add_flag("--json", ctx.json, "machine-readable output");
+  app.add_option("--officer", ctx.officer, "officer recorded on changes (default $TUPHAP_OFFICER or $USER)");
+
+  std::string config_path;
+  app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");
+
+  tuphap::cli::Action action;
+  tuphap::cli::RegisterNodeCommands(app, ctx, &action);
+  tuphap::cli::RegisterRecordCommands(app, ctx, &action);
+  tuphap::cli::RegisterDemoCommand(app, ctx, &action);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : 2;
+  }
+  if (!action) return 2;
+  tuphap::Status s = tuphap::cli::ApplyConfig(app, config_path, &ctx);
+  try {
+    if (s.ok()) s = action();
+  } catch (const std::exception& e) {
+    s = tuphap::Status::Internal(std::string("unexpected error: ") + e.what());
+  }
+  if (!s.ok()) {
+    if (ctx.json) {
+      tuphap::Json j = tuphap::Json::MakeObject();
+      tuphap::Json err = tuphap::Json::MakeObject();
+      err.Set("code", tuphap::StatusCodeName(s.code()));
+      if (!s.reason().empty()) err.Set("reason", s.reason());
+      err.Set("message", s.message());
+      j.Set("error", std::move(err));
+      std::cerr << j.Dump() << '\n';
+    } else {
+      std::cerr << "tuphap: error: " << s.message();
+      if (!s.reason().empty()) std::cerr << " [" << s.reason() << "]";
+      std::cerr << '\n';
+    }
+  }
+  return ExitCode(s);
+}

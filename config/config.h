@@ -1,0 +1,26 @@
+// Node configuration from a TOML file (config/example.toml documents every
+// key). Anything a command-line flag sets can be set here; flags and
+// environment variables win over the file. Unknown keys are errors, so a typo
+// does not silently fall back to a default.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/status.h"
+
+namespace tuphap::config {
+
+struct Config {
+  std::optional<std::string> officer;
+  std::optional<int64_t> max_clock_ahead_seconds;
+};
+
+// InvalidArgument naming the file, line and column of the first problem;
+// NotFound when the file does not exist.
+Result<Config> LoadConfigFile(const std::string& path);
+Result<Config> ParseConfig(std::string_view text, const std::string& source_name);
+
+}  // namespace tuphap::config

@@ -1,0 +1,230 @@
+#include "node/node.h"
+
+#include <sodium.h>
+
+#include <filesystem>
+
+#include "base/ulid.h"
+#include "node/store/draft_opener.h"
+#include "replication/draft.h"
+
+namespace tuphap::node {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr const char* kMetaRole = "role";
+constexpr const char* kMetaCommune = "commune";
+constexpr const char* kMetaProvince = "province";
+constexpr const char* kMetaNodeId = "node_id";
+
+Result<std::string> RequireMeta(store::Store& s, const char* key) {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, s.GetMeta(key));
+  if (!v) return Status::Corruption(std::string("the store has no '") + key + "' entry: not a tuphap node");
+  return *v;
+}
+
+}  // namespace
+
+Status Node::Init(const std::string& dir, const InitParams& params) {
+  if (params.role == Role::kCommune) {
+    TUPHAP_RETURN_IF_ERROR(CheckCommuneCode(params.commune));
+  } else {
+    TUPHAP_RETURN_IF_ERROR(CheckProvinceCode(params.province));
+  }
+  std::error_code ec;
+  if (fs::exists(StorePath(dir), ec)) {
+    return Status::AlreadyExists("a node already lives in " + dir + " (remove it first to start over)");
+  }
+  fs::create_directories(dir, ec);
+  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
+                          store::Store::Open(StorePath(dir), store::Database::OpenMode::kCreate));
+  crdt::ReplicaId id;
+  randombytes_buf(id.bytes.data(), id.bytes.size());
+  store::Transaction txn(s->db());
+  TUPHAP_RETURN_IF_ERROR(txn.status());
+  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
+  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
+  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
+  TUPHAP_RETURN_IF_ERROR(s->SetMeta(
+      kMetaNodeId, std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size())));
+  return txn.Commit();
+}
+
+Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptions& options) {
+  std::error_code ec;
+  if (!fs::exists(StorePath(dir), ec)) {
+    return Status::NotFound("no tuphap node in " + dir + " (run 'tuphap init' first, or give --data DIR)");
+  }
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
+                          store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting));
+  NodeInfo info;
+  TUPHAP_ASSIGN_OR_RETURN(std::string role, RequireMeta(*s, kMetaRole));
+  TUPHAP_ASSIGN_OR_RETURN(info.role, ParseRole(role));
+  TUPHAP_ASSIGN_OR_RETURN(info.commune, RequireMeta(*s, kMetaCommune));
+  TUPHAP_ASSIGN_OR_RETURN(info.province, RequireMeta(*s, kMetaProvince));
+  TUPHAP_ASSIGN_OR_RETURN(std::string id, RequireMeta(*s, kMetaNodeId));
+  if (id.size() != info.id.bytes.size()) return Status::Corruption("the node id in the store is damaged");
+  std::copy(id.begin(), id.end(), info.id.bytes.begin());
+  return std::unique_ptr<Node>(new Node(std::move(s), std::move(info), options));
+}
+
+Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options)
+    : store_(std::move(store)),
+      info_(std::move(info)),
+      options_(options),
+      clock_(*options.clock, options.max_clock_ahead_ms),
+      opener_(std::make_unique<store::DraftOpener>()) {}
+
+Node::~Node() = default;
+
+Status Node::Commit(const std::string& scope, const OpsBuilder& build) {
+  store::FeedKey feed{info_.id, scope};
+  auto report = store_->AppendLocal(
+      feed,
+      [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
+        clock_.Restore(slot.last_hlc);
+        crdt::Change change;
+        change.origin = info_.id;
+        change.scope = scope;
+        change.seq = slot.seq;
+        TUPHAP_ASSIGN_OR_RETURN(change.hlc, clock_.Now());
+        change.officer = options_.officer;
+        TUPHAP_ASSIGN_OR_RETURN(change.records, build());
+        TUPHAP_RETURN_IF_ERROR(change.CheckShape());
+        replication::Envelope env = replication::MakeDraft(change, slot.prev);
+        return store::Store::Incoming{std::move(env), std::move(change)};
+      },
+      *opener_);
+  return report.status();
+}
+
+Result<std::string> Node::CreateRecord(const std::string& id, const std::string& type,
+                                       const std::string& scope_arg,
+                                       const std::vector<FieldUpdate>& fields) {
+  if (type.empty()) return Status::InvalidArgument("a record needs a type");
+  std::string scope = scope_arg;
+  if (scope.empty()) {
+    if (info_.role == Role::kHub) {
+      return Status::InvalidArgument("a hub records into a commune's register: give the commune code (--scope)");
+    }
+    scope = info_.commune;
+  }
+  TUPHAP_RETURN_IF_ERROR(CheckCommuneCode(scope));
+  if (info_.role == Role::kCommune && scope != info_.commune) {
+    return Status::PermissionDenied("this node records for commune " + info_.commune + " only, not " + scope);
+  }
+  std::string record_id = id;
+  if (record_id.empty()) {
+    std::array<uint8_t, 10> rnd;
+    randombytes_buf(rnd.data(), rnd.size());
+    record_id = MakeUlid(static_cast<uint64_t>(options_.clock->WallMillis()), rnd);
+  }
+  for (const auto& f : fields) {
+    if (f.field.empty() || f.field[0] == '$') {
+      return Status::InvalidArgument("field name '" + f.field + "' is empty or reserved");
+    }
+  }
+  TUPHAP_RETURN_IF_ERROR(Commit(scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, store_->GetRecord(record_id));
+    if (existing) return Status::AlreadyExists("record " + record_id + " already exists");
+    crdt::RecordOps ops{record_id, {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
+    for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
+    return std::vector<crdt::RecordOps>{std::move(ops)};
+  }));
+  return record_id;
+}
+
+Status Node::SetFields(const std::string& id, const std::vector<FieldUpdate>& fields) {
+  if (fields.empty()) return Status::InvalidArgument("nothing to change: give at least one field");
+  for (const auto& f : fields) {
+    if (f.field.empty() || f.field[0] == '$') {
+      return Status::InvalidArgument("field name '" + f.field + "' is empty or reserved");
+    }
+  }
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id));
+  return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
+    TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+    if (rec.state.Revoked()) {
+      return Status::FailedPrecondition("record " + id + " is revoked; it can no longer be amended");
+    }
+    crdt::RecordOps ops{id, {}};
+    for (const auto& f : fields) {
+      std::vector<crdt::Dot> pred;
+      if (const crdt::MvRegister* reg = rec.state.Field(f.field)) pred = reg->Frontier();
+      ops.ops.push_back({f.field, f.value, std::move(pred)});
+    }
+    return std::vector<crdt::RecordOps>{std::move(ops)};
+  });
+}
+
+Status Node::Revoke(const std::string& id, const std::string& reason) {
+  if (reason.empty()) return Status::InvalidArgument("a revocation needs a reason");
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id));
+  return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
+    TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+    if (rec.state.Revoked()) return Status::FailedPrecondition("record " + id + " is already revoked");
+    std::vector<crdt::Dot> pred;
+    if (const crdt::MvRegister* reg = rec.state.Field(crdt::kRevokedField)) pred = reg->Frontier();
+    return std::vector<crdt::RecordOps>{
+        {id, {{std::string(crdt::kRevokedField), crdt::Value::String(reason), std::move(pred)}}}};
+  });
+}
+
+Result<store::RecordView> Node::GetRecord(const std::string& id) {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, store_->GetRecord(id));
+  if (!rec) return Status::NotFound("no record with id " + id);
+  return std::move(*rec);
+}
+
+Result<std::vector<HistoryEntry>> Node::History(const std::string& id) {
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+  std::vector<HistoryEntry> out;
+  crdt::RecordState replay;  // the record as it was before each change
+  for (const auto& ref : rec.history) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                            store_->GetEnvelope({ref.origin, rec.scope}, ref.seq));
+    if (!env) return Status::Corruption("the log lacks a change named in the history of " + id);
+    crdt::Change change;
+    TUPHAP_RETURN_IF_ERROR(opener_->Open(*env, &change));
+    HistoryEntry entry{change.origin, change.seq, change.hlc, change.officer, {}};
+    change.ForEachOp([&](const std::string& record_id, const crdt::Op& op, const crdt::Dot& dot) {
+      if (record_id != id) return;
+      OpView view{op.field, op.value, std::nullopt};
+      if (const crdt::MvRegister* reg = replay.Field(op.field); reg != nullptr && reg->Winner() != nullptr) {
+        view.old = reg->Winner()->value;
+      }
+      replay.ApplyOp(dot, change.hlc, op);
+      entry.ops.push_back(std::move(view));
+    });
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
+Result<std::vector<store::ScopeDigest>> Node::Digests(std::optional<std::string_view> scope) {
+  return store_->Digests(scope);
+}
+
+Result<std::vector<store::ConflictRow>> Node::Conflicts() { return store_->Conflicts(); }
+
+Result<std::vector<EntryView>> Node::DescribeEntries(const std::string& scope, const crdt::MvRegister& reg) {
+  std::vector<crdt::RegisterEntry> entries = reg.entries();
+  std::sort(entries.begin(), entries.end(),
+            [](const auto& a, const auto& b) { return crdt::DisplayLess(b, a); });
+  std::vector<EntryView> out;
+  for (const auto& e : entries) {
+    EntryView v{e.value, e.dot.origin, e.dot.seq, e.hlc, {}};
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                            store_->GetEnvelope({e.dot.origin, scope}, e.dot.seq));
+    if (env) {
+      crdt::Change change;
+      if (opener_->Open(*env, &change).ok()) v.officer = change.officer;
+    }
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+}  // namespace tuphap::node

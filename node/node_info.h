@@ -1,0 +1,37 @@
+// What a node is: its role, its commune or province, its identity. Kept in
+// the store's meta table.
+#pragma once
+
+#include <string>
+
+#include "base/status.h"
+#include "crdt/replica_id.h"
+
+namespace tuphap::node {
+
+enum class Role { kCommune, kHub };
+
+const char* RoleName(Role role);
+Result<Role> ParseRole(std::string_view text);
+
+struct InitParams {
+  Role role = Role::kCommune;
+  std::string commune;   // 5 digits, for a commune node
+  std::string province;  // 2 digits, for a hub
+};
+
+struct NodeInfo {
+  Role role = Role::kCommune;
+  std::string commune;
+  std::string province;
+  crdt::ReplicaId id;
+};
+
+// The store file inside a data directory.
+std::string StorePath(const std::string& dir);
+
+// Checks the shape of a commune (5 digits) or province (2 digits) code.
+Status CheckCommuneCode(std::string_view code);
+Status CheckProvinceCode(std::string_view code);
+
+}  // namespace tuphap::node

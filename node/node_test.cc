@@ -1,0 +1,157 @@
+#include "node/node.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "node/store/draft_opener.h"
+
+namespace tuphap::node {
+namespace {
+
+namespace fs = std::filesystem;
+using crdt::Value;
+
+class NodeTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ = fs::temp_directory_path() / ("tuphap-node-" + std::to_string(getpid()) + "-" +
+                                         testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<Node> Make(const std::string& name, Role role = Role::kCommune, const char* officer = "Lan") {
+    InitParams p;
+    p.role = role;
+    p.commune = role == Role::kCommune ? "18568" : "";
+    p.province = role == Role::kHub ? "56" : "";
+    const std::string dir = (root_ / name).string();
+    Status s = Node::Init(dir, p);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    NodeOptions o;
+    o.officer = officer;
+    o.clock = &clock_;
+    auto n = Node::Open(dir, o);
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return std::move(n).value();
+  }
+
+  // Copies every change of `from`'s store into `to`'s, as a sync would.
+  void CopyChanges(Node& from, Node& to) {
+    std::vector<store::Store::Incoming> batch;
+    for (const auto& head : *from.store().Heads()) {
+      for (uint64_t seq = 1; seq <= head.seq; ++seq) {
+        batch.push_back({**from.store().GetEnvelope(head.feed, seq), std::nullopt});
+      }
+    }
+    store::DraftOpener opener;
+    ASSERT_TRUE(to.store().Apply(batch, opener).ok());
+  }
+
+  fs::path root_;
+  ManualClock clock_{1'751'328'000'000};
+};
+
+TEST_F(NodeTest, CreateAmendRevokeAndReadBack) {
+  auto n = Make("a");
+  auto id = n->CreateRecord("", "note", "", {{"title", Value::String("hello")}, {"body", Value::String("x")}});
+  ASSERT_TRUE(id.ok()) << id.status().ToString();
+  EXPECT_EQ(id->size(), 26u);  // a ULID
+  clock_.Advance(1000);
+  ASSERT_TRUE(n->SetFields(*id, {{"title", Value::String("world")}}).ok());
+  auto rec = n->GetRecord(*id);
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->scope, "18568");
+  EXPECT_EQ(rec->state.Type(), "note");
+  EXPECT_EQ(rec->state.Field("title")->Winner()->value, Value::String("world"));
+  EXPECT_FALSE(rec->state.Field("title")->InConflict());
+  ASSERT_TRUE(n->Revoke(*id, "entered twice").ok());
+  EXPECT_TRUE(n->GetRecord(*id)->state.Revoked());
+  Status again = n->SetFields(*id, {{"title", Value::String("late")}});
+  EXPECT_EQ(again.code(), StatusCode::kFailedPrecondition);
+}
+
+TEST_F(NodeTest, HistoryListsEveryChangeWithOfficerTimeAndOldValue) {
+  auto n = Make("a");
+  auto id = n->CreateRecord("18568-KS-2025-000001", "birth", "", {{"name", Value::String("An")}});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(*id, "18568-KS-2025-000001");
+  clock_.Advance(60'000);
+  ASSERT_TRUE(n->SetFields(*id, {{"name", Value::String("Anh")}}).ok());
+  auto h = n->History(*id);
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 2u);
+  EXPECT_EQ((*h)[0].officer, "Lan");
+  EXPECT_EQ((*h)[0].seq, 1u);
+  EXPECT_EQ((*h)[0].ops.size(), 2u);  // $type and name
+  EXPECT_EQ((*h)[1].ops[0].field, "name");
+  EXPECT_EQ((*h)[1].ops[0].value, Value::String("Anh"));
+  ASSERT_TRUE((*h)[1].ops[0].old.has_value());
+  EXPECT_EQ(*(*h)[1].ops[0].old, Value::String("An"));
+  EXPECT_EQ((*h)[1].hlc.millis() - (*h)[0].hlc.millis(), 60'000u);
+  EXPECT_EQ((*h)[1].origin, n->info().id);
+}
+
+TEST_F(NodeTest, ErrorsAreSpecific) {
+  auto n = Make("a");
+  EXPECT_EQ(n->GetRecord("NO-SUCH-ID").status().code(), StatusCode::kNotFound);
+  EXPECT_EQ(n->SetFields("NO-SUCH-ID", {{"a", Value::String("b")}}).code(), StatusCode::kNotFound);
+  EXPECT_EQ(n->CreateRecord("", "note", "22333", {}).status().code(), StatusCode::kPermissionDenied);
+  auto id = n->CreateRecord("X1", "note", "", {});
+  ASSERT_TRUE(id.ok());
+  EXPECT_EQ(n->CreateRecord("X1", "note", "", {}).status().code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(n->SetFields("X1", {{"$type", Value::String("death")}}).code(), StatusCode::kInvalidArgument);
+  auto missing = Node::Open((root_ / "nowhere").string(), NodeOptions{});
+  EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
+  InitParams p;
+  p.commune = "18568";
+  EXPECT_EQ(Node::Init((root_ / "a").string(), p).code(), StatusCode::kAlreadyExists);
+  p.commune = "1856";
+  EXPECT_EQ(Node::Init((root_ / "b").string(), p).code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(NodeTest, HubMustNameTheCommuneScope) {
+  auto hub = Make("hub", Role::kHub);
+  EXPECT_EQ(hub->CreateRecord("", "note", "", {}).status().code(), StatusCode::kInvalidArgument);
+  EXPECT_TRUE(hub->CreateRecord("", "note", "18568", {}).ok());
+}
+
+TEST_F(NodeTest, ConcurrentEditsOnTwoNodesBecomeAConflictThatAnAmendResolves) {
+  auto a = Make("a", Role::kCommune, "Lan");
+  auto hub = Make("hub", Role::kHub, "Minh");
+  auto id = a->CreateRecord("R1", "birth", "", {{"name", Value::String("An")}});
+  ASSERT_TRUE(id.ok());
+  CopyChanges(*a, *hub);
+  clock_.Advance(10);
+  ASSERT_TRUE(a->SetFields("R1", {{"name", Value::String("Anh")}}).ok());
+  ASSERT_TRUE(hub->SetFields("R1", {{"name", Value::String("Ánh")}}).ok());
+  CopyChanges(*a, *hub);
+  CopyChanges(*hub, *a);
+  for (Node* n : {a.get(), hub.get()}) {
+    auto conflicts = n->Conflicts();
+    ASSERT_TRUE(conflicts.ok());
+    ASSERT_EQ(conflicts->size(), 1u);
+    EXPECT_EQ((*conflicts)[0].field, "name");
+    EXPECT_EQ((*conflicts)[0].values.entries().size(), 2u);
+  }
+  EXPECT_EQ(a->Digests(std::nullopt)->front().digest, hub->Digests(std::nullopt)->front().digest);
+  ASSERT_TRUE(hub->SetFields("R1", {{"name", Value::String("Anh")}}).ok());
+  CopyChanges(*hub, *a);
+  EXPECT_TRUE(a->Conflicts()->empty());
+  EXPECT_EQ(a->GetRecord("R1")->state.Field("name")->Winner()->value, Value::String("Anh"));
+  EXPECT_EQ(a->Digests(std::nullopt)->front().digest, hub->Digests(std::nullopt)->front().digest);
+}
+
+TEST_F(NodeTest, RefusesToStampWhenTheClockWasSetFarBack) {
+  auto n = Make("a");
+  ASSERT_TRUE(n->CreateRecord("R1", "note", "", {}).ok());
+  clock_.SetWall(clock_.WallMillis() - 3 * 86'400'000LL);
+  auto r = n->CreateRecord("R2", "note", "", {});
+  EXPECT_EQ(r.status().reason(), "E_CLOCK_BEHIND");
+  EXPECT_FALSE(n->GetRecord("R2").ok());  // nothing half-written
+}
+
+}  // namespace
+}  // namespace tuphap::node

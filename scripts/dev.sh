@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# One entry point on a fresh Debian 12 machine (as root, or with sudo):
+#   scripts/dev.sh demo       install packages, build (Release), run the quickstart
+#   scripts/dev.sh test       install packages, build (Release), run the whole test suite
+#   scripts/dev.sh test-asan  the same suite under AddressSanitizer + UBSan
+#   scripts/dev.sh bench      build and run the benchmark programs
+#   scripts/dev.sh build      install packages and build only
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
+  libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libicu-dev
+  librapidcheck-dev)
+JOBS=$(nproc 2>/dev/null || echo 2)
+
+install_deps() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "installing: ${missing[*]}"
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+}
+
+build() {  # build DIR [cmake args...]
+  local dir=$1; shift
+  cmake -S . -B "$dir" -G Ninja "$@" >/dev/null
+  cmake --build "$dir" -j"$JOBS"
+}
+
+case "${1:-}" in
+  demo)
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release
+    ./build/release/cli/tuphap demo
+    ;;
+  test)
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release
+    ctest --test-dir build/release -j"$JOBS" --output-on-failure --timeout 900
+    ;;
+  test-asan)
+    install_deps
+    build build/asan -DCMAKE_BUILD_TYPE=Debug -DTUPHAP_SANITIZE=ON -DTUPHAP_BENCH=OFF
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+      ctest --test-dir build/asan -j"$JOBS" --output-on-failure --timeout 1800
+    ;;
+  bench)
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release
+    ./build/release/tests/store_bench
+    ;;
+  build)
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release
+    ;;
+  *)
+    sed -n '2,8p' "$0"
+    exit 2
+    ;;
+esac

@@ -1,0 +1,117 @@
+// Store benchmarks (issue 2, deliverable 8). Prints its figures.
+//   (a) one 20-field record committed per transaction through the node's
+//       local API (synchronous=FULL): p50 / p99 latency;
+//   (b) 100,000 changes of 15 ops applied in batches: changes/s and ops/s,
+//       measured in the same run as a plain SQLite insert of the same field
+//       rows (record, field, value) in the same batches, printed as a ratio.
+// Usage: store_bench [changes=100000] [batch=1000] [commits=2000]
+#include <cstdio>
+#include <cstdlib>
+
+#include "node/node.h"
+#include "node/store/draft_opener.h"
+#include "node/store/sqlite.h"
+#include "replication/draft.h"
+#include "tests/bench/bench_util.h"
+#include "tests/crash/batch_source.h"
+
+using namespace tuphap;
+
+namespace {
+
+void CommitLatency(const bench::ScratchDir& dir, int commits) {
+  const std::string data = dir.File("node");
+  node::InitParams p;
+  p.commune = "56001";
+  if (Status s = node::Node::Init(data, p); !s.ok()) {
+    std::fprintf(stderr, "%s\n", s.ToString().c_str());
+    std::exit(1);
+  }
+  auto n = node::Node::Open(data, node::NodeOptions{});
+  std::vector<node::FieldUpdate> fields;
+  for (int f = 0; f < 20; ++f) {
+    fields.push_back({"data.field_" + std::to_string(f), crdt::Value::String("Nguyễn Thị Hồng " + std::to_string(f))});
+  }
+  std::vector<double> ms;
+  bench::Stopwatch total;
+  for (int i = 0; i < commits; ++i) {
+    bench::Stopwatch w;
+    auto id = (*n)->CreateRecord("", "birth", "", fields);
+    if (!id.ok()) {
+      std::fprintf(stderr, "%s\n", id.status().ToString().c_str());
+      std::exit(1);
+    }
+    ms.push_back(w.Seconds() * 1000);
+  }
+  std::printf("(a) commit of one 20-field record per transaction, synchronous=FULL, %d commits:\n", commits);
+  std::printf("    p50 %.3f ms   p99 %.3f ms   max %.3f ms   (%.0f commits/s)\n", bench::Percentile(ms, 0.5),
+              bench::Percentile(ms, 0.99), bench::Percentile(ms, 1.0), commits / total.Seconds());
+}
+
+double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch_size, int ops) {
+  auto s = store::Store::Open(dir.File("apply.db"), store::Database::OpenMode::kCreate);
+  store::DraftOpener opener;
+  replication::Hash prev{};
+  // Build every envelope first: (b) measures the store, not the encoder.
+  std::vector<store::Store::Incoming> all;
+  all.reserve(changes);
+  for (uint64_t seq = 1; seq <= changes; ++seq) {
+    crdt::Change c = testing_support::BatchChange(seq, ops);
+    replication::Envelope e = replication::MakeDraft(c, prev);
+    prev = e.hash();
+    all.push_back({std::move(e), std::move(c)});
+  }
+  bench::Stopwatch w;
+  for (uint64_t i = 0; i < changes; i += batch_size) {
+    std::vector<store::Store::Incoming> batch(std::make_move_iterator(all.begin() + static_cast<long>(i)),
+                                              std::make_move_iterator(all.begin() + static_cast<long>(std::min(changes, i + batch_size))));
+    auto r = (*s)->Apply(batch, opener);
+    if (!r.ok() || r->materialised != batch.size()) {
+      std::fprintf(stderr, "apply failed: %s\n", r.status().ToString().c_str());
+      std::exit(1);
+    }
+  }
+  return w.Seconds();
+}
+
+double PlainInsert(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch_size, int ops) {
+  auto db = store::Database::Open(dir.File("plain.db"), store::Database::OpenMode::kCreate);
+  (void)(*db)->Exec("CREATE TABLE fields(record TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)");
+  // The same strings the store gets, prepared up front.
+  std::vector<crdt::Change> all;
+  all.reserve(changes);
+  for (uint64_t seq = 1; seq <= changes; ++seq) all.push_back(testing_support::BatchChange(seq, ops));
+  bench::Stopwatch w;
+  for (uint64_t i = 0; i < changes; i += batch_size) {
+    store::Transaction txn(**db);
+    for (uint64_t k = i; k < std::min(changes, i + batch_size); ++k) {
+      for (const auto& op : all[k].records[0].ops) {
+        auto q = (*db)->Prepare("INSERT INTO fields(record, field, value) VALUES(?, ?, ?)");
+        (void)q->Bind(1, all[k].records[0].record_id).Bind(2, op.field).Bind(3, op.value.text()).Run();
+      }
+    }
+    (void)txn.Commit();
+  }
+  return w.Seconds();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const uint64_t changes = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
+  const uint64_t batch = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 1000;
+  const int commits = argc > 3 ? std::atoi(argv[3]) : 2000;
+  const int ops = 15;
+  bench::ScratchDir dir("tuphap-store-bench");
+  CommitLatency(dir, commits);
+  const double plain = PlainInsert(dir, changes, batch, ops);
+  const double store = StoreApply(dir, changes, batch, ops);
+  const double plain_rows = static_cast<double>(changes * ops) / plain;
+  const double store_ops = static_cast<double>(changes * ops) / store;
+  std::printf("(b) %llu changes x %d ops in batches of %llu, WAL + synchronous=FULL:\n",
+              static_cast<unsigned long long>(changes), ops, static_cast<unsigned long long>(batch));
+  std::printf("    store apply:  %.2f s  %.0f changes/s  %.0f ops/s\n", store, changes / store, store_ops);
+  std::printf("    plain insert: %.2f s  %.0f field rows/s\n", plain, plain_rows);
+  std::printf("    ratio store ops/s : plain rows/s = %.2f (goal >= 0.33)\n", store_ops / plain_rows);
+  return 0;
+}
