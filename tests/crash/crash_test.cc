@@ -47,7 +47,25 @@ Child Spawn(const std::string& db) {
   return {pid, fds[0]};
 }
 
-// Reads the child's reports until `deadline_ms` passes; returns the last one.
+void ParseReports(std::string* partial, uint64_t* last) {
+  size_t nl;
+  while ((nl = partial->find('\n')) != std::string::npos) {
+    *last = std::strtoull(partial->substr(0, nl).c_str(), nullptr, 10);
+    partial->erase(0, nl + 1);
+  }
+}
+
+// After the child is dead: everything it wrote, up to end of file.
+uint64_t DrainReports(int fd, uint64_t last, std::string* partial) {
+  fcntl(fd, F_SETFL, 0);  // blocking: the writer is gone, so read ends at EOF
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0) partial->append(buf, static_cast<size_t>(n));
+  ParseReports(partial, &last);
+  return last;
+}
+
+// Reads the child's reports for `run_ms`; returns the last one.
 uint64_t ReadReports(int fd, int64_t run_ms, uint64_t last, std::string* partial) {
   const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(run_ms);
   char buf[4096];
@@ -58,11 +76,7 @@ uint64_t ReadReports(int fd, int64_t run_ms, uint64_t last, std::string* partial
     const ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0) break;
     partial->append(buf, static_cast<size_t>(n));
-    size_t nl;
-    while ((nl = partial->find('\n')) != std::string::npos) {
-      last = std::strtoull(partial->substr(0, nl).c_str(), nullptr, 10);
-      partial->erase(0, nl + 1);
-    }
+    ParseReports(partial, &last);
   }
   return last;
 }
@@ -90,7 +104,7 @@ TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
     int status = 0;
     waitpid(child.pid, &status, 0);
     // Reports written before the kill may still be in the pipe.
-    reported = ReadReports(child.out, 0, reported, &partial);
+    reported = DrainReports(child.out, reported, &partial);
     close(child.out);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
         << "child ended on its own (status " << status << ") at kill " << kill_no << ", seed " << seed;
