@@ -52,13 +52,27 @@ void AppendJsonString(std::string_view s, std::string* out) {
     out->append(s.data() + run, i - run);
     run = i + 1;
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
-      case '\b': out->append("\\b"); break;
-      case '\f': out->append("\\f"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
+      case '\b':
+        out->append("\\b");
+        break;
+      case '\f':
+        out->append("\\f");
+        break;
       default:
         out->append("\\u00");
         out->push_back(kHex[c >> 4]);
@@ -72,8 +86,12 @@ void AppendJsonString(std::string_view s, std::string* out) {
 void Json::DumpTo(std::string* out) const {
   char buf[32];
   switch (type()) {
-    case Type::kNull: out->append("null"); break;
-    case Type::kBool: out->append(as_bool() ? "true" : "false"); break;
+    case Type::kNull:
+      out->append("null");
+      break;
+    case Type::kBool:
+      out->append(as_bool() ? "true" : "false");
+      break;
     case Type::kInt: {
       auto r = std::to_chars(buf, buf + sizeof buf, as_int());
       out->append(buf, r.ptr);
@@ -84,7 +102,9 @@ void Json::DumpTo(std::string* out) const {
       out->append(buf, r.ptr);
       break;
     }
-    case Type::kString: AppendJsonString(as_string(), out); break;
+    case Type::kString:
+      AppendJsonString(as_string(), out);
+      break;
     case Type::kArray: {
       out->push_back('[');
       bool first = true;
@@ -135,7 +155,8 @@ class Parser {
   }
 
  private:
-  std::nullopt_t Fail(const char* message, JsonParseError::Kind kind = JsonParseError::Kind::kSyntax) {
+  std::nullopt_t Fail(const char* message,
+                      JsonParseError::Kind kind = JsonParseError::Kind::kSyntax) {
     if (error_ != nullptr && error_->kind == JsonParseError::Kind::kNone) {
       error_->kind = kind;
       error_->offset = pos_;
@@ -163,8 +184,10 @@ class Parser {
       return false;
     }
     switch (s_[pos_]) {
-      case '{': return ParseObject(out, depth + 1);
-      case '[': return ParseArray(out, depth + 1);
+      case '{':
+        return ParseObject(out, depth + 1);
+      case '[':
+        return ParseArray(out, depth + 1);
       case '"': {
         std::string str;
         if (!ParseString(&str)) return false;
@@ -172,13 +195,22 @@ class Parser {
         return true;
       }
       case 't':
-        if (Literal("true")) { *out = Json(true); return true; }
+        if (Literal("true")) {
+          *out = Json(true);
+          return true;
+        }
         break;
       case 'f':
-        if (Literal("false")) { *out = Json(false); return true; }
+        if (Literal("false")) {
+          *out = Json(false);
+          return true;
+        }
         break;
       case 'n':
-        if (Literal("null")) { *out = Json(); return true; }
+        if (Literal("null")) {
+          *out = Json();
+          return true;
+        }
         break;
       default:
         if (s_[pos_] == '-' || (s_[pos_] >= '0' && s_[pos_] <= '9')) return ParseNumber(out);
@@ -190,7 +222,10 @@ class Parser {
   bool ParseNumber(Json* out) {
     const size_t start = pos_;
     if (s_[pos_] == '-') ++pos_;
-    if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("a number needs digits"); return false; }
+    if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+      Fail("a number needs digits");
+      return false;
+    }
     if (s_[pos_] == '0' && pos_ + 1 < s_.size() && IsDigit(s_[pos_ + 1])) {
       Fail("a number may not have leading zeros");
       return false;
@@ -200,14 +235,20 @@ class Parser {
     if (pos_ < s_.size() && s_[pos_] == '.') {
       is_integer = false;
       ++pos_;
-      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("a fraction needs digits"); return false; }
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+        Fail("a fraction needs digits");
+        return false;
+      }
       while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
     }
     if (pos_ < s_.size() && (s_[pos_] == 'e' || s_[pos_] == 'E')) {
       is_integer = false;
       ++pos_;
       if (pos_ < s_.size() && (s_[pos_] == '+' || s_[pos_] == '-')) ++pos_;
-      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) { Fail("an exponent needs digits"); return false; }
+      if (pos_ >= s_.size() || !IsDigit(s_[pos_])) {
+        Fail("an exponent needs digits");
+        return false;
+      }
       while (pos_ < s_.size() && IsDigit(s_[pos_])) ++pos_;
     }
     const char* first = s_.data() + start;
@@ -241,11 +282,17 @@ class Parser {
   }
 
   bool ParseHex4(char32_t* cp) {
-    if (pos_ + 4 > s_.size()) { Fail("a \\u escape needs four hex digits"); return false; }
+    if (pos_ + 4 > s_.size()) {
+      Fail("a \\u escape needs four hex digits");
+      return false;
+    }
     char32_t v = 0;
     for (int i = 0; i < 4; ++i) {
       int h = HexValue(s_[pos_ + i]);
-      if (h < 0) { Fail("a \\u escape needs four hex digits"); return false; }
+      if (h < 0) {
+        Fail("a \\u escape needs four hex digits");
+        return false;
+      }
       v = (v << 4) | static_cast<char32_t>(h);
     }
     pos_ += 4;
@@ -257,31 +304,56 @@ class Parser {
     ++pos_;  // opening quote
     size_t run = pos_;
     while (true) {
-      if (pos_ >= s_.size()) { Fail("a string is not closed"); return false; }
+      if (pos_ >= s_.size()) {
+        Fail("a string is not closed");
+        return false;
+      }
       unsigned char c = static_cast<unsigned char>(s_[pos_]);
       if (c == '"') {
         out->append(s_.data() + run, pos_ - run);
         ++pos_;
         return true;
       }
-      if (c < 0x20) { Fail("a control character must be escaped inside a string"); return false; }
+      if (c < 0x20) {
+        Fail("a control character must be escaped inside a string");
+        return false;
+      }
       if (c != '\\') {
         ++pos_;
         continue;
       }
       out->append(s_.data() + run, pos_ - run);
       ++pos_;
-      if (pos_ >= s_.size()) { Fail("a string ends inside an escape"); return false; }
+      if (pos_ >= s_.size()) {
+        Fail("a string ends inside an escape");
+        return false;
+      }
       char e = s_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           char32_t cp;
           if (!ParseHex4(&cp)) return false;
@@ -309,7 +381,10 @@ class Parser {
   }
 
   bool ParseArray(Json* out, int depth) {
-    if (depth > limits_.max_depth) { Fail("nested too deeply", JsonParseError::Kind::kTooDeep); return false; }
+    if (depth > limits_.max_depth) {
+      Fail("nested too deeply", JsonParseError::Kind::kTooDeep);
+      return false;
+    }
     ++pos_;
     Json::Array items;
     SkipSpace();
@@ -324,9 +399,18 @@ class Parser {
       if (!ParseValue(&item, depth)) return false;
       items.push_back(std::move(item));
       SkipSpace();
-      if (pos_ >= s_.size()) { Fail("an array is not closed"); return false; }
-      if (s_[pos_] == ',') { ++pos_; continue; }
-      if (s_[pos_] == ']') { ++pos_; break; }
+      if (pos_ >= s_.size()) {
+        Fail("an array is not closed");
+        return false;
+      }
+      if (s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (s_[pos_] == ']') {
+        ++pos_;
+        break;
+      }
       Fail("expected ',' or ']' in an array");
       return false;
     }
@@ -335,7 +419,10 @@ class Parser {
   }
 
   bool ParseObject(Json* out, int depth) {
-    if (depth > limits_.max_depth) { Fail("nested too deeply", JsonParseError::Kind::kTooDeep); return false; }
+    if (depth > limits_.max_depth) {
+      Fail("nested too deeply", JsonParseError::Kind::kTooDeep);
+      return false;
+    }
     ++pos_;
     Json::Object members;
     std::set<std::string> large_keys;
@@ -347,7 +434,10 @@ class Parser {
     }
     while (true) {
       SkipSpace();
-      if (pos_ >= s_.size() || s_[pos_] != '"') { Fail("expected a quoted key in an object"); return false; }
+      if (pos_ >= s_.size() || s_[pos_] != '"') {
+        Fail("expected a quoted key in an object");
+        return false;
+      }
       const size_t key_pos = pos_;
       std::string key;
       if (!ParseString(&key)) return false;
@@ -371,16 +461,28 @@ class Parser {
         }
       }
       SkipSpace();
-      if (pos_ >= s_.size() || s_[pos_] != ':') { Fail("expected ':' after a key"); return false; }
+      if (pos_ >= s_.size() || s_[pos_] != ':') {
+        Fail("expected ':' after a key");
+        return false;
+      }
       ++pos_;
       SkipSpace();
       Json value;
       if (!ParseValue(&value, depth)) return false;
       members.emplace_back(std::move(key), std::move(value));
       SkipSpace();
-      if (pos_ >= s_.size()) { Fail("an object is not closed"); return false; }
-      if (s_[pos_] == ',') { ++pos_; continue; }
-      if (s_[pos_] == '}') { ++pos_; break; }
+      if (pos_ >= s_.size()) {
+        Fail("an object is not closed");
+        return false;
+      }
+      if (s_[pos_] == ',') {
+        ++pos_;
+        continue;
+      }
+      if (s_[pos_] == '}') {
+        ++pos_;
+        break;
+      }
       Fail("expected ',' or '}' in an object");
       return false;
     }

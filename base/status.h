@@ -47,7 +47,9 @@ class [[nodiscard]] Status {
       : code_(code), message_(std::move(message)), reason_(std::move(reason)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status AlreadyExists(std::string m) { return {StatusCode::kAlreadyExists, std::move(m)}; }
   static Status FailedPrecondition(std::string m) {
@@ -92,7 +94,7 @@ class [[nodiscard]] Status {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : v_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : v_(std::move(value)) {}        // NOLINT: implicit by design
   Result(Status status) : v_(std::move(status)) {  // NOLINT
     assert(!std::get<Status>(v_).ok() && "Result built from an OK status");
   }
@@ -121,10 +123,10 @@ class [[nodiscard]] Result {
 #define TUPHAP_CONCAT_INNER(a, b) a##b
 #define TUPHAP_CONCAT(a, b) TUPHAP_CONCAT_INNER(a, b)
 
-#define TUPHAP_RETURN_IF_ERROR(expr)         \
-  do {                                       \
-    ::tuphap::Status _tuphap_s = (expr);     \
-    if (!_tuphap_s.ok()) return _tuphap_s;   \
+#define TUPHAP_RETURN_IF_ERROR(expr)       \
+  do {                                     \
+    ::tuphap::Status _tuphap_s = (expr);   \
+    if (!_tuphap_s.ok()) return _tuphap_s; \
   } while (false)
 
 #define TUPHAP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \

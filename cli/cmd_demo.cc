@@ -36,15 +36,18 @@ Status RunDemo(const Context& ctx, bool keep) {
     std::vector<node::FieldUpdate> fields;
   };
   const Sample samples[] = {
-      {"22333-KS-2025-000001", "birth",
+      {"22333-KS-2025-000001",
+       "birth",
        {{"data.child.full_name", crdt::Value::String("Nguyễn Thị Hồng")},
         {"data.child.birth_date", crdt::Value::String("2025-07-02")},
         {"data.child.sex", crdt::Value::String("F")},
         {"data.mother.full_name", crdt::Value::String("Lê Thị Mai")}}},
-      {"22333-KT-2025-000001", "death",
+      {"22333-KT-2025-000001",
+       "death",
        {{"data.deceased.full_name", crdt::Value::String("Phạm Văn Đức")},
         {"data.death_datetime", crdt::Value::String("2025-07-03T08:30")}}},
-      {"22333-KH-2025-000001", "marriage",
+      {"22333-KH-2025-000001",
+       "marriage",
        {{"data.husband.full_name", crdt::Value::String("Võ Minh Tuấn")},
         {"data.wife.full_name", crdt::Value::String("Đặng Thu Hà")}}},
   };
@@ -52,17 +55,20 @@ Status RunDemo(const Context& ctx, bool keep) {
     TUPHAP_ASSIGN_OR_RETURN(std::string id, n->CreateRecord(s.id, s.type, "", s.fields));
     out << "registered " << s.type << " " << id << '\n';
   }
-  TUPHAP_RETURN_IF_ERROR(n->SetFields("22333-KS-2025-000001",
-                                      {{"data.child.full_name", crdt::Value::String("Nguyễn Thị Hồng Đào")}}));
+  TUPHAP_RETURN_IF_ERROR(
+      n->SetFields("22333-KS-2025-000001",
+                   {{"data.child.full_name", crdt::Value::String("Nguyễn Thị Hồng Đào")}}));
   out << "amended 22333-KS-2025-000001 (the child's full name)\n\n";
 
   out << "history of 22333-KS-2025-000001:\n";
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history, n->History("22333-KS-2025-000001"));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history,
+                          n->History("22333-KS-2025-000001"));
   for (const auto& h : history) {
-    out << "  " << h.hlc.ToString() << "  " << h.officer << "  node " << ShortNodeId(h.origin) << " #" << h.seq << '\n';
+    out << "  " << h.hlc.ToString() << "  " << h.officer << "  node " << ShortNodeId(h.origin)
+        << " #" << h.seq << '\n';
     for (const auto& op : h.ops) {
-      out << "      " << op.field << ": " << (op.old ? op.old->ToDisplay() + " -> " : "") << op.value.ToDisplay()
-          << '\n';
+      out << "      " << op.field << ": " << (op.old ? op.old->ToDisplay() + " -> " : "")
+          << op.value.ToDisplay() << '\n';
     }
   }
   out << "\nstate digest:\n";
@@ -72,7 +78,8 @@ Status RunDemo(const Context& ctx, bool keep) {
   t.Print(out);
   n.reset();
   if (keep) {
-    out << "\nkept " << dir.string() << " (try: tuphap --data " << commune_dir << " record show 22333-KS-2025-000001)\n";
+    out << "\nkept " << dir.string() << " (try: tuphap --data " << commune_dir
+        << " record show 22333-KS-2025-000001)\n";
   } else {
     fs::remove_all(dir);
   }
@@ -83,7 +90,8 @@ Status RunDemo(const Context& ctx, bool keep) {
 
 void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action) {
   auto keep = std::make_shared<bool>(false);
-  CLI::App* demo = app.add_subcommand("demo", "Quickstart: a node, a few records, an amendment, history and digest");
+  CLI::App* demo = app.add_subcommand(
+      "demo", "Quickstart: a node, a few records, an amendment, history and digest");
   demo->add_flag("--keep", *keep, "keep the demo folder");
   demo->callback([&ctx, action, keep] { *action = [&ctx, keep] { return RunDemo(ctx, *keep); }; });
 }

@@ -14,7 +14,8 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
     std::string province;
   };
   auto init_args = std::make_shared<InitArgs>();
-  CLI::App* init = app.add_subcommand("init", "Create a node (its store and identity) in the data directory");
+  CLI::App* init =
+      app.add_subcommand("init", "Create a node (its store and identity) in the data directory");
   init->add_option("--role", init_args->role, "commune or hub")->capture_default_str();
   init->add_option("--commune", init_args->commune, "5-digit commune code (commune role)");
   init->add_option("--province", init_args->province, "2-digit province code (hub role)");
@@ -47,7 +48,8 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
   });
 
   auto scope = std::make_shared<std::string>();
-  CLI::App* digest = app.add_subcommand("digest", "State digest per scope: equal on two nodes exactly when their records are");
+  CLI::App* digest = app.add_subcommand(
+      "digest", "State digest per scope: equal on two nodes exactly when their records are");
   digest->add_option("--scope", *scope, "only this commune code");
   digest->callback([&ctx, action, scope] {
     *action = [&ctx, scope]() -> Status {

@@ -48,13 +48,14 @@ Status Show(const Context& ctx, const std::string& id) {
     fields.Set(name, ValueToJson(w->value));
     std::string note;
     if (reg.InConflict()) {
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> entries, n->DescribeEntries(rec.scope, reg));
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> entries,
+                              n->DescribeEntries(rec.scope, reg));
       Json values = Json::MakeArray();
       for (const auto& e : entries) {
         values.Push(EntryToJson(e));
         if (!note.empty()) note += " | ";
-        note += "\"" + e.value.ToDisplay() + "\" by " + (e.officer.empty() ? "?" : e.officer) + " at " +
-                ShortNodeId(e.origin) + " " + e.hlc.ToString();
+        note += "\"" + e.value.ToDisplay() + "\" by " + (e.officer.empty() ? "?" : e.officer) +
+                " at " + ShortNodeId(e.origin) + " " + e.hlc.ToString();
       }
       conflicts.Set(name, std::move(values));
       note = "CONFLICT: " + note;
@@ -75,7 +76,8 @@ Status Show(const Context& ctx, const std::string& id) {
     ctx.PrintJson(j);
     return Status::Ok();
   }
-  *ctx.out << "record " << rec.record_id << " (" << rec.state.Type() << ") of commune " << rec.scope << '\n';
+  *ctx.out << "record " << rec.record_id << " (" << rec.state.Type() << ") of commune " << rec.scope
+           << '\n';
   if (rec.state.Revoked()) *ctx.out << "REVOKED: " << revoked->Winner()->value.ToDisplay() << '\n';
   table.Print(*ctx.out);
   return Status::Ok();
@@ -146,7 +148,8 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
     *action = [&ctx, args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(auto fields, ParseFields(args->fields));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_ASSIGN_OR_RETURN(std::string id, n->CreateRecord(args->id, args->type, args->scope, fields));
+      TUPHAP_ASSIGN_OR_RETURN(std::string id,
+                              n->CreateRecord(args->id, args->type, args->scope, fields));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", id);
@@ -198,13 +201,16 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
     };
   });
 
-  CLI::App* show = record->add_subcommand("show", "Show a record, with every competing value of a conflict");
+  CLI::App* show =
+      record->add_subcommand("show", "Show a record, with every competing value of a conflict");
   show->add_option("id", args->id, "record id")->required();
   show->callback([&ctx, action, args] { *action = [&ctx, args] { return Show(ctx, args->id); }; });
 
-  CLI::App* history = record->add_subcommand("history", "Every change of a record: officer, time, old -> new");
+  CLI::App* history =
+      record->add_subcommand("history", "Every change of a record: officer, time, old -> new");
   history->add_option("id", args->id, "record id")->required();
-  history->callback([&ctx, action, args] { *action = [&ctx, args] { return History(ctx, args->id); }; });
+  history->callback(
+      [&ctx, action, args] { *action = [&ctx, args] { return History(ctx, args->id); }; });
 }
 
 }  // namespace tuphap::cli

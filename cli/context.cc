@@ -24,7 +24,8 @@ Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
     if (!std::filesystem::exists(file, ec)) return Status::Ok();
   }
   TUPHAP_ASSIGN_OR_RETURN(config::Config c, config::LoadConfigFile(file));
-  const bool officer_given = app.get_option("--officer")->count() > 0 || std::getenv("TUPHAP_OFFICER") != nullptr;
+  const bool officer_given =
+      app.get_option("--officer")->count() > 0 || std::getenv("TUPHAP_OFFICER") != nullptr;
   if (c.officer && !officer_given) ctx->officer = *c.officer;
   if (c.max_clock_ahead_seconds) ctx->max_clock_ahead_ms = *c.max_clock_ahead_seconds * 1000;
   return Status::Ok();

@@ -8,10 +8,14 @@ namespace tuphap::cli {
 
 Json ValueToJson(const crdt::Value& v) {
   switch (v.kind()) {
-    case crdt::Value::Kind::kNull: return Json();
-    case crdt::Value::Kind::kBool: return Json(v.as_bool());
-    case crdt::Value::Kind::kInt: return Json(v.as_int());
-    case crdt::Value::Kind::kString: return Json(v.text());
+    case crdt::Value::Kind::kNull:
+      return Json();
+    case crdt::Value::Kind::kBool:
+      return Json(v.as_bool());
+    case crdt::Value::Kind::kInt:
+      return Json(v.as_int());
+    case crdt::Value::Kind::kString:
+      return Json(v.text());
     case crdt::Value::Kind::kJson: {
       auto parsed = ParseJson(v.text(), nullptr);
       return parsed ? *parsed : Json(v.text());

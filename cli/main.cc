@@ -13,13 +13,18 @@ namespace {
 int ExitCode(const tuphap::Status& s) {
   using tuphap::StatusCode;
   switch (s.code()) {
-    case StatusCode::kOk: return 0;
-    case StatusCode::kInvalidArgument: return 2;
-    case StatusCode::kNotFound: return 3;
+    case StatusCode::kOk:
+      return 0;
+    case StatusCode::kInvalidArgument:
+      return 2;
+    case StatusCode::kNotFound:
+      return 3;
     case StatusCode::kAlreadyExists:
     case StatusCode::kPermissionDenied:
-    case StatusCode::kFailedPrecondition: return 4;
-    default: return 1;
+    case StatusCode::kFailedPrecondition:
+      return 4;
+    default:
+      return 1;
   }
 }
 
@@ -44,7 +49,8 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.add_option("--data", ctx.data_dir, "data directory (default $TUPHAP_DATA or ./tuphap-data)");
   app.add_flag("--json", ctx.json, "machine-readable output");
-  app.add_option("--officer", ctx.officer, "officer recorded on changes (default $TUPHAP_OFFICER or $USER)");
+  app.add_option("--officer", ctx.officer,
+                 "officer recorded on changes (default $TUPHAP_OFFICER or $USER)");
 
   std::string config_path;
   app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");

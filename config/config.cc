@@ -1,9 +1,9 @@
 #include "config/config.h"
 
+#include <toml++/toml.h>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
-#include <toml++/toml.h>
 
 namespace tuphap::config {
 namespace {
@@ -19,7 +19,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   try {
     root = toml::parse(text, source_name);
   } catch (const toml::parse_error& e) {
-    return Status::InvalidArgument(Where(source_name, e.source()) + ": " + std::string(e.description()));
+    return Status::InvalidArgument(Where(source_name, e.source()) + ": " +
+                                   std::string(e.description()));
   }
   Config c;
   for (auto&& [key, node] : root) {
@@ -27,11 +28,14 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
     const std::string at = Where(source_name, node.source());
     if (k == "officer") {
       auto v = node.value<std::string>();
-      if (!v || v->empty()) return Status::InvalidArgument(at + ": 'officer' must be a non-empty string");
+      if (!v || v->empty())
+        return Status::InvalidArgument(at + ": 'officer' must be a non-empty string");
       c.officer = *v;
     } else if (k == "max_clock_ahead_seconds") {
       auto v = node.value<int64_t>();
-      if (!v || *v <= 0) return Status::InvalidArgument(at + ": 'max_clock_ahead_seconds' must be a positive integer");
+      if (!v || *v <= 0)
+        return Status::InvalidArgument(at +
+                                       ": 'max_clock_ahead_seconds' must be a positive integer");
       c.max_clock_ahead_seconds = *v;
     } else {
       return Status::InvalidArgument(at + ": unknown key '" + k + "'");

@@ -21,7 +21,9 @@ VersionVector Change::Dependencies() const {
 }
 
 Status Change::CheckShape() const {
-  auto bad = [](std::string m) { return Status::InvalidArgument(std::move(m)).WithReason("E_CHANGE_SHAPE"); };
+  auto bad = [](std::string m) {
+    return Status::InvalidArgument(std::move(m)).WithReason("E_CHANGE_SHAPE");
+  };
   if (seq == 0) return bad("a change's seq starts at 1");
   if (records.empty()) return bad("a change has no ops");
   for (const auto& r : records) {

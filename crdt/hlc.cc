@@ -45,10 +45,10 @@ Result<Hlc> HlcClock::Now() {
   const int64_t wall = clock_.WallMillis();
   const uint64_t pt = wall < 0 ? 0 : static_cast<uint64_t>(wall);
   if (last_.millis() > pt && last_.millis() - pt > static_cast<uint64_t>(max_ahead_ms_)) {
-    return Status::FailedPrecondition(
-               "this computer's clock reads " + FormatMillis(wall) +
-               " but this node has already issued or seen times up to " + last_.ToString() +
-               "; set the clock right before recording anything")
+    return Status::FailedPrecondition("this computer's clock reads " + FormatMillis(wall) +
+                                      " but this node has already issued or seen times up to " +
+                                      last_.ToString() +
+                                      "; set the clock right before recording anything")
         .WithReason("E_CLOCK_BEHIND");
   }
   Hlc next;

@@ -20,7 +20,9 @@ constexpr const char* kMetaNodeId = "node_id";
 
 Result<std::string> RequireMeta(store::Store& s, const char* key) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, s.GetMeta(key));
-  if (!v) return Status::Corruption(std::string("the store has no '") + key + "' entry: not a tuphap node");
+  if (!v)
+    return Status::Corruption(std::string("the store has no '") + key +
+                              "' entry: not a tuphap node");
   return *v;
 }
 
@@ -34,7 +36,8 @@ Status Node::Init(const std::string& dir, const InitParams& params) {
   }
   std::error_code ec;
   if (fs::exists(StorePath(dir), ec)) {
-    return Status::AlreadyExists("a node already lives in " + dir + " (remove it first to start over)");
+    return Status::AlreadyExists("a node already lives in " + dir +
+                                 " (remove it first to start over)");
   }
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
@@ -48,14 +51,16 @@ Status Node::Init(const std::string& dir, const InitParams& params) {
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(
-      kMetaNodeId, std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size())));
+      kMetaNodeId,
+      std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size())));
   return txn.Commit();
 }
 
 Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptions& options) {
   std::error_code ec;
   if (!fs::exists(StorePath(dir), ec)) {
-    return Status::NotFound("no tuphap node in " + dir + " (run 'tuphap init' first, or give --data DIR)");
+    return Status::NotFound("no tuphap node in " + dir +
+                            " (run 'tuphap init' first, or give --data DIR)");
   }
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
                           store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting));
@@ -65,7 +70,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   TUPHAP_ASSIGN_OR_RETURN(info.commune, RequireMeta(*s, kMetaCommune));
   TUPHAP_ASSIGN_OR_RETURN(info.province, RequireMeta(*s, kMetaProvince));
   TUPHAP_ASSIGN_OR_RETURN(std::string id, RequireMeta(*s, kMetaNodeId));
-  if (id.size() != info.id.bytes.size()) return Status::Corruption("the node id in the store is damaged");
+  if (id.size() != info.id.bytes.size())
+    return Status::Corruption("the node id in the store is damaged");
   std::copy(id.begin(), id.end(), info.id.bytes.begin());
   return std::unique_ptr<Node>(new Node(std::move(s), std::move(info), options));
 }
@@ -107,13 +113,15 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
   std::string scope = scope_arg;
   if (scope.empty()) {
     if (info_.role == Role::kHub) {
-      return Status::InvalidArgument("a hub records into a commune's register: give the commune code (--scope)");
+      return Status::InvalidArgument(
+          "a hub records into a commune's register: give the commune code (--scope)");
     }
     scope = info_.commune;
   }
   TUPHAP_RETURN_IF_ERROR(CheckCommuneCode(scope));
   if (info_.role == Role::kCommune && scope != info_.commune) {
-    return Status::PermissionDenied("this node records for commune " + info_.commune + " only, not " + scope);
+    return Status::PermissionDenied("this node records for commune " + info_.commune +
+                                    " only, not " + scope);
   }
   std::string record_id = id;
   if (record_id.empty()) {
@@ -127,9 +135,11 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
     }
   }
   TUPHAP_RETURN_IF_ERROR(Commit(scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, store_->GetRecord(record_id));
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing,
+                            store_->GetRecord(record_id));
     if (existing) return Status::AlreadyExists("record " + record_id + " already exists");
-    crdt::RecordOps ops{record_id, {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
+    crdt::RecordOps ops{record_id,
+                        {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
     for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
     return std::vector<crdt::RecordOps>{std::move(ops)};
   }));
@@ -147,7 +157,8 @@ Status Node::SetFields(const std::string& id, const std::vector<FieldUpdate>& fi
   return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
     TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
     if (rec.state.Revoked()) {
-      return Status::FailedPrecondition("record " + id + " is revoked; it can no longer be amended");
+      return Status::FailedPrecondition("record " + id +
+                                        " is revoked; it can no longer be amended");
     }
     crdt::RecordOps ops{id, {}};
     for (const auto& f : fields) {
@@ -164,7 +175,8 @@ Status Node::Revoke(const std::string& id, const std::string& reason) {
   TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id));
   return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
     TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
-    if (rec.state.Revoked()) return Status::FailedPrecondition("record " + id + " is already revoked");
+    if (rec.state.Revoked())
+      return Status::FailedPrecondition("record " + id + " is already revoked");
     std::vector<crdt::Dot> pred;
     if (const crdt::MvRegister* reg = rec.state.Field(crdt::kRevokedField)) pred = reg->Frontier();
     return std::vector<crdt::RecordOps>{
@@ -192,7 +204,8 @@ Result<std::vector<HistoryEntry>> Node::History(const std::string& id) {
     change.ForEachOp([&](const std::string& record_id, const crdt::Op& op, const crdt::Dot& dot) {
       if (record_id != id) return;
       OpView view{op.field, op.value, std::nullopt};
-      if (const crdt::MvRegister* reg = replay.Field(op.field); reg != nullptr && reg->Winner() != nullptr) {
+      if (const crdt::MvRegister* reg = replay.Field(op.field);
+          reg != nullptr && reg->Winner() != nullptr) {
         view.old = reg->Winner()->value;
       }
       replay.ApplyOp(dot, change.hlc, op);
@@ -209,7 +222,8 @@ Result<std::vector<store::ScopeDigest>> Node::Digests(std::optional<std::string_
 
 Result<std::vector<store::ConflictRow>> Node::Conflicts() { return store_->Conflicts(); }
 
-Result<std::vector<EntryView>> Node::DescribeEntries(const std::string& scope, const crdt::MvRegister& reg) {
+Result<std::vector<EntryView>> Node::DescribeEntries(const std::string& scope,
+                                                     const crdt::MvRegister& reg) {
   std::vector<crdt::RegisterEntry> entries = reg.entries();
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return crdt::DisplayLess(b, a); });

@@ -69,7 +69,8 @@ class Node {
   // Records a new record. `id` empty: a new ULID. `scope` empty: this
   // commune's (a hub must name one). Returns the id.
   Result<std::string> CreateRecord(const std::string& id, const std::string& type,
-                                   const std::string& scope, const std::vector<FieldUpdate>& fields);
+                                   const std::string& scope,
+                                   const std::vector<FieldUpdate>& fields);
   // Sets fields; each op supersedes the field's whole current frontier (so
   // it also resolves a conflict on that field).
   Status SetFields(const std::string& id, const std::vector<FieldUpdate>& fields);
@@ -81,7 +82,8 @@ class Node {
   Result<std::vector<store::ConflictRow>> Conflicts();
   // The frontier of `reg` (a field of a record in `scope`), display winner
   // first, each value with its officer, origin and time.
-  Result<std::vector<EntryView>> DescribeEntries(const std::string& scope, const crdt::MvRegister& reg);
+  Result<std::vector<EntryView>> DescribeEntries(const std::string& scope,
+                                                 const crdt::MvRegister& reg);
 
   store::Store& store() { return *store_; }
 

@@ -16,13 +16,15 @@ using crdt::Value;
 class NodeTest : public testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("tuphap-node-" + std::to_string(getpid()) + "-" +
-                                         testing::UnitTest::GetInstance()->current_test_info()->name());
+    root_ =
+        fs::temp_directory_path() / ("tuphap-node-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
   }
   void TearDown() override { fs::remove_all(root_); }
 
-  std::unique_ptr<Node> Make(const std::string& name, Role role = Role::kCommune, const char* officer = "Lan") {
+  std::unique_ptr<Node> Make(const std::string& name, Role role = Role::kCommune,
+                             const char* officer = "Lan") {
     InitParams p;
     p.role = role;
     p.commune = role == Role::kCommune ? "18568" : "";
@@ -56,7 +58,8 @@ class NodeTest : public testing::Test {
 
 TEST_F(NodeTest, CreateAmendRevokeAndReadBack) {
   auto n = Make("a");
-  auto id = n->CreateRecord("", "note", "", {{"title", Value::String("hello")}, {"body", Value::String("x")}});
+  auto id = n->CreateRecord("", "note", "",
+                            {{"title", Value::String("hello")}, {"body", Value::String("x")}});
   ASSERT_TRUE(id.ok()) << id.status().ToString();
   EXPECT_EQ(id->size(), 26u);  // a ULID
   clock_.Advance(1000);
@@ -98,11 +101,13 @@ TEST_F(NodeTest, ErrorsAreSpecific) {
   auto n = Make("a");
   EXPECT_EQ(n->GetRecord("NO-SUCH-ID").status().code(), StatusCode::kNotFound);
   EXPECT_EQ(n->SetFields("NO-SUCH-ID", {{"a", Value::String("b")}}).code(), StatusCode::kNotFound);
-  EXPECT_EQ(n->CreateRecord("", "note", "22333", {}).status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(n->CreateRecord("", "note", "22333", {}).status().code(),
+            StatusCode::kPermissionDenied);
   auto id = n->CreateRecord("X1", "note", "", {});
   ASSERT_TRUE(id.ok());
   EXPECT_EQ(n->CreateRecord("X1", "note", "", {}).status().code(), StatusCode::kAlreadyExists);
-  EXPECT_EQ(n->SetFields("X1", {{"$type", Value::String("death")}}).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(n->SetFields("X1", {{"$type", Value::String("death")}}).code(),
+            StatusCode::kInvalidArgument);
   auto missing = Node::Open((root_ / "nowhere").string(), NodeOptions{});
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   InitParams p;

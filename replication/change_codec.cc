@@ -6,27 +6,44 @@ namespace tuphap::replication {
 
 void WriteValue(MsgpackWriter& w, const crdt::Value& v) {
   switch (v.kind()) {
-    case crdt::Value::Kind::kNull: w.Nil(); break;
-    case crdt::Value::Kind::kBool: w.Bool(v.as_bool()); break;
-    case crdt::Value::Kind::kInt: w.Int(v.as_int()); break;
-    case crdt::Value::Kind::kString: w.Str(v.text()); break;
-    case crdt::Value::Kind::kJson: w.Ext(kJsonExtType, v.text()); break;
+    case crdt::Value::Kind::kNull:
+      w.Nil();
+      break;
+    case crdt::Value::Kind::kBool:
+      w.Bool(v.as_bool());
+      break;
+    case crdt::Value::Kind::kInt:
+      w.Int(v.as_int());
+      break;
+    case crdt::Value::Kind::kString:
+      w.Str(v.text());
+      break;
+    case crdt::Value::Kind::kJson:
+      w.Ext(kJsonExtType, v.text());
+      break;
   }
 }
 
 crdt::Value ReadValue(MsgpackReader& r, size_t max_bytes) {
   switch (r.PeekType()) {
-    case MsgpackReader::Type::kNil: r.ReadNil(); return crdt::Value::Null();
-    case MsgpackReader::Type::kBool: return crdt::Value::Bool(r.ReadBool());
-    case MsgpackReader::Type::kInt: return crdt::Value::Int(r.ReadInt());
-    case MsgpackReader::Type::kStr: return crdt::Value::String(std::string(r.ReadStr(max_bytes)));
+    case MsgpackReader::Type::kNil:
+      r.ReadNil();
+      return crdt::Value::Null();
+    case MsgpackReader::Type::kBool:
+      return crdt::Value::Bool(r.ReadBool());
+    case MsgpackReader::Type::kInt:
+      return crdt::Value::Int(r.ReadInt());
+    case MsgpackReader::Type::kStr:
+      return crdt::Value::String(std::string(r.ReadStr(max_bytes)));
     case MsgpackReader::Type::kExt: {
       int8_t type = 0;
       std::string_view data = r.ReadExt(&type, max_bytes);
       if (r.ok() && type != kJsonExtType) r.Fail("unknown value extension type");
       return crdt::Value::JsonText(std::string(data));
     }
-    default: r.Fail("a field value must be nil, bool, int, str or JSON"); return {};
+    default:
+      r.Fail("a field value must be nil, bool, int, str or JSON");
+      return {};
   }
 }
 

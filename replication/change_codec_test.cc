@@ -16,13 +16,15 @@ crdt::Change SampleChange() {
   c.officer = "Lê Thị Hoa";
   c.records.push_back({"18568-KS-2025-000001",
                        {{"$type", crdt::Value::String("birth"), {}},
-                        {"data.child.given_name", crdt::Value::String("Anh"),
+                        {"data.child.given_name",
+                         crdt::Value::String("Anh"),
                          {{crdt::ReplicaId::ForTest(9), 4, 1}, {c.origin, 2, 0}}},
                         {"fine", crdt::Value::Int(-5), {}},
                         {"paid", crdt::Value::Bool(false), {}},
                         {"data.father", crdt::Value::Null(), {}},
                         {"penalties", crdt::Value::JsonText(R"(["a","b"])"), {}}}});
-  c.records.push_back({"r2", {{"x", crdt::Value::String(""), {{crdt::ReplicaId::ForTest(9), 1, 0}}}}});
+  c.records.push_back(
+      {"r2", {{"x", crdt::Value::String(""), {{crdt::ReplicaId::ForTest(9), 1, 0}}}}});
   return c;
 }
 

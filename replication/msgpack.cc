@@ -13,11 +13,11 @@ struct StringSink {
 
 }  // namespace
 
-#define TUPHAP_PACK(expr)             \
-  do {                                \
-    StringSink sink{&out_};           \
+#define TUPHAP_PACK(expr)                 \
+  do {                                    \
+    StringSink sink{&out_};               \
     msgpack::packer<StringSink> pk(sink); \
-    pk.expr;                          \
+    pk.expr;                              \
   } while (false)
 
 void MsgpackWriter::Nil() { TUPHAP_PACK(pack_nil()); }
@@ -49,8 +49,9 @@ void MsgpackWriter::MapHeader(uint32_t n) { TUPHAP_PACK(pack_map(n)); }
 
 void MsgpackReader::Fail(const std::string& what) {
   if (status_.ok()) {
-    status_ = Status::InvalidArgument("malformed msgpack at byte " + std::to_string(pos_) + ": " + what)
-                  .WithReason("E_FRAME_MALFORMED");
+    status_ =
+        Status::InvalidArgument("malformed msgpack at byte " + std::to_string(pos_) + ": " + what)
+            .WithReason("E_FRAME_MALFORMED");
   }
 }
 
@@ -78,12 +79,15 @@ MsgpackReader::Type MsgpackReader::PeekType() const {
   if (t <= 0x9f) return Type::kArray;
   if (t <= 0xbf) return Type::kStr;
   switch (t) {
-    case 0xc0: return Type::kNil;
+    case 0xc0:
+      return Type::kNil;
     case 0xc2:
-    case 0xc3: return Type::kBool;
+    case 0xc3:
+      return Type::kBool;
     case 0xc4:
     case 0xc5:
-    case 0xc6: return Type::kBin;
+    case 0xc6:
+      return Type::kBin;
     case 0xc7:
     case 0xc8:
     case 0xc9:
@@ -91,16 +95,21 @@ MsgpackReader::Type MsgpackReader::PeekType() const {
     case 0xd5:
     case 0xd6:
     case 0xd7:
-    case 0xd8: return Type::kExt;
+    case 0xd8:
+      return Type::kExt;
     case 0xca:
-    case 0xcb: return Type::kFloat;
+    case 0xcb:
+      return Type::kFloat;
     case 0xd9:
     case 0xda:
-    case 0xdb: return Type::kStr;
+    case 0xdb:
+      return Type::kStr;
     case 0xdc:
-    case 0xdd: return Type::kArray;
+    case 0xdd:
+      return Type::kArray;
     case 0xde:
-    case 0xdf: return Type::kMap;
+    case 0xdf:
+      return Type::kMap;
     default:
       if (t >= 0xcc && t <= 0xd3) return Type::kInt;
       return Type::kInvalid;
@@ -153,10 +162,18 @@ int64_t MsgpackReader::ReadInt() {
   const uint64_t raw = ReadBigEndian(n);
   int64_t v;
   switch (n) {
-    case 1: v = static_cast<int8_t>(raw); break;
-    case 2: v = static_cast<int16_t>(raw); break;
-    case 4: v = static_cast<int32_t>(raw); break;
-    default: v = static_cast<int64_t>(raw); break;
+    case 1:
+      v = static_cast<int8_t>(raw);
+      break;
+    case 2:
+      v = static_cast<int16_t>(raw);
+      break;
+    case 4:
+      v = static_cast<int32_t>(raw);
+      break;
+    default:
+      v = static_cast<int64_t>(raw);
+      break;
   }
   // Canonical: signed forms only for negatives too large for a shorter form.
   const int64_t floor = n == 1 ? -32 : n == 2 ? -128 : n == 4 ? -32768 : -2147483648LL;
@@ -303,7 +320,8 @@ uint32_t MsgpackReader::ReadMapHeader(uint32_t max_n) {
 
 void MsgpackReader::ExpectArray(uint32_t n) {
   const uint32_t got = ReadArrayHeader();
-  if (ok() && got != n) Fail("expected an array of " + std::to_string(n) + " elements, got " + std::to_string(got));
+  if (ok() && got != n)
+    Fail("expected an array of " + std::to_string(n) + " elements, got " + std::to_string(got));
 }
 
 void MsgpackReader::Skip(int max_depth) {
@@ -312,11 +330,21 @@ void MsgpackReader::Skip(int max_depth) {
     return;
   }
   switch (PeekType()) {
-    case Type::kNil: ReadNil(); break;
-    case Type::kBool: ReadBool(); break;
-    case Type::kInt: ReadInt(); break;
-    case Type::kStr: ReadStr(); break;
-    case Type::kBin: ReadBin(); break;
+    case Type::kNil:
+      ReadNil();
+      break;
+    case Type::kBool:
+      ReadBool();
+      break;
+    case Type::kInt:
+      ReadInt();
+      break;
+    case Type::kStr:
+      ReadStr();
+      break;
+    case Type::kBin:
+      ReadBin();
+      break;
     case Type::kExt: {
       int8_t t;
       ReadExt(&t);
@@ -338,7 +366,9 @@ void MsgpackReader::Skip(int max_depth) {
       for (uint32_t i = 0; i < 2 * n && ok(); ++i) Skip(max_depth - 1);
       break;
     }
-    case Type::kInvalid: Fail(pos_ >= data_.size() ? "truncated" : "invalid type byte"); break;
+    case Type::kInvalid:
+      Fail(pos_ >= data_.size() ? "truncated" : "invalid type byte");
+      break;
   }
 }
 

@@ -9,8 +9,10 @@ namespace {
 
 TEST(MsgpackTest, RoundTripsEveryTypeAtEverySizeBoundary) {
   MsgpackWriter w;
-  const uint64_t uints[] = {0, 127, 128, 255, 256, 65535, 65536, 0xFFFFFFFFULL, 0x100000000ULL, UINT64_MAX};
-  const int64_t ints[] = {-1, -32, -33, -128, -129, -32768, -32769, -2147483648LL, -2147483649LL, INT64_MIN, 5};
+  const uint64_t uints[] = {
+      0, 127, 128, 255, 256, 65535, 65536, 0xFFFFFFFFULL, 0x100000000ULL, UINT64_MAX};
+  const int64_t ints[] = {-1,     -32,           -33,           -128,      -129, -32768,
+                          -32769, -2147483648LL, -2147483649LL, INT64_MIN, 5};
   for (uint64_t u : uints) w.Uint(u);
   for (int64_t i : ints) w.Int(i);
   for (size_t n : {0, 31, 32, 255, 256, 65535, 65536}) w.Str(std::string(n, 'x'));
@@ -53,8 +55,10 @@ TEST(MsgpackTest, MatchesMsgpackCxxUnpacker) {
 TEST(MsgpackTest, RefusesNonShortestForms) {
   // uint8 holding 5, int8 holding -1, str8 of 3 bytes, array16 of 1.
   for (std::string bad : {std::string("\xcc\x05", 2), std::string("\xd0\xff", 2),
-                          std::string("\xd9\x03" "abc", 5), std::string("\xdc\x00\x01\x01", 4),
-                          std::string("\xd1\x00\x05", 3)}) {
+                          std::string("\xd9\x03"
+                                      "abc",
+                                      5),
+                          std::string("\xdc\x00\x01\x01", 4), std::string("\xd1\x00\x05", 3)}) {
     MsgpackReader r(bad);
     r.Skip();
     EXPECT_FALSE(r.ok()) << "accepted non-canonical bytes";
@@ -64,8 +68,9 @@ TEST(MsgpackTest, RefusesNonShortestForms) {
 
 TEST(MsgpackTest, SizeHeaderBombIsRefusedWithoutAllocating) {
   // array32 claiming 4 billion elements, str32 claiming 4 GB.
-  for (std::string bomb : {std::string("\xdd\xff\xff\xff\xff", 5), std::string("\xdb\xff\xff\xff\xff", 5),
-                           std::string("\xc6\xff\xff\xff\xff", 5)}) {
+  for (std::string bomb :
+       {std::string("\xdd\xff\xff\xff\xff", 5), std::string("\xdb\xff\xff\xff\xff", 5),
+        std::string("\xc6\xff\xff\xff\xff", 5)}) {
     MsgpackReader r(bomb);
     r.Skip();
     EXPECT_FALSE(r.ok());

@@ -54,7 +54,8 @@ class Store::Batch {
   Result<FeedSlot*> LoadFeed(const FeedKey& key);
   Result<RecordSlot*> LoadRecord(const std::string& record_id, const std::string& scope);
   Result<bool> Quarantined(int64_t origin_id);
-  Status Append(FeedSlot& feed, const replication::Envelope& env, std::optional<crdt::Change> change);
+  Status Append(FeedSlot& feed, const replication::Envelope& env,
+                std::optional<crdt::Change> change);
   Status ReleaseHeld(FeedSlot& feed);
   Status RecordEquivocation(FeedSlot& feed, uint64_t seq, const char* kind, std::string_view ours,
                             std::string_view theirs);
@@ -85,7 +86,8 @@ Result<Store::Batch::FeedSlot*> Store::Batch::LoadFeed(const FeedKey& key) {
 Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
   auto it = quarantined_.find(origin_id);
   if (it != quarantined_.end()) return it->second;
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare("SELECT quarantined FROM origins WHERE id = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          store_.db_->Prepare("SELECT quarantined FROM origins WHERE id = ?"));
   q.Bind(1, origin_id);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   const bool flagged = row && q.Int(0) != 0;
@@ -104,8 +106,10 @@ Status Store::Batch::Add(Incoming& in) {
     return Status::Ok();
   }
   if (h.seq <= feed->head.seq) {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-        "SELECT hash, envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q,
+        store_.db_->Prepare(
+            "SELECT hash, envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
     q.Bind(1, feed->origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(h.seq));
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return Status::Corruption("the log lacks a change below its feed head");
@@ -118,8 +122,9 @@ Status Store::Batch::Add(Incoming& in) {
     return RecordEquivocation(*feed, h.seq, "same_seq", ours, env.bytes());
   }
   if (h.seq > feed->head.seq + 1) {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-        "SELECT envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare(
+                    "SELECT envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
     q.Bind(1, feed->origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(h.seq));
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) {
@@ -131,10 +136,14 @@ Status Store::Batch::Add(Incoming& in) {
       const std::string ours(q.Blob(0));
       return RecordEquivocation(*feed, h.seq, "same_seq", ours, env.bytes());
     }
-    TUPHAP_ASSIGN_OR_RETURN(Stmt ins, store_.db_->Prepare(
-        "INSERT INTO held(origin, scope, seq, envelope) VALUES(?, ?, ?, ?)"));
-    TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed->origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(h.seq))
-                               .BindBlob(4, env.bytes()).Run());
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt ins,
+        store_.db_->Prepare("INSERT INTO held(origin, scope, seq, envelope) VALUES(?, ?, ?, ?)"));
+    TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed->origin_id)
+                               .Bind(2, h.scope)
+                               .Bind(3, static_cast<int64_t>(h.seq))
+                               .BindBlob(4, env.bytes())
+                               .Run());
     report_.dispositions.push_back(Disposition::kHeld);
     ++report_.held;
     return Status::Ok();
@@ -142,8 +151,9 @@ Status Store::Batch::Add(Incoming& in) {
   if (h.prev != feed->head.hash) {
     std::string ours;
     if (feed->head.seq > 0) {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-          "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare(
+                      "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
       q.Bind(1, feed->origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(feed->head.seq));
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (row) ours = std::string(q.Blob(0));
@@ -159,11 +169,17 @@ Status Store::Batch::Add(Incoming& in) {
 Status Store::Batch::Append(FeedSlot& feed, const replication::Envelope& env,
                             std::optional<crdt::Change> change) {
   const auto& h = env.header();
-  TUPHAP_ASSIGN_OR_RETURN(Stmt ins, store_.db_->Prepare(
-      "INSERT INTO changes(origin, scope, seq, hash, hlc, envelope) VALUES(?, ?, ?, ?, ?, ?)"));
-  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(h.seq))
-                             .BindBlob(4, Bytes(env.hash())).Bind(5, static_cast<int64_t>(h.hlc.raw()))
-                             .BindBlob(6, env.bytes()).Run());
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt ins,
+      store_.db_->Prepare(
+          "INSERT INTO changes(origin, scope, seq, hash, hlc, envelope) VALUES(?, ?, ?, ?, ?, ?)"));
+  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id)
+                             .Bind(2, h.scope)
+                             .Bind(3, static_cast<int64_t>(h.seq))
+                             .BindBlob(4, Bytes(env.hash()))
+                             .Bind(5, static_cast<int64_t>(h.hlc.raw()))
+                             .BindBlob(6, env.bytes())
+                             .Run());
   feed.head.seq = h.seq;
   feed.head.hash = env.hash();
   feed.dirty = true;
@@ -178,28 +194,36 @@ Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
     const int64_t next = static_cast<int64_t>(feed.head.seq + 1);
     std::string bytes;
     {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-          "SELECT envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare(
+                      "SELECT envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
       q.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, next);
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) return Status::Ok();
       bytes = std::string(q.Blob(0));
     }
     {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt del, store_.db_->Prepare(
-          "DELETE FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
-      TUPHAP_RETURN_IF_ERROR(del.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, next).Run());
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt del,
+          store_.db_->Prepare("DELETE FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
+      TUPHAP_RETURN_IF_ERROR(
+          del.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, next).Run());
     }
     auto env = replication::Envelope::Parse(std::move(bytes));
-    if (!env.ok()) return Status::Corruption("a held envelope cannot be read: " + env.status().message());
+    if (!env.ok())
+      return Status::Corruption("a held envelope cannot be read: " + env.status().message());
     if (env->header().prev != feed.head.hash) {
       std::string ours;  // the fork is against our head; keep both as evidence
-      TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-          "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
-      q.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, static_cast<int64_t>(feed.head.seq));
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare(
+                      "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+      q.Bind(1, feed.origin_id)
+          .Bind(2, feed.head.feed.scope)
+          .Bind(3, static_cast<int64_t>(feed.head.seq));
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (row) ours = std::string(q.Blob(0));
-      TUPHAP_RETURN_IF_ERROR(RecordEquivocation(feed, env->header().seq, "prev_mismatch", ours, env->bytes()));
+      TUPHAP_RETURN_IF_ERROR(
+          RecordEquivocation(feed, env->header().seq, "prev_mismatch", ours, env->bytes()));
       return Status::Ok();
     }
     TUPHAP_RETURN_IF_ERROR(Append(feed, *env, std::nullopt));
@@ -211,13 +235,20 @@ Status Store::Batch::RecordEquivocation(FeedSlot& feed, uint64_t seq, const char
                                         std::string_view ours, std::string_view theirs) {
   report_.dispositions.push_back(Disposition::kEquivocation);
   ++report_.equivocations;
-  TUPHAP_ASSIGN_OR_RETURN(Stmt ins, store_.db_->Prepare(
-      "INSERT OR IGNORE INTO equivocations(origin, scope, seq, kind, ours, theirs, detected_hlc) "
-      "VALUES(?, ?, ?, ?, ?, ?, ?)"));
-  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope)
-                             .Bind(3, static_cast<int64_t>(seq)).Bind(4, kind).BindBlob(5, ours)
-                             .BindBlob(6, theirs).Bind(7, static_cast<int64_t>(max_hlc_.raw())).Run());
-  TUPHAP_ASSIGN_OR_RETURN(Stmt flag, store_.db_->Prepare("UPDATE origins SET quarantined = 1 WHERE id = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt ins,
+                          store_.db_->Prepare("INSERT OR IGNORE INTO equivocations(origin, scope, "
+                                              "seq, kind, ours, theirs, detected_hlc) "
+                                              "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id)
+                             .Bind(2, feed.head.feed.scope)
+                             .Bind(3, static_cast<int64_t>(seq))
+                             .Bind(4, kind)
+                             .BindBlob(5, ours)
+                             .BindBlob(6, theirs)
+                             .Bind(7, static_cast<int64_t>(max_hlc_.raw()))
+                             .Run());
+  TUPHAP_ASSIGN_OR_RETURN(Stmt flag,
+                          store_.db_->Prepare("UPDATE origins SET quarantined = 1 WHERE id = ?"));
   TUPHAP_RETURN_IF_ERROR(flag.Bind(1, feed.origin_id).Run());
   quarantined_[feed.origin_id] = true;
   return Status::Ok();
@@ -228,8 +259,9 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& re
   auto it = records_.find(record_id);
   if (it != records_.end()) return &it->second;
   RecordSlot slot;
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-      "SELECT id, scope, conflicts, state FROM records WHERE record_id = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      store_.db_->Prepare("SELECT id, scope, conflicts, state FROM records WHERE record_id = ?"));
   q.Bind(1, record_id);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
@@ -271,13 +303,15 @@ Result<bool> Store::Batch::MaterialiseNext(FeedSlot& feed) {
   if (it != decoded_.end()) {
     change = &it->second;
   } else {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-        "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare(
+                    "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
     q.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, static_cast<int64_t>(seq));
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return Status::Corruption("the log lacks a change below its feed head");
     auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
-    if (!env.ok()) return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
+    if (!env.ok())
+      return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
     TUPHAP_RETURN_IF_ERROR(opener_.Open(*env, &loaded).Annotate("opening a stored change"));
     change = &loaded;
   }
@@ -317,12 +351,17 @@ Status Store::Batch::Drain() {
 Status Store::Batch::Flush() {
   for (auto& [key, feed] : feeds_) {
     if (!feed.dirty) continue;
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-        "INSERT INTO feeds(origin, scope, head_seq, head_hash, applied_seq) VALUES(?, ?, ?, ?, ?) "
-        "ON CONFLICT(origin, scope) DO UPDATE SET head_seq = excluded.head_seq, "
-        "head_hash = excluded.head_hash, applied_seq = excluded.applied_seq"));
-    TUPHAP_RETURN_IF_ERROR(q.Bind(1, feed.origin_id).Bind(2, key.scope).Bind(3, static_cast<int64_t>(feed.head.seq))
-                               .BindBlob(4, Bytes(feed.head.hash)).Bind(5, static_cast<int64_t>(feed.head.applied_seq))
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare(
+                    "INSERT INTO feeds(origin, scope, head_seq, head_hash, applied_seq) VALUES(?, "
+                    "?, ?, ?, ?) "
+                    "ON CONFLICT(origin, scope) DO UPDATE SET head_seq = excluded.head_seq, "
+                    "head_hash = excluded.head_hash, applied_seq = excluded.applied_seq"));
+    TUPHAP_RETURN_IF_ERROR(q.Bind(1, feed.origin_id)
+                               .Bind(2, key.scope)
+                               .Bind(3, static_cast<int64_t>(feed.head.seq))
+                               .BindBlob(4, Bytes(feed.head.hash))
+                               .Bind(5, static_cast<int64_t>(feed.head.applied_seq))
                                .Run());
   }
   for (auto& [record_id, r] : records_) {
@@ -339,25 +378,40 @@ Status Store::Batch::Flush() {
     const std::string blob = EncodeRecordBlob(r.state, r.history, origins_);
     const replication::Hash hash = RecordStateHash(record_id, r.scope, r.state);
     if (r.rowid == 0) {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-          "INSERT INTO records(record_id, scope, type, revoked, conflicts, state, state_hash) "
-          "VALUES(?, ?, ?, ?, ?, ?, ?)"));
-      TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id).Bind(2, r.scope).Bind(3, type).Bind(4, r.state.Revoked())
-                                 .Bind(5, static_cast<int64_t>(conflicts.size())).BindBlob(6, blob)
-                                 .BindBlob(7, Bytes(hash)).Run());
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q,
+          store_.db_->Prepare(
+              "INSERT INTO records(record_id, scope, type, revoked, conflicts, state, state_hash) "
+              "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+      TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
+                                 .Bind(2, r.scope)
+                                 .Bind(3, type)
+                                 .Bind(4, r.state.Revoked())
+                                 .Bind(5, static_cast<int64_t>(conflicts.size()))
+                                 .BindBlob(6, blob)
+                                 .BindBlob(7, Bytes(hash))
+                                 .Run());
       r.rowid = store_.db_->LastInsertRowid();
     } else {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(
-          "UPDATE records SET type = ?, revoked = ?, conflicts = ?, state = ?, state_hash = ? WHERE id = ?"));
-      TUPHAP_RETURN_IF_ERROR(q.Bind(1, type).Bind(2, r.state.Revoked()).Bind(3, static_cast<int64_t>(conflicts.size()))
-                                 .BindBlob(4, blob).BindBlob(5, Bytes(hash)).Bind(6, r.rowid).Run());
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, "
+                                      "state = ?, state_hash = ? WHERE id = ?"));
+      TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
+                                 .Bind(2, r.state.Revoked())
+                                 .Bind(3, static_cast<int64_t>(conflicts.size()))
+                                 .BindBlob(4, blob)
+                                 .BindBlob(5, Bytes(hash))
+                                 .Bind(6, r.rowid)
+                                 .Run());
     }
     if (r.stored_conflicts > 0) {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt del, store_.db_->Prepare("DELETE FROM conflicts WHERE record = ?"));
+      TUPHAP_ASSIGN_OR_RETURN(Stmt del,
+                              store_.db_->Prepare("DELETE FROM conflicts WHERE record = ?"));
       TUPHAP_RETURN_IF_ERROR(del.Bind(1, r.rowid).Run());
     }
     for (const auto& field : conflicts) {
-      TUPHAP_ASSIGN_OR_RETURN(Stmt ins, store_.db_->Prepare("INSERT INTO conflicts(record, field) VALUES(?, ?)"));
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt ins, store_.db_->Prepare("INSERT INTO conflicts(record, field) VALUES(?, ?)"));
       TUPHAP_RETURN_IF_ERROR(ins.Bind(1, r.rowid).Bind(2, field).Run());
     }
     r.stored_conflicts = static_cast<int64_t>(conflicts.size());
@@ -368,7 +422,8 @@ Status Store::Batch::Flush() {
   return Status::Ok();
 }
 
-Result<ApplyReport> Store::RunBatch(const std::function<Status(Batch&)>& fill, const EnvelopeOpener& opener) {
+Result<ApplyReport> Store::RunBatch(const std::function<Status(Batch&)>& fill,
+                                    const EnvelopeOpener& opener) {
   const std::set<FeedKey> lagging_before = lagging_;
   Status s;
   ApplyReport report;

@@ -73,10 +73,12 @@ Status DecodeRecordBlob(std::string_view blob, const OriginMap& origins, crdt::R
       const uint64_t pos = r.ReadUint();
       const uint64_t index = r.ReadUint();
       crdt::Value value = replication::ReadValue(r, SIZE_MAX);
-      if (r.ok() && (pos >= history->size() || index > UINT32_MAX)) r.Fail("entry refers to no change");
+      if (r.ok() && (pos >= history->size() || index > UINT32_MAX))
+        r.Fail("entry refers to no change");
       if (!r.ok()) break;
       const ChangeRef& c = (*history)[pos];
-      reg.InsertStored({crdt::Dot{c.origin, c.seq, static_cast<uint32_t>(index)}, c.hlc, std::move(value)});
+      reg.InsertStored(
+          {crdt::Dot{c.origin, c.seq, static_cast<uint32_t>(index)}, c.hlc, std::move(value)});
     }
   }
   r.ExpectEnd();

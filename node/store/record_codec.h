@@ -23,8 +23,8 @@ namespace tuphap::store {
 
 // Maps between origin keys and the store's local ids.
 struct OriginMap {
-  std::function<int64_t(const crdt::ReplicaId&)> to_id;              // must succeed
-  std::function<const crdt::ReplicaId*(int64_t)> to_key;             // nullptr if unknown
+  std::function<int64_t(const crdt::ReplicaId&)> to_id;   // must succeed
+  std::function<const crdt::ReplicaId*(int64_t)> to_key;  // nullptr if unknown
 };
 
 std::string EncodeRecordBlob(const crdt::RecordState& state, const std::vector<ChangeRef>& history,

@@ -111,7 +111,8 @@ Status Migrate(Database& db, std::span<const Migration> migrations) {
     if (m.version <= current) continue;
     Transaction txn(db);
     TUPHAP_RETURN_IF_ERROR(txn.status());
-    TUPHAP_RETURN_IF_ERROR(db.Exec(m.sql).Annotate("schema migration to version " + std::to_string(m.version)));
+    TUPHAP_RETURN_IF_ERROR(
+        db.Exec(m.sql).Annotate("schema migration to version " + std::to_string(m.version)));
     TUPHAP_RETURN_IF_ERROR(db.Exec("PRAGMA user_version=" + std::to_string(m.version)));
     TUPHAP_RETURN_IF_ERROR(txn.Commit());
     current = m.version;

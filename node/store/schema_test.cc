@@ -11,7 +11,9 @@ namespace {
 class SchemaTest : public testing::Test {
  protected:
   void SetUp() override {
-    path_ = (std::filesystem::temp_directory_path() / ("tuphap-schema-" + std::to_string(getpid()) + ".db")).string();
+    path_ = (std::filesystem::temp_directory_path() /
+             ("tuphap-schema-" + std::to_string(getpid()) + ".db"))
+                .string();
     std::filesystem::remove(path_);
     auto db = Database::Open(path_, Database::OpenMode::kCreate);
     ASSERT_TRUE(db.ok());

@@ -48,12 +48,14 @@ Status Stmt::Run() {
 
 std::string_view Stmt::Text(int col) const {
   const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col));
-  return p == nullptr ? std::string_view() : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  return p == nullptr ? std::string_view()
+                      : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
 std::string_view Stmt::Blob(int col) const {
   const auto* p = static_cast<const char*>(sqlite3_column_blob(stmt_, col));
-  return p == nullptr ? std::string_view() : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
+  return p == nullptr ? std::string_view()
+                      : std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(stmt_, col)));
 }
 
 Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMode mode) {
@@ -72,9 +74,10 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMo
   sqlite3_busy_timeout(raw, 10'000);
   // Legal registers: a commit reported to an officer must survive power loss,
   // so FULL, not NORMAL (which may lose the last commits after a power cut).
-  TUPHAP_RETURN_IF_ERROR(db->Exec(
-      "PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-      "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
+  TUPHAP_RETURN_IF_ERROR(
+      db->Exec("PRAGMA page_size=16384; PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA "
+               "foreign_keys=ON;"
+               "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
   return db;
 }
 
@@ -121,10 +124,14 @@ Status Database::Error(int rc, std::string_view what) const {
     case SQLITE_LOCKED:
       return Status::Unavailable("the store is busy (another tuphap process holds it): " + detail)
           .WithReason("E_BUSY");
-    case SQLITE_CONSTRAINT: return Status::AlreadyExists(detail);
-    case SQLITE_READONLY: return Status::PermissionDenied("the store is read-only: " + detail);
-    case SQLITE_CANTOPEN: return Status::IoError("cannot open the store: " + detail);
-    default: return Status::Internal("SQLite: " + detail);
+    case SQLITE_CONSTRAINT:
+      return Status::AlreadyExists(detail);
+    case SQLITE_READONLY:
+      return Status::PermissionDenied("the store is read-only: " + detail);
+    case SQLITE_CANTOPEN:
+      return Status::IoError("cannot open the store: " + detail);
+    default:
+      return Status::Internal("SQLite: " + detail);
   }
 }
 
@@ -138,7 +145,8 @@ Transaction::~Transaction() {
 }
 
 Status Transaction::Commit() {
-  if (!open_) return begin_status_.ok() ? Status::Internal("commit of a closed transaction") : begin_status_;
+  if (!open_)
+    return begin_status_.ok() ? Status::Internal("commit of a closed transaction") : begin_status_;
   Status s = db_.Exec("COMMIT");
   // A failed COMMIT leaves the transaction open; the destructor rolls back.
   if (s.ok()) open_ = false;

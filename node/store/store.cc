@@ -20,7 +20,8 @@ constexpr const char* kHlcMetaKey = "hlc";
 
 Store::Store(std::unique_ptr<Database> db, StoreOptions options)
     : db_(std::move(db)), options_(std::move(options)) {
-  if (!options_.adjudicated) options_.adjudicated = [](std::string_view, std::string_view) { return true; };
+  if (!options_.adjudicated)
+    options_.adjudicated = [](std::string_view, std::string_view) { return true; };
 }
 
 Store::~Store() = default;
@@ -31,15 +32,17 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, mode));
   TUPHAP_RETURN_IF_ERROR(Migrate(*db, StoreMigrations()));
   std::unique_ptr<Store> store(new Store(std::move(db), std::move(options)));
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, store->db_->Prepare(
-      "SELECT o.key, f.scope FROM feeds f JOIN origins o ON o.id = f.origin "
-      "WHERE f.applied_seq < f.head_seq"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      store->db_->Prepare("SELECT o.key, f.scope FROM feeds f JOIN origins o ON o.id = f.origin "
+                          "WHERE f.applied_seq < f.head_seq"));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     FeedKey key;
     std::string_view k = q.Blob(0);
-    if (k.size() != key.origin.bytes.size()) return Status::Corruption("origin key of wrong size in store");
+    if (k.size() != key.origin.bytes.size())
+      return Status::Corruption("origin key of wrong size in store");
     std::copy(k.begin(), k.end(), key.origin.bytes.begin());
     key.scope = std::string(q.Text(1));
     store->lagging_.insert(std::move(key));
@@ -93,17 +96,21 @@ Result<std::optional<FeedHead>> Store::LoadHead(const FeedKey& feed) {
     id = id_it->second;
   } else {
     TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM origins WHERE key = ?"));
-    q.BindBlob(1, {reinterpret_cast<const char*>(feed.origin.bytes.data()), feed.origin.bytes.size()});
+    q.BindBlob(1,
+               {reinterpret_cast<const char*>(feed.origin.bytes.data()), feed.origin.bytes.size()});
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return std::optional<FeedHead>();
     id = q.Int(0);
   }
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT head_seq, head_hash, applied_seq FROM feeds WHERE origin = ? AND scope = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare(
+          "SELECT head_seq, head_hash, applied_seq FROM feeds WHERE origin = ? AND scope = ?"));
   q.Bind(1, id).Bind(2, feed.scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FeedHead>();
-  FeedHead h{feed, static_cast<uint64_t>(q.Int(0)), HashFromBlob(q.Blob(1)), static_cast<uint64_t>(q.Int(2))};
+  FeedHead h{feed, static_cast<uint64_t>(q.Int(0)), HashFromBlob(q.Blob(1)),
+             static_cast<uint64_t>(q.Int(2))};
   return std::optional<FeedHead>(h);
 }
 
@@ -111,15 +118,17 @@ Result<std::optional<FeedHead>> Store::Head(const FeedKey& feed) { return LoadHe
 
 Result<std::vector<FeedHead>> Store::Heads() {
   std::vector<FeedHead> out;
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT o.key, f.scope, f.head_seq, f.head_hash, f.applied_seq FROM feeds f "
-      "JOIN origins o ON o.id = f.origin ORDER BY o.key, f.scope"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("SELECT o.key, f.scope, f.head_seq, f.head_hash, f.applied_seq FROM feeds f "
+                   "JOIN origins o ON o.id = f.origin ORDER BY o.key, f.scope"));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     FeedHead h;
     std::string_view k = q.Blob(0);
-    if (k.size() != h.feed.origin.bytes.size()) return Status::Corruption("origin key of wrong size in store");
+    if (k.size() != h.feed.origin.bytes.size())
+      return Status::Corruption("origin key of wrong size in store");
     std::copy(k.begin(), k.end(), h.feed.origin.bytes.begin());
     h.feed.scope = std::string(q.Text(1));
     h.seq = static_cast<uint64_t>(q.Int(2));
@@ -131,8 +140,8 @@ Result<std::vector<FeedHead>> Store::Heads() {
 }
 
 Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT scope, state, state_hash FROM records WHERE record_id = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT scope, state, state_hash FROM records WHERE record_id = ?"));
   q.Bind(1, record_id);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<RecordView>();
@@ -149,21 +158,24 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
 
 Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {
   TUPHAP_ASSIGN_OR_RETURN(int64_t id, OriginId(feed.origin));
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
   q.Bind(1, id).Bind(2, feed.scope).Bind(3, static_cast<int64_t>(seq));
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<replication::Envelope>();
   auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
-  if (!env.ok()) return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
+  if (!env.ok())
+    return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
   return std::optional<replication::Envelope>(std::move(env).value());
 }
 
 Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {
   std::vector<ScopeDigest> out;
-  const char* sql = scope ? "SELECT scope, record_id, state_hash FROM records WHERE scope = ? "
-                            "ORDER BY scope, record_id"
-                          : "SELECT scope, record_id, state_hash FROM records ORDER BY scope, record_id";
+  const char* sql =
+      scope ? "SELECT scope, record_id, state_hash FROM records WHERE scope = ? "
+              "ORDER BY scope, record_id"
+            : "SELECT scope, record_id, state_hash FROM records ORDER BY scope, record_id";
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
   if (scope) q.Bind(1, *scope);
   std::unique_ptr<replication::Hasher> hasher;
@@ -193,14 +205,17 @@ Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> 
 
 Result<std::vector<ConflictRow>> Store::Conflicts() {
   std::vector<ConflictRow> out;
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "SELECT r.record_id, r.scope, r.type, c.field FROM conflicts c JOIN records r ON r.id = c.record "
-      "ORDER BY r.record_id, c.field"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT r.record_id, r.scope, r.type, c.field FROM "
+                                               "conflicts c JOIN records r ON r.id = c.record "
+                                               "ORDER BY r.record_id, c.field"));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    out.push_back(ConflictRow{std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
-                              std::string(q.Text(3)), {}});
+    out.push_back(ConflictRow{std::string(q.Text(0)),
+                              std::string(q.Text(1)),
+                              std::string(q.Text(2)),
+                              std::string(q.Text(3)),
+                              {}});
   }
   // Attach each field's competing values.
   for (auto& c : out) {
@@ -220,8 +235,9 @@ Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
 }
 
 Status Store::SetMeta(std::string_view key, std::string_view value) {
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(
-      "INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          db_->Prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) "
+                                       "DO UPDATE SET value = excluded.value"));
   return q.Bind(1, key).BindBlob(2, value).Run();
 }
 

@@ -56,9 +56,9 @@ class Store {
   };
   // What a local writer learns inside the transaction that appends its change.
   struct LocalSlot {
-    uint64_t seq;                 // the next seq of the feed
-    replication::Hash prev;       // hash of the feed head
-    crdt::Hlc last_hlc;           // highest HLC this store has seen
+    uint64_t seq;            // the next seq of the feed
+    replication::Hash prev;  // hash of the feed head
+    crdt::Hlc last_hlc;      // highest HLC this store has seen
   };
   using LocalFactory = std::function<Result<Incoming>(const LocalSlot& slot)>;
 
@@ -93,7 +93,8 @@ class Store {
   Result<int64_t> OriginId(const crdt::ReplicaId& key);  // interns
   const crdt::ReplicaId* OriginKey(int64_t id);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);
-  Result<ApplyReport> RunBatch(const std::function<Status(Batch&)>& fill, const EnvelopeOpener& opener);
+  Result<ApplyReport> RunBatch(const std::function<Status(Batch&)>& fill,
+                               const EnvelopeOpener& opener);
   void ForgetCaches();
 
   std::unique_ptr<Database> db_;

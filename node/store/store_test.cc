@@ -23,7 +23,8 @@ class StoreTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("tuphap-store-" + std::to_string(getpid()) + "-" + testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("tuphap-store-" + std::to_string(getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     store_ = Open("a.db");
@@ -44,8 +45,8 @@ class StoreTest : public testing::Test {
     return e;
   }
 
-  static Change Make(uint64_t origin, uint64_t seq, const std::string& record, std::vector<crdt::Op> ops,
-                     uint64_t ms = 1'751'328'000'000) {
+  static Change Make(uint64_t origin, uint64_t seq, const std::string& record,
+                     std::vector<crdt::Op> ops, uint64_t ms = 1'751'328'000'000) {
     Change c;
     c.origin = ReplicaId::ForTest(origin);
     c.scope = "18568";
@@ -71,7 +72,8 @@ class StoreTest : public testing::Test {
 };
 
 TEST_F(StoreTest, AppliesAChangeAndAdvancesTheFeedHead) {
-  auto e = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  auto e = Draft(
+      Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
   ApplyReport rep = ApplyAll(*store_, {e});
   EXPECT_EQ(rep.appended, 1u);
   EXPECT_EQ(rep.materialised, 1u);
@@ -115,10 +117,12 @@ TEST_F(StoreTest, ChangeAheadOfAGapIsHeldThenApplied) {
 }
 
 TEST_F(StoreTest, ChangeWaitsForTheChangesItsPredsName) {
-  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
-  auto b = Draft(Make(2, 1, "r1", {{"name", Value::String("Anh"), {Dot{ReplicaId::ForTest(1), 1, 1}}}}));
+  auto a = Draft(
+      Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  auto b =
+      Draft(Make(2, 1, "r1", {{"name", Value::String("Anh"), {Dot{ReplicaId::ForTest(1), 1, 1}}}}));
   ApplyReport rep = ApplyAll(*store_, {b});
-  EXPECT_EQ(rep.appended, 1u);  // in the log ...
+  EXPECT_EQ(rep.appended, 1u);      // in the log ...
   EXPECT_EQ(rep.materialised, 0u);  // ... but not applied before its cause
   EXPECT_FALSE(store_->GetRecord("r1")->has_value());
   rep = ApplyAll(*store_, {a});
@@ -130,7 +134,8 @@ TEST_F(StoreTest, ChangeWaitsForTheChangesItsPredsName) {
 
 TEST_F(StoreTest, PendingChangeSurvivesReopenAndIsAppliedLater) {
   auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
-  auto b = Draft(Make(2, 1, "r1", {{"$type", Value::String("birth"), {Dot{ReplicaId::ForTest(1), 1, 0}}}}));
+  auto b = Draft(
+      Make(2, 1, "r1", {{"$type", Value::String("birth"), {Dot{ReplicaId::ForTest(1), 1, 0}}}}));
   ApplyAll(*store_, {b});
   store_.reset();
   store_ = Open("a.db");
@@ -147,7 +152,8 @@ TEST_F(StoreTest, DifferentEnvelopeForTakenSeqIsEquivocationAndQuarantinesTheOri
   auto before = store_->Digests();
   ApplyReport rep = ApplyAll(*store_, {fork});
   EXPECT_EQ(rep.equivocations, 1u);
-  EXPECT_EQ(before->front().digest, store_->Digests()->front().digest);  // nothing of the fork merged
+  EXPECT_EQ(before->front().digest,
+            store_->Digests()->front().digest);  // nothing of the fork merged
   // Both envelopes are kept as evidence.
   auto q = store_->db().Prepare("SELECT ours, theirs FROM equivocations");
   ASSERT_TRUE(q.ok());
@@ -162,7 +168,8 @@ TEST_F(StoreTest, DifferentEnvelopeForTakenSeqIsEquivocationAndQuarantinesTheOri
 
 TEST_F(StoreTest, PrevThatDoesNotChainIsEquivocation) {
   ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
-  auto bad = replication::MakeDraft(Make(1, 2, "r1", {{"x", Value::String("y"), {}}}), replication::Blake2b256("other"));
+  auto bad = replication::MakeDraft(Make(1, 2, "r1", {{"x", Value::String("y"), {}}}),
+                                    replication::Blake2b256("other"));
   ApplyReport rep = ApplyAll(*store_, {bad});
   EXPECT_EQ(rep.equivocations, 1u);
   EXPECT_EQ(rep.appended, 0u);
@@ -192,7 +199,8 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
 }
 
 TEST_F(StoreTest, ConcurrentEditsAreListedAsConflictsUntilResolved) {
-  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
+  auto a = Draft(
+      Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
   Dot seen{ReplicaId::ForTest(1), 1, 1};
   auto b = Draft(Make(2, 1, "r1", {{"name", Value::String("Anh"), {seen}}}));
   auto c = Draft(Make(3, 1, "r1", {{"name", Value::String("Ánh"), {seen}}}));
@@ -202,8 +210,11 @@ TEST_F(StoreTest, ConcurrentEditsAreListedAsConflictsUntilResolved) {
   ASSERT_EQ(conflicts->size(), 1u);
   EXPECT_EQ((*conflicts)[0].field, "name");
   EXPECT_EQ((*conflicts)[0].values.entries().size(), 2u);
-  auto resolve = Draft(Make(1, 2, "r1", {{"name", Value::String("Anh"),
-                                           {Dot{ReplicaId::ForTest(2), 1, 0}, Dot{ReplicaId::ForTest(3), 1, 0}}}}));
+  auto resolve =
+      Draft(Make(1, 2, "r1",
+                 {{"name",
+                   Value::String("Anh"),
+                   {Dot{ReplicaId::ForTest(2), 1, 0}, Dot{ReplicaId::ForTest(3), 1, 0}}}}));
   ApplyAll(*store_, {resolve});
   EXPECT_TRUE(store_->Conflicts()->empty());
 }
@@ -244,8 +255,9 @@ TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {
     Random rng(seed);
     std::vector<crdt::sim::Step> script(60);
     for (auto& st : script) {
-      st = {static_cast<int>(rng.Uniform(7)), static_cast<int>(rng.Uniform(3)), static_cast<int>(rng.Uniform(3)),
-            static_cast<int>(rng.Uniform(3)), static_cast<int>(rng.Uniform(4)), static_cast<int>(rng.Uniform(3)),
+      st = {static_cast<int>(rng.Uniform(7)), static_cast<int>(rng.Uniform(3)),
+            static_cast<int>(rng.Uniform(3)), static_cast<int>(rng.Uniform(3)),
+            static_cast<int>(rng.Uniform(4)), static_cast<int>(rng.Uniform(3)),
             static_cast<int>(rng.Uniform(2))};
     }
     w.Run(script);
@@ -256,8 +268,9 @@ TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {
     for (size_t i = envs.size(); i > 1; --i) std::swap(envs[i - 1], envs[rng.Uniform(i)]);
     auto s = Open("model-" + std::to_string(seed) + ".db");
     for (size_t i = 0; i < envs.size(); i += 7) {
-      std::vector<replication::Envelope> part(envs.begin() + static_cast<long>(i),
-                                              envs.begin() + static_cast<long>(std::min(envs.size(), i + 7)));
+      std::vector<replication::Envelope> part(
+          envs.begin() + static_cast<long>(i),
+          envs.begin() + static_cast<long>(std::min(envs.size(), i + 7)));
       ApplyAll(*s, part);
     }
     const crdt::ScopeState& model = w.state(0);
@@ -266,7 +279,8 @@ TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {
       auto stored = s->GetRecord(id);
       ASSERT_TRUE(stored.ok() && stored->has_value()) << "seed " << seed << " record " << id;
       EXPECT_EQ((*stored)->state, rec) << "seed " << seed << " record " << id;
-      conflicts += rec.ConflictedFields().size() + (rec.DuplicateCreation() && !rec.Field("$type")->InConflict());
+      conflicts += rec.ConflictedFields().size() +
+                   (rec.DuplicateCreation() && !rec.Field("$type")->InConflict());
     }
     EXPECT_EQ(s->Conflicts()->size(), conflicts) << "seed " << seed;
   }
@@ -275,7 +289,8 @@ TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {
 TEST_F(StoreTest, DigestIsIndependentOfArrivalOrderAndSeesEveryDifference) {
   std::vector<replication::Envelope> envs;
   for (uint64_t seq = 1; seq <= 5; ++seq) {
-    envs.push_back(Draft(Make(1, seq, "r" + std::to_string(seq), {{"$type", Value::String("birth"), {}}})));
+    envs.push_back(
+        Draft(Make(1, seq, "r" + std::to_string(seq), {{"$type", Value::String("birth"), {}}})));
   }
   auto other = Draft(Make(2, 1, "r9", {{"$type", Value::String("death"), {}}}));
   envs.push_back(other);

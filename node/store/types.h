@@ -23,9 +23,9 @@ struct FeedKey {
 
 struct FeedHead {
   FeedKey feed;
-  uint64_t seq = 0;            // highest contiguous seq in the log
-  replication::Hash hash{};    // hash of the envelope at `seq` (zeros when 0)
-  uint64_t applied_seq = 0;    // highest seq materialised into records
+  uint64_t seq = 0;          // highest contiguous seq in the log
+  replication::Hash hash{};  // hash of the envelope at `seq` (zeros when 0)
+  uint64_t applied_seq = 0;  // highest seq materialised into records
 };
 
 // One change that touched a record, in the order this store applied them.
@@ -75,8 +75,8 @@ struct ApplyReport {
   size_t released = 0;  // held envelopes that joined the log in this batch
   size_t equivocations = 0;
   size_t quarantined = 0;
-  size_t materialised = 0;   // changes applied to records in this batch
-  size_t scope_mismatch = 0; // ops naming a record of another scope: skipped
+  size_t materialised = 0;    // changes applied to records in this batch
+  size_t scope_mismatch = 0;  // ops naming a record of another scope: skipped
 };
 
 }  // namespace tuphap::store

@@ -41,7 +41,8 @@ class ScratchDir {
  public:
   explicit ScratchDir(const std::string& name) {
     const char* base = std::getenv("TUPHAP_BENCH_DIR");
-    path_ = std::filesystem::path(base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
+    path_ = std::filesystem::path(
+                base != nullptr ? base : std::filesystem::temp_directory_path().string()) /
             (name + "-" + std::to_string(getpid()));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);

@@ -30,7 +30,8 @@ void CommitLatency(const bench::ScratchDir& dir, int commits) {
   auto n = node::Node::Open(data, node::NodeOptions{});
   std::vector<node::FieldUpdate> fields;
   for (int f = 0; f < 20; ++f) {
-    fields.push_back({"data.field_" + std::to_string(f), crdt::Value::String("Nguyễn Thị Hồng " + std::to_string(f))});
+    fields.push_back({"data.field_" + std::to_string(f),
+                      crdt::Value::String("Nguyễn Thị Hồng " + std::to_string(f))});
   }
   std::vector<double> ms;
   bench::Stopwatch total;
@@ -43,9 +44,11 @@ void CommitLatency(const bench::ScratchDir& dir, int commits) {
     }
     ms.push_back(w.Seconds() * 1000);
   }
-  std::printf("(a) commit of one 20-field record per transaction, synchronous=FULL, %d commits:\n", commits);
-  std::printf("    p50 %.3f ms   p99 %.3f ms   max %.3f ms   (%.0f commits/s)\n", bench::Percentile(ms, 0.5),
-              bench::Percentile(ms, 0.99), bench::Percentile(ms, 1.0), commits / total.Seconds());
+  std::printf("(a) commit of one 20-field record per transaction, synchronous=FULL, %d commits:\n",
+              commits);
+  std::printf("    p50 %.3f ms   p99 %.3f ms   max %.3f ms   (%.0f commits/s)\n",
+              bench::Percentile(ms, 0.5), bench::Percentile(ms, 0.99), bench::Percentile(ms, 1.0),
+              commits / total.Seconds());
 }
 
 double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch_size, int ops) {
@@ -63,8 +66,10 @@ double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch
   }
   bench::Stopwatch w;
   for (uint64_t i = 0; i < changes; i += batch_size) {
-    std::vector<store::Store::Incoming> batch(std::make_move_iterator(all.begin() + static_cast<long>(i)),
-                                              std::make_move_iterator(all.begin() + static_cast<long>(std::min(changes, i + batch_size))));
+    std::vector<store::Store::Incoming> batch(
+        std::make_move_iterator(all.begin() + static_cast<long>(i)),
+        std::make_move_iterator(all.begin() +
+                                static_cast<long>(std::min(changes, i + batch_size))));
     auto r = (*s)->Apply(batch, opener);
     if (!r.ok() || r->materialised != batch.size()) {
       std::fprintf(stderr, "apply failed: %s\n", r.status().ToString().c_str());
@@ -76,18 +81,23 @@ double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch
 
 double PlainInsert(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch_size, int ops) {
   auto db = store::Database::Open(dir.File("plain.db"), store::Database::OpenMode::kCreate);
-  (void)(*db)->Exec("CREATE TABLE fields(record TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)");
+  (void)(*db)->Exec(
+      "CREATE TABLE fields(record TEXT NOT NULL, field TEXT NOT NULL, value TEXT NOT NULL)");
   // The same strings the store gets, prepared up front.
   std::vector<crdt::Change> all;
   all.reserve(changes);
-  for (uint64_t seq = 1; seq <= changes; ++seq) all.push_back(testing_support::BatchChange(seq, ops));
+  for (uint64_t seq = 1; seq <= changes; ++seq)
+    all.push_back(testing_support::BatchChange(seq, ops));
   bench::Stopwatch w;
   for (uint64_t i = 0; i < changes; i += batch_size) {
     store::Transaction txn(**db);
     for (uint64_t k = i; k < std::min(changes, i + batch_size); ++k) {
       for (const auto& op : all[k].records[0].ops) {
         auto q = (*db)->Prepare("INSERT INTO fields(record, field, value) VALUES(?, ?, ?)");
-        (void)q->Bind(1, all[k].records[0].record_id).Bind(2, op.field).Bind(3, op.value.text()).Run();
+        (void)q->Bind(1, all[k].records[0].record_id)
+            .Bind(2, op.field)
+            .Bind(3, op.value.text())
+            .Run();
       }
     }
     (void)txn.Commit();
@@ -109,9 +119,12 @@ int main(int argc, char** argv) {
   const double plain_rows = static_cast<double>(changes * ops) / plain;
   const double store_ops = static_cast<double>(changes * ops) / store;
   std::printf("(b) %llu changes x %d ops in batches of %llu, WAL + synchronous=FULL:\n",
-              static_cast<unsigned long long>(changes), ops, static_cast<unsigned long long>(batch));
-  std::printf("    store apply:  %.2f s  %.0f changes/s  %.0f ops/s\n", store, changes / store, store_ops);
+              static_cast<unsigned long long>(changes), ops,
+              static_cast<unsigned long long>(batch));
+  std::printf("    store apply:  %.2f s  %.0f changes/s  %.0f ops/s\n", store, changes / store,
+              store_ops);
   std::printf("    plain insert: %.2f s  %.0f field rows/s\n", plain, plain_rows);
-  std::printf("    ratio store ops/s : plain rows/s = %.2f (goal >= 0.33)\n", store_ops / plain_rows);
+  std::printf("    ratio store ops/s : plain rows/s = %.2f (goal >= 0.33)\n",
+              store_ops / plain_rows);
   return 0;
 }

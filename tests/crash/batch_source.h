@@ -23,10 +23,12 @@ inline crdt::Change BatchChange(uint64_t seq, int fields) {
   c.seq = seq;
   c.hlc = crdt::Hlc::FromParts(1'751'328'000'000 + seq, 0);
   c.officer = "crash-test";
-  crdt::RecordOps r{BatchRecordId(seq), {{std::string(crdt::kTypeField), crdt::Value::String("birth"), {}}}};
+  crdt::RecordOps r{BatchRecordId(seq),
+                    {{std::string(crdt::kTypeField), crdt::Value::String("birth"), {}}}};
   for (int f = 1; f < fields; ++f) {
     r.ops.push_back({"data.field_" + std::to_string(f),
-                     crdt::Value::String("value " + std::to_string(seq) + "/" + std::to_string(f)), {}});
+                     crdt::Value::String("value " + std::to_string(seq) + "/" + std::to_string(f)),
+                     {}});
   }
   c.records.push_back(std::move(r));
   return c;

@@ -28,7 +28,8 @@ int main(int argc, char** argv) {
   uint64_t seq = *head ? (**head).seq : 0;
   replication::Hash prev = *head ? (**head).hash : replication::Hash{};
   if (seq % batch_size != 0) {
-    std::fprintf(stderr, "head %llu is not on a batch boundary\n", static_cast<unsigned long long>(seq));
+    std::fprintf(stderr, "head %llu is not on a batch boundary\n",
+                 static_cast<unsigned long long>(seq));
     return 3;
   }
   store::DraftOpener opener;

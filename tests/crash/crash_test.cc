@@ -71,7 +71,8 @@ uint64_t ReadReports(int fd, int64_t run_ms, uint64_t last, std::string* partial
   char buf[4096];
   while (std::chrono::steady_clock::now() < end) {
     pollfd p{fd, POLLIN, 0};
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(end - std::chrono::steady_clock::now());
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        end - std::chrono::steady_clock::now());
     if (poll(&p, 1, static_cast<int>(std::max<int64_t>(0, left.count()))) <= 0) continue;
     const ssize_t n = read(fd, buf, sizeof buf);
     if (n <= 0) break;
@@ -82,12 +83,14 @@ uint64_t ReadReports(int fd, int64_t run_ms, uint64_t last, std::string* partial
 }
 
 TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
-  const uint64_t seed = std::getenv("TUPHAP_SEED") ? std::strtoull(std::getenv("TUPHAP_SEED"), nullptr, 10)
-                                                   : static_cast<uint64_t>(time(nullptr));
-  std::printf("crash test seed=%llu (replay with TUPHAP_SEED=%llu)\n", static_cast<unsigned long long>(seed),
-              static_cast<unsigned long long>(seed));
+  const uint64_t seed = std::getenv("TUPHAP_SEED")
+                            ? std::strtoull(std::getenv("TUPHAP_SEED"), nullptr, 10)
+                            : static_cast<uint64_t>(time(nullptr));
+  std::printf("crash test seed=%llu (replay with TUPHAP_SEED=%llu)\n",
+              static_cast<unsigned long long>(seed), static_cast<unsigned long long>(seed));
   Random rng(seed);
-  const auto dir = std::filesystem::temp_directory_path() / ("tuphap-crash-" + std::to_string(getpid()));
+  const auto dir =
+      std::filesystem::temp_directory_path() / ("tuphap-crash-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
   const std::string db = (dir / "crash.db").string();
@@ -107,7 +110,8 @@ TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
     reported = DrainReports(child.out, reported, &partial);
     close(child.out);
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
-        << "child ended on its own (status " << status << ") at kill " << kill_no << ", seed " << seed;
+        << "child ended on its own (status " << status << ") at kill " << kill_no << ", seed "
+        << seed;
 
     auto store = store::Store::Open(db, store::Database::OpenMode::kExisting);
     ASSERT_TRUE(store.ok()) << store.status().ToString() << " seed " << seed;
@@ -127,13 +131,16 @@ TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
     extra_commits += static_cast<int>(batches - reported);
     reported = batches;  // the child resumes from the stored head
 
-    auto q = (*store)->db().Prepare("SELECT count(*), sum(length(state) > 0) FROM records WHERE scope = '56001'");
+    auto q = (*store)->db().Prepare(
+        "SELECT count(*), sum(length(state) > 0) FROM records WHERE scope = '56001'");
     ASSERT_TRUE(*q->Step());
-    ASSERT_EQ(static_cast<uint64_t>(q->Int(0)), seq) << "records do not match the log; seed " << seed;
+    ASSERT_EQ(static_cast<uint64_t>(q->Int(0)), seq)
+        << "records do not match the log; seed " << seed;
     if (seq > 0) {
       auto last = (*store)->GetRecord(testing_support::BatchRecordId(seq));
       ASSERT_TRUE(last.ok() && last->has_value());
-      ASSERT_EQ((*last)->state.fields().size(), static_cast<size_t>(kFields)) << "half-written record";
+      ASSERT_EQ((*last)->state.fields().size(), static_cast<size_t>(kFields))
+          << "half-written record";
       ASSERT_FALSE((*store)->GetRecord(testing_support::BatchRecordId(seq + 1))->has_value());
     }
   }

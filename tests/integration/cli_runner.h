@@ -33,7 +33,8 @@ inline std::string ShellQuote(const std::string& s) {
 inline CliResult RunTuphap(const std::vector<std::string>& args, const std::string& env = "",
                            const std::string& stdin_file = "") {
   static int counter = 0;
-  const std::string err_file = "/tmp/tuphap-cli-err-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  const std::string err_file =
+      "/tmp/tuphap-cli-err-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
   std::string cmd = env.empty() ? "" : env + " ";
   cmd += ShellQuote(TUPHAP_BINARY);
   for (const auto& a : args) cmd += " " + ShellQuote(a);

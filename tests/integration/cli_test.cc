@@ -16,7 +16,8 @@ class CliTest : public testing::Test {
  protected:
   void SetUp() override {
     dir_ = std::filesystem::temp_directory_path() /
-           ("tuphap-cli-" + std::to_string(getpid()) + "-" + testing::UnitTest::GetInstance()->current_test_info()->name());
+           ("tuphap-cli-" + std::to_string(getpid()) + "-" +
+            testing::UnitTest::GetInstance()->current_test_info()->name());
     std::filesystem::remove_all(dir_);
     data_ = (dir_ / "node").string();
   }
@@ -33,8 +34,10 @@ class CliTest : public testing::Test {
 };
 
 TEST_F(CliTest, RoundTripWithGlobalOptionsBeforeOrAfterTheCommand) {
-  ASSERT_EQ(RunTuphap({"--data", data_, "init", "--role", "commune", "--commune", "22333"}).exit_code, 0);
-  auto add = RunTuphap({"record", "add", "--type", "note", "--field", "title=hello", "--data", data_, "--json"});
+  ASSERT_EQ(
+      RunTuphap({"--data", data_, "init", "--role", "commune", "--commune", "22333"}).exit_code, 0);
+  auto add = RunTuphap(
+      {"record", "add", "--type", "note", "--field", "title=hello", "--data", data_, "--json"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const std::string id = JsonOf(add).Find("id")->as_string();
   auto amend = RunTuphap({"--data", data_, "record", "amend", id, "--field", "title=world"});
@@ -75,7 +78,8 @@ TEST_F(CliTest, ErrorsAreClearAndExitNonZero) {
   auto unknown = RunTuphap({"--data", data_, "record", "show", "NO-SUCH-ID"});
   EXPECT_EQ(unknown.exit_code, 3);
   EXPECT_NE(unknown.err.find("NO-SUCH-ID"), std::string::npos);
-  auto malformed = RunTuphap({"--data", data_, "record", "add", "--type", "note", "--field", "novalue"});
+  auto malformed =
+      RunTuphap({"--data", data_, "record", "add", "--type", "note", "--field", "novalue"});
   EXPECT_EQ(malformed.exit_code, 2);
   EXPECT_NE(malformed.err.find("KEY=VALUE"), std::string::npos);
   auto json_err = RunTuphap({"--data", data_, "--json", "record", "show", "NOPE"});
@@ -94,7 +98,8 @@ TEST_F(CliTest, ConfigFileSetsTheOfficerAndBadConfigIsReported) {
     fputs("officer = \"Lê Văn Nam\"\n", f);
     fclose(f);
   }
-  auto add = RunTuphap({"--data", data_, "--json", "record", "add", "--type", "note"}, "env -u TUPHAP_OFFICER");
+  auto add = RunTuphap({"--data", data_, "--json", "record", "add", "--type", "note"},
+                       "env -u TUPHAP_OFFICER");
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const std::string id = JsonOf(add).Find("id")->as_string();
   auto h = RunTuphap({"--data", data_, "--json", "record", "history", id}, "env -u TUPHAP_OFFICER");

@@ -14,14 +14,13 @@ namespace tuphap::crdt::sim {
 namespace {
 
 rc::Gen<Step> GenStep() {
-  return rc::gen::build<Step>(
-      rc::gen::set(&Step::kind, rc::gen::inRange(0, 7)),
-      rc::gen::set(&Step::replica, rc::gen::inRange(0, 4)),
-      rc::gen::set(&Step::other, rc::gen::inRange(0, 4)),
-      rc::gen::set(&Step::record, rc::gen::inRange(0, 3)),
-      rc::gen::set(&Step::field, rc::gen::inRange(0, 4)),
-      rc::gen::set(&Step::value, rc::gen::inRange(0, 3)),
-      rc::gen::set(&Step::width, rc::gen::inRange(0, 2)));
+  return rc::gen::build<Step>(rc::gen::set(&Step::kind, rc::gen::inRange(0, 7)),
+                              rc::gen::set(&Step::replica, rc::gen::inRange(0, 4)),
+                              rc::gen::set(&Step::other, rc::gen::inRange(0, 4)),
+                              rc::gen::set(&Step::record, rc::gen::inRange(0, 3)),
+                              rc::gen::set(&Step::field, rc::gen::inRange(0, 4)),
+                              rc::gen::set(&Step::value, rc::gen::inRange(0, 3)),
+                              rc::gen::set(&Step::width, rc::gen::inRange(0, 2)));
 }
 
 struct History {
@@ -103,7 +102,8 @@ RC_GTEST_PROP(ConvergenceProperty, JoinIsCommutativeAssociativeIdempotent, ()) {
   const ScopeState& b = w.state(1);
   const ScopeState& c = w.state(2);
   RC_ASSERT(ScopeState::Join(a, b) == ScopeState::Join(b, a));
-  RC_ASSERT(ScopeState::Join(ScopeState::Join(a, b), c) == ScopeState::Join(a, ScopeState::Join(b, c)));
+  RC_ASSERT(ScopeState::Join(ScopeState::Join(a, b), c) ==
+            ScopeState::Join(a, ScopeState::Join(b, c)));
   RC_ASSERT(ScopeState::Join(a, a) == a);
 
   std::vector<Change> union_changes;

@@ -41,7 +41,8 @@ void World::Edit(int r, int record, int field, int value, int width) {
   for (int k = 0; k < width; ++k) {
     std::string name = FieldName((field + k) % 4);
     std::vector<Dot> pred;
-    if (existing != nullptr && existing->Field(name) != nullptr) pred = existing->Field(name)->Frontier();
+    if (existing != nullptr && existing->Field(name) != nullptr)
+      pred = existing->Field(name)->Frontier();
     ops.ops.push_back({name, Value::String("v" + std::to_string(value)), std::move(pred)});
   }
   c.records.push_back(std::move(ops));
@@ -55,7 +56,8 @@ void World::Revoke(int r, int record, int value) {
   std::vector<Dot> pred;
   if (const MvRegister* f = existing->Field(kRevokedField)) pred = f->Frontier();
   c.records.push_back(
-      {RecordName(record), {{std::string(kRevokedField), Value::String("reason " + std::to_string(value)), pred}}});
+      {RecordName(record),
+       {{std::string(kRevokedField), Value::String("reason " + std::to_string(value)), pred}}});
   Commit(r, std::move(c));
 }
 
@@ -92,11 +94,19 @@ void World::Run(const std::vector<Step>& script) {
     switch (s.kind) {
       case 0:
       case 1:
-      case 2: Edit(r, s.record % 3, s.field % 4, s.value % 3, 1 + s.width % 2); break;
-      case 3: ResolveAll(r); break;
+      case 2:
+        Edit(r, s.record % 3, s.field % 4, s.value % 3, 1 + s.width % 2);
+        break;
+      case 3:
+        ResolveAll(r);
+        break;
       case 4:
-      case 5: Sync(s.other % n, r); break;
-      default: Revoke(r, s.record % 3, s.value % 2); break;
+      case 5:
+        Sync(s.other % n, r);
+        break;
+      default:
+        Revoke(r, s.record % 3, s.value % 2);
+        break;
     }
   }
 }
