@@ -1,5 +1,7 @@
 #include "crdt/record_state.h"
 
+#include "crdt/sorted_merge.h"
+
 namespace tuphap::crdt {
 
 bool RecordState::ApplyOp(const Dot& dot, Hlc hlc, const Op& op) {
@@ -40,32 +42,14 @@ bool RecordState::DuplicateCreation() const {
 
 RecordState RecordState::Join(const RecordState& a, const VersionVector& context_a,
                               const RecordState& b, const VersionVector& context_b) {
-  RecordState out;
   static const MvRegister kEmpty;
-  auto ia = a.fields_.begin();
-  auto ib = b.fields_.begin();
-  while (ia != a.fields_.end() || ib != b.fields_.end()) {
-    const std::string* name;
-    const MvRegister* ra = &kEmpty;
-    const MvRegister* rb = &kEmpty;
-    if (ib == b.fields_.end() || (ia != a.fields_.end() && ia->first < ib->first)) {
-      name = &ia->first;
-      ra = &ia->second;
-      ++ia;
-    } else if (ia == a.fields_.end() || ib->first < ia->first) {
-      name = &ib->first;
-      rb = &ib->second;
-      ++ib;
-    } else {
-      name = &ia->first;
-      ra = &ia->second;
-      rb = &ib->second;
-      ++ia;
-      ++ib;
-    }
-    MvRegister joined = MvRegister::Join(*ra, context_a, *rb, context_b);
-    if (!joined.empty()) out.fields_.emplace(*name, std::move(joined));
-  }
+  RecordState out;
+  MergeWalk(a.fields_, b.fields_,
+            [&](const std::string& name, const MvRegister* ra, const MvRegister* rb) {
+              MvRegister joined =
+                  MvRegister::Join(ra ? *ra : kEmpty, context_a, rb ? *rb : kEmpty, context_b);
+              if (!joined.empty()) out.fields_.emplace(name, std::move(joined));
+            });
   return out;
 }
 

@@ -1,5 +1,7 @@
 #include "crdt/scope_state.h"
 
+#include "crdt/sorted_merge.h"
+
 namespace tuphap::crdt {
 
 bool ScopeState::IsReady(const Change& change) const {
@@ -25,32 +27,14 @@ const RecordState* ScopeState::Record(std::string_view id) const {
 }
 
 ScopeState ScopeState::Join(const ScopeState& a, const ScopeState& b) {
-  ScopeState out;
   static const RecordState kEmpty;
-  auto ia = a.records_.begin();
-  auto ib = b.records_.begin();
-  while (ia != a.records_.end() || ib != b.records_.end()) {
-    const std::string* id;
-    const RecordState* ra = &kEmpty;
-    const RecordState* rb = &kEmpty;
-    if (ib == b.records_.end() || (ia != a.records_.end() && ia->first < ib->first)) {
-      id = &ia->first;
-      ra = &ia->second;
-      ++ia;
-    } else if (ia == a.records_.end() || ib->first < ia->first) {
-      id = &ib->first;
-      rb = &ib->second;
-      ++ib;
-    } else {
-      id = &ia->first;
-      ra = &ia->second;
-      rb = &ib->second;
-      ++ia;
-      ++ib;
-    }
-    RecordState joined = RecordState::Join(*ra, a.context_, *rb, b.context_);
-    if (!joined.fields().empty()) out.records_.emplace(*id, std::move(joined));
-  }
+  ScopeState out;
+  MergeWalk(a.records_, b.records_,
+            [&](const std::string& id, const RecordState* ra, const RecordState* rb) {
+              RecordState joined =
+                  RecordState::Join(ra ? *ra : kEmpty, a.context_, rb ? *rb : kEmpty, b.context_);
+              if (!joined.fields().empty()) out.records_.emplace(id, std::move(joined));
+            });
   out.context_ = a.context_;
   out.context_.MergeWith(b.context_);
   return out;

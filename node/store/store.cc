@@ -16,6 +16,13 @@ replication::Hash HashFromBlob(std::string_view blob) {
 
 constexpr const char* kHlcMetaKey = "hlc";
 
+Status ReplicaFromBlob(std::string_view blob, crdt::ReplicaId* id) {
+  if (blob.size() != id->bytes.size())
+    return Status::Corruption("origin key of wrong size in store");
+  std::copy(blob.begin(), blob.end(), id->bytes.begin());
+  return Status::Ok();
+}
+
 }  // namespace
 
 Store::Store(std::unique_ptr<Database> db, StoreOptions options)
@@ -40,10 +47,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     FeedKey key;
-    std::string_view k = q.Blob(0);
-    if (k.size() != key.origin.bytes.size())
-      return Status::Corruption("origin key of wrong size in store");
-    std::copy(k.begin(), k.end(), key.origin.bytes.begin());
+    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(0), &key.origin));
     key.scope = std::string(q.Text(1));
     store->lagging_.insert(std::move(key));
   }
@@ -81,10 +85,8 @@ const crdt::ReplicaId* Store::OriginKey(int64_t id) {
   q->Bind(1, id);
   auto row = q->Step();
   if (!row.ok() || !*row) return nullptr;
-  std::string_view k = q->Blob(0);
   crdt::ReplicaId key;
-  if (k.size() != key.bytes.size()) return nullptr;
-  std::copy(k.begin(), k.end(), key.bytes.begin());
+  if (!ReplicaFromBlob(q->Blob(0), &key).ok()) return nullptr;
   origin_ids_[key] = id;
   return &(origin_keys_[id] = key);
 }
@@ -126,10 +128,7 @@ Result<std::vector<FeedHead>> Store::Heads() {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     FeedHead h;
-    std::string_view k = q.Blob(0);
-    if (k.size() != h.feed.origin.bytes.size())
-      return Status::Corruption("origin key of wrong size in store");
-    std::copy(k.begin(), k.end(), h.feed.origin.bytes.begin());
+    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(0), &h.feed.origin));
     h.feed.scope = std::string(q.Text(1));
     h.seq = static_cast<uint64_t>(q.Int(2));
     h.hash = HashFromBlob(q.Blob(3));
