@@ -4,6 +4,13 @@
 
 namespace tuphap::replication {
 
+Hash EnvelopeId(std::string_view header_bytes, std::string_view body) {
+  Hasher h;
+  h.UpdateFramed(header_bytes);
+  h.UpdateFramed(body);
+  return h.Final();
+}
+
 std::string EncodeHeader(const EnvelopeHeader& h) {
   MsgpackWriter w(128);
   w.ArrayHeader(8);
@@ -35,7 +42,7 @@ Envelope Envelope::Assemble(const EnvelopeHeader& header, std::string_view body,
   e.sig_off_ = w.bytes().size() - signature.size();
   e.sig_len_ = signature.size();
   e.bytes_ = w.Take();
-  e.hash_ = Blake2b256(e.bytes_);
+  e.hash_ = EnvelopeId(hb, body);
   return e;
 }
 
@@ -81,7 +88,7 @@ Result<Envelope> Envelope::Parse(std::string bytes, const Limits& limits) {
   e.header_.version = static_cast<uint32_t>(version);
   e.header_.key_epoch = static_cast<uint32_t>(epoch);
   e.header_.flags = static_cast<uint32_t>(flags);
-  e.hash_ = Blake2b256(e.bytes_);
+  e.hash_ = EnvelopeId(e.header_bytes(), e.body());
   return e;
 }
 

@@ -5,10 +5,14 @@
 //               key_epoch, flags]
 //
 // The header stays in clear (routing, chain checks) and is the associated
-// data of the body's encryption; the signature covers header and body bytes.
-// `prev` is the BLAKE2b-256 hash of the feed's previous envelope (zeros for
-// seq 1), so each feed (origin, scope) is a hash chain. The hash of an
-// envelope is over its exact bytes; nothing is ever re-encoded.
+// data of the body's encryption. The envelope's *id* (hash()) is BLAKE2b-256
+// over the exact header and body bytes (each length-framed); the signature
+// signs the id. `prev` is the id of the feed's previous envelope (zeros for
+// seq 1), so each feed (origin, scope) is a hash chain over content, and the
+// signature of the last envelope of a run commits to the whole run. The
+// signature is not part of the id: chaining never waits for signing (so
+// signatures can be made in parallel), and a copy whose signature bytes were
+// swapped is the same change, not a fork. Nothing is ever re-encoded.
 //
 // Version 0 is a *draft*: body in clear, no signature. A node records its
 // own changes as drafts while it has no key for their scope (a commune before
@@ -74,5 +78,7 @@ class Envelope {
 };
 
 std::string EncodeHeader(const EnvelopeHeader& header);
+// BLAKE2b-256 over length-framed header and body bytes.
+Hash EnvelopeId(std::string_view header_bytes, std::string_view body);
 
 }  // namespace tuphap::replication

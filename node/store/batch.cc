@@ -124,25 +124,25 @@ Status Store::Batch::Add(Incoming& in) {
   if (h.seq > feed->head.seq + 1) {
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q, store_.db_->Prepare(
-                    "SELECT envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
+                    "SELECT hash, envelope FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
     q.Bind(1, feed->origin_id).Bind(2, h.scope).Bind(3, static_cast<int64_t>(h.seq));
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (row) {
-      if (q.Blob(0) == env.bytes()) {
+      if (q.Blob(0) == Bytes(env.hash())) {
         report_.dispositions.push_back(Disposition::kDuplicate);
         ++report_.duplicates;
         return Status::Ok();
       }
-      const std::string ours(q.Blob(0));
+      const std::string ours(q.Blob(1));
       return RecordEquivocation(*feed, h.seq, "same_seq", ours, env.bytes());
     }
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt ins,
-        store_.db_->Prepare("INSERT INTO held(origin, scope, seq, envelope) VALUES(?, ?, ?, ?)"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt ins, store_.db_->Prepare(
+        "INSERT INTO held(origin, scope, seq, hash, envelope) VALUES(?, ?, ?, ?, ?)"));
     TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed->origin_id)
                                .Bind(2, h.scope)
                                .Bind(3, static_cast<int64_t>(h.seq))
-                               .BindBlob(4, env.bytes())
+                               .BindBlob(4, Bytes(env.hash()))
+                               .BindBlob(5, env.bytes())
                                .Run());
     report_.dispositions.push_back(Disposition::kHeld);
     ++report_.held;

@@ -46,6 +46,7 @@ CREATE TABLE held(
   origin INTEGER NOT NULL REFERENCES origins(id),
   scope TEXT NOT NULL,
   seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
   envelope BLOB NOT NULL,
   PRIMARY KEY(origin, scope, seq)) WITHOUT ROWID;
 

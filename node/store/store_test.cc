@@ -116,6 +116,19 @@ TEST_F(StoreTest, ChangeAheadOfAGapIsHeldThenApplied) {
   EXPECT_EQ((*store_->GetRecord("r1"))->state.Field("note")->Winner()->value, Value::String("x"));
 }
 
+TEST_F(StoreTest, HeldEnvelopeTwiceIsADuplicateAndAForkWhileHeldIsEquivocation) {
+  auto e1 = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  Change c2 = Make(1, 2, "r1", {{"name", Value::String("An"), {}}});
+  auto e2 = Draft(c2);
+  ApplyReport rep = ApplyAll(*store_, {e2, e2});
+  EXPECT_EQ(rep.held, 1u);
+  EXPECT_EQ(rep.duplicates, 1u);
+  c2.records[0].ops[0].value = Value::String("Ân");
+  auto fork = replication::MakeDraft(c2, e1.hash());
+  rep = ApplyAll(*store_, {fork});
+  EXPECT_EQ(rep.equivocations, 1u);
+}
+
 TEST_F(StoreTest, ChangeWaitsForTheChangesItsPredsName) {
   auto a = Draft(
       Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}}));
