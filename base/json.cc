@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstring>
 #include <set>
 
@@ -98,8 +99,16 @@ void Json::DumpTo(std::string* out) const {
       break;
     }
     case Type::kDouble: {
-      auto r = std::to_chars(buf, buf + sizeof buf, std::get<double>(v_));
-      out->append(buf, r.ptr);
+      const double d = std::get<double>(v_);
+      if (!std::isfinite(d)) {  // JSON has no infinity or NaN
+        out->append("null");
+        break;
+      }
+      auto r = std::to_chars(buf, buf + sizeof buf, d);
+      const std::string_view text(buf, static_cast<size_t>(r.ptr - buf));
+      out->append(text);
+      // Keep a double a double when read back: "-2500" would parse as an integer.
+      if (text.find_first_of(".e") == std::string_view::npos) out->append(".0");
       break;
     }
     case Type::kString:

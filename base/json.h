@@ -30,17 +30,24 @@ class Json {
   using Object = std::vector<Member>;
 
   Json() = default;
-  Json(std::nullptr_t) {}                            // NOLINT
-  Json(bool b) : v_(b) {}                            // NOLINT
-  Json(int i) : v_(static_cast<int64_t>(i)) {}       // NOLINT
-  Json(int64_t i) : v_(i) {}                         // NOLINT
-  Json(uint64_t i) : v_(static_cast<int64_t>(i)) {}  // NOLINT
-  Json(double d) : v_(d) {}                          // NOLINT
-  Json(std::string s) : v_(std::move(s)) {}          // NOLINT
-  Json(std::string_view s) : v_(std::string(s)) {}   // NOLINT
-  Json(const char* s) : v_(std::string(s)) {}        // NOLINT
-  Json(Array a) : v_(std::move(a)) {}                // NOLINT
-  Json(Object o) : v_(std::move(o)) {}               // NOLINT
+  Json(std::nullptr_t) {}                       // NOLINT
+  Json(bool b) : v_(b) {}                       // NOLINT
+  Json(int i) : v_(static_cast<int64_t>(i)) {}  // NOLINT
+  Json(int64_t i) : v_(i) {}                    // NOLINT
+  // Above INT64_MAX a JSON number is kept as a double, never wrapped.
+  Json(uint64_t i) {  // NOLINT
+    if (i <= static_cast<uint64_t>(INT64_MAX)) {
+      v_ = static_cast<int64_t>(i);
+    } else {
+      v_ = static_cast<double>(i);
+    }
+  }
+  Json(double d) : v_(d) {}                         // NOLINT
+  Json(std::string s) : v_(std::move(s)) {}         // NOLINT
+  Json(std::string_view s) : v_(std::string(s)) {}  // NOLINT
+  Json(const char* s) : v_(std::string(s)) {}       // NOLINT
+  Json(Array a) : v_(std::move(a)) {}               // NOLINT
+  Json(Object o) : v_(std::move(o)) {}              // NOLINT
 
   static Json MakeArray() { return Json(Array{}); }
   static Json MakeObject() { return Json(Object{}); }

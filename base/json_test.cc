@@ -67,6 +67,15 @@ TEST(JsonTest, SurrogatePairsAndEscapesRoundTrip) {
   EXPECT_EQ(v->Dump(), "\"\xF0\x9F\x98\x80 \\\" \\\\ / \\u0001\"");
 }
 
+TEST(JsonTest, DoublesStayDoublesAndNonFiniteIsNull) {
+  auto v = ParseJson("[-2.5e3,1e300]", nullptr);
+  ASSERT_TRUE(v.has_value());
+  EXPECT_EQ(v->Dump(), "[-2500.0,1e+300]");
+  EXPECT_EQ(*ParseJson(v->Dump(), nullptr), *v);
+  EXPECT_EQ(Json(1.0 / 0.0).Dump(), "null");
+  EXPECT_EQ(Json(uint64_t{18446744073709551615ULL}).type(), Json::Type::kDouble);
+}
+
 TEST(JsonTest, BigIntegersBecomeDoubles) {
   auto v = ParseJson("123456789012345678901234567890", nullptr);
   ASSERT_TRUE(v.has_value());

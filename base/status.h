@@ -123,11 +123,15 @@ class [[nodiscard]] Result {
 #define TUPHAP_CONCAT_INNER(a, b) a##b
 #define TUPHAP_CONCAT(a, b) TUPHAP_CONCAT_INNER(a, b)
 
-#define TUPHAP_RETURN_IF_ERROR(expr)       \
-  do {                                     \
-    ::tuphap::Status _tuphap_s = (expr);   \
-    if (!_tuphap_s.ok()) return _tuphap_s; \
+// Unique names (__COUNTER__) so the macros nest, e.g. inside a lambda that
+// is itself an argument of one.
+#define TUPHAP_RETURN_IF_ERROR_IMPL(tmp, expr) \
+  do {                                         \
+    ::tuphap::Status tmp = (expr);             \
+    if (!tmp.ok()) return tmp;                 \
   } while (false)
+#define TUPHAP_RETURN_IF_ERROR(expr) \
+  TUPHAP_RETURN_IF_ERROR_IMPL(TUPHAP_CONCAT(_tuphap_s, __COUNTER__), expr)
 
 #define TUPHAP_ASSIGN_OR_RETURN_IMPL(tmp, lhs, expr) \
   auto tmp = (expr);                                 \
@@ -135,4 +139,4 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 #define TUPHAP_ASSIGN_OR_RETURN(lhs, expr) \
-  TUPHAP_ASSIGN_OR_RETURN_IMPL(TUPHAP_CONCAT(_tuphap_r, __LINE__), lhs, expr)
+  TUPHAP_ASSIGN_OR_RETURN_IMPL(TUPHAP_CONCAT(_tuphap_r, __COUNTER__), lhs, expr)

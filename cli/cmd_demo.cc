@@ -67,7 +67,7 @@ Status RunDemo(const Context& ctx, bool keep) {
     out << "  " << h.hlc.ToString() << "  " << h.officer << "  node " << ShortNodeId(h.origin)
         << " #" << h.seq << '\n';
     for (const auto& op : h.ops) {
-      out << "      " << op.field << ": " << (op.old ? op.old->ToDisplay() + " -> " : "")
+      out << "      " << op.field << ": " << (op.old.empty() ? "" : op.old[0].ToDisplay() + " -> ")
           << op.value.ToDisplay() << '\n';
     }
   }

@@ -35,19 +35,22 @@ Json EntryToJson(const node::EntryView& e) {
   return j;
 }
 
-Status Show(const Context& ctx, const std::string& id) {
+Status Show(const Context& ctx, const std::string& id, const std::string& scope) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, n->GetRecord(id));
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, n->GetRecord(id, scope));
   const crdt::MvRegister* revoked = rec.state.Field(crdt::kRevokedField);
   Json fields = Json::MakeObject();
   Json conflicts = Json::MakeObject();
   Table table({"field", "value", ""});
   for (const auto& [name, reg] : rec.state.fields()) {
-    if (name.starts_with('$')) continue;
     const crdt::RegisterEntry* w = reg.Winner();
-    fields.Set(name, ValueToJson(w->value));
+    // $type with two entries: two creations claimed this id (a duplicate
+    // registration) even when they agree on the type.
+    const bool duplicate = name == crdt::kTypeField && reg.entries().size() > 1;
+    if (name.starts_with('$') && !duplicate && !reg.InConflict()) continue;
+    if (!name.starts_with('$')) fields.Set(name, ValueToJson(w->value));
     std::string note;
-    if (reg.InConflict()) {
+    if (reg.InConflict() || duplicate) {
       TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> entries,
                               n->DescribeEntries(rec.scope, reg));
       Json values = Json::MakeArray();
@@ -58,7 +61,7 @@ Status Show(const Context& ctx, const std::string& id) {
                 " at " + ShortNodeId(e.origin) + " " + e.hlc.ToString();
       }
       conflicts.Set(name, std::move(values));
-      note = "CONFLICT: " + note;
+      note = (duplicate ? "DUPLICATE REGISTRATION: " : "CONFLICT: ") + note;
     }
     table.Add({name, w->value.ToDisplay(), note});
   }
@@ -83,9 +86,15 @@ Status Show(const Context& ctx, const std::string& id) {
   return Status::Ok();
 }
 
-Status History(const Context& ctx, const std::string& id) {
+std::string Joined(const std::vector<crdt::Value>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : " | ") + v.ToDisplay();
+  return out;
+}
+
+Status History(const Context& ctx, const std::string& id, const std::string& scope) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history, n->History(id));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history, n->History(id, scope));
   if (ctx.json) {
     Json list = Json::MakeArray();
     for (const auto& h : history) {
@@ -94,11 +103,17 @@ Status History(const Context& ctx, const std::string& id) {
       j.Set("seq", static_cast<int64_t>(h.seq));
       j.Set("hlc", h.hlc.ToString());
       j.Set("officer", h.officer);
+      j.Set("reason", h.reason);
       Json ops = Json::MakeArray();
       for (const auto& op : h.ops) {
         Json o = Json::MakeObject();
         o.Set("field", op.field);
-        o.Set("old", op.old ? ValueToJson(*op.old) : Json());
+        // The display winner of what the op replaced; every replaced value
+        // when it resolved a conflict.
+        o.Set("old", op.old.empty() ? Json() : ValueToJson(op.old[0]));
+        Json all = Json::MakeArray();
+        for (const auto& v : op.old) all.Push(ValueToJson(v));
+        o.Set("old_values", std::move(all));
         o.Set("new", ValueToJson(op.value));
         ops.Push(std::move(o));
       }
@@ -113,11 +128,11 @@ Status History(const Context& ctx, const std::string& id) {
   }
   for (const auto& h : history) {
     *ctx.out << h.hlc.ToString() << "  " << (h.officer.empty() ? "?" : h.officer) << "  node "
-             << ShortNodeId(h.origin) << " #" << h.seq << '\n';
+             << ShortNodeId(h.origin) << " #" << h.seq;
+    if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
+    *ctx.out << '\n';
     Table t({"  field", "old", "new"});
-    for (const auto& op : h.ops) {
-      t.Add({"  " + op.field, op.old ? op.old->ToDisplay() : "", op.value.ToDisplay()});
-    }
+    for (const auto& op : h.ops) t.Add({"  " + op.field, Joined(op.old), op.value.ToDisplay()});
     t.Print(*ctx.out);
   }
   return Status::Ok();
@@ -165,11 +180,12 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   amend->add_option("id", args->id, "record id")->required();
   amend->add_option("--field", args->fields, "KEY=VALUE, repeatable")->required();
   amend->add_option("--reason", args->reason, "why (kept in the history)");
+  amend->add_option("--scope", args->scope, "commune code, when the id exists in several");
   amend->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(auto fields, ParseFields(args->fields));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(n->SetFields(args->id, fields));
+      TUPHAP_RETURN_IF_ERROR(n->SetFields(args->id, fields, args->reason, args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", args->id);
@@ -185,10 +201,11 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   CLI::App* revoke = record->add_subcommand("revoke", "Revoke a record (it stays, marked revoked)");
   revoke->add_option("id", args->id, "record id")->required();
   revoke->add_option("--reason", args->reason, "why")->required();
+  revoke->add_option("--scope", args->scope, "commune code, when the id exists in several");
   revoke->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(n->Revoke(args->id, args->reason));
+      TUPHAP_RETURN_IF_ERROR(n->Revoke(args->id, args->reason, args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", args->id);
@@ -204,13 +221,18 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   CLI::App* show =
       record->add_subcommand("show", "Show a record, with every competing value of a conflict");
   show->add_option("id", args->id, "record id")->required();
-  show->callback([&ctx, action, args] { *action = [&ctx, args] { return Show(ctx, args->id); }; });
+  show->add_option("--scope", args->scope, "commune code, when the id exists in several");
+  show->callback([&ctx, action, args] {
+    *action = [&ctx, args] { return Show(ctx, args->id, args->scope); };
+  });
 
   CLI::App* history =
       record->add_subcommand("history", "Every change of a record: officer, time, old -> new");
   history->add_option("id", args->id, "record id")->required();
-  history->callback(
-      [&ctx, action, args] { *action = [&ctx, args] { return History(ctx, args->id); }; });
+  history->add_option("--scope", args->scope, "commune code, when the id exists in several");
+  history->callback([&ctx, action, args] {
+    *action = [&ctx, args] { return History(ctx, args->id, args->scope); };
+  });
 }
 
 }  // namespace tuphap::cli

@@ -13,6 +13,7 @@ node::NodeOptions Context::NodeOptions() const {
   node::NodeOptions o;
   o.officer = officer;
   o.max_clock_ahead_ms = max_clock_ahead_ms;
+  o.accept_clock_behind = accept_clock;
   return o;
 }
 

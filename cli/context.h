@@ -22,6 +22,7 @@ struct Context {
   bool json = false;     // --json
   std::string officer;   // --officer, $TUPHAP_OFFICER, config, $USER
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
+  bool accept_clock = false;  // --accept-clock
   std::ostream* out;
   std::ostream* err;
 

@@ -63,6 +63,17 @@ int main(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
+    bool json = false;
+    for (int i = 1; i < argc; ++i) json = json || std::string_view(argv[i]) == "--json";
+    if (json && e.get_exit_code() != 0) {
+      tuphap::Json j = tuphap::Json::MakeObject();
+      tuphap::Json err = tuphap::Json::MakeObject();
+      err.Set("code", "usage");
+      err.Set("message", e.what());
+      j.Set("error", std::move(err));
+      std::cerr << j.Dump() << '\n';
+      return 2;
+    }
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!action) return 2;

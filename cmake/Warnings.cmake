@@ -5,7 +5,8 @@ function(tuphap_target target)
   # libstdc++'s own std::string operator+ (GCC bug 105329).
   target_compile_options(${target} PRIVATE
     -Wall -Wextra -Wpedantic -Werror -Wshadow -Wnon-virtual-dtor
-    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough -Wno-restrict)
+    -Wcast-align -Woverloaded-virtual -Wimplicit-fallthrough
+    $<$<CXX_COMPILER_ID:GNU>:-Wno-restrict>)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 

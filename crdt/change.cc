@@ -1,5 +1,9 @@
 #include "crdt/change.h"
 
+#include <set>
+
+#include "base/utf8.h"
+
 namespace tuphap::crdt {
 
 size_t Change::OpCount() const {
@@ -26,11 +30,38 @@ Status Change::CheckShape() const {
   };
   if (seq == 0) return bad("a change's seq starts at 1");
   if (records.empty()) return bad("a change has no ops");
+  if (!IsValidUtf8(officer) || !IsValidUtf8(reason)) return bad("officer or reason is not UTF-8");
+  std::set<std::string_view> record_ids;
   for (const auto& r : records) {
     if (r.record_id.empty()) return bad("an op names no record");
+    if (!IsValidUtf8(r.record_id)) return bad("a record id is not UTF-8");
+    if (!record_ids.insert(r.record_id).second) {
+      return bad("record " + r.record_id + " appears twice in one change");
+    }
     if (r.ops.empty()) return bad("record " + r.record_id + " has an empty op list");
+    std::set<std::string_view> fields;
     for (const auto& op : r.ops) {
       if (op.field.empty()) return bad("an op on " + r.record_id + " names no field");
+      if (!IsValidUtf8(op.field)) return bad("a field name of " + r.record_id + " is not UTF-8");
+      // One officer action sets a field once: two values for one field in
+      // one change would be a conflict with itself.
+      if (!fields.insert(op.field).second) {
+        return bad("field " + op.field + " of " + r.record_id + " is set twice in one change");
+      }
+      if (op.field[0] == '$') {
+        // Reserved fields: the type is text; a revocation always has a
+        // reason (a revoked record cannot be un-revoked by clearing it).
+        if (op.field != kTypeField && op.field != kRevokedField) {
+          return bad("unknown reserved field " + op.field);
+        }
+        if (op.value.kind() != Value::Kind::kString || op.value.text().empty()) {
+          return bad(op.field + " of " + r.record_id + " must be non-empty text");
+        }
+      }
+      if ((op.value.kind() == Value::Kind::kString || op.value.kind() == Value::Kind::kJson) &&
+          !IsValidUtf8(op.value.text())) {
+        return bad("a value of " + r.record_id + "." + op.field + " is not UTF-8");
+      }
       for (const auto& d : op.pred) {
         if (d.seq == 0) return bad("a pred dot has seq 0");
         if (d.origin == origin && d.seq >= seq) {

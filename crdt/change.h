@@ -47,6 +47,7 @@ struct Change {
   uint64_t seq = 0;
   Hlc hlc;
   std::string officer;
+  std::string reason;  // why, in the officer's words (may be empty)
   std::vector<RecordOps> records;
 
   size_t OpCount() const;
@@ -61,9 +62,11 @@ struct Change {
   // The highest seq this change needs from each *other* origin: the dots
   // named in its preds must be applied before it (causal delivery).
   VersionVector Dependencies() const;
-  // Structural rules any decoded change must meet: at least one op, no
-  // reserved or empty field names misused, preds of this origin only name
-  // earlier changes. InvalidArgument (reason E_CHANGE_SHAPE) otherwise.
+  // Structural rules any change must meet, made here or received: at least
+  // one op; text is UTF-8; a record appears once and a field once per record
+  // (one action sets a field once); reserved fields are $type and $revoked
+  // only, with non-empty text; preds of this origin name earlier changes.
+  // InvalidArgument (reason E_CHANGE_SHAPE) otherwise.
   Status CheckShape() const;
 
   friend bool operator==(const Change&, const Change&) = default;

@@ -41,10 +41,11 @@ std::string Hlc::ToString() const {
   return s;
 }
 
-Result<Hlc> HlcClock::Now() {
+Result<Hlc> HlcClock::Now(WhenBehind when_behind) {
   const int64_t wall = clock_.WallMillis();
   const uint64_t pt = wall < 0 ? 0 : static_cast<uint64_t>(wall);
-  if (last_.millis() > pt && last_.millis() - pt > static_cast<uint64_t>(max_ahead_ms_)) {
+  if (when_behind == WhenBehind::kRefuse && last_.millis() > pt &&
+      last_.millis() - pt > static_cast<uint64_t>(max_ahead_ms_)) {
     return Status::FailedPrecondition("this computer's clock reads " + FormatMillis(wall) +
                                       " but this node has already issued or seen times up to " +
                                       last_.ToString() +

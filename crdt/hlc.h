@@ -52,10 +52,14 @@ class HlcClock {
   // ahead of the wall clock.
   HlcClock(const Clock& clock, int64_t max_ahead_ms) : clock_(clock), max_ahead_ms_(max_ahead_ms) {}
 
+  enum class WhenBehind { kRefuse, kContinueLogically };
+
   // The next local stamp, strictly greater than every stamp issued or
   // observed. FailedPrecondition (reason E_CLOCK_BEHIND) when the wall clock
-  // is more than max_ahead behind the last stamp.
-  Result<Hlc> Now();
+  // is more than max_ahead behind the last stamp — unless the operator has
+  // said the clock is right now (kContinueLogically: the stamp then follows
+  // the last one, as if no time had passed).
+  Result<Hlc> Now(WhenBehind when_behind = WhenBehind::kRefuse);
   // Takes in a peer's stamp. FailedPrecondition (reason E_CLOCK_AHEAD) when it
   // is more than max_ahead ahead of our wall clock; the clock is unchanged then.
   Status Observe(Hlc remote);

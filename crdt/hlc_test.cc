@@ -67,6 +67,10 @@ TEST(HlcTest, RefusesLocalStampWhenClockFellFarBehind) {
   auto r = hlc.Now();
   ASSERT_FALSE(r.ok());
   EXPECT_EQ(r.status().reason(), "E_CLOCK_BEHIND");
+  // The operator says the clock is right: stamps go on after the last one.
+  auto forced = hlc.Now(HlcClock::WhenBehind::kContinueLogically);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_EQ(forced->millis(), 10 * static_cast<uint64_t>(kDay));
   clock.SetWall(9 * kDay + 1);  // within the bound again
   EXPECT_TRUE(hlc.Now().ok());
 }

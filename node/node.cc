@@ -2,10 +2,14 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <map>
 
 #include "base/ulid.h"
+#include "base/utf8.h"
 #include "node/store/draft_opener.h"
+#include "replication/change_codec.h"
 #include "replication/draft.h"
 
 namespace tuphap::node {
@@ -24,6 +28,19 @@ Result<std::string> RequireMeta(store::Store& s, const char* key) {
     return Status::Corruption(std::string("the store has no '") + key +
                               "' entry: not a tuphap node");
   return *v;
+}
+
+Status CheckFieldNames(const std::vector<FieldUpdate>& fields) {
+  std::map<std::string_view, int> seen;
+  for (const auto& f : fields) {
+    if (f.field.empty() || f.field[0] == '$') {
+      return Status::InvalidArgument("field name '" + f.field + "' is empty or reserved");
+    }
+    if (++seen[f.field] > 1) {
+      return Status::InvalidArgument("field '" + f.field + "' is given twice; set each field once");
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace
@@ -62,8 +79,12 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
     return Status::NotFound("no tuphap node in " + dir +
                             " (run 'tuphap init' first, or give --data DIR)");
   }
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
-                          store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting));
+  store::StoreOptions store_options;
+  store_options.clock = options.clock;
+  store_options.max_clock_ahead_ms = options.max_clock_ahead_ms;
+  TUPHAP_ASSIGN_OR_RETURN(
+      std::unique_ptr<store::Store> s,
+      store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting, store_options));
   NodeInfo info;
   TUPHAP_ASSIGN_OR_RETURN(std::string role, RequireMeta(*s, kMetaRole));
   TUPHAP_ASSIGN_OR_RETURN(info.role, ParseRole(role));
@@ -85,30 +106,40 @@ Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions
 
 Node::~Node() = default;
 
-Status Node::Commit(const std::string& scope, const OpsBuilder& build) {
-  store::FeedKey feed{info_.id, scope};
-  auto report = store_->AppendLocal(
-      feed,
+Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {
+  if (!IsValidUtf8(options_.officer) || !IsValidUtf8(reason)) {
+    return Status::InvalidArgument("the officer name and the reason must be UTF-8 text");
+  }
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session,
+                          store_->BeginSession(*opener_));
+  const RecordReader read = [&](const std::string& id) { return session->GetRecord(scope, id); };
+  TUPHAP_RETURN_IF_ERROR(session->AppendLocal(
+      store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         clock_.Restore(slot.last_hlc);
         crdt::Change change;
         change.origin = info_.id;
         change.scope = scope;
         change.seq = slot.seq;
-        TUPHAP_ASSIGN_OR_RETURN(change.hlc, clock_.Now());
+        TUPHAP_ASSIGN_OR_RETURN(
+            change.hlc,
+            clock_.Now(options_.accept_clock_behind ? crdt::HlcClock::WhenBehind::kContinueLogically
+                                                    : crdt::HlcClock::WhenBehind::kRefuse));
         change.officer = options_.officer;
-        TUPHAP_ASSIGN_OR_RETURN(change.records, build());
+        change.reason = reason;
+        TUPHAP_ASSIGN_OR_RETURN(change.records, build(read));
         TUPHAP_RETURN_IF_ERROR(change.CheckShape());
+        TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
         replication::Envelope env = replication::MakeDraft(change, slot.prev);
         return store::Store::Incoming{std::move(env), std::move(change)};
-      },
-      *opener_);
-  return report.status();
+      }));
+  return session->Commit();
 }
 
 Result<std::string> Node::CreateRecord(const std::string& id, const std::string& type,
                                        const std::string& scope_arg,
-                                       const std::vector<FieldUpdate>& fields) {
+                                       const std::vector<FieldUpdate>& fields,
+                                       const std::string& reason) {
   if (type.empty()) return Status::InvalidArgument("a record needs a type");
   std::string scope = scope_arg;
   if (scope.empty()) {
@@ -129,33 +160,37 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
     randombytes_buf(rnd.data(), rnd.size());
     record_id = MakeUlid(static_cast<uint64_t>(options_.clock->WallMillis()), rnd);
   }
-  for (const auto& f : fields) {
-    if (f.field.empty() || f.field[0] == '$') {
-      return Status::InvalidArgument("field name '" + f.field + "' is empty or reserved");
-    }
-  }
-  TUPHAP_RETURN_IF_ERROR(Commit(scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing,
-                            store_->GetRecord(record_id));
-    if (existing) return Status::AlreadyExists("record " + record_id + " already exists");
-    crdt::RecordOps ops{record_id,
-                        {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
-    for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
-    return std::vector<crdt::RecordOps>{std::move(ops)};
-  }));
+  if (!IsValidUtf8(record_id)) return Status::InvalidArgument("a record id must be UTF-8 text");
+  TUPHAP_RETURN_IF_ERROR(CheckFieldNames(fields));
+  TUPHAP_RETURN_IF_ERROR(
+      Commit(scope, reason, [&](const RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
+        TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, read(record_id));
+        if (existing) return Status::AlreadyExists("record " + record_id + " already exists");
+        crdt::RecordOps ops{record_id,
+                            {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
+        for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
+        return std::vector<crdt::RecordOps>{std::move(ops)};
+      }));
   return record_id;
 }
 
-Status Node::SetFields(const std::string& id, const std::vector<FieldUpdate>& fields) {
+Status Node::Update(const std::string& id, const std::string& scope_arg, const std::string& reason,
+                    const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops) {
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id, scope_arg));
+  return Commit(current.scope, reason,
+                [&](const RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
+                  TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, read(id));
+                  if (!rec) return Status::NotFound("no record with id " + id);
+                  TUPHAP_ASSIGN_OR_RETURN(crdt::RecordOps r, ops(*rec));
+                  return std::vector<crdt::RecordOps>{std::move(r)};
+                });
+}
+
+Status Node::SetFields(const std::string& id, const std::vector<FieldUpdate>& fields,
+                       const std::string& reason, const std::string& scope) {
   if (fields.empty()) return Status::InvalidArgument("nothing to change: give at least one field");
-  for (const auto& f : fields) {
-    if (f.field.empty() || f.field[0] == '$') {
-      return Status::InvalidArgument("field name '" + f.field + "' is empty or reserved");
-    }
-  }
-  TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id));
-  return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
-    TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+  TUPHAP_RETURN_IF_ERROR(CheckFieldNames(fields));
+  return Update(id, scope, reason, [&](const store::RecordView& rec) -> Result<crdt::RecordOps> {
     if (rec.state.Revoked()) {
       return Status::FailedPrecondition("record " + id +
                                         " is revoked; it can no longer be amended");
@@ -166,49 +201,55 @@ Status Node::SetFields(const std::string& id, const std::vector<FieldUpdate>& fi
       if (const crdt::MvRegister* reg = rec.state.Field(f.field)) pred = reg->Frontier();
       ops.ops.push_back({f.field, f.value, std::move(pred)});
     }
-    return std::vector<crdt::RecordOps>{std::move(ops)};
+    return ops;
   });
 }
 
-Status Node::Revoke(const std::string& id, const std::string& reason) {
+Status Node::Revoke(const std::string& id, const std::string& reason, const std::string& scope) {
   if (reason.empty()) return Status::InvalidArgument("a revocation needs a reason");
-  TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id));
-  return Commit(current.scope, [&]() -> Result<std::vector<crdt::RecordOps>> {
-    TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+  return Update(id, scope, reason, [&](const store::RecordView& rec) -> Result<crdt::RecordOps> {
     if (rec.state.Revoked())
       return Status::FailedPrecondition("record " + id + " is already revoked");
     std::vector<crdt::Dot> pred;
     if (const crdt::MvRegister* reg = rec.state.Field(crdt::kRevokedField)) pred = reg->Frontier();
-    return std::vector<crdt::RecordOps>{
-        {id, {{std::string(crdt::kRevokedField), crdt::Value::String(reason), std::move(pred)}}}};
+    return crdt::RecordOps{
+        id, {{std::string(crdt::kRevokedField), crdt::Value::String(reason), std::move(pred)}}};
   });
 }
 
-Result<store::RecordView> Node::GetRecord(const std::string& id) {
-  TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, store_->GetRecord(id));
-  if (!rec) return Status::NotFound("no record with id " + id);
+Result<store::RecordView> Node::GetRecord(const std::string& id, const std::string& scope) {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, store_->GetRecord(id, scope));
+  if (!rec)
+    return Status::NotFound("no record with id " + id +
+                            (scope.empty() ? "" : " in commune " + scope));
   return std::move(*rec);
 }
 
-Result<std::vector<HistoryEntry>> Node::History(const std::string& id) {
-  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id));
+Result<std::vector<HistoryEntry>> Node::History(const std::string& id, const std::string& scope) {
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, GetRecord(id, scope));
   std::vector<HistoryEntry> out;
-  crdt::RecordState replay;  // the record as it was before each change
+  // Every value ever written to the record, by dot: an op's "old" values are
+  // what its pred names, i.e. what its author saw and replaced.
+  std::map<crdt::Dot, crdt::RegisterEntry> written;
   for (const auto& ref : rec.history) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
                             store_->GetEnvelope({ref.origin, rec.scope}, ref.seq));
     if (!env) return Status::Corruption("the log lacks a change named in the history of " + id);
     crdt::Change change;
     TUPHAP_RETURN_IF_ERROR(opener_->Open(*env, &change));
-    HistoryEntry entry{change.origin, change.seq, change.hlc, change.officer, {}};
+    HistoryEntry entry{change.origin, change.seq, change.hlc, change.officer, change.reason, {}};
     change.ForEachOp([&](const std::string& record_id, const crdt::Op& op, const crdt::Dot& dot) {
       if (record_id != id) return;
-      OpView view{op.field, op.value, std::nullopt};
-      if (const crdt::MvRegister* reg = replay.Field(op.field);
-          reg != nullptr && reg->Winner() != nullptr) {
-        view.old = reg->Winner()->value;
+      OpView view{op.field, op.value, {}};
+      std::vector<crdt::RegisterEntry> old;
+      for (const auto& d : op.pred) {
+        auto it = written.find(d);
+        if (it != written.end()) old.push_back(it->second);
       }
-      replay.ApplyOp(dot, change.hlc, op);
+      std::sort(old.begin(), old.end(),
+                [](const auto& a, const auto& b) { return crdt::DisplayLess(b, a); });
+      for (auto& e : old) view.old.push_back(std::move(e.value));
+      written[dot] = crdt::RegisterEntry{dot, change.hlc, op.value};
       entry.ops.push_back(std::move(view));
     });
     out.push_back(std::move(entry));
@@ -217,6 +258,7 @@ Result<std::vector<HistoryEntry>> Node::History(const std::string& id) {
 }
 
 Result<std::vector<store::ScopeDigest>> Node::Digests(std::optional<std::string_view> scope) {
+  if (scope) TUPHAP_RETURN_IF_ERROR(CheckCommuneCode(*scope));
   return store_->Digests(scope);
 }
 

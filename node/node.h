@@ -3,11 +3,14 @@
 //
 // Every write is one local change (one officer action) appended to this
 // node's feed for the record's scope, in its own transaction; reads see
-// committed state only. Errors: NotFound for an unknown record,
+// committed state only. A change is checked against the limits every peer
+// enforces before it is written, so a node never writes what it or its
+// peers would refuse. Errors: NotFound for an unknown record,
 // FailedPrecondition for a write the record's state does not allow (amend of
-// a revoked record), InvalidArgument for malformed input.
+// a revoked record) or an ambiguous id, InvalidArgument for malformed input.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,7 +31,9 @@ struct FieldUpdate {
 struct OpView {
   std::string field;
   crdt::Value value;
-  std::optional<crdt::Value> old;  // display value before this op, if any
+  // The values this op superseded (its pred), display winner first; empty
+  // for a first write. Two or more: the op resolved a conflict.
+  std::vector<crdt::Value> old;
 };
 
 struct HistoryEntry {
@@ -36,6 +41,7 @@ struct HistoryEntry {
   uint64_t seq = 0;
   crdt::Hlc hlc;
   std::string officer;
+  std::string reason;
   std::vector<OpView> ops;
 };
 
@@ -53,6 +59,9 @@ struct NodeOptions {
   const Clock* clock = &SystemClock();
   // How far ahead of this computer's clock a time may be (crdt/hlc.h).
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
+  // The operator says this clock is right although earlier stamps are far
+  // ahead of it: go on stamping after them instead of refusing.
+  bool accept_clock_behind = false;
 };
 
 class Node {
@@ -69,15 +78,17 @@ class Node {
   // Records a new record. `id` empty: a new ULID. `scope` empty: this
   // commune's (a hub must name one). Returns the id.
   Result<std::string> CreateRecord(const std::string& id, const std::string& type,
-                                   const std::string& scope,
-                                   const std::vector<FieldUpdate>& fields);
+                                   const std::string& scope, const std::vector<FieldUpdate>& fields,
+                                   const std::string& reason = {});
   // Sets fields; each op supersedes the field's whole current frontier (so
-  // it also resolves a conflict on that field).
-  Status SetFields(const std::string& id, const std::vector<FieldUpdate>& fields);
-  Status Revoke(const std::string& id, const std::string& reason);
+  // it also resolves a conflict on that field). `scope` may be empty when
+  // the id is unambiguous.
+  Status SetFields(const std::string& id, const std::vector<FieldUpdate>& fields,
+                   const std::string& reason = {}, const std::string& scope = {});
+  Status Revoke(const std::string& id, const std::string& reason, const std::string& scope = {});
 
-  Result<store::RecordView> GetRecord(const std::string& id);
-  Result<std::vector<HistoryEntry>> History(const std::string& id);
+  Result<store::RecordView> GetRecord(const std::string& id, const std::string& scope = {});
+  Result<std::vector<HistoryEntry>> History(const std::string& id, const std::string& scope = {});
   Result<std::vector<store::ScopeDigest>> Digests(std::optional<std::string_view> scope);
   Result<std::vector<store::ConflictRow>> Conflicts();
   // The frontier of `reg` (a field of a record in `scope`), display winner
@@ -86,13 +97,19 @@ class Node {
                                                  const crdt::MvRegister& reg);
 
   store::Store& store() { return *store_; }
+  const store::EnvelopeOpener& opener() const { return *opener_; }
 
  private:
   Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options);
-  // Appends one change of this node to `scope`; `build` fills the ops given
+  // Reads a record inside the write transaction (its own writes included).
+  using RecordReader =
+      std::function<Result<std::optional<store::RecordView>>(const std::string& id)>;
+  // Appends one change of this node to `scope`; `build` fills the ops from
   // the records as they are inside the write transaction.
-  using OpsBuilder = std::function<Result<std::vector<crdt::RecordOps>>()>;
-  Status Commit(const std::string& scope, const OpsBuilder& build);
+  using OpsBuilder = std::function<Result<std::vector<crdt::RecordOps>>(const RecordReader& read)>;
+  Status Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build);
+  Status Update(const std::string& id, const std::string& scope, const std::string& reason,
+                const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops);
 
   std::unique_ptr<store::Store> store_;
   NodeInfo info_;

@@ -49,7 +49,7 @@ class NodeTest : public testing::Test {
       }
     }
     store::DraftOpener opener;
-    ASSERT_TRUE(to.store().Apply(batch, opener).ok());
+    ASSERT_TRUE(to.store().Apply(batch, opener, store::ApplyOptions{.allow_drafts = true}).ok());
   }
 
   fs::path root_;
@@ -91,8 +91,8 @@ TEST_F(NodeTest, HistoryListsEveryChangeWithOfficerTimeAndOldValue) {
   EXPECT_EQ((*h)[0].ops.size(), 2u);  // $type and name
   EXPECT_EQ((*h)[1].ops[0].field, "name");
   EXPECT_EQ((*h)[1].ops[0].value, Value::String("Anh"));
-  ASSERT_TRUE((*h)[1].ops[0].old.has_value());
-  EXPECT_EQ(*(*h)[1].ops[0].old, Value::String("An"));
+  ASSERT_EQ((*h)[1].ops[0].old.size(), 1u);
+  EXPECT_EQ((*h)[1].ops[0].old[0], Value::String("An"));
   EXPECT_EQ((*h)[1].hlc.millis() - (*h)[0].hlc.millis(), 60'000u);
   EXPECT_EQ((*h)[1].origin, n->info().id);
 }
@@ -149,6 +149,44 @@ TEST_F(NodeTest, ConcurrentEditsOnTwoNodesBecomeAConflictThatAnAmendResolves) {
   EXPECT_EQ(a->Digests(std::nullopt)->front().digest, hub->Digests(std::nullopt)->front().digest);
 }
 
+TEST_F(NodeTest, HistoryOldValuesAreWhatEachOpReplacedAndReasonsAreKept) {
+  auto a = Make("a", Role::kCommune, "Lan");
+  auto hub = Make("hub", Role::kHub, "Minh");
+  ASSERT_TRUE(a->CreateRecord("R1", "birth", "", {{"name", Value::String("An")}}).ok());
+  CopyChanges(*a, *hub);
+  ASSERT_TRUE(a->SetFields("R1", {{"name", Value::String("Anh")}}, "typo").ok());
+  ASSERT_TRUE(hub->SetFields("R1", {{"name", Value::String("Ánh")}}).ok());
+  CopyChanges(*hub, *a);
+  ASSERT_TRUE(
+      a->SetFields("R1", {{"name", Value::String("Anh")}}, "resolved with the family").ok());
+  auto h = a->History("R1");
+  ASSERT_TRUE(h.ok());
+  ASSERT_EQ(h->size(), 4u);
+  // Both concurrent edits replaced "An" — neither replaced the other.
+  EXPECT_EQ((*h)[1].reason, "typo");
+  EXPECT_EQ((*h)[1].ops[0].old, std::vector<Value>{Value::String("An")});
+  EXPECT_EQ((*h)[2].officer, "Minh");
+  EXPECT_EQ((*h)[2].ops[0].old, std::vector<Value>{Value::String("An")});
+  // The resolution replaced both.
+  EXPECT_EQ((*h)[3].ops[0].old.size(), 2u);
+  EXPECT_EQ((*h)[3].reason, "resolved with the family");
+}
+
+TEST_F(NodeTest, RefusesWhatPeersWouldRefuseAndWritesNothing) {
+  auto n = Make("a");
+  EXPECT_EQ(n->CreateRecord(std::string(200, 'x'), "note", "", {}).status().reason(), "E_LIMIT");
+  EXPECT_EQ(n->CreateRecord("R1", "note", "", {{std::string(300, 'f'), Value::String("v")}})
+                .status()
+                .reason(),
+            "E_LIMIT");
+  EXPECT_EQ(n->CreateRecord("R1", "note", "", {{"a", Value::String("\xff\xfe")}}).status().reason(),
+            "E_CHANGE_SHAPE");
+  ASSERT_TRUE(n->CreateRecord("R1", "note", "", {}).ok());
+  EXPECT_EQ(n->SetFields("R1", {{"a", Value::String("1")}, {"a", Value::String("2")}}).code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(n->store().Heads()->front().seq, 1u);  // only the good change
+}
+
 TEST_F(NodeTest, RefusesToStampWhenTheClockWasSetFarBack) {
   auto n = Make("a");
   ASSERT_TRUE(n->CreateRecord("R1", "note", "", {}).ok());
@@ -156,6 +194,13 @@ TEST_F(NodeTest, RefusesToStampWhenTheClockWasSetFarBack) {
   auto r = n->CreateRecord("R2", "note", "", {});
   EXPECT_EQ(r.status().reason(), "E_CLOCK_BEHIND");
   EXPECT_FALSE(n->GetRecord("R2").ok());  // nothing half-written
+  // The operator says the clock is right now: stamps go on after the last.
+  NodeOptions o;
+  o.clock = &clock_;
+  o.accept_clock_behind = true;
+  auto forced = Node::Open((root_ / "a").string(), o);
+  ASSERT_TRUE(forced.ok());
+  EXPECT_TRUE((*forced)->CreateRecord("R2", "note", "", {}).ok());
 }
 
 }  // namespace

@@ -1,6 +1,9 @@
 #include "replication/change_codec.h"
 
 #include <algorithm>
+#include <set>
+
+#include "base/json.h"
 
 namespace tuphap::replication {
 
@@ -39,6 +42,12 @@ crdt::Value ReadValue(MsgpackReader& r, size_t max_bytes) {
       int8_t type = 0;
       std::string_view data = r.ReadExt(&type, max_bytes);
       if (r.ok() && type != kJsonExtType) r.Fail("unknown value extension type");
+      if (r.ok()) {
+        // A JSON value must be canonical JSON text (one form per value).
+        JsonParseError err;
+        auto parsed = ParseJson(data, &err, JsonLimits{8});
+        if (!parsed || parsed->Dump() != data) r.Fail("a JSON value is not canonical JSON");
+      }
       return crdt::Value::JsonText(std::string(data));
     }
     default:
@@ -63,8 +72,9 @@ std::string EncodeChangeBody(const crdt::Change& change) {
     }
   }
   MsgpackWriter w(256 + change.OpCount() * 48);
-  w.ArrayHeader(3);
+  w.ArrayHeader(4);
   w.Str(change.officer);
+  w.Str(change.reason);
   w.ArrayHeader(static_cast<uint32_t>(origins.size()));
   for (const auto* o : origins) w.Bin(o->bytes);
   w.ArrayHeader(static_cast<uint32_t>(change.records.size()));
@@ -90,8 +100,9 @@ std::string EncodeChangeBody(const crdt::Change& change) {
 
 Status DecodeChangeBody(std::string_view body, const Limits& limits, crdt::Change* change) {
   MsgpackReader r(body);
-  r.ExpectArray(3);
+  r.ExpectArray(4);
   change->officer = std::string(r.ReadStr(limits.max_officer_bytes));
+  change->reason = std::string(r.ReadStr(limits.max_reason_bytes));
   const uint32_t n_origins = r.ReadArrayHeader(limits.max_origins_per_change);
   std::vector<crdt::ReplicaId> origins(n_origins);
   for (auto& o : origins) r.ReadBinFixed(o.bytes);
@@ -132,7 +143,51 @@ Status DecodeChangeBody(std::string_view body, const Limits& limits, crdt::Chang
   }
   r.ExpectEnd();
   TUPHAP_RETURN_IF_ERROR(r.status());
-  return change->CheckShape();
+  TUPHAP_RETURN_IF_ERROR(change->CheckShape());
+  // One change, one byte form: anything the encoder would write differently
+  // (an unused, repeated or reordered origin entry) is refused.
+  if (EncodeChangeBody(*change) != body) {
+    return Status::InvalidArgument("change body is not in canonical form")
+        .WithReason("E_FRAME_MALFORMED");
+  }
+  return Status::Ok();
+}
+
+Status CheckLimits(const crdt::Change& change, const Limits& limits) {
+  auto over = [](const std::string& what) {
+    return Status::InvalidArgument(what).WithReason("E_LIMIT");
+  };
+  if (change.officer.size() > limits.max_officer_bytes) {
+    return over("the officer name is longer than " + std::to_string(limits.max_officer_bytes) +
+                " bytes");
+  }
+  if (change.reason.size() > limits.max_reason_bytes) {
+    return over("the reason is longer than " + std::to_string(limits.max_reason_bytes) + " bytes");
+  }
+  if (change.records.size() > limits.max_records_per_change)
+    return over("too many records in one change");
+  if (change.OpCount() > limits.max_ops_per_change) return over("too many ops in one change");
+  std::set<crdt::ReplicaId> origins;
+  for (const auto& r : change.records) {
+    if (r.record_id.size() > limits.max_record_id_bytes) {
+      return over("record id '" + r.record_id.substr(0, 40) + "...' is longer than " +
+                  std::to_string(limits.max_record_id_bytes) + " bytes");
+    }
+    for (const auto& op : r.ops) {
+      if (op.field.size() > limits.max_field_bytes) {
+        return over("field name '" + op.field.substr(0, 40) + "...' is longer than " +
+                    std::to_string(limits.max_field_bytes) + " bytes");
+      }
+      if (op.value.text().size() > limits.max_value_bytes) {
+        return over("the value of " + op.field + " is longer than " +
+                    std::to_string(limits.max_value_bytes) + " bytes");
+      }
+      if (op.pred.size() > limits.max_pred_per_op) return over("too many preds on " + op.field);
+      for (const auto& d : op.pred) origins.insert(d.origin);
+    }
+  }
+  if (origins.size() > limits.max_origins_per_change) return over("preds name too many origins");
+  return Status::Ok();
 }
 
 }  // namespace tuphap::replication

@@ -1,7 +1,7 @@
 // Canonical msgpack encoding of a change's body (its officer and ops); the
 // header fields (origin, scope, seq, hlc) travel in the envelope header.
 // Layout (docs/envelope.md has the byte-level spec):
-//   body   = [officer: str, origins: [bin32...], records: [record...]]
+//   body   = [officer: str, reason: str, origins: [bin32...], records: [record...]]
 //   record = [record_id: str, ops: [op...]]
 //   op     = [field: str, value, pred: [[origin_index, seq, index]...]]
 //   value  = nil | bool | int | str | ext 1 (canonical JSON text)
@@ -24,9 +24,14 @@ void WriteValue(MsgpackWriter& w, const crdt::Value& v);
 crdt::Value ReadValue(MsgpackReader& r, size_t max_bytes);
 
 std::string EncodeChangeBody(const crdt::Change& change);
-// Fills change->officer and change->records; the header fields must already
-// be set. InvalidArgument (E_FRAME_MALFORMED, or E_CHANGE_SHAPE when the
-// bytes decode but break Change::CheckShape) on bad input.
+// Fills officer, reason and records; the header fields must already be set.
+// InvalidArgument on bad input: E_FRAME_MALFORMED (not canonical msgpack,
+// over a limit, or not the one byte form of its change) or E_CHANGE_SHAPE
+// (decodes but breaks Change::CheckShape).
 Status DecodeChangeBody(std::string_view body, const Limits& limits, crdt::Change* change);
+
+// The limits a decoder enforces, checked on a change before it is written,
+// so a node never writes what it or its peers would refuse. E_LIMIT.
+Status CheckLimits(const crdt::Change& change, const Limits& limits);
 
 }  // namespace tuphap::replication

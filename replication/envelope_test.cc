@@ -26,7 +26,8 @@ TEST(EnvelopeTest, AssembleThenParseKeepsBytesAndParts) {
   EXPECT_EQ(p->hash(), e.hash());
   EXPECT_EQ(p->hash(), EnvelopeId(EncodeHeader(SampleHeader()), "body-bytes"));
   // The signature is not part of the id.
-  EXPECT_EQ(Envelope::Assemble(SampleHeader(), "body-bytes", std::string(64, 's')).hash(), e.hash());
+  EXPECT_EQ(Envelope::Assemble(SampleHeader(), "body-bytes", std::string(64, 's')).hash(),
+            e.hash());
   EXPECT_NE(Envelope::Assemble(SampleHeader(), "body-bytes!", "").hash(), e.hash());
   EXPECT_EQ(p->header_bytes(), EncodeHeader(SampleHeader()));
   EXPECT_TRUE(p->is_draft());

@@ -19,6 +19,7 @@ struct Limits {
   size_t max_field_bytes = 256;
   size_t max_value_bytes = 64 * 1024;
   size_t max_officer_bytes = 256;
+  size_t max_reason_bytes = 2048;
 };
 
 inline constexpr Limits kDefaultLimits{};

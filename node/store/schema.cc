@@ -28,7 +28,9 @@ CREATE TABLE feeds(
   head_seq INTEGER NOT NULL,
   head_hash BLOB NOT NULL,
   applied_seq INTEGER NOT NULL DEFAULT 0,
+  blocked TEXT,  -- why materialising stopped (a stored change would not open)
   PRIMARY KEY(origin, scope)) WITHOUT ROWID;
+CREATE INDEX feeds_lagging ON feeds(origin, scope) WHERE applied_seq < head_seq AND blocked IS NULL;
 
 -- Every envelope received or made, exactly as received.
 CREATE TABLE changes(
@@ -62,15 +64,17 @@ CREATE TABLE equivocations(
   detected_hlc INTEGER NOT NULL,
   UNIQUE(origin, scope, seq, theirs));
 
+-- A record belongs to the scope whose feed created it: keyed by both.
 CREATE TABLE records(
   id INTEGER PRIMARY KEY,
-  record_id TEXT NOT NULL UNIQUE,
+  record_id TEXT NOT NULL,
   scope TEXT NOT NULL,
   type TEXT NOT NULL,
   revoked INTEGER NOT NULL,
   conflicts INTEGER NOT NULL,
   state BLOB NOT NULL,
-  state_hash BLOB NOT NULL);
+  state_hash BLOB NOT NULL,
+  UNIQUE(record_id, scope));
 CREATE INDEX records_by_scope ON records(scope, record_id, state_hash);
 
 CREATE TABLE conflicts(

@@ -1,33 +1,47 @@
 #include "node/store/sqlite.h"
 
+#include <cassert>
+
 namespace tuphap::store {
 
 Stmt::~Stmt() {
-  if (stmt_ != nullptr) {
-    sqlite3_reset(stmt_);
-    sqlite3_clear_bindings(stmt_);
+  if (stmt_ == nullptr) return;
+  if (owned_) {
+    sqlite3_finalize(stmt_);
+    return;
   }
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+  if (in_use_ != nullptr) *in_use_ = false;
 }
 
+// Binding fails only on misuse (an index out of range): a bug, so asserted.
 Stmt& Stmt::Bind(int i, int64_t v) {
-  sqlite3_bind_int64(stmt_, i, v);
+  [[maybe_unused]] const int rc = sqlite3_bind_int64(stmt_, i, v);
+  assert(rc == SQLITE_OK);
   return *this;
 }
 
 Stmt& Stmt::Bind(int i, std::string_view text) {
-  sqlite3_bind_text(stmt_, i, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  // An empty view may have a null data pointer, which SQLite binds as NULL.
+  [[maybe_unused]] const int rc = sqlite3_bind_text(
+      stmt_, i, text.empty() ? "" : text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+  assert(rc == SQLITE_OK);
   return *this;
 }
 
 Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
   // A zero-length blob must still be a blob, not NULL.
-  sqlite3_bind_blob(stmt_, i, bytes.empty() ? "" : bytes.data(), static_cast<int>(bytes.size()),
-                    SQLITE_TRANSIENT);
+  [[maybe_unused]] const int rc =
+      sqlite3_bind_blob(stmt_, i, bytes.empty() ? "" : bytes.data(), static_cast<int>(bytes.size()),
+                        SQLITE_TRANSIENT);
+  assert(rc == SQLITE_OK);
   return *this;
 }
 
 Stmt& Stmt::BindNull(int i) {
-  sqlite3_bind_null(stmt_, i);
+  [[maybe_unused]] const int rc = sqlite3_bind_null(stmt_, i);
+  assert(rc == SQLITE_OK);
   return *this;
 }
 
@@ -82,7 +96,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMo
 }
 
 Database::~Database() {
-  for (auto& [sql, stmt] : statements_) sqlite3_finalize(stmt);
+  for (auto& [sql, cached] : statements_) sqlite3_finalize(cached.stmt);
   sqlite3_close_v2(db_);
 }
 
@@ -99,14 +113,22 @@ Status Database::Exec(std::string_view sql) {
 
 Result<Stmt> Database::Prepare(std::string_view sql) {
   auto it = statements_.find(std::string(sql));
-  if (it == statements_.end()) {
+  if (it != statements_.end() && *it->second.in_use) {
     sqlite3_stmt* stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
-                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    const int rc =
+        sqlite3_prepare_v2(db_, sql.data(), static_cast<int>(sql.size()), &stmt, nullptr);
     if (rc != SQLITE_OK) return Error(rc, sql);
-    it = statements_.emplace(std::string(sql), stmt).first;
+    return Stmt(this, stmt, nullptr, /*owned=*/true);
   }
-  return Stmt(this, it->second);
+  if (it == statements_.end()) {
+    Cached c;
+    const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &c.stmt, nullptr);
+    if (rc != SQLITE_OK) return Error(rc, sql);
+    it = statements_.emplace(std::string(sql), std::move(c)).first;
+  }
+  *it->second.in_use = true;
+  return Stmt(this, it->second.stmt, it->second.in_use.get(), /*owned=*/false);
 }
 
 Status Database::Error(int rc, std::string_view what) const {

@@ -21,7 +21,11 @@ class Database;
 
 class Stmt {
  public:
-  Stmt(Stmt&& other) noexcept : db_(other.db_), stmt_(other.stmt_) { other.stmt_ = nullptr; }
+  Stmt(Stmt&& other) noexcept
+      : db_(other.db_), stmt_(other.stmt_), in_use_(other.in_use_), owned_(other.owned_) {
+    other.stmt_ = nullptr;
+    other.in_use_ = nullptr;
+  }
   Stmt(const Stmt&) = delete;
   Stmt& operator=(const Stmt&) = delete;
   ~Stmt();
@@ -44,9 +48,12 @@ class Stmt {
 
  private:
   friend class Database;
-  Stmt(Database* db, sqlite3_stmt* stmt) : db_(db), stmt_(stmt) {}
+  Stmt(Database* db, sqlite3_stmt* stmt, bool* in_use, bool owned)
+      : db_(db), stmt_(stmt), in_use_(in_use), owned_(owned) {}
   Database* db_;
   sqlite3_stmt* stmt_;
+  bool* in_use_;  // the cache slot's flag, cleared when this Stmt goes away
+  bool owned_;    // a one-off statement (the cached one was busy): finalize it
 };
 
 class Database {
@@ -61,6 +68,8 @@ class Database {
 
   Status Exec(std::string_view sql);
   // A cached prepared statement for `sql`; it resets when the Stmt goes away.
+  // While one is alive, the same SQL gets a fresh statement (so nested uses
+  // of one query never share bindings or cursors).
   Result<Stmt> Prepare(std::string_view sql);
   // Status for an SQLite result code, naming what was being done.
   Status Error(int rc, std::string_view what) const;
@@ -73,7 +82,11 @@ class Database {
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
   sqlite3* db_;
   std::string path_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;
+  struct Cached {
+    sqlite3_stmt* stmt = nullptr;
+    std::unique_ptr<bool> in_use = std::make_unique<bool>(false);
+  };
+  std::unordered_map<std::string, Cached> statements_;
 };
 
 class Transaction {

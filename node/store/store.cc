@@ -29,6 +29,7 @@ Store::Store(std::unique_ptr<Database> db, StoreOptions options)
     : db_(std::move(db)), options_(std::move(options)) {
   if (!options_.adjudicated)
     options_.adjudicated = [](std::string_view, std::string_view) { return true; };
+  if (options_.clock == nullptr) options_.clock = &SystemClock();
 }
 
 Store::~Store() = default;
@@ -38,20 +39,7 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
   replication::EnsureSodium();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, mode));
   TUPHAP_RETURN_IF_ERROR(Migrate(*db, StoreMigrations()));
-  std::unique_ptr<Store> store(new Store(std::move(db), std::move(options)));
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q,
-      store->db_->Prepare("SELECT o.key, f.scope FROM feeds f JOIN origins o ON o.id = f.origin "
-                          "WHERE f.applied_seq < f.head_seq"));
-  while (true) {
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    FeedKey key;
-    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(0), &key.origin));
-    key.scope = std::string(q.Text(1));
-    store->lagging_.insert(std::move(key));
-  }
-  return store;
+  return std::unique_ptr<Store>(new Store(std::move(db), std::move(options)));
 }
 
 void Store::ForgetCaches() {
@@ -91,24 +79,24 @@ const crdt::ReplicaId* Store::OriginKey(int64_t id) {
   return &(origin_keys_[id] = key);
 }
 
+Result<std::optional<int64_t>> Store::FindOriginId(const crdt::ReplicaId& key) {
+  auto it = origin_ids_.find(key);
+  if (it != origin_ids_.end()) return std::optional<int64_t>(it->second);
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM origins WHERE key = ?"));
+  q.BindBlob(1, {reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()});
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<int64_t>();
+  return std::optional<int64_t>(q.Int(0));
+}
+
 Result<std::optional<FeedHead>> Store::LoadHead(const FeedKey& feed) {
-  auto id_it = origin_ids_.find(feed.origin);
-  int64_t id;
-  if (id_it != origin_ids_.end()) {
-    id = id_it->second;
-  } else {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id FROM origins WHERE key = ?"));
-    q.BindBlob(1,
-               {reinterpret_cast<const char*>(feed.origin.bytes.data()), feed.origin.bytes.size()});
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) return std::optional<FeedHead>();
-    id = q.Int(0);
-  }
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> id, FindOriginId(feed.origin));
+  if (!id) return std::optional<FeedHead>();
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
       db_->Prepare(
           "SELECT head_seq, head_hash, applied_seq FROM feeds WHERE origin = ? AND scope = ?"));
-  q.Bind(1, id).Bind(2, feed.scope);
+  q.Bind(1, *id).Bind(2, feed.scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<FeedHead>();
   FeedHead h{feed, static_cast<uint64_t>(q.Int(0)), HashFromBlob(q.Blob(1)),
@@ -138,10 +126,12 @@ Result<std::vector<FeedHead>> Store::Heads() {
   return out;
 }
 
-Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT scope, state, state_hash FROM records WHERE record_id = ?"));
-  q.Bind(1, record_id);
+Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
+                                                   std::string_view scope) {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT scope, state, state_hash FROM records WHERE "
+                                               "record_id = ?1 AND (?2 = '' OR scope = ?2) "
+                                               "ORDER BY scope"));
+  q.Bind(1, record_id).Bind(2, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<RecordView>();
   RecordView v;
@@ -149,6 +139,13 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
   v.scope = std::string(q.Text(0));
   v.state_hash = HashFromBlob(q.Blob(2));
   const std::string blob(q.Blob(1));
+  TUPHAP_ASSIGN_OR_RETURN(bool another, q.Step());
+  if (another) {
+    return Status::FailedPrecondition("record " + std::string(record_id) + " exists in communes " +
+                                      v.scope + " and " + std::string(q.Text(0)) +
+                                      ": name the commune (--scope)")
+        .WithReason("E_AMBIGUOUS_ID");
+  }
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
   TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(blob, origins, &v.state, &v.history));
@@ -156,11 +153,12 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id) {
 }
 
 Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {
-  TUPHAP_ASSIGN_OR_RETURN(int64_t id, OriginId(feed.origin));
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> id, FindOriginId(feed.origin));
+  if (!id) return std::optional<replication::Envelope>();
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
       db_->Prepare("SELECT envelope FROM changes WHERE origin = ? AND scope = ? AND seq = ?"));
-  q.Bind(1, id).Bind(2, feed.scope).Bind(3, static_cast<int64_t>(seq));
+  q.Bind(1, *id).Bind(2, feed.scope).Bind(3, static_cast<int64_t>(seq));
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<replication::Envelope>();
   auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
@@ -218,7 +216,7 @@ Result<std::vector<ConflictRow>> Store::Conflicts() {
   }
   // Attach each field's competing values.
   for (auto& c : out) {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> rec, GetRecord(c.record_id));
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> rec, GetRecord(c.record_id, c.scope));
     if (!rec) continue;
     if (const crdt::MvRegister* f = rec->state.Field(c.field)) c.values = *f;
   }

@@ -2,27 +2,38 @@
 // records (DESIGN.md, Storage).
 //
 // Guarantees:
-//  * Apply() is one transaction: after a crash a batch is whole or absent.
-//  * The log is unique on (origin, scope, seq); the same envelope twice is a
+//  * Writes happen in a Session, one BEGIN IMMEDIATE transaction: after a
+//    crash it is whole or absent; on any error nothing of it stays.
+//  * The log is unique on (origin, scope, seq). The same change twice is a
 //    no-op; a different envelope for a taken position, or one whose `prev`
 //    does not chain to the stored feed, is equivocation: both envelopes are
-//    kept as evidence and the origin is quarantined.
+//    kept as evidence and the origin is quarantined (its later envelopes are
+//    refused).
 //  * An envelope ahead of a gap in its feed is held until the gap fills.
+//  * Envelopes are refused, one by one and counted by reason, when they are
+//    drafts from elsewhere (E_UNSIGNED_DRAFT), stamped too far ahead of this
+//    clock (E_CLOCK_AHEAD), start a feed with a non-zero prev
+//    (E_CHAIN_START), or are readable here but do not open (the opener's
+//    reason). A refusal never fails the batch.
 //  * A change is materialised only after its feed predecessor and every
-//    change its preds name (causal delivery), so the record frontiers equal
-//    crdt::ScopeState's for the same set of changes.
+//    change its preds name (causal delivery), so record frontiers equal
+//    crdt::ScopeState's for the same changes. A stored change that later
+//    fails to open (its key arrived afterwards) blocks its feed, not others.
+//  * Records are keyed by (scope, record_id): one scope's feeds can never
+//    touch another scope's record, whatever the arrival order.
 // Not thread-safe: one Store per thread; several processes may share the
-// file (SQLite locking, a busy timeout, BEGIN IMMEDIATE for writes).
+// file (SQLite locking, a busy timeout; every read of shared state happens
+// inside the transaction).
 #pragma once
 
 #include <functional>
 #include <map>
 #include <memory>
 #include <optional>
-#include <set>
 #include <string>
 #include <vector>
 
+#include "base/clock.h"
 #include "crdt/change.h"
 #include "node/store/sqlite.h"
 #include "node/store/types.h"
@@ -37,7 +48,8 @@ class EnvelopeOpener {
   virtual ~EnvelopeOpener() = default;
   // Whether this node holds a key to read `scope`'s changes.
   virtual bool CanRead(std::string_view scope) const = 0;
-  // Decrypts and decodes. An error means the envelope is readable but bad.
+  // Decrypts and decodes. An error means the envelope is readable but bad;
+  // its reason() is what the refusal is counted under.
   virtual Status Open(const replication::Envelope& envelope, crdt::Change* change) const = 0;
 };
 
@@ -46,6 +58,15 @@ struct StoreOptions {
   // this is false keep their frontier but are not listed as conflicts: the
   // display winner stands. Default: every field is adjudicated.
   std::function<bool(std::string_view type, std::string_view field)> adjudicated;
+  // Incoming changes stamped more than this ahead of `clock` are refused.
+  const Clock* clock = &SystemClock();
+  int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
+};
+
+struct ApplyOptions {
+  // Accept unsigned drafts from Apply (tests and benchmarks only: a draft
+  // proves nothing about its origin).
+  bool allow_drafts = false;
 };
 
 class Store {
@@ -57,25 +78,35 @@ class Store {
   // What a local writer learns inside the transaction that appends its change.
   struct LocalSlot {
     uint64_t seq;            // the next seq of the feed
-    replication::Hash prev;  // hash of the feed head
+    replication::Hash prev;  // id of the feed head
     crdt::Hlc last_hlc;      // highest HLC this store has seen
   };
   using LocalFactory = std::function<Result<Incoming>(const LocalSlot& slot)>;
+
+  class Session;
 
   static Result<std::unique_ptr<Store>> Open(const std::string& path, Database::OpenMode mode,
                                              StoreOptions options = {});
   ~Store();
 
-  // Applies a batch in one transaction. On error nothing of the batch stays.
-  Result<ApplyReport> Apply(std::vector<Incoming>& batch, const EnvelopeOpener& opener);
-  // Appends one local change to `feed` in one transaction; `make` builds it
-  // from the slot (seq and prev are read under the write lock).
+  // Begins a write session (one transaction). Only one at a time per Store.
+  Result<std::unique_ptr<Session>> BeginSession(const EnvelopeOpener& opener,
+                                                ApplyOptions options = {});
+  // Applies a batch in one session. The decoded changes are taken (moved
+  // out and reset); the envelopes stay, so a failed batch can be retried.
+  Result<ApplyReport> Apply(std::vector<Incoming>& batch, const EnvelopeOpener& opener,
+                            ApplyOptions options = {});
+  // Appends one local change to `feed` in one session; `make` builds it from
+  // the slot (seq and prev are read under the write lock).
   Result<ApplyReport> AppendLocal(const FeedKey& feed, const LocalFactory& make,
                                   const EnvelopeOpener& opener);
 
   Result<std::optional<FeedHead>> Head(const FeedKey& feed);
   Result<std::vector<FeedHead>> Heads();
-  Result<std::optional<RecordView>> GetRecord(std::string_view record_id);
+  // The record in `scope`; when `scope` is empty, the one record with that id
+  // (FailedPrecondition naming the scopes if several communes have one).
+  Result<std::optional<RecordView>> GetRecord(std::string_view record_id,
+                                              std::string_view scope = {});
   Result<std::optional<replication::Envelope>> GetEnvelope(const FeedKey& feed, uint64_t seq);
   // Per scope (or one scope): record count and a hash over the sorted
   // (record_id, state hash) pairs — equal exactly when the states are.
@@ -86,22 +117,58 @@ class Store {
   Result<crdt::Hlc> LastHlc();
 
   Database& db() { return *db_; }
+  const StoreOptions& options() const { return options_; }
 
  private:
   class Batch;
+  friend class Session;
   Store(std::unique_ptr<Database> db, StoreOptions options);
   Result<int64_t> OriginId(const crdt::ReplicaId& key);  // interns
+  Result<std::optional<int64_t>> FindOriginId(const crdt::ReplicaId& key);
   const crdt::ReplicaId* OriginKey(int64_t id);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);
-  Result<ApplyReport> RunBatch(const std::function<Status(Batch&)>& fill,
-                               const EnvelopeOpener& opener);
   void ForgetCaches();
 
   std::unique_ptr<Database> db_;
   StoreOptions options_;
   std::map<crdt::ReplicaId, int64_t> origin_ids_;
   std::map<int64_t, crdt::ReplicaId> origin_keys_;
-  std::set<FeedKey> lagging_;  // feeds with applied_seq < head_seq (a hint)
+  bool session_open_ = false;
+};
+
+// One write transaction. Every call after an error returns that error; the
+// destructor rolls back unless Commit() succeeded.
+class Store::Session {
+ public:
+  ~Session();
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+
+  // Logs and materialises envelopes from elsewhere; per-envelope outcomes go
+  // to report(). Decoded changes are taken (moved out and reset).
+  Status Apply(std::vector<Incoming>& batch);
+  // Appends one local change and materialises it at once, so later reads in
+  // this session see it.
+  Status AppendLocal(const FeedKey& feed, const LocalFactory& make);
+  // A record as this session sees it, its own writes included (state_hash
+  // is not computed here).
+  Result<std::optional<RecordView>> GetRecord(std::string_view scope, std::string_view record_id);
+  // Writes what is cached to SQLite without committing, so a long session
+  // (an all-or-nothing import) keeps memory flat.
+  Status Checkpoint();
+  Status Commit();
+  const ApplyReport& report() const;
+
+ private:
+  friend class Store;
+  Session(Store& store, const EnvelopeOpener& opener, ApplyOptions options);
+  Status Fail(Status s);
+
+  Store& store_;
+  std::unique_ptr<Transaction> txn_;
+  std::unique_ptr<Batch> batch_;
+  Status error_;
+  bool committed_ = false;
 };
 
 }  // namespace tuphap::store

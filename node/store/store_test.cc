@@ -60,8 +60,9 @@ class StoreTest : public testing::Test {
   ApplyReport ApplyAll(Store& s, std::vector<replication::Envelope> envs) {
     std::vector<Store::Incoming> batch;
     for (auto& e : envs) batch.push_back({std::move(e), std::nullopt});
-    auto r = s.Apply(batch, opener_);
+    auto r = s.Apply(batch, opener_, ApplyOptions{.allow_drafts = true});
     EXPECT_TRUE(r.ok()) << r.status().ToString();
+    EXPECT_TRUE(!r.ok() || r->outcomes.size() == envs.size()) << "one outcome per input";
     return r.ok() ? *r : ApplyReport{};
   }
 
@@ -200,15 +201,134 @@ TEST_F(StoreTest, AFailedBatchLeavesNothingBehind) {
   auto e1 = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
   auto e2 = Draft(Make(1, 2, "r2", {{"$type", Value::String("birth"), {}}}));
   std::vector<Store::Incoming> batch{{e1, std::nullopt}, {e2, std::nullopt}};
-  FailingOpener failing;
-  auto r = store_->Apply(batch, failing);
-  ASSERT_FALSE(r.ok());
-  EXPECT_EQ(r.status().code(), StatusCode::kCorruption);
+  {
+    auto session = store_->BeginSession(opener_, ApplyOptions{.allow_drafts = true});
+    ASSERT_TRUE(session.ok());
+    ASSERT_TRUE((*session)->Apply(batch).ok());
+    // Dropped before Commit: rolled back.
+  }
   EXPECT_FALSE(store_->Head({ReplicaId::ForTest(1), "18568"})->has_value());
   EXPECT_TRUE(store_->Digests()->empty());
   // The same batch then applies cleanly.
   ApplyReport rep = ApplyAll(*store_, {e1, e2});
   EXPECT_EQ(rep.materialised, 2u);
+}
+
+TEST_F(StoreTest, RetryingTheSameBatchAfterAFailureLosesNothing) {
+  Change c1 =
+      Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}, {"name", Value::String("An"), {}}});
+  auto e1 = Draft(c1);
+  std::vector<Store::Incoming> batch{{e1, c1}};
+  {
+    auto session = store_->BeginSession(opener_, ApplyOptions{.allow_drafts = true});
+    ASSERT_TRUE((*session)->Apply(batch).ok());
+  }  // rolled back, as if the disk had failed
+  ASSERT_TRUE(store_->Apply(batch, opener_, ApplyOptions{.allow_drafts = true}).ok());
+  auto rec = store_->GetRecord("r1");
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_EQ((*rec)->state.Field("name")->Winner()->value, Value::String("An"));
+}
+
+TEST_F(StoreTest, AnEnvelopeThatWillNotOpenIsRefusedAloneAndDoesNotWedgeItsFeed) {
+  auto good_other = Draft(Make(2, 1, "r2", {{"$type", Value::String("death"), {}}}));
+  Change bad = Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}});
+  bad.records[0].ops[0].field = std::string(300, 'f');  // over the field-name limit
+  replication::Envelope poison = replication::MakeDraft(bad, {});
+  ApplyReport rep = ApplyAll(*store_, {poison, good_other});
+  EXPECT_EQ(rep.refused, 1u);
+  EXPECT_EQ(rep.outcomes[0].disposition, Disposition::kRefused);
+  EXPECT_EQ(rep.refusals["E_FRAME_MALFORMED"], 1u);
+  EXPECT_EQ(rep.appended, 1u);
+  EXPECT_TRUE(store_->GetRecord("r2")->has_value());
+  // The feed is still open at seq 1 for a good change.
+  rep = ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
+  EXPECT_EQ(rep.appended, 1u);
+}
+
+TEST_F(StoreTest, StoredChangeThatLaterFailsToOpenBlocksOnlyItsFeed) {
+  // Stored unread (no key), then the key "arrives" but the body is bad.
+  class Switch final : public EnvelopeOpener {
+   public:
+    bool readable = false;
+    bool CanRead(std::string_view) const override { return readable; }
+    Status Open(const replication::Envelope& e, crdt::Change* c) const override {
+      if (e.header().origin == ReplicaId::ForTest(1))
+        return Status::Corruption("bad").WithReason("E_DECRYPT");
+      return replication::OpenDraft(e, replication::kDefaultLimits, c);
+    }
+  } opener;
+  std::vector<Store::Incoming> batch{
+      {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}})), {}},
+      {Draft(Make(2, 1, "r2", {{"$type", Value::String("birth"), {}}})), {}}};
+  ASSERT_TRUE(store_->Apply(batch, opener, ApplyOptions{.allow_drafts = true}).ok());
+  EXPECT_FALSE(store_->GetRecord("r2")->has_value());  // unread
+  opener.readable = true;
+  std::vector<Store::Incoming> next{
+      {Draft(Make(2, 2, "r3", {{"$type", Value::String("birth"), {}}})), {}}};
+  auto rep = store_->Apply(next, opener, ApplyOptions{.allow_drafts = true});
+  ASSERT_TRUE(rep.ok()) << rep.status().ToString();
+  EXPECT_EQ(rep->blocked_feeds, 1u);
+  EXPECT_TRUE(store_->GetRecord("r2")->has_value());
+  EXPECT_TRUE(store_->GetRecord("r3")->has_value());
+  EXPECT_FALSE(store_->GetRecord("r1")->has_value());
+  auto q = store_->db().Prepare("SELECT blocked FROM feeds WHERE blocked IS NOT NULL");
+  ASSERT_TRUE(*q->Step());
+  EXPECT_NE(q->Text(0).find("E_DECRYPT"), std::string_view::npos);
+}
+
+TEST_F(StoreTest, RefusesDraftsFromElsewhereFutureStampsAndBadChainStarts) {
+  auto e = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  std::vector<Store::Incoming> batch{{e, std::nullopt}};
+  auto r = store_->Apply(batch, opener_);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->refusals["E_UNSIGNED_DRAFT"], 1u);
+
+  ManualClock clock(1'751'328'000'000);
+  StoreOptions o;
+  o.clock = &clock;
+  o.max_clock_ahead_ms = 60'000;
+  auto s = Open("clock.db", o);
+  Change future =
+      Make(3, 1, "r9", {{"$type", Value::String("birth"), {}}}, 1'751'328'000'000 + 3'600'000);
+  ApplyReport rep = ApplyAll(*s, {replication::MakeDraft(future, {})});
+  EXPECT_EQ(rep.refusals["E_CLOCK_AHEAD"], 1u);
+  EXPECT_EQ(*s->LastHlc(), Hlc());  // the stored clock was not dragged ahead
+  clock.Advance(3'600'000);         // later, the same change is welcome
+  rep = ApplyAll(*s, {replication::MakeDraft(future, {})});
+  EXPECT_EQ(rep.appended, 1u);
+
+  Change first = Make(4, 1, "r8", {{"$type", Value::String("birth"), {}}});
+  rep = ApplyAll(*store_, {replication::MakeDraft(first, replication::Blake2b256("x"))});
+  EXPECT_EQ(rep.refusals["E_CHAIN_START"], 1u);
+  rep =
+      ApplyAll(*store_, {replication::MakeDraft(first, {})});  // and the origin is not quarantined
+  EXPECT_EQ(rep.appended, 1u);
+}
+
+TEST_F(StoreTest, AChangeAppliedByAnotherProcessUnblocksItsDependents) {
+  auto a = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  auto b =
+      Draft(Make(2, 1, "r1", {{"name", Value::String("x"), {Dot{ReplicaId::ForTest(1), 1, 0}}}}));
+  ApplyAll(*store_, {b});     // waits for a
+  auto other = Open("a.db");  // a second handle on the same file, as another process
+  ApplyAll(*other, {a});
+  auto rec = other->GetRecord("r1");
+  ASSERT_TRUE(rec.ok() && rec->has_value());
+  EXPECT_NE((*rec)->state.Field("name"), nullptr);
+}
+
+TEST_F(StoreTest, SessionReadsItsOwnWritesAndCheckpointsWithoutCommitting) {
+  auto session = store_->BeginSession(opener_, ApplyOptions{.allow_drafts = true});
+  ASSERT_TRUE(session.ok());
+  std::vector<Store::Incoming> batch{
+      {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}})), {}}};
+  ASSERT_TRUE((*session)->Apply(batch).ok());
+  ASSERT_TRUE((*session)->Checkpoint().ok());
+  auto seen = (*session)->GetRecord("18568", "r1");
+  ASSERT_TRUE(seen.ok() && seen->has_value());
+  EXPECT_EQ((*seen)->state.Type(), "birth");
+  ASSERT_TRUE((*session)->Commit().ok());
+  EXPECT_TRUE(store_->GetRecord("r1")->has_value());
 }
 
 TEST_F(StoreTest, ConcurrentEditsAreListedAsConflictsUntilResolved) {
@@ -253,13 +373,25 @@ TEST_F(StoreTest, SecondCreationOfTheSameIdIsFlagged) {
   EXPECT_EQ((*conflicts)[0].field, "$type");
 }
 
-TEST_F(StoreTest, OpsOnARecordOfAnotherScopeAreSkipped) {
-  ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
-  Change other = Make(2, 1, "r1", {{"name", Value::String("x"), {}}});
-  other.scope = "22333";
-  ApplyReport rep = ApplyAll(*store_, {Draft(other)});
-  EXPECT_EQ(rep.scope_mismatch, 1u);
-  EXPECT_EQ((*store_->GetRecord("r1"))->state.Field("name"), nullptr);
+TEST_F(StoreTest, RecordsAreKeyedByScopeWhateverTheArrivalOrder) {
+  auto mine = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
+  Change theirs = Make(2, 1, "r1", {{"$type", Value::String("death"), {}}});
+  theirs.scope = "22333";
+  auto other = Draft(theirs);
+  auto s1 = Open("o1.db");
+  auto s2 = Open("o2.db");
+  ApplyAll(*s1, {mine});
+  ApplyAll(*s1, {other});
+  ApplyAll(*s2, {other});
+  ApplyAll(*s2, {mine});
+  EXPECT_EQ(s1->Digests()->size(), 2u);
+  for (const char* scope : {"18568", "22333"}) {
+    EXPECT_EQ(s1->Digests(scope)->front().digest, s2->Digests(scope)->front().digest);
+  }
+  EXPECT_EQ((*s1->GetRecord("r1", "22333"))->state.Type(), "death");
+  auto ambiguous = s1->GetRecord("r1");
+  EXPECT_EQ(ambiguous.status().reason(), "E_AMBIGUOUS_ID");
+  EXPECT_TRUE(s1->Conflicts()->empty());
 }
 
 TEST_F(StoreTest, StoreMatchesTheCrdtModelForRandomHistoriesInAnyOrder) {

@@ -3,6 +3,7 @@
 
 #include <compare>
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -61,22 +62,30 @@ struct ConflictRow {
 
 enum class Disposition : unsigned char {
   kAppended,      // new: in the log now (materialised when ready)
-  kDuplicate,     // the same envelope was already there: no effect
+  kDuplicate,     // the same change was already there: no effect
   kHeld,          // ahead of a gap in its feed: kept until the gap fills
   kEquivocation,  // a different envelope for a position already taken: evidence kept
   kQuarantined,   // its origin has equivocated: refused
+  kRefused,       // refused for the reason given (clock, draft, bad body...)
+};
+
+struct Outcome {
+  Disposition disposition;
+  std::string reason;  // for kRefused (and kEquivocation: "E_EQUIVOCATION")
 };
 
 struct ApplyReport {
-  std::vector<Disposition> dispositions;  // one per input, in order
+  std::vector<Outcome> outcomes;  // one per input, in order
   size_t appended = 0;
   size_t duplicates = 0;
   size_t held = 0;
-  size_t released = 0;  // held envelopes that joined the log in this batch
+  size_t released = 0;  // held envelopes that joined the log
   size_t equivocations = 0;
   size_t quarantined = 0;
-  size_t materialised = 0;    // changes applied to records in this batch
-  size_t scope_mismatch = 0;  // ops naming a record of another scope: skipped
+  size_t refused = 0;
+  std::map<std::string, size_t> refusals;  // reason -> count
+  size_t materialised = 0;                 // changes applied to records
+  size_t blocked_feeds = 0;                // feeds stopped at a change that would not open
 };
 
 }  // namespace tuphap::store

@@ -70,12 +70,59 @@ double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch
         std::make_move_iterator(all.begin() + static_cast<long>(i)),
         std::make_move_iterator(all.begin() +
                                 static_cast<long>(std::min(changes, i + batch_size))));
-    auto r = (*s)->Apply(batch, opener);
+    auto r = (*s)->Apply(batch, opener, store::ApplyOptions{.allow_drafts = true});
     if (!r.ok() || r->materialised != batch.size()) {
       std::fprintf(stderr, "apply failed: %s\n", r.status().ToString().c_str());
       std::exit(1);
     }
   }
+  return w.Seconds();
+}
+
+// Amendments: `records` records, then `amends` single-field amendments spread
+// over them (each record's blob is read, changed and rewritten).
+double AmendHeavy(const bench::ScratchDir& dir, uint64_t records, uint64_t amends,
+                  uint64_t batch_size) {
+  auto s = store::Store::Open(dir.File("amend.db"), store::Database::OpenMode::kCreate);
+  store::DraftOpener opener;
+  replication::Hash prev{};
+  uint64_t seq = 0;
+  std::vector<uint32_t> last_index(records + 1, 1);  // op index of data.field_1's frontier
+  std::vector<uint64_t> last_seq(records + 1, 0);
+  auto apply = [&](std::vector<store::Store::Incoming>& batch) {
+    auto r = (*s)->Apply(batch, opener, store::ApplyOptions{.allow_drafts = true});
+    if (!r.ok()) {
+      std::fprintf(stderr, "amend apply failed: %s\n", r.status().ToString().c_str());
+      std::exit(1);
+    }
+    batch.clear();
+  };
+  std::vector<store::Store::Incoming> batch;
+  for (uint64_t i = 1; i <= records; ++i) {
+    crdt::Change c = testing_support::BatchChange(++seq, 15);
+    last_seq[i] = seq;
+    replication::Envelope e = replication::MakeDraft(c, prev);
+    prev = e.hash();
+    batch.push_back({std::move(e), std::move(c)});
+    if (batch.size() == batch_size) apply(batch);
+  }
+  apply(batch);
+  bench::Stopwatch w;
+  for (uint64_t k = 0; k < amends; ++k) {
+    const uint64_t target = 1 + (k * 7919) % records;
+    crdt::Change c = testing_support::BatchChange(++seq, 1);
+    c.records = {{testing_support::BatchRecordId(target),
+                  {{"data.field_1",
+                    crdt::Value::String("amended " + std::to_string(k)),
+                    {crdt::Dot{c.origin, last_seq[target], last_index[target]}}}}}};
+    last_seq[target] = seq;
+    last_index[target] = 0;
+    replication::Envelope e = replication::MakeDraft(c, prev);
+    prev = e.hash();
+    batch.push_back({std::move(e), std::move(c)});
+    if (batch.size() == batch_size) apply(batch);
+  }
+  apply(batch);
   return w.Seconds();
 }
 
@@ -126,5 +173,10 @@ int main(int argc, char** argv) {
   std::printf("    plain insert: %.2f s  %.0f field rows/s\n", plain, plain_rows);
   std::printf("    ratio store ops/s : plain rows/s = %.2f (goal >= 0.33)\n",
               store_ops / plain_rows);
+  const uint64_t amends = changes / 5;
+  const double amend = AmendHeavy(dir, 1000, amends, batch);
+  std::printf(
+      "    amendments: %llu single-field amends over 1,000 records: %.2f s  %.0f changes/s\n",
+      static_cast<unsigned long long>(amends), amend, amends / amend);
   return 0;
 }

@@ -36,12 +36,12 @@ int main(int argc, char** argv) {
   while (true) {
     std::vector<store::Store::Incoming> batch;
     for (uint64_t i = 0; i < batch_size; ++i) {
-      crdt::Change c = testing_support::BatchChange(++seq, fields);
+      crdt::Change c = testing_support::BatchChange(++seq, fields, /*with_amends=*/true);
       replication::Envelope e = replication::MakeDraft(c, prev);
       prev = e.hash();
       batch.push_back({std::move(e), std::move(c)});
     }
-    auto r = (*store)->Apply(batch, opener);
+    auto r = (*store)->Apply(batch, opener, store::ApplyOptions{.allow_drafts = true});
     if (!r.ok()) {
       std::fprintf(stderr, "%s\n", r.status().ToString().c_str());
       return 1;

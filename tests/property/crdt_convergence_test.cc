@@ -173,5 +173,52 @@ RC_GTEST_PROP(ConvergenceProperty, ResolvingOpClearsConflictEverywhere, ()) {
   }
 }
 
+// A resolve made on a partially synced replica: wherever it arrives, the
+// field's frontier keeps only the resolving value and values the resolver
+// never saw (concurrent writes). With none of those, no conflict is left.
+RC_GTEST_PROP(ConvergenceProperty, ResolvingOpClearsWhatItSawWhereverItArrives, ()) {
+  History h = *GenHistory();
+  World w(h.replicas);
+  w.Run(h.script);
+  const int resolver = *rc::gen::inRange(0, w.replicas());
+  // Make sure there is a conflict to resolve: two other replicas write
+  // different values to one field without seeing each other.
+  const int a = (resolver + 1) % w.replicas();
+  const int b = (resolver + 2) % w.replicas();
+  w.Edit(a, 0, 0, 1, 1);
+  w.Sync(a, b);
+  w.Edit(a, 0, 0, 0, 1);
+  w.Edit(b, 0, 0, 2, 1);
+  for (int i = 0; i < w.replicas(); ++i) w.Sync(i, resolver);  // it sees the conflicts
+  const size_t before = w.changes().size();
+  w.ResolveAll(resolver);
+  RC_ASSERT(w.changes().size() > before);
+  const size_t resolve_index = w.changes().size() - 1;
+  // Others keep editing, concurrently with the resolve.
+  for (const Step& st : *rc::gen::container<std::vector<Step>>(GenStep())) {
+    const int r = st.replica % w.replicas();
+    if (r != resolver && st.kind <= 2)
+      w.Edit(r, st.record % 3, st.field % 4, st.value % 3, 1 + st.width % 2);
+  }
+  const Change resolve = w.changes()[resolve_index].change;
+  size_t cleared = 0;
+  for (int q = 0; q < w.replicas(); ++q) {
+    w.Sync(resolver, q);
+    resolve.ForEachOp([&](const std::string& id, const Op& op, const Dot& dot) {
+      const MvRegister* reg = w.state(q).Record(id)->Field(op.field);
+      RC_ASSERT(reg != nullptr);
+      bool others = false;
+      for (const auto& e : reg->entries()) {
+        if (e.dot == dot) continue;
+        RC_ASSERT(!w.HappensBefore(e.dot, dot));  // nothing the resolver saw survives
+        others = others || e.value != op.value;
+      }
+      RC_ASSERT(reg->InConflict() == others);
+      cleared += !others;
+    });
+  }
+  RC_ASSERT(cleared > 0);
+}
+
 }  // namespace
 }  // namespace tuphap::crdt::sim

@@ -1,0 +1,615 @@
+// Store::Batch — the working set of one write session: the log step
+// (refuse, duplicate, hold, equivocation, append), materialisation in causal
+// order, and writing feeds, records and conflicts back — and Store::Session,
+// the transaction around it.
+#include <algorithm>
+#include <set>
+#include <unordered_map>
+
+#include "node/store/record_codec.h"
+#include "node/store/store.h"
+
+namespace tuphap::store {
+namespace {
+
+std::string_view Bytes(const replication::Hash& h) { return replication::AsBytes(h); }
+
+std::string HlcBytes(crdt::Hlc hlc) {
+  std::string s(8, '\0');
+  for (int i = 0; i < 8; ++i) s[i] = static_cast<char>(hlc.raw() >> (56 - 8 * i));
+  return s;
+}
+
+const replication::Hash kZeroHash{};
+
+}  // namespace
+
+class Store::Batch {
+ public:
+  Batch(Store& store, const EnvelopeOpener& opener, ApplyOptions options)
+      : store_(store), opener_(opener), options_(options) {
+    origins_.to_id = [this](const crdt::ReplicaId& k) { return store_.origin_ids_.at(k); };
+    origins_.to_key = [this](int64_t id) { return store_.OriginKey(id); };
+  }
+
+  Status Add(Incoming& in, bool local);
+  Status AppendLocal(const FeedKey& key, const LocalFactory& make);
+  Status DrainAll();
+  Status Flush();
+  Result<std::optional<RecordView>> ViewRecord(std::string_view scope, std::string_view record_id);
+  ApplyReport& report() { return report_; }
+
+ private:
+  struct FeedSlot {
+    int64_t origin_id = 0;
+    FeedHead head;
+    std::string blocked;  // non-empty: materialising this feed stopped
+    bool dirty = false;
+  };
+  struct RecordSlot {
+    int64_t rowid = 0;  // 0: not in the table yet
+    crdt::RecordState state;
+    std::vector<ChangeRef> history;
+    int64_t stored_conflicts = 0;
+    bool dirty = false;
+  };
+  using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
+  struct RecordKeyHash {
+    size_t operator()(const RecordKey& k) const {
+      return std::hash<std::string>()(k.second) ^ (std::hash<std::string>()(k.first) << 1);
+    }
+  };
+
+  Result<FeedSlot*> LoadFeed(const FeedKey& key);
+  Result<RecordSlot*> LoadRecord(const std::string& scope, const std::string& record_id);
+  Result<bool> Quarantined(int64_t origin_id);
+  void Refuse(const std::string& reason);
+  Result<std::optional<std::string>> StoredEnvelope(const char* table, const FeedSlot& feed,
+                                                    uint64_t seq, std::string* hash);
+  Status Append(FeedSlot& feed, const replication::Envelope& env,
+                std::optional<crdt::Change> change);
+  Status ReleaseHeld(FeedSlot& feed);
+  Status RecordEquivocation(FeedSlot& feed, uint64_t seq, const char* kind, std::string_view ours,
+                            std::string_view theirs);
+  Status DrainFeed(FeedSlot& feed, bool* progress);
+  Result<bool> MaterialiseNext(FeedSlot& feed);
+  Status Materialise(const crdt::Change& change);
+
+  Store& store_;
+  const EnvelopeOpener& opener_;
+  ApplyOptions options_;
+  OriginMap origins_;
+  ApplyReport report_;
+  std::map<FeedKey, FeedSlot> feeds_;
+  std::unordered_map<RecordKey, RecordSlot, RecordKeyHash> records_;
+  std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
+  std::map<int64_t, bool> quarantined_;
+  crdt::Hlc max_hlc_;
+};
+
+Result<Store::Batch::FeedSlot*> Store::Batch::LoadFeed(const FeedKey& key) {
+  auto it = feeds_.find(key);
+  if (it != feeds_.end()) return &it->second;
+  FeedSlot slot;
+  TUPHAP_ASSIGN_OR_RETURN(slot.origin_id, store_.OriginId(key.origin));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          store_.db_->Prepare("SELECT head_seq, head_hash, applied_seq, blocked "
+                                              "FROM feeds WHERE origin = ? AND scope = ?"));
+  q.Bind(1, slot.origin_id).Bind(2, key.scope);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  slot.head.feed = key;
+  if (row) {
+    slot.head.seq = static_cast<uint64_t>(q.Int(0));
+    std::string_view h = q.Blob(1);
+    if (h.size() == slot.head.hash.size()) std::copy(h.begin(), h.end(), slot.head.hash.begin());
+    slot.head.applied_seq = static_cast<uint64_t>(q.Int(2));
+    slot.blocked = std::string(q.Text(3));
+  }
+  return &feeds_.emplace(key, std::move(slot)).first->second;
+}
+
+Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
+  auto it = quarantined_.find(origin_id);
+  if (it != quarantined_.end()) return it->second;
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          store_.db_->Prepare("SELECT quarantined FROM origins WHERE id = ?"));
+  q.Bind(1, origin_id);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  const bool flagged = row && q.Int(0) != 0;
+  quarantined_[origin_id] = flagged;
+  return flagged;
+}
+
+void Store::Batch::Refuse(const std::string& reason) {
+  report_.outcomes.push_back({Disposition::kRefused, reason});
+  ++report_.refused;
+  ++report_.refusals[reason];
+}
+
+Result<std::optional<std::string>> Store::Batch::StoredEnvelope(const char* table,
+                                                                const FeedSlot& feed, uint64_t seq,
+                                                                std::string* hash) {
+  const std::string sql = std::string("SELECT hash, envelope FROM ") + table +
+                          " WHERE origin = ? AND scope = ? AND seq = ?";
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(sql));
+  q.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope).Bind(3, static_cast<int64_t>(seq));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return std::optional<std::string>();
+  if (hash != nullptr) *hash = std::string(q.Blob(0));
+  return std::optional<std::string>(std::string(q.Blob(1)));
+}
+
+Status Store::Batch::Add(Incoming& in, bool local) {
+  const replication::Envelope& env = in.envelope;
+  const auto& h = env.header();
+  if (env.is_draft() && !local && !options_.allow_drafts) {
+    Refuse("E_UNSIGNED_DRAFT");  // a draft proves nothing about who wrote it
+    return Status::Ok();
+  }
+  // Our own stamps come from the node's HlcClock, which has its own guard
+  // (and the operator's override); only peers' stamps are checked here.
+  if (!local && static_cast<int64_t>(h.hlc.millis()) - store_.options_.clock->WallMillis() >
+                    store_.options_.max_clock_ahead_ms) {
+    Refuse("E_CLOCK_AHEAD");  // retried later: the change stays with its sender
+    return Status::Ok();
+  }
+  if ((h.seq == 1) != (h.prev == kZeroHash)) {
+    Refuse("E_CHAIN_START");  // seq 1 and only seq 1 has no predecessor
+    return Status::Ok();
+  }
+  TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(FeedKey{h.origin, h.scope}));
+  TUPHAP_ASSIGN_OR_RETURN(bool quarantined, Quarantined(feed->origin_id));
+  if (quarantined) {
+    report_.outcomes.push_back({Disposition::kQuarantined, "E_QUARANTINED"});
+    ++report_.quarantined;
+    return Status::Ok();
+  }
+  if (h.seq <= feed->head.seq) {
+    std::string hash;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
+                            StoredEnvelope("changes", *feed, h.seq, &hash));
+    if (!ours) return Status::Corruption("the log lacks a change below its feed head");
+    if (hash == Bytes(env.hash())) {
+      report_.outcomes.push_back({Disposition::kDuplicate, {}});
+      ++report_.duplicates;
+      return Status::Ok();
+    }
+    report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
+    return RecordEquivocation(*feed, h.seq, "same_seq", *ours, env.bytes());
+  }
+  // A position we would keep: the body must open here if the scope is
+  // readable, so nothing unreadable is ever chained in.
+  std::optional<crdt::Change> change = std::move(in.change);
+  in.change.reset();  // the caller's batch must stay usable for a retry
+  if (!change && opener_.CanRead(h.scope)) {
+    crdt::Change c;
+    Status s = opener_.Open(env, &c);
+    if (!s.ok()) {
+      Refuse(s.reason().empty() ? "E_BODY_INVALID" : s.reason());
+      return Status::Ok();
+    }
+    change = std::move(c);
+  }
+  if (h.seq > feed->head.seq + 1) {
+    std::string hash;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
+                            StoredEnvelope("held", *feed, h.seq, &hash));
+    if (ours) {
+      if (hash == Bytes(env.hash())) {
+        report_.outcomes.push_back({Disposition::kDuplicate, {}});
+        ++report_.duplicates;
+        return Status::Ok();
+      }
+      report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
+      return RecordEquivocation(*feed, h.seq, "same_seq", *ours, env.bytes());
+    }
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt ins,
+        store_.db_->Prepare(
+            "INSERT INTO held(origin, scope, seq, hash, envelope) VALUES(?, ?, ?, ?, ?)"));
+    TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed->origin_id)
+                               .Bind(2, h.scope)
+                               .Bind(3, static_cast<int64_t>(h.seq))
+                               .BindBlob(4, Bytes(env.hash()))
+                               .BindBlob(5, env.bytes())
+                               .Run());
+    if (change) decoded_.emplace(std::make_pair(feed->head.feed, h.seq), std::move(*change));
+    report_.outcomes.push_back({Disposition::kHeld, {}});
+    ++report_.held;
+    return Status::Ok();
+  }
+  if (h.prev != feed->head.hash) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
+                            StoredEnvelope("changes", *feed, feed->head.seq, nullptr));
+    report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
+    return RecordEquivocation(*feed, h.seq, "prev_mismatch", ours.value_or(""), env.bytes());
+  }
+  report_.outcomes.push_back({Disposition::kAppended, {}});
+  ++report_.appended;
+  TUPHAP_RETURN_IF_ERROR(Append(*feed, env, std::move(change)));
+  return ReleaseHeld(*feed);
+}
+
+Status Store::Batch::Append(FeedSlot& feed, const replication::Envelope& env,
+                            std::optional<crdt::Change> change) {
+  const auto& h = env.header();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt ins,
+      store_.db_->Prepare(
+          "INSERT INTO changes(origin, scope, seq, hash, hlc, envelope) VALUES(?, ?, ?, ?, ?, ?)"));
+  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id)
+                             .Bind(2, h.scope)
+                             .Bind(3, static_cast<int64_t>(h.seq))
+                             .BindBlob(4, Bytes(env.hash()))
+                             .Bind(5, static_cast<int64_t>(h.hlc.raw()))
+                             .BindBlob(6, env.bytes())
+                             .Run());
+  feed.head.seq = h.seq;
+  feed.head.hash = env.hash();
+  feed.dirty = true;
+  if (h.hlc > max_hlc_) max_hlc_ = h.hlc;
+  if (change) decoded_.insert_or_assign(std::make_pair(feed.head.feed, h.seq), std::move(*change));
+  return Status::Ok();
+}
+
+Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
+  while (true) {
+    const uint64_t next = feed.head.seq + 1;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                            StoredEnvelope("held", feed, next, nullptr));
+    if (!bytes) return Status::Ok();
+    {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt del,
+          store_.db_->Prepare("DELETE FROM held WHERE origin = ? AND scope = ? AND seq = ?"));
+      TUPHAP_RETURN_IF_ERROR(del.Bind(1, feed.origin_id)
+                                 .Bind(2, feed.head.feed.scope)
+                                 .Bind(3, static_cast<int64_t>(next))
+                                 .Run());
+    }
+    auto env = replication::Envelope::Parse(std::move(*bytes));
+    if (!env.ok())
+      return Status::Corruption("a held envelope cannot be read: " + env.status().message());
+    if (env->header().prev != feed.head.hash) {
+      // It forks from our head: evidence, counted but not an input outcome.
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
+                              StoredEnvelope("changes", feed, feed.head.seq, nullptr));
+      decoded_.erase({feed.head.feed, next});
+      return RecordEquivocation(feed, next, "prev_mismatch", ours.value_or(""), env->bytes());
+    }
+    TUPHAP_RETURN_IF_ERROR(Append(feed, *env, std::nullopt));
+    ++report_.released;
+  }
+}
+
+Status Store::Batch::RecordEquivocation(FeedSlot& feed, uint64_t seq, const char* kind,
+                                        std::string_view ours, std::string_view theirs) {
+  ++report_.equivocations;
+  TUPHAP_ASSIGN_OR_RETURN(Stmt ins,
+                          store_.db_->Prepare("INSERT OR IGNORE INTO equivocations(origin, scope, "
+                                              "seq, kind, ours, theirs, detected_hlc) "
+                                              "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+  TUPHAP_RETURN_IF_ERROR(ins.Bind(1, feed.origin_id)
+                             .Bind(2, feed.head.feed.scope)
+                             .Bind(3, static_cast<int64_t>(seq))
+                             .Bind(4, kind)
+                             .BindBlob(5, ours)
+                             .BindBlob(6, theirs)
+                             .Bind(7, static_cast<int64_t>(max_hlc_.raw()))
+                             .Run());
+  TUPHAP_ASSIGN_OR_RETURN(Stmt flag,
+                          store_.db_->Prepare("UPDATE origins SET quarantined = 1 WHERE id = ?"));
+  TUPHAP_RETURN_IF_ERROR(flag.Bind(1, feed.origin_id).Run());
+  quarantined_[feed.origin_id] = true;
+  return Status::Ok();
+}
+
+Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& scope,
+                                                           const std::string& record_id) {
+  RecordKey key{scope, record_id};
+  auto it = records_.find(key);
+  if (it != records_.end()) return &it->second;
+  RecordSlot slot;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, store_.db_->Prepare(
+                  "SELECT id, conflicts, state FROM records WHERE record_id = ? AND scope = ?"));
+  q.Bind(1, record_id).Bind(2, scope);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (row) {
+    slot.rowid = q.Int(0);
+    slot.stored_conflicts = q.Int(1);
+    TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins_, &slot.state, &slot.history));
+  }
+  return &records_.emplace(std::move(key), std::move(slot)).first->second;
+}
+
+Result<std::optional<RecordView>> Store::Batch::ViewRecord(std::string_view scope,
+                                                           std::string_view record_id) {
+  TUPHAP_ASSIGN_OR_RETURN(RecordSlot * slot,
+                          LoadRecord(std::string(scope), std::string(record_id)));
+  if (slot->rowid == 0 && slot->history.empty()) return std::optional<RecordView>();
+  RecordView v{std::string(record_id), std::string(scope), slot->state, slot->history, {}};
+  return std::optional<RecordView>(std::move(v));
+}
+
+Status Store::Batch::Materialise(const crdt::Change& change) {
+  uint32_t index = 0;
+  for (const auto& block : change.records) {
+    TUPHAP_ASSIGN_OR_RETURN(RecordSlot * slot, LoadRecord(change.scope, block.record_id));
+    for (const auto& op : block.ops) {
+      slot->state.ApplyOp(crdt::Dot{change.origin, change.seq, index++}, change.hlc, op);
+    }
+    slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
+    slot->dirty = true;
+  }
+  return Status::Ok();
+}
+
+Result<bool> Store::Batch::MaterialiseNext(FeedSlot& feed) {
+  const uint64_t seq = feed.head.applied_seq + 1;
+  crdt::Change loaded;
+  const crdt::Change* change;
+  auto it = decoded_.find({feed.head.feed, seq});
+  if (it != decoded_.end()) {
+    change = &it->second;
+  } else {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                            StoredEnvelope("changes", feed, seq, nullptr));
+    if (!bytes) return Status::Corruption("the log lacks a change below its feed head");
+    auto env = replication::Envelope::Parse(std::move(*bytes));
+    Status s = env.ok() ? opener_.Open(*env, &loaded) : env.status();
+    if (!s.ok()) {
+      // Chained and stored, but it will not open (its key came later): stop
+      // this feed here, keep every other feed going.
+      feed.blocked =
+          "seq " + std::to_string(seq) + ": " + (s.reason().empty() ? s.message() : s.reason());
+      feed.dirty = true;
+      ++report_.blocked_feeds;
+      return false;
+    }
+    change = &loaded;
+  }
+  const crdt::VersionVector deps = change->Dependencies();
+  for (const auto& [origin, needed] : deps.entries()) {
+    TUPHAP_ASSIGN_OR_RETURN(FeedSlot * dep, LoadFeed(FeedKey{origin, feed.head.feed.scope}));
+    if (dep->head.applied_seq < needed) return false;  // waits for causal predecessors
+  }
+  TUPHAP_RETURN_IF_ERROR(Materialise(*change));
+  if (it != decoded_.end()) decoded_.erase(it);
+  feed.head.applied_seq = seq;
+  feed.dirty = true;
+  ++report_.materialised;
+  return true;
+}
+
+Status Store::Batch::DrainFeed(FeedSlot& feed, bool* progress) {
+  if (!feed.blocked.empty() || !opener_.CanRead(feed.head.feed.scope)) return Status::Ok();
+  while (feed.head.applied_seq < feed.head.seq) {
+    TUPHAP_ASSIGN_OR_RETURN(bool applied, MaterialiseNext(feed));
+    if (!applied) break;
+    *progress = true;
+  }
+  return Status::Ok();
+}
+
+Status Store::Batch::DrainAll() {
+  // Every feed behind in materialising, as the database and this session
+  // see them (read inside the transaction: another process may have moved
+  // them). Feeds unblock each other, so sweep until a pass does nothing.
+  std::set<FeedKey> lagging;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q,
+        store_.db_->Prepare("SELECT o.key, f.scope FROM feeds f JOIN origins o ON o.id = f.origin "
+                            "WHERE f.applied_seq < f.head_seq AND f.blocked IS NULL"));
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      FeedKey key;
+      std::string_view k = q.Blob(0);
+      if (k.size() != key.origin.bytes.size())
+        return Status::Corruption("origin key of wrong size in store");
+      std::copy(k.begin(), k.end(), key.origin.bytes.begin());
+      key.scope = std::string(q.Text(1));
+      lagging.insert(std::move(key));
+    }
+  }
+  for (const auto& [key, feed] : feeds_) {
+    if (feed.head.applied_seq < feed.head.seq) lagging.insert(key);
+  }
+  bool progress = true;
+  while (progress) {
+    progress = false;
+    for (const FeedKey& key : lagging) {
+      if (!opener_.CanRead(key.scope)) continue;  // stored and forwarded unread
+      TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(key));
+      TUPHAP_RETURN_IF_ERROR(DrainFeed(*feed, &progress));
+    }
+  }
+  return Status::Ok();
+}
+
+Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
+  TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(key));
+  TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
+  TUPHAP_ASSIGN_OR_RETURN(Incoming in, make(LocalSlot{feed->head.seq + 1, feed->head.hash,
+                                                      std::max(stored, max_hlc_)}));
+  const size_t before = report_.appended;
+  TUPHAP_RETURN_IF_ERROR(Add(in, /*local=*/true));
+  if (report_.appended != before + 1) {
+    const Outcome& o = report_.outcomes.back();
+    return Status::Internal("a local change was not appended (" + o.reason + ")");
+  }
+  bool progress = false;
+  TUPHAP_RETURN_IF_ERROR(DrainFeed(*feed, &progress));
+  if (feed->head.applied_seq != feed->head.seq) {
+    return Status::Internal("a local change could not be materialised at once");
+  }
+  return Status::Ok();
+}
+
+Status Store::Batch::Flush() {
+  for (auto& [key, feed] : feeds_) {
+    if (!feed.dirty) continue;
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare(
+                    "INSERT INTO feeds(origin, scope, head_seq, head_hash, applied_seq, blocked) "
+                    "VALUES(?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT(origin, scope) DO UPDATE SET head_seq = excluded.head_seq, "
+                    "head_hash = excluded.head_hash, applied_seq = excluded.applied_seq, blocked = "
+                    "excluded.blocked"));
+    q.Bind(1, feed.origin_id)
+        .Bind(2, key.scope)
+        .Bind(3, static_cast<int64_t>(feed.head.seq))
+        .BindBlob(4, Bytes(feed.head.hash))
+        .Bind(5, static_cast<int64_t>(feed.head.applied_seq));
+    if (feed.blocked.empty()) {
+      q.BindNull(6);
+    } else {
+      q.Bind(6, feed.blocked);
+    }
+    TUPHAP_RETURN_IF_ERROR(q.Run());
+    feed.dirty = false;
+  }
+  for (auto& [key, r] : records_) {
+    if (!r.dirty) continue;
+    const auto& [scope, record_id] = key;
+    const std::string type = r.state.Type();
+    std::vector<std::string> conflicts;
+    for (const auto& field : r.state.ConflictedFields()) {
+      if (store_.options_.adjudicated(type, field)) conflicts.push_back(field);
+    }
+    if (r.state.DuplicateCreation() &&
+        std::find(conflicts.begin(), conflicts.end(), crdt::kTypeField) == conflicts.end()) {
+      conflicts.push_back(std::string(crdt::kTypeField));  // two registrations claim this id
+    }
+    const std::string blob = EncodeRecordBlob(r.state, r.history, origins_);
+    const replication::Hash hash = RecordStateHash(record_id, scope, r.state);
+    if (r.rowid == 0) {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q,
+          store_.db_->Prepare(
+              "INSERT INTO records(record_id, scope, type, revoked, conflicts, state, state_hash) "
+              "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+      TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
+                                 .Bind(2, scope)
+                                 .Bind(3, type)
+                                 .Bind(4, r.state.Revoked())
+                                 .Bind(5, static_cast<int64_t>(conflicts.size()))
+                                 .BindBlob(6, blob)
+                                 .BindBlob(7, Bytes(hash))
+                                 .Run());
+      r.rowid = store_.db_->LastInsertRowid();
+    } else {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, "
+                                      "state = ?, state_hash = ? WHERE id = ?"));
+      TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
+                                 .Bind(2, r.state.Revoked())
+                                 .Bind(3, static_cast<int64_t>(conflicts.size()))
+                                 .BindBlob(4, blob)
+                                 .BindBlob(5, Bytes(hash))
+                                 .Bind(6, r.rowid)
+                                 .Run());
+    }
+    if (r.stored_conflicts > 0) {
+      TUPHAP_ASSIGN_OR_RETURN(Stmt del,
+                              store_.db_->Prepare("DELETE FROM conflicts WHERE record = ?"));
+      TUPHAP_RETURN_IF_ERROR(del.Bind(1, r.rowid).Run());
+    }
+    for (const auto& field : conflicts) {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt ins, store_.db_->Prepare("INSERT INTO conflicts(record, field) VALUES(?, ?)"));
+      TUPHAP_RETURN_IF_ERROR(ins.Bind(1, r.rowid).Bind(2, field).Run());
+    }
+    r.stored_conflicts = static_cast<int64_t>(conflicts.size());
+    r.dirty = false;
+  }
+  records_.clear();  // written: a long session keeps memory flat
+  TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
+  if (max_hlc_ > stored) TUPHAP_RETURN_IF_ERROR(store_.SetMeta("hlc", HlcBytes(max_hlc_)));
+  return Status::Ok();
+}
+
+// ---------------------------------------------------------------------------
+
+Store::Session::Session(Store& store, const EnvelopeOpener& opener, ApplyOptions options)
+    : store_(store),
+      txn_(std::make_unique<Transaction>(*store.db_)),
+      batch_(std::make_unique<Batch>(store, opener, options)) {
+  error_ = txn_->status();
+}
+
+Store::Session::~Session() {
+  txn_.reset();  // rolls back unless committed
+  if (!committed_) store_.ForgetCaches();
+  store_.session_open_ = false;
+}
+
+Status Store::Session::Fail(Status s) {
+  if (!s.ok() && error_.ok()) error_ = s;
+  return s;
+}
+
+Status Store::Session::Apply(std::vector<Incoming>& batch) {
+  TUPHAP_RETURN_IF_ERROR(error_);
+  // Add moves each decoded change out and resets it, so after a failure the
+  // same batch can be retried: the bodies are then opened again.
+  for (auto& in : batch) TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(in, /*local=*/false)));
+  return Status::Ok();
+}
+
+Status Store::Session::AppendLocal(const FeedKey& feed, const LocalFactory& make) {
+  TUPHAP_RETURN_IF_ERROR(error_);
+  return Fail(batch_->AppendLocal(feed, make));
+}
+
+Result<std::optional<RecordView>> Store::Session::GetRecord(std::string_view scope,
+                                                            std::string_view record_id) {
+  TUPHAP_RETURN_IF_ERROR(error_);
+  auto r = batch_->ViewRecord(scope, record_id);
+  if (!r.ok()) (void)Fail(r.status());
+  return r;
+}
+
+Status Store::Session::Checkpoint() {
+  TUPHAP_RETURN_IF_ERROR(error_);
+  TUPHAP_RETURN_IF_ERROR(Fail(batch_->DrainAll()));
+  return Fail(batch_->Flush());
+}
+
+Status Store::Session::Commit() {
+  TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  TUPHAP_RETURN_IF_ERROR(Fail(txn_->Commit()));
+  committed_ = true;
+  return Status::Ok();
+}
+
+const ApplyReport& Store::Session::report() const { return batch_->report(); }
+
+Result<std::unique_ptr<Store::Session>> Store::BeginSession(const EnvelopeOpener& opener,
+                                                            ApplyOptions options) {
+  if (session_open_) return Status::Internal("a write session is already open on this store");
+  session_open_ = true;
+  std::unique_ptr<Session> s(new Session(*this, opener, options));
+  if (!s->error_.ok()) return s->error_;
+  return s;
+}
+
+Result<ApplyReport> Store::Apply(std::vector<Incoming>& batch, const EnvelopeOpener& opener,
+                                 ApplyOptions options) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener, options));
+  TUPHAP_RETURN_IF_ERROR(s->Apply(batch));
+  TUPHAP_RETURN_IF_ERROR(s->Commit());
+  return s->report();
+}
+
+Result<ApplyReport> Store::AppendLocal(const FeedKey& feed, const LocalFactory& make,
+                                       const EnvelopeOpener& opener) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener));
+  TUPHAP_RETURN_IF_ERROR(s->AppendLocal(feed, make));
+  TUPHAP_RETURN_IF_ERROR(s->Commit());
+  return s->report();
+}
+
+}  // namespace tuphap::store
