@@ -75,7 +75,6 @@ CREATE TABLE records(
   state BLOB NOT NULL,
   state_hash BLOB NOT NULL,
   UNIQUE(record_id, scope));
-CREATE INDEX records_by_scope ON records(scope, record_id, state_hash);
 
 CREATE TABLE conflicts(
   record INTEGER NOT NULL REFERENCES records(id),

@@ -242,7 +242,7 @@ Status Store::Batch::Append(FeedSlot& feed, const replication::Envelope& env,
                              .Bind(3, static_cast<int64_t>(h.seq))
                              .BindBlob(4, Bytes(env.hash()))
                              .Bind(5, static_cast<int64_t>(h.hlc.raw()))
-                             .BindBlob(6, env.bytes())
+                             .BindBlobNoCopy(6, env.bytes())
                              .Run());
   feed.head.seq = h.seq;
   feed.head.hash = env.hash();
@@ -496,7 +496,7 @@ Status Store::Batch::Flush() {
                                  .Bind(3, type)
                                  .Bind(4, r.state.Revoked())
                                  .Bind(5, static_cast<int64_t>(conflicts.size()))
-                                 .BindBlob(6, blob)
+                                 .BindBlobNoCopy(6, blob)
                                  .BindBlob(7, Bytes(hash))
                                  .Run());
       r.rowid = store_.db_->LastInsertRowid();
@@ -507,7 +507,7 @@ Status Store::Batch::Flush() {
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
-                                 .BindBlob(4, blob)
+                                 .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
                                  .Bind(6, r.rowid)
                                  .Run());

@@ -39,6 +39,13 @@ Stmt& Stmt::BindBlob(int i, std::string_view bytes) {
   return *this;
 }
 
+Stmt& Stmt::BindBlobNoCopy(int i, std::string_view bytes) {
+  [[maybe_unused]] const int rc = sqlite3_bind_blob(stmt_, i, bytes.empty() ? "" : bytes.data(),
+                                                    static_cast<int>(bytes.size()), SQLITE_STATIC);
+  assert(rc == SQLITE_OK);
+  return *this;
+}
+
 Stmt& Stmt::BindNull(int i) {
   [[maybe_unused]] const int rc = sqlite3_bind_null(stmt_, i);
   assert(rc == SQLITE_OK);

@@ -34,6 +34,9 @@ class Stmt {
   Stmt& Bind(int i, int64_t v);
   Stmt& Bind(int i, std::string_view text);
   Stmt& BindBlob(int i, std::string_view bytes);
+  // Without a copy: `bytes` must stay alive and unchanged until the
+  // statement has run (use for large values bound and run in one expression).
+  Stmt& BindBlobNoCopy(int i, std::string_view bytes);
   Stmt& BindNull(int i);
 
   // True when a row is ready, false when done.

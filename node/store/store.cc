@@ -168,31 +168,37 @@ Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& f
 }
 
 Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {
-  std::vector<ScopeDigest> out;
-  const char* sql =
-      scope ? "SELECT scope, record_id, state_hash FROM records WHERE scope = ? "
-              "ORDER BY scope, record_id"
-            : "SELECT scope, record_id, state_hash FROM records ORDER BY scope, record_id";
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
-  if (scope) q.Bind(1, *scope);
-  std::unique_ptr<replication::Hasher> hasher;
-  auto finish = [&] {
-    if (hasher) out.back().digest = hasher->Final();
-  };
+  // One pass in record_id order over the (record_id, scope) index, one
+  // hasher per scope: every scope's records come out sorted by id. (A second
+  // index led by scope would cost ~20% of ingest speed for a rare read.)
+  std::map<std::string, std::pair<ScopeDigest, std::unique_ptr<replication::Hasher>>, std::less<>>
+      by_scope;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare(
+          "SELECT record_id, scope, state_hash FROM records INDEXED BY sqlite_autoindex_records_1 "
+          "WHERE ?1 = '' OR scope = ?1 ORDER BY record_id, scope"));
+  q.Bind(1, scope.value_or(""));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    std::string_view s = q.Text(0);
-    if (out.empty() || out.back().scope != s) {
-      finish();
-      out.push_back(ScopeDigest{std::string(s), 0, {}});
-      hasher = std::make_unique<replication::Hasher>();
+    const std::string_view s = q.Text(1);
+    auto it = by_scope.find(s);
+    if (it == by_scope.end()) {
+      it = by_scope
+               .emplace(std::string(s), std::make_pair(ScopeDigest{std::string(s), 0, {}},
+                                                       std::make_unique<replication::Hasher>()))
+               .first;
     }
-    hasher->UpdateFramed(q.Text(1));
-    hasher->Update(q.Blob(2));
-    ++out.back().records;
+    it->second.second->UpdateFramed(q.Text(0));
+    it->second.second->Update(q.Blob(2));
+    ++it->second.first.records;
   }
-  finish();
+  std::vector<ScopeDigest> out;
+  for (auto& [name, entry] : by_scope) {
+    entry.first.digest = entry.second->Final();
+    out.push_back(std::move(entry.first));
+  }
   if (scope && out.empty()) {
     // An empty scope still has a digest: the hash of nothing.
     out.push_back(ScopeDigest{std::string(*scope), 0, replication::Hasher().Final()});
