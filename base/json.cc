@@ -152,7 +152,7 @@ namespace {
 class Parser {
  public:
   Parser(std::string_view text, JsonParseError* error, const JsonLimits& limits)
-      : s_(text), error_(error), limits_(limits) {}
+      : s_(text), error_(error), limits_(limits), scratch_(ThreadScratch(limits.max_depth)) {}
 
   std::optional<Json> ParseDocument() {
     SkipSpace();
@@ -427,18 +427,36 @@ class Parser {
     return true;
   }
 
+  // Members gather in a scratch vector kept per depth and reused, so an
+  // object costs one exact-size allocation, not a growing vector's several.
+  // (Sized once in the constructor: a resize here would move the vectors
+  // that outer levels still hold references to.)
+  Json::Object& Scratch(int depth) {
+    Json::Object& s = scratch_[static_cast<size_t>(depth)];
+    s.clear();
+    return s;
+  }
+
+  static Json Exact(Json::Object& members) {
+    Json::Object out;
+    out.reserve(members.size());
+    for (auto& m : members) out.push_back(std::move(m));
+    members.clear();
+    return Json(std::move(out));
+  }
+
   bool ParseObject(Json* out, int depth) {
     if (depth > limits_.max_depth) {
       Fail("nested too deeply", JsonParseError::Kind::kTooDeep);
       return false;
     }
     ++pos_;
-    Json::Object members;
+    Json::Object& members = Scratch(depth);
     std::set<std::string> large_keys;
     SkipSpace();
     if (pos_ < s_.size() && s_[pos_] == '}') {
       ++pos_;
-      *out = Json(std::move(members));
+      *out = Exact(members);
       return true;
     }
     while (true) {
@@ -495,7 +513,7 @@ class Parser {
       Fail("expected ',' or '}' in an object");
       return false;
     }
-    *out = Json(std::move(members));
+    *out = Exact(members);
     return true;
   }
 
@@ -504,6 +522,14 @@ class Parser {
   size_t pos_ = 0;
   JsonParseError* error_;
   JsonLimits limits_;
+  std::vector<Json::Object>& scratch_;  // per depth, kept between parses on this thread
+
+  static std::vector<Json::Object>& ThreadScratch(int max_depth) {
+    thread_local std::vector<Json::Object> scratch;
+    const size_t want = static_cast<size_t>(std::max(max_depth, 0)) + 2;
+    if (scratch.size() < want) scratch.resize(want);
+    return scratch;
+  }
 };
 
 }  // namespace
@@ -513,7 +539,7 @@ std::optional<Json> ParseJson(std::string_view text, JsonParseError* error,
   JsonParseError local;
   JsonParseError* err = error != nullptr ? error : &local;
   *err = JsonParseError{};
-  size_t bad = FindInvalidUtf8(text);
+  const size_t bad = limits.utf8_checked ? std::string_view::npos : FindInvalidUtf8(text);
   if (bad != std::string_view::npos) {
     err->kind = JsonParseError::Kind::kEncoding;
     err->offset = bad;

@@ -96,6 +96,7 @@ struct JsonParseError {
 
 struct JsonLimits {
   int max_depth = 64;
+  bool utf8_checked = false;  // the caller has already checked the text is UTF-8
 };
 
 // Parses exactly one JSON value (surrounding whitespace allowed).

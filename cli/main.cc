@@ -59,6 +59,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterNodeCommands(app, ctx, &action);
   tuphap::cli::RegisterRecordCommands(app, ctx, &action);
   tuphap::cli::RegisterDemoCommand(app, ctx, &action);
+  tuphap::cli::RegisterImportCommand(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

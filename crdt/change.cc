@@ -1,6 +1,6 @@
 #include "crdt/change.h"
 
-#include <set>
+#include <algorithm>
 
 #include "base/utf8.h"
 
@@ -31,23 +31,33 @@ Status Change::CheckShape() const {
   if (seq == 0) return bad("a change's seq starts at 1");
   if (records.empty()) return bad("a change has no ops");
   if (!IsValidUtf8(officer) || !IsValidUtf8(reason)) return bad("officer or reason is not UTF-8");
-  std::set<std::string_view> record_ids;
+  // Repeats are found by sorting views: no allocation per name.
+  auto repeated = [](std::vector<std::string_view>& names) -> std::string_view {
+    if (!std::is_sorted(names.begin(), names.end())) std::sort(names.begin(), names.end());
+    auto it = std::adjacent_find(names.begin(), names.end());
+    return it == names.end() ? std::string_view() : *it;
+  };
+  std::vector<std::string_view> names;
+  names.reserve(records.size());
+  for (const auto& r : records) names.push_back(r.record_id);
+  if (std::string_view twice = repeated(names); !twice.empty()) {
+    return bad("record " + std::string(twice) + " appears twice in one change");
+  }
   for (const auto& r : records) {
     if (r.record_id.empty()) return bad("an op names no record");
     if (!IsValidUtf8(r.record_id)) return bad("a record id is not UTF-8");
-    if (!record_ids.insert(r.record_id).second) {
-      return bad("record " + r.record_id + " appears twice in one change");
-    }
     if (r.ops.empty()) return bad("record " + r.record_id + " has an empty op list");
-    std::set<std::string_view> fields;
+    names.clear();
+    for (const auto& op : r.ops) names.push_back(op.field);
+    // One officer action sets a field once: two values for one field in one
+    // change would be a conflict with itself.
+    if (std::string_view twice = repeated(names); !twice.empty()) {
+      return bad("field " + std::string(twice) + " of " + r.record_id +
+                 " is set twice in one change");
+    }
     for (const auto& op : r.ops) {
       if (op.field.empty()) return bad("an op on " + r.record_id + " names no field");
       if (!IsValidUtf8(op.field)) return bad("a field name of " + r.record_id + " is not UTF-8");
-      // One officer action sets a field once: two values for one field in
-      // one change would be a conflict with itself.
-      if (!fields.insert(op.field).second) {
-        return bad("field " + op.field + " of " + r.record_id + " is set twice in one change");
-      }
       if (op.field[0] == '$') {
         // Reserved fields: the type is text; a revocation always has a
         // reason (a revoked record cannot be un-revoked by clearing it).

@@ -13,6 +13,7 @@
 // side holds it and the other side's context has not seen its dot.
 #pragma once
 
+#include <algorithm>
 #include <span>
 #include <vector>
 
@@ -41,8 +42,12 @@ class MvRegister {
   bool Apply(RegisterEntry entry, std::span<const Dot> pred);
 
   // Entries sorted by dot.
-  const std::vector<RegisterEntry>& entries() const { return entries_; }
-  bool empty() const { return entries_.empty(); }
+  std::span<const RegisterEntry> entries() const {
+    if (!spilled_.empty()) return spilled_;
+    return has_one_ ? std::span<const RegisterEntry>(&one_, 1) : std::span<const RegisterEntry>();
+  }
+  size_t size() const { return spilled_.empty() ? (has_one_ ? 1 : 0) : spilled_.size(); }
+  bool empty() const { return size() == 0; }
   // The deterministic display value; nullptr when empty.
   const RegisterEntry* Winner() const;
   // True when the frontier holds two or more different values.
@@ -56,10 +61,19 @@ class MvRegister {
   // Inserts an entry as stored (decoding a persisted frontier); keeps order.
   void InsertStored(RegisterEntry entry);
 
-  friend bool operator==(const MvRegister&, const MvRegister&) = default;
+  friend bool operator==(const MvRegister& a, const MvRegister& b) {
+    const auto ea = a.entries();
+    const auto eb = b.entries();
+    return std::equal(ea.begin(), ea.end(), eb.begin(), eb.end());
+  }
 
  private:
-  std::vector<RegisterEntry> entries_;  // sorted by dot, unique dots
+  // Most fields hold one value: it lives inline, with no allocation. Two or
+  // more (a conflict, or concurrent equal writes) spill into a vector.
+  void Spill();
+  RegisterEntry one_;
+  bool has_one_ = false;
+  std::vector<RegisterEntry> spilled_;  // sorted by dot, unique dots; empty unless 2+
 };
 
 }  // namespace tuphap::crdt

@@ -8,6 +8,7 @@
 
 #include "base/ulid.h"
 #include "base/utf8.h"
+#include "node/domain/indexer.h"
 #include "node/store/draft_opener.h"
 #include "replication/change_codec.h"
 #include "replication/draft.h"
@@ -21,6 +22,7 @@ constexpr const char* kMetaRole = "role";
 constexpr const char* kMetaCommune = "commune";
 constexpr const char* kMetaProvince = "province";
 constexpr const char* kMetaNodeId = "node_id";
+constexpr const char* kMetaNumbering = "numbering";
 
 Result<std::string> RequireMeta(store::Store& s, const char* key) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, s.GetMeta(key));
@@ -68,6 +70,9 @@ Status Node::Init(const std::string& dir, const InitParams& params) {
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
   TUPHAP_RETURN_IF_ERROR(s->SetMeta(
+      kMetaNumbering,
+      params.role == Role::kHub ? "none" : (params.secondary ? "secondary" : "primary")));
+  TUPHAP_RETURN_IF_ERROR(s->SetMeta(
       kMetaNodeId,
       std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size())));
   return txn.Commit();
@@ -82,6 +87,8 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   store::StoreOptions store_options;
   store_options.clock = options.clock;
   store_options.max_clock_ahead_ms = options.max_clock_ahead_ms;
+  store_options.adjudicated = domain::IsAdjudicated;
+  store_options.index = domain::IndexRecord;
   TUPHAP_ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> s,
       store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting, store_options));
@@ -90,6 +97,10 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   TUPHAP_ASSIGN_OR_RETURN(info.role, ParseRole(role));
   TUPHAP_ASSIGN_OR_RETURN(info.commune, RequireMeta(*s, kMetaCommune));
   TUPHAP_ASSIGN_OR_RETURN(info.province, RequireMeta(*s, kMetaProvince));
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> numbering, s->GetMeta(kMetaNumbering));
+  info.numbering = !numbering || *numbering == "none" ? Numbering::kNone
+                   : *numbering == "secondary"        ? Numbering::kSecondary
+                                                      : Numbering::kPrimary;
   TUPHAP_ASSIGN_OR_RETURN(std::string id, RequireMeta(*s, kMetaNodeId));
   if (id.size() != info.id.bytes.size())
     return Status::Corruption("the node id in the store is damaged");
@@ -106,14 +117,17 @@ Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions
 
 Node::~Node() = default;
 
-Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {
+Result<std::unique_ptr<store::Store::Session>> Node::BeginSession() {
+  return store_->BeginSession(*opener_);
+}
+
+Status Node::Append(store::Store::Session& session, const std::string& scope,
+                    const std::string& reason, const OpsBuilder& build) {
   if (!IsValidUtf8(options_.officer) || !IsValidUtf8(reason)) {
     return Status::InvalidArgument("the officer name and the reason must be UTF-8 text");
   }
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session,
-                          store_->BeginSession(*opener_));
-  const RecordReader read = [&](const std::string& id) { return session->GetRecord(scope, id); };
-  TUPHAP_RETURN_IF_ERROR(session->AppendLocal(
+  const RecordReader read = [&](const std::string& id) { return session.GetRecord(scope, id); };
+  return session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         clock_.Restore(slot.last_hlc);
@@ -132,7 +146,51 @@ Status Node::Commit(const std::string& scope, const std::string& reason, const O
         TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
         replication::Envelope env = replication::MakeDraft(change, slot.prev);
         return store::Store::Incoming{std::move(env), std::move(change)};
-      }));
+      });
+}
+
+Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
+                                        std::string reason) const {
+  crdt::Change c;  // header fields do not matter for these checks: no pred names this feed
+  c.origin = info_.id;
+  c.seq = 1;
+  c.officer = options_.officer;
+  c.reason = std::move(reason);
+  c.records = std::move(records);
+  TUPHAP_RETURN_IF_ERROR(c.CheckShape());
+  TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(c, replication::kDefaultLimits));
+  PreparedOps out;
+  out.body = replication::EncodeChangeBody(c);
+  out.records = std::move(c.records);
+  out.reason = std::move(c.reason);
+  return out;
+}
+
+Status Node::AppendPrepared(store::Store::Session& session, const std::string& scope,
+                            PreparedOps&& ops) {
+  return session.AppendLocal(
+      store::FeedKey{info_.id, scope},
+      [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
+        clock_.Restore(slot.last_hlc);
+        crdt::Change change;
+        change.origin = info_.id;
+        change.scope = scope;
+        change.seq = slot.seq;
+        TUPHAP_ASSIGN_OR_RETURN(
+            change.hlc,
+            clock_.Now(options_.accept_clock_behind ? crdt::HlcClock::WhenBehind::kContinueLogically
+                                                    : crdt::HlcClock::WhenBehind::kRefuse));
+        change.officer = options_.officer;
+        change.reason = std::move(ops.reason);
+        change.records = std::move(ops.records);
+        replication::Envelope env = replication::MakeDraftFromBody(change, ops.body, slot.prev);
+        return store::Store::Incoming{std::move(env), std::move(change)};
+      });
+}
+
+Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, BeginSession());
+  TUPHAP_RETURN_IF_ERROR(Append(*session, scope, reason, build));
   return session->Commit();
 }
 
@@ -266,7 +324,7 @@ Result<std::vector<store::ConflictRow>> Node::Conflicts() { return store_->Confl
 
 Result<std::vector<EntryView>> Node::DescribeEntries(const std::string& scope,
                                                      const crdt::MvRegister& reg) {
-  std::vector<crdt::RegisterEntry> entries = reg.entries();
+  std::vector<crdt::RegisterEntry> entries(reg.entries().begin(), reg.entries().end());
   std::sort(entries.begin(), entries.end(),
             [](const auto& a, const auto& b) { return crdt::DisplayLess(b, a); });
   std::vector<EntryView> out;

@@ -98,15 +98,39 @@ class Node {
 
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }
+  const NodeOptions& options() const { return options_; }
 
- private:
-  Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options);
   // Reads a record inside the write transaction (its own writes included).
   using RecordReader =
       std::function<Result<std::optional<store::RecordView>>(const std::string& id)>;
-  // Appends one change of this node to `scope`; `build` fills the ops from
-  // the records as they are inside the write transaction.
+  // Fills the ops of a change from the records as they are inside the write
+  // transaction.
   using OpsBuilder = std::function<Result<std::vector<crdt::RecordOps>>(const RecordReader& read)>;
+
+  // A change's ops checked and its body encoded ahead of the write
+  // transaction (on another thread, for an import); see AppendPrepared.
+  struct PreparedOps {
+    std::vector<crdt::RecordOps> records;
+    std::string reason;
+    std::string body;  // EncodeChangeBody with this node's officer
+  };
+  // Checks shape and limits of ops that name no earlier change (creations)
+  // and encodes the body. Thread-safe.
+  Result<PreparedOps> Prepare(std::vector<crdt::RecordOps> records, std::string reason) const;
+
+  // A write session over this node's store, for several changes in one
+  // transaction (an import batch).
+  Result<std::unique_ptr<store::Store::Session>> BeginSession();
+  // Appends one change of this node to `scope` in `session`: stamps it,
+  // checks its shape and limits, and materialises it at once.
+  Status Append(store::Store::Session& session, const std::string& scope, const std::string& reason,
+                const OpsBuilder& build);
+  // Appends a change prepared by Prepare.
+  Status AppendPrepared(store::Store::Session& session, const std::string& scope,
+                        PreparedOps&& ops);
+
+ private:
+  Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options);
   Status Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build);
   Status Update(const std::string& id, const std::string& scope, const std::string& reason,
                 const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops);

@@ -14,10 +14,16 @@ enum class Role { kCommune, kHub };
 const char* RoleName(Role role);
 Result<Role> ParseRole(std::string_view text);
 
+// How a node gets register entry numbers (docs/register-numbers.md): the
+// commune's primary node numbers its books; a secondary node draws only
+// from blocks the primary has leased to it.
+enum class Numbering { kPrimary, kSecondary, kNone };
+
 struct InitParams {
   Role role = Role::kCommune;
-  std::string commune;   // 5 digits, for a commune node
-  std::string province;  // 2 digits, for a hub
+  std::string commune;     // 5 digits, for a commune node
+  std::string province;    // 2 digits, for a hub
+  bool secondary = false;  // a further node of a commune that already has one
 };
 
 struct NodeInfo {
@@ -25,6 +31,7 @@ struct NodeInfo {
   std::string commune;
   std::string province;
   crdt::ReplicaId id;
+  Numbering numbering = Numbering::kNone;
 };
 
 // The store file inside a data directory.

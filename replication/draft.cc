@@ -5,6 +5,10 @@
 namespace tuphap::replication {
 
 Envelope MakeDraft(const crdt::Change& change, const Hash& prev) {
+  return MakeDraftFromBody(change, EncodeChangeBody(change), prev);
+}
+
+Envelope MakeDraftFromBody(const crdt::Change& change, std::string_view body, const Hash& prev) {
   EnvelopeHeader h;
   h.version = kDraftVersion;
   h.origin = change.origin;
@@ -12,7 +16,7 @@ Envelope MakeDraft(const crdt::Change& change, const Hash& prev) {
   h.seq = change.seq;
   h.prev = prev;
   h.hlc = change.hlc;
-  return Envelope::Assemble(h, EncodeChangeBody(change), "");
+  return Envelope::Assemble(h, body, "");
 }
 
 void ChangeHeaderFromEnvelope(const EnvelopeHeader& header, crdt::Change* change) {

@@ -9,6 +9,8 @@
 namespace tuphap::replication {
 
 Envelope MakeDraft(const crdt::Change& change, const Hash& prev);
+// The same, with the change's body already encoded (EncodeChangeBody).
+Envelope MakeDraftFromBody(const crdt::Change& change, std::string_view body, const Hash& prev);
 // Decodes a draft into `change` (header fields from the envelope header).
 Status OpenDraft(const Envelope& envelope, const Limits& limits, crdt::Change* change);
 // Copies the header fields of `envelope` into `change`.

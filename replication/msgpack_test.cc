@@ -38,6 +38,52 @@ TEST(MsgpackTest, RoundTripsEveryTypeAtEverySizeBoundary) {
   EXPECT_TRUE(r.ok()) << r.status().ToString();
 }
 
+// Our writer must write exactly what msgpack-cxx's packer writes.
+TEST(MsgpackTest, WriterMatchesMsgpackCxxPackerByteForByte) {
+  msgpack::sbuffer reference;
+  msgpack::packer<msgpack::sbuffer> pk(reference);
+  MsgpackWriter w;
+  for (uint64_t u : std::initializer_list<uint64_t>{0, 1, 127, 128, 255, 256, 65535, 65536,
+                                                    0xFFFFFFFFULL, 0x100000000ULL, UINT64_MAX}) {
+    pk.pack_uint64(u);
+    w.Uint(u);
+  }
+  for (int64_t i :
+       std::initializer_list<int64_t>{0, 5, -1, -32, -33, -128, -129, -32768, -32769, -2147483648LL,
+                                      -2147483649LL, INT64_MIN, 300, 70000}) {
+    pk.pack_int64(i);
+    w.Int(i);
+  }
+  for (size_t n : {0, 1, 31, 32, 255, 256, 65535, 65536}) {
+    const std::string s(n, 'x');
+    pk.pack_str(static_cast<uint32_t>(n));
+    pk.pack_str_body(s.data(), static_cast<uint32_t>(n));
+    w.Str(s);
+    pk.pack_bin(static_cast<uint32_t>(n));
+    pk.pack_bin_body(s.data(), static_cast<uint32_t>(n));
+    w.Bin(s);
+  }
+  for (size_t n : {0, 1, 2, 3, 4, 8, 16, 17, 255, 256, 65536}) {
+    const std::string s(n, 'e');
+    pk.pack_ext(n, 1);
+    pk.pack_ext_body(s.data(), static_cast<uint32_t>(n));
+    w.Ext(1, s);
+  }
+  for (uint32_t n : {0u, 15u, 16u, 65535u, 65536u}) {
+    pk.pack_array(n);
+    w.ArrayHeader(n);
+    pk.pack_map(n);
+    w.MapHeader(n);
+  }
+  pk.pack_nil();
+  w.Nil();
+  pk.pack_true();
+  w.Bool(true);
+  pk.pack_false();
+  w.Bool(false);
+  EXPECT_EQ(w.bytes(), std::string(reference.data(), reference.size()));
+}
+
 TEST(MsgpackTest, MatchesMsgpackCxxUnpacker) {
   MsgpackWriter w;
   w.ArrayHeader(4);

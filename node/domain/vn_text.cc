@@ -5,6 +5,7 @@
 #include <unicode/unistr.h>
 
 #include <cstdio>
+#include <vector>
 
 #include "base/utf8.h"
 
@@ -108,6 +109,16 @@ std::string DescribeCodePoint(char32_t cp) {
 
 bool IsNfc(std::string_view text) {
   if (IsAscii(text)) return true;
+  // Fast path for Vietnamese: text made only of code points below U+0300
+  // and of Latin Extended Additional (U+1E00-U+1EFF, the tone-marked
+  // vowels) is NFC — every such character has NFC_Quick_Check=Yes, and no
+  // combining mark is present to compose with.
+  bool simple = true;
+  for (size_t pos = 0; pos < text.size() && simple;) {
+    const char32_t cp = NextCodePoint(text, &pos);
+    simple = cp < 0x300 || (cp >= 0x1E00 && cp <= 0x1EFF);
+  }
+  if (simple) return true;
   UErrorCode err = U_ZERO_ERROR;
   const bool ok =
       Nfc().isNormalizedUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())), err);
@@ -125,33 +136,102 @@ std::string ToNfc(std::string_view text) {
   return out;
 }
 
-std::string FoldForSearch(std::string_view text) {
+namespace {
+
+// FoldForSearch of one code point, for the Latin range where Vietnamese
+// lives: built once with ICU, then a table lookup per character.
+constexpr char32_t kFoldTableSize = 0x2000;
+
+std::string FoldOneWithIcu(char32_t c) {
+  if (c == 0x111 || c == 0x110) return "d";
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString d = Nfd().normalize(icu::UnicodeString(static_cast<UChar32>(c)), err);
   std::string out;
-  out.reserve(text.size());
-  bool pending_space = false;
-  auto emit = [&](char32_t c) {
-    if (u_isUWhiteSpace(static_cast<UChar32>(c))) {
-      pending_space = !out.empty();
-      return;
-    }
-    if (pending_space) out.push_back(' ');
-    pending_space = false;
-    if (c == 0x111 || c == 0x110) c = 'd';
-    AppendUtf8(static_cast<char32_t>(u_tolower(static_cast<UChar32>(c))), &out);
-  };
-  if (IsAscii(text)) {
-    for (char c : text) emit(static_cast<unsigned char>(c));
-    return out;
+  for (int32_t i = 0; i < d.length();) {
+    const UChar32 x = d.char32At(i);
+    i += U16_LENGTH(x);
+    if (u_charType(x) == U_NON_SPACING_MARK) continue;
+    AppendUtf8(static_cast<char32_t>(u_tolower(x == 0x111 || x == 0x110 ? 'd' : x)), &out);
   }
+  return out;
+}
+
+const std::vector<std::string>& FoldTable() {
+  static const std::vector<std::string> table = [] {
+    std::vector<std::string> t(kFoldTableSize);
+    for (char32_t c = 0; c < kFoldTableSize; ++c) t[c] = FoldOneWithIcu(c);
+    return t;
+  }();
+  return table;
+}
+
+std::string FoldWithIcu(std::string_view text) {
   UErrorCode err = U_ZERO_ERROR;
   icu::UnicodeString u = icu::UnicodeString::fromUTF8(
       icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
   icu::UnicodeString d = Nfd().normalize(u, err);
+  std::string out;
+  bool pending_space = false;
   for (int32_t i = 0; i < d.length();) {
-    const UChar32 c = d.char32At(i);
+    UChar32 c = d.char32At(i);
     i += U16_LENGTH(c);
     if (u_charType(c) == U_NON_SPACING_MARK) continue;
-    emit(static_cast<char32_t>(c));
+    if (u_isUWhiteSpace(c)) {
+      pending_space = !out.empty();
+      continue;
+    }
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    if (c == 0x111 || c == 0x110) c = 'd';
+    AppendUtf8(static_cast<char32_t>(u_tolower(c)), &out);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string FoldForSearch(std::string_view text) {
+  const std::vector<std::string>& table = FoldTable();
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  size_t pos = 0;
+  while (pos < text.size()) {
+    const char32_t c = NextCodePoint(text, &pos);
+    if (c >= kFoldTableSize || (c >= 0x300 && c <= 0x36F)) {
+      return FoldWithIcu(text);  // outside the table, or marks to compose first: the general path
+    }
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == 0xA0 || c == 0x1680) {
+      pending_space = !out.empty();
+      continue;
+    }
+    const std::string& f = table[c];
+    if (f.empty()) continue;
+    if (pending_space) out.push_back(' ');
+    pending_space = false;
+    out += f;
+  }
+  return out;
+}
+
+std::string LowerNfc(std::string_view text) {
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString u = Nfc().normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(
+                                             text.data(), static_cast<int32_t>(text.size()))),
+                                         err);
+  u.toLower();
+  std::string utf8;
+  u.toUTF8String(utf8);
+  std::string out;
+  bool space = false;
+  for (char c : utf8) {
+    if (c == ' ' || c == '\t' || c == '\n') {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(c);
   }
   return out;
 }

@@ -19,6 +19,10 @@ std::string ToNfc(std::string_view text);
 // "Nguyễn Thị Hồng Đào" -> "nguyen thi hong dao".
 std::string FoldForSearch(std::string_view text);
 
+// NFC, lower-case with full Unicode mapping, white space collapsed: for
+// comparing names as written, accents kept ("Đào" != "Dao").
+std::string LowerNfc(std::string_view text);
+
 // Upper-case with full Unicode mapping ("Nguyễn" -> "NGUYỄN"), as registers print names.
 std::string ToUpper(std::string_view text);
 

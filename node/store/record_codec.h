@@ -1,14 +1,18 @@
-// The materialised record as stored: one msgpack value per record.
+// The materialised record as stored: one msgpack value per record, whose
+// first part is also what its state hash covers, so one encoding pass gives
+// both.
 //
-//   record  = [1, changes, fields]
-//   changes = [[origin_id, seq, hlc]...]   every change that touched the record,
-//                                          in apply order (its history)
-//   fields  = [[name, [[change_index, op_index, value]...]]...]
+//   blob    = [1, state, history]
+//   state   = [record_id, scope, sources, fields]           <- state hash input
+//   sources = [[origin: bin32, seq, hlc]...]  the changes the frontier's
+//             entries come from, sorted by (origin, seq)
+//   fields  = [[name, [[source_index, op_index, value]...]]...]
 //             names sorted; entries sorted by dot (the field's frontier)
+//   history = [[origin_id, seq, hlc]...]   every change that touched the
+//             record, in apply order (local origin ids: not part of the state)
 //
-// origin_id is the store's local integer for an origin key, so the blob is
-// compact; the state hash is computed over real keys so that it is equal on
-// two stores exactly when their states are.
+// The state part is canonical — equal bytes exactly when two stores hold
+// the same frontier — so the state hash BLAKE2b(state) compares stores.
 #pragma once
 
 #include <functional>
@@ -27,12 +31,18 @@ struct OriginMap {
   std::function<const crdt::ReplicaId*(int64_t)> to_key;  // nullptr if unknown
 };
 
-std::string EncodeRecordBlob(const crdt::RecordState& state, const std::vector<ChangeRef>& history,
-                             const OriginMap& origins);
+struct EncodedRecord {
+  std::string blob;
+  replication::Hash state_hash{};
+};
+
+EncodedRecord EncodeRecord(std::string_view record_id, std::string_view scope,
+                           const crdt::RecordState& state, const std::vector<ChangeRef>& history,
+                           const OriginMap& origins);
 Status DecodeRecordBlob(std::string_view blob, const OriginMap& origins, crdt::RecordState* state,
                         std::vector<ChangeRef>* history);
 
-// BLAKE2b-256 over (record_id, scope, every field's frontier with full dots).
+// The state hash alone (what EncodeRecord computes).
 replication::Hash RecordStateHash(std::string_view record_id, std::string_view scope,
                                   const crdt::RecordState& state);
 

@@ -86,8 +86,19 @@ CREATE VIEW open_conflicts AS
   FROM conflicts c JOIN records r ON r.id = c.record;
 )sql";
 
+// Version 2: the search index (full-text, over folded names, IDs and the
+// register reference) and each record's event date, for search filters and
+// statistics. Existing records are indexed on the next open (meta reindex).
+constexpr const char* kV2 = R"sql(
+ALTER TABLE records ADD COLUMN event_date TEXT;
+CREATE VIRTUAL TABLE record_search USING fts5(text, display UNINDEXED, tokenize = 'unicode61 remove_diacritics 0', detail = none, columnsize = 0);
+INSERT INTO meta(key, value) VALUES('reindex', '1')
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
+    {2, kV2},
 };
 
 }  // namespace

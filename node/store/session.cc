@@ -36,6 +36,9 @@ class Store::Batch {
   Status AppendLocal(const FeedKey& key, const LocalFactory& make);
   Status DrainAll();
   Status Flush();
+  // Writes the cached records out once there are many: a long session's
+  // memory stays flat (nothing is committed by this).
+  Status FlushIfLarge() { return records_.size() > kMaxCachedRecords ? Flush() : Status::Ok(); }
   Result<std::optional<RecordView>> ViewRecord(std::string_view scope, std::string_view record_id);
   ApplyReport& report() { return report_; }
 
@@ -73,8 +76,9 @@ class Store::Batch {
                             std::string_view theirs);
   Status DrainFeed(FeedSlot& feed, bool* progress);
   Result<bool> MaterialiseNext(FeedSlot& feed);
-  Status Materialise(const crdt::Change& change);
+  Status Materialise(crdt::Change& change);
 
+  static constexpr size_t kMaxCachedRecords = 512;
   Store& store_;
   const EnvelopeOpener& opener_;
   ApplyOptions options_;
@@ -332,13 +336,13 @@ Result<std::optional<RecordView>> Store::Batch::ViewRecord(std::string_view scop
   return std::optional<RecordView>(std::move(v));
 }
 
-Status Store::Batch::Materialise(const crdt::Change& change) {
+Status Store::Batch::Materialise(crdt::Change& change) {
+  // The change is ours to consume: its names and values move into records.
   uint32_t index = 0;
-  for (const auto& block : change.records) {
+  for (auto& block : change.records) {
     TUPHAP_ASSIGN_OR_RETURN(RecordSlot * slot, LoadRecord(change.scope, block.record_id));
-    for (const auto& op : block.ops) {
-      slot->state.ApplyOp(crdt::Dot{change.origin, change.seq, index++}, change.hlc, op);
-    }
+    slot->state.ApplyOps(change.origin, change.seq, index, change.hlc, block.ops, /*consume=*/true);
+    index += static_cast<uint32_t>(block.ops.size());
     slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
     slot->dirty = true;
   }
@@ -348,7 +352,7 @@ Status Store::Batch::Materialise(const crdt::Change& change) {
 Result<bool> Store::Batch::MaterialiseNext(FeedSlot& feed) {
   const uint64_t seq = feed.head.applied_seq + 1;
   crdt::Change loaded;
-  const crdt::Change* change;
+  crdt::Change* change;
   auto it = decoded_.find({feed.head.feed, seq});
   if (it != decoded_.end()) {
     change = &it->second;
@@ -483,14 +487,17 @@ Status Store::Batch::Flush() {
         std::find(conflicts.begin(), conflicts.end(), crdt::kTypeField) == conflicts.end()) {
       conflicts.push_back(std::string(crdt::kTypeField));  // two registrations claim this id
     }
-    const std::string blob = EncodeRecordBlob(r.state, r.history, origins_);
-    const replication::Hash hash = RecordStateHash(record_id, scope, r.state);
+    const EncodedRecord encoded = EncodeRecord(record_id, scope, r.state, r.history, origins_);
+    const std::string& blob = encoded.blob;
+    const replication::Hash& hash = encoded.state_hash;
+    const IndexEntry index =
+        store_.options_.index ? store_.options_.index(record_id, r.state) : IndexEntry{};
+    const bool existed = r.rowid != 0;
     if (r.rowid == 0) {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
-          store_.db_->Prepare(
-              "INSERT INTO records(record_id, scope, type, revoked, conflicts, state, state_hash) "
-              "VALUES(?, ?, ?, ?, ?, ?, ?)"));
+          store_.db_->Prepare("INSERT INTO records(record_id, scope, type, revoked, conflicts, "
+                              "state, state_hash, event_date) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
                                  .Bind(2, scope)
                                  .Bind(3, type)
@@ -498,20 +505,24 @@ Status Store::Batch::Flush() {
                                  .Bind(5, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(6, blob)
                                  .BindBlob(7, Bytes(hash))
+                                 .Bind(8, index.event_date)
                                  .Run());
       r.rowid = store_.db_->LastInsertRowid();
     } else {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q, store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, "
-                                      "state = ?, state_hash = ? WHERE id = ?"));
+                                      "state = ?, state_hash = ?, event_date = ? WHERE id = ?"));
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
-                                 .Bind(6, r.rowid)
+                                 .Bind(6, index.event_date)
+                                 .Bind(7, r.rowid)
                                  .Run());
     }
+    if (store_.options_.index)
+      TUPHAP_RETURN_IF_ERROR(store_.WriteSearchEntry(r.rowid, existed, index));
     if (r.stored_conflicts > 0) {
       TUPHAP_ASSIGN_OR_RETURN(Stmt del,
                               store_.db_->Prepare("DELETE FROM conflicts WHERE record = ?"));
@@ -556,12 +567,13 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   // Add moves each decoded change out and resets it, so after a failure the
   // same batch can be retried: the bodies are then opened again.
   for (auto& in : batch) TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(in, /*local=*/false)));
-  return Status::Ok();
+  return Fail(batch_->FlushIfLarge());
 }
 
 Status Store::Session::AppendLocal(const FeedKey& feed, const LocalFactory& make) {
   TUPHAP_RETURN_IF_ERROR(error_);
-  return Fail(batch_->AppendLocal(feed, make));
+  TUPHAP_RETURN_IF_ERROR(Fail(batch_->AppendLocal(feed, make)));
+  return Fail(batch_->FlushIfLarge());
 }
 
 Result<std::optional<RecordView>> Store::Session::GetRecord(std::string_view scope,

@@ -39,7 +39,51 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
   replication::EnsureSodium();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, mode));
   TUPHAP_RETURN_IF_ERROR(Migrate(*db, StoreMigrations()));
-  return std::unique_ptr<Store>(new Store(std::move(db), std::move(options)));
+  std::unique_ptr<Store> store(new Store(std::move(db), std::move(options)));
+  if (store->options_.index) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("reindex"));
+    if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->Reindex());
+  }
+  return store;
+}
+
+Status Store::WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry) {
+  if (replace) {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM record_search WHERE rowid = ?"));
+    TUPHAP_RETURN_IF_ERROR(del.Bind(1, rowid).Run());
+  }
+  if (entry.search_text.empty()) return Status::Ok();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt ins, db_->Prepare("INSERT INTO record_search(rowid, text, display) VALUES(?, ?, ?)"));
+  return ins.Bind(1, rowid).Bind(2, entry.search_text).Bind(3, entry.display).Run();
+}
+
+Status Store::Reindex() {
+  if (!options_.index) return Status::Ok();
+  Transaction txn(*db_);
+  TUPHAP_RETURN_IF_ERROR(txn.status());
+  TUPHAP_RETURN_IF_ERROR(db_->Exec("DELETE FROM record_search"));
+  OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
+                    [this](int64_t id) { return OriginKey(id); }};
+  std::vector<std::pair<int64_t, IndexEntry>> entries;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id, record_id, state FROM records"));
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      crdt::RecordState state;
+      std::vector<ChangeRef> history;
+      TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins, &state, &history));
+      entries.emplace_back(q.Int(0), options_.index(q.Text(1), state));
+    }
+  }
+  for (const auto& [rowid, entry] : entries) {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt u, db_->Prepare("UPDATE records SET event_date = ? WHERE id = ?"));
+    TUPHAP_RETURN_IF_ERROR(u.Bind(1, entry.event_date).Bind(2, rowid).Run());
+    TUPHAP_RETURN_IF_ERROR(WriteSearchEntry(rowid, false, entry));
+  }
+  TUPHAP_RETURN_IF_ERROR(SetMeta("reindex", "0"));
+  return txn.Commit();
 }
 
 void Store::ForgetCaches() {
@@ -150,6 +194,40 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
                     [this](int64_t id) { return OriginKey(id); }};
   TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(blob, origins, &v.state, &v.history));
   return std::optional<RecordView>(std::move(v));
+}
+
+Result<std::optional<std::string>> Store::MaxRecordId(std::string_view scope, std::string_view lo,
+                                                      std::string_view hi) {
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare(
+          "SELECT max(record_id) FROM records WHERE record_id BETWEEN ? AND ? AND scope = ?"));
+  q.Bind(1, lo).Bind(2, hi).Bind(3, scope);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row || q.IsNull(0)) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(q.Text(0)));
+}
+
+Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,
+                                                         std::string_view prefix) {
+  std::vector<std::string> ids;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id >= "
+                                                 "?1 AND record_id < ?1 || x'ff' AND scope = ?2 "
+                                                 "ORDER BY record_id"));
+    q.Bind(1, prefix).Bind(2, scope);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ids.emplace_back(q.Text(0));
+    }
+  }
+  std::vector<RecordView> out;
+  for (const auto& id : ids) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> r, GetRecord(id, scope));
+    if (r) out.push_back(std::move(*r));
+  }
+  return out;
 }
 
 Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {

@@ -53,6 +53,13 @@ class EnvelopeOpener {
   virtual Status Open(const replication::Envelope& envelope, crdt::Change* change) const = 0;
 };
 
+// What the store indexes of a record (computed by the domain layer).
+struct IndexEntry {
+  std::string search_text;  // folded words: names, IDs, the record id
+  std::string display;      // the names as written, for results and ranking
+  std::string event_date;   // YYYY-MM-DD (registration), or empty
+};
+
 struct StoreOptions {
   // Whether a conflict on (type, field) waits for a person. Fields for which
   // this is false keep their frontier but are not listed as conflicts: the
@@ -61,6 +68,8 @@ struct StoreOptions {
   // Incoming changes stamped more than this ahead of `clock` are refused.
   const Clock* clock = &SystemClock();
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
+  // Search terms and event date of a record; none when unset.
+  std::function<IndexEntry(std::string_view record_id, const crdt::RecordState& state)> index;
 };
 
 struct ApplyOptions {
@@ -108,6 +117,12 @@ class Store {
   Result<std::optional<RecordView>> GetRecord(std::string_view record_id,
                                               std::string_view scope = {});
   Result<std::optional<replication::Envelope>> GetEnvelope(const FeedKey& feed, uint64_t seq);
+  // The greatest record id of `scope` in [lo, hi] (byte order), if any.
+  Result<std::optional<std::string>> MaxRecordId(std::string_view scope, std::string_view lo,
+                                                 std::string_view hi);
+  // Records of `scope` whose id starts with `prefix`, in id order.
+  Result<std::vector<RecordView>> RecordsWithPrefix(std::string_view scope,
+                                                    std::string_view prefix);
   // Per scope (or one scope): record count and a hash over the sorted
   // (record_id, state hash) pairs — equal exactly when the states are.
   Result<std::vector<ScopeDigest>> Digests(std::optional<std::string_view> scope = std::nullopt);
@@ -115,6 +130,9 @@ class Store {
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
   Result<crdt::Hlc> LastHlc();
+  // Recomputes every record's index entry (after an upgrade, or when the
+  // indexing rules change).
+  Status Reindex();
 
   Database& db() { return *db_; }
   const StoreOptions& options() const { return options_; }
@@ -126,6 +144,7 @@ class Store {
   Result<int64_t> OriginId(const crdt::ReplicaId& key);  // interns
   Result<std::optional<int64_t>> FindOriginId(const crdt::ReplicaId& key);
   const crdt::ReplicaId* OriginKey(int64_t id);
+  Status WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);
   void ForgetCaches();
 

@@ -1,0 +1,77 @@
+#include "node/domain/indexer.h"
+
+#include "node/domain/schema.h"
+#include "node/domain/vn_text.h"
+
+namespace tuphap::domain {
+namespace {
+
+const crdt::Value* Winner(const crdt::RecordState& state, std::string_view field) {
+  const crdt::MvRegister* reg = state.Field(field);
+  const crdt::RegisterEntry* w = reg != nullptr ? reg->Winner() : nullptr;
+  return w != nullptr ? &w->value : nullptr;
+}
+
+std::string WinnerText(const crdt::RecordState& state, std::string_view field) {
+  const crdt::Value* v = Winner(state, field);
+  return v != nullptr && v->kind() == crdt::Value::Kind::kString ? v->text() : std::string();
+}
+
+}  // namespace
+
+bool IsAdjudicated(std::string_view type, std::string_view field) {
+  if (field == "version" || field.starts_with("edit_ids.")) return false;
+  const FieldSpec* f = FindField(type, field);
+  return f == nullptr || f->merge == Merge::kAdjudicate;
+}
+
+std::string SearchTerms(std::string_view query) {
+  // Folded, then every run of letters/digits is a word: "18568-KS-2025-000001"
+  // and "18568 ks 2025 000001" are the same words.
+  const std::string folded = FoldForSearch(query);
+  std::string out;
+  bool in_word = false;
+  for (char c : folded) {
+    const bool word_char =
+        (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || static_cast<unsigned char>(c) >= 0x80;
+    if (word_char) {
+      if (!in_word && !out.empty()) out.push_back(' ');
+      out.push_back(c);
+    }
+    in_word = word_char;
+  }
+  return out;
+}
+
+store::IndexEntry IndexRecord(std::string_view record_id, const crdt::RecordState& state) {
+  store::IndexEntry e;
+  e.event_date = WinnerText(state, "registered_at");
+  const std::string type = state.Type();
+  if (!IsRecordType(type)) return e;  // bookkeeping records (number leases) are not searched
+  // The schema variant depends on two fields; build just those.
+  Json probe = Json::MakeObject();
+  Json data = Json::MakeObject();
+  for (const char* key : {"violator_kind", "event_type"}) {
+    const std::string v = WinnerText(state, std::string("data.") + key);
+    if (!v.empty()) data.Set(key, v);
+  }
+  probe.Set("data", std::move(data));
+  const TypeSchema* schema = SchemaFor(type, probe);
+  std::string text = SearchTerms(record_id);
+  if (schema != nullptr) {
+    for (const auto& path : schema->name_paths) {
+      const std::string name = WinnerText(state, path);
+      if (name.empty()) continue;
+      text += " " + SearchTerms(name);
+      e.display += (e.display.empty() ? "" : "; ") + name;
+    }
+    for (const auto& path : schema->id_paths) {
+      const std::string id = WinnerText(state, path);
+      if (!id.empty()) text += " " + SearchTerms(id);
+    }
+  }
+  e.search_text = std::move(text);
+  return e;
+}
+
+}  // namespace tuphap::domain

@@ -1,0 +1,74 @@
+// Officer-facing messages in English and Vietnamese (chosen from LANG: a
+// value starting with "vi" selects Vietnamese). Templates take positional
+// arguments {0}, {1}, ...
+#pragma once
+
+#include <initializer_list>
+#include <string>
+#include <string_view>
+
+namespace tuphap::domain {
+
+enum class Lang { kEnglish, kVietnamese };
+
+// Lang from the environment (LC_ALL, LC_MESSAGES, LANG).
+Lang LangFromEnvironment();
+
+enum class Msg {
+  kNotUtf8,
+  kNotJson,
+  kDuplicateKey,
+  kNotAnObject,
+  kUnknownOp,
+  kUnknownType,
+  kUnknownSchema,
+  kMissing,
+  kWrongTypeText,
+  kWrongTypeInt,
+  kWrongTypeObject,
+  kWrongTypeList,
+  kUnknownField,
+  kNotOneOf,
+  kTooLong,
+  kDateFormat,
+  kDateTimeFormat,
+  kDateInvalid,
+  kNotNfc,
+  kNameChars,
+  kCommuneUnknown,
+  kCommuneClosed,
+  kProvinceMismatch,
+  kOutOfScopeCommune,
+  kOutOfScopeProvince,
+  kIdFormat,
+  kIdProvince,
+  kIdCenturySex,
+  kIdBirthYear,
+  kNameInconsistent,
+  kDeathBeforeBirth,
+  kNotAfter,
+  kReRegistrationTooLate,
+  kAgeRule,
+  kMarriageSex,
+  kFineTooLow,
+  kFineTooHigh,
+  kFineAuthority,
+  kWarningWithFine,
+  kFineWithoutAmount,
+  kLimitation,
+  kEntryNumber,
+  kEntryYear,
+  kEntryRegister,
+  kEntryRecordId,
+  kEntryDuplicate,
+  kUnknownRecord,
+  kImmutable,
+  kVersionConflict,
+  kOldValueMismatch,
+  kStatusTransition,
+  kEditBeforeCreate,
+};
+
+std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args = {});
+
+}  // namespace tuphap::domain
