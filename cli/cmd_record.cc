@@ -1,9 +1,14 @@
 // tuphap record add|amend|revoke|show|history.
+#include <fstream>
+#include <iostream>
+#include <iterator>
 #include <ostream>
 
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "node/domain/record_json.h"
+#include "node/domain/registry.h"
 
 namespace tuphap::cli {
 namespace {
@@ -13,16 +18,30 @@ struct RecordArgs {
   std::string type;
   std::string scope;
   std::string reason;
+  std::string input;
   std::vector<std::string> fields;
+  // search
+  std::string query;
+  std::string from;
+  std::string to;
+  int limit = 50;
 };
 
-Result<std::vector<node::FieldUpdate>> ParseFields(const std::vector<std::string>& args) {
-  std::vector<node::FieldUpdate> out;
-  for (const auto& a : args) {
-    TUPHAP_ASSIGN_OR_RETURN(auto kv, SplitFieldArgument(a));
-    out.push_back({kv.first, crdt::Value::String(kv.second)});
+Result<Json> ReadJsonInput(const std::string& path) {
+  std::string text;
+  if (path == "-") {
+    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
+  } else {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) return Status::NotFound("cannot read " + path);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
   }
-  return out;
+  JsonParseError err;
+  auto j = ParseJson(text, &err);
+  if (!j)
+    return Status::InvalidArgument(path + ": byte " + std::to_string(err.offset) + ": " +
+                                   err.message);
+  return *j;
 }
 
 Json EntryToJson(const node::EntryView& e) {
@@ -74,6 +93,7 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     j.Set("revocation_reason",
           rec.state.Revoked() ? ValueToJson(revoked->Winner()->value) : Json());
     j.Set("fields", std::move(fields));
+    j.Set("document", domain::Unflatten(rec.state));
     j.Set("conflicts", std::move(conflicts));
     j.Set("state_hash", ToHex(rec.state_hash));
     ctx.PrintJson(j);
@@ -155,16 +175,56 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   auto args = std::make_shared<RecordArgs>();
 
   CLI::App* add = record->add_subcommand("add", "Register a new record; prints its id");
-  add->add_option("--type", args->type, "record type")->required();
-  add->add_option("--id", args->id, "record id (default: a new ULID)");
+  add->add_option("--type", args->type,
+                  "record type: birth, death, marriage, ... (may be omitted when --input is a "
+                  "whole create line)");
+  add->add_option("--input", args->input,
+                  "JSON file (- for stdin): the record's data object, or a whole create line");
+  add->add_option("--field", args->fields,
+                  "path=value from the record root (data.child.given_name=An), repeatable");
   add->add_option("--scope", args->scope, "commune code (a hub must give one)");
-  add->add_option("--field", args->fields, "KEY=VALUE, repeatable");
   add->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(auto fields, ParseFields(args->fields));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      domain::Registry registry(*n, ctx.lang);
+      Json doc = Json::MakeObject();
+      if (!args->input.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(Json input, ReadJsonInput(args->input));
+        if (!input.is_object())
+          return Status::InvalidArgument(args->input + ": expected one JSON object");
+        const bool whole = input.Find("data") != nullptr &&
+                           (input.Find("op") || input.Find("book") || input.Find("record_id") ||
+                            input.Find("registered_at") || input.Find("commune_code"));
+        if (whole) {
+          if (const Json* t = input.Find("type"); t != nullptr && t->is_string()) {
+            if (args->type.empty()) {
+              args->type = t->as_string();
+            } else if (args->type != t->as_string()) {
+              return Status::InvalidArgument(args->input + ": field type: the line says \"" +
+                                             t->as_string() + "\" but --type says \"" + args->type +
+                                             "\"");
+            }
+          }
+          doc = std::move(input);
+        } else {
+          doc.Set("data", std::move(input));
+        }
+      }
+      if (args->type.empty()) {
+        return Status::InvalidArgument(
+            "--type is required unless --input is a whole create line naming its type");
+      }
+      for (const auto& a : args->fields) {
+        TUPHAP_ASSIGN_OR_RETURN(auto kv, SplitFieldArgument(a));
+        domain::SetJsonAt(&doc, kv.first,
+                          domain::Registry::CoerceField(args->type, kv.first, kv.second));
+      }
+      if (doc.Find("data") == nullptr) {
+        return Status::InvalidArgument(
+            "nothing to register: give --input FILE or --field data.<path>=<value>");
+      }
       TUPHAP_ASSIGN_OR_RETURN(std::string id,
-                              n->CreateRecord(args->id, args->type, args->scope, fields));
+                              registry.Register(args->type, std::move(doc), args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", id);
@@ -176,23 +236,29 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
     };
   });
 
-  CLI::App* amend = record->add_subcommand("amend", "Change fields of a record");
+  CLI::App* amend =
+      record->add_subcommand("amend", "Change fields of a record (immutable fields refused)");
   amend->add_option("id", args->id, "record id")->required();
-  amend->add_option("--field", args->fields, "KEY=VALUE, repeatable")->required();
+  amend->add_option("--field", args->fields, "path=value, repeatable")->required();
   amend->add_option("--reason", args->reason, "why (kept in the history)");
   amend->add_option("--scope", args->scope, "commune code, when the id exists in several");
   amend->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(auto fields, ParseFields(args->fields));
+      std::vector<std::pair<std::string, std::string>> fields;
+      for (const auto& a : args->fields) {
+        TUPHAP_ASSIGN_OR_RETURN(auto kv, SplitFieldArgument(a));
+        fields.push_back(std::move(kv));
+      }
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(n->SetFields(args->id, fields, args->reason, args->scope));
+      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_RETURN_IF_ERROR(registry.Amend(args->id, fields, args->reason, args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", args->id);
         j.Set("amended", static_cast<int64_t>(fields.size()));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "amended " << args->id << '\n';
+        *ctx.out << Tr(ctx, "amended ", "đã sửa ") << args->id << '\n';
       }
       return Status::Ok();
     };
@@ -232,6 +298,53 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   history->add_option("--scope", args->scope, "commune code, when the id exists in several");
   history->callback([&ctx, action, args] {
     *action = [&ctx, args] { return History(ctx, args->id, args->scope); };
+  });
+
+  CLI::App* search = record->add_subcommand(
+      "search",
+      "Find records by name (accents optional), personal ID number or register reference");
+  search
+      ->add_option("query", args->query,
+                   "e.g. \"nguyen thi hong\", 042225616920, 18568-KS-2025-000001")
+      ->required();
+  search->add_option("--type", args->type, "only this record type");
+  search->add_option("--from", args->from, "registered on or after YYYY-MM-DD");
+  search->add_option("--to", args->to, "registered on or before YYYY-MM-DD");
+  search->add_option("--limit", args->limit, "at most this many results")->capture_default_str();
+  search->callback([&ctx, action, args] {
+    *action = [&ctx, args]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<domain::SearchHit> hits,
+                              registry.Search(args->query, args->type, args->from, args->to,
+                                              static_cast<size_t>(std::max(args->limit, 1))));
+      if (ctx.json) {
+        Json list = Json::MakeArray();
+        for (const auto& h : hits) {
+          Json j = Json::MakeObject();
+          j.Set("record_id", h.record_id);
+          j.Set("commune", h.scope);
+          j.Set("type", h.type);
+          j.Set("registered_at", h.date);
+          j.Set("names", h.names);
+          j.Set("exact", h.exact);
+          list.Push(std::move(j));
+        }
+        Json out = Json::MakeObject();
+        out.Set("results", std::move(list));
+        ctx.PrintJson(out);
+        return Status::Ok();
+      }
+      if (hits.empty()) {
+        *ctx.out << Tr(ctx, "no record found\n", "không tìm thấy hồ sơ nào\n");
+        return Status::Ok();
+      }
+      Table t(
+          {"record", "type", Tr(ctx, "registered", "ngày đăng ký"), Tr(ctx, "names", "họ tên")});
+      for (const auto& h : hits) t.Add({h.record_id, h.type, h.date, h.names});
+      t.Print(*ctx.out);
+      return Status::Ok();
+    };
   });
 }
 

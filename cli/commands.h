@@ -11,6 +11,8 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action);
 void RegisterImportCommand(CLI::App& app, Context& ctx, Action* action);
+void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterGenerateCommand(CLI::App& app, Context& ctx, Action* action);
 
 // "KEY=VALUE" -> (KEY, VALUE); InvalidArgument naming the argument otherwise.
 Result<std::pair<std::string, std::string>> SplitFieldArgument(std::string_view arg);

@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "node/domain/messages.h"
 #include "node/node.h"
 
 namespace CLI {
@@ -22,7 +23,8 @@ struct Context {
   bool json = false;     // --json
   std::string officer;   // --officer, $TUPHAP_OFFICER, config, $USER
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
-  bool accept_clock = false;  // --accept-clock
+  bool accept_clock = false;                   // --accept-clock
+  domain::Lang lang = domain::Lang::kEnglish;  // from LANG
   std::ostream* out;
   std::ostream* err;
 
@@ -31,6 +33,11 @@ struct Context {
   // Prints `j` as one line of JSON.
   void PrintJson(const Json& j) const;
 };
+
+// The officer's language: `vi` text when LANG starts with "vi".
+inline std::string Tr(const Context& ctx, std::string_view en, std::string_view vi) {
+  return std::string(ctx.lang == domain::Lang::kVietnamese ? vi : en);
+}
 
 // A command body; its Status decides the exit code.
 using Action = std::function<Status()>;

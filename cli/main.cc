@@ -41,6 +41,7 @@ int main(int argc, char** argv) {
   ctx.err = &std::cerr;
   ctx.data_dir = EnvOr("TUPHAP_DATA", "./tuphap-data");
   ctx.officer = EnvOr("TUPHAP_OFFICER", EnvOr("USER", "officer"));
+  ctx.lang = tuphap::domain::LangFromEnvironment();
 
   CLI::App app{"tuphap: offline-first sync node for commune justice offices"};
   app.set_help_all_flag("--help-all", "Help for every command");
@@ -60,6 +61,8 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterRecordCommands(app, ctx, &action);
   tuphap::cli::RegisterDemoCommand(app, ctx, &action);
   tuphap::cli::RegisterImportCommand(app, ctx, &action);
+  tuphap::cli::RegisterConflictCommands(app, ctx, &action);
+  tuphap::cli::RegisterGenerateCommand(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

@@ -310,22 +310,18 @@ Result<LineResult> Registry::ApplyEdit(store::Store::Session& session, const Edi
   return LineResult{LineResult::Outcome::kAccepted, std::nullopt, e.record_id};
 }
 
-Result<std::string> Registry::Register(std::string_view type, const Json& input,
+Json Registry::CoerceField(std::string_view type, const std::string& path,
+                           const std::string& text) {
+  return Coerce(type, path, text);
+}
+
+Result<std::string> Registry::Register(std::string_view type, Json doc,
                                        const std::string& scope_arg) {
   if (!IsRecordType(type)) {
     return Refusal(validator_.Make(ErrorClass::kUnknownType, "type", Msg::kUnknownType, {type}));
   }
-  if (!input.is_object())
+  if (!doc.is_object())
     return Refusal(validator_.Make(ErrorClass::kMalformedJson, "", Msg::kNotAnObject, {}));
-  // A whole create line, or just its data.
-  Json doc = Json::MakeObject();
-  const bool whole = input.Find("data") != nullptr &&
-                     (input.Find("op") || input.Find("book") || input.Find("record_id"));
-  if (whole) {
-    doc = input;
-  } else {
-    doc.Set("data", input);
-  }
   for (const char* key : {"seq", "expect_error"}) {
     if (doc.is_object()) {
       auto& members = doc.as_object();

@@ -63,12 +63,14 @@ class Registry {
   PreparedLine Prepare(std::string_view line) const;
   Result<LineResult> Commit(store::Store::Session& session, PreparedLine&& line);
 
-  // Registers a new record from `input` (a create line's data object, or a
-  // whole create line). Missing header fields are filled in: this node's
-  // commune (`scope` on a hub), today's date, and the next entry number of
-  // the register. Returns the record id.
-  Result<std::string> Register(std::string_view type, const Json& input,
-                               const std::string& scope = {});
+  // Registers a new record from `line`, a create line (at least its
+  // "data"). Missing header fields are filled in: this node's commune
+  // (`scope` on a hub), today's date, and the next entry number of the
+  // register. Returns the record id.
+  Result<std::string> Register(std::string_view type, Json line, const std::string& scope = {});
+  // Officer input "path=text" read as the field's kind: numbers for numeric
+  // fields, JSON for lists and blocks, text otherwise.
+  static Json CoerceField(std::string_view type, const std::string& path, const std::string& text);
   // Sets fields given as (path, text); text is read as the field's kind
   // (numbers for numeric fields, JSON for lists). Immutable fields refused.
   Status Amend(const std::string& id,

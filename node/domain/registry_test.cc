@@ -1,1 +1,343 @@
+// The domain on real stores: import, classification of every error class,
+// re-import, search, amendments, conflicts, register numbers, upgrade.
+#include "node/domain/registry.h"
 
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+
+#include "node/domain/importer.h"
+#include "node/domain/record_generator.h"
+#include "node/domain/record_json.h"
+#include "node/domain/vn_text.h"
+#include "node/store/draft_opener.h"
+
+namespace tuphap::domain {
+namespace {
+
+namespace fs = std::filesystem;
+
+class RegistryTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() / ("tuphap-registry-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::unique_ptr<node::Node> MakeNode(const std::string& name, const std::string& commune,
+                                       bool hub = false, bool secondary = false) {
+    node::InitParams p;
+    p.role = hub ? node::Role::kHub : node::Role::kCommune;
+    p.commune = hub ? "" : commune;
+    p.province = hub ? commune : "";
+    p.secondary = secondary;
+    const std::string dir = (root_ / name).string();
+    EXPECT_TRUE(node::Node::Init(dir, p).ok());
+    node::NodeOptions o;
+    o.officer = "Lan";
+    auto n = node::Node::Open(dir, o);
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return std::move(n).value();
+  }
+
+  // Writes generated lines to a file; returns its path and the expected
+  // class of every line (empty: valid).
+  std::string Generate(const GeneratorOptions& o, std::vector<std::string>* expected) {
+    const std::string path = (root_ / ("gen-" + std::to_string(files_++) + ".jsonl")).string();
+    std::ofstream out(path, std::ios::binary);
+    static const std::regex tag("\"expect_error\":(null|\"([a-z_]+)\")");
+    GenerateRecords(o, [&](const std::string& line) {
+      out << line << '\n';
+      std::smatch m;
+      expected->push_back(std::regex_search(line, m, tag) ? m[2].str() : "");
+    });
+    return path;
+  }
+
+  struct Outcome {
+    ImportSummary summary;
+    std::map<uint64_t, std::string> refused;  // line -> class
+  };
+  Outcome RunImport(Registry& r, const std::string& path, ImportOptions o = {}) {
+    Outcome out;
+    o.refused = [&](uint64_t line, const Problem& p) {
+      out.refused[line] = std::string(ErrorClassName(p.error_class));
+    };
+    auto reader = LineReader::Open(path);
+    EXPECT_TRUE(reader.ok());
+    auto s = Import(r, **reader, o);
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    if (s.ok()) out.summary = *s;
+    return out;
+  }
+
+  fs::path root_;
+  int files_ = 0;
+};
+
+TEST_F(RegistryTest, EveryErrorClassFromALineBuiltToExhibitIt) {
+  for (ErrorClass c : GeneratedErrorClasses()) {
+    SCOPED_TRACE(std::string(ErrorClassName(c)));
+    auto n = MakeNode("n" + std::string(ErrorClassName(c)), "22333");
+    Registry r(*n, Lang::kEnglish);
+    GeneratorOptions o;
+    o.seed = 7;
+    o.communes = {"22333"};
+    o.records = 500;
+    o.edits = 300;
+    o.bad = 0.25;
+    o.bad_classes = {c};
+    std::vector<std::string> expected;
+    const std::string path = Generate(o, &expected);
+    Outcome out = RunImport(r, path);
+    size_t tagged = 0;
+    for (size_t i = 0; i < expected.size(); ++i) {
+      const uint64_t line = i + 1;
+      const std::string got = out.refused.count(line) ? out.refused[line] : "";
+      EXPECT_EQ(got, expected[i]) << "line " << line;
+      tagged += expected[i] == ErrorClassName(c);
+    }
+    EXPECT_GT(tagged, 0u) << "no line was built to exhibit the class";
+  }
+}
+
+TEST_F(RegistryTest, OutOfScopeForCommuneNodeAndHub) {
+  GeneratorOptions o;
+  o.communes = {"22366"};  // Phường Nha Trang, province 56
+  o.records = 20;
+  std::vector<std::string> expected;
+  const std::string path = Generate(o, &expected);
+  auto commune = MakeNode("c", "22333");
+  Registry rc(*commune, Lang::kEnglish);
+  Outcome a = RunImport(rc, path);
+  EXPECT_EQ(a.summary.refused, 20u);
+  EXPECT_EQ(a.summary.by_class["out_of_scope"], 20u);
+  auto hub01 = MakeNode("h01", "01", /*hub=*/true);
+  Registry r01(*hub01, Lang::kEnglish);
+  EXPECT_EQ(RunImport(r01, path).summary.by_class["out_of_scope"], 20u);
+  auto hub56 = MakeNode("h56", "56", /*hub=*/true);
+  Registry r56(*hub56, Lang::kEnglish);
+  EXPECT_EQ(RunImport(r56, path).summary.accepted, 20u);
+}
+
+TEST_F(RegistryTest, ValidFileImportsWithoutRefusalAndAgainAsANoOp) {
+  auto n = MakeNode("n", "56", /*hub=*/true);
+  Registry r(*n, Lang::kEnglish);
+  GeneratorOptions o;
+  o.seed = 3;
+  o.communes = {"22333", "22366", "22390"};
+  o.records = 1500;
+  o.edits = 200;
+  std::vector<std::string> expected;
+  const std::string path = Generate(o, &expected);
+  Outcome first = RunImport(r, path);
+  EXPECT_EQ(first.summary.refused, 0u)
+      << (first.refused.empty() ? "" : first.refused.begin()->second);
+  EXPECT_EQ(first.summary.accepted, expected.size());
+  const auto digests = n->Digests(std::nullopt);
+  Outcome second = RunImport(r, path);
+  EXPECT_EQ(second.summary.accepted, 0u);
+  EXPECT_EQ(second.summary.refused, 0u);
+  EXPECT_EQ(second.summary.duplicates, expected.size());
+  EXPECT_EQ(n->Digests(std::nullopt)->front().digest, digests->front().digest);  // nothing changed
+}
+
+TEST_F(RegistryTest, SequentialAndParallelImportAgree) {
+  GeneratorOptions o;
+  o.seed = 11;
+  o.communes = {"22333"};
+  o.records = 800;
+  o.edits = 100;
+  o.bad = 0.1;
+  std::vector<std::string> expected;
+  const std::string path = Generate(o, &expected);
+  auto a = MakeNode("a", "22333");
+  auto b = MakeNode("b", "22333");
+  Registry ra(*a, Lang::kEnglish), rb(*b, Lang::kEnglish);
+  ImportOptions seq;
+  seq.parallel = false;
+  Outcome x = RunImport(ra, path, seq);
+  Outcome y = RunImport(rb, path);
+  EXPECT_EQ(x.refused, y.refused);
+  EXPECT_EQ(x.summary.accepted, y.summary.accepted);
+}
+
+TEST_F(RegistryTest, AllOrNothingCommitsNothingWhenALineIsRefused) {
+  auto n = MakeNode("n", "22333");
+  Registry r(*n, Lang::kEnglish);
+  GeneratorOptions o;
+  o.communes = {"22333"};
+  o.records = 300;
+  o.bad = 0.01;
+  o.bad_classes = {ErrorClass::kDateInvalid};
+  std::vector<std::string> expected;
+  const std::string path = Generate(o, &expected);
+  ImportOptions aon;
+  aon.all_or_nothing = true;
+  aon.batch = 50;  // several checkpoints inside the one transaction
+  Outcome out = RunImport(r, path, aon);
+  EXPECT_TRUE(out.summary.rolled_back);
+  EXPECT_GT(out.summary.refused, 0u);
+  EXPECT_EQ(out.summary.accepted, 0u);
+  EXPECT_TRUE(n->Digests(std::nullopt)->empty());
+}
+
+TEST_F(RegistryTest, SearchFindsNamesWithoutAccentsIdsAndRegisterReferences) {
+  auto n = MakeNode("n", "22333");
+  Registry r(*n, Lang::kEnglish);
+  GeneratorOptions o;
+  o.communes = {"22333"};
+  o.records = 300;
+  std::vector<std::string> expected;
+  const std::string path = Generate(o, &expected);
+  RunImport(r, path);
+  auto rec = n->GetRecord("22333-KS-2025-000001");
+  ASSERT_TRUE(rec.ok());
+  const std::string name = rec->state.Field("data.child.full_name")->Winner()->value.text();
+  const std::string id = rec->state.Field("data.child.personal_id")->Winner()->value.text();
+  auto contains = [](const std::vector<SearchHit>& hits, const std::string& rid) {
+    return std::any_of(hits.begin(), hits.end(),
+                       [&](const SearchHit& h) { return h.record_id == rid; });
+  };
+  auto by_folded = r.Search(FoldForSearch(name), "", "", "");
+  ASSERT_TRUE(by_folded.ok());
+  EXPECT_TRUE(contains(*by_folded, "22333-KS-2025-000001")) << FoldForSearch(name);
+  auto by_nfd = r.Search(ToNfd(name), "", "", "");  // another input method's spelling
+  EXPECT_TRUE(contains(*by_nfd, "22333-KS-2025-000001"));
+  auto by_exact = r.Search(name, "", "", "");
+  ASSERT_FALSE(by_exact->empty());
+  EXPECT_TRUE(by_exact->front().exact);  // accents as typed come first
+  auto by_id = r.Search(id, "", "", "");
+  ASSERT_EQ(by_id->size(), 1u);
+  EXPECT_EQ(by_id->front().record_id, "22333-KS-2025-000001");
+  auto by_ref = r.Search("22333-KS-2025-000001", "", "", "");
+  ASSERT_FALSE(by_ref->empty());
+  EXPECT_EQ(by_ref->front().record_id, "22333-KS-2025-000001");
+  // Filters.
+  auto deaths = r.Search("nguyen", "death", "", "");
+  for (const auto& h : *deaths) EXPECT_EQ(h.type, "death");
+  auto window = r.Search("nguyen", "", "2025-08-01", "2025-08-31");
+  for (const auto& h : *window) {
+    EXPECT_GE(h.date, "2025-08-01");
+    EXPECT_LE(h.date, "2025-08-31");
+  }
+  EXPECT_EQ(r.Search("   ", "", "", "").status().code(), StatusCode::kInvalidArgument);
+}
+
+TEST_F(RegistryTest, RegisterNumbersAndOfficerAmendments) {
+  auto n = MakeNode("n", "22333");
+  Registry r(*n, Lang::kEnglish);
+  GeneratorOptions o;
+  o.communes = {"22333"};
+  o.records = 60;
+  std::vector<std::string> expected;
+  Json birth;
+  GenerateRecords(o, [&](const std::string& line) {
+    auto j = ParseJson(line, nullptr);
+    if (birth.is_null() && j->Find("type")->as_string() == "birth") birth = *j;
+  });
+  ASSERT_FALSE(birth.is_null());
+  // A new registration: only the data; the node numbers it.
+  Json line = Json::MakeObject();
+  line.Set("data", *birth.Find("data"));
+  line.Set("registered_at", *birth.Find("registered_at"));
+  auto id1 = r.Register("birth", line);
+  ASSERT_TRUE(id1.ok()) << id1.status().ToString();
+  const std::string year = birth.Find("registered_at")->as_string().substr(0, 4);
+  EXPECT_EQ(*id1, "22333-KS-" + year + "-000001");
+  auto id2 = r.Register("birth", line);
+  ASSERT_TRUE(id2.ok()) << id2.status().ToString();
+  EXPECT_EQ(*id2, "22333-KS-" + year + "-000002");
+  // Refusals name the class and the field.
+  Json bad = line;
+  SetJsonAt(&bad, "data.child.birth_date", Json("2025-02-30"));
+  auto refused = r.Register("birth", bad);
+  EXPECT_EQ(refused.status().reason(), "date_invalid");
+  EXPECT_NE(refused.status().message().find("data.child.birth_date"), std::string::npos);
+  EXPECT_EQ(r.Register("note", line).status().reason(), "unknown_type");
+  // Amendments: validated, immutable fields refused, version counted.
+  ASSERT_TRUE(r.Amend(*id1, {{"data.notes", "checked"}}, "verified", "").ok());
+  EXPECT_EQ(r.Amend(*id1, {{"book.entry_no", "9"}}, "", "").reason(), "immutable_field");
+  EXPECT_EQ(r.Amend(*id1, {{"data.child.given_name", "An2"}}, "", "").reason(),
+            "name_invalid_chars");
+  auto rec = n->GetRecord(*id1);
+  EXPECT_EQ(rec->state.Field("version")->Winner()->value, crdt::Value::Int(2));
+  EXPECT_EQ(rec->state.Field("data.notes")->Winner()->value, crdt::Value::String("checked"));
+}
+
+TEST_F(RegistryTest, LeasedBlocksKeepTwoOfflineNodesApart) {
+  auto primary = MakeNode("p", "22333");
+  auto secondary = MakeNode("s", "22333", /*hub=*/false, /*secondary=*/true);
+  Registry rp(*primary, Lang::kEnglish), rs(*secondary, Lang::kEnglish);
+  // The secondary has no numbers until it gets a lease.
+  EXPECT_EQ(rs.NextEntry("22333", "KS", 2026).status().reason(), "E_NO_NUMBERS");
+  auto first = rp.GrantLease(secondary->info().id.Hex(), "KS", 2026, 5);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // The lease reaches the secondary as data (here: by copying changes).
+  std::vector<store::Store::Incoming> batch;
+  for (const auto& head : *primary->store().Heads()) {
+    for (uint64_t s = 1; s <= head.seq; ++s)
+      batch.push_back({**primary->store().GetEnvelope(head.feed, s), {}});
+  }
+  store::DraftOpener opener;
+  ASSERT_TRUE(
+      secondary->store().Apply(batch, opener, store::ApplyOptions{.allow_drafts = true}).ok());
+  std::set<int64_t> used;
+  for (int i = 0; i < 5; ++i) {
+    auto e = rs.NextEntry("22333", "KS", 2026);
+    ASSERT_TRUE(e.ok());
+    EXPECT_GE(*e, *first);
+    EXPECT_LE(*e, *first + 4);
+    // Use it: a record with that number.
+    char id[40];
+    std::snprintf(id, sizeof id, "22333-KS-2026-%06lld", static_cast<long long>(*e));
+    ASSERT_TRUE(secondary->CreateRecord(id, "birth", "", {}).ok());
+    EXPECT_TRUE(used.insert(*e).second);
+  }
+  EXPECT_EQ(rs.NextEntry("22333", "KS", 2026).status().reason(), "E_NO_NUMBERS");  // block used up
+  // The primary numbers around the block.
+  for (int i = 0; i < 8; ++i) {
+    auto e = rp.NextEntry("22333", "KS", 2026);
+    ASSERT_TRUE(e.ok());
+    EXPECT_TRUE(used.insert(*e).second) << "number " << *e << " handed out twice";
+    char id[40];
+    std::snprintf(id, sizeof id, "22333-KS-2026-%06lld", static_cast<long long>(*e));
+    ASSERT_TRUE(primary->CreateRecord(id, "birth", "", {}).ok());
+  }
+}
+
+TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
+  const std::string dir = (root_ / "old").string();
+  {
+    auto n = MakeNode("old", "22333");
+    Registry r(*n, Lang::kEnglish);
+    GeneratorOptions o;
+    o.communes = {"22333"};
+    o.records = 50;
+    std::vector<std::string> expected;
+    RunImport(r, Generate(o, &expected));
+    // Back to what a version-1 store looked like.
+    ASSERT_TRUE(n->store()
+                    .db()
+                    .Exec("DROP TABLE record_search; ALTER TABLE records DROP COLUMN event_date; "
+                          "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
+                    .ok());
+  }
+  auto n = node::Node::Open(dir, node::NodeOptions{});
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  Registry r(**n, Lang::kEnglish);
+  auto hits = r.Search("22333-KS-2025-000001", "", "", "");
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_FALSE(hits->front().date.empty());
+}
+
+}  // namespace
+}  // namespace tuphap::domain

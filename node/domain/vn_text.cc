@@ -214,6 +214,15 @@ std::string FoldForSearch(std::string_view text) {
   return out;
 }
 
+std::string ToNfd(std::string_view text) {
+  UErrorCode err = U_ZERO_ERROR;
+  icu::UnicodeString u = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
+  std::string out;
+  Nfd().normalize(u, err).toUTF8String(out);
+  return out;
+}
+
 std::string LowerNfc(std::string_view text) {
   UErrorCode err = U_ZERO_ERROR;
   icu::UnicodeString u = Nfc().normalize(icu::UnicodeString::fromUTF8(icu::StringPiece(

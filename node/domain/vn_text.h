@@ -13,6 +13,7 @@ namespace tuphap::domain {
 // True when valid UTF-8 `text` is already in Unicode NFC.
 bool IsNfc(std::string_view text);
 std::string ToNfc(std::string_view text);
+std::string ToNfd(std::string_view text);
 
 // The search key: NFD, drop nonspacing marks, đ->d, Đ->D, lower-case,
 // collapse runs of white space to one space, trim.

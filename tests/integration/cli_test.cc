@@ -3,6 +3,9 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <map>
 
 #include "base/json.h"
 #include "tests/integration/cli_runner.h"
@@ -23,6 +26,11 @@ class CliTest : public testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
+  static std::string ReadFile(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   Json JsonOf(const testing_support::CliResult& r) {
     auto j = ParseJson(r.out, nullptr);
     EXPECT_TRUE(j.has_value()) << "not JSON: " << r.out << r.err;
@@ -36,24 +44,30 @@ class CliTest : public testing::Test {
 TEST_F(CliTest, RoundTripWithGlobalOptionsBeforeOrAfterTheCommand) {
   ASSERT_EQ(
       RunTuphap({"--data", data_, "init", "--role", "commune", "--commune", "22333"}).exit_code, 0);
-  auto add = RunTuphap(
-      {"record", "add", "--type", "note", "--field", "title=hello", "--data", data_, "--json"});
+  const std::string one = (dir_ / "one.jsonl").string();
+  ASSERT_EQ(RunTuphap({"generate", "--records", "1", "--commune", "22333", "--out", one}).exit_code,
+            0);
+  const std::string type = ParseJson(ReadFile(one), nullptr)->Find("type")->as_string();
+  auto add =
+      RunTuphap({"record", "add", "--type", type, "--input", one, "--data", data_, "--json"});
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const std::string id = JsonOf(add).Find("id")->as_string();
-  auto amend = RunTuphap({"--data", data_, "record", "amend", id, "--field", "title=world"});
+  auto amend = RunTuphap(
+      {"--data", data_, "record", "amend", id, "--field", "data.notes=world", "--reason", "r"});
   ASSERT_EQ(amend.exit_code, 0) << amend.err;
   auto show = RunTuphap({"--json", "--data", data_, "record", "show", id});
   ASSERT_EQ(show.exit_code, 0);
   Json rec = JsonOf(show);
-  EXPECT_EQ(rec.Find("fields")->Find("title")->as_string(), "world");
-  EXPECT_EQ(rec.Find("type")->as_string(), "note");
+  EXPECT_EQ(rec.Find("fields")->Find("data.notes")->as_string(), "world");
+  EXPECT_EQ(rec.Find("document")->Find("data")->Find("notes")->as_string(), "world");
+  EXPECT_EQ(rec.Find("type")->as_string(), type);
   EXPECT_EQ(rec.Find("scope")->as_string(), "22333");
   auto history = RunTuphap({"record", "history", id, "--json", "--data", data_});
   ASSERT_EQ(history.exit_code, 0);
   const Json history_json = JsonOf(history);
   const Json& h = *history_json.Find("history");
   ASSERT_EQ(h.as_array().size(), 2u);
-  EXPECT_EQ(h.as_array()[1].Find("ops")->as_array()[0].Find("old")->as_string(), "hello");
+  EXPECT_EQ(h.as_array()[1].Find("reason")->as_string(), "r");
   auto d1 = RunTuphap({"--data", data_, "--json", "digest"});
   auto d2 = RunTuphap({"digest", "--json", "--data", data_, "--scope", "22333"});
   ASSERT_EQ(d1.exit_code, 0);
@@ -62,6 +76,85 @@ TEST_F(CliTest, RoundTripWithGlobalOptionsBeforeOrAfterTheCommand) {
   ASSERT_EQ(digests.as_array().size(), 1u);
   EXPECT_EQ(digests.as_array()[0].Find("records")->as_int(), 1);
   EXPECT_EQ(digests.as_array()[0].Find("digest")->as_string().size(), 64u);
+}
+
+TEST_F(CliTest, ImportReportsEveryRefusedLineThenASummary) {
+  ASSERT_EQ(RunTuphap({"--data", data_, "init", "--commune", "22333"}).exit_code, 0);
+  const std::string file = (dir_ / "in.jsonl").string();
+  ASSERT_EQ(RunTuphap({"generate", "--records", "400", "--edits", "40", "--bad", "0.1", "--commune",
+                       "22333", "--seed", "9", "--out", file})
+                .exit_code,
+            0);
+  auto imp = RunTuphap({"--data", data_, "--json", "import", file});
+  ASSERT_EQ(imp.exit_code, 0) << imp.err;
+  // One JSON object per refused line, then the summary.
+  std::map<int64_t, std::string> refused;
+  Json summary;
+  size_t start = 0;
+  while (start < imp.out.size()) {
+    const size_t nl = imp.out.find('\n', start);
+    auto j = ParseJson(imp.out.substr(start, nl - start), nullptr);
+    ASSERT_TRUE(j.has_value());
+    if (j->Find("summary")) {
+      summary = *j->Find("summary");
+    } else {
+      refused[j->Find("line")->as_int()] = j->Find("class")->as_string();
+      EXPECT_FALSE(j->Find("message")->as_string().empty());
+    }
+    start = nl + 1;
+  }
+  ASSERT_TRUE(summary.is_object());
+  EXPECT_EQ(summary.Find("refused")->as_int(), static_cast<int64_t>(refused.size()));
+  EXPECT_GT(refused.size(), 10u);
+  // Every refusal is the class the line was built for.
+  const std::string lines = ReadFile(file);
+  int64_t n = 0;
+  size_t pos = 0;
+  while (pos < lines.size()) {
+    const size_t nl = lines.find('\n', pos);
+    const std::string line = lines.substr(pos, nl - pos);
+    ++n;
+    const size_t tag = line.find("\"expect_error\":\"");
+    const std::string expected =
+        tag == std::string::npos ? "" : line.substr(tag + 16, line.find('"', tag + 16) - tag - 16);
+    EXPECT_EQ(refused.count(n) ? refused[n] : "", expected) << "line " << n;
+    pos = nl + 1;
+  }
+  // Again: nothing new, and it says so.
+  auto again = RunTuphap({"--data", data_, "import", file});
+  EXPECT_EQ(again.exit_code, 0);
+  EXPECT_NE(again.out.find("accepted 0,"), std::string::npos) << again.out;
+}
+
+TEST_F(CliTest, SearchConflictsAndVietnameseMessages) {
+  ASSERT_EQ(RunTuphap({"--data", data_, "init", "--commune", "22333"}).exit_code, 0);
+  const std::string file = (dir_ / "in.jsonl").string();
+  ASSERT_EQ(
+      RunTuphap({"generate", "--records", "200", "--commune", "22333", "--out", file}).exit_code,
+      0);
+  ASSERT_EQ(RunTuphap({"--data", data_, "import", file}).exit_code, 0);
+  auto search = RunTuphap({"--data", data_, "--json", "record", "search", "nguyen"});
+  ASSERT_EQ(search.exit_code, 0) << search.err;
+  EXPECT_FALSE(JsonOf(search).Find("results")->as_array().empty());
+  auto by_ref = RunTuphap({"--data", data_, "--json", "record", "search", "22333-KS-2025-000001"});
+  EXPECT_EQ(JsonOf(by_ref).Find("results")->as_array().at(0).Find("record_id")->as_string(),
+            "22333-KS-2025-000001");
+  auto conflicts = RunTuphap({"--data", data_, "--json", "conflicts", "list"});
+  ASSERT_EQ(conflicts.exit_code, 0);
+  EXPECT_TRUE(JsonOf(conflicts).Find("conflicts")->as_array().empty());
+  auto not_conflicted = RunTuphap({"--data", data_, "conflicts", "resolve", "22333-KS-2025-000001",
+                                   "data.notes", "--value", "x"});
+  EXPECT_EQ(not_conflicted.exit_code, 4);
+  auto vi = RunTuphap({"--data", data_, "record", "amend", "22333-KS-2025-000001", "--field",
+                       "data.child.birth_date=2025-7-1"},
+                      "LANG=vi_VN.UTF-8");
+  EXPECT_EQ(vi.exit_code, 2);
+  EXPECT_NE(vi.err.find("phải là ngày"), std::string::npos) << vi.err;
+  auto en = RunTuphap({"--data", data_, "record", "amend", "22333-KS-2025-000001", "--field",
+                       "data.child.birth_date=2025-7-1"},
+                      "LANG=C");
+  EXPECT_NE(en.err.find("must be a date"), std::string::npos) << en.err;
+  EXPECT_NE(en.err.find("date_format"), std::string::npos);
 }
 
 TEST_F(CliTest, DataDirComesFromTheEnvironment) {
@@ -98,7 +191,10 @@ TEST_F(CliTest, ConfigFileSetsTheOfficerAndBadConfigIsReported) {
     fputs("officer = \"Lê Văn Nam\"\n", f);
     fclose(f);
   }
-  auto add = RunTuphap({"--data", data_, "--json", "record", "add", "--type", "note"},
+  const std::string one = (dir_ / "one.jsonl").string();
+  ASSERT_EQ(RunTuphap({"generate", "--records", "1", "--commune", "22333", "--out", one}).exit_code,
+            0);
+  auto add = RunTuphap({"--data", data_, "--json", "record", "add", "--input", one},
                        "env -u TUPHAP_OFFICER");
   ASSERT_EQ(add.exit_code, 0) << add.err;
   const std::string id = JsonOf(add).Find("id")->as_string();

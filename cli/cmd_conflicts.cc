@@ -1,0 +1,157 @@
+// tuphap conflicts list | resolve; tuphap register lease.
+#include <algorithm>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "node/domain/registry.h"
+
+namespace tuphap::cli {
+namespace {
+
+struct ConflictView {
+  store::ConflictRow row;
+  std::vector<node::EntryView> values;
+  crdt::Hlc since;  // the oldest competing value
+};
+
+Result<std::vector<ConflictView>> LoadConflicts(node::Node& n) {
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> rows, n.Conflicts());
+  std::vector<ConflictView> out;
+  for (auto& row : rows) {
+    ConflictView v;
+    TUPHAP_ASSIGN_OR_RETURN(v.values, n.DescribeEntries(row.scope, row.values));
+    v.since = crdt::Hlc::FromRaw(UINT64_MAX);
+    for (const auto& e : v.values) v.since = std::min(v.since, e.hlc);
+    v.row = std::move(row);
+    out.push_back(std::move(v));
+  }
+  // Oldest first: the conflict waiting longest for a person.
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.since < b.since; });
+  return out;
+}
+
+Status List(const Context& ctx) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<ConflictView> conflicts, LoadConflicts(*n));
+  if (ctx.json) {
+    Json list = Json::MakeArray();
+    for (const auto& c : conflicts) {
+      Json j = Json::MakeObject();
+      j.Set("record_id", c.row.record_id);
+      j.Set("commune", c.row.scope);
+      j.Set("type", c.row.type);
+      j.Set("field", c.row.field);
+      j.Set("kind", c.row.field == crdt::kTypeField ? "duplicate_registration" : "concurrent_edit");
+      Json values = Json::MakeArray();
+      for (const auto& e : c.values) {
+        Json v = Json::MakeObject();
+        v.Set("value", ValueToJson(e.value));
+        v.Set("origin", e.origin.Hex());
+        v.Set("officer", e.officer);
+        v.Set("hlc", e.hlc.ToString());
+        values.Push(std::move(v));
+      }
+      j.Set("values", std::move(values));
+      list.Push(std::move(j));
+    }
+    Json out = Json::MakeObject();
+    out.Set("conflicts", std::move(list));
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  if (conflicts.empty()) {
+    *ctx.out << Tr(ctx, "no open conflicts\n", "không có xung đột nào đang chờ\n");
+    return Status::Ok();
+  }
+  Table t({Tr(ctx, "since", "từ lúc"), "record", Tr(ctx, "field", "trường"),
+           Tr(ctx, "competing values", "các giá trị")});
+  for (const auto& c : conflicts) {
+    std::string values;
+    for (const auto& e : c.values) {
+      if (!values.empty()) values += " | ";
+      values += "\"" + e.value.ToDisplay() + "\" (" + (e.officer.empty() ? "?" : e.officer) + ", " +
+                ShortNodeId(e.origin) + ")";
+    }
+    t.Add({c.since.ToString().substr(0, 16), c.row.record_id, c.row.field, values});
+  }
+  t.Print(*ctx.out);
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
+  CLI::App* conflicts = app.add_subcommand("conflicts", "Open conflicts: list them, resolve one");
+  conflicts->require_subcommand(1);
+  CLI::App* list = conflicts->add_subcommand(
+      "list", "Every open conflict, oldest first, with its competing values");
+  list->callback([&ctx, action] { *action = [&ctx] { return List(ctx); }; });
+
+  struct ResolveArgs {
+    std::string id, field, value, reason, scope;
+  };
+  auto r = std::make_shared<ResolveArgs>();
+  CLI::App* resolve = conflicts->add_subcommand(
+      "resolve", "Settle a field on one value (replaces every competing value)");
+  resolve->add_option("id", r->id, "record id")->required();
+  resolve->add_option("field", r->field, "field path, e.g. data.child.given_name")->required();
+  resolve->add_option("--value", r->value, "the value to keep")->required();
+  resolve->add_option("--reason", r->reason, "why (kept in the history)");
+  resolve->add_option("--scope", r->scope, "commune code, when the id exists in several");
+  resolve->callback([&ctx, action, r] {
+    *action = [&ctx, r]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_RETURN_IF_ERROR(registry.Resolve(r->id, r->field, r->value, r->reason, r->scope));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("id", r->id);
+        j.Set("field", r->field);
+        j.Set("resolved", true);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << Tr(ctx, "resolved ", "đã giải quyết ") << r->id << " " << r->field << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+
+  struct LeaseArgs {
+    std::string to, register_code;
+    int year = 0;
+    int count = 100;
+  };
+  auto l = std::make_shared<LeaseArgs>();
+  CLI::App* reg = app.add_subcommand("register", "Register entry numbers");
+  reg->require_subcommand(1);
+  CLI::App* lease = reg->add_subcommand(
+      "lease", "Lease a block of entry numbers to another node of this commune");
+  lease->add_option("--to", l->to, "the node id (64 hex digits) of the node that will use them")
+      ->required();
+  lease->add_option("--register", l->register_code, "KS, KT, KH, CMC, GH, TDCC, XNHN or XP")
+      ->required();
+  lease->add_option("--year", l->year, "the register's year")->required();
+  lease->add_option("--count", l->count, "how many numbers")->capture_default_str();
+  lease->callback([&ctx, action, l] {
+    *action = [&ctx, l]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_ASSIGN_OR_RETURN(int64_t first,
+                              registry.GrantLease(l->to, l->register_code, l->year, l->count));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("first", first);
+        j.Set("last", first + l->count - 1);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << "leased " << l->register_code << " " << l->year << " numbers " << first << "-"
+                 << first + l->count - 1 << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace tuphap::cli

@@ -1,0 +1,40 @@
+// RecordGenerator: deterministic synthetic records for tests, benchmarks
+// and the demo — the project's own, so none of them needs anything outside
+// this repository. Lines follow the import format (docs/record-format.md):
+// create lines for the nine record types in realistic proportions, edit
+// lines (corrections, violation status changes), and on request bad lines,
+// each built to break exactly one rule and tagged "expect_error" with the
+// class it must produce. Same options, same seed: byte-identical output.
+//
+// All people are invented; commune codes are real (reference data).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "node/domain/error_class.h"
+
+namespace tuphap::domain {
+
+struct GeneratorOptions {
+  uint64_t seed = 1;
+  std::vector<std::string> communes;  // 5-digit codes, records spread over them
+  int records = 1000;                 // create lines, valid and bad together
+  int edits = 0;                      // edit lines
+  double bad = 0;                     // share of lines built to be refused
+  std::string from = "2025-07-01";    // registration dates
+  std::string to = "2026-06-30";
+  // Only these classes for bad lines (empty: every class the generator knows).
+  std::vector<ErrorClass> bad_classes;
+};
+
+// Writes the lines (without "\n") to `sink`, in event-time order.
+void GenerateRecords(const GeneratorOptions& options,
+                     const std::function<void(const std::string& line)>& sink);
+
+// The error classes GenerateRecords can build bad lines for.
+std::vector<ErrorClass> GeneratedErrorClasses();
+
+}  // namespace tuphap::domain
