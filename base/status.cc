@@ -26,6 +26,8 @@ const char* StatusCodeName(StatusCode code) {
       return "resource exhausted";
     case StatusCode::kAborted:
       return "aborted";
+    case StatusCode::kCancelled:
+      return "cancelled";
     case StatusCode::kInternal:
       return "internal error";
   }

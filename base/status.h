@@ -11,6 +11,7 @@
 //   kUnavailable       a peer or resource is away: retry later
 //   kResourceExhausted a limit was reached (disk full, size limits)
 //   kAborted           the round was abandoned: restart it
+//   kCancelled         the operator interrupted it (Ctrl-C): what is done is kept
 //   kInternal          a bug; should never be seen
 // A Status may also carry a short machine `reason` (e.g. "E_BAD_SIGNATURE")
 // that is counted and reported; the message is for people.
@@ -35,6 +36,7 @@ enum class StatusCode : unsigned char {
   kUnavailable,
   kResourceExhausted,
   kAborted,
+  kCancelled,
   kInternal,
 };
 
@@ -65,6 +67,7 @@ class [[nodiscard]] Status {
     return {StatusCode::kResourceExhausted, std::move(m)};
   }
   static Status Aborted(std::string m) { return {StatusCode::kAborted, std::move(m)}; }
+  static Status Cancelled(std::string m) { return {StatusCode::kCancelled, std::move(m)}; }
   static Status Internal(std::string m) { return {StatusCode::kInternal, std::move(m)}; }
 
   bool ok() const { return code_ == StatusCode::kOk; }

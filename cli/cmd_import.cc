@@ -30,6 +30,7 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
   g_interrupted = false;
   struct sigaction sa {};
   sa.sa_handler = OnInterrupt;
+  sa.sa_flags = SA_RESTART;  // reads and writes go on; the import loop polls the flag
   sigaction(SIGINT, &sa, nullptr);
   sigaction(SIGTERM, &sa, nullptr);
 
@@ -89,9 +90,12 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
       *ctx.out << "--all-or-nothing: nothing was committed because some lines were refused\n";
   }
   if (!s.complete) {
-    return Status::Aborted(
-        "interrupted: the batches committed before the interruption are kept; run the same "
-        "import again to finish (records already in are skipped)");
+    const std::string done =
+        s.lines == 0 ? "nothing was committed"
+                     : "the batches through line " + std::to_string(s.lines) + " are committed";
+    return Status::Cancelled(
+        "interrupted: " + done +
+        "; run the same import again to finish (records already in are skipped)");
   }
   return Status::Ok();
 }

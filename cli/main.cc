@@ -2,7 +2,8 @@
 //
 // Exit codes: 0 success; 2 bad usage or invalid input; 3 not found (an
 // unknown record, no store); 4 refused (permission, state, equivocation);
-// 1 any other failure (I/O, corruption, busy).
+// 130 interrupted by the operator (work done so far is kept); 1 any other
+// failure (I/O, corruption, busy).
 #include <cstdlib>
 #include <iostream>
 
@@ -23,6 +24,8 @@ int ExitCode(const tuphap::Status& s) {
     case StatusCode::kPermissionDenied:
     case StatusCode::kFailedPrecondition:
       return 4;
+    case StatusCode::kCancelled:
+      return 130;  // as a shell reports a command ended by Ctrl-C
     default:
       return 1;
   }

@@ -110,11 +110,11 @@ Result<ImportSummary> Import(Registry& registry, LineReader& reader, const Impor
 
   std::unique_ptr<store::Store::Session> session;
   uint64_t in_batch = 0;
+  uint64_t committed_lines = 0;  // lines covered by committed batches
   Status failure;
   while (!interrupted()) {
     Item item = next();
     if (item.end) break;
-    committed.lines = item.line;
     if (!session) {
       auto s = registry.node().BeginSession();
       if (!s.ok()) {
@@ -150,6 +150,7 @@ Result<ImportSummary> Import(Registry& registry, LineReader& reader, const Impor
         failure = session->Commit();
         session.reset();
         merge(committed, pending);
+        committed_lines = item.line;
       }
       if (!failure.ok()) break;
     }
@@ -161,6 +162,8 @@ Result<ImportSummary> Import(Registry& registry, LineReader& reader, const Impor
   if (interrupted()) {
     session.reset();  // the batch in flight is dropped whole
     committed.complete = false;
+    committed.lines = committed_lines;
+    return committed;
   } else if (options.all_or_nothing && pending.refused + committed.refused > 0) {
     session.reset();
     pending.accepted = 0;

@@ -30,7 +30,7 @@ struct ImportOptions {
 };
 
 struct ImportSummary {
-  uint64_t lines = 0;
+  uint64_t lines = 0;     // lines read; when interrupted, the lines of the committed batches
   uint64_t accepted = 0;  // committed
   uint64_t refused = 0;
   uint64_t duplicates = 0;  // already present: skipped
