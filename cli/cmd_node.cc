@@ -12,6 +12,7 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
     std::string role = "commune";
     std::string commune;
     std::string province;
+    bool secondary = false;
   };
   auto init_args = std::make_shared<InitArgs>();
   CLI::App* init =
@@ -19,12 +20,16 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
   init->add_option("--role", init_args->role, "commune or hub")->capture_default_str();
   init->add_option("--commune", init_args->commune, "5-digit commune code (commune role)");
   init->add_option("--province", init_args->province, "2-digit province code (hub role)");
+  init->add_flag("--secondary", init_args->secondary,
+                 "a further node of a commune that already has its primary node: it takes register "
+                 "numbers only from blocks the primary leases to it");
   init->callback([&ctx, action, init_args] {
     *action = [&ctx, init_args]() -> Status {
       node::InitParams p;
       TUPHAP_ASSIGN_OR_RETURN(p.role, node::ParseRole(init_args->role));
       p.commune = init_args->commune;
       p.province = init_args->province;
+      p.secondary = init_args->secondary;
       if (p.role == node::Role::kCommune && p.commune.empty()) {
         return Status::InvalidArgument("a commune node needs --commune CODE");
       }

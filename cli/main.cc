@@ -66,6 +66,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterImportCommand(app, ctx, &action);
   tuphap::cli::RegisterConflictCommands(app, ctx, &action);
   tuphap::cli::RegisterGenerateCommand(app, ctx, &action);
+  tuphap::cli::RegisterSchemaCommand(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

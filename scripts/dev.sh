@@ -54,6 +54,14 @@ case "${1:-}" in
     install_deps
     build build/release -DCMAKE_BUILD_TYPE=Release
     ./build/release/tests/store_bench
+    ./build/release/tests/import_bench
+    # The issue's own workload, where the shared generator is beside the project.
+    if [ -f ../shared/workload/gen.py ]; then
+      gen_file=$(mktemp --suffix=.jsonl)
+      python3 ../shared/workload/gen.py --records 100000 --seed 1 --province 56 --communes 50 --out "$gen_file"
+      ./build/release/tests/import_bench --file "$gen_file" --province 56
+      rm -f "$gen_file"
+    fi
     ;;
   build)
     install_deps

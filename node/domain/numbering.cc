@@ -13,6 +13,7 @@
 
 #include "crdt/replica_id.h"
 #include "node/domain/registry.h"
+#include "node/domain/schema.h"
 
 namespace tuphap::domain {
 namespace {
@@ -122,8 +123,15 @@ Result<int64_t> Registry::GrantLease(const std::string& holder_hex, std::string_
   }
   if (count <= 0 || count > 100'000)
     return Status::InvalidArgument("a lease holds 1 to 100,000 numbers");
-  if (holder_hex.size() != 64)
-    return Status::InvalidArgument("the holder is a node id (64 hex digits)");
+  if (holder_hex.size() != 64 ||
+      holder_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
+    return Status::InvalidArgument("the holder is a node id (64 lower-case hex digits)");
+  bool known = false;
+  for (const auto& type : RecordTypes()) known = known || (!reg.empty() && RegisterOf(type) == reg);
+  if (!known)
+    return Status::InvalidArgument("unknown register \"" + std::string(reg) +
+                                   "\": one of KS, KT, KH, CMC, GH, TDCC, XNHN, XP");
+  if (year < 1900 || year > 2100) return Status::InvalidArgument("the year must be 1900-2100");
   const std::string& commune = info.commune;
   const std::string prefix = Prefix(commune, reg, year);
   TUPHAP_ASSIGN_OR_RETURN(std::vector<Lease> leases, Leases(node_.store(), commune, reg, year));

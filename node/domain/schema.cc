@@ -398,7 +398,9 @@ std::vector<TypeSchema> BuildAll() {
   return all;
 }
 
-const std::vector<TypeSchema>& All() {
+}  // namespace
+
+const std::vector<TypeSchema>& AllSchemas() {
   static const std::vector<TypeSchema> all = [] {
     std::vector<TypeSchema> v = BuildAll();
     for (auto& s : v)
@@ -408,7 +410,55 @@ const std::vector<TypeSchema>& All() {
   return all;
 }
 
-}  // namespace
+std::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kNamePart:
+      return "name part";
+    case Kind::kFullName:
+      return "full name";
+    case Kind::kPersonName:
+      return "person name";
+    case Kind::kText:
+      return "text";
+    case Kind::kPlace:
+      return "place";
+    case Kind::kNotes:
+      return "notes";
+    case Kind::kDate:
+      return "date";
+    case Kind::kDateTime:
+      return "date-time";
+    case Kind::kInt:
+      return "integer";
+    case Kind::kYear:
+      return "year";
+    case Kind::kMoney:
+      return "VND";
+    case Kind::kEnum:
+      return "one of";
+    case Kind::kCommuneCode:
+      return "commune code";
+    case Kind::kOldCommuneCode:
+      return "historic commune code";
+    case Kind::kProvinceCode:
+      return "province code";
+    case Kind::kPersonalId:
+      return "personal ID";
+    case Kind::kEnterpriseCode:
+      return "enterprise code";
+    case Kind::kTextList:
+      return "list of text";
+    case Kind::kIntList:
+      return "list of integers";
+    case Kind::kBlock:
+      return "object";
+  }
+  return "?";
+}
+
+std::string_view MergeName(Merge merge) {
+  return merge == Merge::kAdjudicate ? "adjudicate" : "latest";
+}
 
 void TypeSchema::BuildIndex() {
   index_.clear();
@@ -494,14 +544,14 @@ const TypeSchema* SchemaFor(std::string_view type, const Json& doc) {
                   ? std::string_view(ev->as_string())
                   : "birth";
   }
-  for (const auto& s : All()) {
+  for (const auto& s : AllSchemas()) {
     if (s.type == type && s.variant == variant) return &s;
   }
   return nullptr;
 }
 
 const FieldSpec* FindField(std::string_view type, std::string_view path) {
-  for (const auto& s : All()) {
+  for (const auto& s : AllSchemas()) {
     if (s.type != type) continue;
     if (const FieldSpec* f = s.Find(path)) return f;
   }

@@ -101,6 +101,12 @@ struct TypeSchema {
   std::unordered_map<std::string_view, std::unordered_set<std::string_view>> children_;
 };
 
+// Every schema: each type, and each variant of a type, in the order of
+// DOMAIN.md.
+const std::vector<TypeSchema>& AllSchemas();
+std::string_view KindName(Kind kind);
+std::string_view MergeName(Merge merge);
+
 // The record types, in the order of DOMAIN.md.
 const std::vector<std::string>& RecordTypes();
 bool IsRecordType(std::string_view type);

@@ -13,6 +13,7 @@
 #include "node/store/sqlite.h"
 #include "replication/draft.h"
 #include "tests/bench/bench_util.h"
+#include "tests/bench/store_apply.h"
 #include "tests/crash/batch_source.h"
 
 using namespace tuphap;
@@ -49,34 +50,6 @@ void CommitLatency(const bench::ScratchDir& dir, int commits) {
   std::printf("    p50 %.3f ms   p99 %.3f ms   max %.3f ms   (%.0f commits/s)\n",
               bench::Percentile(ms, 0.5), bench::Percentile(ms, 0.99), bench::Percentile(ms, 1.0),
               commits / total.Seconds());
-}
-
-double StoreApply(const bench::ScratchDir& dir, uint64_t changes, uint64_t batch_size, int ops) {
-  auto s = store::Store::Open(dir.File("apply.db"), store::Database::OpenMode::kCreate);
-  store::DraftOpener opener;
-  replication::Hash prev{};
-  // Build every envelope first: (b) measures the store, not the encoder.
-  std::vector<store::Store::Incoming> all;
-  all.reserve(changes);
-  for (uint64_t seq = 1; seq <= changes; ++seq) {
-    crdt::Change c = testing_support::BatchChange(seq, ops);
-    replication::Envelope e = replication::MakeDraft(c, prev);
-    prev = e.hash();
-    all.push_back({std::move(e), std::move(c)});
-  }
-  bench::Stopwatch w;
-  for (uint64_t i = 0; i < changes; i += batch_size) {
-    std::vector<store::Store::Incoming> batch(
-        std::make_move_iterator(all.begin() + static_cast<long>(i)),
-        std::make_move_iterator(all.begin() +
-                                static_cast<long>(std::min(changes, i + batch_size))));
-    auto r = (*s)->Apply(batch, opener, store::ApplyOptions{.allow_drafts = true});
-    if (!r.ok() || r->materialised != batch.size()) {
-      std::fprintf(stderr, "apply failed: %s\n", r.status().ToString().c_str());
-      std::exit(1);
-    }
-  }
-  return w.Seconds();
 }
 
 // Amendments: `records` records, then `amends` single-field amendments spread
@@ -162,7 +135,7 @@ int main(int argc, char** argv) {
   bench::ScratchDir dir("tuphap-store-bench");
   CommitLatency(dir, commits);
   const double plain = PlainInsert(dir, changes, batch, ops);
-  const double store = StoreApply(dir, changes, batch, ops);
+  const double store = bench::StoreApply(dir, changes, batch, ops);
   const double plain_rows = static_cast<double>(changes * ops) / plain;
   const double store_ops = static_cast<double>(changes * ops) / store;
   std::printf("(b) %llu changes x %d ops in batches of %llu, WAL + synchronous=FULL:\n",

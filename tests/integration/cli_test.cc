@@ -210,6 +210,43 @@ TEST_F(CliTest, ConfigFileSetsTheOfficerAndBadConfigIsReported) {
   EXPECT_NE(bad.err.find("tuphap.toml:1"), std::string::npos) << bad.err;
 }
 
+TEST_F(CliTest, SecondaryNodeTakesNumbersOnlyFromLeases) {
+  const std::string primary = (dir_ / "primary").string();
+  const std::string secondary = (dir_ / "secondary").string();
+  ASSERT_EQ(RunTuphap({"--data", primary, "init", "--commune", "22333"}).exit_code, 0);
+  auto init2 =
+      RunTuphap({"--data", secondary, "--json", "init", "--commune", "22333", "--secondary"});
+  ASSERT_EQ(init2.exit_code, 0) << init2.err;
+  const std::string id2 = JsonOf(init2).Find("node_id")->as_string();
+  const std::string one = (dir_ / "one.json").string();
+  {
+    std::ofstream out(one);
+    out << R"({"child":{"family_name":"Lê","given_name":"An","full_name":"Lê An","sex":"M",)"
+        << R"("birth_date":"2026-01-02","birth_place":"Trạm Y tế","ethnicity":"Kinh",)"
+        << R"("nationality":"VN","personal_id":"056226000123"},"declarant":{"full_name":"Lê Bình"}})";
+  }
+  // No block leased yet: the secondary refuses rather than guess a number.
+  auto refused =
+      RunTuphap({"--data", secondary, "record", "add", "--type", "birth", "--input", one});
+  EXPECT_EQ(refused.exit_code, 4);
+  EXPECT_NE(refused.err.find("no register numbers left"), std::string::npos) << refused.err;
+  // The primary numbers its own book and leases a block above what it used.
+  auto first =
+      RunTuphap({"--data", primary, "--json", "record", "add", "--type", "birth", "--input", one});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_NE(JsonOf(first).Find("id")->as_string().find("-KS-"), std::string::npos);
+  auto lease = RunTuphap({"--data", primary, "--json", "register", "lease", "--to", id2,
+                          "--register", "KS", "--year", "2026", "--count", "50"});
+  ASSERT_EQ(lease.exit_code, 0) << lease.err;
+  EXPECT_GE(JsonOf(lease).Find("first")->as_int(), 2);
+  auto bad = RunTuphap(
+      {"--data", primary, "register", "lease", "--to", id2, "--register", "ZZ", "--year", "2026"});
+  EXPECT_EQ(bad.exit_code, 2);
+  auto not_primary = RunTuphap({"--data", secondary, "register", "lease", "--to", id2, "--register",
+                                "KS", "--year", "2026"});
+  EXPECT_EQ(not_primary.exit_code, 4);
+}
+
 TEST_F(CliTest, DemoRunsAndCleansUp) {
   auto demo = RunTuphap({"demo"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
