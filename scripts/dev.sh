@@ -5,6 +5,7 @@
 #   scripts/dev.sh test-asan  the same suite under AddressSanitizer + UBSan
 #   scripts/dev.sh bench      build and run the benchmark programs
 #   scripts/dev.sh build      install packages and build only
+#   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -62,6 +63,19 @@ case "${1:-}" in
       ./build/release/tests/import_bench --file "$gen_file" --province 56
       rm -f "$gen_file"
     fi
+    ;;
+  docs)  # regenerate the field tables in docs/record-format.md from `tuphap schema`
+    build build/release -DCMAKE_BUILD_TYPE=Release
+    ./build/release/cli/tuphap schema > build/release/schema.txt
+    python3 - build/release/schema.txt docs/record-format.md <<'PY'
+import sys
+tables = open(sys.argv[1], encoding="utf-8").read()
+doc = open(sys.argv[2], encoding="utf-8").read()
+head, rest = doc.split("<!-- schema:begin -->\n", 1)
+_, tail = rest.split("<!-- schema:end -->", 1)
+open(sys.argv[2], "w", encoding="utf-8").write(
+    head + "<!-- schema:begin -->\n```text\n" + tables + "```\n<!-- schema:end -->" + tail)
+PY
     ;;
   build)
     install_deps

@@ -247,6 +247,24 @@ TEST_F(CliTest, SecondaryNodeTakesNumbersOnlyFromLeases) {
   EXPECT_EQ(not_primary.exit_code, 4);
 }
 
+TEST_F(CliTest, RecordFormatDocShowsTheSchemasTheValidatorUses) {
+  auto schema = RunTuphap({"schema"});
+  ASSERT_EQ(schema.exit_code, 0);
+  const std::string doc = ReadFile(std::string(TUPHAP_SOURCE_DIR) + "/docs/record-format.md");
+  const std::string begin = "<!-- schema:begin -->\n```text\n";
+  const size_t b = doc.find(begin);
+  const size_t e = doc.find("```\n<!-- schema:end -->");
+  ASSERT_NE(b, std::string::npos);
+  ASSERT_NE(e, std::string::npos);
+  EXPECT_EQ(doc.substr(b + begin.size(), e - b - begin.size()), schema.out)
+      << "docs/record-format.md is out of date: run scripts/dev.sh docs";
+  auto one = RunTuphap({"--json", "schema", "violation_decision"});
+  ASSERT_EQ(one.exit_code, 0);
+  const Json j = JsonOf(one);
+  ASSERT_EQ(j.as_array().size(), 2u);  // an individual and an organisation violator
+  EXPECT_EQ(RunTuphap({"schema", "adoption"}).exit_code, 2);
+}
+
 TEST_F(CliTest, DemoRunsAndCleansUp) {
   auto demo = RunTuphap({"demo"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
