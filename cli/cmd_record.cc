@@ -328,6 +328,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
           j.Set("registered_at", h.date);
           j.Set("names", h.names);
           j.Set("exact", h.exact);
+          j.Set("together", h.together);
           list.Push(std::move(j));
         }
         Json out = Json::MakeObject();

@@ -108,6 +108,14 @@ class Gen {
         if (edit_share < 1) break;
       }
     }
+    // The draw left some edits over: they come last, so the count is exact.
+    const Date last = draws.empty() ? from_ : DateFromDayNumber(draws.back().first);
+    while (edits_left > 0 && !made_.empty()) {
+      --edits_left;
+      Json edit = Edit(last);
+      edit.Set("seq", static_cast<int64_t>(++seq));
+      sink(edit.Dump());
+    }
   }
 
  private:

@@ -477,16 +477,35 @@ Result<std::vector<SearchHit>> Registry::Search(std::string_view query, std::str
   q.Bind(1, match).Bind(2, type).Bind(3, from).Bind(4, to).Bind(5, static_cast<int64_t>(limit));
   std::vector<SearchHit> hits;
   const std::string wanted = LowerNfc(query);
+  // The words in this order within one name ("nguyen thi hong" in
+  // "Nguyễn Thị Hồng", not in "Nguyễn Văn Hồng; Lê Thị Mai").
+  const std::string padded = " " + terms + " ";
+  auto together = [&](const std::string& names) {
+    size_t begin = 0;
+    while (begin <= names.size()) {
+      size_t end = names.find(';', begin);
+      if (end == std::string::npos) end = names.size();
+      if ((" " + FoldForSearch(std::string_view(names).substr(begin, end - begin)) + " ")
+              .find(padded) != std::string::npos)
+        return true;
+      begin = end + 1;
+    }
+    return false;
+  };
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     SearchHit h{std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
                 std::string(q.Text(3)), std::string(q.Text(4)), false};
     h.exact = LowerNfc(h.names).find(wanted) != std::string::npos;
+    h.together = h.exact || together(h.names);
     hits.push_back(std::move(h));
   }
-  std::stable_sort(hits.begin(), hits.end(),
-                   [](const SearchHit& a, const SearchHit& b) { return a.exact && !b.exact; });
+  // Accents as typed first, then the words together in one name, then the
+  // words anywhere in the record (an ID number or reference lands here too).
+  std::stable_sort(hits.begin(), hits.end(), [](const SearchHit& a, const SearchHit& b) {
+    return std::make_pair(a.exact, a.together) > std::make_pair(b.exact, b.together);
+  });
   return hits;
 }
 

@@ -32,7 +32,8 @@ struct SearchHit {
   std::string type;
   std::string date;    // registration date
   std::string names;   // the names as written
-  bool exact = false;  // the query matched the names with their accents
+  bool exact = false;     // the query matched the names with their accents
+  bool together = false;  // the query's words, in order, within one name
 };
 
 // A line checked as far as it can be without the store — parsed, and for a

@@ -231,6 +231,45 @@ TEST_F(RegistryTest, SearchFindsNamesWithoutAccentsIdsAndRegisterReferences) {
   EXPECT_EQ(r.Search("   ", "", "", "").status().code(), StatusCode::kInvalidArgument);
 }
 
+TEST_F(RegistryTest, SearchRanksTheWordsTogetherInOneNameFirst) {
+  auto n = MakeNode("n", "22333");
+  Registry r(*n, Lang::kEnglish);
+  auto birth = [&](const std::string& child, const std::string& sex, const std::string& id,
+                   const std::string& mother) {
+    auto line =
+        ParseJson(R"({"registered_at":"2026-11-10","data":{"child":{"family_name":"Nguyễn",)"
+                  R"("given_name":"Hồng","full_name":")" +
+                      child + R"(","sex":")" + sex +
+                      R"(","birth_date":"2026-11-02","birth_place":"Trạm Y tế",)"
+                      R"("ethnicity":"Kinh","nationality":"VN","personal_id":")" +
+                      id + R"("},"mother":{"full_name":")" + mother +
+                      R"("},"declarant":{"full_name":"Trần Văn Bình"}}})",
+                  nullptr);
+    std::string middle = child.substr(child.find(' ') + 1);
+    middle = middle.substr(0, middle.find(' '));
+    line->Find("data")->Find("child")->Set("middle_name", middle);
+    auto rid = r.Register("birth", std::move(*line));
+    EXPECT_TRUE(rid.ok()) << rid.status().ToString();
+    return rid.ok() ? *rid : std::string();
+  };
+  // Registered first, so by date and number alone it would come first: every
+  // word of the query is in it, but spread over two people.
+  const std::string scattered = birth("Nguyễn Văn Hồng", "M", "056226000124", "Lê Thị Mai");
+  const std::string together = birth("Nguyễn Thị Hồng", "F", "056326000123", "Đỗ Thị Lan");
+  auto hits = r.Search("nguyen thi hong", "", "", "");
+  ASSERT_TRUE(hits.ok());
+  ASSERT_EQ(hits->size(), 2u);
+  EXPECT_EQ((*hits)[0].record_id, together);
+  EXPECT_TRUE((*hits)[0].together);
+  EXPECT_FALSE((*hits)[0].exact);
+  EXPECT_EQ((*hits)[1].record_id, scattered);
+  EXPECT_FALSE((*hits)[1].together);
+  auto exact = r.Search("Nguyễn Thị Hồng", "", "", "");
+  ASSERT_EQ(exact->size(), 2u);
+  EXPECT_EQ((*exact)[0].record_id, together);
+  EXPECT_TRUE((*exact)[0].exact);
+}
+
 TEST_F(RegistryTest, RegisterNumbersAndOfficerAmendments) {
   auto n = MakeNode("n", "22333");
   Registry r(*n, Lang::kEnglish);
