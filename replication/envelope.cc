@@ -4,10 +4,17 @@
 
 namespace tuphap::replication {
 
-Hash EnvelopeId(std::string_view header_bytes, std::string_view body) {
+Hash SigningDigest(std::string_view header_bytes, std::string_view body) {
   Hasher h;
   h.UpdateFramed(header_bytes);
   h.UpdateFramed(body);
+  return h.Final();
+}
+
+Hash EnvelopeId(const Hash& digest, std::string_view signature) {
+  Hasher h;
+  h.Update(AsBytes(digest));
+  h.Update(signature);
   return h.Final();
 }
 
@@ -42,7 +49,8 @@ Envelope Envelope::Assemble(const EnvelopeHeader& header, std::string_view body,
   e.sig_off_ = w.bytes().size() - signature.size();
   e.sig_len_ = signature.size();
   e.bytes_ = w.Take();
-  e.hash_ = EnvelopeId(hb, body);
+  e.digest_ = SigningDigest(hb, body);
+  e.hash_ = EnvelopeId(e.digest_, signature);
   return e;
 }
 
@@ -80,15 +88,22 @@ Result<Envelope> Envelope::Parse(std::string bytes, const Limits& limits) {
   const uint64_t epoch = h.ReadUint();
   const uint64_t flags = h.ReadUint();
   h.ExpectEnd();
-  if (h.ok() && (version > kSealedVersion || epoch > UINT32_MAX || flags > UINT32_MAX)) {
-    h.Fail("unknown envelope version or field out of range");
+  if (h.ok() && (version > kSealedVersion || epoch > UINT32_MAX ||
+                 (flags & ~uint64_t{kFlagEncrypted}) != 0)) {
+    h.Fail("unknown envelope version, flag or field out of range");
   }
   if (h.ok() && (e.header_.seq == 0 || e.header_.scope.empty())) h.Fail("seq 0 or empty scope");
+  // A draft is unsigned and in clear; a sealed envelope is always signed.
+  if (h.ok() && version == kDraftVersion && (!sig.empty() || epoch != 0 || flags != 0))
+    h.Fail("a draft carries no signature, key epoch or flags");
+  if (h.ok() && version == kSealedVersion && sig.size() != kSignatureBytes)
+    h.Fail("a sealed envelope needs a 64-byte signature");
   TUPHAP_RETURN_IF_ERROR(h.status().Annotate("envelope header"));
   e.header_.version = static_cast<uint32_t>(version);
   e.header_.key_epoch = static_cast<uint32_t>(epoch);
   e.header_.flags = static_cast<uint32_t>(flags);
-  e.hash_ = EnvelopeId(e.header_bytes(), e.body());
+  e.digest_ = SigningDigest(e.header_bytes(), e.body());
+  e.hash_ = EnvelopeId(e.digest_, e.signature());
   return e;
 }
 

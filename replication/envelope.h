@@ -5,14 +5,14 @@
 //               key_epoch, flags]
 //
 // The header stays in clear (routing, chain checks) and is the associated
-// data of the body's encryption. The envelope's *id* (hash()) is BLAKE2b-256
-// over the exact header and body bytes (each length-framed); the signature
-// signs the id. `prev` is the id of the feed's previous envelope (zeros for
-// seq 1), so each feed (origin, scope) is a hash chain over content, and the
-// signature of the last envelope of a run commits to the whole run. The
-// signature is not part of the id: chaining never waits for signing (so
-// signatures can be made in parallel), and a copy whose signature bytes were
-// swapped is the same change, not a fork. Nothing is ever re-encoded.
+// data of the body's encryption. The *signing digest* is BLAKE2b-256 over
+// the exact header and body bytes (each length-framed); the origin's Ed25519
+// key signs it. The envelope's *id* (hash()) is BLAKE2b-256 over the digest
+// and the signature, so it covers every byte of the envelope. `prev` is the
+// id of the feed's previous envelope (zeros for seq 1): each feed (origin,
+// scope) is a hash chain, and the signature of the last envelope of a run
+// commits to every byte of the run — verifying it and the links
+// authenticates the whole run (seal.h). Nothing is ever re-encoded.
 //
 // Version 0 is a *draft*: body in clear, no signature. A node records its
 // own changes as drafts while it has no key for their scope (a commune before
@@ -34,6 +34,7 @@ namespace tuphap::replication {
 inline constexpr uint32_t kDraftVersion = 0;
 inline constexpr uint32_t kSealedVersion = 1;
 inline constexpr uint32_t kFlagEncrypted = 1;
+inline constexpr size_t kSignatureBytes = 64;
 
 struct EnvelopeHeader {
   uint32_t version = kDraftVersion;
@@ -53,7 +54,8 @@ class Envelope {
   Envelope() = default;
   const EnvelopeHeader& header() const { return header_; }
   const std::string& bytes() const { return bytes_; }
-  const Hash& hash() const { return hash_; }
+  const Hash& hash() const { return hash_; }      // the id
+  const Hash& digest() const { return digest_; }  // what the signature signs
   std::string_view header_bytes() const { return View(header_off_, header_len_); }
   std::string_view body() const { return View(body_off_, body_len_); }
   std::string_view signature() const { return View(sig_off_, sig_len_); }
@@ -73,12 +75,15 @@ class Envelope {
 
   EnvelopeHeader header_;
   std::string bytes_;
+  Hash digest_{};
   Hash hash_{};
   size_t header_off_ = 0, header_len_ = 0, body_off_ = 0, body_len_ = 0, sig_off_ = 0, sig_len_ = 0;
 };
 
 std::string EncodeHeader(const EnvelopeHeader& header);
-// BLAKE2b-256 over length-framed header and body bytes.
-Hash EnvelopeId(std::string_view header_bytes, std::string_view body);
+// BLAKE2b-256 over length-framed header and body bytes: what is signed.
+Hash SigningDigest(std::string_view header_bytes, std::string_view body);
+// BLAKE2b-256(digest || signature): the envelope id.
+Hash EnvelopeId(const Hash& digest, std::string_view signature);
 
 }  // namespace tuphap::replication

@@ -96,9 +96,23 @@ INSERT INTO meta(key, value) VALUES('reindex', '1')
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 )sql";
 
+// Version 3: refused envelopes counted by reason, with the last one's feed
+// position (tuphap status).
+constexpr const char* kV3 = R"sql(
+CREATE TABLE refusals (
+  reason      TEXT PRIMARY KEY,
+  count       INTEGER NOT NULL,
+  last_origin BLOB NOT NULL,
+  last_scope  TEXT NOT NULL,
+  last_seq    INTEGER NOT NULL,
+  last_at_ms  INTEGER NOT NULL  -- wall-clock time it was refused
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
+    {3, kV3},
 };
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "node/store/record_codec.h"
 #include "node/store/store.h"
+#include "replication/seal.h"
 
 namespace tuphap::store {
 namespace {
@@ -32,7 +33,8 @@ class Store::Batch {
     origins_.to_key = [this](int64_t id) { return store_.OriginKey(id); };
   }
 
-  Status Add(Incoming& in, bool local);
+  // `signature_ok`: the envelope's signature was verified (VerifyRuns).
+  Status Add(Incoming& in, bool local, bool signature_ok = false);
   Status AppendLocal(const FeedKey& key, const LocalFactory& make);
   Status DrainAll();
   Status Flush();
@@ -66,7 +68,7 @@ class Store::Batch {
   Result<FeedSlot*> LoadFeed(const FeedKey& key);
   Result<RecordSlot*> LoadRecord(const std::string& scope, const std::string& record_id);
   Result<bool> Quarantined(int64_t origin_id);
-  void Refuse(const std::string& reason);
+  void Refuse(const std::string& reason, const replication::EnvelopeHeader& h);
   Result<std::optional<std::string>> StoredEnvelope(const char* table, const FeedSlot& feed,
                                                     uint64_t seq, std::string* hash);
   Status Append(FeedSlot& feed, const replication::Envelope& env,
@@ -89,6 +91,14 @@ class Store::Batch {
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
   crdt::Hlc max_hlc_;
+  // Refusals not yet written to the refusals table.
+  struct RefusalTally {
+    uint64_t count = 0;
+    crdt::ReplicaId origin;
+    std::string scope;
+    uint64_t seq = 0;
+  };
+  std::map<std::string, RefusalTally> unsaved_refusals_;
 };
 
 Result<Store::Batch::FeedSlot*> Store::Batch::LoadFeed(const FeedKey& key) {
@@ -124,10 +134,15 @@ Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
   return flagged;
 }
 
-void Store::Batch::Refuse(const std::string& reason) {
+void Store::Batch::Refuse(const std::string& reason, const replication::EnvelopeHeader& h) {
   report_.outcomes.push_back({Disposition::kRefused, reason});
   ++report_.refused;
   ++report_.refusals[reason];
+  RefusalTally& t = unsaved_refusals_[reason];
+  ++t.count;
+  t.origin = h.origin;
+  t.scope = h.scope;
+  t.seq = h.seq;
 }
 
 Result<std::optional<std::string>> Store::Batch::StoredEnvelope(const char* table,
@@ -143,22 +158,29 @@ Result<std::optional<std::string>> Store::Batch::StoredEnvelope(const char* tabl
   return std::optional<std::string>(std::string(q.Blob(1)));
 }
 
-Status Store::Batch::Add(Incoming& in, bool local) {
+Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
   const replication::Envelope& env = in.envelope;
   const auto& h = env.header();
+  // The ingest checks, in order (docs/security.md); a node's own changes
+  // skip them. Structure and size limits were checked by Envelope::Parse.
+  const IngestGate* gate = local ? nullptr : options_.gate;
   if (env.is_draft() && !local && !options_.allow_drafts) {
-    Refuse("E_UNSIGNED_DRAFT");  // a draft proves nothing about who wrote it
+    Refuse("E_UNSIGNED_DRAFT", h);  // a draft proves nothing about who wrote it
     return Status::Ok();
   }
-  // Our own stamps come from the node's HlcClock, which has its own guard
-  // (and the operator's override); only peers' stamps are checked here.
-  if (!local && static_cast<int64_t>(h.hlc.millis()) - store_.options_.clock->WallMillis() >
-                    store_.options_.max_clock_ahead_ms) {
-    Refuse("E_CLOCK_AHEAD");  // retried later: the change stays with its sender
+  if (gate != nullptr) {  // 1. a known origin with a certificate, within its revocation cut
+    if (std::string reason = gate->CheckOrigin(h); !reason.empty()) {
+      Refuse(reason, h);
+      return Status::Ok();
+    }
+  }
+  if (!local && !env.is_draft() && !signature_ok) {  // 2. its signature
+    Refuse("E_BAD_SIGNATURE", h);
     return Status::Ok();
   }
+  // 3. the hash chain: duplicates, forks, gaps.
   if ((h.seq == 1) != (h.prev == kZeroHash)) {
-    Refuse("E_CHAIN_START");  // seq 1 and only seq 1 has no predecessor
+    Refuse("E_CHAIN_START", h);  // seq 1 and only seq 1 has no predecessor
     return Status::Ok();
   }
   TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(FeedKey{h.origin, h.scope}));
@@ -181,32 +203,55 @@ Status Store::Batch::Add(Incoming& in, bool local) {
     report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
     return RecordEquivocation(*feed, h.seq, "same_seq", *ours, env.bytes());
   }
-  // A position we would keep: the body must open here if the scope is
-  // readable, so nothing unreadable is ever chained in.
-  std::optional<crdt::Change> change = std::move(in.change);
-  in.change.reset();  // the caller's batch must stay usable for a retry
-  if (!change && opener_.CanRead(h.scope)) {
-    crdt::Change c;
-    Status s = opener_.Open(env, &c);
-    if (!s.ok()) {
-      Refuse(s.reason().empty() ? "E_BODY_INVALID" : s.reason());
-      return Status::Ok();
-    }
-    change = std::move(c);
-  }
-  if (h.seq > feed->head.seq + 1) {
-    std::string hash;
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
-                            StoredEnvelope("held", *feed, h.seq, &hash));
-    if (ours) {
-      if (hash == Bytes(env.hash())) {
+  const bool gap = h.seq > feed->head.seq + 1;
+  std::string held_hash;
+  std::optional<std::string> held;
+  if (gap) {
+    TUPHAP_ASSIGN_OR_RETURN(held, StoredEnvelope("held", *feed, h.seq, &held_hash));
+    if (held) {
+      if (held_hash == Bytes(env.hash())) {
         report_.outcomes.push_back({Disposition::kDuplicate, {}});
         ++report_.duplicates;
         return Status::Ok();
       }
       report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
-      return RecordEquivocation(*feed, h.seq, "same_seq", *ours, env.bytes());
+      return RecordEquivocation(*feed, h.seq, "same_seq", *held, env.bytes());
     }
+  } else if (h.prev != feed->head.hash) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
+                            StoredEnvelope("changes", *feed, feed->head.seq, nullptr));
+    report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
+    return RecordEquivocation(*feed, h.seq, "prev_mismatch", ours.value_or(""), env.bytes());
+  }
+  if (gate != nullptr) {  // 4. the origin may write this scope
+    if (std::string reason = gate->Authorise(h); !reason.empty()) {
+      Refuse(reason, h);
+      return Status::Ok();
+    }
+  }
+  // Our own stamps come from the node's HlcClock, which has its own guard
+  // (and the operator's override); only peers' stamps are checked here.
+  if (!local && static_cast<int64_t>(h.hlc.millis()) - store_.options_.clock->WallMillis() >
+                    store_.options_.max_clock_ahead_ms) {
+    Refuse("E_CLOCK_AHEAD", h);  // retried later: the change stays with its sender
+    return Status::Ok();
+  }
+  // 5. decryption: a position we would keep must open here if this node
+  // holds the scope's key, so nothing unreadable is ever chained in; without
+  // the key it is kept and forwarded unread.
+  std::optional<crdt::Change> change = std::move(in.change);
+  in.change.reset();  // the caller's batch must stay usable for a retry
+  if (!change && opener_.CanOpen(h)) {
+    crdt::Change c;
+    Status s = opener_.Open(env, &c);
+    if (!s.ok()) {
+      if (s.code() == StatusCode::kUnavailable) return s;  // a local condition (locked keys)
+      Refuse(s.reason().empty() ? "E_BODY_INVALID" : s.reason(), h);
+      return Status::Ok();
+    }
+    change = std::move(c);
+  }
+  if (gap) {
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt ins,
         store_.db_->Prepare(
@@ -221,12 +266,6 @@ Status Store::Batch::Add(Incoming& in, bool local) {
     report_.outcomes.push_back({Disposition::kHeld, {}});
     ++report_.held;
     return Status::Ok();
-  }
-  if (h.prev != feed->head.hash) {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> ours,
-                            StoredEnvelope("changes", *feed, feed->head.seq, nullptr));
-    report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
-    return RecordEquivocation(*feed, h.seq, "prev_mismatch", ours.value_or(""), env.bytes());
   }
   report_.outcomes.push_back({Disposition::kAppended, {}});
   ++report_.appended;
@@ -362,6 +401,7 @@ Result<bool> Store::Batch::MaterialiseNext(FeedSlot& feed) {
     if (!bytes) return Status::Corruption("the log lacks a change below its feed head");
     auto env = replication::Envelope::Parse(std::move(*bytes));
     Status s = env.ok() ? opener_.Open(*env, &loaded) : env.status();
+    if (s.code() == StatusCode::kUnavailable) return s;  // locked keys: not the change's fault
     if (!s.ok()) {
       // Chained and stored, but it will not open (its key came later): stop
       // this feed here, keep every other feed going.
@@ -439,7 +479,7 @@ Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
   TUPHAP_ASSIGN_OR_RETURN(Incoming in, make(LocalSlot{feed->head.seq + 1, feed->head.hash,
                                                       std::max(stored, max_hlc_)}));
   const size_t before = report_.appended;
-  TUPHAP_RETURN_IF_ERROR(Add(in, /*local=*/true));
+  TUPHAP_RETURN_IF_ERROR(Add(in, /*local=*/true, /*signature_ok=*/true));
   if (report_.appended != before + 1) {
     const Outcome& o = report_.outcomes.back();
     return Status::Internal("a local change was not appended (" + o.reason + ")");
@@ -453,6 +493,24 @@ Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
 }
 
 Status Store::Batch::Flush() {
+  for (const auto& [reason, t] : unsaved_refusals_) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q,
+        store_.db_->Prepare(
+            "INSERT INTO refusals(reason, count, last_origin, last_scope, last_seq, last_at_ms) "
+            "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(reason) DO UPDATE SET count = count "
+            "+ ?2, last_origin = ?3, last_scope = ?4, last_seq = ?5, last_at_ms = ?6"));
+    TUPHAP_RETURN_IF_ERROR(
+        q.Bind(1, reason)
+            .Bind(2, static_cast<int64_t>(t.count))
+            .BindBlob(3, std::string_view(reinterpret_cast<const char*>(t.origin.bytes.data()),
+                                          t.origin.bytes.size()))
+            .Bind(4, t.scope)
+            .Bind(5, static_cast<int64_t>(t.seq))
+            .Bind(6, static_cast<int64_t>(store_.options_.clock->WallMillis()))
+            .Run());
+  }
+  unsaved_refusals_.clear();
   for (auto& [key, feed] : feeds_) {
     if (!feed.dirty) continue;
     TUPHAP_ASSIGN_OR_RETURN(
@@ -564,9 +622,16 @@ Status Store::Session::Fail(Status s) {
 
 Status Store::Session::Apply(std::vector<Incoming>& batch) {
   TUPHAP_RETURN_IF_ERROR(error_);
+  // Signatures first, one per unbroken run of a feed (replication/seal.h).
+  std::vector<const replication::Envelope*> envelopes;
+  envelopes.reserve(batch.size());
+  for (const auto& in : batch) envelopes.push_back(&in.envelope);
+  const replication::RunVerification verified = replication::VerifyRuns(envelopes);
+  batch_->report().signatures_checked += verified.signatures_checked;
   // Add moves each decoded change out and resets it, so after a failure the
   // same batch can be retried: the bodies are then opened again.
-  for (auto& in : batch) TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(in, /*local=*/false)));
+  for (size_t i = 0; i < batch.size(); ++i)
+    TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(batch[i], /*local=*/false, verified.valid[i])));
   return Fail(batch_->FlushIfLarge());
 }
 

@@ -46,11 +46,30 @@ namespace tuphap::store {
 class EnvelopeOpener {
  public:
   virtual ~EnvelopeOpener() = default;
-  // Whether this node holds a key to read `scope`'s changes.
+  // Whether this node can read changes of `scope` at all (materialises them).
   virtual bool CanRead(std::string_view scope) const = 0;
+  // Whether this node holds the key this envelope's body needs.
+  virtual bool CanOpen(const replication::EnvelopeHeader& header) const {
+    return CanRead(header.scope);
+  }
   // Decrypts and decodes. An error means the envelope is readable but bad;
-  // its reason() is what the refusal is counted under.
+  // its reason() is what the refusal is counted under — except Unavailable,
+  // a local condition (the keys are locked), which fails the session.
   virtual Status Open(const replication::Envelope& envelope, crdt::Change* change) const = 0;
+};
+
+// Who may write what: the certificate and revocation checks of ingest,
+// implemented by the node (docs/security.md). Each returns "" to admit, or
+// the refusal's reason code.
+class IngestGate {
+ public:
+  virtual ~IngestGate() = default;
+  // The origin holds a certificate valid at the change's time and the seq is
+  // within its revocation cut (E_UNKNOWN_ORIGIN, E_CERT_EXPIRED, E_REVOKED).
+  virtual std::string CheckOrigin(const replication::EnvelopeHeader& header) const = 0;
+  // The certificate lets the origin write the change's scope
+  // (E_NOT_AUTHORISED).
+  virtual std::string Authorise(const replication::EnvelopeHeader& header) const = 0;
 };
 
 // What the store indexes of a record (computed by the domain layer).
@@ -76,6 +95,9 @@ struct ApplyOptions {
   // Accept unsigned drafts from Apply (tests and benchmarks only: a draft
   // proves nothing about its origin).
   bool allow_drafts = false;
+  // Certificate, revocation and authorisation checks; none when null
+  // (signatures are always checked).
+  const IngestGate* gate = nullptr;
 };
 
 class Store {

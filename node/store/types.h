@@ -86,6 +86,7 @@ struct ApplyReport {
   std::map<std::string, size_t> refusals;  // reason -> count
   size_t materialised = 0;                 // changes applied to records
   size_t blocked_feeds = 0;                // feeds stopped at a change that would not open
+  size_t signatures_checked = 0;           // Ed25519 verifications (one per unbroken run)
 };
 
 }  // namespace tuphap::store

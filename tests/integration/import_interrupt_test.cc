@@ -17,6 +17,7 @@
 #include "base/json.h"
 #include "node/domain/record_json.h"
 #include "node/node.h"
+#include "node/store/sqlite.h"
 #include "tests/integration/cli_runner.h"
 
 namespace tuphap {
@@ -40,6 +41,16 @@ Snapshot TakeSnapshot(const std::string& dir, const std::string& scope) {
   if (!records.ok()) return {};
   for (const auto& r : *records) snap[r.record_id] = domain::Unflatten(r.state).Dump();
   return snap;
+}
+
+// Records committed so far, read while an import may be writing (WAL).
+int64_t CommittedRecords(const std::string& dir) {
+  auto db = store::Database::Open(node::StorePath(dir), store::Database::OpenMode::kExisting);
+  if (!db.ok()) return -1;
+  auto q = (*db)->Prepare("SELECT count(*) FROM records");
+  if (!q.ok()) return -1;
+  auto row = q->Step();
+  return row.ok() && *row ? q->Int(0) : -1;
 }
 
 class ImportInterruptTest : public testing::Test {
@@ -111,17 +122,27 @@ TEST_F(ImportInterruptTest, KilledImportKeepsWholeBatchesAndARerunFinishes) {
     return TakeSnapshot(ref, "22333");
   };
 
-  // Kill at growing delays: each run skips what is already in and gets further.
+  // Each run is killed once it has committed a batch of its own (so it is
+  // past start-up and its Ctrl-C handler), after a growing extra delay; each
+  // run skips what is already in and gets further.
   const int signals[] = {SIGKILL, SIGINT, SIGKILL, SIGKILL};
-  int delay_ms = 150;
+  int delay_ms = 0;
   size_t interrupted = 0;
   for (int sig : signals) {
+    const int64_t before = CommittedRecords(data);
     const pid_t pid = StartImport(data, file);
-    std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
-    kill(pid, sig);
     int status = 0;
-    ASSERT_EQ(waitpid(pid, &status, 0), pid);
-    delay_ms += 150;
+    bool reaped = false;
+    for (int i = 0; i < 2000 && !reaped && CommittedRecords(data) <= before; ++i) {
+      reaped = waitpid(pid, &status, WNOHANG) == pid;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    if (!reaped) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms));
+      kill(pid, sig);
+      ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    }
+    delay_ms += 100;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
       continue;  // finished first: nothing to check
     ++interrupted;
