@@ -5,7 +5,7 @@
 
 namespace tuphap::replication {
 
-Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const SymmetricKey* key,
+Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const uint8_t* key,
                   uint32_t key_epoch, const SigningKey& signer) {
   header.version = kSealedVersion;
   header.origin.bytes = signer.public_key();
@@ -13,7 +13,7 @@ Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const Symm
   header.flags = key != nullptr ? kFlagEncrypted : 0;
   const std::string hb = EncodeHeader(header);
   const std::string body =
-      key != nullptr ? AeadSeal(key->data(), hb, clear_body) : std::string(clear_body);
+      key != nullptr ? AeadSeal(key, hb, clear_body) : std::string(clear_body);
   const Hash digest = SigningDigest(hb, body);
   const Signature sig = signer.Sign(kSignEnvelope, AsBytes(digest));
   return Envelope::Assemble(
@@ -26,14 +26,14 @@ bool SignatureValid(const Envelope& envelope) {
                          envelope.signature());
 }
 
-Result<std::string> OpenBody(const Envelope& envelope, const SymmetricKey* key) {
+Result<std::string> OpenBody(const Envelope& envelope, const uint8_t* key) {
   if ((envelope.header().flags & kFlagEncrypted) == 0) return std::string(envelope.body());
   if (key == nullptr)
     return Status::FailedPrecondition("no key for this scope and epoch").WithReason("E_NO_KEY");
-  return AeadOpen(key->data(), envelope.header_bytes(), envelope.body());
+  return AeadOpen(key, envelope.header_bytes(), envelope.body());
 }
 
-Status OpenSealed(const Envelope& envelope, const SymmetricKey* key, const Limits& limits,
+Status OpenSealed(const Envelope& envelope, const uint8_t* key, const Limits& limits,
                   crdt::Change* change) {
   if (envelope.is_draft()) return OpenDraft(envelope, limits, change);
   TUPHAP_ASSIGN_OR_RETURN(std::string body, OpenBody(envelope, key));

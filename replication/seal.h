@@ -23,7 +23,8 @@ namespace tuphap::replication {
 // Seals a change body. `key` null: a clear body (public data: certificates,
 // revocations), still signed. `header.version`, `flags` and `key_epoch` are
 // set here (key_epoch from the argument).
-Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const SymmetricKey* key,
+// `key` points to the 32-byte data key.
+Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const uint8_t* key,
                   uint32_t key_epoch, const SigningKey& signer);
 
 // Whether the envelope's signature is the origin's over its digest.
@@ -32,11 +33,11 @@ bool SignatureValid(const Envelope& envelope);
 // The clear body: decrypted with `key` when the envelope is encrypted
 // (`key` may be null otherwise). Corruption (E_DECRYPT) when it does not
 // decrypt.
-Result<std::string> OpenBody(const Envelope& envelope, const SymmetricKey* key);
+Result<std::string> OpenBody(const Envelope& envelope, const uint8_t* key);
 
 // Decodes a sealed envelope's body into `change` (header fields from the
 // header).
-Status OpenSealed(const Envelope& envelope, const SymmetricKey* key, const Limits& limits,
+Status OpenSealed(const Envelope& envelope, const uint8_t* key, const Limits& limits,
                   crdt::Change* change);
 
 struct RunVerification {

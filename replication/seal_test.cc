@@ -32,7 +32,7 @@ std::vector<Envelope> Feed(const SigningKey& k, const SymmetricKey& key, int n) 
     h.seq = c.seq;
     h.prev = prev;
     h.hlc = c.hlc;
-    out.push_back(SealBody(h, EncodeChangeBody(c), &key, 1, k));
+    out.push_back(SealBody(h, EncodeChangeBody(c), key.data(), 1, k));
     prev = out.back().hash();
   }
   return out;
@@ -72,11 +72,11 @@ TEST_F(SealTest, SealedChangeOpensWithTheScopeKeyOnly) {
   EXPECT_EQ(e.body().find("Lê Văn Nam"), std::string::npos);  // not in clear
   EXPECT_TRUE(SignatureValid(e));
   crdt::Change c;
-  ASSERT_TRUE(OpenSealed(e, &key_, kDefaultLimits, &c).ok());
+  ASSERT_TRUE(OpenSealed(e, key_.data(), kDefaultLimits, &c).ok());
   EXPECT_EQ(c.officer, "Lê Văn Nam");
   EXPECT_EQ(c.seq, 1u);
   SymmetricKey other{};
-  EXPECT_EQ(OpenSealed(e, &other, kDefaultLimits, &c).reason(), "E_DECRYPT");
+  EXPECT_EQ(OpenSealed(e, other.data(), kDefaultLimits, &c).reason(), "E_DECRYPT");
   EXPECT_EQ(OpenSealed(e, nullptr, kDefaultLimits, &c).reason(), "E_NO_KEY");
 }
 

@@ -365,7 +365,7 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     // Back to what a version-1 store looked like.
     ASSERT_TRUE(n->store()
                     .db()
-                    .Exec("DROP TABLE refusals; DROP TABLE record_search; "
+                    .Exec("DROP TABLE trust_objects; DROP TABLE refusals; DROP TABLE record_search; "
                           "ALTER TABLE records DROP COLUMN event_date; "
                           "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
                     .ok());

@@ -109,10 +109,22 @@ CREATE TABLE refusals (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 4: root-signed trust objects a node holds outside its public
+// feed (those of its enrolment file: its certificate, the hub's, its key
+// grants), so it can check and read changes before the feed reaches it.
+constexpr const char* kV4 = R"sql(
+CREATE TABLE trust_objects (
+  record_id TEXT PRIMARY KEY,  -- the id the object has as a public-scope record
+  kind      TEXT NOT NULL,     -- cert | revocation | grant
+  bytes     BLOB NOT NULL
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
     {3, kV3},
+    {4, kV4},
 };
 
 }  // namespace

@@ -331,3 +331,135 @@ Result<crdt::Hlc> Store::LastHlc() {
 }
 
 }  // namespace tuphap::store
+
+namespace tuphap::store {
+
+Result<std::vector<RefusalCount>> Store::Refusals() {
+  std::vector<RefusalCount> out;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT reason, count, last_origin, last_scope, last_seq, last_at_ms "
+                           "FROM refusals ORDER BY reason"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    RefusalCount r;
+    r.reason = std::string(q.Text(0));
+    r.count = static_cast<uint64_t>(q.Int(1));
+    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(2), &r.last_origin));
+    r.last_scope = std::string(q.Text(3));
+    r.last_seq = static_cast<uint64_t>(q.Int(4));
+    r.last_at_ms = q.Int(5);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<EquivocationRow>> Store::Equivocations() {
+  std::vector<EquivocationRow> out;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT o.key, e.scope, e.seq, e.kind, e.ours, e.theirs FROM "
+                           "equivocations e JOIN origins o ON o.id = e.origin ORDER BY e.id"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    EquivocationRow e;
+    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(0), &e.origin));
+    e.scope = std::string(q.Text(1));
+    e.seq = static_cast<uint64_t>(q.Int(2));
+    e.kind = std::string(q.Text(3));
+    e.ours = std::string(q.Blob(4));
+    e.theirs = std::string(q.Blob(5));
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+Result<std::vector<crdt::ReplicaId>> Store::QuarantinedOrigins() {
+  std::vector<crdt::ReplicaId> out;
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT key FROM origins WHERE quarantined = 1"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    crdt::ReplicaId id;
+    TUPHAP_RETURN_IF_ERROR(ReplicaFromBlob(q.Blob(0), &id));
+    out.push_back(id);
+  }
+  return out;
+}
+
+Result<uint64_t> Store::HeldCount() {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT count(*) FROM held"));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  return row ? static_cast<uint64_t>(q.Int(0)) : 0;
+}
+
+Result<uint64_t> Store::DraftCount(const FeedKey& feed) {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> origin, FindOriginId(feed.origin));
+  if (!origin) return uint64_t{0};
+  // A draft's header starts with version 0: the envelope's header bin holds
+  // the msgpack array, whose first element is that version.
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT envelope FROM changes WHERE origin = ? AND "
+                                               "scope = ? ORDER BY seq"));
+  q.Bind(1, *origin).Bind(2, feed.scope);
+  uint64_t n = 0;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
+    if (env.ok() && env->is_draft()) ++n;
+  }
+  return n;
+}
+
+Result<uint64_t> Store::SealDrafts(const FeedKey& feed, const Resealer& seal) {
+  if (session_open_) return Status::Internal("a write session is already open on this store");
+  Transaction txn(*db_);
+  TUPHAP_RETURN_IF_ERROR(txn.status());
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> origin, FindOriginId(feed.origin));
+  if (!origin) return uint64_t{0};
+  std::vector<std::pair<int64_t, std::string>> rows;  // (row id, envelope), in seq order
+  {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                            db_->Prepare("SELECT id, envelope FROM changes WHERE origin = ? "
+                                         "AND scope = ? ORDER BY seq"));
+    q.Bind(1, *origin).Bind(2, feed.scope);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      rows.emplace_back(q.Int(0), std::string(q.Blob(1)));
+    }
+  }
+  uint64_t sealed = 0;
+  replication::Hash prev{};
+  for (auto& [id, bytes] : rows) {
+    TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env, replication::Envelope::Parse(bytes));
+    if (!env.is_draft() && env.header().prev == prev) {  // sealed already, chained to what precedes
+      prev = env.hash();
+      continue;
+    }
+    if (!env.is_draft()) return Status::Corruption("a sealed change follows a draft in its feed");
+    TUPHAP_ASSIGN_OR_RETURN(replication::Envelope out, seal(env, prev));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt u,
+                            db_->Prepare("UPDATE changes SET hash = ?, envelope = ? WHERE id = ?"));
+    TUPHAP_RETURN_IF_ERROR(
+        u.BindBlob(1, replication::AsBytes(out.hash())).BindBlob(2, out.bytes()).Bind(3, id).Run());
+    prev = out.hash();
+    ++sealed;
+  }
+  if (sealed > 0) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt u, db_->Prepare("UPDATE feeds SET head_hash = ? WHERE origin = ? AND scope = ?"));
+    TUPHAP_RETURN_IF_ERROR(
+        u.BindBlob(1, replication::AsBytes(prev)).Bind(2, *origin).Bind(3, feed.scope).Run());
+  }
+  TUPHAP_RETURN_IF_ERROR(txn.Commit());
+  return sealed;
+}
+
+Status Store::RetryBlockedFeeds(const EnvelopeOpener& opener) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener));
+  TUPHAP_RETURN_IF_ERROR(db_->Exec("UPDATE feeds SET blocked = NULL WHERE blocked IS NOT NULL"));
+  return s->Commit();  // drains every lagging feed; those that still fail block again
+}
+
+}  // namespace tuphap::store

@@ -156,6 +156,24 @@ class Store {
   // indexing rules change).
   Status Reindex();
 
+  // Security bookkeeping (tuphap status).
+  Result<std::vector<RefusalCount>> Refusals();
+  Result<std::vector<EquivocationRow>> Equivocations();
+  Result<std::vector<crdt::ReplicaId>> QuarantinedOrigins();
+  Result<uint64_t> HeldCount();
+  // Drafts of `feed` not yet sealed.
+  Result<uint64_t> DraftCount(const FeedKey& feed);
+  // Replaces, in seq order and in one transaction, every draft of `feed`
+  // with what `seal` makes of it given the id of its (new) predecessor, and
+  // moves the feed head. Drafts never left this node, so rewriting their
+  // chain is safe. Returns how many were sealed.
+  using Resealer = std::function<Result<replication::Envelope>(const replication::Envelope& draft,
+                                                               const replication::Hash& prev)>;
+  Result<uint64_t> SealDrafts(const FeedKey& feed, const Resealer& seal);
+  // Lets feeds that stopped at a change this node could not open try again
+  // (new keys arrived), then materialises what now opens.
+  Status RetryBlockedFeeds(const EnvelopeOpener& opener);
+
   Database& db() { return *db_; }
   const StoreOptions& options() const { return options_; }
 

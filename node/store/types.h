@@ -52,6 +52,24 @@ struct ScopeDigest {
   replication::Hash digest{};
 };
 
+struct RefusalCount {
+  std::string reason;
+  uint64_t count = 0;
+  crdt::ReplicaId last_origin;
+  std::string last_scope;
+  uint64_t last_seq = 0;
+  int64_t last_at_ms = 0;
+};
+
+struct EquivocationRow {
+  crdt::ReplicaId origin;
+  std::string scope;
+  uint64_t seq = 0;
+  std::string kind;    // same_seq | prev_mismatch
+  std::string ours;    // the envelope this store had
+  std::string theirs;  // the conflicting one
+};
+
 struct ConflictRow {
   std::string record_id;
   std::string scope;
