@@ -65,6 +65,9 @@ LineReader::Got LineReader::Next(std::string* line) {
   if (!any) return Got::kEnd;
   ++line_no_;
   if (!line->empty() && line->back() == '\r') line->pop_back();
+  // A byte-order mark some editors put at the start of a UTF-8 file is
+  // not part of the first record.
+  if (line_no_ == 1 && line->starts_with("\xEF\xBB\xBF")) line->erase(0, 3);
   return too_long ? Got::kTooLong : Got::kLine;
 }
 

@@ -109,6 +109,21 @@ constexpr Text kTexts[] = {
      "quyết định không thể chuyển từ {0} sang {1}"},
     {Msg::kEditBeforeCreate, "the edit ({0}) is dated before the registration ({1})",
      "ngày sửa đổi ({0}) trước ngày đăng ký ({1})"},
+    {Msg::kChangeTwice, "{0} is changed twice in one edit (or together with a part of it)",
+     "{0} bị sửa hai lần trong một lần sửa (hoặc cùng với một phần của nó)"},
+    {Msg::kRevokedRecord, "record {0} is revoked; it can no longer be edited",
+     "hồ sơ {0} đã bị hủy; không thể sửa nữa"},
+    {Msg::kEntryTooHigh, "book.entry_no {0} is above 999999, the last number of a register",
+     "book.entry_no {0} vượt quá 999999, số cuối cùng của một sổ"},
+    {Msg::kEntryLeased,
+     "entry {0} of register {1} for {2} is in a block leased to another node of this commune",
+     "số {0} của sổ {1} năm {2} thuộc khối số đã cấp cho một máy khác của xã"},
+    {Msg::kCreateVersion, "a new record starts at version 1, not {0}",
+     "hồ sơ mới bắt đầu ở phiên bản 1, không phải {0}"},
+    {Msg::kNodeKept, "{0} is kept by the node; a create line cannot carry it",
+     "{0} do hệ thống tự ghi; dòng tạo mới không được chứa trường này"},
+    {Msg::kEditType, "the edit says type {0} but record {1} is a {2}",
+     "dòng sửa ghi loại {0} nhưng hồ sơ {1} là {2}"},
 };
 
 }  // namespace

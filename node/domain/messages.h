@@ -67,6 +67,13 @@ enum class Msg {
   kOldValueMismatch,
   kStatusTransition,
   kEditBeforeCreate,
+  kChangeTwice,
+  kRevokedRecord,
+  kEntryTooHigh,
+  kEntryLeased,
+  kCreateVersion,
+  kNodeKept,
+  kEditType,
 };
 
 std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args = {});

@@ -18,7 +18,7 @@
 namespace tuphap::domain {
 namespace {
 
-constexpr int64_t kLastEntry = 999'999;
+constexpr int64_t kLastEntry = kLastEntryNo;
 
 struct Lease {
   std::string holder;  // node id, hex

@@ -120,6 +120,9 @@ const TypeSchema* SchemaFor(std::string_view type, const Json& doc);
 // Any variant of `type` that knows `path` (for merge policy lookups).
 const FieldSpec* FindField(std::string_view type, std::string_view path);
 
+// The last entry number of a register-year (six digits in a reference).
+inline constexpr int64_t kLastEntryNo = 999'999;
+
 // Top-level keys that are part of a line but not of the record.
 bool IsLineOnlyKey(std::string_view key);
 

@@ -1,5 +1,6 @@
 #include "node/domain/validator.h"
 
+#include <algorithm>
 #include <functional>
 #include <set>
 
@@ -183,6 +184,10 @@ class Checker {
   }
 
   std::optional<Problem> Missing() {
+    // The record id is part of every create line.
+    const Json* id = doc_.Find("record_id");
+    if (id == nullptr || id->is_null() || (id->is_string() && id->as_string().empty()))
+      return P(ErrorClass::kMissingRequired, "record_id", Msg::kMissing, {"record_id"});
     for (size_t i = 0; i < s_.fields.size(); ++i) {
       const FieldSpec& f = s_.fields[i];
       if (!f.required) continue;
@@ -219,6 +224,8 @@ class Checker {
   }
 
   std::optional<Problem> WrongType() {
+    if (!doc_.Find("record_id")->is_string())
+      return P(ErrorClass::kWrongType, "record_id", Msg::kWrongTypeText, {"record_id"});
     for (const auto& f : s_.fields) {
       const Json* j = Value(f);
       if (j == nullptr || j->is_null()) continue;
@@ -245,7 +252,8 @@ class Checker {
           }
         }
       } else if (!j->is_int()) {  // kInt, kYear, kMoney
-        return P(ErrorClass::kWrongType, path, Msg::kWrongTypeInt, {path, JsonTypeName(*j)});
+        return P(ErrorClass::kWrongType, path, Msg::kWrongTypeInt,
+                 {path, j->is_number() ? j->Dump() : JsonTypeName(*j)});
       }
     }
     return UnknownKeys(doc_, "");
@@ -534,7 +542,12 @@ class Checker {
   }
   std::optional<Problem> FineRange() {
     const FineFacts f = Fine();
-    if (!f.applies || f.penalty != "fine" || f.amount == 0) return std::nullopt;
+    if (!f.applies) return std::nullopt;
+    if (f.amount < 0) {
+      return P(ErrorClass::kFineOutOfRange, "data.fine_amount_vnd", Msg::kFineTooLow,
+               {"data.fine_amount_vnd", Money(f.amount)});
+    }
+    if (f.penalty != "fine" || f.amount == 0) return std::nullopt;
     if (f.amount < ReferenceData::kMinFineVnd) {
       return P(ErrorClass::kFineOutOfRange, "data.fine_amount_vnd", Msg::kFineTooLow,
                {"data.fine_amount_vnd", Money(f.amount)});
@@ -595,6 +608,15 @@ class Checker {
     if (entry->as_int() <= 0) {
       return P(ErrorClass::kEntryInvalid, "book.entry_no", Msg::kEntryNumber,
                {"book.entry_no", std::to_string(entry->as_int())});
+    }
+    if (entry->as_int() > kLastEntryNo) {
+      return P(ErrorClass::kEntryInvalid, "book.entry_no", Msg::kEntryTooHigh,
+               {std::to_string(entry->as_int())});
+    }
+    if (const Json* book_no = At("book.book_no");
+        book_no != nullptr && book_no->is_int() && book_no->as_int() <= 0) {
+      return P(ErrorClass::kEntryInvalid, "book.book_no", Msg::kEntryNumber,
+               {"book.book_no", std::to_string(book_no->as_int())});
     }
     auto registered = DateAt("registered_at");
     if (registered && registered->year != year->as_int()) {
@@ -659,7 +681,9 @@ std::optional<Problem> Validator::ParseLine(std::string_view line, Json* doc) co
   if (!IsRecordType(type_text))
     return Make(ErrorClass::kUnknownType, "type", Msg::kUnknownType, {type_text});
   const Json* schema = parsed->Find("schema");
-  if (schema != nullptr && !(schema->is_int() && schema->as_int() == 1)) {
+  if (schema == nullptr || schema->is_null())
+    return Make(ErrorClass::kMissingRequired, "schema", Msg::kMissing, {"schema"});
+  if (!(schema->is_int() && schema->as_int() == 1)) {
     return Make(ErrorClass::kUnknownType, "schema", Msg::kUnknownSchema, {schema->Dump()});
   }
   *doc = std::move(*parsed);
@@ -669,13 +693,6 @@ std::optional<Problem> Validator::ParseLine(std::string_view line, Json* doc) co
 std::optional<Problem> Validator::CheckRecord(const Json& doc, std::string_view type) const {
   const TypeSchema* schema = SchemaFor(type, doc);
   if (schema == nullptr) return Make(ErrorClass::kUnknownType, "type", Msg::kUnknownType, {type});
-  // The record id is part of every create line.
-  const Json* id = doc.Find("record_id");
-  if (id == nullptr || id->is_null() || (id->is_string() && id->as_string().empty())) {
-    return Make(ErrorClass::kMissingRequired, "record_id", Msg::kMissing, {"record_id"});
-  }
-  if (!id->is_string())
-    return Make(ErrorClass::kWrongType, "record_id", Msg::kWrongTypeText, {"record_id"});
   return Checker(*this, doc, *schema).Run();
 }
 
@@ -706,12 +723,49 @@ std::optional<Problem> Validator::CheckEditLine(const Json& line) const {
   }
   if (!changes->is_array())
     return Make(ErrorClass::kWrongType, "changes", Msg::kWrongTypeList, {"changes"});
+  std::vector<std::string_view> paths;
   for (const auto& c : changes->as_array()) {
     const Json* path = c.Find("path");
     if (!c.is_object() || path == nullptr || !path->is_string() || c.Find("new") == nullptr) {
       return Make(ErrorClass::kWrongType, "changes", Msg::kWrongTypeObject,
                   {"changes[] {path, old, new}"});
     }
+    const std::string& p = path->as_string();
+    if (p.empty() || p.front() == '.' || p.back() == '.' || p.find("..") != std::string::npos)
+      return Make(ErrorClass::kWrongType, "changes", Msg::kWrongTypeText, {"changes[].path"});
+    paths.push_back(p);
+  }
+  if (const Json* reason = line.Find("reason"); reason != nullptr && !reason->is_null()) {
+    if (!reason->is_string())
+      return Make(ErrorClass::kWrongType, "reason", Msg::kWrongTypeText, {"reason"});
+  }
+  // Lengths: the edit id becomes part of a field name, the reason stays
+  // in the history.
+  struct Limit {
+    const char* key;
+    size_t max;
+  };
+  for (const Limit& l : {Limit{"edit_id", 64}, Limit{"reason", 2000}}) {
+    const Json* j = line.Find(l.key);
+    if (j == nullptr || !j->is_string()) continue;
+    const size_t n = CountCodePoints(j->as_string());
+    if (n > l.max)
+      return Make(ErrorClass::kFieldTooLong, l.key, Msg::kTooLong,
+                  {l.key, std::to_string(n), std::to_string(l.max)});
+  }
+  for (std::string_view p : paths) {
+    if (p.size() > 200)
+      return Make(ErrorClass::kFieldTooLong, "changes", Msg::kTooLong,
+                  {"changes[].path", std::to_string(p.size()), "200"});
+  }
+  // Each path once, and never with a part of itself: a change is one value
+  // per field.
+  std::sort(paths.begin(), paths.end());
+  for (size_t i = 1; i < paths.size(); ++i) {
+    const std::string_view a = paths[i - 1];
+    const std::string_view b = paths[i];
+    if (a == b || (b.starts_with(a) && b[a.size()] == '.'))
+      return Make(ErrorClass::kMalformedJson, "changes", Msg::kChangeTwice, {a});
   }
   Date d;
   const std::string& edited = line.Find("edited_at")->as_string();

@@ -160,5 +160,57 @@ TEST_F(ValidatorTest, LineLevelClasses) {
       commune_.ParseLine("{\"op\":\"create\",\"type\":\"birth\",\"schema\":1}", &doc).has_value());
 }
 
+TEST_F(ValidatorTest, NegativeFineIsOutOfRangeAndNumbersAreShownInTypeErrors) {
+  Json doc = Sample("violation_decision");
+  Set(&doc, "data.principal_penalty", Json("fine"));
+  Set(&doc, "data.fine_amount_vnd", Json(int64_t{-5}));
+  EXPECT_EQ(Check(doc)->error_class, ErrorClass::kFineOutOfRange);
+  Json birth = Sample("birth");
+  Set(&birth, "book.entry_no", Json(42.5));
+  auto p = Check(birth);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->error_class, ErrorClass::kWrongType);
+  EXPECT_NE(p->message.find("42.5"), std::string::npos) << p->message;
+}
+
+TEST_F(ValidatorTest, MissingRecordIdAndSchemaAreMissingRequired) {
+  Json doc = Sample("death");
+  doc.Set("record_id", Json());
+  auto p = Check(doc);
+  ASSERT_TRUE(p.has_value());
+  EXPECT_EQ(p->error_class, ErrorClass::kMissingRequired);
+  EXPECT_EQ(p->field, "record_id");
+  Json parsed;
+  auto no_schema = commune_.ParseLine(R"({"op":"create","type":"birth"})", &parsed);
+  ASSERT_TRUE(no_schema.has_value());
+  EXPECT_EQ(no_schema->error_class, ErrorClass::kMissingRequired);
+  EXPECT_EQ(no_schema->field, "schema");
+}
+
+TEST_F(ValidatorTest, EntryNumbersBeyondTheRegisterAreInvalid) {
+  Json doc = Sample("birth");
+  Set(&doc, "book.entry_no", Json(int64_t{kLastEntryNo + 1}));
+  EXPECT_EQ(Check(doc)->error_class, ErrorClass::kEntryInvalid);
+  doc = Sample("birth");
+  Set(&doc, "book.book_no", Json(int64_t{0}));
+  EXPECT_EQ(Check(doc)->error_class, ErrorClass::kEntryInvalid);
+}
+
+TEST_F(ValidatorTest, EditLinesNameEachFieldOnce) {
+  auto edit = [](const std::string& changes) {
+    return *ParseJson(R"({"op":"edit","record_id":"22333-KS-2025-000001","edit_id":"e1",)"
+                      R"("commune_code":"22333","edited_at":"2025-07-01","base_version":1,)"
+                      R"("reason":"typo","changes":)" +
+                          changes + "}",
+                      nullptr);
+  };
+  EXPECT_FALSE(
+      commune_.CheckEditLine(edit(R"([{"path":"data.child.given_name","new":"An"}])")).has_value());
+  auto twice = commune_.CheckEditLine(edit(R"([{"path":"data.child","new":{"given_name":"An"}},)"
+                                           R"({"path":"data.child.given_name","new":"Binh"}])"));
+  ASSERT_TRUE(twice.has_value());
+  EXPECT_EQ(twice->error_class, ErrorClass::kMalformedJson);
+}
+
 }  // namespace
 }  // namespace tuphap::domain
