@@ -24,8 +24,15 @@ Status RunDemo(const Context& ctx, bool keep) {
   out << "== tuphap quickstart: one commune node (Phường Bắc Nha Trang, 22333) ==\n";
   node::InitParams p;
   p.commune = "22333";
-  TUPHAP_RETURN_IF_ERROR(node::Node::Init(commune_dir, p));
+  // The demo's nodes live minutes: a random passphrase held in memory.
+  replication::SecretBytes pass(24);
+  replication::RandomBytes(pass.data(), pass.size());
+  for (size_t i = 0; i < pass.size(); ++i) pass.data()[i] = 'a' + pass.data()[i] % 26;
+  TUPHAP_RETURN_IF_ERROR(node::Node::Init(commune_dir, p, pass));
   node::NodeOptions options;
+  options.passphrase = [&pass] {
+    return Result<replication::SecretBytes>(replication::SecretBytes(pass.data(), pass.size()));
+  };
   options.officer = "Trần Thị Lan";
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, node::Node::Open(commune_dir, options));
   out << "node " << ShortNodeId(n->info().id) << " created in " << commune_dir << "\n\n";

@@ -4,6 +4,7 @@
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/passphrase.h"
 
 namespace tuphap::cli {
 
@@ -36,13 +37,16 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
       if (p.role == node::Role::kHub && p.province.empty()) {
         return Status::InvalidArgument("a hub needs --province CODE");
       }
-      TUPHAP_RETURN_IF_ERROR(node::Node::Init(ctx.data_dir, p));
+      TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
+      TUPHAP_RETURN_IF_ERROR(node::Node::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("data", ctx.data_dir);
         j.Set("role", node::RoleName(n->info().role));
-        j.Set("node_id", n->info().id.Hex());
+        j.Set("node_id", node::NodeIdText(n->sign_key()));
+        j.Set("commune", n->info().commune);
+        j.Set("province", n->info().province);
         ctx.PrintJson(j);
       } else {
         *ctx.out << "created " << node::RoleName(n->info().role) << " node "

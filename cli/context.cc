@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "cli/passphrase.h"
 #include "config/config.h"
 
 namespace tuphap::cli {
@@ -14,6 +15,7 @@ node::NodeOptions Context::NodeOptions() const {
   o.officer = officer;
   o.max_clock_ahead_ms = max_clock_ahead_ms;
   o.accept_clock_behind = accept_clock;
+  o.passphrase = ReadPassphrase;
   return o;
 }
 

@@ -3,6 +3,7 @@
 #include <ostream>
 
 #include "base/utf8.h"
+#include "node/keys.h"
 
 namespace tuphap::cli {
 
@@ -24,7 +25,7 @@ Json ValueToJson(const crdt::Value& v) {
   return Json();
 }
 
-std::string ShortNodeId(const crdt::ReplicaId& id) { return id.ShortHex(); }
+std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
 
 size_t DisplayWidth(std::string_view s) {
   if (!IsValidUtf8(s)) return s.size();

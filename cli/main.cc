@@ -67,6 +67,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterConflictCommands(app, ctx, &action);
   tuphap::cli::RegisterGenerateCommand(app, ctx, &action);
   tuphap::cli::RegisterSchemaCommand(app, ctx, &action);
+  tuphap::cli::RegisterSecurityCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

@@ -1,9 +1,6 @@
 #include "node/keys.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -11,6 +8,7 @@
 #include <fstream>
 #include <iterator>
 
+#include "base/file_io.h"
 #include "replication/hash.h"
 #include "replication/msgpack.h"
 
@@ -114,17 +112,7 @@ Status WriteKeyFile(const std::string& path, const NodeSecrets& secrets,
   }
   const std::string header = Header(ops, mem, salt);
   const std::string file = header + replication::AeadSeal(key.data(), header, plain.view());
-  const std::string tmp = path + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Status::IoError("cannot write " + tmp + ": " + std::strerror(errno));
-  const bool ok = ::write(fd, file.data(), file.size()) == static_cast<ssize_t>(file.size()) &&
-                  ::fsync(fd) == 0;
-  ::close(fd);
-  if (!ok || std::rename(tmp.c_str(), path.c_str()) != 0) {
-    std::remove(tmp.c_str());
-    return Status::IoError("cannot write " + path + ": " + std::strerror(errno));
-  }
-  return Status::Ok();
+  return WriteFileAtomic(path, file, 0600);
 }
 
 Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& passphrase) {

@@ -9,11 +9,14 @@
 #include "base/ulid.h"
 #include "base/utf8.h"
 #include "node/domain/indexer.h"
-#include "node/store/draft_opener.h"
+#include "node/domain/reference_data.h"
 #include "replication/change_codec.h"
 #include "replication/draft.h"
 
 namespace tuphap::node {
+
+std::unique_ptr<store::EnvelopeOpener> MakeNodeOpener(Node* node);
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -23,6 +26,12 @@ constexpr const char* kMetaCommune = "commune";
 constexpr const char* kMetaProvince = "province";
 constexpr const char* kMetaNodeId = "node_id";
 constexpr const char* kMetaNumbering = "numbering";
+constexpr const char* kMetaBoxKey = "box_key";
+constexpr const char* kMetaCreated = "created_ms";
+constexpr const char* kMetaRootKey = "root_key";
+constexpr size_t kMinPassphrase = 8;
+constexpr int64_t kHubCertMarginMs = 24LL * 3600 * 1000;
+constexpr int64_t kHubCertValidMs = 20LL * 365 * 24 * 3600 * 1000;
 
 Result<std::string> RequireMeta(store::Store& s, const char* key) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, s.GetMeta(key));
@@ -47,11 +56,28 @@ Status CheckFieldNames(const std::vector<FieldUpdate>& fields) {
 
 }  // namespace
 
-Status Node::Init(const std::string& dir, const InitParams& params) {
+Status Node::Init(const std::string& dir, const InitParams& params_in,
+                  const replication::SecretBytes& passphrase, KdfLimits kdf) {
+  InitParams params = params_in;
+  const domain::ReferenceData& ref = domain::ReferenceData::Get();
   if (params.role == Role::kCommune) {
     TUPHAP_RETURN_IF_ERROR(CheckCommuneCode(params.commune));
+    const domain::CommuneInfo* c = ref.Commune(params.commune);
+    if (c == nullptr) {
+      return Status::InvalidArgument("commune " + params.commune +
+                                     " is not in the 2025 list of communes (tuphap schema shows "
+                                     "where the list comes from)");
+    }
+    params.province = c->province_code;
   } else {
     TUPHAP_RETURN_IF_ERROR(CheckProvinceCode(params.province));
+    if (ref.ProvinceName(params.province).empty())
+      return Status::InvalidArgument("province " + params.province +
+                                     " is not one of the 2025 province codes");
+  }
+  if (CountCodePoints(passphrase.view()) < kMinPassphrase) {
+    return Status::InvalidArgument("the passphrase must be at least " +
+                                   std::to_string(kMinPassphrase) + " characters long");
   }
   std::error_code ec;
   if (fs::exists(StorePath(dir), ec)) {
@@ -60,22 +86,52 @@ Status Node::Init(const std::string& dir, const InitParams& params) {
   }
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
-                          store::Store::Open(StorePath(dir), store::Database::OpenMode::kCreate));
-  crdt::ReplicaId id;
-  randombytes_buf(id.bytes.data(), id.bytes.size());
-  store::Transaction txn(s->db());
-  TUPHAP_RETURN_IF_ERROR(txn.status());
-  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
-  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
-  TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
-  TUPHAP_RETURN_IF_ERROR(s->SetMeta(
-      kMetaNumbering,
-      params.role == Role::kHub ? "none" : (params.secondary ? "secondary" : "primary")));
-  TUPHAP_RETURN_IF_ERROR(s->SetMeta(
-      kMetaNodeId,
-      std::string_view(reinterpret_cast<const char*>(id.bytes.data()), id.bytes.size())));
-  return txn.Commit();
+  NodeSecrets secrets = GenerateSecrets(params.role == Role::kHub);
+  const int64_t now = params.now_ms != 0 ? params.now_ms : SystemClock().WallMillis();
+  TUPHAP_RETURN_IF_ERROR(WriteKeyFile(KeyFilePath(dir), secrets, passphrase, kdf));
+  {
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
+                            store::Store::Open(StorePath(dir), store::Database::OpenMode::kCreate));
+    auto bytes = [](const replication::PublicKey& k) {
+      return std::string(replication::AsBytes(k));
+    };
+    store::Transaction txn(s->db());
+    TUPHAP_RETURN_IF_ERROR(txn.status());
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(
+        kMetaNumbering,
+        params.role == Role::kHub ? "none" : (params.secondary ? "secondary" : "primary")));
+    // The node id is its Ed25519 public key: every change it signs names it.
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaNodeId, bytes(secrets.sign.public_key())));
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaBoxKey, bytes(secrets.box.public_key())));
+    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCreated, std::to_string(now)));
+    if (secrets.root)
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRootKey, bytes(secrets.root->public_key())));
+    TUPHAP_RETURN_IF_ERROR(txn.Commit());
+  }
+  if (params.role != Role::kHub) return Status::Ok();
+  ManualClock init_clock(now);
+  // The hub certifies itself with the root it holds and publishes the
+  // certificate, so every node of the province can check its changes.
+  NodeOptions options;
+  options.clock = &init_clock;
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Node> n, Node::Open(dir, options));
+  n->secrets_ = std::move(secrets);
+  replication::Certificate cert;
+  cert.sign_key = n->sign_pk_;
+  cert.box_key = n->box_pk_;
+  cert.role = replication::NodeRole::kHub;
+  cert.province = params.province;
+  cert.not_before_ms = static_cast<uint64_t>(now - kHubCertMarginMs);
+  cert.not_after_ms = static_cast<uint64_t>(now + kHubCertValidMs);
+  cert.issuer = n->trust_->root();
+  const std::string signed_cert = cert.Sign(*n->secrets_->root);
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, n->BeginSession());
+  TUPHAP_RETURN_IF_ERROR(n->StoreTrustObject(TrustKind::kCertificate, signed_cert));
+  TUPHAP_RETURN_IF_ERROR(n->Publish(*session, {{TrustKind::kCertificate, signed_cert}}));
+  return session->Commit();
 }
 
 Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptions& options) {
@@ -101,11 +157,26 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   info.numbering = !numbering || *numbering == "none" ? Numbering::kNone
                    : *numbering == "secondary"        ? Numbering::kSecondary
                                                       : Numbering::kPrimary;
+  if (info.province.empty() && info.role == Role::kCommune) {
+    if (const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(info.commune))
+      info.province = c->province_code;
+  }
   TUPHAP_ASSIGN_OR_RETURN(std::string id, RequireMeta(*s, kMetaNodeId));
   if (id.size() != info.id.bytes.size())
     return Status::Corruption("the node id in the store is damaged");
   std::copy(id.begin(), id.end(), info.id.bytes.begin());
-  return std::unique_ptr<Node>(new Node(std::move(s), std::move(info), options));
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> box, s->GetMeta(kMetaBoxKey));
+  if (!box || box->size() != 32) {
+    return Status::Corruption("the store in " + dir +
+                              " has no node keys (made by a tuphap before keys existed): "
+                              "init a new node and import its records");
+  }
+  std::unique_ptr<Node> n(new Node(std::move(s), std::move(info), options));
+  n->dir_ = dir;
+  n->sign_pk_ = n->info_.id.bytes;
+  std::copy(box->begin(), box->end(), n->box_pk_.begin());
+  TUPHAP_RETURN_IF_ERROR(n->LoadTrust());
+  return n;
 }
 
 Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options)
@@ -113,7 +184,7 @@ Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions
       info_(std::move(info)),
       options_(options),
       clock_(*options.clock, options.max_clock_ahead_ms),
-      opener_(std::make_unique<store::DraftOpener>()) {}
+      opener_(MakeNodeOpener(this)) {}
 
 Node::~Node() = default;
 
@@ -127,6 +198,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
     return Status::InvalidArgument("the officer name and the reason must be UTF-8 text");
   }
   const RecordReader read = [&](const std::string& id) { return session.GetRecord(scope, id); };
+  TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
   return session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
@@ -144,7 +216,9 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
         TUPHAP_ASSIGN_OR_RETURN(change.records, build(read));
         TUPHAP_RETURN_IF_ERROR(change.CheckShape());
         TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
-        replication::Envelope env = replication::MakeDraft(change, slot.prev);
+        TUPHAP_ASSIGN_OR_RETURN(
+            replication::Envelope env,
+            SealLocal(change, replication::EncodeChangeBody(change), slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
       });
 }
@@ -168,6 +242,7 @@ Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
 
 Status Node::AppendPrepared(store::Store::Session& session, const std::string& scope,
                             PreparedOps&& ops) {
+  TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
   return session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
@@ -183,7 +258,7 @@ Status Node::AppendPrepared(store::Store::Session& session, const std::string& s
         change.officer = options_.officer;
         change.reason = std::move(ops.reason);
         change.records = std::move(ops.records);
-        replication::Envelope env = replication::MakeDraftFromBody(change, ops.body, slot.prev);
+        TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env, SealLocal(change, ops.body, slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
       });
 }
@@ -211,6 +286,10 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
   if (info_.role == Role::kCommune && scope != info_.commune) {
     return Status::PermissionDenied("this node records for commune " + info_.commune +
                                     " only, not " + scope);
+  }
+  if (info_.role == Role::kHub && !opener_->CanRead(scope)) {
+    return Status::PermissionDenied("commune " + scope + " is not in this hub's province " +
+                                    info_.province);
   }
   std::string record_id = id;
   if (record_id.empty()) {

@@ -18,8 +18,11 @@
 
 #include "base/clock.h"
 #include "crdt/hlc.h"
+#include "node/keys.h"
 #include "node/node_info.h"
 #include "node/store/store.h"
+#include "node/trust.h"
+#include "replication/certificate.h"
 
 namespace tuphap::node {
 
@@ -62,13 +65,53 @@ struct NodeOptions {
   // The operator says this clock is right although earlier stamps are far
   // ahead of it: go on stamping after them instead of refusing.
   bool accept_clock_behind = false;
+  // Asked once, when a command first needs the private keys (to sign, to
+  // read an encrypted change). Unset: commands that need them fail with
+  // FailedPrecondition (E_LOCKED).
+  std::function<Result<replication::SecretBytes>()> passphrase;
+};
+
+// What a node knows of its own security (tuphap status).
+struct SecurityStatus {
+  std::string node_id;  // NodeIdText
+  bool enrolled = false;
+  std::string root;  // NodeIdText of the province root key ("" when unknown)
+  std::optional<replication::Certificate> certificate;
+  bool revoked = false;
+  uint64_t drafts = 0;  // own changes waiting for enrolment to be sealed
+  uint64_t held = 0;
+  std::vector<store::RefusalCount> refusals;
+  std::vector<store::EquivocationRow> equivocations;
+  std::vector<crdt::ReplicaId> quarantined;
+  size_t certificates = 0;
+  size_t revocations = 0;
+  // Per scope this node holds keys for: the newest epoch (after Unlock).
+  std::map<std::string, uint32_t> key_epochs;
+};
+
+// What a hub hands back for an enrolment request.
+struct Enrolment {
+  replication::Certificate certificate;
+  std::string file;  // the enrolment file's bytes
+  std::vector<uint32_t> epochs_granted;
+};
+
+struct RevocationResult {
+  replication::Revocation revocation;
+  // The commune key rotated: its new epoch, and how many nodes got it.
+  std::string scope;
+  uint32_t new_epoch = 0;
+  size_t members_rekeyed = 0;
 };
 
 class Node {
  public:
   // Creates a data directory with an empty store and a new identity.
   // AlreadyExists when `dir` already holds a store.
-  static Status Init(const std::string& dir, const InitParams& params);
+  // Writes the private keys to DIR/keys encrypted with `passphrase`. A hub
+  // also gets its province's root key and a certificate of its own.
+  static Status Init(const std::string& dir, const InitParams& params,
+                     const replication::SecretBytes& passphrase, KdfLimits kdf = {});
   // NotFound (with a message naming `dir`) when there is no store there.
   static Result<std::unique_ptr<Node>> Open(const std::string& dir, const NodeOptions& options);
   ~Node();
@@ -95,6 +138,38 @@ class Node {
   // first, each value with its officer, origin and time.
   Result<std::vector<EntryView>> DescribeEntries(const std::string& scope,
                                                  const crdt::MvRegister& reg);
+
+  // --- keys, enrolment, ingest (docs/security.md) ---------------------------
+
+  // Reads the private keys (asking for the passphrase) and opens the data
+  // keys granted to this node. Idempotent.
+  Status Unlock();
+  const replication::PublicKey& sign_key() const { return sign_pk_; }
+  const replication::PublicKey& box_key() const { return box_pk_; }
+  bool enrolled() const { return trust_ != nullptr && trust_->CertFor(sign_pk_) != nullptr; }
+  const Trust* trust() const { return trust_.get(); }
+
+  // Commune side: the signed request file's bytes.
+  Result<std::string> EnrollRequestFile(const std::string& label);
+  // Hub side: checks the request (signature, commune of this province),
+  // certifies it for `days`, grants every epoch of the commune's data key,
+  // and publishes both to the province's public feed.
+  Result<Enrolment> EnrollSign(std::string_view request_file, int days);
+  // Commune side: pins the root, keeps the trust objects, opens the data
+  // keys and seals the drafts made before enrolment. Returns the
+  // certificate and how many drafts were sealed.
+  Result<std::pair<replication::Certificate, uint64_t>> EnrollAccept(
+      std::string_view enrolment_file);
+  // Hub side: revokes a node (by its id text or hex key): cuts each of its
+  // feeds at `cut` (default: what this hub holds of it), publishes the
+  // revocation and rotates its commune's data key.
+  Result<RevocationResult> RevokeNode(const std::string& node, const std::string& reason,
+                                      std::optional<uint64_t> cut);
+  // Applies envelopes from elsewhere with every ingest check: the public
+  // feed first (new certificates, revocations and keys take effect for the
+  // rest of the batch), then the others.
+  Result<store::ApplyReport> Ingest(std::vector<store::Store::Incoming>& batch);
+  Result<SecurityStatus> Security();
 
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }
@@ -131,6 +206,27 @@ class Node {
 
  private:
   Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options);
+  friend class NodeOpener;
+  // Seals a local change for its scope: clear and signed for the public
+  // feed, encrypted under the newest epoch this node holds otherwise, a
+  // draft when it has no key (a commune before enrolment).
+  Result<replication::Envelope> SealLocal(const crdt::Change& change, std::string_view body,
+                                          const replication::Hash& prev);
+  // Trust objects from the store (trust_objects and public records).
+  Status LoadTrust();
+  Status OpenGrants();
+  Status StoreTrustObject(TrustKind kind, std::string_view bytes);
+  // Appends root-signed objects to the public feed as records (hub).
+  Status Publish(store::Store::Session& session,
+                 const std::vector<std::pair<TrustKind, std::string>>& objects);
+  // The commune's data key epochs (hub): makes epoch 1 when there is none.
+  Result<std::vector<std::pair<uint32_t, const uint8_t*>>> CommuneKeys(
+      store::Store::Session& session, const std::string& commune);
+  // Unlocks the keys a write to `scope` needs (a hub makes a commune's
+  // first key here).
+  Status EnsureWriteKey(store::Store::Session& session, const std::string& scope);
+  std::string NewGrant(const std::string& scope, uint32_t epoch, const uint8_t* key,
+                       const replication::PublicKey& recipient) const;
   Status Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build);
   Status Update(const std::string& id, const std::string& scope, const std::string& reason,
                 const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops);
@@ -140,6 +236,12 @@ class Node {
   NodeOptions options_;
   crdt::HlcClock clock_;
   std::unique_ptr<store::EnvelopeOpener> opener_;
+  std::string dir_;
+  replication::PublicKey sign_pk_{};
+  replication::PublicKey box_pk_{};
+  std::unique_ptr<Trust> trust_;  // null until a root is known
+  Keyring keyring_;
+  std::optional<NodeSecrets> secrets_;
 };
 
 }  // namespace tuphap::node

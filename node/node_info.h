@@ -24,6 +24,7 @@ struct InitParams {
   std::string commune;     // 5 digits, for a commune node
   std::string province;    // 2 digits, for a hub
   bool secondary = false;  // a further node of a commune that already has one
+  int64_t now_ms = 0;      // the creation time; 0: this computer's clock (tests set it)
 };
 
 struct NodeInfo {

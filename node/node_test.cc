@@ -1,4 +1,5 @@
 #include "node/node.h"
+#include "node/test_keys.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -28,11 +29,12 @@ class NodeTest : public testing::Test {
     InitParams p;
     p.role = role;
     p.commune = role == Role::kCommune ? "18568" : "";
-    p.province = role == Role::kHub ? "56" : "";
+    p.province = role == Role::kHub ? "42" : "";
+    p.now_ms = clock_.WallMillis();
     const std::string dir = (root_ / name).string();
-    Status s = Node::Init(dir, p);
+    Status s = InitForTest(dir, p);
     EXPECT_TRUE(s.ok()) << s.ToString();
-    NodeOptions o;
+    NodeOptions o = TestOptions();
     o.officer = officer;
     o.clock = &clock_;
     auto n = Node::Open(dir, o);
@@ -40,7 +42,18 @@ class NodeTest : public testing::Test {
     return std::move(n).value();
   }
 
-  // Copies every change of `from`'s store into `to`'s, as a sync would.
+  // Enrols a commune node with the hub, through the files an operator carries.
+  static void Enrol(Node& hub, Node& commune) {
+    auto request = commune.EnrollRequestFile("test");
+    ASSERT_TRUE(request.ok()) << request.status().ToString();
+    auto signed_file = hub.EnrollSign(*request, 365);
+    ASSERT_TRUE(signed_file.ok()) << signed_file.status().ToString();
+    auto accepted = commune.EnrollAccept(signed_file->file);
+    ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  }
+
+  // Copies every change of `from`'s store into `to`'s through the ingest
+  // checks, as a sync would.
   void CopyChanges(Node& from, Node& to) {
     std::vector<store::Store::Incoming> batch;
     for (const auto& head : *from.store().Heads()) {
@@ -48,8 +61,9 @@ class NodeTest : public testing::Test {
         batch.push_back({**from.store().GetEnvelope(head.feed, seq), std::nullopt});
       }
     }
-    store::DraftOpener opener;
-    ASSERT_TRUE(to.store().Apply(batch, opener, store::ApplyOptions{.allow_drafts = true}).ok());
+    auto report = to.Ingest(batch);
+    ASSERT_TRUE(report.ok()) << report.status().ToString();
+    EXPECT_EQ(report->refused, 0u);
   }
 
   fs::path root_;
@@ -112,20 +126,22 @@ TEST_F(NodeTest, ErrorsAreSpecific) {
   EXPECT_EQ(missing.status().code(), StatusCode::kNotFound);
   InitParams p;
   p.commune = "18568";
-  EXPECT_EQ(Node::Init((root_ / "a").string(), p).code(), StatusCode::kAlreadyExists);
+  EXPECT_EQ(InitForTest((root_ / "a").string(), p).code(), StatusCode::kAlreadyExists);
   p.commune = "1856";
-  EXPECT_EQ(Node::Init((root_ / "b").string(), p).code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(InitForTest((root_ / "b").string(), p).code(), StatusCode::kInvalidArgument);
 }
 
 TEST_F(NodeTest, HubMustNameTheCommuneScope) {
   auto hub = Make("hub", Role::kHub);
   EXPECT_EQ(hub->CreateRecord("", "note", "", {}).status().code(), StatusCode::kInvalidArgument);
-  EXPECT_TRUE(hub->CreateRecord("", "note", "18568", {}).ok());
+  auto made = hub->CreateRecord("", "note", "18568", {});
+  EXPECT_TRUE(made.ok()) << made.status().ToString();
 }
 
 TEST_F(NodeTest, ConcurrentEditsOnTwoNodesBecomeAConflictThatAnAmendResolves) {
   auto a = Make("a", Role::kCommune, "Lan");
   auto hub = Make("hub", Role::kHub, "Minh");
+  Enrol(*hub, *a);
   auto id = a->CreateRecord("R1", "birth", "", {{"name", Value::String("An")}});
   ASSERT_TRUE(id.ok());
   CopyChanges(*a, *hub);
@@ -152,7 +168,9 @@ TEST_F(NodeTest, ConcurrentEditsOnTwoNodesBecomeAConflictThatAnAmendResolves) {
 TEST_F(NodeTest, HistoryOldValuesAreWhatEachOpReplacedAndReasonsAreKept) {
   auto a = Make("a", Role::kCommune, "Lan");
   auto hub = Make("hub", Role::kHub, "Minh");
+  // Written before enrolment: a draft, sealed when the node is enrolled.
   ASSERT_TRUE(a->CreateRecord("R1", "birth", "", {{"name", Value::String("An")}}).ok());
+  Enrol(*hub, *a);
   CopyChanges(*a, *hub);
   ASSERT_TRUE(a->SetFields("R1", {{"name", Value::String("Anh")}}, "typo").ok());
   ASSERT_TRUE(hub->SetFields("R1", {{"name", Value::String("Ánh")}}).ok());
@@ -195,7 +213,7 @@ TEST_F(NodeTest, RefusesToStampWhenTheClockWasSetFarBack) {
   EXPECT_EQ(r.status().reason(), "E_CLOCK_BEHIND");
   EXPECT_FALSE(n->GetRecord("R2").ok());  // nothing half-written
   // The operator says the clock is right now: stamps go on after the last.
-  NodeOptions o;
+  NodeOptions o = TestOptions();
   o.clock = &clock_;
   o.accept_clock_behind = true;
   auto forced = Node::Open((root_ / "a").string(), o);

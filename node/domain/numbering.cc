@@ -11,9 +11,11 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "base/hex.h"
 #include "crdt/replica_id.h"
 #include "node/domain/registry.h"
 #include "node/domain/schema.h"
+#include "node/keys.h"
 
 namespace tuphap::domain {
 namespace {
@@ -75,6 +77,9 @@ Result<int64_t> Registry::NextEntry(const std::string& commune, std::string_view
   const std::string prefix = Prefix(commune, reg, year);
   TUPHAP_ASSIGN_OR_RETURN(std::vector<Lease> leases, Leases(store, commune, reg, year));
   const std::string me = info.id.Hex();
+  // A lease names its holder by full key, or by the fingerprint its node
+  // id text carries.
+  const std::string me_short = ToHex(node::KeyFingerprint(info.id.bytes));
   if (info.role == node::Role::kCommune && info.commune == commune &&
       info.numbering == node::Numbering::kPrimary) {
     // Above the highest number the primary itself used (numbers inside other
@@ -102,7 +107,7 @@ Result<int64_t> Registry::NextEntry(const std::string& commune, std::string_view
     return next;
   }
   for (const auto& l : leases) {
-    if (l.holder != me) continue;
+    if (l.holder != me && l.holder != me_short) continue;
     TUPHAP_ASSIGN_OR_RETURN(int64_t m, MaxUsed(store, commune, prefix, l.first, l.last));
     if (m < l.last) return std::max(l.first, m + 1);
   }
@@ -115,7 +120,7 @@ Result<int64_t> Registry::NextEntry(const std::string& commune, std::string_view
       .WithReason("E_NO_NUMBERS");
 }
 
-Result<int64_t> Registry::GrantLease(const std::string& holder_hex, std::string_view reg, int year,
+Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view reg, int year,
                                      int count) {
   const node::NodeInfo& info = node_.info();
   if (info.role != node::Role::kCommune || info.numbering != node::Numbering::kPrimary) {
@@ -123,9 +128,15 @@ Result<int64_t> Registry::GrantLease(const std::string& holder_hex, std::string_
   }
   if (count <= 0 || count > 100'000)
     return Status::InvalidArgument("a lease holds 1 to 100,000 numbers");
-  if (holder_hex.size() != 64 ||
-      holder_hex.find_first_not_of("0123456789abcdef") != std::string::npos)
-    return Status::InvalidArgument("the holder is a node id (64 lower-case hex digits)");
+  std::string holder_hex = holder;
+  if (holder.size() != 64 || holder.find_first_not_of("0123456789abcdef") != std::string::npos) {
+    auto fingerprint = node::ParseNodeIdText(holder);
+    if (!fingerprint.ok()) {
+      return Status::InvalidArgument("the holder '" + holder +
+                                     "' is not a node id: " + fingerprint.status().message());
+    }
+    holder_hex = ToHex(*fingerprint);
+  }
   bool known = false;
   for (const auto& type : RecordTypes()) known = known || (!reg.empty() && RegisterOf(type) == reg);
   if (!known)

@@ -30,8 +30,8 @@ struct SearchHit {
   std::string record_id;
   std::string scope;
   std::string type;
-  std::string date;    // registration date
-  std::string names;   // the names as written
+  std::string date;       // registration date
+  std::string names;      // the names as written
   bool exact = false;     // the query matched the names with their accents
   bool together = false;  // the query's words, in order, within one name
 };
@@ -91,8 +91,8 @@ class Registry {
   Result<int64_t> NextEntry(const std::string& commune, std::string_view register_code, int year);
   // On a commune's primary node: lease the next `count` numbers of a
   // register-year to another node of the commune. Returns the first number.
-  Result<int64_t> GrantLease(const std::string& holder_hex, std::string_view register_code,
-                             int year, int count);
+  Result<int64_t> GrantLease(const std::string& holder, std::string_view register_code, int year,
+                             int count);
 
  private:
   struct FieldChange {

@@ -14,6 +14,7 @@
 #include "node/domain/record_json.h"
 #include "node/domain/vn_text.h"
 #include "node/store/draft_opener.h"
+#include "node/test_keys.h"
 
 namespace tuphap::domain {
 namespace {
@@ -39,8 +40,8 @@ class RegistryTest : public testing::Test {
     p.province = hub ? commune : "";
     p.secondary = secondary;
     const std::string dir = (root_ / name).string();
-    EXPECT_TRUE(node::Node::Init(dir, p).ok());
-    node::NodeOptions o;
+    EXPECT_TRUE(node::InitForTest(dir, p).ok());
+    node::NodeOptions o = node::TestOptions();
     o.officer = "Lan";
     auto n = node::Node::Open(dir, o);
     EXPECT_TRUE(n.ok()) << n.status().ToString();
@@ -363,14 +364,15 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     std::vector<std::string> expected;
     RunImport(r, Generate(o, &expected));
     // Back to what a version-1 store looked like.
-    ASSERT_TRUE(n->store()
-                    .db()
-                    .Exec("DROP TABLE trust_objects; DROP TABLE refusals; DROP TABLE record_search; "
-                          "ALTER TABLE records DROP COLUMN event_date; "
-                          "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
-                    .ok());
+    ASSERT_TRUE(
+        n->store()
+            .db()
+            .Exec("DROP TABLE trust_objects; DROP TABLE refusals; DROP TABLE record_search; "
+                  "ALTER TABLE records DROP COLUMN event_date; "
+                  "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
+            .ok());
   }
-  auto n = node::Node::Open(dir, node::NodeOptions{});
+  auto n = node::Node::Open(dir, node::TestOptions());
   ASSERT_TRUE(n.ok()) << n.status().ToString();
   Registry r(**n, Lang::kEnglish);
   auto hits = r.Search("22333-KS-2025-000001", "", "", "");

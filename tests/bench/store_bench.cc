@@ -11,6 +11,7 @@
 #include "node/node.h"
 #include "node/store/draft_opener.h"
 #include "node/store/sqlite.h"
+#include "node/test_keys.h"
 #include "replication/draft.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/store_apply.h"
@@ -24,11 +25,11 @@ void CommitLatency(const bench::ScratchDir& dir, int commits) {
   const std::string data = dir.File("node");
   node::InitParams p;
   p.commune = "56001";
-  if (Status s = node::Node::Init(data, p); !s.ok()) {
+  if (Status s = node::InitForTest(data, p); !s.ok()) {
     std::fprintf(stderr, "%s\n", s.ToString().c_str());
     std::exit(1);
   }
-  auto n = node::Node::Open(data, node::NodeOptions{});
+  auto n = node::Node::Open(data, node::TestOptions());
   std::vector<node::FieldUpdate> fields;
   for (int f = 0; f < 20; ++f) {
     fields.push_back({"data.field_" + std::to_string(f),

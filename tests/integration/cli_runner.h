@@ -29,6 +29,14 @@ inline std::string ShellQuote(const std::string& s) {
   return q + "'";
 }
 
+// Every tuphap these tests run unlocks its keys from the environment, with
+// the smallest Argon2id limits (a test passphrase guards nothing).
+inline void UseTestKeysEnvironment() {
+  setenv("TUPHAP_PASSPHRASE", "test-passphrase", 0);
+  setenv("TUPHAP_KDF", "weak", 0);
+}
+inline const bool kTestKeysEnvironment = (UseTestKeysEnvironment(), true);
+
 // Runs TUPHAP_BINARY with `args`; `env` is prefixed (e.g. "LANG=vi_VN.UTF-8").
 inline CliResult RunTuphap(const std::vector<std::string>& args, const std::string& env = "",
                            const std::string& stdin_file = "") {

@@ -18,6 +18,7 @@
 #include "node/domain/record_json.h"
 #include "node/node.h"
 #include "node/store/sqlite.h"
+#include "node/test_keys.h"
 #include "tests/integration/cli_runner.h"
 
 namespace tuphap {
@@ -32,7 +33,7 @@ constexpr int kBatch = 400;
 using Snapshot = std::map<std::string, std::string>;
 
 Snapshot TakeSnapshot(const std::string& dir, const std::string& scope) {
-  auto node = node::Node::Open(dir, node::NodeOptions{});
+  auto node = node::Node::Open(dir, node::TestOptions());
   EXPECT_TRUE(node.ok()) << node.status().ToString();
   if (!node.ok()) return {};
   Snapshot snap;

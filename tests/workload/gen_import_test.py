@@ -10,9 +10,14 @@ usage: gen_import_test.py TUPHAP GEN_PY
 """
 import json
 import os
+import os
 import subprocess
 import sys
 import tempfile
+
+
+os.environ.setdefault("TUPHAP_PASSPHRASE", "test-passphrase")
+os.environ.setdefault("TUPHAP_KDF", "weak")
 
 
 def run(tuphap, *args, check=True):

@@ -1,0 +1,82 @@
+#include "cli/passphrase.h"
+
+#include <fcntl.h>
+#include <sodium.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <string_view>
+
+namespace tuphap::cli {
+namespace {
+
+constexpr size_t kMaxPassphrase = 1024;
+
+// Reads one line from the terminal without echo. NotFound when there is no
+// terminal.
+Result<replication::SecretBytes> Prompt(const char* question) {
+  const int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) {
+    return Status::FailedPrecondition(
+               "the node's keys need its passphrase: set TUPHAP_PASSPHRASE or run the command "
+               "on a terminal")
+        .WithReason("E_LOCKED");
+  }
+  termios old{};
+  const bool tty = tcgetattr(fd, &old) == 0;
+  if (tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    quiet.c_lflag |= ECHONL;
+    tcsetattr(fd, TCSAFLUSH, &quiet);
+  }
+  (void)!write(fd, question, std::strlen(question));
+  replication::SecretBytes buf(kMaxPassphrase);
+  size_t n = 0;
+  bool done = false;
+  while (n < buf.size()) {
+    char c;
+    const ssize_t r = read(fd, &c, 1);
+    if (r <= 0 || c == '\n') {
+      done = true;
+      break;
+    }
+    buf.data()[n++] = static_cast<uint8_t>(c);
+  }
+  if (tty) tcsetattr(fd, TCSAFLUSH, &old);
+  close(fd);
+  if (!done) return Status::InvalidArgument("the passphrase is longer than 1024 bytes");
+  return replication::SecretBytes(buf.data(), n);
+}
+
+}  // namespace
+
+Result<replication::SecretBytes> ReadPassphrase() {
+  if (const char* env = std::getenv("TUPHAP_PASSPHRASE"); env != nullptr && *env != '\0')
+    return replication::SecretBytes(env, std::strlen(env));
+  return Prompt("passphrase of this node's keys: ");
+}
+
+Result<replication::SecretBytes> ReadNewPassphrase() {
+  if (const char* env = std::getenv("TUPHAP_PASSPHRASE"); env != nullptr && *env != '\0')
+    return replication::SecretBytes(env, std::strlen(env));
+  TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes first,
+                          Prompt("new passphrase for this node's keys (8 characters or more): "));
+  TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes again, Prompt("the same passphrase again: "));
+  if (first.size() != again.size() ||
+      sodium_memcmp(first.data(), again.data(), first.size()) != 0) {
+    return Status::InvalidArgument("the two passphrases differ; nothing was created");
+  }
+  return first;
+}
+
+node::KdfLimits KdfFromEnvironment() {
+  if (const char* env = std::getenv("TUPHAP_KDF");
+      env != nullptr && std::string_view(env) == "weak")
+    return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+  return {};
+}
+
+}  // namespace tuphap::cli

@@ -1,0 +1,20 @@
+// Where the passphrase of a node's key file comes from: $TUPHAP_PASSPHRASE,
+// else a prompt on the terminal (no echo), else a clear error.
+#pragma once
+
+#include "base/status.h"
+#include "node/keys.h"
+#include "replication/crypto.h"
+
+namespace tuphap::cli {
+
+// For a command that needs the keys.
+Result<replication::SecretBytes> ReadPassphrase();
+// For `init`: asked twice on a terminal.
+Result<replication::SecretBytes> ReadNewPassphrase();
+// Argon2id limits for a new key file: libsodium's "interactive" ones, or
+// the smallest when $TUPHAP_KDF=weak (tests only: it makes a stolen key file
+// easy to brute-force).
+node::KdfLimits KdfFromEnvironment();
+
+}  // namespace tuphap::cli
