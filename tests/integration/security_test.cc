@@ -1,0 +1,435 @@
+// The ingest checks of issue 4, each on real nodes (SQLite stores, key
+// files, libsodium), each failing if its check is removed: nodes are enrolled
+// through the same files an operator carries, and envelopes move between
+// stores as a sync would move them.
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "node/node.h"
+#include "node/test_keys.h"
+#include "replication/change_codec.h"
+#include "replication/seal.h"
+
+namespace tuphap::node {
+namespace {
+
+namespace fs = std::filesystem;
+using store::Store;
+
+constexpr const char* kCommuneA = "22333";  // Phường Bắc Nha Trang, province 56
+constexpr const char* kCommuneB = "22366";  // Phường Nha Trang, province 56
+
+class SecurityTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() / ("tuphap-sec-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+  }
+  void TearDown() override { fs::remove_all(root_); }
+
+  std::string Dir(const std::string& name) const { return (root_ / name).string(); }
+
+  std::unique_ptr<Node> Open(const std::string& name) {
+    auto n = Node::Open(Dir(name), TestOptions());
+    EXPECT_TRUE(n.ok()) << n.status().ToString();
+    return std::move(n).value();
+  }
+  std::unique_ptr<Node> Hub(const std::string& name = "hub") {
+    InitParams p;
+    p.role = Role::kHub;
+    p.province = "56";
+    EXPECT_TRUE(InitForTest(Dir(name), p).ok());
+    return Open(name);
+  }
+  std::unique_ptr<Node> Commune(const std::string& name, const std::string& code) {
+    InitParams p;
+    p.commune = code;
+    EXPECT_TRUE(InitForTest(Dir(name), p).ok());
+    return Open(name);
+  }
+  static void Enrol(Node& hub, Node& commune) {
+    auto request = commune.EnrollRequestFile("test");
+    ASSERT_TRUE(request.ok()) << request.status().ToString();
+    auto file = hub.EnrollSign(*request, 365);
+    ASSERT_TRUE(file.ok()) << file.status().ToString();
+    auto accepted = commune.EnrollAccept(file->file);
+    ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+  }
+
+  // Every envelope `from` holds of `scope` (all scopes when empty), feed by
+  // feed in seq order.
+  static std::vector<replication::Envelope> Envelopes(Node& from, const std::string& scope = {}) {
+    std::vector<replication::Envelope> out;
+    for (const auto& head : *from.store().Heads()) {
+      if (!scope.empty() && head.feed.scope != scope) continue;
+      for (uint64_t seq = 1; seq <= head.seq; ++seq)
+        out.push_back(**from.store().GetEnvelope(head.feed, seq));
+    }
+    return out;
+  }
+  static store::ApplyReport Ingest(Node& to, const std::vector<replication::Envelope>& envs) {
+    std::vector<Store::Incoming> batch;
+    for (const auto& e : envs) batch.push_back({e, std::nullopt});
+    auto r = to.Ingest(batch);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : store::ApplyReport{};
+  }
+  static uint64_t Refused(Node& n, const std::string& reason) {
+    for (const auto& r : *n.store().Refusals())
+      if (r.reason == reason) return r.count;
+    return 0;
+  }
+  static std::string Add(Node& n, const std::string& id, const std::string& scope = {},
+                         const std::string& name = "An") {
+    auto r = n.CreateRecord(id, "note", scope, {{"name", crdt::Value::String(name)}});
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : "";
+  }
+  static bool Has(Node& n, const std::string& id, const std::string& scope) {
+    auto r = n.store().GetRecord(id, scope);
+    return r.ok() && r->has_value();
+  }
+  // A node's own secrets, read from its key file as an attacker holding
+  // the laptop and the passphrase would.
+  NodeSecrets SecretsOf(const std::string& name) {
+    auto s = ReadKeyFile(KeyFilePath(Dir(name)), TestPassphrase());
+    EXPECT_TRUE(s.ok()) << s.status().ToString();
+    return std::move(s).value();
+  }
+
+  fs::path root_;
+};
+
+replication::Envelope Reassemble(const replication::Envelope& e,
+                                 const replication::EnvelopeHeader& header, std::string body,
+                                 std::string signature) {
+  auto parsed = replication::Envelope::Parse(
+      replication::Envelope::Assemble(header, body, signature).bytes());
+  EXPECT_TRUE(parsed.ok()) << parsed.status().ToString();
+  (void)e;
+  return std::move(parsed).value();
+}
+
+TEST_F(SecurityTest, ForgedSignatureIsRefusedAndCounted) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "R1");
+  auto envs = Envelopes(*a, kCommuneA);
+  ASSERT_EQ(envs.size(), 1u);
+  std::string sig(envs[0].signature());
+  sig[10] = static_cast<char>(sig[10] ^ 0x01);
+  auto forged = Reassemble(envs[0], envs[0].header(), std::string(envs[0].body()), sig);
+  auto report = Ingest(*hub, {forged});
+  EXPECT_EQ(report.refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_BAD_SIGNATURE"), 1u);
+  EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
+  // The genuine envelope still goes in afterwards.
+  EXPECT_EQ(Ingest(*hub, envs).appended, 1u);
+  EXPECT_TRUE(Has(*hub, "R1", kCommuneA));
+}
+
+TEST_F(SecurityTest, HeaderTamperedIsRefused) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "R1");
+  auto env = Envelopes(*a, kCommuneA).at(0);
+  replication::EnvelopeHeader h = env.header();
+  h.hlc = crdt::Hlc::FromParts(h.hlc.millis() - 1000, 0);  // backdated
+  auto tampered = Reassemble(env, h, std::string(env.body()), std::string(env.signature()));
+  EXPECT_EQ(Ingest(*hub, {tampered}).refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_BAD_SIGNATURE"), 1u);
+  EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
+}
+
+TEST_F(SecurityTest, BodyTamperedIsRefused) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "R1");
+  auto env = Envelopes(*a, kCommuneA).at(0);
+  std::string body(env.body());
+  body[body.size() / 2] = static_cast<char>(body[body.size() / 2] ^ 0x20);
+  auto tampered = Reassemble(env, env.header(), body, std::string(env.signature()));
+  EXPECT_EQ(Ingest(*hub, {tampered}).refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_BAD_SIGNATURE"), 1u);
+  EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
+}
+
+TEST_F(SecurityTest, ChangeSignedByAnUnknownKeyIsRefused) {
+  auto hub = Hub();
+  // A node of the same commune enrolled by another root (a rogue hub).
+  auto rogue_hub = Hub("rogue-hub");
+  auto rogue = Commune("rogue", kCommuneA);
+  Enrol(*rogue_hub, *rogue);
+  Add(*rogue, "FAKE");
+  auto report = Ingest(*hub, Envelopes(*rogue, kCommuneA));
+  EXPECT_EQ(report.refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_UNKNOWN_ORIGIN"), 1u);
+  EXPECT_FALSE(Has(*hub, "FAKE", kCommuneA));
+  // Its public feed (a certificate from the wrong root) is refused too.
+  auto pub = Ingest(*hub, Envelopes(*rogue_hub, "P56"));
+  EXPECT_EQ(pub.appended, 0u);
+  EXPECT_FALSE(hub->trust()->CertFor(rogue->sign_key()));
+}
+
+TEST_F(SecurityTest, RevokedKeyPastItsCutIsRefusedAndWorkBeforeTheCutKept) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  for (const char* id : {"R1", "R2", "R3"}) Add(*a, id);
+  auto envs = Envelopes(*a, kCommuneA);
+  ASSERT_EQ(envs.size(), 3u);
+  // The hub has seq 1 when the laptop is reported lost; the officer says
+  // seq 2 was made before the loss (offline work): cut at 2.
+  EXPECT_EQ(Ingest(*hub, {envs[0]}).appended, 1u);
+  auto revoked = hub->RevokeNode(NodeIdText(a->sign_key()), "laptop stolen", 2);
+  ASSERT_TRUE(revoked.ok()) << revoked.status().ToString();
+  EXPECT_EQ(revoked->new_epoch, 2u);
+  auto report = Ingest(*hub, {envs[1], envs[2]});
+  EXPECT_EQ(report.appended, 1u);  // seq 2: before the cut, kept
+  EXPECT_EQ(report.refused, 1u);   // seq 3: past it
+  EXPECT_EQ(Refused(*hub, "E_REVOKED"), 1u);
+  EXPECT_TRUE(Has(*hub, "R2", kCommuneA));
+  EXPECT_FALSE(Has(*hub, "R3", kCommuneA));
+  // The revocation reaches another node through the public feed, which then
+  // refuses the same change.
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *b);
+  Ingest(*b, Envelopes(*hub, "P56"));
+  EXPECT_TRUE(b->trust()->IsRevoked(a->sign_key()));
+  Ingest(*b, envs);
+  EXPECT_EQ(Refused(*b, "E_REVOKED"), 1u);
+}
+
+TEST_F(SecurityTest, CommuneWritingAnotherCommunesScopeIsNotAuthorised) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  // Node A, with its own valid key, signs a change into commune B's scope.
+  NodeSecrets secrets = SecretsOf("a");
+  crdt::Change c;
+  c.origin.bytes = a->sign_key();
+  c.scope = kCommuneB;
+  c.seq = 1;
+  c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
+  c.officer = "intruder";
+  c.records = {crdt::RecordOps{"B-FAKE", {{"$type", crdt::Value::String("note"), {}}}}};
+  replication::EnvelopeHeader h;
+  h.origin = c.origin;
+  h.scope = c.scope;
+  h.seq = 1;
+  h.hlc = c.hlc;
+  auto env = replication::SealBody(h, replication::EncodeChangeBody(c), nullptr, 0, secrets.sign);
+  auto report = Ingest(*hub, {env});
+  EXPECT_EQ(report.refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_NOT_AUTHORISED"), 1u);
+  EXPECT_FALSE(Has(*hub, "B-FAKE", kCommuneB));
+  // And the local API does not even write it.
+  EXPECT_EQ(a->CreateRecord("X", "note", kCommuneB, {}).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(SecurityTest, ReplayOfAnOldEnvelopeHasNoEffect) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "R1", {}, "An");
+  auto old = Envelopes(*a, kCommuneA);
+  ASSERT_TRUE(a->SetFields("R1", {{"name", crdt::Value::String("Anh")}}).ok());
+  EXPECT_EQ(Ingest(*hub, Envelopes(*a, kCommuneA)).appended, 2u);
+  auto before = hub->Digests(std::string_view(kCommuneA));
+  auto replay = Ingest(*hub, old);
+  EXPECT_EQ(replay.appended, 0u);
+  EXPECT_EQ(replay.duplicates, 1u);
+  EXPECT_EQ(hub->Digests(std::string_view(kCommuneA))->front().digest, before->front().digest);
+  EXPECT_EQ(hub->GetRecord("R1")->state.Field("name")->Winner()->value, crdt::Value::String("Anh"));
+}
+
+TEST_F(SecurityTest, OutOfOrderArrivalIsHeldThenApplied) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  for (const char* id : {"R1", "R2", "R3"}) Add(*a, id);
+  auto envs = Envelopes(*a, kCommuneA);
+  auto first = Ingest(*hub, {envs[2]});
+  EXPECT_EQ(first.held, 1u);
+  EXPECT_FALSE(Has(*hub, "R3", kCommuneA));
+  EXPECT_EQ(*hub->store().HeldCount(), 1u);
+  auto rest = Ingest(*hub, {envs[1], envs[0]});
+  EXPECT_EQ(rest.refused, 0u);
+  for (const char* id : {"R1", "R2", "R3"}) EXPECT_TRUE(Has(*hub, id, kCommuneA)) << id;
+  EXPECT_EQ(*hub->store().HeldCount(), 0u);
+}
+
+TEST_F(SecurityTest, EquivocationIsDetectedAndReportedOnBothForks) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "R1");
+  a.reset();
+  // A backup of the laptop is restored elsewhere and both copies go on
+  // writing with the same key: two different envelopes for seq 2.
+  fs::copy(Dir("a"), Dir("a-restored"), fs::copy_options::recursive);
+  auto fork1 = Open("a");
+  auto fork2 = Open("a-restored");
+  Add(*fork1, "FORK-1");
+  Add(*fork2, "FORK-2");
+  auto one = Envelopes(*fork1, kCommuneA);
+  auto two = Envelopes(*fork2, kCommuneA);
+  ASSERT_EQ(one.size(), 2u);
+  ASSERT_NE(one[1].hash(), two[1].hash());
+  // The hub gets fork 1 then fork 2; another node the other way round.
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *b);
+  Ingest(*hub, one);
+  auto at_hub = Ingest(*hub, two);
+  EXPECT_EQ(at_hub.equivocations, 1u);
+  Ingest(*b, two);
+  EXPECT_EQ(Ingest(*b, one).equivocations, 1u);
+  for (Node* n : {hub.get(), b.get()}) {
+    auto s = n->Security();
+    ASSERT_TRUE(s.ok());
+    ASSERT_EQ(s->equivocations.size(), 1u);
+    EXPECT_EQ(s->equivocations[0].seq, 2u);
+    // Both envelopes are kept: a portable proof, each signed by the origin.
+    auto ours = replication::Envelope::Parse(s->equivocations[0].ours);
+    auto theirs = replication::Envelope::Parse(s->equivocations[0].theirs);
+    ASSERT_TRUE(ours.ok() && theirs.ok());
+    EXPECT_TRUE(replication::SignatureValid(*ours));
+    EXPECT_TRUE(replication::SignatureValid(*theirs));
+    EXPECT_NE(ours->hash(), theirs->hash());
+    EXPECT_EQ(s->quarantined.size(), 1u);
+  }
+  // Nothing of the second fork is merged at the hub.
+  EXPECT_TRUE(Has(*hub, "FORK-1", kCommuneA));
+  EXPECT_FALSE(Has(*hub, "FORK-2", kCommuneA));
+}
+
+TEST_F(SecurityTest, RelayWithoutTheScopeKeyStoresVerifiesAndForwardsUnread) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  Add(*a, "R1", {}, "Nguyễn Thị Hồng");
+  auto envs = Envelopes(*a, kCommuneA);
+  // B relays A's changes: it checks and stores them but cannot read them.
+  std::string sig(envs[0].signature());
+  sig[0] = static_cast<char>(sig[0] ^ 0x80);
+  auto forged = Reassemble(envs[0], envs[0].header(), std::string(envs[0].body()), sig);
+  EXPECT_EQ(Ingest(*b, {forged}).refused, 1u);  // a relay verifies too
+  auto relayed = Ingest(*b, envs);
+  EXPECT_EQ(relayed.appended, 1u);
+  EXPECT_EQ(relayed.materialised, 0u);
+  EXPECT_FALSE(Has(*b, "R1", kCommuneA));
+  auto stored = Envelopes(*b, kCommuneA);
+  ASSERT_EQ(stored.size(), 1u);
+  EXPECT_EQ(stored[0].bytes(), envs[0].bytes());  // the exact bytes, still encrypted
+  EXPECT_EQ(stored[0].body().find("Hồng"), std::string_view::npos);
+  // The hub receives them from the relay and reads them.
+  EXPECT_EQ(Ingest(*hub, stored).appended, 1u);
+  EXPECT_EQ(hub->GetRecord("R1", kCommuneA)->state.Field("name")->Winner()->value,
+            crdt::Value::String("Nguyễn Thị Hồng"));
+}
+
+TEST_F(SecurityTest, ReplacementNodeReadsTheWholeHistoryAcrossKeyEpochs) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  Add(*a, "OLD-1");
+  Add(*a, "OLD-2");
+  Ingest(*hub, Envelopes(*a));
+  // The laptop is lost: revoked, the commune key rotated; the hub records a
+  // correction under the new epoch.
+  ASSERT_TRUE(hub->RevokeNode(NodeIdText(a->sign_key()), "lost", std::nullopt).ok());
+  ASSERT_TRUE(
+      hub->SetFields("OLD-1", {{"name", crdt::Value::String("Bình")}}, "fix", kCommuneA).ok());
+  auto replacement = Commune("a2", kCommuneA);
+  Enrol(*hub, *replacement);
+  EXPECT_EQ(replacement->Security()->key_epochs.at(kCommuneA), 2u);
+  auto report = Ingest(*replacement, Envelopes(*hub));
+  EXPECT_EQ(report.refused, 0u);
+  EXPECT_TRUE(Has(*replacement, "OLD-2", kCommuneA));
+  EXPECT_EQ(replacement->GetRecord("OLD-1")->state.Field("name")->Winner()->value,
+            crdt::Value::String("Bình"));
+  EXPECT_EQ(replacement->Digests(std::string_view(kCommuneA))->front().digest,
+            hub->Digests(std::string_view(kCommuneA))->front().digest);
+  // It writes under the new epoch; the revoked node holds only epoch 1.
+  Add(*replacement, "NEW-1");
+  auto head = replacement->store().Head({replacement->info().id, kCommuneA});
+  ASSERT_TRUE(head.ok() && head->has_value());
+  auto mine = replacement->store().GetEnvelope({replacement->info().id, kCommuneA}, (*head)->seq);
+  EXPECT_EQ((*mine)->header().key_epoch, 2u);
+}
+
+TEST_F(SecurityTest, WrongPassphraseFailsCleanly) {
+  auto a = Commune("a", kCommuneA);
+  Add(*a, "R1");  // a draft: no key needed before enrolment
+  a.reset();
+  const std::string key_file = KeyFilePath(Dir("a"));
+  auto wrong = ReadKeyFile(key_file, replication::SecretBytes("not-the-passphrase", 18));
+  EXPECT_EQ(wrong.status().reason(), "E_WRONG_PASSPHRASE");
+  NodeOptions o;
+  o.passphrase = [] {
+    return Result<replication::SecretBytes>(replication::SecretBytes("not-the-passphrase", 18));
+  };
+  auto n = Node::Open(Dir("a"), o);
+  ASSERT_TRUE(n.ok());
+  auto request = (*n)->EnrollRequestFile("x");
+  EXPECT_EQ(request.status().reason(), "E_WRONG_PASSPHRASE");
+  EXPECT_TRUE(Has(**n, "R1", kCommuneA));  // nothing lost
+  // No secret in clear in the directory.
+  NodeSecrets s = SecretsOf("a");
+  std::ifstream in(key_file, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(bytes.find(std::string(s.sign.secret().view().substr(0, 32))), std::string::npos);
+}
+
+TEST_F(SecurityTest, TruncatedKeyFilePassphraseCheckFailsCleanly) {
+  auto a = Commune("a", kCommuneA);
+  a.reset();
+  const std::string key_file = KeyFilePath(Dir("a"));
+  const auto size = fs::file_size(key_file);
+  for (uintmax_t keep : {uintmax_t{0}, uintmax_t{10}, size / 2, size - 1}) {
+    fs::copy_file(key_file, key_file + ".bak", fs::copy_options::overwrite_existing);
+    fs::resize_file(key_file, keep);
+    auto r = ReadKeyFile(key_file, TestPassphrase());
+    EXPECT_EQ(r.status().reason(), "E_KEYFILE_DAMAGED") << keep << ": " << r.status().ToString();
+    EXPECT_NE(r.status().message().find(key_file), std::string::npos);
+    fs::rename(key_file + ".bak", key_file);
+  }
+  EXPECT_TRUE(ReadKeyFile(key_file, TestPassphrase()).ok());
+}
+
+TEST_F(SecurityTest, UnenrolledNodeRefusesToIngestAndEnrolmentFileIsCheckedWhole) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *a);
+  Add(*a, "R1");
+  std::vector<Store::Incoming> batch{{Envelopes(*a).at(0), std::nullopt}};
+  EXPECT_EQ(b->Ingest(batch).status().reason(), "E_NOT_ENROLLED");
+  // An enrolment file with one altered byte is refused as a whole.
+  auto request = b->EnrollRequestFile("b");
+  auto file = hub->EnrollSign(*request, 30);
+  ASSERT_TRUE(file.ok());
+  std::string bad = file->file;
+  bad[bad.size() - 5] = static_cast<char>(bad[bad.size() - 5] ^ 0x01);
+  EXPECT_FALSE(b->EnrollAccept(bad).ok());
+  EXPECT_FALSE(b->enrolled());
+  EXPECT_TRUE(b->EnrollAccept(file->file).ok());
+  EXPECT_TRUE(b->enrolled());
+}
+
+}  // namespace
+}  // namespace tuphap::node
