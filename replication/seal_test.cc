@@ -64,7 +64,7 @@ class SealTest : public testing::Test {
   SymmetricKey key_{};
 };
 
-TEST_F(SealTest, SealedChangeOpensWithTheScopeKeyOnly) {
+TEST_F(SealTest, sealed_envelope_opens_with_the_scope_key_only) {
   const auto feed = Feed(signer_, key_, 1);
   const Envelope& e = feed[0];
   EXPECT_FALSE(e.is_draft());
@@ -80,7 +80,7 @@ TEST_F(SealTest, SealedChangeOpensWithTheScopeKeyOnly) {
   EXPECT_EQ(OpenSealed(e, nullptr, kDefaultLimits, &c).reason(), "E_NO_KEY");
 }
 
-TEST_F(SealTest, ForgedSignatureHeaderOrBodyTamperingIsDetected) {
+TEST_F(SealTest, forged_signature_header_or_body_tampering_is_detected) {
   const Envelope e = Feed(signer_, key_, 1)[0];
   // Another key signing the same bytes under the origin's name.
   const SigningKey forger = SigningKey::Generate();
@@ -106,7 +106,7 @@ TEST_F(SealTest, ForgedSignatureHeaderOrBodyTamperingIsDetected) {
                          std::string_view(reinterpret_cast<const char*>(wrong_ctx.data()), 64))));
 }
 
-TEST_F(SealTest, RunVerificationChecksOneSignaturePerUnbrokenRun) {
+TEST_F(SealTest, run_verification_checks_one_signature_per_unbroken_run) {
   const auto feed = Feed(signer_, key_, 50);
   const auto ptrs = Ptrs(feed);
   const RunVerification v = VerifyRuns(ptrs);
@@ -114,7 +114,7 @@ TEST_F(SealTest, RunVerificationChecksOneSignaturePerUnbrokenRun) {
   for (bool ok : v.valid) EXPECT_TRUE(ok);
 }
 
-TEST_F(SealTest, RunWithAnyEnvelopeAlteredIsRefused) {
+TEST_F(SealTest, run_with_any_envelope_altered_is_refused) {
   const auto feed = Feed(signer_, key_, 12);
   for (size_t k = 0; k < feed.size(); ++k) {
     for (int part = 0; part < 3; ++part) {
@@ -137,7 +137,7 @@ TEST_F(SealTest, RunWithAnyEnvelopeAlteredIsRefused) {
   }
 }
 
-TEST_F(SealTest, InterleavedFeedsAndDraftsFormSeparateRuns) {
+TEST_F(SealTest, interleaved_feeds_and_drafts_form_separate_envelope_runs) {
   const SigningKey other = SigningKey::Generate();
   const auto a = Feed(signer_, key_, 3);
   const auto b = Feed(other, key_, 3);
@@ -157,7 +157,7 @@ TEST_F(SealTest, InterleavedFeedsAndDraftsFormSeparateRuns) {
   EXPECT_EQ(v.signatures_checked, 4u);  // a[0..1], b[0..1], b[2], a[2]
 }
 
-TEST(TrustObjectTest, CertificateRevocationGrantAndRequestRoundTripAndCheckSigner) {
+TEST(TrustObjectTest, certificate_revocation_grant_and_enrolment_request_check_their_signature) {
   const SigningKey root = SigningKey::Generate();
   const SigningKey node = SigningKey::Generate();
   const BoxKey box = BoxKey::Generate();

@@ -56,6 +56,7 @@ case "${1:-}" in
     build build/release -DCMAKE_BUILD_TYPE=Release
     ./build/release/tests/store_bench
     ./build/release/tests/import_bench
+    ./build/release/tests/security_bench
     # The issue's own workload, where the shared generator is beside the project.
     if [ -f ../shared/workload/gen.py ]; then
       gen_file=$(mktemp --suffix=.jsonl)

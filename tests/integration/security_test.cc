@@ -116,7 +116,7 @@ replication::Envelope Reassemble(const replication::Envelope& e,
   return std::move(parsed).value();
 }
 
-TEST_F(SecurityTest, ForgedSignatureIsRefusedAndCounted) {
+TEST_F(SecurityTest, forged_signature_is_refused_and_counted) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -135,7 +135,7 @@ TEST_F(SecurityTest, ForgedSignatureIsRefusedAndCounted) {
   EXPECT_TRUE(Has(*hub, "R1", kCommuneA));
 }
 
-TEST_F(SecurityTest, HeaderTamperedIsRefused) {
+TEST_F(SecurityTest, header_tampered_is_refused) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -149,7 +149,7 @@ TEST_F(SecurityTest, HeaderTamperedIsRefused) {
   EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
 }
 
-TEST_F(SecurityTest, BodyTamperedIsRefused) {
+TEST_F(SecurityTest, body_tampered_is_refused) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -163,7 +163,7 @@ TEST_F(SecurityTest, BodyTamperedIsRefused) {
   EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
 }
 
-TEST_F(SecurityTest, ChangeSignedByAnUnknownKeyIsRefused) {
+TEST_F(SecurityTest, signature_by_an_unknown_key_is_refused) {
   auto hub = Hub();
   // A node of the same commune enrolled by another root (a rogue hub).
   auto rogue_hub = Hub("rogue-hub");
@@ -180,7 +180,7 @@ TEST_F(SecurityTest, ChangeSignedByAnUnknownKeyIsRefused) {
   EXPECT_FALSE(hub->trust()->CertFor(rogue->sign_key()));
 }
 
-TEST_F(SecurityTest, RevokedKeyPastItsCutIsRefusedAndWorkBeforeTheCutKept) {
+TEST_F(SecurityTest, revoked_key_past_its_cut_is_refused_and_work_before_the_cut_kept) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -209,7 +209,7 @@ TEST_F(SecurityTest, RevokedKeyPastItsCutIsRefusedAndWorkBeforeTheCutKept) {
   EXPECT_EQ(Refused(*b, "E_REVOKED"), 1u);
 }
 
-TEST_F(SecurityTest, CommuneWritingAnotherCommunesScopeIsNotAuthorised) {
+TEST_F(SecurityTest, commune_writing_another_communes_scope_is_not_authorised) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   auto b = Commune("b", kCommuneB);
@@ -239,7 +239,7 @@ TEST_F(SecurityTest, CommuneWritingAnotherCommunesScopeIsNotAuthorised) {
             StatusCode::kPermissionDenied);
 }
 
-TEST_F(SecurityTest, ReplayOfAnOldEnvelopeHasNoEffect) {
+TEST_F(SecurityTest, replay_of_an_old_envelope_has_no_effect) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -255,7 +255,7 @@ TEST_F(SecurityTest, ReplayOfAnOldEnvelopeHasNoEffect) {
   EXPECT_EQ(hub->GetRecord("R1")->state.Field("name")->Winner()->value, crdt::Value::String("Anh"));
 }
 
-TEST_F(SecurityTest, OutOfOrderArrivalIsHeldThenApplied) {
+TEST_F(SecurityTest, out_of_order_envelope_is_held_then_applied) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -271,7 +271,7 @@ TEST_F(SecurityTest, OutOfOrderArrivalIsHeldThenApplied) {
   EXPECT_EQ(*hub->store().HeldCount(), 0u);
 }
 
-TEST_F(SecurityTest, EquivocationIsDetectedAndReportedOnBothForks) {
+TEST_F(SecurityTest, equivocation_is_detected_and_reported_on_both_forks) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -315,7 +315,7 @@ TEST_F(SecurityTest, EquivocationIsDetectedAndReportedOnBothForks) {
   EXPECT_FALSE(Has(*hub, "FORK-2", kCommuneA));
 }
 
-TEST_F(SecurityTest, RelayWithoutTheScopeKeyStoresVerifiesAndForwardsUnread) {
+TEST_F(SecurityTest, relay_without_the_scope_key_stores_verifies_and_forwards_unread) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   auto b = Commune("b", kCommuneB);
@@ -342,7 +342,7 @@ TEST_F(SecurityTest, RelayWithoutTheScopeKeyStoresVerifiesAndForwardsUnread) {
             crdt::Value::String("Nguyễn Thị Hồng"));
 }
 
-TEST_F(SecurityTest, ReplacementNodeReadsTheWholeHistoryAcrossKeyEpochs) {
+TEST_F(SecurityTest, replacement_node_enrolled_later_reads_the_whole_history) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
@@ -372,7 +372,7 @@ TEST_F(SecurityTest, ReplacementNodeReadsTheWholeHistoryAcrossKeyEpochs) {
   EXPECT_EQ((*mine)->header().key_epoch, 2u);
 }
 
-TEST_F(SecurityTest, WrongPassphraseFailsCleanly) {
+TEST_F(SecurityTest, wrong_passphrase_fails_cleanly) {
   auto a = Commune("a", kCommuneA);
   Add(*a, "R1");  // a draft: no key needed before enrolment
   a.reset();
@@ -395,7 +395,7 @@ TEST_F(SecurityTest, WrongPassphraseFailsCleanly) {
   EXPECT_EQ(bytes.find(std::string(s.sign.secret().view().substr(0, 32))), std::string::npos);
 }
 
-TEST_F(SecurityTest, TruncatedKeyFilePassphraseCheckFailsCleanly) {
+TEST_F(SecurityTest, truncated_key_file_passphrase_check_fails_cleanly) {
   auto a = Commune("a", kCommuneA);
   a.reset();
   const std::string key_file = KeyFilePath(Dir("a"));
@@ -411,7 +411,7 @@ TEST_F(SecurityTest, TruncatedKeyFilePassphraseCheckFailsCleanly) {
   EXPECT_TRUE(ReadKeyFile(key_file, TestPassphrase()).ok());
 }
 
-TEST_F(SecurityTest, UnenrolledNodeRefusesToIngestAndEnrolmentFileIsCheckedWhole) {
+TEST_F(SecurityTest, unenrolled_node_refuses_to_ingest_and_enrolment_file_is_checked_whole) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   auto b = Commune("b", kCommuneB);
