@@ -252,7 +252,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         Json j = Json::MakeObject();
         j.Set("node_id", node::NodeIdText(r.revocation.node));
         Json cuts = Json::MakeObject();
-        for (const auto& [scope, seq] : r.revocation.cuts)
+        for (const auto& [scope, seq, id] : r.revocation.cuts)
           cuts.Set(scope, static_cast<int64_t>(seq));
         j.Set("cuts", std::move(cuts));
         j.Set("scope", r.scope);
@@ -262,7 +262,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       } else {
         *ctx.out << Tr(ctx, "revoked node ", "đã thu hồi nút ")
                  << node::NodeIdText(r.revocation.node) << ':';
-        for (const auto& [scope, seq] : r.revocation.cuts)
+        for (const auto& [scope, seq, id] : r.revocation.cuts)
           *ctx.out << ' ' << scope << Tr(ctx, " accepted up to seq ", " nhận đến số ") << seq;
         *ctx.out << '\n';
         if (r.new_epoch != 0) {

@@ -189,6 +189,8 @@ Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions
 Node::~Node() = default;
 
 Result<std::unique_ptr<store::Store::Session>> Node::BeginSession() {
+  // A key made in a session that rolled back must not seal anything.
+  TUPHAP_RETURN_IF_ERROR(ForgetUncommittedKeys());
   return store_->BeginSession(*opener_);
 }
 
@@ -314,6 +316,16 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
 Status Node::Update(const std::string& id, const std::string& scope_arg, const std::string& reason,
                     const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops) {
   TUPHAP_ASSIGN_OR_RETURN(store::RecordView current, GetRecord(id, scope_arg));
+  if (replication::IsPublicScope(current.scope)) {
+    return Status::PermissionDenied(
+        "record " + id +
+        " belongs to the province's public trust records: only enrolment and revocation "
+        "write them");
+  }
+  if (info_.role == Role::kCommune && current.scope != info_.commune) {
+    return Status::PermissionDenied("record " + id + " belongs to commune " + current.scope +
+                                    "; this node writes for commune " + info_.commune + " only");
+  }
   return Commit(current.scope, reason,
                 [&](const RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
                   TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, read(id));

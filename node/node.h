@@ -242,6 +242,10 @@ class Node {
   std::unique_ptr<Trust> trust_;  // null until a root is known
   Keyring keyring_;
   std::optional<NodeSecrets> secrets_;
+  // Data keys made in a session not yet known to be committed: dropped
+  // from memory if their grant did not reach the store.
+  std::vector<std::pair<std::string, uint32_t>> pending_keys_;
+  Status ForgetUncommittedKeys();
 };
 
 }  // namespace tuphap::node

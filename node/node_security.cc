@@ -138,20 +138,24 @@ Status Node::OpenGrants() {
 
 Status Node::LoadTrust() {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> root, store_->GetMeta("root_key"));
-  if (!root || root->size() != 32) return Status::Ok();
+  if (!root || root->size() != 32) {
+    trust_.reset();
+    return Status::Ok();
+  }
   PublicKey pk;
   std::copy(root->begin(), root->end(), pk.begin());
-  trust_ = std::make_unique<Trust>(pk);
+  // Built aside and swapped in whole: a read error must not leave a trust
+  // that lacks a revocation.
+  auto trust = std::make_unique<Trust>(pk, info_.province);
   {
     TUPHAP_ASSIGN_OR_RETURN(store::Stmt q,
                             store_->db().Prepare("SELECT kind, bytes FROM trust_objects"));
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;
-      if (auto kind = KindFromName(q.Text(0))) trust_->Add(*kind, q.Blob(1));
+      if (auto kind = KindFromName(q.Text(0))) trust->Add(*kind, q.Blob(1));
     }
   }
-  if (info_.province.empty()) return Status::Ok();
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::RecordView> records,
                           store_->RecordsWithPrefix(replication::PublicScope(info_.province), "_"));
   for (const auto& rec : records) {
@@ -160,11 +164,12 @@ Status Node::LoadTrust() {
     if (!kind || reg == nullptr) continue;
     for (const auto& e : reg->entries()) {
       if (auto bytes = FromHex(e.value.text())) {
-        trust_->Add(*kind,
-                    std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
+        trust->Add(*kind,
+                   std::string_view(reinterpret_cast<const char*>(bytes->data()), bytes->size()));
       }
     }
   }
+  trust_ = std::move(trust);
   return Status::Ok();
 }
 
@@ -240,6 +245,7 @@ Result<std::vector<std::pair<uint32_t, const uint8_t*>>> Node::CommuneKeys(
     replication::RandomBytes(key.data(), key.size());
     std::string grant = NewGrant(commune, 1, key.data(), box_pk_);
     keyring_.Add(commune, 1, std::move(key));
+    pending_keys_.emplace_back(commune, 1);
     TUPHAP_RETURN_IF_ERROR(StoreTrustObject(TrustKind::kGrant, grant));
     TUPHAP_RETURN_IF_ERROR(Publish(session, {{TrustKind::kGrant, std::move(grant)}}));
   }
@@ -253,9 +259,22 @@ Result<std::vector<std::pair<uint32_t, const uint8_t*>>> Node::CommuneKeys(
 Status Node::EnsureWriteKey(store::Store::Session& session, const std::string& scope) {
   if (!trust_) return Status::Ok();  // not enrolled: drafts
   TUPHAP_RETURN_IF_ERROR(Unlock());
-  if (replication::IsPublicScope(scope) || keyring_.Latest(scope) != 0) return Status::Ok();
-  if (info_.role == Role::kHub) return CommuneKeys(session, scope).status();
-  return Status::Ok();  // a commune without its key yet writes drafts
+  if (replication::IsPublicScope(scope)) return Status::Ok();
+  if (keyring_.Latest(scope) == 0) {
+    if (info_.role == Role::kHub) return CommuneKeys(session, scope).status();
+    return Status::Ok();  // a commune without its key yet writes drafts
+  }
+  if (info_.role == Role::kCommune) {
+    // A sealed change must never follow a draft (drafts never leave).
+    TUPHAP_ASSIGN_OR_RETURN(uint64_t drafts, store_->DraftCount({info_.id, scope}));
+    if (drafts > 0) {
+      return Status::FailedPrecondition(
+          std::to_string(drafts) +
+          " changes written before enrolment are not sealed yet: run 'tuphap enroll accept' "
+          "with the enrolment file again");
+    }
+  }
+  return Status::Ok();
 }
 
 Result<replication::Envelope> Node::SealLocal(const crdt::Change& change, std::string_view body,
@@ -273,6 +292,26 @@ Result<replication::Envelope> Node::SealLocal(const crdt::Change& change, std::s
   if (epoch == 0) return replication::MakeDraftFromBody(change, body, prev);
   return replication::SealBody(std::move(h), body, keyring_.Get(change.scope, epoch), epoch,
                                secrets_->sign);
+}
+
+Status Node::ForgetUncommittedKeys() {
+  if (pending_keys_.empty()) return Status::Ok();
+  bool lost = false;
+  for (const auto& [scope, epoch] : pending_keys_) {
+    const std::string prefix = std::string(kGrantPrefix) + scope + "-" + std::to_string(epoch) +
+                               "-" + ToHex(replication::AsBytes(box_pk_)) + "#";
+    TUPHAP_ASSIGN_OR_RETURN(
+        store::Stmt q,
+        store_->db().Prepare("SELECT 1 FROM trust_objects WHERE record_id >= ? AND record_id < ?"));
+    q.Bind(1, prefix).Bind(2, prefix.substr(0, prefix.size() - 1) + "$");
+    TUPHAP_ASSIGN_OR_RETURN(bool kept, q.Step());
+    if (!kept) {
+      keyring_.Remove(scope, epoch);
+      lost = true;
+    }
+  }
+  pending_keys_.clear();
+  return lost ? LoadTrust() : Status::Ok();
 }
 
 // ------------------------------------------------------------------ enrolment
@@ -325,8 +364,9 @@ Result<Enrolment> Node::EnrollSign(std::string_view request_file, int days) {
   cert.province = info_.province;
   // Valid from the node's creation (a day's margin for its clock), so the
   // drafts it made before enrolment pass.
-  cert.not_before_ms =
-      static_cast<uint64_t>(std::max<int64_t>(0, std::min<int64_t>(q.created_ms, now) - kDayMs));
+  // (at most a year back: the request's time is the node's word).
+  cert.not_before_ms = static_cast<uint64_t>(
+      std::max<int64_t>(now - 366 * kDayMs, std::min<int64_t>(q.created_ms, now) - kDayMs));
   cert.not_after_ms = static_cast<uint64_t>(now + days * kDayMs);
   cert.issuer = trust_->root();
   std::vector<std::pair<TrustKind, std::string>> objects;
@@ -399,7 +439,7 @@ Result<std::pair<Certificate, uint64_t>> Node::EnrollAccept(std::string_view fil
         .WithReason("E_BAD_SIGNATURE");
   }
   // Check everything before keeping anything.
-  Trust check(root);
+  Trust check(root, info_.province);
   for (const auto& [kind, bytes] : objects) check.Add(kind, bytes);
   if (check.rejected() > 0) {
     return Status::PermissionDenied(std::to_string(check.rejected()) + " of " +
@@ -412,25 +452,46 @@ Result<std::pair<Certificate, uint64_t>> Node::EnrollAccept(std::string_view fil
   if (cert == nullptr)
     return Status::InvalidArgument("the enrolment file holds no certificate for this node (" +
                                    NodeIdText(sign_pk_) + ")");
-  if (cert->commune != info_.commune || cert->box_key != box_pk_)
-    return Status::InvalidArgument("the certificate names commune " + cert->commune +
-                                   " or another box key; this node is " + info_.commune);
+  if (cert->role != replication::NodeRole::kCommune || cert->commune != info_.commune ||
+      cert->province != info_.province || cert->box_key != box_pk_) {
+    return Status::InvalidArgument("the certificate is for a " +
+                                   std::string(replication::NodeRoleName(cert->role)) +
+                                   " node of commune " + cert->commune + ", province " +
+                                   cert->province + " or another key; this node is commune " +
+                                   info_.commune + " of province " + info_.province);
+  }
   if (check.IsRevoked(sign_pk_))
     return Status::PermissionDenied("this node is revoked").WithReason("E_REVOKED");
   TUPHAP_RETURN_IF_ERROR(Unlock());
+  // The commune's key must open here before anything is kept: a node that
+  // trusts a root but holds no key would chain sealed changes onto drafts.
+  bool key_opens = false;
+  for (const KeyGrant* g : check.GrantsTo(box_pk_)) {
+    if (g->scope != info_.commune) continue;
+    auto key = replication::OpenSealedBox(secrets_->box, g->sealed);
+    key_opens = key_opens || (key.ok() && key->size() == 32);
+  }
+  if (!key_opens) {
+    return Status::FailedPrecondition("the enrolment file grants no data key of commune " +
+                                      info_.commune + " that this node can open");
+  }
   Certificate out = *cert;
   {
     store::Transaction txn(store_->db());
     TUPHAP_RETURN_IF_ERROR(txn.status());
-    TUPHAP_RETURN_IF_ERROR(store_->SetMeta("root_key", root_bytes));
-    trust_ = std::make_unique<Trust>(root);
-    for (const auto& [kind, bytes] : objects) TUPHAP_RETURN_IF_ERROR(StoreTrustObject(kind, bytes));
-    TUPHAP_RETURN_IF_ERROR(txn.Commit());
+    Status s = store_->SetMeta("root_key", root_bytes);
+    trust_ = std::make_unique<Trust>(root, info_.province);
+    for (const auto& [kind, bytes] : objects) {
+      if (s.ok()) s = StoreTrustObject(kind, bytes);
+    }
+    if (s.ok()) s = txn.Commit();
+    if (!s.ok()) {
+      (void)LoadTrust();  // back to what the store holds
+      return s;
+    }
   }
   TUPHAP_RETURN_IF_ERROR(LoadTrust());
   TUPHAP_RETURN_IF_ERROR(OpenGrants());
-  if (keyring_.Latest(info_.commune) == 0)
-    return Status::FailedPrecondition("the enrolment file grants no data key this node can open");
   // Seal what was written before enrolment, in order, under the newest key.
   const store::FeedKey feed{info_.id, info_.commune};
   TUPHAP_ASSIGN_OR_RETURN(
@@ -465,6 +526,8 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
   }
   if (cert == nullptr) return Status::NotFound("no enrolled node " + node + " in this province");
   if (cert->sign_key == sign_pk_) return Status::InvalidArgument("a hub cannot revoke itself");
+  if (trust_->IsRevoked(cert->sign_key))
+    return Status::FailedPrecondition("node " + node + " is already revoked");
   TUPHAP_RETURN_IF_ERROR(Unlock());
   RevocationResult out;
   Revocation& rev = out.revocation;
@@ -480,7 +543,17 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
   for (const auto& h : heads) {
     if (KeyOf(h.feed.origin) == cert->sign_key) cuts[h.feed.scope] = cut.value_or(h.seq);
   }
-  rev.cuts.assign(cuts.begin(), cuts.end());
+  for (const auto& [scope, seq] : cuts) {
+    replication::RevocationCut c{scope, seq, {}};
+    // Name the envelope at the cut when this hub holds it: a fork of the
+    // history below the cut then never applies anywhere.
+    if (seq > 0) {
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> at,
+                              store_->GetEnvelope({crdt::ReplicaId{cert->sign_key}, scope}, seq));
+      if (at) c.id = at->hash();
+    }
+    rev.cuts.push_back(std::move(c));
+  }
   std::vector<std::pair<TrustKind, std::string>> objects;
   objects.emplace_back(TrustKind::kRevocation, rev.Sign(*secrets_->root));
 
@@ -502,6 +575,7 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
     }
     out.members_rekeyed = recipients.size() - 1;
     keyring_.Add(out.scope, out.new_epoch, std::move(key));
+    pending_keys_.emplace_back(out.scope, out.new_epoch);
   }
   TUPHAP_RETURN_IF_ERROR(Publish(*session, objects));
   TUPHAP_RETURN_IF_ERROR(session->Commit());
@@ -511,7 +585,7 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
 // ------------------------------------------------------------------ ingest
 
 Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& batch) {
-  if (!trust_) {
+  if (!enrolled()) {
     return Status::FailedPrecondition(
                "this node is not enrolled yet: it cannot check who wrote a change (run 'tuphap "
                "enroll request' and 'tuphap enroll accept')")

@@ -42,7 +42,7 @@ void Trust::Add(TrustKind kind, std::string_view bytes) {
   switch (kind) {
     case TrustKind::kCertificate: {
       auto c = Certificate::Parse(bytes, root_);
-      if (!c.ok()) break;
+      if (!c.ok() || c->province != province_) break;  // a root certifies its own province only
       // A later certificate of the same key (renewal) replaces the earlier
       // one when it reaches further.
       auto it = certs_.find(c->sign_key);
@@ -59,7 +59,16 @@ void Trust::Add(TrustKind kind, std::string_view bytes) {
       } else {
         // Two revocations of one node: the lower cut of each feed wins.
         Revocation& merged = it->second;
-        for (auto& cut : merged.cuts) cut.second = std::min(cut.second, r->CutFor(cut.first));
+        for (auto& cut : merged.cuts) {
+          const replication::RevocationCut* other = r->FindCut(cut.scope);
+          const uint64_t seq = other != nullptr ? other->seq : 0;
+          if (seq < cut.seq) {
+            cut.seq = seq;
+            cut.id = other != nullptr ? other->id : replication::Hash{};
+          } else if (seq == cut.seq && cut.id == replication::Hash{} && other != nullptr) {
+            cut.id = other->id;
+          }
+        }
       }
       return;
     }
@@ -121,26 +130,50 @@ uint32_t Trust::LatestEpoch(std::string_view scope) const {
   return e;
 }
 
-std::string Trust::CheckOrigin(const replication::EnvelopeHeader& h) const {
+std::string Trust::CheckOrigin(const replication::EnvelopeHeader& h,
+                               const replication::Hash& id) const {
   const Certificate* cert = CertFor(h.origin.bytes);
   if (cert == nullptr) return "E_UNKNOWN_ORIGIN";
   // Node clocks cannot be trusted, so validity is judged on the change's own
   // stamp; a revocation, not the dates, is what stops a lost key.
   const uint64_t t = h.hlc.millis();
   if (t < cert->not_before_ms || t > cert->not_after_ms) return "E_CERT_EXPIRED";
-  if (auto cut = CutFor(h.origin.bytes, h.scope); cut && h.seq > *cut) return "E_REVOKED";
+  if (const Revocation* r = RevocationOf(h.origin.bytes)) {
+    const replication::RevocationCut* cut = r->FindCut(h.scope);
+    if (cut == nullptr || h.seq > cut->seq) return "E_REVOKED";
+    // At the cut, only the envelope the hub held when it revoked.
+    if (h.seq == cut->seq && cut->id != replication::Hash{} && id != cut->id) return "E_REVOKED";
+  }
   return "";
+}
+
+std::optional<store::IngestGate::Cut> Trust::CutOf(const crdt::ReplicaId& origin,
+                                                   std::string_view scope) const {
+  const Revocation* r = RevocationOf(origin.bytes);
+  if (r == nullptr) return std::nullopt;
+  const replication::RevocationCut* cut = r->FindCut(scope);
+  if (cut == nullptr || cut->id == replication::Hash{}) return std::nullopt;
+  return Cut{cut->seq, cut->id};
 }
 
 std::string Trust::Authorise(const replication::EnvelopeHeader& h) const {
   const Certificate* cert = CertFor(h.origin.bytes);
   if (cert == nullptr) return "E_UNKNOWN_ORIGIN";
+  bool allowed;
   if (cert->role == replication::NodeRole::kCommune) {
-    return h.scope == cert->commune ? "" : "E_NOT_AUTHORISED";
+    allowed = h.scope == cert->commune;
+  } else if (h.scope == replication::PublicScope(cert->province)) {
+    allowed = true;
+  } else {
+    const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(h.scope);
+    allowed = c != nullptr && c->province_code == cert->province;
   }
-  if (h.scope == replication::PublicScope(cert->province)) return "";
-  const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(h.scope);
-  return c != nullptr && c->province_code == cert->province ? "" : "E_NOT_AUTHORISED";
+  if (!allowed) return "E_NOT_AUTHORISED";
+  // A commune's records travel encrypted, the public scope in clear: a
+  // member must not put personal data in clear on relays and USB sticks.
+  const bool encrypted = (h.flags & replication::kFlagEncrypted) != 0;
+  if (encrypted == replication::IsPublicScope(h.scope)) return "E_WRONG_ENCRYPTION";
+  return "";
 }
 
 void Keyring::Add(const std::string& scope, uint32_t epoch, replication::SecretBytes key) {

@@ -31,7 +31,8 @@ std::string TrustRecordId(TrustKind kind, std::string_view bytes,
 
 class Trust final : public store::IngestGate {
  public:
-  explicit Trust(const replication::PublicKey& root) : root_(root) {}
+  Trust(const replication::PublicKey& root, std::string province)
+      : root_(root), province_(std::move(province)) {}
 
   const replication::PublicKey& root() const { return root_; }
   // Adds one object, checked against the root. Objects that do not verify
@@ -57,11 +58,14 @@ class Trust final : public store::IngestGate {
   uint32_t LatestEpoch(std::string_view scope) const;
 
   // store::IngestGate
-  std::string CheckOrigin(const replication::EnvelopeHeader& header) const override;
+  std::string CheckOrigin(const replication::EnvelopeHeader& header,
+                          const replication::Hash& id) const override;
+  std::optional<Cut> CutOf(const crdt::ReplicaId& origin, std::string_view scope) const override;
   std::string Authorise(const replication::EnvelopeHeader& header) const override;
 
  private:
   replication::PublicKey root_;
+  std::string province_;
   std::map<replication::PublicKey, replication::Certificate> certs_;
   std::map<replication::PublicKey, replication::Revocation> revoked_;
   std::vector<replication::KeyGrant> grants_;
@@ -77,6 +81,9 @@ class Keyring {
   // The newest epoch held for `scope` (0: none).
   uint32_t Latest(std::string_view scope) const;
   bool Has(std::string_view scope, uint32_t epoch) const { return Get(scope, epoch) != nullptr; }
+  void Remove(const std::string& scope, uint32_t epoch) {
+    keys_.erase(std::make_pair(scope, epoch));
+  }
   size_t size() const { return keys_.size(); }
 
  private:

@@ -163,10 +163,11 @@ std::string Revocation::Sign(const SigningKey& root) const {
   w.Bin(node);
   w.Str(reason);
   w.ArrayHeader(static_cast<uint32_t>(cuts.size()));
-  for (const auto& [scope, seq] : cuts) {
-    w.ArrayHeader(2);
-    w.Str(scope);
-    w.Uint(seq);
+  for (const auto& cut : cuts) {
+    w.ArrayHeader(3);
+    w.Str(cut.scope);
+    w.Uint(cut.seq);
+    w.Bin(AsBytes(cut.id));
   }
   w.Uint(issued_ms);
   w.Bin(root.public_key());
@@ -185,11 +186,13 @@ Result<Revocation> Revocation::Parse(std::string_view bytes, const PublicKey& ro
   v.reason = std::string(r.ReadStr(2048));
   const uint32_t n = r.ReadArrayHeader(1024);
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
-    r.ExpectArray(2);
-    std::string scope(r.ReadStr(16));
-    const uint64_t seq = r.ReadUint();
-    if (r.ok() && !v.cuts.empty() && v.cuts.back().first >= scope) r.Fail("cuts not sorted");
-    v.cuts.emplace_back(std::move(scope), seq);
+    r.ExpectArray(3);
+    RevocationCut cut;
+    cut.scope = std::string(r.ReadStr(16));
+    cut.seq = r.ReadUint();
+    r.ReadBinFixed(cut.id);
+    if (r.ok() && !v.cuts.empty() && v.cuts.back().scope >= cut.scope) r.Fail("cuts not sorted");
+    v.cuts.push_back(std::move(cut));
   }
   v.issued_ms = r.ReadUint();
   r.ReadBinFixed(v.issuer);
@@ -201,10 +204,15 @@ Result<Revocation> Revocation::Parse(std::string_view bytes, const PublicKey& ro
 }
 
 uint64_t Revocation::CutFor(std::string_view scope) const {
-  for (const auto& [s, seq] : cuts) {
-    if (s == scope) return seq;
+  const RevocationCut* c = FindCut(scope);
+  return c != nullptr ? c->seq : 0;
+}
+
+const RevocationCut* Revocation::FindCut(std::string_view scope) const {
+  for (const auto& c : cuts) {
+    if (c.scope == scope) return &c;
   }
-  return 0;
+  return nullptr;
 }
 
 // ----------------------------------------------------------------- KeyGrant

@@ -21,6 +21,7 @@
 
 #include "base/status.h"
 #include "replication/crypto.h"
+#include "replication/hash.h"
 
 namespace tuphap::replication {
 
@@ -66,10 +67,21 @@ struct Certificate {
 std::string PublicScope(std::string_view province);
 bool IsPublicScope(std::string_view scope);
 
+// Where a revocation cuts one feed: its last seq kept and, when the hub held
+// that envelope, its id (zeros otherwise), so a fork of the history below
+// the cut cannot be passed off as the original.
+struct RevocationCut {
+  std::string scope;
+  uint64_t seq = 0;
+  Hash id{};
+
+  friend bool operator==(const RevocationCut&, const RevocationCut&) = default;
+};
+
 struct Revocation {
   PublicKey node{};  // the revoked node's sign key
   std::string reason;
-  std::vector<std::pair<std::string, uint64_t>> cuts;  // (scope, last seq kept), sorted
+  std::vector<RevocationCut> cuts;  // sorted by scope
   uint64_t issued_ms = 0;
   PublicKey issuer{};
 
@@ -78,6 +90,8 @@ struct Revocation {
   // The last seq kept of (node, scope): 0 when the node has no cut there
   // (nothing of it is accepted).
   uint64_t CutFor(std::string_view scope) const;
+  // The cut of `scope`, if the revocation names it.
+  const RevocationCut* FindCut(std::string_view scope) const;
 };
 
 struct KeyGrant {

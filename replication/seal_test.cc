@@ -180,11 +180,14 @@ TEST(TrustObjectTest, certificate_revocation_grant_and_enrolment_request_check_t
   tampered[10] = static_cast<char>(tampered[10] ^ 1);
   EXPECT_FALSE(Certificate::Parse(tampered, root.public_key()).ok());
 
-  Revocation r{node.public_key(), "laptop stolen", {{"22333", 5}, {"22334", 0}}, 9, {}};
+  Hash at_cut{};
+  at_cut[0] = 7;
+  Revocation r{node.public_key(), "laptop stolen", {{"22333", 5, at_cut}, {"22334", 0, {}}}, 9, {}};
   auto r2 = Revocation::Parse(r.Sign(root), root.public_key());
   ASSERT_TRUE(r2.ok());
   EXPECT_EQ(r2->CutFor("22333"), 5u);
   EXPECT_EQ(r2->CutFor("99999"), 0u);
+  EXPECT_EQ(r2->FindCut("22333")->id, at_cut);
 
   SymmetricKey data{};
   RandomBytes(data.data(), data.size());

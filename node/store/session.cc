@@ -69,11 +69,15 @@ class Store::Batch {
   Result<RecordSlot*> LoadRecord(const std::string& scope, const std::string& record_id);
   Result<bool> Quarantined(int64_t origin_id);
   void Refuse(const std::string& reason, const replication::EnvelopeHeader& h);
+  // A refusal that is not an input's outcome (a held envelope released).
+  void CountRefusal(const std::string& reason, const replication::EnvelopeHeader& h);
   Result<std::optional<std::string>> StoredEnvelope(const char* table, const FeedSlot& feed,
                                                     uint64_t seq, std::string* hash);
   Status Append(FeedSlot& feed, const replication::Envelope& env,
                 std::optional<crdt::Change> change);
   Status ReleaseHeld(FeedSlot& feed);
+  // Whether the held envelopes from the head up to `cut` chain to its id.
+  Result<bool> ChainReachesCut(const FeedSlot& feed, const IngestGate::Cut& cut);
   Status RecordEquivocation(FeedSlot& feed, uint64_t seq, const char* kind, std::string_view ours,
                             std::string_view theirs);
   Status DrainFeed(FeedSlot& feed, bool* progress);
@@ -136,6 +140,10 @@ Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
 
 void Store::Batch::Refuse(const std::string& reason, const replication::EnvelopeHeader& h) {
   report_.outcomes.push_back({Disposition::kRefused, reason});
+  CountRefusal(reason, h);
+}
+
+void Store::Batch::CountRefusal(const std::string& reason, const replication::EnvelopeHeader& h) {
   ++report_.refused;
   ++report_.refusals[reason];
   RefusalTally& t = unsaved_refusals_[reason];
@@ -169,8 +177,12 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
     return Status::Ok();
   }
   if (gate != nullptr) {  // 1. a known origin with a certificate, within its revocation cut
-    if (std::string reason = gate->CheckOrigin(h); !reason.empty()) {
-      Refuse(reason, h);
+    if (std::string reason = gate->CheckOrigin(h, env.hash()); !reason.empty()) {
+      // Blame a known origin only for what it signed: junk naming it is
+      // counted as a bad signature.
+      Refuse(reason == "E_UNKNOWN_ORIGIN" || signature_ok || env.is_draft() ? reason
+                                                                            : "E_BAD_SIGNATURE",
+             h);
       return Status::Ok();
     }
   }
@@ -203,7 +215,11 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
     report_.outcomes.push_back({Disposition::kEquivocation, "E_EQUIVOCATION"});
     return RecordEquivocation(*feed, h.seq, "same_seq", *ours, env.bytes());
   }
-  const bool gap = h.seq > feed->head.seq + 1;
+  // A revoked origin's envelopes below a cut whose id is known wait, like a
+  // gap, until the chain from the head reaches that id (ReleaseHeld).
+  std::optional<IngestGate::Cut> cut;
+  if (gate != nullptr) cut = gate->CutOf(h.origin, h.scope);
+  const bool gap = h.seq > feed->head.seq + 1 || (cut && h.seq < cut->seq);
   std::string held_hash;
   std::optional<std::string> held;
   if (gap) {
@@ -265,7 +281,7 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
     if (change) decoded_.emplace(std::make_pair(feed->head.feed, h.seq), std::move(*change));
     report_.outcomes.push_back({Disposition::kHeld, {}});
     ++report_.held;
-    return Status::Ok();
+    return cut ? ReleaseHeld(*feed) : Status::Ok();
   }
   report_.outcomes.push_back({Disposition::kAppended, {}});
   ++report_.appended;
@@ -295,7 +311,31 @@ Status Store::Batch::Append(FeedSlot& feed, const replication::Envelope& env,
   return Status::Ok();
 }
 
+Result<bool> Store::Batch::ChainReachesCut(const FeedSlot& feed, const IngestGate::Cut& cut) {
+  replication::Hash expected = cut.id;
+  for (uint64_t s = cut.seq; s > feed.head.seq; --s) {
+    std::string hash;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                            StoredEnvelope("held", feed, s, &hash));
+    if (!bytes || hash != Bytes(expected)) return false;
+    auto env = replication::Envelope::Parse(std::move(*bytes));
+    if (!env.ok()) return false;
+    expected = env->header().prev;
+  }
+  return expected == feed.head.hash;
+}
+
 Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
+  const IngestGate* gate = options_.gate;
+  if (gate != nullptr) {
+    // A revoked origin's feed below a known cut is released only as a
+    // whole chain ending at the envelope the revocation names.
+    if (auto cut = gate->CutOf(feed.head.feed.origin, feed.head.feed.scope);
+        cut && cut->seq > feed.head.seq) {
+      TUPHAP_ASSIGN_OR_RETURN(bool reaches, ChainReachesCut(feed, *cut));
+      if (!reaches) return Status::Ok();
+    }
+  }
   while (true) {
     const uint64_t next = feed.head.seq + 1;
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
@@ -319,6 +359,16 @@ Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
                               StoredEnvelope("changes", feed, feed.head.seq, nullptr));
       decoded_.erase({feed.head.feed, next});
       return RecordEquivocation(feed, next, "prev_mismatch", ours.value_or(""), env->bytes());
+    }
+    if (gate != nullptr) {
+      // Trust may have changed since it was held (a revocation arrived).
+      std::string reason = gate->CheckOrigin(env->header(), env->hash());
+      if (reason.empty()) reason = gate->Authorise(env->header());
+      if (!reason.empty()) {
+        decoded_.erase({feed.head.feed, next});
+        CountRefusal(reason, env->header());
+        return Status::Ok();
+      }
     }
     TUPHAP_RETURN_IF_ERROR(Append(feed, *env, std::nullopt));
     ++report_.released;

@@ -63,10 +63,22 @@ class EnvelopeOpener {
 // the refusal's reason code.
 class IngestGate {
  public:
+  // Where a revoked origin's feed ends, when the revocation names the id of
+  // the envelope at the cut: envelopes below it are held until the chain
+  // from the feed head reaches that id, so a fork below the cut never
+  // applies.
+  struct Cut {
+    uint64_t seq = 0;
+    replication::Hash id{};
+  };
   virtual ~IngestGate() = default;
   // The origin holds a certificate valid at the change's time and the seq is
-  // within its revocation cut (E_UNKNOWN_ORIGIN, E_CERT_EXPIRED, E_REVOKED).
-  virtual std::string CheckOrigin(const replication::EnvelopeHeader& header) const = 0;
+  // within its revocation cut, and at the cut is the envelope the
+  // revocation names (E_UNKNOWN_ORIGIN, E_CERT_EXPIRED, E_REVOKED). `id` is
+  // the envelope's id.
+  virtual std::string CheckOrigin(const replication::EnvelopeHeader& header,
+                                  const replication::Hash& id) const = 0;
+  virtual std::optional<Cut> CutOf(const crdt::ReplicaId& origin, std::string_view scope) const = 0;
   // The certificate lets the origin write the change's scope
   // (E_NOT_AUTHORISED).
   virtual std::string Authorise(const replication::EnvelopeHeader& header) const = 0;

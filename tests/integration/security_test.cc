@@ -431,5 +431,160 @@ TEST_F(SecurityTest, unenrolled_node_refuses_to_ingest_and_enrolment_file_is_che
   EXPECT_TRUE(b->enrolled());
 }
 
+// The data key of (scope, epoch) granted to node `n`, opened with its secrets.
+replication::SecretBytes DataKey(Node& n, const NodeSecrets& s, const std::string& scope,
+                                 uint32_t epoch) {
+  for (const replication::KeyGrant* g : n.trust()->GrantsTo(n.box_key())) {
+    if (g->scope != scope || g->epoch != epoch) continue;
+    auto key = replication::OpenSealedBox(s.box, g->sealed);
+    if (key.ok()) return std::move(*key);
+  }
+  return {};
+}
+
+// A crafted change of node `name` (its real key) for `scope`: what a thief
+// holding the laptop and its passphrase can sign.
+replication::Envelope Crafted(const NodeSecrets& secrets, const std::string& scope, uint64_t seq,
+                              const replication::Hash& prev, const std::string& record_id,
+                              const uint8_t* key, uint32_t epoch) {
+  crdt::Change c;
+  c.origin.bytes = secrets.sign.public_key();
+  c.scope = scope;
+  c.seq = seq;
+  c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
+  c.officer = "intruder";
+  c.records = {crdt::RecordOps{record_id, {{"$type", crdt::Value::String("note"), {}}}}};
+  replication::EnvelopeHeader h;
+  h.origin = c.origin;
+  h.scope = scope;
+  h.seq = seq;
+  h.prev = prev;
+  h.hlc = c.hlc;
+  return replication::SealBody(h, replication::EncodeChangeBody(c), key, epoch, secrets.sign);
+}
+
+TEST_F(SecurityTest, commune_writing_the_public_scope_or_in_clear_is_not_authorised) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  NodeSecrets secrets = SecretsOf("a");
+  // A forged "certificate" record in the public feed, signed by node A.
+  auto pub = Crafted(secrets, "P56", 1, {}, "_cert-fake", nullptr, 0);
+  EXPECT_EQ(Ingest(*hub, {pub}).refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_NOT_AUTHORISED"), 1u);
+  EXPECT_FALSE(Has(*hub, "_cert-fake", "P56"));
+  // Its own commune's record in clear: personal data on relays and sticks.
+  auto clear = Crafted(secrets, kCommuneA, 1, {}, "CLEAR", nullptr, 0);
+  EXPECT_EQ(Ingest(*hub, {clear}).refused, 1u);
+  EXPECT_EQ(Refused(*hub, "E_WRONG_ENCRYPTION"), 1u);
+  EXPECT_FALSE(Has(*hub, "CLEAR", kCommuneA));
+  // The local API does not amend a public trust record, even on the hub.
+  auto cert_record = hub->store().RecordsWithPrefix("P56", "_cert-");
+  ASSERT_TRUE(cert_record.ok());
+  ASSERT_FALSE(cert_record->empty());
+  EXPECT_EQ(hub->Revoke((*cert_record)[0].record_id, "no", "P56").code(),
+            StatusCode::kPermissionDenied);
+}
+
+TEST_F(SecurityTest, held_envelopes_released_after_a_revocation_are_checked_again) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  for (const char* id : {"R1", "R2", "R3", "R4"}) Add(*a, id);
+  auto envs = Envelopes(*a, kCommuneA);
+  // B receives seq 3-4 first and holds them (it lacks 2)...
+  Ingest(*b, {envs[0], envs[2], envs[3]});
+  EXPECT_EQ(*b->store().HeldCount(), 2u);
+  // ...the hub, holding 1-2, revokes A; B learns it, then gets seq 2.
+  Ingest(*hub, {envs[0], envs[1]});
+  ASSERT_TRUE(hub->RevokeNode(NodeIdText(a->sign_key()), "stolen", std::nullopt).ok());
+  Ingest(*b, Envelopes(*hub, "P56"));
+  Ingest(*b, {envs[1]});
+  auto head = b->store().Head({a->info().id, kCommuneA});
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ((*head)->seq, 2u) << "seq 3 and 4 are past the cut: never appended";
+  EXPECT_GE(Refused(*b, "E_REVOKED"), 1u);
+}
+
+TEST_F(SecurityTest, fork_below_a_revocation_cut_is_never_applied) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  for (const char* id : {"R1", "R2", "R3"}) Add(*a, id);
+  auto real = Envelopes(*a, kCommuneA);
+  Ingest(*hub, real);
+  ASSERT_TRUE(hub->RevokeNode(NodeIdText(a->sign_key()), "stolen", std::nullopt).ok());
+  // The thief rewrites seq 2-3 from seq 1, which is all B has.
+  Ingest(*b, {real[0]});
+  Ingest(*b, Envelopes(*hub, "P56"));
+  NodeSecrets secrets = SecretsOf("a");
+  // The thief has the laptop's data key of epoch 1, from its key file.
+  replication::SecretBytes key = DataKey(*a, secrets, kCommuneA, 1);
+  ASSERT_EQ(key.size(), 32u);
+  std::vector<replication::Envelope> forks;
+  replication::Hash prev = real[0].hash();
+  for (uint64_t seq : {2u, 3u}) {
+    crdt::Change c;
+    c.origin.bytes = a->sign_key();
+    c.scope = kCommuneA;
+    c.seq = seq;
+    c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
+    c.records = {crdt::RecordOps{"FORGED-" + std::to_string(seq),
+                                 {{"$type", crdt::Value::String("note"), {}}}}};
+    replication::EnvelopeHeader h{1, c.origin, kCommuneA, seq, prev, c.hlc, 0, 0};
+    forks.push_back(
+        replication::SealBody(h, replication::EncodeChangeBody(c), key.data(), 1, secrets.sign));
+    prev = forks.back().hash();
+  }
+  auto report = Ingest(*b, forks);
+  EXPECT_EQ(report.appended, 0u);
+  EXPECT_FALSE(Has(*b, "FORGED-2", kCommuneA));
+  EXPECT_FALSE(Has(*b, "FORGED-3", kCommuneA));
+  EXPECT_GE(Refused(*b, "E_REVOKED"), 1u);  // seq 3 is not the envelope the cut names
+  // When the genuine seq 2 arrives, the held fork is the proof of an
+  // equivocation by the stolen key; nothing of the fork was applied.
+  Ingest(*b, real);
+  auto s = b->Security();
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->equivocations.size(), 1u);
+  auto head = b->store().Head({a->info().id, kCommuneA});
+  ASSERT_TRUE(head.ok() && head->has_value());
+  EXPECT_EQ((*head)->seq, 1u);
+  EXPECT_FALSE(Has(*b, "FORGED-2", kCommuneA));
+}
+
+TEST_F(SecurityTest, enrolment_from_another_root_or_province_is_refused) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  // A second "hub" of the same province makes its own root: once a root
+  // is pinned, its files are refused.
+  auto other = Hub("other-hub");
+  auto request = a->EnrollRequestFile("again");
+  auto file = other->EnrollSign(*request, 30);
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(a->EnrollAccept(file->file).status().reason(), "E_BAD_SIGNATURE");
+  EXPECT_EQ(NodeIdText(a->trust()->root()), NodeIdText(hub->trust()->root()));
+}
+
+TEST_F(SecurityTest, hub_writing_another_provinces_commune_is_not_authorised) {
+  auto hub = Hub();
+  auto b = Commune("b", kCommuneB);
+  Enrol(*hub, *b);
+  // The hub of 56, with its real key, signs a record of Phường Ba Đình (Hà Nội).
+  NodeSecrets secrets = SecretsOf("hub");
+  replication::SecretBytes key(32);
+  replication::RandomBytes(key.data(), key.size());
+  auto env = Crafted(secrets, "00004", 1, {}, "HN-1", key.data(), 1);
+  EXPECT_EQ(Ingest(*b, {env}).refused, 1u);
+  EXPECT_EQ(Refused(*b, "E_NOT_AUTHORISED"), 1u);
+  EXPECT_EQ(hub->CreateRecord("X", "note", "00004", {}).status().code(),
+            StatusCode::kPermissionDenied);
+}
+
 }  // namespace
 }  // namespace tuphap::node
