@@ -93,8 +93,10 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
   for (const auto& [scope, epoch] : s.key_epochs)
     keys += (keys.empty() ? "" : ", ") + scope + Tr(ctx, " epoch ", " kỳ ") + std::to_string(epoch);
   out << Tr(ctx, "data keys    ", "khoá dữ liệu ") << (keys.empty() ? "-" : keys) << '\n';
-  out << Tr(ctx, "drafts       ", "bản nháp     ") << s.drafts
-      << Tr(ctx, " (sealed when enrolled)", " (niêm phong khi đăng ký)") << '\n';
+  if (info.role == node::Role::kCommune) {
+    out << Tr(ctx, "drafts       ", "bản nháp     ") << s.drafts
+        << Tr(ctx, " (sealed when enrolled)", " (niêm phong khi đăng ký)") << '\n';
+  }
   out << Tr(ctx, "held         ", "đang giữ     ") << s.held
       << Tr(ctx, " (waiting for earlier changes)", " (chờ thay đổi trước)") << '\n';
   out << Tr(ctx, "trust        ", "tin cậy      ") << s.certificates
@@ -214,15 +216,18 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       auto r = n->EnrollAccept(bytes);
       if (!r.ok()) return Status(r.status()).Annotate(*cert_file);
+      const std::string root = node::NodeIdText(n->trust()->root());
       if (ctx.json) {
         Json j = CertJson(r->first);
+        j.Set("root", root);
         j.Set("drafts_sealed", static_cast<int64_t>(r->second));
         ctx.PrintJson(j);
       } else {
         *ctx.out << Tr(ctx, "enrolled: node ", "đã đăng ký: nút ")
                  << node::NodeIdText(r->first.sign_key) << Tr(ctx, ", commune ", ", xã ")
                  << r->first.commune << Tr(ctx, ", valid until ", ", hiệu lực đến ")
-                 << Date(r->first.not_after_ms) << "; " << r->second
+                 << Date(r->first.not_after_ms) << Tr(ctx, "; province root ", "; gốc của tỉnh ")
+                 << root << "; " << r->second
                  << Tr(ctx, " earlier change(s) signed and encrypted",
                        " thay đổi trước đó đã được ký và mã hoá")
                  << '\n';
