@@ -31,6 +31,8 @@ Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
       app.get_option("--officer")->count() > 0 || std::getenv("TUPHAP_OFFICER") != nullptr;
   if (c.officer && !officer_given) ctx->officer = *c.officer;
   if (c.max_clock_ahead_seconds) ctx->max_clock_ahead_ms = *c.max_clock_ahead_seconds * 1000;
+  if (c.listen) ctx->listen = c.listen;
+  if (c.upstreams) ctx->upstreams = *c.upstreams;
   return Status::Ok();
 }
 

@@ -24,6 +24,8 @@ struct Context {
   std::string officer;   // --officer, $TUPHAP_OFFICER, config, $USER
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
   bool accept_clock = false;                   // --accept-clock
+  std::optional<std::string> listen;           // config: serve's --listen
+  std::vector<std::string> upstreams;          // config: serve's --upstream
   domain::Lang lang = domain::Lang::kEnglish;  // from LANG
   std::ostream* out;
   std::ostream* err;

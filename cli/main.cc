@@ -68,6 +68,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterGenerateCommand(app, ctx, &action);
   tuphap::cli::RegisterSchemaCommand(app, ctx, &action);
   tuphap::cli::RegisterSecurityCommands(app, ctx, &action);
+  tuphap::cli::RegisterSyncCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

@@ -37,6 +37,26 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
         return Status::InvalidArgument(at +
                                        ": 'max_clock_ahead_seconds' must be a positive integer");
       c.max_clock_ahead_seconds = *v;
+    } else if (k == "listen") {
+      auto v = node.value<std::string>();
+      if (!v || v->empty())
+        return Status::InvalidArgument(at +
+                                       ": 'listen' must be an endpoint such as "
+                                       "\"tcp://0.0.0.0:7700\"");
+      c.listen = *v;
+    } else if (k == "upstream") {
+      const toml::array* arr = node.as_array();
+      if (arr == nullptr)
+        return Status::InvalidArgument(at + ": 'upstream' must be a list of endpoints");
+      std::vector<std::string> list;
+      for (const auto& e : *arr) {
+        auto v = e.value<std::string>();
+        if (!v || v->empty())
+          return Status::InvalidArgument(Where(source_name, e.source()) +
+                                         ": each 'upstream' entry must be an endpoint text");
+        list.push_back(*v);
+      }
+      c.upstreams = std::move(list);
     } else {
       return Status::InvalidArgument(at + ": unknown key '" + k + "'");
     }

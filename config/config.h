@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "base/status.h"
 
@@ -16,6 +17,8 @@ namespace tuphap::config {
 struct Config {
   std::optional<std::string> officer;
   std::optional<int64_t> max_clock_ahead_seconds;
+  std::optional<std::string> listen;                  // tuphap serve --listen
+  std::optional<std::vector<std::string>> upstreams;  // tuphap serve --upstream ...
 };
 
 // InvalidArgument naming the file, line and column of the first problem;

@@ -35,7 +35,12 @@ TEST(ConfigTest, MissingFileIsNotFound) {
 
 TEST(ConfigTest, ExampleConfigParses) {
   auto c = LoadConfigFile(TUPHAP_SOURCE_DIR "/config/example.toml");
-  EXPECT_TRUE(c.ok()) << c.status().ToString();
+  ASSERT_TRUE(c.ok()) << c.status().ToString();
+  EXPECT_EQ(c->listen, "tcp://0.0.0.0:7700");
+  ASSERT_TRUE(c->upstreams.has_value());
+  EXPECT_EQ(c->upstreams->size(), 1u);
+  auto bad = ParseConfig("upstream = \"tcp://x:1\"\n", "t.toml");
+  EXPECT_NE(bad.status().message().find("t.toml:1:"), std::string::npos) << bad.status().ToString();
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "node/store/store.h"
 #include "node/trust.h"
 #include "replication/certificate.h"
+#include "replication/protocol.h"
 
 namespace tuphap::node {
 
@@ -144,6 +145,11 @@ class Node {
   // Reads the private keys (asking for the passphrase) and opens the data
   // keys granted to this node. Idempotent.
   Status Unlock();
+  // The unlocked secrets (for the transport's CURVE keys).
+  Result<const NodeSecrets*> UnlockedSecrets() {
+    TUPHAP_RETURN_IF_ERROR(Unlock());
+    return &*secrets_;
+  }
   const replication::PublicKey& sign_key() const { return sign_pk_; }
   const replication::PublicKey& box_key() const { return box_pk_; }
   bool enrolled() const { return trust_ != nullptr && trust_->CertFor(sign_pk_) != nullptr; }
@@ -170,6 +176,32 @@ class Node {
   // rest of the batch), then the others.
   Result<store::ApplyReport> Ingest(std::vector<store::Store::Incoming>& batch);
   Result<SecurityStatus> Security();
+  // Re-reads certificates, revocations and grants from the store (another
+  // process, such as `enroll sign`, may have added some).
+  Status ReloadTrust();
+
+  // --- peers (node/peers.cc) ------------------------------------------------
+  // Signs a sync acknowledgement (a hub's receipt).
+  Status SignReceipt(replication::Ack* ack);
+  // The peer's heads as of its last acknowledgement.
+  Status SavePeerHeads(const replication::PublicKey& peer,
+                       const std::vector<replication::FeedHeadWire>& heads);
+  Result<std::map<store::FeedKey, uint64_t>> PeerHeads(const replication::PublicKey& peer);
+  struct PeerRow {
+    replication::PublicKey peer{};
+    std::string endpoint;
+    int64_t last_contact_ms = 0;
+    int64_t last_success_ms = 0;
+    uint64_t sent = 0, received = 0, refused = 0;
+    uint64_t pending_out = 0;  // changes this node holds that the peer lacks, as far as known
+  };
+  // Records one session's outcome with a peer.
+  Status RecordPeerSession(const replication::PublicKey& peer, const std::string& endpoint,
+                           bool caught_up, uint64_t sent, uint64_t received, uint64_t refused);
+  Result<std::vector<PeerRow>> Peers();
+  // Whether this node offers feeds of `scope` to `peer` (a hub gives a
+  // commune only its commune and the public feed).
+  bool Offers(const replication::Certificate& peer, std::string_view scope) const;
 
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }

@@ -636,6 +636,11 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
   return total;
 }
 
+Status Node::ReloadTrust() {
+  TUPHAP_RETURN_IF_ERROR(LoadTrust());
+  return OpenGrants();
+}
+
 Result<SecurityStatus> Node::Security() {
   SecurityStatus s;
   s.node_id = NodeIdText(sign_pk_);

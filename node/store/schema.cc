@@ -120,11 +120,34 @@ CREATE TABLE trust_objects (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 5: what this node knows of each peer it syncs with: last contact
+// and success, totals, and the peer's feed heads as of its last
+// acknowledgement (bundle export starts there; status shows what is pending).
+constexpr const char* kV5 = R"sql(
+CREATE TABLE peers (
+  peer            BLOB PRIMARY KEY,  -- the peer's Ed25519 key
+  endpoint        TEXT NOT NULL,
+  last_contact_ms INTEGER NOT NULL,
+  last_success_ms INTEGER NOT NULL,  -- 0: never caught up
+  sent            INTEGER NOT NULL,
+  received        INTEGER NOT NULL,
+  refused         INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE peer_heads (
+  peer   BLOB NOT NULL,
+  origin BLOB NOT NULL,
+  scope  TEXT NOT NULL,
+  seq    INTEGER NOT NULL,
+  PRIMARY KEY(peer, origin, scope)
+) WITHOUT ROWID;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1},
     {2, kV2},
     {3, kV3},
     {4, kV4},
+    {5, kV5},
 };
 
 }  // namespace

@@ -1,0 +1,146 @@
+// tuphap serve, tuphap sync, tuphap bundle export|import.
+#include <iostream>
+#include <ostream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "node/bundle.h"
+#include "node/transport.h"
+
+namespace tuphap::cli {
+
+void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
+  struct ServeArgs {
+    std::string listen;
+    std::vector<std::string> upstreams;
+  };
+  auto serve_args = std::make_shared<ServeArgs>();
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the node: listen for peers and/or keep syncing with upstream nodes");
+  serve->add_option("--listen", serve_args->listen, "endpoint to listen on (tcp://0.0.0.0:7700)");
+  serve->add_option("--upstream", serve_args->upstreams, "endpoint to dial (repeatable)");
+  serve->callback([&ctx, action, serve_args] {
+    *action = [&ctx, serve_args]() -> Status {
+      node::ServeOptions o;
+      o.listen = !serve_args->listen.empty() ? serve_args->listen : ctx.listen.value_or("");
+      o.upstreams = !serve_args->upstreams.empty() ? serve_args->upstreams : ctx.upstreams;
+      if (o.listen.empty() && o.upstreams.empty())
+        return Status::InvalidArgument(
+            "nothing to serve: give --listen ENDPOINT and/or --upstream ENDPOINT (or set them in "
+            "the config file)");
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      o.log = ctx.out;
+      return node::Serve(*n, o);
+    };
+  });
+
+  struct SyncArgs {
+    std::string endpoint;
+    std::string peer;
+    bool once = false;
+    int timeout = 60;
+  };
+  auto sync_args = std::make_shared<SyncArgs>();
+  CLI::App* sync = app.add_subcommand("sync", "Sync with one node until both sides have caught up");
+  sync->add_option("ENDPOINT", sync_args->endpoint, "the peer's endpoint (tcp://host:port)")
+      ->required();
+  sync->add_flag("--once", sync_args->once, "sync until caught up, then exit (the default)");
+  sync->add_option("--peer", sync_args->peer,
+                   "the node id expected there (default: this province's hub)");
+  sync->add_option("--timeout", sync_args->timeout,
+                   "give up after this many seconds without "
+                   "progress")
+      ->capture_default_str();
+  sync->callback([&ctx, action, sync_args] {
+    *action = [&ctx, sync_args]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      if (!ctx.json) {
+        *ctx.out << "node " << node::NodeIdText(n->sign_key()) << " syncing with "
+                 << sync_args->endpoint << std::endl;
+      }
+      node::SyncOnceOptions o;
+      o.endpoint = sync_args->endpoint;
+      o.peer = sync_args->peer;
+      o.timeout_s = sync_args->timeout;
+      TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, node::SyncOnce(*n, o));
+      const uint64_t refused = r.stats.refused_here + r.stats.refused_by_peer;
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("node_id", node::NodeIdText(n->sign_key()));
+        j.Set("peer", r.peer_id);
+        j.Set("endpoint", sync_args->endpoint);
+        j.Set("sent", static_cast<int64_t>(r.stats.sent));
+        j.Set("received", static_cast<int64_t>(r.stats.received));
+        j.Set("refused", static_cast<int64_t>(refused));
+        j.Set("bytes_out", static_cast<int64_t>(r.stats.bytes_out));
+        j.Set("bytes_in", static_cast<int64_t>(r.stats.bytes_in));
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << "caught up with " << r.peer_id << ": sent " << r.stats.sent << ", received "
+                 << r.stats.received << ", refused " << refused << " ("
+                 << r.stats.bytes_out + r.stats.bytes_in << " bytes)\n";
+      }
+      return Status::Ok();
+    };
+  });
+
+  CLI::App* bundle = app.add_subcommand("bundle", "Changes carried by file (a USB stick)");
+  bundle->require_subcommand(1);
+  struct ExportArgs {
+    std::string peer;
+    std::string out;
+    bool all = false;
+  };
+  auto ex = std::make_shared<ExportArgs>();
+  CLI::App* exp = bundle->add_subcommand("export", "Write the changes a node lacks to a file");
+  exp->add_option("--for", ex->peer, "the recipient's node id")->required();
+  exp->add_option("--out", ex->out, "the bundle file to write")->required();
+  exp->add_flag("--all", ex->all, "everything it may receive, not only what it lacks");
+  exp->callback([&ctx, action, ex] {
+    *action = [&ctx, ex]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_ASSIGN_OR_RETURN(node::BundleExport r,
+                              node::ExportBundle(*n, ex->peer, ex->all, ex->out));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("for", r.peer);
+        j.Set("changes", static_cast<int64_t>(r.envelopes));
+        j.Set("bytes", static_cast<int64_t>(r.bytes));
+        j.Set("file", ex->out);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << "wrote " << r.envelopes << " change(s) for " << r.peer << " to " << ex->out
+                 << " (" << r.bytes << " bytes, encrypted to that node)\n";
+      }
+      return Status::Ok();
+    };
+  });
+  auto in_file = std::make_shared<std::string>();
+  CLI::App* imp = bundle->add_subcommand("import", "Apply a bundle made for this node");
+  imp->add_option("FILE", *in_file, "the bundle file")->required();
+  imp->callback([&ctx, action, in_file] {
+    *action = [&ctx, in_file]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_ASSIGN_OR_RETURN(node::BundleImport r, node::ImportBundle(*n, *in_file));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("from", r.sender);
+        j.Set("changes", static_cast<int64_t>(r.envelopes));
+        j.Set("new", static_cast<int64_t>(r.report.appended));
+        j.Set("duplicates", static_cast<int64_t>(r.report.duplicates));
+        j.Set("held", static_cast<int64_t>(r.report.held));
+        j.Set("refused", static_cast<int64_t>(r.report.refused));
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << "bundle from " << r.sender << ": " << r.envelopes << " change(s), "
+                 << r.report.appended << " new, " << r.report.duplicates << " already here, "
+                 << r.report.held << " held, " << r.report.refused << " refused\n";
+        if (r.report.appended == 0 && r.report.refused == 0)
+          *ctx.out << "nothing new: this bundle was already applied\n";
+      }
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace tuphap::cli

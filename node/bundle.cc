@@ -1,0 +1,195 @@
+#include "node/bundle.h"
+
+#include <sodium.h>
+
+#include <fstream>
+
+#include "base/file_io.h"
+#include "replication/msgpack.h"
+#include "replication/protocol.h"
+
+namespace tuphap::node {
+namespace {
+
+constexpr std::string_view kMagic = "tuphap-bundle";
+constexpr uint64_t kFormat = 1;
+constexpr size_t kChunkEnvelopes = 1000;
+constexpr size_t kMaxChunk = replication::kMaxFrameBytes;
+
+void PutU32(std::string* out, uint32_t n) {
+  for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xff));
+}
+
+Status Damaged(const std::string& path, const std::string& what) {
+  return Status::Corruption("bundle " + path + " is " + what + "; nothing was applied")
+      .WithReason("E_BUNDLE_DAMAGED");
+}
+
+std::string_view Bytes(const uint8_t* p, size_t n) { return {reinterpret_cast<const char*>(p), n}; }
+
+}  // namespace
+
+Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
+                                  const std::string& path) {
+  TUPHAP_RETURN_IF_ERROR(node.ReloadTrust());
+  if (!node.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: it has nothing it may send");
+  TUPHAP_ASSIGN_OR_RETURN(std::string fp, ParseNodeIdText(peer));
+  const replication::Certificate* cert = node.trust()->CertByFingerprint(fp);
+  if (cert == nullptr) return Status::NotFound("no enrolled node " + peer + " is known here");
+  std::map<store::FeedKey, uint64_t> known;
+  if (!all) {
+    TUPHAP_ASSIGN_OR_RETURN(known, node.PeerHeads(cert->sign_key));
+  }
+  // The stream key, sealed to the recipient.
+  uint8_t key[crypto_secretstream_xchacha20poly1305_KEYBYTES];
+  crypto_secretstream_xchacha20poly1305_keygen(key);
+  crypto_secretstream_xchacha20poly1305_state st;
+  uint8_t ss_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+  crypto_secretstream_xchacha20poly1305_init_push(&st, ss_header, key);
+  replication::MsgpackWriter hw;
+  hw.ArrayHeader(6);
+  hw.Str(kMagic);
+  hw.Uint(kFormat);
+  hw.Bin(node.sign_key());
+  hw.Bin(cert->box_key);
+  hw.Bin(replication::SealTo(cert->box_key, Bytes(key, sizeof key)));
+  hw.Bin(Bytes(ss_header, sizeof ss_header));
+  sodium_memzero(key, sizeof key);
+  const std::string header = hw.Take();
+  std::string file;
+  PutU32(&file, static_cast<uint32_t>(header.size()));
+  file += header;
+
+  BundleExport out;
+  out.peer = NodeIdText(cert->sign_key);
+  auto push_chunk = [&](const std::vector<std::string>& envs, bool final) {
+    replication::MsgpackWriter w;
+    w.ArrayHeader(static_cast<uint32_t>(envs.size()));
+    for (const auto& e : envs) w.Bin(e);
+    const std::string plain = w.Take();
+    std::string c(plain.size() + crypto_secretstream_xchacha20poly1305_ABYTES, '\0');
+    unsigned long long clen = 0;
+    crypto_secretstream_xchacha20poly1305_push(
+        &st, reinterpret_cast<unsigned char*>(c.data()), &clen,
+        reinterpret_cast<const unsigned char*>(plain.data()), plain.size(),
+        reinterpret_cast<const unsigned char*>(header.data()), header.size(),
+        final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
+    c.resize(clen);
+    PutU32(&file, static_cast<uint32_t>(c.size()));
+    file += c;
+  };
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node.store().Heads());
+  std::vector<std::string> chunk;
+  size_t chunk_bytes = 0;
+  for (const auto& head : heads) {
+    if (head.seq == 0 || !node.Offers(*cert, head.feed.scope)) continue;
+    auto it = known.find(head.feed);
+    for (uint64_t seq = (it == known.end() ? 0 : it->second) + 1; seq <= head.seq; ++seq) {
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                              node.store().GetEnvelope(head.feed, seq));
+      if (!env || env->is_draft()) break;
+      chunk_bytes += env->bytes().size();
+      chunk.push_back(env->bytes());
+      ++out.envelopes;
+      if (chunk.size() >= kChunkEnvelopes || chunk_bytes >= replication::kMaxBatchBytes) {
+        push_chunk(chunk, false);
+        chunk.clear();
+        chunk_bytes = 0;
+      }
+    }
+  }
+  push_chunk(chunk, true);  // the final tag marks the end, even of an empty bundle
+  out.bytes = file.size();
+  TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(path, file));
+  return out;
+}
+
+Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
+  if (!node.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: it cannot check a bundle")
+        .WithReason("E_NOT_ENROLLED");
+  TUPHAP_ASSIGN_OR_RETURN(std::string file, ReadWholeFile(path, size_t{4} << 30));
+  size_t pos = 0;
+  auto next_frame = [&](std::string_view* frame) -> bool {
+    if (file.size() - pos < 4) return false;
+    uint32_t n = 0;
+    for (int i = 0; i < 4; ++i) n = (n << 8) | static_cast<uint8_t>(file[pos + i]);
+    if (n > kMaxChunk || file.size() - pos - 4 < n) return false;
+    *frame = std::string_view(file).substr(pos + 4, n);
+    pos += 4 + n;
+    return true;
+  };
+  std::string_view header;
+  if (!next_frame(&header)) return Damaged(path, "too short to be a bundle");
+  replication::MsgpackReader r(header);
+  r.ExpectArray(6);
+  if (r.ok() && r.ReadStr(32) != kMagic) r.Fail("not a tuphap bundle");
+  if (r.ok() && r.ReadUint() != kFormat) r.Fail("unknown bundle version");
+  replication::PublicKey sender{}, recipient{};
+  r.ReadBinFixed(sender);
+  r.ReadBinFixed(recipient);
+  const std::string_view sealed = r.ReadBin(256);
+  uint8_t ss_header[crypto_secretstream_xchacha20poly1305_HEADERBYTES];
+  r.ReadBinFixed(std::span<uint8_t>(ss_header, sizeof ss_header));
+  r.ExpectEnd();
+  if (!r.ok()) return Damaged(path, "not readable (" + r.status().message() + ")");
+  if (recipient != node.box_key()) {
+    return Status::PermissionDenied("bundle " + path +
+                                    " is addressed to another node; nothing was applied")
+        .WithReason("E_NOT_AUTHORISED");
+  }
+  TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
+  auto key = replication::OpenSealedBox(secrets->box, sealed);
+  if (!key.ok() || key->size() != crypto_secretstream_xchacha20poly1305_KEYBYTES)
+    return Damaged(path, "altered (its key does not open)");
+  const size_t body_start = pos;
+  // Two passes: the whole stream is authenticated, to its final tag, before
+  // anything is applied; then it is read again and ingested.
+  BundleImport out;
+  out.sender = NodeIdText(sender);
+  for (int pass = 0; pass < 2; ++pass) {
+    crypto_secretstream_xchacha20poly1305_state st;
+    if (crypto_secretstream_xchacha20poly1305_init_pull(&st, ss_header, key->data()) != 0)
+      return Damaged(path, "altered (bad stream header)");
+    pos = body_start;
+    bool final = false;
+    std::string_view chunk;
+    while (!final) {
+      const size_t at = pos;
+      if (!next_frame(&chunk) || chunk.size() < crypto_secretstream_xchacha20poly1305_ABYTES)
+        return Damaged(path, "truncated at byte " + std::to_string(at));
+      std::string plain(chunk.size() - crypto_secretstream_xchacha20poly1305_ABYTES, '\0');
+      unsigned long long plen = 0;
+      unsigned char tag = 0;
+      if (crypto_secretstream_xchacha20poly1305_pull(
+              &st, reinterpret_cast<unsigned char*>(plain.data()), &plen, &tag,
+              reinterpret_cast<const unsigned char*>(chunk.data()), chunk.size(),
+              reinterpret_cast<const unsigned char*>(header.data()), header.size()) != 0)
+        return Damaged(path, "altered (byte " + std::to_string(at) + " onwards does not verify)");
+      plain.resize(plen);
+      final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
+      if (pass == 0) continue;
+      replication::MsgpackReader cr(plain);
+      const uint32_t n = cr.ReadArrayHeader(replication::kMaxBatchEnvelopes);
+      std::vector<store::Store::Incoming> batch;
+      for (uint32_t i = 0; i < n && cr.ok(); ++i) {
+        auto env = replication::Envelope::Parse(
+            std::string(cr.ReadBin(replication::kDefaultLimits.max_envelope_bytes)));
+        if (env.ok()) batch.push_back({std::move(*env), std::nullopt});
+      }
+      out.envelopes += batch.size();
+      TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
+      out.report.appended += rep.appended;
+      out.report.duplicates += rep.duplicates;
+      out.report.held += rep.held;
+      out.report.refused += rep.refused;
+      out.report.equivocations += rep.equivocations;
+      for (const auto& [k, v] : rep.refusals) out.report.refusals[k] += v;
+    }
+    if (pos != file.size()) return Damaged(path, "followed by bytes after its end");
+  }
+  return out;
+}
+
+}  // namespace tuphap::node

@@ -1,0 +1,35 @@
+// Bundles: the changes a peer lacks, in a file for a USB stick
+// (docs/protocol.md, Bundles). The file is encrypted to the recipient's
+// X25519 key with libsodium's secretstream, whose final tag marks the end:
+// a truncated file or any altered byte is detected before anything is
+// applied. Import goes through the same ingest checks as a sync.
+#pragma once
+
+#include <string>
+
+#include "node/node.h"
+
+namespace tuphap::node {
+
+struct BundleExport {
+  std::string peer;  // the recipient's node id text
+  uint64_t envelopes = 0;
+  uint64_t bytes = 0;
+};
+
+// `peer`: the recipient's node id text. `all`: every change this node
+// offers it, not only those after the heads it last acknowledged.
+Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
+                                  const std::string& path);
+
+struct BundleImport {
+  std::string sender;  // node id text of the node that made it
+  uint64_t envelopes = 0;
+  store::ApplyReport report;
+};
+
+// Corruption (E_BUNDLE_DAMAGED) when the file is truncated or altered;
+// nothing is applied then.
+Result<BundleImport> ImportBundle(Node& node, const std::string& path);
+
+}  // namespace tuphap::node

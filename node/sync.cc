@@ -1,0 +1,212 @@
+#include "node/sync.h"
+
+#include "replication/certificate.h"
+
+namespace tuphap::node {
+
+using replication::FeedHeadWire;
+
+SyncSession::SyncSession(Node& node, Side side,
+                         std::optional<replication::PublicKey> expected_box_key, size_t window,
+                         size_t batch_envelopes)
+    : node_(node),
+      side_(side),
+      expected_box_(expected_box_key),
+      window_(window),
+      batch_envelopes_(std::min<size_t>(batch_envelopes, replication::kMaxBatchEnvelopes)) {}
+
+void SyncSession::Emit(std::string frame, std::vector<std::string>* out) {
+  stats_.bytes_out += frame.size();
+  out->push_back(std::move(frame));
+}
+
+Status SyncSession::Fail(std::string code, std::string message, std::vector<std::string>* out) {
+  Emit(replication::Encode(replication::ErrorMessage{code, message}), out);
+  return Status::FailedPrecondition(message).WithReason(std::move(code));
+}
+
+bool SyncSession::Offers(std::string_view scope) const {
+  return peer_ == nullptr || node_.Offers(*peer_, scope);
+}
+
+Result<replication::Hello> SyncSession::MakeHello(const std::vector<FeedHeadWire>* answered) {
+  replication::Hello h;
+  h.node = node_.sign_key();
+  h.role = RoleName(node_.info().role);
+  std::map<store::FeedKey, bool> asked;
+  if (answered != nullptr) {
+    for (const auto& a : *answered) asked[{a.origin, a.scope}] = true;
+  }
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
+  for (const auto& head : heads) {
+    if (head.seq == 0) continue;
+    // The listener answers with its heads of what it offers and of every
+    // feed the dialer announced (a relayed feed it has is not sent again).
+    if (answered != nullptr && !Offers(head.feed.scope) && asked.count(head.feed) == 0) continue;
+    h.heads.push_back({head.feed.origin, head.feed.scope, head.seq, head.hash});
+  }
+  return h;
+}
+
+Result<std::string> SyncSession::Start() {
+  if (!node_.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: it cannot sync yet")
+        .WithReason("E_NOT_ENROLLED");
+  TUPHAP_ASSIGN_OR_RETURN(replication::Hello h, MakeHello(nullptr));
+  std::string frame = replication::Encode(h);
+  stats_.bytes_out += frame.size();
+  return frame;
+}
+
+Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* out) {
+  stats_.bytes_in += frame.size();
+  auto msg = replication::Decode(frame);
+  if (!msg.ok()) return Fail(msg.status().reason(), msg.status().message(), out);
+  if (auto* e = std::get_if<replication::ErrorMessage>(&*msg)) {
+    return Status::Aborted("the peer ended the session: " + e->message + " [" + e->code + "]")
+        .WithReason(e->code);
+  }
+  if (auto* h = std::get_if<replication::Hello>(&*msg)) return HandleHello(*h, out);
+  if (peer_ == nullptr) return Fail("E_PROTOCOL_ORDER", "a session starts with HELLO", out);
+  if (auto* b = std::get_if<replication::Batch>(&*msg)) return HandleBatch(*b, out);
+  if (auto* a = std::get_if<replication::Ack>(&*msg)) {
+    TUPHAP_RETURN_IF_ERROR(HandleAck(*a));
+    return Pump(out);
+  }
+  peer_done_ = true;  // DONE
+  return Pump(out);
+}
+
+Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std::string>* out) {
+  if (hello.version != replication::kProtocolVersion)
+    return Fail(
+        "E_VERSION",
+        "protocol version " + std::to_string(hello.version) + " is not spoken here (version 1)",
+        out);
+  if (peer_ != nullptr) return Fail("E_PROTOCOL_ORDER", "a second HELLO in one session", out);
+  if (!node_.enrolled())
+    return Fail("E_NOT_ENROLLED", "this node is not enrolled: it cannot sync yet", out);
+  TUPHAP_RETURN_IF_ERROR(node_.ReloadTrust());
+  const Trust* trust = node_.trust();
+  const replication::Certificate* cert = trust->CertFor(hello.node);
+  if (cert == nullptr)
+    return Fail("E_UNKNOWN_ORIGIN", "the peer's key has no certificate of this province", out);
+  if (trust->IsRevoked(hello.node)) return Fail("E_REVOKED", "the peer's key is revoked", out);
+  if (expected_box_ && cert->box_key != *expected_box_)
+    return Fail("E_NOT_AUTHORISED", "the peer's HELLO names another node than its transport key",
+                out);
+  if (hello.node == node_.sign_key())
+    return Fail("E_PROTOCOL", "a node does not sync with itself", out);
+  peer_cert_ = *cert;
+  peer_ = &peer_cert_;
+  for (const auto& h : hello.heads) {
+    auto& known = peer_head_[{h.origin, h.scope}];
+    known = std::max(known, h.seq);
+  }
+  if (side_ == Side::kListener) {
+    TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&hello.heads));
+    Emit(replication::Encode(reply), out);
+  }
+  TUPHAP_RETURN_IF_ERROR(RefillCursors());
+  return Pump(out);
+}
+
+Status SyncSession::RefillCursors() {
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
+  cursors_.clear();
+  for (const auto& head : heads) {
+    if (head.seq == 0 || !Offers(head.feed.scope)) continue;
+    uint64_t from = 0;
+    if (auto it = peer_head_.find(head.feed); it != peer_head_.end()) from = it->second;
+    if (auto it = sent_upto_.find(head.feed); it != sent_upto_.end())
+      from = std::max(from, it->second);
+    if (head.seq > from) cursors_.push_back({head.feed, from + 1});
+  }
+  return Status::Ok();
+}
+
+Status SyncSession::Pump(std::vector<std::string>* out) {
+  if (peer_ == nullptr) return Status::Ok();
+  if (cursors_.empty() && initial_sent_) TUPHAP_RETURN_IF_ERROR(RefillCursors());  // live
+  while (in_flight_.size() < window_ && !cursors_.empty()) {
+    replication::Batch batch;
+    batch.batch_no = next_batch_++;
+    std::vector<store::FeedKey> feeds;
+    size_t bytes = 0;
+    while (!cursors_.empty() && batch.envelopes.size() < batch_envelopes_ &&
+           bytes < replication::kMaxBatchBytes) {
+      Cursor& c = cursors_.front();
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                              node_.store().GetEnvelope(c.feed, c.next));
+      if (!env || env->is_draft()) {  // the end of the feed (drafts never leave)
+        cursors_.erase(cursors_.begin());
+        continue;
+      }
+      if (feeds.empty() || !(feeds.back() == c.feed)) feeds.push_back(c.feed);
+      bytes += env->bytes().size();
+      batch.envelopes.push_back(env->bytes());
+      sent_upto_[c.feed] = c.next;
+      ++c.next;
+    }
+    if (batch.envelopes.empty()) break;
+    stats_.sent += batch.envelopes.size();
+    ++stats_.batches_out;
+    in_flight_.emplace(batch.batch_no, std::move(feeds));
+    Emit(replication::Encode(batch), out);
+  }
+  if (cursors_.empty()) initial_sent_ = true;
+  if (initial_sent_ && !sent_done_ && in_flight_.empty()) {
+    sent_done_ = true;
+    Emit(replication::Encode(replication::Done{}), out);
+  }
+  return Status::Ok();
+}
+
+Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::string>* out) {
+  std::vector<store::Store::Incoming> incoming;
+  incoming.reserve(batch.envelopes.size());
+  uint64_t malformed = 0;
+  std::map<store::FeedKey, bool> feeds;
+  for (auto& bytes : batch.envelopes) {
+    auto env = replication::Envelope::Parse(std::move(bytes));
+    if (!env.ok()) {
+      ++malformed;  // one bad envelope does not spoil the batch
+      continue;
+    }
+    feeds[{env->header().origin, env->header().scope}] = true;
+    incoming.push_back({std::move(*env), std::nullopt});
+  }
+  TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport report, node_.Ingest(incoming));
+  stats_.received += report.appended + report.released;
+  stats_.refused_here += report.refused + malformed;
+  replication::Ack ack;
+  ack.batch_no = batch.batch_no;
+  ack.refused = report.refused + malformed;
+  for (const auto& [feed, unused] : feeds) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));
+    if (head) ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
+  }
+  if (node_.info().role == Role::kHub) TUPHAP_RETURN_IF_ERROR(node_.SignReceipt(&ack));
+  Emit(replication::Encode(ack), out);
+  return Pump(out);
+}
+
+Status SyncSession::HandleAck(const replication::Ack& ack) {
+  auto it = in_flight_.find(ack.batch_no);
+  if (it == in_flight_.end()) return Status::Ok();  // a duplicate or an old session's
+  if (peer_->role == replication::NodeRole::kHub &&
+      !replication::ReceiptValid(ack, peer_->sign_key)) {
+    return Status::PermissionDenied("the hub's receipt for batch " + std::to_string(ack.batch_no) +
+                                    " does not verify")
+        .WithReason("E_BAD_RECEIPT");
+  }
+  in_flight_.erase(it);
+  stats_.refused_by_peer += ack.refused;
+  for (const auto& h : ack.heads) {
+    auto& known = peer_head_[{h.origin, h.scope}];
+    known = std::max(known, h.seq);
+  }
+  return node_.SavePeerHeads(peer_->sign_key, ack.heads);
+}
+
+}  // namespace tuphap::node

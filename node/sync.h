@@ -1,0 +1,94 @@
+// One sync session with one peer (docs/protocol.md), independent of the
+// transport: frames in, frames out. The ZeroMQ transport (transport.h), the
+// in-memory link of the property test and nothing else drive it.
+//
+// Both sides announce heads (HELLO), then each sends, per feed, the
+// envelopes after the other's head, oldest first, in batches bounded by
+// count and bytes, with at most `window` batches unacknowledged. The
+// receiver ingests and commits a batch in one transaction (Node::Ingest),
+// then acknowledges with its new heads; a hub signs its acknowledgements
+// (receipts). DONE says "I have sent everything I had when we met and it
+// was acknowledged". Correctness needs no memory of the peer: a new HELLO
+// starts over from the heads announced.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "node/node.h"
+#include "replication/protocol.h"
+
+namespace tuphap::node {
+
+struct SyncStats {
+  uint64_t sent = 0;             // envelopes sent
+  uint64_t received = 0;         // envelopes received that were new here
+  uint64_t refused_here = 0;     // of the peer's envelopes, refused by this node
+  uint64_t refused_by_peer = 0;  // of ours, refused by the peer (its acks)
+  uint64_t bytes_out = 0;
+  uint64_t bytes_in = 0;
+  uint64_t batches_out = 0;
+};
+
+class SyncSession {
+ public:
+  enum class Side { kDialer, kListener };
+  // `expected_box_key`: the peer's X25519 key as the transport authenticated
+  // it (CURVE); the peer's HELLO must name a certificate with that key.
+  SyncSession(Node& node, Side side, std::optional<replication::PublicKey> expected_box_key,
+              size_t window = 4, size_t batch_envelopes = 1000);
+
+  // The dialer's opening frame (HELLO).
+  Result<std::string> Start();
+  // One frame from the peer; frames to send are appended to `out`. An error
+  // ends the session (an ERROR frame for the peer is appended when useful).
+  Status OnFrame(std::string_view frame, std::vector<std::string>* out);
+  // Sends what the window allows: the catch-up, then (live) changes made
+  // since. Call it whenever local changes may have been made.
+  Status Pump(std::vector<std::string>* out);
+
+  bool hello_done() const { return peer_ != nullptr; }
+  // Both sides have sent all they had at the start and it was acknowledged.
+  bool caught_up() const { return sent_done_ && peer_done_ && in_flight_.empty(); }
+  bool idle() const { return in_flight_.empty(); }
+  const SyncStats& stats() const { return stats_; }
+  const replication::Certificate* peer() const { return peer_; }
+
+ private:
+  struct Cursor {
+    store::FeedKey feed;
+    uint64_t next = 0;  // next seq to send
+  };
+  Status HandleHello(const replication::Hello& hello, std::vector<std::string>* out);
+  Status HandleBatch(replication::Batch& batch, std::vector<std::string>* out);
+  Status HandleAck(const replication::Ack& ack);
+  Result<replication::Hello> MakeHello(const std::vector<replication::FeedHeadWire>* answered);
+  // Whether this node offers `scope` to the peer.
+  bool Offers(std::string_view scope) const;
+  Status RefillCursors();
+  Status Fail(std::string code, std::string message, std::vector<std::string>* out);
+  void Emit(std::string frame, std::vector<std::string>* out);
+
+  Node& node_;
+  Side side_;
+  std::optional<replication::PublicKey> expected_box_;
+  size_t window_;
+  size_t batch_envelopes_;
+  const replication::Certificate* peer_ = nullptr;
+  replication::Certificate peer_cert_;
+  // Per feed: the peer's head as announced or acknowledged, and the highest
+  // seq sent to it in this session.
+  std::map<store::FeedKey, uint64_t> peer_head_;
+  std::map<store::FeedKey, uint64_t> sent_upto_;
+  std::vector<Cursor> cursors_;
+  std::map<uint64_t, std::vector<store::FeedKey>> in_flight_;  // batch_no -> feeds
+  uint64_t next_batch_ = 1;
+  bool initial_sent_ = false;  // the catch-up is all sent
+  bool sent_done_ = false;
+  bool peer_done_ = false;
+  SyncStats stats_;
+};
+
+}  // namespace tuphap::node

@@ -1,0 +1,403 @@
+#include "node/transport.h"
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <csignal>
+#include <map>
+#include <memory>
+#include <random>
+#include <zmq.hpp>
+
+#include "base/hex.h"
+
+namespace tuphap::node {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
+constexpr const char* kZapDomain = "tuphap";
+constexpr auto kSessionIdle = std::chrono::seconds(120);
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
+      .count();
+}
+
+void CommonOptions(zmq::socket_t& s) {
+  // The frame limit is enforced by libzmq before any byte is decoded.
+  s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(replication::kMaxFrameBytes));
+  s.set(zmq::sockopt::heartbeat_ivl, 2000);
+  s.set(zmq::sockopt::heartbeat_timeout, 6000);
+  s.set(zmq::sockopt::handshake_ivl, 10000);
+  s.set(zmq::sockopt::linger, 0);
+}
+
+zmq::const_buffer KeyBuffer(const uint8_t* data) { return zmq::const_buffer(data, 32); }
+
+// Monitor events of a dialling socket, read without blocking.
+class DialMonitor final : public zmq::monitor_t {
+ public:
+  bool connected = false;
+  bool auth_failed = false;
+  bool lost = false;  // the connection dropped since last asked
+  void on_event_handshake_succeeded(const zmq_event_t&, const char*) override { connected = true; }
+  void on_event_handshake_failed_auth(const zmq_event_t&, const char*) override {
+    auth_failed = true;
+  }
+  void on_event_disconnected(const zmq_event_t&, const char*) override {
+    connected = false;
+    lost = true;
+  }
+};
+
+// Who may connect: the X25519 keys of this province's enrolled, unrevoked
+// nodes. Answers ZAP requests (RFC 27).
+void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
+  std::vector<zmq::message_t> req;
+  while (true) {
+    zmq::message_t m;
+    if (!zap.recv(m, zmq::recv_flags::dontwait)) break;
+    const bool more = m.more();
+    req.push_back(std::move(m));
+    if (!more) break;
+  }
+  if (req.size() < 6) return;
+  std::string status = "400", text = "unknown key", user;
+  if (req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].size() == 32) {
+    replication::PublicKey client;
+    std::copy_n(static_cast<const uint8_t*>(req[6].data()), 32, client.begin());
+    if (node.ReloadTrust().ok() && node.trust() != nullptr) {
+      for (const auto& [sign, cert] : node.trust()->certificates()) {
+        if (cert.box_key == client && !node.trust()->IsRevoked(sign)) {
+          status = "200";
+          text = "OK";
+          user = ToHex(std::string_view(reinterpret_cast<const char*>(client.data()), 32));
+        }
+      }
+    }
+    if (status != "200" && log != nullptr)
+      *log << "refused a connection from an unenrolled or revoked key\n";
+  }
+  zap.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
+  zap.send(req[1], zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(status), zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(std::string()), zmq::send_flags::none);
+}
+
+// The node expected at an endpoint: the named one, or the province's hub.
+Result<const replication::Certificate*> PeerCertificate(Node& node, const std::string& peer) {
+  TUPHAP_RETURN_IF_ERROR(node.ReloadTrust());
+  const Trust* trust = node.trust();
+  if (trust == nullptr || !node.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: it cannot sync yet")
+        .WithReason("E_NOT_ENROLLED");
+  if (!peer.empty()) {
+    TUPHAP_ASSIGN_OR_RETURN(std::string fp, ParseNodeIdText(peer));
+    const replication::Certificate* c = trust->CertByFingerprint(fp);
+    if (c == nullptr) return Status::NotFound("no enrolled node " + peer + " is known here");
+    return c;
+  }
+  for (const auto& [sign, cert] : trust->certificates()) {
+    if (cert.role == replication::NodeRole::kHub && cert.province == node.info().province &&
+        !trust->IsRevoked(sign))
+      return &cert;
+  }
+  return Status::NotFound("no hub certificate for province " + node.info().province);
+}
+
+// One dialled peer: a DEALER socket, its monitor and the current session.
+struct Dial {
+  std::string endpoint;
+  replication::Certificate peer;
+  std::unique_ptr<zmq::socket_t> socket;
+  std::unique_ptr<DialMonitor> monitor;
+  std::unique_ptr<SyncSession> session;
+  bool reported = false;  // this session's catch-up was recorded
+  int64_t last_progress_ms = 0;
+};
+
+Status OpenDial(zmq::context_t& ctx, Node& node, Dial& d, int index) {
+  TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
+  d.socket = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
+  CommonOptions(*d.socket);
+  d.socket->set(zmq::sockopt::curve_serverkey, KeyBuffer(d.peer.box_key.data()));
+  d.socket->set(zmq::sockopt::curve_publickey, KeyBuffer(node.box_key().data()));
+  d.socket->set(zmq::sockopt::curve_secretkey, KeyBuffer(secrets->box.secret().data()));
+  // Reconnection backs off exponentially up to 30 s; a random first
+  // interval spreads many communes reconnecting after an outage.
+  std::random_device rd;
+  d.socket->set(zmq::sockopt::reconnect_ivl, 100 + static_cast<int>(rd() % 400));
+  d.socket->set(zmq::sockopt::reconnect_ivl_max, 30000);
+  d.monitor = std::make_unique<DialMonitor>();
+  d.monitor->init(
+      *d.socket, "inproc://tuphap-monitor-" + std::to_string(index),
+      ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
+  d.socket->connect(d.endpoint);
+  d.last_progress_ms = NowMs();
+  return Status::Ok();
+}
+
+void SendAll(zmq::socket_t& s, std::vector<std::string>& frames) {
+  for (auto& f : frames) s.send(zmq::buffer(f), zmq::send_flags::none);
+  frames.clear();
+}
+
+// Runs the dial's monitor and socket once. Returns an error only for what
+// ends a --once sync.
+Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
+  while (d.monitor->check_event(0)) {
+  }
+  if (d.monitor->auth_failed) {
+    d.monitor->auth_failed = false;
+    return Status::Unavailable("the node at " + d.endpoint +
+                               " refused this node's key (not enrolled there, or revoked)")
+        .WithReason("E_NOT_AUTHORISED");
+  }
+  if (d.monitor->lost) {
+    d.monitor->lost = false;
+    if (d.session && log != nullptr) *log << "connection to " << d.endpoint << " lost\n";
+    d.session.reset();  // a new session starts from the heads on reconnection
+  }
+  std::vector<std::string> out;
+  if (d.monitor->connected && !d.session) {
+    d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key);
+    d.reported = false;
+    TUPHAP_ASSIGN_OR_RETURN(std::string hello, d.session->Start());
+    out.push_back(std::move(hello));
+    d.last_progress_ms = NowMs();
+  }
+  while (true) {
+    zmq::message_t m;
+    if (!d.socket->recv(m, zmq::recv_flags::dontwait)) break;
+    d.last_progress_ms = NowMs();
+    if (!d.session) continue;  // a frame of a session already given up
+    Status s = d.session->OnFrame(m.to_string_view(), &out);
+    if (!s.ok()) {
+      SendAll(*d.socket, out);
+      d.session.reset();
+      return s;
+    }
+  }
+  SendAll(*d.socket, out);
+  if (d.session && d.session->caught_up() && !d.reported) {
+    d.reported = true;
+    const SyncStats& st = d.session->stats();
+    TUPHAP_RETURN_IF_ERROR(node.RecordPeerSession(d.peer.sign_key, d.endpoint, true, st.sent,
+                                                  st.received,
+                                                  st.refused_here + st.refused_by_peer));
+    if (log != nullptr)
+      *log << "caught up with " << NodeIdText(d.peer.sign_key) << " at " << d.endpoint << ": sent "
+           << st.sent << ", received " << st.received << "\n";
+  }
+  return Status::Ok();
+}
+
+// The listening side's state for one connected peer.
+struct Peer {
+  std::unique_ptr<SyncSession> session;
+  Clock::time_point last_seen;
+  bool reported = false;
+};
+
+}  // namespace
+
+Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* external_stop) {
+  if (!node.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: run 'tuphap enroll' first")
+        .WithReason("E_NOT_ENROLLED");
+  TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
+  std::ostream* log = options.log;
+  std::atomic<bool> stop{false};
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) stop = true;
+  });
+  bool pump_due = true;
+  boost::asio::steady_timer pump(io);
+  std::function<void()> arm = [&] {
+    pump.expires_after(std::chrono::milliseconds(options.pump_interval_ms));
+    pump.async_wait([&](const boost::system::error_code& ec) {
+      if (ec) return;
+      pump_due = true;
+      arm();
+    });
+  };
+  arm();
+
+  zmq::context_t ctx;
+  std::unique_ptr<zmq::socket_t> zap, router;
+  std::map<std::string, Peer> peers;  // by ZeroMQ routing id
+  try {
+    if (!options.listen.empty()) {
+      zap = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::rep);
+      zap->bind(kZapEndpoint);  // before any connection can be accepted
+      router = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
+      CommonOptions(*router);
+      router->set(zmq::sockopt::curve_server, true);
+      router->set(zmq::sockopt::curve_secretkey, KeyBuffer(secrets->box.secret().data()));
+      router->set(zmq::sockopt::zap_domain, kZapDomain);
+      router->bind(options.listen);
+    }
+    std::vector<Dial> dials(options.upstreams.size());
+    for (size_t i = 0; i < dials.size(); ++i) {
+      dials[i].endpoint = options.upstreams[i];
+      TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert, PeerCertificate(node, ""));
+      dials[i].peer = *cert;
+      TUPHAP_RETURN_IF_ERROR(OpenDial(ctx, node, dials[i], static_cast<int>(i)));
+    }
+    if (log != nullptr) {
+      *log << "tuphap node " << NodeIdText(node.sign_key()) << " (" << RoleName(node.info().role)
+           << ")";
+      if (!options.listen.empty()) *log << " listening on " << options.listen;
+      for (const auto& e : options.upstreams) *log << " dialling " << e;
+      *log << std::endl;
+    }
+    while (!stop && !(external_stop != nullptr && *external_stop)) {
+      io.poll();
+      std::vector<zmq::pollitem_t> items;
+      if (router) {
+        items.push_back({zap->handle(), 0, ZMQ_POLLIN, 0});
+        items.push_back({router->handle(), 0, ZMQ_POLLIN, 0});
+      }
+      for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
+      zmq::poll(items, std::chrono::milliseconds(50));
+      if (router) {
+        if (items[0].revents & ZMQ_POLLIN) AnswerZap(*zap, node, log);
+        while (true) {
+          zmq::message_t id, frame;
+          if (!router->recv(id, zmq::recv_flags::dontwait)) break;
+          if (!id.more() || !router->recv(frame, zmq::recv_flags::none)) continue;
+          while (frame.more()) {  // a well-behaved peer sends one frame per message
+            zmq::message_t extra;
+            if (!router->recv(extra, zmq::recv_flags::none)) break;
+            frame.move(extra);
+          }
+          const std::string rid = id.to_string();
+          Peer& p = peers[rid];
+          p.last_seen = Clock::now();
+          const std::string_view f = frame.to_string_view();
+          const bool hello = f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x95 && f[1] == 0x01;
+          if (hello || !p.session) {
+            std::optional<replication::PublicKey> box;
+            const char* user = frame.gets("User-Id");
+            if (user != nullptr) {
+              if (auto bytes = FromHex(user); bytes && bytes->size() == 32) {
+                replication::PublicKey k;
+                std::copy(bytes->begin(), bytes->end(), k.begin());
+                box = k;
+              }
+            }
+            if (!box) {
+              peers.erase(rid);
+              continue;  // only ZAP-admitted peers reach here; never trust an unnamed one
+            }
+            p.session = std::make_unique<SyncSession>(node, SyncSession::Side::kListener, box);
+            p.reported = false;
+          }
+          std::vector<std::string> out;
+          Status s = p.session->OnFrame(f, &out);
+          for (auto& o : out) {
+            router->send(zmq::buffer(rid), zmq::send_flags::sndmore);
+            router->send(zmq::buffer(o), zmq::send_flags::none);
+          }
+          if (!s.ok()) {
+            if (log != nullptr) *log << "session ended: " << s.ToString() << "\n";
+            if (const replication::Certificate* c = p.session->peer()) {
+              (void)node.RecordPeerSession(c->sign_key, "", false, p.session->stats().sent,
+                                           p.session->stats().received,
+                                           p.session->stats().refused_here);
+            }
+            peers.erase(rid);
+            continue;
+          }
+          if (p.session->caught_up() && !p.reported) {
+            p.reported = true;
+            const SyncStats& st = p.session->stats();
+            TUPHAP_RETURN_IF_ERROR(node.RecordPeerSession(p.session->peer()->sign_key, "", true,
+                                                          st.sent, st.received,
+                                                          st.refused_here + st.refused_by_peer));
+            if (log != nullptr)
+              *log << "caught up with " << NodeIdText(p.session->peer()->sign_key) << ": sent "
+                   << st.sent << ", received " << st.received << ", refused " << st.refused_here
+                   << std::endl;
+          }
+        }
+      }
+      for (auto& d : dials) {
+        Status s = ServiceDial(node, d, log);
+        if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << "\n";
+      }
+      if (pump_due) {
+        pump_due = false;
+        const auto now = Clock::now();
+        for (auto it = peers.begin(); it != peers.end();) {
+          if (now - it->second.last_seen > kSessionIdle) {
+            it = peers.erase(it);
+            continue;
+          }
+          std::vector<std::string> out;
+          if (it->second.session && it->second.session->Pump(&out).ok()) {
+            for (auto& o : out) {
+              router->send(zmq::buffer(it->first), zmq::send_flags::sndmore);
+              router->send(zmq::buffer(o), zmq::send_flags::none);
+            }
+          }
+          ++it;
+        }
+        for (auto& d : dials) {
+          std::vector<std::string> out;
+          if (d.session && d.session->Pump(&out).ok()) SendAll(*d.socket, out);
+        }
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable(std::string("network: ") + e.what());
+  }
+  if (log != nullptr) *log << "stopped" << std::endl;
+  return Status::Ok();
+}
+
+Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
+  TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert,
+                          PeerCertificate(node, options.peer));
+  boost::asio::io_context io;
+  std::atomic<bool> stop{false};
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  signals.async_wait([&](const boost::system::error_code& ec, int) {
+    if (!ec) stop = true;
+  });
+  zmq::context_t ctx;
+  Dial d;
+  d.endpoint = options.endpoint;
+  d.peer = *cert;
+  try {
+    TUPHAP_RETURN_IF_ERROR(OpenDial(ctx, node, d, 0));
+    while (!stop) {
+      io.poll();
+      std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};
+      zmq::poll(items, std::chrono::milliseconds(20));
+      TUPHAP_RETURN_IF_ERROR(ServiceDial(node, d, nullptr));
+      if (d.session && d.session->caught_up()) {
+        SyncResult r;
+        r.stats = d.session->stats();
+        r.peer_id = NodeIdText(d.peer.sign_key);
+        return r;
+      }
+      if (NowMs() - d.last_progress_ms > options.timeout_s * 1000LL) {
+        return Status::Unavailable("no progress with " + options.endpoint + " for " +
+                                   std::to_string(options.timeout_s) +
+                                   " s (is 'tuphap serve' running there?)");
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot sync with " + options.endpoint + ": " + e.what());
+  }
+  return Status::Cancelled("interrupted: every batch acknowledged so far is committed");
+}
+
+}  // namespace tuphap::node

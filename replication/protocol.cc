@@ -1,0 +1,165 @@
+#include "replication/protocol.h"
+
+#include "replication/limits.h"
+#include "replication/msgpack.h"
+
+namespace tuphap::replication {
+namespace {
+
+constexpr size_t kMaxScope = 16;
+
+void WriteHeads(MsgpackWriter& w, const std::vector<FeedHeadWire>& heads) {
+  w.ArrayHeader(static_cast<uint32_t>(heads.size()));
+  for (const auto& h : heads) {
+    w.ArrayHeader(4);
+    w.Bin(h.origin.bytes);
+    w.Str(h.scope);
+    w.Uint(h.seq);
+    w.Bin(h.hash);
+  }
+}
+
+std::vector<FeedHeadWire> ReadHeads(MsgpackReader& r) {
+  std::vector<FeedHeadWire> out;
+  const uint32_t n = r.ReadArrayHeader(kMaxHeads);
+  if (!r.ok()) return out;
+  out.reserve(std::min<uint32_t>(n, 4096));
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    FeedHeadWire h;
+    r.ExpectArray(4);
+    r.ReadBinFixed(h.origin.bytes);
+    h.scope = std::string(r.ReadStr(kMaxScope));
+    h.seq = r.ReadUint();
+    r.ReadBinFixed(h.hash);
+    out.push_back(std::move(h));
+  }
+  return out;
+}
+
+void WriteAckBody(MsgpackWriter& w, const Ack& a) {
+  w.Uint(static_cast<uint64_t>(MessageType::kAck));
+  w.Uint(a.batch_no);
+  w.Uint(a.refused);
+  WriteHeads(w, a.heads);
+}
+
+}  // namespace
+
+std::string Encode(const Message& m) {
+  MsgpackWriter w(256);
+  std::visit(
+      [&](const auto& msg) {
+        using T = std::decay_t<decltype(msg)>;
+        if constexpr (std::is_same_v<T, Hello>) {
+          w.ArrayHeader(5);
+          w.Uint(static_cast<uint64_t>(MessageType::kHello));
+          w.Uint(msg.version);
+          w.Bin(msg.node);
+          w.Str(msg.role);
+          WriteHeads(w, msg.heads);
+        } else if constexpr (std::is_same_v<T, Batch>) {
+          w.ArrayHeader(3);
+          w.Uint(static_cast<uint64_t>(MessageType::kBatch));
+          w.Uint(msg.batch_no);
+          w.ArrayHeader(static_cast<uint32_t>(msg.envelopes.size()));
+          for (const auto& e : msg.envelopes) w.Bin(e);
+        } else if constexpr (std::is_same_v<T, Ack>) {
+          w.ArrayHeader(5);
+          WriteAckBody(w, msg);
+          w.Bin(msg.receipt);
+        } else if constexpr (std::is_same_v<T, Done>) {
+          w.ArrayHeader(1);
+          w.Uint(static_cast<uint64_t>(MessageType::kDone));
+        } else {
+          w.ArrayHeader(3);
+          w.Uint(static_cast<uint64_t>(MessageType::kError));
+          w.Str(msg.code);
+          w.Str(msg.message);
+        }
+      },
+      m);
+  return w.Take();
+}
+
+Result<Message> Decode(std::string_view frame) {
+  auto bad = [](const std::string& what) {
+    return Status::InvalidArgument("malformed sync message: " + what).WithReason("E_PROTOCOL");
+  };
+  if (frame.size() > kMaxFrameBytes) return bad("larger than the frame limit");
+  MsgpackReader r(frame);
+  const uint32_t n = r.ReadArrayHeader(8);
+  if (!r.ok() || n == 0) return bad("not a message array");
+  const uint64_t type = r.ReadUint();
+  if (!r.ok()) return bad("no message type");
+  Message out;
+  switch (static_cast<MessageType>(type)) {
+    case MessageType::kHello: {
+      if (n != 5) return bad("HELLO has 5 elements");
+      Hello h;
+      h.version = r.ReadUint();
+      r.ReadBinFixed(h.node);
+      h.role = std::string(r.ReadStr(16));
+      h.heads = ReadHeads(r);
+      out = std::move(h);
+      break;
+    }
+    case MessageType::kBatch: {
+      if (n != 3) return bad("BATCH has 3 elements");
+      Batch b;
+      b.batch_no = r.ReadUint();
+      const uint32_t count = r.ReadArrayHeader(kMaxBatchEnvelopes);
+      for (uint32_t i = 0; i < count && r.ok(); ++i)
+        b.envelopes.emplace_back(r.ReadBin(kDefaultLimits.max_envelope_bytes));
+      out = std::move(b);
+      break;
+    }
+    case MessageType::kAck: {
+      if (n != 5) return bad("ACK has 5 elements");
+      Ack a;
+      a.batch_no = r.ReadUint();
+      a.refused = r.ReadUint();
+      a.heads = ReadHeads(r);
+      a.receipt = std::string(r.ReadBin(64));
+      if (r.ok() && !a.receipt.empty() && a.receipt.size() != 64) return bad("receipt size");
+      out = std::move(a);
+      break;
+    }
+    case MessageType::kDone:
+      if (n != 1) return bad("DONE has 1 element");
+      out = Done{};
+      break;
+    case MessageType::kError: {
+      if (n != 3) return bad("ERROR has 3 elements");
+      ErrorMessage e;
+      e.code = std::string(r.ReadStr(64));
+      e.message = std::string(r.ReadStr(4096));
+      out = std::move(e);
+      break;
+    }
+    default:
+      return Status::InvalidArgument("unknown sync message type " + std::to_string(type))
+          .WithReason("E_UNKNOWN_MESSAGE");
+  }
+  r.ExpectEnd();
+  if (!r.ok()) return bad(r.status().message());
+  return out;
+}
+
+std::string ReceiptBytes(const Ack& ack) {
+  MsgpackWriter w(128);
+  w.ArrayHeader(4);
+  WriteAckBody(w, ack);
+  return w.Take();
+}
+
+void SignReceipt(Ack* ack, const SigningKey& key) {
+  const Signature sig = key.Sign(kSignReceipt, ReceiptBytes(*ack));
+  ack->receipt.assign(reinterpret_cast<const char*>(sig.data()), sig.size());
+}
+
+bool ReceiptValid(const Ack& ack, const PublicKey& signer) {
+  return ack.receipt.size() == 64 &&
+         VerifySignature(signer, kSignReceipt, ReceiptBytes(ack), ack.receipt);
+}
+
+}  // namespace tuphap::replication
