@@ -364,13 +364,13 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     std::vector<std::string> expected;
     RunImport(r, Generate(o, &expected));
     // Back to what a version-1 store looked like.
-    ASSERT_TRUE(
-        n->store()
-            .db()
-            .Exec("DROP TABLE trust_objects; DROP TABLE refusals; DROP TABLE record_search; "
-                  "ALTER TABLE records DROP COLUMN event_date; "
-                  "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
-            .ok());
+    ASSERT_TRUE(n->store()
+                    .db()
+                    .Exec("DROP TABLE peer_heads; DROP TABLE peers; DROP TABLE trust_objects; "
+                          "DROP TABLE refusals; DROP TABLE record_search; "
+                          "ALTER TABLE records DROP COLUMN event_date; "
+                          "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
+                    .ok());
   }
   auto n = node::Node::Open(dir, node::TestOptions());
   ASSERT_TRUE(n.ok()) << n.status().ToString();
