@@ -18,6 +18,16 @@ std::string Date(uint64_t ms) {
   return buf;
 }
 
+std::string Time(int64_t ms) {
+  if (ms <= 0) return "never";
+  const time_t t = static_cast<time_t>(ms / 1000);
+  tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
 Json CertJson(const replication::Certificate& c) {
   Json j = Json::MakeObject();
   j.Set("node_id", node::NodeIdText(c.sign_key));
@@ -31,6 +41,7 @@ Json CertJson(const replication::Certificate& c) {
 
 Status PrintStatus(const Context& ctx, node::Node& n) {
   TUPHAP_ASSIGN_OR_RETURN(node::SecurityStatus s, n.Security());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> rows, n.Peers());
   const node::NodeInfo& info = n.info();
   if (ctx.json) {
     Json j = Json::MakeObject();
@@ -70,6 +81,20 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
     j.Set("quarantined", std::move(q));
     j.Set("certificates", static_cast<int64_t>(s.certificates));
     j.Set("revocations", static_cast<int64_t>(s.revocations));
+    Json peers = Json::MakeArray();
+    for (const auto& p : rows) {
+      Json o = Json::MakeObject();
+      o.Set("node_id", node::NodeIdText(p.peer));
+      o.Set("endpoint", p.endpoint);
+      o.Set("last_contact", Time(p.last_contact_ms));
+      o.Set("last_success", Time(p.last_success_ms));
+      o.Set("pending_out", static_cast<int64_t>(p.pending_out));
+      o.Set("sent", static_cast<int64_t>(p.sent));
+      o.Set("received", static_cast<int64_t>(p.received));
+      o.Set("refused", static_cast<int64_t>(p.refused));
+      peers.Push(std::move(o));
+    }
+    j.Set("peers", std::move(peers));
     ctx.PrintJson(j);
     return Status::Ok();
   }
@@ -123,6 +148,21 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
   }
   for (const auto& q : s.quarantined)
     out << Tr(ctx, "quarantined  ", "cách ly      ") << node::NodeIdText(q.bytes) << '\n';
+  if (rows.empty()) {
+    out << Tr(ctx, "peers        none yet (tuphap sync, tuphap serve)",
+              "đồng bộ      chưa có (tuphap sync, tuphap serve)")
+        << '\n';
+  } else {
+    Table t({Tr(ctx, "peer", "nút"), Tr(ctx, "endpoint", "địa chỉ"),
+             Tr(ctx, "last contact", "liên lạc cuối"), Tr(ctx, "last sync", "đồng bộ cuối"),
+             Tr(ctx, "pending out", "chờ gửi"), Tr(ctx, "sent", "đã gửi"),
+             Tr(ctx, "received", "đã nhận"), Tr(ctx, "refused", "từ chối")});
+    for (const auto& p : rows)
+      t.Add({node::NodeIdText(p.peer), p.endpoint.empty() ? "-" : p.endpoint,
+             Time(p.last_contact_ms), Time(p.last_success_ms), std::to_string(p.pending_out),
+             std::to_string(p.sent), std::to_string(p.received), std::to_string(p.refused)});
+    t.Print(out);
+  }
   return Status::Ok();
 }
 

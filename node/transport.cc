@@ -318,9 +318,10 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
           if (p.session->caught_up() && !p.reported) {
             p.reported = true;
             const SyncStats& st = p.session->stats();
-            TUPHAP_RETURN_IF_ERROR(node.RecordPeerSession(p.session->peer()->sign_key, "", true,
-                                                          st.sent, st.received,
-                                                          st.refused_here + st.refused_by_peer));
+            // Bookkeeping only: a busy store must not stop the server.
+            Status rec = node.RecordPeerSession(p.session->peer()->sign_key, "", true, st.sent,
+                                                st.received, st.refused_here + st.refused_by_peer);
+            if (!rec.ok() && log != nullptr) *log << "peer bookkeeping: " << rec.ToString() << "\n";
             if (log != nullptr)
               *log << "caught up with " << NodeIdText(p.session->peer()->sign_key) << ": sent "
                    << st.sent << ", received " << st.received << ", refused " << st.refused_here

@@ -1,0 +1,373 @@
+// Sync with real processes on loopback: the real `tuphap` binary serving and
+// syncing, real ZeroMQ with CURVE, real stores. Plus hostile input on the
+// wire from a raw ZeroMQ client, and bundles.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+#include <zmq.hpp>
+
+#include "base/json.h"
+#include "node/keys.h"
+#include "replication/msgpack.h"
+#include "replication/protocol.h"
+#include "tests/integration/cli_runner.h"
+
+namespace tuphap {
+namespace {
+
+namespace fs = std::filesystem;
+using testing_support::CliResult;
+using testing_support::RunTuphap;
+
+const char* const kCommunes[] = {"22333", "22366", "22390", "22402", "22411"};
+
+int FreePort() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  close(s);
+  return port;
+}
+
+Json JsonOf(const CliResult& r) {
+  auto j = ParseJson(r.out, nullptr);
+  EXPECT_TRUE(j.has_value()) << "not JSON: " << r.out << r.err;
+  return j ? *j : Json();
+}
+
+class SyncTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    root_ =
+        fs::temp_directory_path() / ("tuphap-sync-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(root_);
+    fs::create_directories(root_);
+    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  }
+  void TearDown() override {
+    StopHub(SIGKILL);
+    fs::remove_all(root_);
+  }
+
+  std::string Dir(const std::string& name) const { return (root_ / name).string(); }
+  CliResult Tp(const std::string& name, std::vector<std::string> args) {
+    args.insert(args.begin(), {"--data", Dir(name)});
+    return RunTuphap(args);
+  }
+  void Init(const std::string& name, const std::string& commune) {
+    ASSERT_EQ(Tp(name, {"init", "--role", "commune", "--commune", commune}).exit_code, 0);
+  }
+  void InitHub() {
+    ASSERT_EQ(Tp("hub", {"init", "--role", "hub", "--province", "56"}).exit_code, 0);
+  }
+  void Enrol(const std::string& name) {
+    const std::string req = Dir(name + ".req"), cert = Dir(name + ".enrol");
+    ASSERT_EQ(Tp(name, {"enroll", "request", "--out", req}).exit_code, 0);
+    ASSERT_EQ(Tp("hub", {"enroll", "sign", req, "--out", cert}).exit_code, 0);
+    ASSERT_EQ(Tp(name, {"enroll", "accept", cert}).exit_code, 0);
+  }
+  void Records(const std::string& name, const std::string& commune, int n, int seed) {
+    const std::string file = Dir(name + ".jsonl");
+    ASSERT_EQ(RunTuphap({"generate", "--records", std::to_string(n), "--commune", commune, "--seed",
+                         std::to_string(seed), "--out", file})
+                  .exit_code,
+              0);
+    auto r = Tp(name, {"import", file});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  }
+  void StartHub() {
+    hub_pid_ = fork();
+    if (hub_pid_ == 0) {
+      const std::string data = Dir("hub");
+      const int fd = open(Dir("hub.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--listen",
+            endpoint_.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // Ready when it has written its banner.
+    for (int i = 0; i < 100; ++i) {
+      std::ifstream log(Dir("hub.log"));
+      std::string s((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+      if (s.find("listening on") != std::string::npos) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    FAIL() << "the hub did not start";
+  }
+  void StopHub(int sig) {
+    if (hub_pid_ <= 0) return;
+    kill(hub_pid_, sig);
+    int status = 0;
+    waitpid(hub_pid_, &status, 0);
+    hub_pid_ = -1;
+  }
+  CliResult Sync(const std::string& name) {
+    return Tp(name, {"--json", "sync", endpoint_, "--once", "--timeout", "30"});
+  }
+  std::string Digest(const std::string& name, const std::string& scope) {
+    auto r = Tp(name, {"--json", "digest", "--scope", scope});
+    Json j = JsonOf(r);
+    if (!j.is_array() || j.as_array().empty()) return "";
+    return j.as_array()[0].Find("digest")->as_string() + "/" +
+           std::to_string(j.as_array()[0].Find("records")->as_int());
+  }
+  std::string FirstRecordId(const std::string& name) {
+    std::ifstream in(Dir(name + ".jsonl"));
+    std::string line;
+    std::getline(in, line);
+    return ParseJson(line, nullptr)->Find("record_id")->as_string();
+  }
+
+  fs::path root_;
+  std::string endpoint_;
+  pid_t hub_pid_ = -1;
+};
+
+TEST_F(SyncTest, hub_and_five_communes_converge_with_a_conflict_visible_on_both_sides) {
+  InitHub();
+  for (int i = 0; i < 5; ++i) {
+    const std::string name = std::string("c") + kCommunes[i];
+    Init(name, kCommunes[i]);
+    Enrol(name);
+    Records(name, kCommunes[i], 150, i + 1);  // offline work
+  }
+  StartHub();
+  for (int i = 0; i < 5; ++i) {
+    auto r = Sync(std::string("c") + kCommunes[i]);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    Json j = JsonOf(r);
+    EXPECT_EQ(j.Find("sent")->as_int(), 150);
+    EXPECT_EQ(j.Find("refused")->as_int(), 0);
+    EXPECT_FALSE(j.Find("node_id")->as_string().empty());
+  }
+  for (int i = 0; i < 5; ++i) {
+    const std::string d = Digest(std::string("c") + kCommunes[i], kCommunes[i]);
+    EXPECT_EQ(d, Digest("hub", kCommunes[i]));
+    EXPECT_NE(d.find("/150"), std::string::npos);
+  }
+  // One record edited at the commune and at the hub, concurrently.
+  const std::string c0 = std::string("c") + kCommunes[0];
+  const std::string id = FirstRecordId(c0);
+  ASSERT_EQ(Tp(c0, {"record", "amend", id, "--field", "data.notes=commune says A"}).exit_code, 0);
+  ASSERT_EQ(Tp("hub",
+               {"record", "amend", id, "--field", "data.notes=hub says B", "--scope", kCommunes[0]})
+                .exit_code,
+            0);
+  ASSERT_EQ(Sync(c0).exit_code, 0);
+  EXPECT_EQ(Digest(c0, kCommunes[0]), Digest("hub", kCommunes[0]));
+  for (const std::string& n : {c0, std::string("hub")}) {
+    auto r = Tp(n, {"--json", "record", "show", id});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_NE(r.out.find("commune says A"), std::string::npos) << n << r.out;
+    EXPECT_NE(r.out.find("hub says B"), std::string::npos) << n << r.out;
+  }
+  // The commune sees the hub's status and its peer.
+  auto st = Tp(c0, {"--json", "status"});
+  EXPECT_NE(JsonOf(st).Find("peers"), nullptr) << st.out;
+}
+
+TEST_F(SyncTest, commune_killed_mid_sync_twenty_times_converges_with_nothing_lost) {
+  InitHub();
+  Init("c", kCommunes[1]);
+  Enrol("c");
+  Records("c", kCommunes[1], 3000, 7);
+  StartHub();
+  std::mt19937 rng(static_cast<unsigned>(time(nullptr)));
+  std::printf("kill delays seeded with the clock\n");
+  for (int k = 0; k < 20; ++k) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+      const std::string data = Dir("c");
+      const int fd = open("/dev/null", O_WRONLY);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "sync", endpoint_.c_str(),
+            "--once", static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20 + rng() % 300));
+    kill(pid, SIGKILL);
+    int status = 0;
+    waitpid(pid, &status, 0);
+  }
+  auto r = Sync("c");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Digest("c", kCommunes[1]), Digest("hub", kCommunes[1]));
+  EXPECT_NE(Digest("hub", kCommunes[1]).find("/3000"), std::string::npos);
+  // The store of the killed process opens cleanly and is whole.
+  auto check = Tp("c", {"--json", "status"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+}
+
+// A raw ZeroMQ client holding an enrolled commune's real keys, to send what
+// no tuphap would.
+class RawPeer {
+ public:
+  RawPeer(const std::string& data_dir, const std::string& endpoint,
+          const replication::PublicKey& server_box)
+      : socket_(ctx_, zmq::socket_type::dealer) {
+    auto secrets = node::ReadKeyFile(node::KeyFilePath(data_dir),
+                                     replication::SecretBytes("test-passphrase", 15));
+    EXPECT_TRUE(secrets.ok());
+    socket_.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(server_box.data(), 32));
+    socket_.set(zmq::sockopt::curve_publickey,
+                zmq::const_buffer(secrets->box.public_key().data(), 32));
+    socket_.set(zmq::sockopt::curve_secretkey, zmq::const_buffer(secrets->box.secret().data(), 32));
+    socket_.set(zmq::sockopt::linger, 0);
+    sign_ = secrets->sign.public_key();
+    socket_.connect(endpoint);
+  }
+  // Sends one frame; returns the answer, or "" when none comes.
+  std::string Ask(const std::string& frame, int wait_ms = 3000) {
+    socket_.send(zmq::buffer(frame), zmq::send_flags::none);
+    std::vector<zmq::pollitem_t> items{{socket_.handle(), 0, ZMQ_POLLIN, 0}};
+    zmq::poll(items, std::chrono::milliseconds(wait_ms));
+    zmq::message_t m;
+    if (!(items[0].revents & ZMQ_POLLIN) || !socket_.recv(m)) return "";
+    return m.to_string();
+  }
+  const replication::PublicKey& sign() const { return sign_; }
+
+ private:
+  zmq::context_t ctx_;
+  zmq::socket_t socket_;
+  replication::PublicKey sign_{};
+};
+
+std::string ErrorCode(const std::string& frame) {
+  auto m = replication::Decode(frame);
+  if (!m.ok()) return "undecodable";
+  auto* e = std::get_if<replication::ErrorMessage>(&*m);
+  return e != nullptr ? e->code : "not an error";
+}
+
+replication::PublicKey HubBoxKey(const std::string& hub_dir) {
+  auto s = node::ReadKeyFile(node::KeyFilePath(hub_dir),
+                             replication::SecretBytes("test-passphrase", 15));
+  EXPECT_TRUE(s.ok());
+  return s->box.public_key();
+}
+
+TEST_F(SyncTest, bad_input_on_the_wire_is_refused_and_the_hub_keeps_serving) {
+  InitHub();
+  Init("c", kCommunes[0]);
+  Enrol("c");
+  Records("c", kCommunes[0], 20, 3);
+  Init("good", kCommunes[2]);
+  Enrol("good");
+  Records("good", kCommunes[2], 20, 4);
+  StartHub();
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  {
+    RawPeer peer(Dir("c"), endpoint_, hub_box);
+    EXPECT_EQ(ErrorCode(peer.Ask("\xc1\xff garbage")), "E_PROTOCOL");  // malformed msgpack
+    replication::MsgpackWriter w;
+    w.ArrayHeader(2);
+    w.Uint(99);
+    w.Uint(1);
+    EXPECT_EQ(ErrorCode(peer.Ask(w.Take())), "E_UNKNOWN_MESSAGE");
+    // Deep nesting: 100,000 nested arrays where heads belong.
+    std::string deep = "\x95\x01\x01";
+    deep += "\xc4\x20" + std::string(32, 'k') + "\xa7" + "commune";
+    deep += std::string(100000, '\x91');
+    EXPECT_EQ(ErrorCode(peer.Ask(deep)), "E_PROTOCOL");
+    // A batch before HELLO (wrong order).
+    EXPECT_EQ(ErrorCode(peer.Ask(replication::Encode(replication::Batch{1, {}}))),
+              "E_PROTOCOL_ORDER");
+    // A HELLO naming another node than the transport key.
+    replication::Hello h;
+    h.node[0] = 1;
+    h.role = "commune";
+    EXPECT_EQ(ErrorCode(peer.Ask(replication::Encode(h))), "E_UNKNOWN_ORIGIN");
+    // An oversize frame: dropped by libzmq before decoding (no answer).
+    EXPECT_EQ(peer.Ask(std::string(replication::kMaxFrameBytes + 1024, 'x'), 1500), "");
+  }
+  // The hub is still up and serves a well-behaved commune.
+  auto r = Sync("good");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(Digest("good", kCommunes[2]), Digest("hub", kCommunes[2]));
+  // A node with no enrolment is refused at the handshake, with a clear reason.
+  Init("rogue", kCommunes[0]);
+  auto rogue = Tp("rogue", {"sync", endpoint_, "--once", "--timeout", "5"});
+  EXPECT_NE(rogue.exit_code, 0);
+  EXPECT_NE(rogue.err.find("not enrolled"), std::string::npos) << rogue.err;
+}
+
+TEST_F(SyncTest, rogue_key_is_refused_by_the_zap_handler) {
+  InitHub();
+  Init("c", kCommunes[0]);
+  Enrol("c");
+  StartHub();
+  // Keys of a node that is not enrolled at this hub (its own hub enrolled it).
+  ASSERT_EQ(Tp("hub2", {"init", "--role", "hub", "--province", "56"}).exit_code, 0);
+  Init("x", kCommunes[0]);
+  const std::string req = Dir("x.req"), cert = Dir("x.enrol");
+  ASSERT_EQ(Tp("x", {"enroll", "request", "--out", req}).exit_code, 0);
+  ASSERT_EQ(Tp("hub2", {"enroll", "sign", req, "--out", cert}).exit_code, 0);
+  ASSERT_EQ(Tp("x", {"enroll", "accept", cert}).exit_code, 0);
+  RawPeer peer(Dir("x"), endpoint_, HubBoxKey(Dir("hub")));
+  EXPECT_EQ(peer.Ask(replication::Encode(replication::Done{}), 1500), "");  // never admitted
+  auto ok = Sync("c");
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+}
+
+TEST_F(SyncTest, bundle_carries_changes_once_and_refuses_truncated_or_altered_files) {
+  InitHub();
+  Init("c", kCommunes[3]);
+  Enrol("c");
+  Records("c", kCommunes[3], 300, 5);
+  const std::string hub_id = JsonOf(Tp("hub", {"--json", "status"})).Find("node_id")->as_string();
+  const std::string b1 = Dir("b1.bundle");
+  ASSERT_EQ(Tp("c", {"bundle", "export", "--for", hub_id, "--out", b1}).exit_code, 0);
+  // Damaged copies are refused and apply nothing.
+  std::ifstream in(b1, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  for (size_t cut : {size_t{10}, bytes.size() / 2, bytes.size() - 1}) {
+    std::ofstream(Dir("cut.bundle"), std::ios::binary) << bytes.substr(0, cut);
+    auto r = Tp("hub", {"bundle", "import", Dir("cut.bundle")});
+    EXPECT_NE(r.exit_code, 0);
+    EXPECT_NE(r.err.find("nothing was applied"), std::string::npos) << r.err;
+  }
+  std::string altered = bytes;
+  altered[altered.size() * 3 / 4] ^= 0x01;
+  std::ofstream(Dir("alt.bundle"), std::ios::binary) << altered;
+  EXPECT_NE(Tp("hub", {"bundle", "import", Dir("alt.bundle")}).exit_code, 0);
+  EXPECT_NE(Digest("hub", kCommunes[3]).find("/0"), std::string::npos);  // nothing of it applied
+  // The genuine one: applied once; again, no effect.
+  auto first = Tp("hub", {"--json", "bundle", "import", b1});
+  ASSERT_EQ(first.exit_code, 0) << first.err;
+  EXPECT_EQ(JsonOf(first).Find("new")->as_int(), 300);
+  EXPECT_EQ(Digest("hub", kCommunes[3]), Digest("c", kCommunes[3]));
+  auto again = Tp("hub", {"--json", "bundle", "import", b1});
+  EXPECT_EQ(JsonOf(again).Find("new")->as_int(), 0);
+  // An older bundle after newer changes: no effect either.
+  ASSERT_EQ(Tp("c", {"record", "amend", FirstRecordId("c"), "--field", "data.notes=usb"}).exit_code,
+            0);
+  const std::string b2 = Dir("b2.bundle");
+  ASSERT_EQ(Tp("c", {"bundle", "export", "--for", hub_id, "--out", b2, "--all"}).exit_code, 0);
+  ASSERT_EQ(Tp("hub", {"bundle", "import", b2}).exit_code, 0);
+  const std::string after = Digest("hub", kCommunes[3]);
+  EXPECT_EQ(after, Digest("c", kCommunes[3]));
+  EXPECT_EQ(JsonOf(Tp("hub", {"--json", "bundle", "import", b1})).Find("new")->as_int(), 0);
+  EXPECT_EQ(Digest("hub", kCommunes[3]), after);
+}
+
+}  // namespace
+}  // namespace tuphap
