@@ -89,6 +89,7 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
       o.Set("last_contact", Time(p.last_contact_ms));
       o.Set("last_success", Time(p.last_success_ms));
       o.Set("pending_out", static_cast<int64_t>(p.pending_out));
+      o.Set("pending_in", static_cast<int64_t>(p.pending_in));
       o.Set("sent", static_cast<int64_t>(p.sent));
       o.Set("received", static_cast<int64_t>(p.received));
       o.Set("refused", static_cast<int64_t>(p.refused));
@@ -155,12 +156,14 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
   } else {
     Table t({Tr(ctx, "peer", "nút"), Tr(ctx, "endpoint", "địa chỉ"),
              Tr(ctx, "last contact", "liên lạc cuối"), Tr(ctx, "last sync", "đồng bộ cuối"),
-             Tr(ctx, "pending out", "chờ gửi"), Tr(ctx, "sent", "đã gửi"),
-             Tr(ctx, "received", "đã nhận"), Tr(ctx, "refused", "từ chối")});
+             Tr(ctx, "pending out", "chờ gửi"), Tr(ctx, "pending in", "chờ nhận"),
+             Tr(ctx, "sent", "đã gửi"), Tr(ctx, "received", "đã nhận"),
+             Tr(ctx, "refused", "từ chối")});
     for (const auto& p : rows)
       t.Add({node::NodeIdText(p.peer), p.endpoint.empty() ? "-" : p.endpoint,
              Time(p.last_contact_ms), Time(p.last_success_ms), std::to_string(p.pending_out),
-             std::to_string(p.sent), std::to_string(p.received), std::to_string(p.refused)});
+             std::to_string(p.pending_in), std::to_string(p.sent), std::to_string(p.received),
+             std::to_string(p.refused)});
     t.Print(out);
   }
   return Status::Ok();

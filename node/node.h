@@ -194,6 +194,7 @@ class Node {
     int64_t last_success_ms = 0;
     uint64_t sent = 0, received = 0, refused = 0;
     uint64_t pending_out = 0;  // changes this node holds that the peer lacks, as far as known
+    uint64_t pending_in = 0;   // changes the peer holds that this node lacks, as far as known
   };
   // Records one session's outcome with a peer.
   Status RecordPeerSession(const replication::PublicKey& peer, const std::string& endpoint,

@@ -109,11 +109,18 @@ Result<std::vector<Node::PeerRow>> Node::Peers() {
   for (auto& r : out) {
     TUPHAP_ASSIGN_OR_RETURN(auto known, PeerHeads(r.peer));
     const replication::Certificate* cert = trust_ ? trust_->CertFor(r.peer) : nullptr;
+    std::map<store::FeedKey, uint64_t> ours;
     for (const auto& h : heads) {
+      ours[h.feed] = h.seq;
       if (cert != nullptr && !Offers(*cert, h.feed.scope)) continue;
       auto it = known.find(h.feed);
       const uint64_t theirs = it == known.end() ? 0 : it->second;
       if (h.seq > theirs) r.pending_out += h.seq - theirs;
+    }
+    for (const auto& [feed, theirs] : known) {
+      auto it = ours.find(feed);
+      const uint64_t mine = it == ours.end() ? 0 : it->second;
+      if (theirs > mine) r.pending_in += theirs - mine;
     }
   }
   return out;

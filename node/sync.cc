@@ -103,6 +103,8 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
   }
+  // What the peer holds, for status (pending each way) and bundle export.
+  TUPHAP_RETURN_IF_ERROR(node_.SavePeerHeads(peer_->sign_key, hello.heads));
   if (side_ == Side::kListener) {
     TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&hello.heads));
     Emit(replication::Encode(reply), out);

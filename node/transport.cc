@@ -196,6 +196,18 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
   return Status::Ok();
 }
 
+// zmq::poll, except that a signal (SIGTERM, SIGINT) interrupting it is
+// not an error: the loop goes round and Asio delivers the signal.
+bool PollOrSignal(std::vector<zmq::pollitem_t>& items, int ms) {
+  try {
+    zmq::poll(items, std::chrono::milliseconds(ms));
+    return true;
+  } catch (const zmq::error_t& e) {
+    if (e.num() == EINTR) return false;
+    throw;
+  }
+}
+
 // The listening side's state for one connected peer.
 struct Peer {
   std::unique_ptr<SyncSession> session;
@@ -265,7 +277,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
         items.push_back({router->handle(), 0, ZMQ_POLLIN, 0});
       }
       for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
-      zmq::poll(items, std::chrono::milliseconds(50));
+      if (!PollOrSignal(items, 50)) continue;
       if (router) {
         if (items[0].revents & ZMQ_POLLIN) AnswerZap(*zap, node, log);
         while (true) {
@@ -381,7 +393,7 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
     while (!stop) {
       io.poll();
       std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};
-      zmq::poll(items, std::chrono::milliseconds(20));
+      if (!PollOrSignal(items, 20)) continue;
       TUPHAP_RETURN_IF_ERROR(ServiceDial(node, d, nullptr));
       if (d.session && d.session->caught_up()) {
         SyncResult r;
