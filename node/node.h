@@ -278,6 +278,7 @@ class Node {
   // Data keys made in a session not yet known to be committed: dropped
   // from memory if their grant did not reach the store.
   std::vector<std::pair<std::string, uint32_t>> pending_keys_;
+  bool no_drafts_ = false;  // this commune's feed holds no unsealed draft
   Status ForgetUncommittedKeys();
 };
 

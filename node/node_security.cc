@@ -264,9 +264,11 @@ Status Node::EnsureWriteKey(store::Store::Session& session, const std::string& s
     if (info_.role == Role::kHub) return CommuneKeys(session, scope).status();
     return Status::Ok();  // a commune without its key yet writes drafts
   }
-  if (info_.role == Role::kCommune) {
-    // A sealed change must never follow a draft (drafts never leave).
+  if (info_.role == Role::kCommune && !no_drafts_) {
+    // A sealed change must never follow a draft (drafts never leave). Once
+    // none is left, none can appear: drafts are written only without a key.
     TUPHAP_ASSIGN_OR_RETURN(uint64_t drafts, store_->DraftCount({info_.id, scope}));
+    no_drafts_ = drafts == 0;
     if (drafts > 0) {
       return Status::FailedPrecondition(
           std::to_string(drafts) +

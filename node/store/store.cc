@@ -396,17 +396,19 @@ Result<uint64_t> Store::HeldCount() {
 Result<uint64_t> Store::DraftCount(const FeedKey& feed) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> origin, FindOriginId(feed.origin));
   if (!origin) return uint64_t{0};
-  // A draft's header starts with version 0: the envelope's header bin holds
-  // the msgpack array, whose first element is that version.
+  // Drafts are always the tail of a feed (a node seals them in order and
+  // writes sealed changes only when none is left), so count from the head
+  // down to the first sealed envelope.
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT envelope FROM changes WHERE origin = ? AND "
-                                               "scope = ? ORDER BY seq"));
+                                               "scope = ? ORDER BY seq DESC"));
   q.Bind(1, *origin).Bind(2, feed.scope);
   uint64_t n = 0;
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
     auto env = replication::Envelope::Parse(std::string(q.Blob(0)));
-    if (env.ok() && env->is_draft()) ++n;
+    if (!env.ok() || !env->is_draft()) break;
+    ++n;
   }
   return n;
 }

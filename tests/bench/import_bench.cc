@@ -25,57 +25,14 @@
 
 #include "base/json.h"
 #include "tests/bench/bench_util.h"
+#include "tests/bench/child.h"
 #include "tests/bench/store_apply.h"
 
 using namespace tuphap;
-
-namespace {
-
-struct ChildRun {
-  int status = -1;
-  double seconds = 0;
-  long peak_rss_kb = 0;
-};
-
-// Runs TUPHAP_BINARY with `args`, stdout to `out_file` (or /dev/null).
-ChildRun Run(const std::vector<std::string>& args, const std::string& out_file = "/dev/null") {
-  bench::Stopwatch w;
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    dup2(out, STDOUT_FILENO);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(TUPHAP_BINARY));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(TUPHAP_BINARY, argv.data());
-    _exit(127);
-  }
-  ChildRun r;
-  rusage usage{};
-  wait4(pid, &r.status, 0, &usage);
-  r.seconds = w.Seconds();
-  r.peak_rss_kb = usage.ru_maxrss;
-  return r;
-}
-
-void Check(const ChildRun& r, const char* what) {
-  if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
-    std::fprintf(stderr, "%s failed (status %d)\n", what, r.status);
-    std::exit(1);
-  }
-}
-
-std::string LastLine(const std::string& path) {
-  std::ifstream in(path);
-  std::string line, last;
-  while (std::getline(in, line)) {
-    if (!line.empty()) last = line;
-  }
-  return last;
-}
-
-}  // namespace
+using bench::Check;
+using bench::ChildRun;
+using bench::LastLine;
+using bench::Run;
 
 int main(int argc, char** argv) {
   // The node's keys unlock from the environment; a benchmark passphrase

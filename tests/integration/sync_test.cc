@@ -63,6 +63,10 @@ class SyncTest : public testing::Test {
   }
   void TearDown() override {
     StopHub(SIGKILL);
+    for (pid_t p : spawned_) {  // serve processes a failed assertion left running
+      kill(p, SIGKILL);
+      waitpid(p, nullptr, 0);
+    }
     fs::remove_all(root_);
   }
 
@@ -139,6 +143,11 @@ class SyncTest : public testing::Test {
   fs::path root_;
   std::string endpoint_;
   pid_t hub_pid_ = -1;
+  std::vector<pid_t> spawned_;
+  pid_t Spawned(pid_t p) {
+    spawned_.push_back(p);
+    return p;
+  }
 };
 
 TEST_F(SyncTest, hub_and_five_communes_converge_with_a_conflict_visible_on_both_sides) {
@@ -404,7 +413,7 @@ TEST_F(SyncTest, live_changes_are_pushed_both_ways_and_sigterm_stops_cleanly) {
   Enrol("c");
   Records("c", kCommunes[0], 50, 1);
   StartHub();
-  const pid_t commune = StartServe(Dir("c"), Dir("c.log"), {"--upstream", endpoint_});
+  const pid_t commune = Spawned(StartServe(Dir("c"), Dir("c.log"), {"--upstream", endpoint_}));
   ASSERT_TRUE(
       WaitFor([&] { return Digest("hub", kCommunes[0]).find("/50") != std::string::npos; }, 20));
   // A new record at the commune reaches the hub without anyone syncing.
@@ -431,6 +440,7 @@ TEST_F(SyncTest, live_changes_are_pushed_both_ways_and_sigterm_stops_cleanly) {
   kill(commune, SIGTERM);
   int status = 0;
   waitpid(commune, &status, 0);
+  std::erase(spawned_, commune);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
   kill(hub_pid_, SIGTERM);
   waitpid(hub_pid_, &status, 0);
@@ -455,7 +465,7 @@ TEST_F(SyncTest, commune_relays_a_neighbours_changes_encrypted_to_the_hub) {
   StopHub(SIGTERM);
   // B has no link to the hub; A listens for its neighbours.
   const std::string a_endpoint = "tcp://127.0.0.1:" + std::to_string(FreePort());
-  const pid_t a = StartServe(Dir("a"), Dir("a.log"), {"--listen", a_endpoint});
+  const pid_t a = Spawned(StartServe(Dir("a"), Dir("a.log"), {"--listen", a_endpoint}));
   ASSERT_TRUE(WaitFor(
       [&] {
         std::ifstream l(Dir("a.log"));
@@ -470,6 +480,7 @@ TEST_F(SyncTest, commune_relays_a_neighbours_changes_encrypted_to_the_hub) {
   kill(a, SIGTERM);
   int status = 0;
   waitpid(a, &status, 0);
+  std::erase(spawned_, a);
   // A holds them but cannot read them.
   EXPECT_NE(Digest("a", kCommunes[1]).find("/0"), std::string::npos) << Digest("a", kCommunes[1]);
   // A later syncs with the hub: B's records arrive, readable there.

@@ -1,0 +1,82 @@
+// Running the real `tuphap` binary from a benchmark: wall time, exit
+// status and the child's peak memory (wait4).
+#pragma once
+
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "tests/bench/bench_util.h"
+
+namespace tuphap::bench {
+
+struct ChildRun {
+  int status = -1;
+  double seconds = 0;
+  long peak_rss_kb = 0;
+};
+
+// Runs TUPHAP_BINARY with `args`, stdout to `out_file` (or /dev/null).
+inline ChildRun Run(const std::vector<std::string>& args,
+                    const std::string& out_file = "/dev/null") {
+  bench::Stopwatch w;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    dup2(out, STDOUT_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(TUPHAP_BINARY));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(TUPHAP_BINARY, argv.data());
+    _exit(127);
+  }
+  ChildRun r;
+  rusage usage{};
+  wait4(pid, &r.status, 0, &usage);
+  r.seconds = w.Seconds();
+  r.peak_rss_kb = usage.ru_maxrss;
+  return r;
+}
+
+inline void Check(const ChildRun& r, const char* what) {
+  if (!WIFEXITED(r.status) || WEXITSTATUS(r.status) != 0) {
+    std::fprintf(stderr, "%s failed (status %d)\n", what, r.status);
+    std::exit(1);
+  }
+}
+
+inline std::string LastLine(const std::string& path) {
+  std::ifstream in(path);
+  std::string line, last;
+  while (std::getline(in, line)) {
+    if (!line.empty()) last = line;
+  }
+  return last;
+}
+
+// Starts TUPHAP_BINARY with `args` in the background, output to `log`.
+inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null") {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(out, STDOUT_FILENO);
+    dup2(out, STDERR_FILENO);
+    std::vector<char*> argv;
+    argv.push_back(const_cast<char*>(TUPHAP_BINARY));
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    execv(TUPHAP_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace tuphap::bench
