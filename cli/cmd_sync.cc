@@ -135,7 +135,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << "bundle from " << r.sender << ": " << r.envelopes << " change(s), "
                  << r.report.appended << " new, " << r.report.duplicates << " already here, "
                  << r.report.held << " held, " << r.report.refused << " refused\n";
-        if (r.report.appended == 0 && r.report.refused == 0)
+        if (r.report.appended == 0 && r.report.refused == 0 && r.report.held == 0)
           *ctx.out << "nothing new: this bundle was already applied\n";
       }
       return Status::Ok();

@@ -15,6 +15,11 @@ constexpr std::string_view kMagic = "tuphap-bundle";
 constexpr uint64_t kFormat = 1;
 constexpr size_t kChunkEnvelopes = 1000;
 constexpr size_t kMaxChunk = replication::kMaxFrameBytes;
+constexpr size_t kMaxBundle = size_t{1} << 30;  // read into memory: 1 GiB at most
+// The sender signs the header (the recipient's key, the sealed stream key):
+// the bundle says truly who made it.
+constexpr std::string_view kSignBundle = "tuphap/bundle/v1";
+static_assert(kSignBundle.size() == 16);
 
 void PutU32(std::string* out, uint32_t n) {
   for (int i = 3; i >= 0; --i) out->push_back(static_cast<char>((n >> (8 * i)) & 0xff));
@@ -37,6 +42,10 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   TUPHAP_ASSIGN_OR_RETURN(std::string fp, ParseNodeIdText(peer));
   const replication::Certificate* cert = node.trust()->CertByFingerprint(fp);
   if (cert == nullptr) return Status::NotFound("no enrolled node " + peer + " is known here");
+  if (node.trust()->IsRevoked(cert->sign_key))
+    return Status::PermissionDenied("node " + peer + " is revoked: nothing is sent to it")
+        .WithReason("E_REVOKED");
+  TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
   std::map<store::FeedKey, uint64_t> known;
   if (!all) {
     TUPHAP_ASSIGN_OR_RETURN(known, node.PeerHeads(cert->sign_key));
@@ -57,9 +66,12 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   hw.Bin(Bytes(ss_header, sizeof ss_header));
   sodium_memzero(key, sizeof key);
   const std::string header = hw.Take();
+  const replication::Signature sig = secrets->sign.Sign(kSignBundle, header);
   std::string file;
   PutU32(&file, static_cast<uint32_t>(header.size()));
   file += header;
+  PutU32(&file, static_cast<uint32_t>(sig.size()));
+  file += Bytes(sig.data(), sig.size());
 
   BundleExport out;
   out.peer = NodeIdText(cert->sign_key);
@@ -109,7 +121,9 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
   if (!node.enrolled())
     return Status::FailedPrecondition("this node is not enrolled: it cannot check a bundle")
         .WithReason("E_NOT_ENROLLED");
-  TUPHAP_ASSIGN_OR_RETURN(std::string file, ReadWholeFile(path, size_t{4} << 30));
+  auto read = ReadWholeFile(path, kMaxBundle);
+  if (!read.ok()) return read.status();
+  std::string file = std::move(*read);
   size_t pos = 0;
   auto next_frame = [&](std::string_view* frame) -> bool {
     if (file.size() - pos < 4) return false;
@@ -134,6 +148,17 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
   r.ReadBinFixed(std::span<uint8_t>(ss_header, sizeof ss_header));
   r.ExpectEnd();
   if (!r.ok()) return Damaged(path, "not readable (" + r.status().message() + ")");
+  std::string_view signature;
+  if (!next_frame(&signature)) return Damaged(path, "truncated after its header");
+  TUPHAP_RETURN_IF_ERROR(node.ReloadTrust());
+  const replication::Certificate* from = node.trust()->CertFor(sender);
+  if (from == nullptr) {
+    return Status::PermissionDenied("bundle " + path + " comes from node " + NodeIdText(sender) +
+                                    ", which this node does not know; nothing was applied")
+        .WithReason("E_UNKNOWN_ORIGIN");
+  }
+  if (!replication::VerifySignature(sender, kSignBundle, header, signature))
+    return Damaged(path, "altered (its header signature does not verify)");
   if (recipient != node.box_key()) {
     return Status::PermissionDenied("bundle " + path +
                                     " is addressed to another node; nothing was applied")
@@ -169,13 +194,17 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
         return Damaged(path, "altered (byte " + std::to_string(at) + " onwards does not verify)");
       plain.resize(plen);
       final = tag == crypto_secretstream_xchacha20poly1305_TAG_FINAL;
-      if (pass == 0) continue;
       replication::MsgpackReader cr(plain);
       const uint32_t n = cr.ReadArrayHeader(replication::kMaxBatchEnvelopes);
+      std::vector<std::string_view> raw;
+      for (uint32_t i = 0; i < n && cr.ok(); ++i)
+        raw.push_back(cr.ReadBin(replication::kDefaultLimits.max_envelope_bytes));
+      cr.ExpectEnd();
+      if (!cr.ok()) return Damaged(path, "malformed inside (" + cr.status().message() + ")");
+      if (pass == 0) continue;
       std::vector<store::Store::Incoming> batch;
-      for (uint32_t i = 0; i < n && cr.ok(); ++i) {
-        auto env = replication::Envelope::Parse(
-            std::string(cr.ReadBin(replication::kDefaultLimits.max_envelope_bytes)));
+      for (std::string_view bytes : raw) {
+        auto env = replication::Envelope::Parse(std::string(bytes));
         if (env.ok()) batch.push_back({std::move(*env), std::nullopt});
       }
       out.envelopes += batch.size();
@@ -183,6 +212,7 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
       out.report.appended += rep.appended;
       out.report.duplicates += rep.duplicates;
       out.report.held += rep.held;
+      out.report.released += rep.released;
       out.report.refused += rep.refused;
       out.report.equivocations += rep.equivocations;
       for (const auto& [k, v] : rep.refusals) out.report.refusals[k] += v;

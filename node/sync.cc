@@ -1,5 +1,7 @@
 #include "node/sync.h"
 
+#include <algorithm>
+
 #include "replication/certificate.h"
 
 namespace tuphap::node {
@@ -22,6 +24,7 @@ void SyncSession::Emit(std::string frame, std::vector<std::string>* out) {
 
 Status SyncSession::Fail(std::string code, std::string message, std::vector<std::string>* out) {
   Emit(replication::Encode(replication::ErrorMessage{code, message}), out);
+  error_sent_ = true;
   return Status::FailedPrecondition(message).WithReason(std::move(code));
 }
 
@@ -66,15 +69,30 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
     return Status::Aborted("the peer ended the session: " + e->message + " [" + e->code + "]")
         .WithReason(e->code);
   }
-  if (auto* h = std::get_if<replication::Hello>(&*msg)) return HandleHello(*h, out);
-  if (peer_ == nullptr) return Fail("E_PROTOCOL_ORDER", "a session starts with HELLO", out);
-  if (auto* b = std::get_if<replication::Batch>(&*msg)) return HandleBatch(*b, out);
-  if (auto* a = std::get_if<replication::Ack>(&*msg)) {
-    TUPHAP_RETURN_IF_ERROR(HandleAck(*a));
-    return Pump(out);
+  Status s;
+  if (auto* h = std::get_if<replication::Hello>(&*msg)) {
+    s = HandleHello(*h, out);
+  } else if (peer_ == nullptr) {
+    // A dialler ignores what a previous connection left queued; a listener
+    // insists on HELLO first.
+    if (side_ == Side::kDialer) return Status::Ok();
+    return Fail("E_PROTOCOL_ORDER", "a session starts with HELLO", out);
+  } else if (auto* b = std::get_if<replication::Batch>(&*msg)) {
+    s = HandleBatch(*b, out);
+  } else if (auto* a = std::get_if<replication::Ack>(&*msg)) {
+    s = HandleAck(*a);
+    if (s.ok()) s = Pump(out);
+  } else {
+    peer_done_ = true;  // DONE
+    s = Pump(out);
   }
-  peer_done_ = true;  // DONE
-  return Pump(out);
+  // A local failure (a busy disk, say) still tells the peer the session is
+  // over, so it does not wait for an answer that will not come.
+  if (!s.ok() && !error_sent_) {
+    Emit(replication::Encode(replication::ErrorMessage{"E_INTERNAL", s.message()}), out);
+    error_sent_ = true;
+  }
+  return s;
 }
 
 Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std::string>* out) {
@@ -97,14 +115,17 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
                 out);
   if (hello.node == node_.sign_key())
     return Fail("E_PROTOCOL", "a node does not sync with itself", out);
+  if (hello.role != replication::NodeRoleName(cert->role))
+    return Fail("E_PROTOCOL", "the HELLO's role is not the certificate's", out);
   peer_cert_ = *cert;
   peer_ = &peer_cert_;
   for (const auto& h : hello.heads) {
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
   }
-  // What the peer holds, for status (pending each way) and bundle export.
-  TUPHAP_RETURN_IF_ERROR(node_.SavePeerHeads(peer_->sign_key, hello.heads));
+  // What the peer holds, for status (pending each way) and bundle export:
+  // bookkeeping, so a busy store does not end the session.
+  (void)node_.SavePeerHeads(peer_->sign_key, hello.heads);
   if (side_ == Side::kListener) {
     TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&hello.heads));
     Emit(replication::Encode(reply), out);
@@ -124,6 +145,10 @@ Status SyncSession::RefillCursors() {
       from = std::max(from, it->second);
     if (head.seq > from) cursors_.push_back({head.feed, from + 1});
   }
+  // The public feed first: the certificates and keys in it decide whether
+  // the peer can accept the rest.
+  std::stable_partition(cursors_.begin(), cursors_.end(),
+                        [](const Cursor& c) { return replication::IsPublicScope(c.feed.scope); });
   return Status::Ok();
 }
 
@@ -135,8 +160,7 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
     batch.batch_no = next_batch_++;
     std::vector<store::FeedKey> feeds;
     size_t bytes = 0;
-    while (!cursors_.empty() && batch.envelopes.size() < batch_envelopes_ &&
-           bytes < replication::kMaxBatchBytes) {
+    while (!cursors_.empty() && batch.envelopes.size() < batch_envelopes_) {
       Cursor& c = cursors_.front();
       TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
                               node_.store().GetEnvelope(c.feed, c.next));
@@ -144,6 +168,8 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
         cursors_.erase(cursors_.begin());
         continue;
       }
+      if (!batch.envelopes.empty() && bytes + env->bytes().size() > replication::kMaxBatchBytes)
+        break;
       if (feeds.empty() || !(feeds.back() == c.feed)) feeds.push_back(c.feed);
       bytes += env->bytes().size();
       batch.envelopes.push_back(env->bytes());
@@ -156,12 +182,26 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
     in_flight_.emplace(batch.batch_no, std::move(feeds));
     Emit(replication::Encode(batch), out);
   }
-  if (cursors_.empty()) initial_sent_ = true;
-  if (initial_sent_ && !sent_done_ && in_flight_.empty()) {
+  if (cursors_.empty() && !initial_sent_) {
+    initial_sent_ = true;
+    catchup_last_batch_ = next_batch_ - 1;
+  }
+  // DONE once every batch of the catch-up is acknowledged (live batches
+  // sent since do not hold it back).
+  if (initial_sent_ && !sent_done_ &&
+      (in_flight_.empty() || in_flight_.begin()->first > catchup_last_batch_)) {
     sent_done_ = true;
     Emit(replication::Encode(replication::Done{}), out);
   }
   return Status::Ok();
+}
+
+void SyncSession::KeepAlive(std::vector<std::string>* out) {
+  if (peer_ == nullptr || in_flight_.size() >= window_) return;
+  replication::Batch empty;
+  empty.batch_no = next_batch_++;
+  in_flight_.emplace(empty.batch_no, std::vector<store::FeedKey>{});
+  Emit(replication::Encode(empty), out);
 }
 
 Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::string>* out) {
@@ -175,7 +215,11 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
       ++malformed;  // one bad envelope does not spoil the batch
       continue;
     }
-    feeds[{env->header().origin, env->header().scope}] = true;
+    const store::FeedKey key{env->header().origin, env->header().scope};
+    feeds[key] = true;
+    // The peer holds what it sends: never echo it back.
+    auto& known = peer_head_[key];
+    known = std::max(known, env->header().seq);
     incoming.push_back({std::move(*env), std::nullopt});
   }
   TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport report, node_.Ingest(incoming));
@@ -205,10 +249,20 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
   in_flight_.erase(it);
   stats_.refused_by_peer += ack.refused;
   for (const auto& h : ack.heads) {
-    auto& known = peer_head_[{h.origin, h.scope}];
+    const store::FeedKey key{h.origin, h.scope};
+    auto& known = peer_head_[key];
     known = std::max(known, h.seq);
+    // The peer stopped below what we sent (a refusal that may pass later,
+    // such as a clock ahead or a certificate still on its way): send the
+    // rest again, a few times per session.
+    auto sent = sent_upto_.find(key);
+    if (ack.refused > 0 && sent != sent_upto_.end() && h.seq < sent->second &&
+        retries_[key]++ < 3) {
+      sent->second = h.seq;
+    }
   }
-  return node_.SavePeerHeads(peer_->sign_key, ack.heads);
+  (void)node_.SavePeerHeads(peer_->sign_key, ack.heads);  // bookkeeping
+  return Status::Ok();
 }
 
 }  // namespace tuphap::node

@@ -49,9 +49,14 @@ class SyncSession {
   // since. Call it whenever local changes may have been made.
   Status Pump(std::vector<std::string>* out);
 
+  // An empty BATCH, acknowledged like any other: keeps an idle session
+  // known to be alive on both sides.
+  void KeepAlive(std::vector<std::string>* out);
+
   bool hello_done() const { return peer_ != nullptr; }
   // Both sides have sent all they had at the start and it was acknowledged.
-  bool caught_up() const { return sent_done_ && peer_done_ && in_flight_.empty(); }
+  // (Live batches sent after that do not count: a busy hub still catches up.)
+  bool caught_up() const { return sent_done_ && peer_done_; }
   bool idle() const { return in_flight_.empty(); }
   const SyncStats& stats() const { return stats_; }
   const replication::Certificate* peer() const { return peer_; }
@@ -85,6 +90,9 @@ class SyncSession {
   std::vector<Cursor> cursors_;
   std::map<uint64_t, std::vector<store::FeedKey>> in_flight_;  // batch_no -> feeds
   uint64_t next_batch_ = 1;
+  uint64_t catchup_last_batch_ = 0;        // the last batch of the catch-up (0: not all sent yet)
+  std::map<store::FeedKey, int> retries_;  // re-sends after the peer refused, per feed
+  bool error_sent_ = false;
   bool initial_sent_ = false;  // the catch-up is all sent
   bool sent_done_ = false;
   bool peer_done_ = false;

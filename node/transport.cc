@@ -18,7 +18,11 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kZapDomain = "tuphap";
-constexpr auto kSessionIdle = std::chrono::seconds(120);
+// A listener forgets a peer silent this long; a dialler sends a keepalive
+// after kKeepAliveMs without traffic and reconnects after kDialSilenceMs.
+constexpr auto kSessionIdle = std::chrono::seconds(300);
+constexpr int64_t kKeepAliveMs = 30000;
+constexpr int64_t kDialSilenceMs = 120000;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -63,12 +67,23 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
     req.push_back(std::move(m));
     if (!more) break;
   }
-  if (req.size() < 6) return;
+  if (req.empty()) return;
+  // Every request gets a reply (a REP socket must answer), malformed or not.
   std::string status = "400", text = "unknown key", user;
   if (req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].size() == 32) {
     replication::PublicKey client;
     std::copy_n(static_cast<const uint8_t*>(req[6].data()), 32, client.begin());
-    if (node.ReloadTrust().ok() && node.trust() != nullptr) {
+    // Trust is re-read at most once a second, not once per knock.
+    static int64_t last_reload = 0;
+    Status reloaded = Status::Ok();
+    if (NowMs() - last_reload > 1000) {
+      reloaded = node.ReloadTrust();
+      last_reload = NowMs();
+    }
+    if (!reloaded.ok() || node.trust() == nullptr) {
+      status = "500";  // temporary: the peer may try again
+      text = "trust unavailable";
+    } else {
       for (const auto& [sign, cert] : node.trust()->certificates()) {
         if (cert.box_key == client && !node.trust()->IsRevoked(sign)) {
           status = "200";
@@ -77,11 +92,12 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
         }
       }
     }
-    if (status != "200" && log != nullptr)
+    if (status == "400" && log != nullptr)
       *log << "refused a connection from an unenrolled or revoked key\n";
   }
+  const std::string request_id = req.size() > 1 ? req[1].to_string() : std::string();
   zap.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
-  zap.send(req[1], zmq::send_flags::sndmore);
+  zap.send(zmq::buffer(request_id), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(status), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
@@ -111,6 +127,9 @@ Result<const replication::Certificate*> PeerCertificate(Node& node, const std::s
 
 // One dialled peer: a DEALER socket, its monitor and the current session.
 struct Dial {
+  zmq::context_t* ctx = nullptr;
+  int index = 0;
+  int generation = 0;  // sockets opened so far (each needs its own monitor address)
   std::string endpoint;
   replication::Certificate peer;
   std::unique_ptr<zmq::socket_t> socket;
@@ -120,9 +139,13 @@ struct Dial {
   int64_t last_progress_ms = 0;
 };
 
-Status OpenDial(zmq::context_t& ctx, Node& node, Dial& d, int index) {
+// Opens a fresh DEALER (and monitor) for `d`: a new connection never
+// inherits frames an earlier one left queued.
+Status OpenDial(Node& node, Dial& d) {
   TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
-  d.socket = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::dealer);
+  d.monitor.reset();
+  d.socket.reset();
+  d.socket = std::make_unique<zmq::socket_t>(*d.ctx, zmq::socket_type::dealer);
   CommonOptions(*d.socket);
   d.socket->set(zmq::sockopt::curve_serverkey, KeyBuffer(d.peer.box_key.data()));
   d.socket->set(zmq::sockopt::curve_publickey, KeyBuffer(node.box_key().data()));
@@ -134,16 +157,27 @@ Status OpenDial(zmq::context_t& ctx, Node& node, Dial& d, int index) {
   d.socket->set(zmq::sockopt::reconnect_ivl_max, 30000);
   d.monitor = std::make_unique<DialMonitor>();
   d.monitor->init(
-      *d.socket, "inproc://tuphap-monitor-" + std::to_string(index),
+      *d.socket,
+      "inproc://tuphap-monitor-" + std::to_string(d.index) + "-" + std::to_string(d.generation++),
       ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
   d.socket->connect(d.endpoint);
   d.last_progress_ms = NowMs();
   return Status::Ok();
 }
 
-void SendAll(zmq::socket_t& s, std::vector<std::string>& frames) {
-  for (auto& f : frames) s.send(zmq::buffer(f), zmq::send_flags::none);
+// Sends without blocking; false when the peer is not reading (its queue is
+// full) or gone.
+bool SendAll(zmq::socket_t& s, std::vector<std::string>& frames) {
+  bool ok = true;
+  for (auto& f : frames) {
+    try {
+      ok = ok && s.send(zmq::buffer(f), zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t&) {
+      ok = false;
+    }
+  }
   frames.clear();
+  return ok;
 }
 
 // Runs the dial's monitor and socket once. Returns an error only for what
@@ -157,10 +191,14 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
                                " refused this node's key (not enrolled there, or revoked)")
         .WithReason("E_NOT_AUTHORISED");
   }
-  if (d.monitor->lost) {
-    d.monitor->lost = false;
+  // A lost connection, or a session silent for too long: start again on a
+  // fresh socket, from the heads.
+  const bool silent = d.session && NowMs() - d.last_progress_ms > kDialSilenceMs;
+  if (d.monitor->lost || silent) {
     if (d.session && log != nullptr) *log << "connection to " << d.endpoint << " lost\n";
-    d.session.reset();  // a new session starts from the heads on reconnection
+    d.session.reset();
+    TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
+    return Status::Ok();
   }
   std::vector<std::string> out;
   if (d.monitor->connected && !d.session) {
@@ -182,7 +220,7 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
       return s;
     }
   }
-  SendAll(*d.socket, out);
+  if (!SendAll(*d.socket, out)) d.session.reset();
   if (d.session && d.session->caught_up() && !d.reported) {
     d.reported = true;
     const SyncStats& st = d.session->stats();
@@ -206,6 +244,23 @@ bool PollOrSignal(std::vector<zmq::pollitem_t>& items, int ms) {
     if (e.num() == EINTR) return false;
     throw;
   }
+}
+
+// Sends frames to one peer of a ROUTER without blocking.
+bool SendTo(zmq::socket_t& router, const std::string& rid, std::vector<std::string>& frames) {
+  bool ok = true;
+  for (auto& f : frames) {
+    try {
+      ok = ok &&
+           router.send(zmq::buffer(rid), zmq::send_flags::sndmore | zmq::send_flags::dontwait)
+               .has_value() &&
+           router.send(zmq::buffer(f), zmq::send_flags::dontwait).has_value();
+    } catch (const zmq::error_t&) {
+      ok = false;
+    }
+  }
+  frames.clear();
+  return ok;
 }
 
 // The listening side's state for one connected peer.
@@ -257,10 +312,19 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
     }
     std::vector<Dial> dials(options.upstreams.size());
     for (size_t i = 0; i < dials.size(); ++i) {
-      dials[i].endpoint = options.upstreams[i];
-      TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert, PeerCertificate(node, ""));
+      // "NODE-ID@tcp://host:port" names the node there (a commune relay);
+      // a bare endpoint is this province's hub.
+      std::string up = options.upstreams[i], peer_id;
+      if (const size_t at = up.find('@'); at != std::string::npos) {
+        peer_id = up.substr(0, at);
+        up = up.substr(at + 1);
+      }
+      dials[i].ctx = &ctx;
+      dials[i].index = static_cast<int>(i);
+      dials[i].endpoint = up;
+      TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert, PeerCertificate(node, peer_id));
       dials[i].peer = *cert;
-      TUPHAP_RETURN_IF_ERROR(OpenDial(ctx, node, dials[i], static_cast<int>(i)));
+      TUPHAP_RETURN_IF_ERROR(OpenDial(node, dials[i]));
     }
     if (log != nullptr) {
       *log << "tuphap node " << NodeIdText(node.sign_key()) << " (" << RoleName(node.info().role)
@@ -296,7 +360,12 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
           const bool hello = f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x95 && f[1] == 0x01;
           if (hello || !p.session) {
             std::optional<replication::PublicKey> box;
-            const char* user = frame.gets("User-Id");
+            const char* user = nullptr;
+            try {
+              user = frame.gets("User-Id");
+            } catch (const zmq::error_t&) {
+              user = nullptr;  // not admitted by ZAP: never served
+            }
             if (user != nullptr) {
               if (auto bytes = FromHex(user); bytes && bytes->size() == 32) {
                 replication::PublicKey k;
@@ -313,10 +382,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
           }
           std::vector<std::string> out;
           Status s = p.session->OnFrame(f, &out);
-          for (auto& o : out) {
-            router->send(zmq::buffer(rid), zmq::send_flags::sndmore);
-            router->send(zmq::buffer(o), zmq::send_flags::none);
-          }
+          if (!SendTo(*router, rid, out)) s = Status::Unavailable("the peer is not reading");
           if (!s.ok()) {
             if (log != nullptr) *log << "session ended: " << s.ToString() << "\n";
             if (const replication::Certificate* c = p.session->peer()) {
@@ -354,17 +420,20 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
             continue;
           }
           std::vector<std::string> out;
-          if (it->second.session && it->second.session->Pump(&out).ok()) {
-            for (auto& o : out) {
-              router->send(zmq::buffer(it->first), zmq::send_flags::sndmore);
-              router->send(zmq::buffer(o), zmq::send_flags::none);
-            }
+          if (it->second.session && it->second.session->Pump(&out).ok() &&
+              !SendTo(*router, it->first, out)) {
+            it = peers.erase(it);  // not reading: it starts again when it reconnects
+            continue;
           }
           ++it;
         }
         for (auto& d : dials) {
           std::vector<std::string> out;
-          if (d.session && d.session->Pump(&out).ok()) SendAll(*d.socket, out);
+          if (!d.session) continue;
+          if (d.session->Pump(&out).ok() && out.empty() &&
+              NowMs() - d.last_progress_ms > kKeepAliveMs && d.session->idle())
+            d.session->KeepAlive(&out);
+          if (!SendAll(*d.socket, out)) d.session.reset();
         }
       }
     }
@@ -386,10 +455,11 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
   });
   zmq::context_t ctx;
   Dial d;
+  d.ctx = &ctx;
   d.endpoint = options.endpoint;
   d.peer = *cert;
   try {
-    TUPHAP_RETURN_IF_ERROR(OpenDial(ctx, node, d, 0));
+    TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
     while (!stop) {
       io.poll();
       std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};

@@ -92,6 +92,9 @@ Result<Message> Decode(std::string_view frame) {
   const uint64_t type = r.ReadUint();
   if (!r.ok()) return bad("no message type");
   Message out;
+  if (type < 1 || type > 5)
+    return Status::InvalidArgument("unknown sync message type " + std::to_string(type))
+        .WithReason("E_UNKNOWN_MESSAGE");
   switch (static_cast<MessageType>(type)) {
     case MessageType::kHello: {
       if (n != 5) return bad("HELLO has 5 elements");

@@ -39,6 +39,7 @@ TEST(ProtocolTest, malformed_frames_are_refused_with_their_code) {
   EXPECT_EQ(Decode("\x91\x04junk").status().reason(), "E_PROTOCOL");  // trailing bytes
   EXPECT_EQ(Decode("\x92\x04\x00").status().reason(), "E_PROTOCOL");  // DONE with 2 elements
   EXPECT_EQ(Decode("\x91\x63").status().reason(), "E_UNKNOWN_MESSAGE");
+  EXPECT_EQ(Decode("\x91\xcd\x01\x01").status().reason(), "E_UNKNOWN_MESSAGE");  // 257
   // A BATCH claiming more envelopes than the limit, before any is read.
   MsgpackWriter w;
   w.ArrayHeader(3);

@@ -12,8 +12,7 @@ Envelope SealBody(EnvelopeHeader header, std::string_view clear_body, const uint
   header.key_epoch = key != nullptr ? key_epoch : 0;
   header.flags = key != nullptr ? kFlagEncrypted : 0;
   const std::string hb = EncodeHeader(header);
-  const std::string body =
-      key != nullptr ? AeadSeal(key, hb, clear_body) : std::string(clear_body);
+  const std::string body = key != nullptr ? AeadSeal(key, hb, clear_body) : std::string(clear_body);
   const Hash digest = SigningDigest(hb, body);
   const Signature sig = signer.Sign(kSignEnvelope, AsBytes(digest));
   return Envelope::Assemble(

@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <deque>
 #include <filesystem>
+#include <functional>
 #include <random>
 
 #include "node/store/sqlite.h"
@@ -34,7 +35,8 @@ struct LinkFaults {
 // Runs one session between `a` (dialer) and `b` (listener) over a faulty
 // link until both have caught up, the link is cut, or nothing moves.
 // Returns whether the session completed.
-bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng) {
+bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng,
+                const std::function<void()>& write_during = {}) {
   SyncSession da(a, SyncSession::Side::kDialer, b.box_key(), 2, 7);
   SyncSession lb(b, SyncSession::Side::kListener, a.box_key(), 2, 7);
   std::deque<std::string> to_b, to_a;
@@ -46,6 +48,16 @@ bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng) {
   for (int step = 0; step < 20000; ++step) {
     if (da.caught_up() && lb.caught_up()) return true;
     if (delivered >= f.cut_after) return false;  // the link is cut: both sides give up
+    if (write_during && u(rng) < 0.05) {
+      // Officers keep working while the session runs: live changes.
+      write_during();
+      std::vector<std::string> out;
+      if (!da.Pump(&out).ok()) return false;
+      for (auto& o : out) to_b.push_back(std::move(o));
+      out.clear();
+      if (!lb.Pump(&out).ok()) return false;
+      for (auto& o : out) to_a.push_back(std::move(o));
+    }
     const bool pick_b = !to_b.empty() && (to_a.empty() || u(rng) < 0.5);
     std::deque<std::string>& q = pick_b ? to_b : to_a;
     if (q.empty()) return false;  // nothing in flight and not caught up: a lost message
@@ -153,7 +165,13 @@ TEST_F(SyncPropertyTest, lossy_links_converge_to_identical_digests_with_nothing_
       Node* b = hub.get();
       if (u(rng) < 0.3) b = communes[rng() % communes.size()].get();
       if (b == &a) continue;
-      RunSession(a, *b, f, rng);
+      // A record made at the dialling commune while the session runs.
+      auto live = [&] {
+        const std::string id = "L" + std::to_string(next_id++);
+        if (a.CreateRecord(id, "note", "", {{"name", crdt::Value::String("live")}}).ok())
+          records.emplace_back(a.info().commune, id);
+      };
+      RunSession(a, *b, f, rng, live);
     }
   }
   // Clean links until every commune has caught up with the hub twice (its
