@@ -27,12 +27,14 @@ Status Node::SavePeerHeads(const replication::PublicKey& peer,
   if (heads.empty()) return Status::Ok();
   store::Transaction txn(store_->db());
   TUPHAP_RETURN_IF_ERROR(txn.status());
-  TUPHAP_ASSIGN_OR_RETURN(
-      store::Stmt up,
-      store_->db().Prepare("INSERT INTO peer_heads(peer, origin, scope, seq) VALUES(?, ?, ?, ?) "
-                           "ON CONFLICT(peer, origin, scope) DO UPDATE SET "
-                           "seq = max(seq, excluded.seq)"));
   for (const auto& h : heads) {
+    // Prepared per row: a statement is reset (and rebindable) when taken
+    // from the cache.
+    TUPHAP_ASSIGN_OR_RETURN(
+        store::Stmt up,
+        store_->db().Prepare("INSERT INTO peer_heads(peer, origin, scope, seq) VALUES(?, ?, ?, ?) "
+                             "ON CONFLICT(peer, origin, scope) DO UPDATE SET "
+                             "seq = max(seq, excluded.seq)"));
     TUPHAP_RETURN_IF_ERROR(up.BindBlob(1, Blob(peer))
                                .BindBlob(2, Blob(h.origin.bytes))
                                .Bind(3, h.scope)
