@@ -1,92 +1,229 @@
-// tuphap demo: the quickstart. In a temporary folder it creates a commune
-// node of Khánh Hòa (province 56), registers a few records, amends one,
-// prints its history and the state digest, and removes the folder.
+// tuphap demo: the quickstart. In a temporary folder it creates the hub of
+// Khánh Hòa (province 56) and three commune nodes, enrols them, registers
+// generated records at each commune offline, syncs everyone over loopback,
+// makes one concurrent correction at a commune and at the hub, syncs again,
+// and prints digests, the conflict on both sides and the hub's peers. It
+// needs nothing outside the binary and leaves nothing running.
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <fstream>
 #include <ostream>
+#include <thread>
 
 #include "base/hex.h"
+#include "base/line_reader.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "node/domain/importer.h"
+#include "node/domain/record_generator.h"
+#include "node/domain/reference_data.h"
+#include "node/domain/registry.h"
+#include "node/transport.h"
 
 namespace tuphap::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-Status RunDemo(const Context& ctx, bool keep) {
+// A free TCP port on loopback for the demo hub.
+int FreeLoopbackPort() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
+  socklen_t len = sizeof a;
+  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
+  const int port = ntohs(a.sin_port);
+  close(s);
+  return port;
+}
+
+// The hub serving in a thread of this process, stopped (and joined) on
+// destruction: the demo leaves nothing running.
+class DemoHub {
+ public:
+  DemoHub(node::Node& hub, const std::string& endpoint) {
+    options_.listen = endpoint;
+    thread_ = std::thread([this, &hub] { status_ = node::Serve(hub, options_, &stop_); });
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+  ~DemoHub() { (void)Stop(); }
+  Status Stop() {
+    if (thread_.joinable()) {
+      stop_ = true;
+      thread_.join();
+    }
+    return status_;
+  }
+
+ private:
+  node::ServeOptions options_;
+  std::atomic<bool> stop_{false};
+  Status status_;
+  std::thread thread_;
+};
+
+Status RunDemo(const Context& ctx, bool keep, int records) {
   const fs::path dir = fs::temp_directory_path() / ("tuphap-demo-" + std::to_string(getpid()));
   fs::remove_all(dir);
   std::ostream& out = *ctx.out;
-  const std::string commune_dir = (dir / "commune-22333").string();
+  // The demo's nodes live a minute: one random passphrase held in memory.
+  auto pass = std::make_shared<replication::SecretBytes>(24);
+  replication::RandomBytes(pass->data(), pass->size());
+  for (size_t i = 0; i < pass->size(); ++i) pass->data()[i] = 'a' + pass->data()[i] % 26;
+  auto open = [&](const std::string& name,
+                  const std::string& officer) -> Result<std::unique_ptr<node::Node>> {
+    node::NodeOptions o;
+    o.officer = officer;
+    o.passphrase = [pass] {
+      return Result<replication::SecretBytes>(replication::SecretBytes(pass->data(), pass->size()));
+    };
+    return node::Node::Open((dir / name).string(), o);
+  };
+  const char* const communes[] = {"22333", "22366", "22390"};
+  const char* const officers[] = {"Trần Thị Lan", "Lê Văn Hùng", "Phạm Thu Trang"};
 
-  out << "== tuphap quickstart: one commune node (Phường Bắc Nha Trang, 22333) ==\n";
-  node::InitParams p;
-  p.commune = "22333";
-  // The demo's nodes live minutes: a random passphrase held in memory.
-  replication::SecretBytes pass(24);
-  replication::RandomBytes(pass.data(), pass.size());
-  for (size_t i = 0; i < pass.size(); ++i) pass.data()[i] = 'a' + pass.data()[i] % 26;
-  TUPHAP_RETURN_IF_ERROR(node::Node::Init(commune_dir, p, pass));
-  node::NodeOptions options;
-  options.passphrase = [&pass] {
-    return Result<replication::SecretBytes>(replication::SecretBytes(pass.data(), pass.size()));
-  };
-  options.officer = "Trần Thị Lan";
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, node::Node::Open(commune_dir, options));
-  out << "node " << ShortNodeId(n->info().id) << " created in " << commune_dir << "\n\n";
-
-  struct Sample {
-    const char* id;
-    const char* type;
-    std::vector<node::FieldUpdate> fields;
-  };
-  const Sample samples[] = {
-      {"22333-KS-2025-000001",
-       "birth",
-       {{"data.child.full_name", crdt::Value::String("Nguyễn Thị Hồng")},
-        {"data.child.birth_date", crdt::Value::String("2025-07-02")},
-        {"data.child.sex", crdt::Value::String("F")},
-        {"data.mother.full_name", crdt::Value::String("Lê Thị Mai")}}},
-      {"22333-KT-2025-000001",
-       "death",
-       {{"data.deceased.full_name", crdt::Value::String("Phạm Văn Đức")},
-        {"data.death_datetime", crdt::Value::String("2025-07-03T08:30")}}},
-      {"22333-KH-2025-000001",
-       "marriage",
-       {{"data.husband.full_name", crdt::Value::String("Võ Minh Tuấn")},
-        {"data.wife.full_name", crdt::Value::String("Đặng Thu Hà")}}},
-  };
-  for (const auto& s : samples) {
-    TUPHAP_ASSIGN_OR_RETURN(std::string id, n->CreateRecord(s.id, s.type, "", s.fields));
-    out << "registered " << s.type << " " << id << '\n';
+  out << "== tuphap demo: the Khánh Hòa hub (province 56) and three communes ==\n\n";
+  node::InitParams hp;
+  hp.role = node::Role::kHub;
+  hp.province = "56";
+  TUPHAP_RETURN_IF_ERROR(node::Node::Init((dir / "hub").string(), hp, *pass));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> hub, open("hub", "Sở Tư pháp Khánh Hòa"));
+  out << "hub      " << node::NodeIdText(hub->sign_key()) << "  (holds the province root key)\n";
+  std::vector<std::unique_ptr<node::Node>> nodes;
+  for (int i = 0; i < 3; ++i) {
+    node::InitParams p;
+    p.commune = communes[i];
+    const std::string name = std::string("commune-") + communes[i];
+    TUPHAP_RETURN_IF_ERROR(node::Node::Init((dir / name).string(), p, *pass));
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, open(name, officers[i]));
+    // Offline enrolment: request -> hub signs -> accept (files on a USB stick).
+    TUPHAP_ASSIGN_OR_RETURN(std::string request, n->EnrollRequestFile(officers[i]));
+    TUPHAP_ASSIGN_OR_RETURN(node::Enrolment e, hub->EnrollSign(request, 365));
+    TUPHAP_RETURN_IF_ERROR(n->EnrollAccept(e.file).status());
+    const domain::CommuneInfo* info = domain::ReferenceData::Get().Commune(communes[i]);
+    out << "commune  " << node::NodeIdText(n->sign_key()) << "  " << communes[i] << " "
+        << (info != nullptr ? info->name : "") << ", enrolled\n";
+    nodes.push_back(std::move(n));
   }
-  TUPHAP_RETURN_IF_ERROR(
-      n->SetFields("22333-KS-2025-000001",
-                   {{"data.child.full_name", crdt::Value::String("Nguyễn Thị Hồng Đào")}}));
-  out << "amended 22333-KS-2025-000001 (the child's full name)\n\n";
 
-  out << "history of 22333-KS-2025-000001:\n";
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history,
-                          n->History("22333-KS-2025-000001"));
-  for (const auto& h : history) {
-    out << "  " << h.hlc.ToString() << "  " << h.officer << "  node " << ShortNodeId(h.origin)
-        << " #" << h.seq << '\n';
-    for (const auto& op : h.ops) {
-      out << "      " << op.field << ": " << (op.old.empty() ? "" : op.old[0].ToDisplay() + " -> ")
-          << op.value.ToDisplay() << '\n';
+  // Offline work: each commune registers generated records.
+  out << "\noffline, each commune registers " << records << " records:\n";
+  for (int i = 0; i < 3; ++i) {
+    domain::GeneratorOptions g;
+    g.communes = {communes[i]};
+    g.records = records;
+    g.seed = static_cast<uint64_t>(i + 1);
+    const std::string file = (dir / (std::string(communes[i]) + ".jsonl")).string();
+    {
+      std::ofstream f(file);
+      domain::GenerateRecords(g, [&](const std::string& line) { f << line << '\n'; });
+    }
+    domain::Registry registry(*nodes[i], ctx.lang);
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(file));
+    TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary sum,
+                            domain::Import(registry, *reader, domain::ImportOptions{}));
+    out << "  " << communes[i] << ": " << sum.accepted << " registered\n";
+  }
+
+  // Everyone syncs with the hub over loopback.
+  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  auto sync_all = [&](const std::vector<int>& which) -> Status {
+    DemoHub serving(*hub, endpoint);
+    for (int i : which) {
+      node::SyncOnceOptions o;
+      o.endpoint = endpoint;
+      o.timeout_s = 30;
+      TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, node::SyncOnce(*nodes[i], o));
+      out << "  " << communes[i] << " synced with " << endpoint << ": sent " << r.stats.sent
+          << ", received " << r.stats.received << ", " << r.stats.bytes_out + r.stats.bytes_in
+          << " bytes\n";
+    }
+    return serving.Stop();
+  };
+  out << "\nthe hub starts serving; each commune syncs:\n";
+  TUPHAP_RETURN_IF_ERROR(sync_all({0, 1, 2}));
+
+  // A concurrent edit: the same record, corrected at the commune and at the
+  // hub before either has seen the other's correction.
+  TUPHAP_ASSIGN_OR_RETURN(
+      std::vector<store::RecordView> births,
+      hub->store().RecordsWithPrefix(communes[0], std::string(communes[0]) + "-KS-"));
+  if (births.empty())
+    return Status::Internal("the demo generated no birth at " + std::string(communes[0]));
+  const std::string id = births.front().record_id;
+  // The child's given name (a legal fact: adjudicated, never merged by
+  // itself), through the same validated amend an officer's command uses.
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView birth, hub->GetRecord(id, communes[0]));
+  auto text = [&](const char* field) {
+    const crdt::MvRegister* r = birth.state.Field(field);
+    return r != nullptr && r->Winner() != nullptr ? r->Winner()->value.text() : std::string();
+  };
+  const std::string family = text("data.child.family_name");
+  const std::string middle = text("data.child.middle_name");
+  auto full = [&](const std::string& given) {
+    return family + (middle.empty() ? "" : " " + middle) + " " + given;
+  };
+  domain::Registry commune_registry(*nodes[0], ctx.lang);
+  TUPHAP_RETURN_IF_ERROR(commune_registry.Amend(
+      id, {{"data.child.given_name", "Bình"}, {"data.child.full_name", full("Bình")}},
+      "the family asked for Bình"));
+  domain::Registry hub_registry(*hub, ctx.lang);
+  TUPHAP_RETURN_IF_ERROR(hub_registry.Amend(
+      id, {{"data.child.given_name", "Khoa"}, {"data.child.full_name", full("Khoa")}},
+      "the birth certificate says Khoa", communes[0]));
+  out << "\nconcurrent corrections of " << id << " at " << communes[0]
+      << " and at the hub; sync again:\n";
+  TUPHAP_RETURN_IF_ERROR(sync_all({0}));
+
+  out << "\nstate digests (equal on the hub and each commune):\n";
+  Table t({"  scope", "hub records", "hub digest", "commune digest", "equal"});
+  for (int i = 0; i < 3; ++i) {
+    TUPHAP_ASSIGN_OR_RETURN(auto at_hub, hub->Digests(std::string_view(communes[i])));
+    TUPHAP_ASSIGN_OR_RETURN(auto at_commune, nodes[i]->Digests(std::string_view(communes[i])));
+    const bool equal =
+        !at_hub.empty() && !at_commune.empty() && at_hub[0].digest == at_commune[0].digest;
+    t.Add({std::string("  ") + communes[i],
+           at_hub.empty() ? "0" : std::to_string(at_hub[0].records),
+           at_hub.empty() ? "" : ToHex(at_hub[0].digest).substr(0, 16),
+           at_commune.empty() ? "" : ToHex(at_commune[0].digest).substr(0, 16),
+           equal ? "yes" : "NO"});
+  }
+  t.Print(out);
+
+  out << "\nopen conflicts (the same at the hub and at " << communes[0] << "):\n";
+  for (node::Node* n : {hub.get(), nodes[0].get()}) {
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> conflicts, n->Conflicts());
+    for (const auto& c : conflicts) {
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> values,
+                              n->DescribeEntries(c.scope, c.values));
+      out << "  at " << (n == hub.get() ? std::string("hub") : std::string(communes[0])) << ": "
+          << c.record_id << " " << c.field << '\n';
+      for (const auto& v : values)
+        out << "      \"" << v.value.ToDisplay() << "\"  by " << v.officer << ", node "
+            << node::NodeIdText(v.origin.bytes) << '\n';
     }
   }
-  out << "\nstate digest:\n";
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> digests, n->Digests(std::nullopt));
-  Table t({"  scope", "records", "digest"});
-  for (const auto& d : digests) t.Add({"  " + d.scope, std::to_string(d.records), ToHex(d.digest)});
-  t.Print(out);
-  n.reset();
+
+  out << "\nhub status:\n";
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> peers, hub->Peers());
+  Table ps({"  peer", "last sync", "sent", "received", "refused"});
+  for (const auto& p : peers)
+    ps.Add({"  " + node::NodeIdText(p.peer), p.last_success_ms > 0 ? "ok" : "never",
+            std::to_string(p.sent), std::to_string(p.received), std::to_string(p.refused)});
+  ps.Print(out);
+
+  nodes.clear();
+  hub.reset();
   if (keep) {
-    out << "\nkept " << dir.string() << " (try: tuphap --data " << commune_dir
-        << " record show 22333-KS-2025-000001)\n";
+    out << "\nkept " << dir.string() << " (try: TUPHAP_PASSPHRASE is random; the stores can be "
+        << "read with sqlite3)\n";
   } else {
     fs::remove_all(dir);
   }
@@ -97,10 +234,15 @@ Status RunDemo(const Context& ctx, bool keep) {
 
 void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action) {
   auto keep = std::make_shared<bool>(false);
+  auto records = std::make_shared<int>(200);
   CLI::App* demo = app.add_subcommand(
-      "demo", "Quickstart: a node, a few records, an amendment, history and digest");
+      "demo",
+      "Quickstart: a hub and three communes, enrolled, working offline, syncing over loopback");
   demo->add_flag("--keep", *keep, "keep the demo folder");
-  demo->callback([&ctx, action, keep] { *action = [&ctx, keep] { return RunDemo(ctx, *keep); }; });
+  demo->add_option("--records", *records, "records per commune")->capture_default_str();
+  demo->callback([&ctx, action, keep, records] {
+    *action = [&ctx, keep, records] { return RunDemo(ctx, *keep, *records); };
+  });
 }
 
 }  // namespace tuphap::cli

@@ -265,11 +265,24 @@ TEST_F(CliTest, RecordFormatDocShowsTheSchemasTheValidatorUses) {
   EXPECT_EQ(RunTuphap({"schema", "adoption"}).exit_code, 2);
 }
 
-TEST_F(CliTest, DemoRunsAndCleansUp) {
-  auto demo = RunTuphap({"demo"});
+TEST_F(CliTest, DemoSyncsAHubAndThreeCommunesAndCleansUp) {
+  auto demo = RunTuphap({"demo", "--records", "60"});
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
-  EXPECT_NE(demo.out.find("state digest"), std::string::npos);
-  EXPECT_NE(demo.out.find("Nguyễn Thị Hồng -> Nguyễn Thị Hồng Đào"), std::string::npos);
+  // Every commune's digest equals the hub's, and none differs.
+  size_t equal = 0;
+  for (size_t at = demo.out.find("  yes\n"); at != std::string::npos;
+       at = demo.out.find("  yes\n", at + 1))
+    ++equal;
+  EXPECT_EQ(equal, 3u) << demo.out;
+  EXPECT_EQ(demo.out.find("  NO\n"), std::string::npos) << demo.out;
+  // The concurrent correction is a conflict on both sides, with both values.
+  EXPECT_NE(demo.out.find("at hub: "), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("at 22333: "), std::string::npos) << demo.out;
+  EXPECT_NE(demo.out.find("\"Khoa\""), std::string::npos);
+  EXPECT_NE(demo.out.find("\"Bình\""), std::string::npos);
+  // Nothing left behind in the temporary folder (only this test runs a demo).
+  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+    EXPECT_NE(e.path().filename().string().rfind("tuphap-demo-", 0), 0u) << e.path();
 }
 
 }  // namespace
