@@ -16,6 +16,7 @@ void RegisterGenerateCommand(CLI::App& app, Context& ctx, Action* action);
 void RegisterSchemaCommand(CLI::App& app, Context& ctx, Action* action);
 void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action);
 
 // "KEY=VALUE" -> (KEY, VALUE); InvalidArgument naming the argument otherwise.
 Result<std::pair<std::string, std::string>> SplitFieldArgument(std::string_view arg);

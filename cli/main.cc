@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterSchemaCommand(app, ctx, &action);
   tuphap::cli::RegisterSecurityCommands(app, ctx, &action);
   tuphap::cli::RegisterSyncCommands(app, ctx, &action);
+  tuphap::cli::RegisterReportCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

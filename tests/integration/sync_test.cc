@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <random>
 #include <thread>
 #include <zmq.hpp>
@@ -31,6 +32,14 @@ using testing_support::CliResult;
 using testing_support::RunTuphap;
 
 const char* const kCommunes[] = {"22333", "22366", "22390", "22402", "22411"};
+
+// The passphrase the nodes' key files were made with (the runner's
+// environment may set its own).
+replication::SecretBytes Passphrase() {
+  const char* p = std::getenv("TUPHAP_PASSPHRASE");
+  const std::string text = p != nullptr ? p : "test-passphrase";
+  return replication::SecretBytes(text.data(), text.size());
+}
 
 int FreePort() {
   const int s = socket(AF_INET, SOCK_STREAM, 0);
@@ -233,8 +242,7 @@ class RawPeer {
   RawPeer(const std::string& data_dir, const std::string& endpoint,
           const replication::PublicKey& server_box)
       : socket_(ctx_, zmq::socket_type::dealer) {
-    auto secrets = node::ReadKeyFile(node::KeyFilePath(data_dir),
-                                     replication::SecretBytes("test-passphrase", 15));
+    auto secrets = node::ReadKeyFile(node::KeyFilePath(data_dir), Passphrase());
     EXPECT_TRUE(secrets.ok());
     socket_.set(zmq::sockopt::curve_serverkey, zmq::const_buffer(server_box.data(), 32));
     socket_.set(zmq::sockopt::curve_publickey,
@@ -269,8 +277,7 @@ std::string ErrorCode(const std::string& frame) {
 }
 
 replication::PublicKey HubBoxKey(const std::string& hub_dir) {
-  auto s = node::ReadKeyFile(node::KeyFilePath(hub_dir),
-                             replication::SecretBytes("test-passphrase", 15));
+  auto s = node::ReadKeyFile(node::KeyFilePath(hub_dir), Passphrase());
   EXPECT_TRUE(s.ok());
   return s->box.public_key();
 }
@@ -520,6 +527,156 @@ TEST_F(SyncTest, hub_killed_mid_sync_loses_nothing) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   EXPECT_EQ(Digest("hub", kCommunes[2]), Digest("c", kCommunes[2]));
   EXPECT_NE(Digest("hub", kCommunes[2]).find("/2000"), std::string::npos);
+}
+
+// Whether every tag of an HTML/SVG document is closed in order (void and
+// self-closing elements aside): "well formed" enough for a browser and a
+// parser.
+bool TagsBalanced(const std::string& html, std::string* why) {
+  std::vector<std::string> open;
+  size_t i = 0;
+  while ((i = html.find('<', i)) != std::string::npos) {
+    const size_t end = html.find('>', i);
+    if (end == std::string::npos) {
+      *why = "unterminated tag";
+      return false;
+    }
+    std::string tag = html.substr(i + 1, end - i - 1);
+    i = end + 1;
+    if (tag.empty() || tag[0] == '!') continue;  // <!DOCTYPE html>
+    if (tag.back() == '/') continue;             // <meta .../>, <rect .../>
+    const bool closing = tag[0] == '/';
+    std::string name = tag.substr(closing ? 1 : 0,
+                                  tag.find_first_of(" \t\n", closing ? 1 : 0) - (closing ? 1 : 0));
+    if (!closing) {
+      open.push_back(name);
+    } else if (open.empty() || open.back() != name) {
+      *why = "</" + name + "> closes " + (open.empty() ? "nothing" : "<" + open.back() + ">");
+      return false;
+    } else {
+      open.pop_back();
+    }
+  }
+  if (!open.empty()) *why = "<" + open.back() + "> never closed";
+  return open.empty();
+}
+
+std::vector<std::vector<std::string>> ParseCsv(const std::string& text) {
+  std::vector<std::vector<std::string>> rows(1);
+  std::string cell;
+  bool quoted = false;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (quoted) {
+      if (c == '"' && i + 1 < text.size() && text[i + 1] == '"') {
+        cell += '"';
+        ++i;
+      } else if (c == '"') {
+        quoted = false;
+      } else {
+        cell += c;
+      }
+    } else if (c == '"') {
+      quoted = true;
+    } else if (c == ',') {
+      rows.back().push_back(cell);
+      cell.clear();
+    } else if (c == '\r') {
+    } else if (c == '\n') {
+      rows.back().push_back(cell);
+      cell.clear();
+      rows.emplace_back();
+    } else {
+      cell += c;
+    }
+  }
+  if (rows.back().empty()) rows.pop_back();
+  return rows;
+}
+
+TEST_F(SyncTest, reports_on_a_synced_hub_match_the_generated_input_in_every_format) {
+  InitHub();
+  std::map<std::pair<std::string, std::string>, int64_t> expected;  // (commune, type) -> count
+  for (int i = 0; i < 2; ++i) {
+    const std::string name = std::string("c") + kCommunes[i];
+    Init(name, kCommunes[i]);
+    Enrol(name);
+    Records(name, kCommunes[i], 120, 20 + i);
+    std::ifstream in(Dir(name + ".jsonl"));
+    std::string line;
+    while (std::getline(in, line)) {
+      auto j = ParseJson(line, nullptr);
+      ASSERT_TRUE(j.has_value() && j->Find("commune_code") != nullptr) << line;
+      ++expected[{j->Find("commune_code")->as_string(), j->Find("type")->as_string()}];
+    }
+  }
+  StartHub();
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Sync(std::string("c") + kCommunes[i]).exit_code, 0);
+  // stats: JSON counts equal the generated input
+  auto js = Tp("hub", {"--json", "report", "stats", "--by", "commune,type"});
+  ASSERT_EQ(js.exit_code, 0) << js.err;
+  std::map<std::pair<std::string, std::string>, int64_t> got;
+  const Json stats = JsonOf(js);
+  ASSERT_NE(stats.Find("rows"), nullptr) << js.out;
+  for (const auto& r : stats.Find("rows")->as_array())
+    got[{r.Find("commune")->as_string(), r.Find("type")->as_string()}] = r.Find("count")->as_int();
+  EXPECT_EQ(got, expected);
+  // CSV parses: a header and one row per group, the counts summing to all.
+  auto csv = Tp("hub", {"report", "stats", "--by", "commune,type,month", "--format", "csv"});
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  auto rows = ParseCsv(csv.out);
+  ASSERT_GE(rows.size(), 2u);
+  EXPECT_EQ(rows[0][0], "commune");
+  int64_t total = 0;
+  for (size_t i = 1; i < rows.size(); ++i) {
+    ASSERT_EQ(rows[i].size(), rows[0].size()) << i;
+    total += std::stoll(rows[i][3]);
+  }
+  EXPECT_EQ(total, 240);
+  // HTML: one self-contained, well-formed document with a chart.
+  auto html = Tp("hub", {"report", "stats", "--format", "html"});
+  ASSERT_EQ(html.exit_code, 0);
+  std::string why;
+  EXPECT_TRUE(TagsBalanced(html.out, &why)) << why;
+  EXPECT_EQ(html.out.rfind("<!DOCTYPE html>", 0), 0u);
+  EXPECT_NE(html.out.find("<svg"), std::string::npos);
+  EXPECT_EQ(html.out.find("http://", html.out.find("<svg") + 60), std::string::npos)
+      << "no external assets";
+  // conflicts: a concurrent correction, visible with both values
+  const std::string c0 = std::string("c") + kCommunes[0];
+  const std::string id = FirstRecordId(c0);
+  ASSERT_EQ(Tp(c0, {"record", "amend", id, "--field", "data.notes=A"}).exit_code, 0);
+  ASSERT_EQ(Tp("hub", {"record", "amend", id, "--field", "data.notes=B", "--scope", kCommunes[0]})
+                .exit_code,
+            0);
+  ASSERT_EQ(Sync(c0).exit_code, 0);
+  // data.notes merges by "latest": not a conflict. A legal fact does not.
+  auto before = JsonOf(Tp("hub", {"--json", "report", "conflicts"}));
+  ASSERT_NE(before.Find("conflicts"), nullptr);
+  EXPECT_TRUE(before.Find("conflicts")->as_array().empty());
+  ASSERT_EQ(Tp(c0, {"record", "amend", id, "--field", "registered_at=2025-07-02"}).exit_code, 0);
+  ASSERT_EQ(Tp("hub", {"record", "amend", id, "--field", "registered_at=2025-07-03", "--scope",
+                       kCommunes[0]})
+                .exit_code,
+            0);
+  ASSERT_EQ(Sync(c0).exit_code, 0);
+  for (const std::string& n : {std::string("hub"), c0}) {
+    Json j = JsonOf(Tp(n, {"--json", "report", "conflicts"}));
+    ASSERT_NE(j.Find("conflicts"), nullptr) << n;
+    const auto& list = j.Find("conflicts")->as_array();
+    ASSERT_EQ(list.size(), 1u) << n;
+    EXPECT_EQ(list[0].Find("record_id")->as_string(), id);
+    EXPECT_EQ(list[0].Find("field")->as_string(), "registered_at");
+    ASSERT_EQ(list[0].Find("values")->as_array().size(), 2u);
+    for (const auto& v : list[0].Find("values")->as_array()) {
+      EXPECT_FALSE(v.Find("origin")->as_string().empty());
+      EXPECT_FALSE(v.Find("officer")->as_string().empty());
+      EXPECT_FALSE(v.Find("hlc")->as_string().empty());
+    }
+    auto ccsv = ParseCsv(Tp(n, {"report", "conflicts", "--format", "csv"}).out);
+    EXPECT_EQ(ccsv.size(), 3u);  // header + one line per competing value
+    EXPECT_TRUE(TagsBalanced(Tp(n, {"report", "conflicts", "--format", "html"}).out, &why)) << why;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,198 @@
+// tuphap report stats | conflicts (the reconcile and status reports are
+// still to come).
+#include <ostream>
+#include <sstream>
+
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "cli/report_format.h"
+#include "node/report/reports.h"
+
+namespace tuphap::cli {
+namespace {
+
+std::string Money(int64_t v) {
+  std::string digits = std::to_string(v < 0 ? -v : v), out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += '.';
+    out += digits[i];
+  }
+  return (v < 0 ? "-" : "") + out;
+}
+
+void Emit(const Context& ctx, ReportFormat format, const std::string& title, const Grid& grid,
+          const std::string& chart) {
+  std::ostream& out = *ctx.out;
+  switch (format) {
+    case ReportFormat::kCsv:
+      WriteCsv(out, grid);
+      return;
+    case ReportFormat::kHtml:
+      WriteHtml(out, title, {grid}, chart);
+      return;
+    default: {
+      if (grid.rows.empty()) {
+        out << Tr(ctx, "nothing to report\n", "không có gì để báo cáo\n");
+        return;
+      }
+      Table t(grid.header);
+      for (const auto& r : grid.rows) t.Add(r);
+      t.Print(out);
+    }
+  }
+}
+
+Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat format) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> rows, report::Stats(*n, o));
+  if (format == ReportFormat::kJson) {
+    Json list = Json::MakeArray();
+    for (const auto& r : rows) {
+      Json j = Json::MakeObject();
+      j.Set("commune", r.commune);
+      j.Set("type", r.type);
+      j.Set("period", r.period);
+      j.Set("count", static_cast<int64_t>(r.count));
+      j.Set("revoked", static_cast<int64_t>(r.revoked));
+      if (r.fines > 0) {
+        j.Set("fines", static_cast<int64_t>(r.fines));
+        j.Set("fines_issued_vnd", r.fines_issued_vnd);
+        j.Set("fines_paid_vnd", r.fines_paid_vnd);
+        j.Set("fines_outstanding_vnd", r.fines_outstanding_vnd);
+      }
+      list.Push(std::move(j));
+    }
+    Json out = Json::MakeObject();
+    out.Set("from", o.from);
+    out.Set("to", o.to);
+    out.Set("rows", std::move(list));
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  Grid g;
+  g.header = {Tr(ctx, "commune", "xã"),
+              Tr(ctx, "type", "loại"),
+              Tr(ctx, "period", "kỳ"),
+              Tr(ctx, "count", "số"),
+              Tr(ctx, "revoked", "thu hồi"),
+              Tr(ctx, "fines", "quyết định phạt tiền"),
+              Tr(ctx, "issued VND", "phạt (đồng)"),
+              Tr(ctx, "paid VND", "đã nộp (đồng)"),
+              Tr(ctx, "outstanding VND", "còn nợ (đồng)")};
+  std::vector<std::pair<std::string, double>> bars;
+  for (const auto& r : rows) {
+    const bool money = r.fines > 0;
+    // CSV keeps plain numbers; the table and HTML group thousands.
+    auto m = [&](int64_t v) {
+      if (!money) return std::string();
+      return format == ReportFormat::kCsv ? std::to_string(v) : Money(v);
+    };
+    g.rows.push_back({r.commune, r.type, r.period, std::to_string(r.count),
+                      std::to_string(r.revoked), money ? std::to_string(r.fines) : "",
+                      m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
+    bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
+  }
+  const std::string title = Tr(ctx, "Registrations and decisions", "Đăng ký và quyết định") +
+                            (o.from.empty() && o.to.empty() ? "" : " " + o.from + " – " + o.to);
+  Emit(ctx, format, title, g, format == ReportFormat::kHtml ? BarChartSvg(bars) : "");
+  return Status::Ok();
+}
+
+Status RunConflicts(const Context& ctx, ReportFormat format) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> rows, report::Conflicts(*n));
+  if (format == ReportFormat::kJson) {
+    Json list = Json::MakeArray();
+    for (const auto& r : rows) {
+      Json j = Json::MakeObject();
+      j.Set("record_id", r.record_id);
+      j.Set("scope", r.scope);
+      j.Set("type", r.type);
+      j.Set("field", r.field);
+      Json values = Json::MakeArray();
+      for (const auto& v : r.values) {
+        Json o = Json::MakeObject();
+        o.Set("value", v.value);
+        o.Set("origin", v.origin);
+        o.Set("officer", v.officer);
+        o.Set("hlc", v.hlc);
+        values.Push(std::move(o));
+      }
+      j.Set("values", std::move(values));
+      list.Push(std::move(j));
+    }
+    Json out = Json::MakeObject();
+    out.Set("conflicts", std::move(list));
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  Grid g;
+  g.header = {Tr(ctx, "record", "hồ sơ"),  Tr(ctx, "commune", "xã"),     Tr(ctx, "field", "trường"),
+              Tr(ctx, "value", "giá trị"), Tr(ctx, "officer", "cán bộ"), Tr(ctx, "node", "nút"),
+              Tr(ctx, "time", "thời điểm")};
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.values.size(); ++i) {
+      const auto& v = r.values[i];
+      g.rows.push_back({i == 0 ? r.record_id : "", i == 0 ? r.scope : "", i == 0 ? r.field : "",
+                        v.value, v.officer, v.origin, v.hlc});
+    }
+  }
+  Emit(ctx, format, Tr(ctx, "Open conflicts, oldest first", "Xung đột chờ xử lý, cũ nhất trước"), g,
+       "");
+  return Status::Ok();
+}
+
+}  // namespace
+
+void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
+  CLI::App* report = app.add_subcommand("report", "Reports for the hub operator");
+  report->require_subcommand(1);
+  auto format = std::make_shared<std::string>("table");
+
+  struct StatsArgs {
+    report::StatsOptions options;
+    std::string by = "commune,type,month";
+  };
+  auto st = std::make_shared<StatsArgs>();
+  CLI::App* stats = report->add_subcommand(
+      "stats", "Registrations by type, revocations, violation decisions and fines, per period");
+  stats->add_option("--from", st->options.from, "first date (YYYY-MM-DD)");
+  stats->add_option("--to", st->options.to, "last date (YYYY-MM-DD)");
+  stats->add_option("--by", st->by, "group by any of commune,type,month")->capture_default_str();
+  stats->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
+  stats->callback([&ctx, action, st, format] {
+    *action = [&ctx, st, format]() -> Status {
+      report::StatsOptions o = st->options;
+      o.by_commune = o.by_type = o.by_month = false;
+      std::stringstream ss(st->by);
+      std::string part;
+      while (std::getline(ss, part, ',')) {
+        if (part == "commune") {
+          o.by_commune = true;
+        } else if (part == "type") {
+          o.by_type = true;
+        } else if (part == "month") {
+          o.by_month = true;
+        } else if (!part.empty()) {
+          return Status::InvalidArgument("--by takes commune, type and month, not '" + part + "'");
+        }
+      }
+      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
+                              ParseReportFormat(ctx.json ? std::string("json") : *format));
+      return RunStats(ctx, o, f);
+    };
+  });
+
+  CLI::App* conflicts =
+      report->add_subcommand("conflicts", "Every open conflict with its competing values");
+  conflicts->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
+  conflicts->callback([&ctx, action, format] {
+    *action = [&ctx, format]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
+                              ParseReportFormat(ctx.json ? std::string("json") : *format));
+      return RunConflicts(ctx, f);
+    };
+  });
+}
+
+}  // namespace tuphap::cli

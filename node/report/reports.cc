@@ -1,0 +1,108 @@
+#include "node/report/reports.h"
+
+#include <algorithm>
+#include <map>
+#include <tuple>
+
+#include "node/domain/dates.h"
+#include "replication/certificate.h"
+
+namespace tuphap::report {
+namespace {
+
+std::string Winner(const crdt::RecordState& s, std::string_view field) {
+  const crdt::MvRegister* r = s.Field(field);
+  if (r == nullptr || r->Winner() == nullptr) return "";
+  const crdt::Value& v = r->Winner()->value;
+  return v.kind() == crdt::Value::Kind::kInt ? std::to_string(v.as_int()) : v.text();
+}
+
+int64_t WinnerInt(const crdt::RecordState& s, std::string_view field) {
+  const crdt::MvRegister* r = s.Field(field);
+  if (r == nullptr || r->Winner() == nullptr) return 0;
+  const crdt::Value& v = r->Winner()->value;
+  return v.kind() == crdt::Value::Kind::kInt ? v.as_int() : 0;
+}
+
+Status CheckDate(const std::string& d, const char* what) {
+  if (d.empty()) return Status::Ok();
+  domain::Date parsed;
+  if (domain::ParseDate(d, false, &parsed) != domain::DateProblem::kNone)
+    return Status::InvalidArgument(std::string(what) + " must be a date YYYY-MM-DD, not '" + d +
+                                   "'");
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
+  TUPHAP_RETURN_IF_ERROR(CheckDate(o.from, "--from"));
+  TUPHAP_RETURN_IF_ERROR(CheckDate(o.to, "--to"));
+  if (!o.from.empty() && !o.to.empty() && o.from > o.to)
+    return Status::InvalidArgument("--from " + o.from + " is after --to " + o.to);
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> scopes, node.Digests(std::nullopt));
+  std::map<std::tuple<std::string, std::string, std::string>, StatsRow> groups;
+  for (const auto& sc : scopes) {
+    if (replication::IsPublicScope(sc.scope)) continue;
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<store::RecordView> records,
+                            node.store().RecordsWithPrefix(sc.scope, ""));
+    for (const auto& rec : records) {
+      const std::string type = rec.state.Type();
+      if (type.empty() || type[0] == '_') continue;  // bookkeeping (number leases)
+      std::string date = Winner(rec.state, "registered_at");
+      if (date.empty()) date = Winner(rec.state, "data.decision_date");
+      if (date.size() < 10) continue;
+      if ((!o.from.empty() && date < o.from) || (!o.to.empty() && date.substr(0, 10) > o.to))
+        continue;
+      const auto key = std::make_tuple(o.by_commune ? sc.scope : "all", o.by_type ? type : "all",
+                                       o.by_month ? date.substr(0, 7) : "all");
+      StatsRow& row = groups[key];
+      row.commune = std::get<0>(key);
+      row.type = std::get<1>(key);
+      row.period = std::get<2>(key);
+      if (rec.state.Revoked()) {
+        ++row.revoked;
+        continue;
+      }
+      ++row.count;
+      if (type == "violation_decision" && Winner(rec.state, "data.principal_penalty") == "fine") {
+        const std::string status = Winner(rec.state, "data.status");
+        if (status == "cancelled") continue;
+        const int64_t amount = WinnerInt(rec.state, "data.fine_amount_vnd");
+        ++row.fines;
+        row.fines_issued_vnd += amount;
+        if (status == "paid") {
+          const int64_t paid = WinnerInt(rec.state, "data.paid_amount_vnd");
+          row.fines_paid_vnd += paid > 0 ? paid : amount;
+        } else {
+          row.fines_outstanding_vnd += amount;
+        }
+      }
+    }
+  }
+  std::vector<StatsRow> out;
+  out.reserve(groups.size());
+  for (auto& [k, v] : groups) out.push_back(std::move(v));
+  return out;
+}
+
+Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node) {
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> rows, node.Conflicts());
+  std::vector<ConflictReportRow> out;
+  for (const auto& c : rows) {
+    ConflictReportRow r{c.scope, c.record_id, c.type, c.field, {}, UINT64_MAX};
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> values,
+                            node.DescribeEntries(c.scope, c.values));
+    for (const auto& v : values) {
+      r.values.push_back({v.value.ToDisplay(), node::NodeIdText(v.origin.bytes), v.officer,
+                          v.hlc.ToString(), v.hlc.raw()});
+      r.oldest_hlc = std::min(r.oldest_hlc, v.hlc.raw());
+    }
+    out.push_back(std::move(r));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const auto& a, const auto& b) { return a.oldest_hlc < b.oldest_hlc; });
+  return out;
+}
+
+}  // namespace tuphap::report

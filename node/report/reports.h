@@ -1,0 +1,60 @@
+// The hub operator's reports (issue 6): statistics of registrations and
+// violation decisions per commune and period, and the open conflicts. Pure
+// queries over the store; formatting is the CLI's (cli/report_format).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "node/node.h"
+
+namespace tuphap::report {
+
+struct StatsOptions {
+  std::string from;  // YYYY-MM-DD, inclusive; empty: no bound
+  std::string to;
+  bool by_commune = true;
+  bool by_type = true;
+  bool by_month = true;
+};
+
+// One group: records of `type` in `commune` whose event date (registration,
+// or decision for a violation) falls in `period` (YYYY-MM, or "all").
+struct StatsRow {
+  std::string commune;  // "all" when not grouped by commune
+  std::string type;     // "all" when not grouped by type
+  std::string period;
+  uint64_t count = 0;    // records in force (not revoked)
+  uint64_t revoked = 0;  // records revoked
+  // Violation decisions with a fine (cancelled ones excluded):
+  uint64_t fines = 0;
+  int64_t fines_issued_vnd = 0;
+  int64_t fines_paid_vnd = 0;
+  int64_t fines_outstanding_vnd = 0;
+};
+
+// InvalidArgument when a date is not YYYY-MM-DD or `from` is after `to`.
+Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& options);
+
+struct ConflictValue {
+  std::string value;
+  std::string origin;  // node id text
+  std::string officer;
+  std::string hlc;  // the HLC as text
+  uint64_t hlc_raw = 0;
+};
+
+struct ConflictReportRow {
+  std::string scope;
+  std::string record_id;
+  std::string type;
+  std::string field;
+  std::vector<ConflictValue> values;  // display winner first
+  uint64_t oldest_hlc = 0;
+};
+
+// Every open conflict, oldest first (by the earliest of its values).
+Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node);
+
+}  // namespace tuphap::report
