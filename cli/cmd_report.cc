@@ -1,5 +1,4 @@
-// tuphap report stats | conflicts (the reconcile and status reports are
-// still to come).
+// tuphap report status | stats | conflicts (reconcile is still to come).
 #include <ostream>
 #include <sstream>
 
@@ -142,6 +141,106 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   return Status::Ok();
 }
 
+std::string When(int64_t ms) {
+  if (ms <= 0) return "never";
+  const time_t t = static_cast<time_t>(ms / 1000);
+  tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
+  return buf;
+}
+
+Status RunStatus(const Context& ctx, ReportFormat format) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(report::StatusReport r, report::StatusOf(*n));
+  if (format == ReportFormat::kJson) {
+    Json communes = Json::MakeArray();
+    for (const auto& c : r.communes) {
+      Json j = Json::MakeObject();
+      j.Set("commune", c.commune);
+      j.Set("name", c.name);
+      j.Set("records", static_cast<int64_t>(c.records));
+      j.Set("held", static_cast<int64_t>(c.held));
+      j.Set("conflicts", static_cast<int64_t>(c.conflicts));
+      j.Set("equivocations", static_cast<int64_t>(c.equivocations));
+      Json nodes = Json::MakeArray();
+      for (const auto& x : c.nodes) {
+        Json o = Json::MakeObject();
+        o.Set("node_id", x.node_id);
+        o.Set("revoked", x.revoked);
+        o.Set("last_contact", When(x.last_contact_ms));
+        o.Set("last_sync", When(x.last_success_ms));
+        o.Set("pending_out", static_cast<int64_t>(x.pending_out));
+        o.Set("pending_in", static_cast<int64_t>(x.pending_in));
+        o.Set("refused", static_cast<int64_t>(x.refused));
+        nodes.Push(std::move(o));
+      }
+      j.Set("nodes", std::move(nodes));
+      communes.Push(std::move(j));
+    }
+    Json refusals = Json::MakeObject();
+    for (const auto& x : r.refusals) refusals.Set(x.reason, static_cast<int64_t>(x.count));
+    Json out = Json::MakeObject();
+    out.Set("node_id", node::NodeIdText(n->sign_key()));
+    out.Set("communes", std::move(communes));
+    out.Set("refusals", std::move(refusals));
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  Grid g;
+  g.header = {Tr(ctx, "commune", "xã"),
+              Tr(ctx, "name", "tên"),
+              Tr(ctx, "node", "nút"),
+              Tr(ctx, "last contact", "liên lạc cuối"),
+              Tr(ctx, "last sync", "đồng bộ cuối"),
+              Tr(ctx, "pending out", "chờ gửi"),
+              Tr(ctx, "pending in", "chờ nhận"),
+              Tr(ctx, "records", "hồ sơ"),
+              Tr(ctx, "held", "đang giữ"),
+              Tr(ctx, "conflicts", "xung đột"),
+              Tr(ctx, "equivocations", "gian lận chuỗi")};
+  for (const auto& c : r.communes) {
+    const auto counts =
+        std::vector<std::string>{std::to_string(c.records), std::to_string(c.held),
+                                 std::to_string(c.conflicts), std::to_string(c.equivocations)};
+    if (c.nodes.empty()) {
+      g.rows.push_back(
+          {c.commune, c.name, "-", "", "", "", "", counts[0], counts[1], counts[2], counts[3]});
+    }
+    for (size_t i = 0; i < c.nodes.size(); ++i) {
+      const auto& x = c.nodes[i];
+      std::vector<std::string> row{
+          i == 0 ? c.commune : "",
+          i == 0 ? c.name : "",
+          x.node_id + (x.revoked ? Tr(ctx, " (revoked)", " (thu hồi)") : ""),
+          When(x.last_contact_ms),
+          When(x.last_success_ms),
+          std::to_string(x.pending_out),
+          std::to_string(x.pending_in)};
+      for (const auto& v : counts) row.push_back(i == 0 ? v : "");
+      g.rows.push_back(std::move(row));
+    }
+  }
+  Grid refused;
+  refused.title = Tr(ctx, "Refused changes by reason", "Thay đổi bị từ chối theo lý do");
+  refused.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "count", "số")};
+  for (const auto& x : r.refusals) refused.rows.push_back({x.reason, std::to_string(x.count)});
+  const std::string title = Tr(ctx, "Sync status", "Tình trạng đồng bộ");
+  if (format == ReportFormat::kHtml) {
+    WriteHtml(*ctx.out, title, {g, refused}, "");
+  } else if (format == ReportFormat::kCsv) {
+    WriteCsv(*ctx.out, g);
+  } else {
+    Emit(ctx, format, title, g, "");
+    if (!refused.rows.empty()) {
+      *ctx.out << '\n' << refused.title << ":\n";
+      Emit(ctx, format, refused.title, refused, "");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
@@ -180,6 +279,17 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
       TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
                               ParseReportFormat(ctx.json ? std::string("json") : *format));
       return RunStats(ctx, o, f);
+    };
+  });
+
+  CLI::App* status = report->add_subcommand(
+      "status", "Per commune and node: last contact and sync, pending, held, conflicts");
+  status->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
+  status->callback([&ctx, action, format] {
+    *action = [&ctx, format]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
+                              ParseReportFormat(ctx.json ? std::string("json") : *format));
+      return RunStatus(ctx, f);
     };
   });
 

@@ -5,6 +5,8 @@
 #include <tuple>
 
 #include "node/domain/dates.h"
+#include "node/domain/reference_data.h"
+#include "node/store/sqlite.h"
 #include "replication/certificate.h"
 
 namespace tuphap::report {
@@ -102,6 +104,67 @@ Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node) {
   }
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.oldest_hlc < b.oldest_hlc; });
+  return out;
+}
+
+Result<StatusReport> StatusOf(node::Node& node) {
+  StatusReport out;
+  TUPHAP_RETURN_IF_ERROR(node.ReloadTrust());
+  std::map<std::string, CommuneStatusRow> by;
+  auto row = [&](const std::string& commune) -> CommuneStatusRow& {
+    CommuneStatusRow& r = by[commune];
+    if (r.commune.empty()) {
+      r.commune = commune;
+      if (const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(commune))
+        r.name = c->name;
+    }
+    return r;
+  };
+  if (node.info().role == node::Role::kCommune) row(node.info().commune);
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> peers, node.Peers());
+  std::map<replication::PublicKey, const node::Node::PeerRow*> peer_of;
+  for (const auto& p : peers) peer_of[p.peer] = &p;
+  if (const node::Trust* trust = node.trust()) {
+    for (const auto& [key, cert] : trust->certificates()) {
+      if (cert.role != replication::NodeRole::kCommune) continue;
+      if (node.info().role == node::Role::kCommune && cert.commune != node.info().commune) continue;
+      NodeStatusRow n;
+      n.node_id = node::NodeIdText(key);
+      n.role = replication::NodeRoleName(cert.role);
+      n.revoked = trust->IsRevoked(key);
+      if (auto it = peer_of.find(key); it != peer_of.end()) {
+        n.last_contact_ms = it->second->last_contact_ms;
+        n.last_success_ms = it->second->last_success_ms;
+        n.pending_out = it->second->pending_out;
+        n.pending_in = it->second->pending_in;
+        n.refused = it->second->refused;
+      }
+      row(cert.commune).nodes.push_back(std::move(n));
+    }
+  }
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> scopes, node.Digests(std::nullopt));
+  for (const auto& s : scopes) {
+    if (!replication::IsPublicScope(s.scope)) row(s.scope).records = s.records;
+  }
+  auto count_by_scope = [&](const char* sql, uint64_t CommuneStatusRow::*field) -> tuphap::Status {
+    TUPHAP_ASSIGN_OR_RETURN(store::Stmt q, node.store().db().Prepare(sql));
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool more, q.Step());
+      if (!more) break;
+      const std::string scope(q.Text(0));
+      if (replication::IsPublicScope(scope)) continue;
+      row(scope).*field = static_cast<uint64_t>(q.Int(1));
+    }
+    return Status::Ok();
+  };
+  TUPHAP_RETURN_IF_ERROR(
+      count_by_scope("SELECT scope, count(*) FROM held GROUP BY scope", &CommuneStatusRow::held));
+  TUPHAP_RETURN_IF_ERROR(count_by_scope("SELECT scope, count(*) FROM open_conflicts GROUP BY scope",
+                                        &CommuneStatusRow::conflicts));
+  TUPHAP_RETURN_IF_ERROR(count_by_scope("SELECT scope, count(*) FROM equivocations GROUP BY scope",
+                                        &CommuneStatusRow::equivocations));
+  for (auto& [k, v] : by) out.communes.push_back(std::move(v));
+  TUPHAP_ASSIGN_OR_RETURN(out.refusals, node.store().Refusals());
   return out;
 }
 

@@ -57,4 +57,34 @@ struct ConflictReportRow {
 // Every open conflict, oldest first (by the earliest of its values).
 Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node);
 
+// One node of a commune, as this node knows it.
+struct NodeStatusRow {
+  std::string node_id;  // text form
+  std::string role;
+  bool revoked = false;
+  int64_t last_contact_ms = 0;  // 0: never
+  int64_t last_success_ms = 0;
+  uint64_t pending_out = 0, pending_in = 0;
+  uint64_t refused = 0;  // of its changes, refused here over all sessions
+};
+
+struct CommuneStatusRow {
+  std::string commune;
+  std::string name;
+  std::vector<NodeStatusRow> nodes;  // enrolled nodes of the commune
+  uint64_t records = 0;
+  uint64_t held = 0;       // envelopes waiting on a gap
+  uint64_t conflicts = 0;  // open conflicts
+  uint64_t equivocations = 0;
+};
+
+struct StatusReport {
+  std::vector<CommuneStatusRow> communes;
+  std::vector<store::RefusalCount> refusals;  // by reason, this node
+};
+
+// Per commune this node serves (a hub: its province's communes that have a
+// node or records here; a commune node: its own) and per node.
+Result<StatusReport> StatusOf(node::Node& node);
+
 }  // namespace tuphap::report

@@ -677,6 +677,30 @@ TEST_F(SyncTest, reports_on_a_synced_hub_match_the_generated_input_in_every_form
     EXPECT_EQ(ccsv.size(), 3u);  // header + one line per competing value
     EXPECT_TRUE(TagsBalanced(Tp(n, {"report", "conflicts", "--format", "html"}).out, &why)) << why;
   }
+  // status: each commune with its node, last sync, records and the conflict
+  auto st = Tp("hub", {"--json", "report", "status"});
+  ASSERT_EQ(st.exit_code, 0) << st.err;
+  const Json status = JsonOf(st);
+  ASSERT_NE(status.Find("communes"), nullptr) << st.out;
+  std::map<std::string, const Json*> communes;
+  for (const auto& c : status.Find("communes")->as_array())
+    communes[c.Find("commune")->as_string()] = &c;
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(communes.count(kCommunes[i]), 1u) << st.out;
+    const Json& c = *communes[kCommunes[i]];
+    EXPECT_EQ(c.Find("records")->as_int(), 120);
+    EXPECT_EQ(c.Find("conflicts")->as_int(), i == 0 ? 1 : 0);
+    ASSERT_EQ(c.Find("nodes")->as_array().size(), 1u);
+    const Json& node = c.Find("nodes")->as_array()[0];
+    const std::string node_id = JsonOf(Tp(std::string("c") + kCommunes[i], {"--json", "status"}))
+                                    .Find("node_id")
+                                    ->as_string();
+    EXPECT_EQ(node.Find("node_id")->as_string(), node_id);
+    EXPECT_NE(node.Find("last_sync")->as_string(), "never");
+    EXPECT_EQ(node.Find("pending_out")->as_int(), 0);
+  }
+  EXPECT_TRUE(TagsBalanced(Tp("hub", {"report", "status", "--format", "html"}).out, &why)) << why;
+  EXPECT_GE(ParseCsv(Tp("hub", {"report", "status", "--format", "csv"}).out).size(), 3u);
 }
 
 }  // namespace
