@@ -23,6 +23,7 @@
 #include "node/domain/record_generator.h"
 #include "node/domain/reference_data.h"
 #include "node/domain/registry.h"
+#include "node/report/reports.h"
 #include "node/transport.h"
 
 namespace tuphap::cli {
@@ -218,6 +219,17 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
     ps.Add({"  " + node::NodeIdText(p.peer), p.last_success_ms > 0 ? "ok" : "never",
             std::to_string(p.sent), std::to_string(p.received), std::to_string(p.refused)});
   ps.Print(out);
+
+  out << "\nregistrations at the hub by commune and type (tuphap report stats --by "
+         "commune,type):\n";
+  report::StatsOptions so;
+  so.by_month = false;
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> stats, report::Stats(*hub, so));
+  Table st({"  commune", "type", "count", "fines (VND)"});
+  for (const auto& r : stats)
+    st.Add({"  " + r.commune, r.type, std::to_string(r.count),
+            r.fines > 0 ? std::to_string(r.fines_issued_vnd) : ""});
+  st.Print(out);
 
   nodes.clear();
   hub.reset();

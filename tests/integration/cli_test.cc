@@ -280,6 +280,9 @@ TEST_F(CliTest, DemoSyncsAHubAndThreeCommunesAndCleansUp) {
   EXPECT_NE(demo.out.find("at 22333: "), std::string::npos) << demo.out;
   EXPECT_NE(demo.out.find("\"Khoa\""), std::string::npos);
   EXPECT_NE(demo.out.find("\"Bình\""), std::string::npos);
+  // The hub's statistics count every record the three communes registered.
+  EXPECT_NE(demo.out.find("registrations at the hub"), std::string::npos);
+  EXPECT_NE(demo.out.find("  22390    birth"), std::string::npos) << demo.out;
   // Nothing left behind in the temporary folder (only this test runs a demo).
   for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
     EXPECT_NE(e.path().filename().string().rfind("tuphap-demo-", 0), 0u) << e.path();
