@@ -5,36 +5,14 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "node/domain/registry.h"
+#include "node/report/reports.h"
 
 namespace tuphap::cli {
 namespace {
 
-struct ConflictView {
-  store::ConflictRow row;
-  std::vector<node::EntryView> values;
-  crdt::Hlc since;  // the oldest competing value
-};
-
-Result<std::vector<ConflictView>> LoadConflicts(node::Node& n) {
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> rows, n.Conflicts());
-  std::vector<ConflictView> out;
-  for (auto& row : rows) {
-    ConflictView v;
-    TUPHAP_ASSIGN_OR_RETURN(v.values, n.DescribeEntries(row.scope, row.values));
-    v.since = crdt::Hlc::FromRaw(UINT64_MAX);
-    for (const auto& e : v.values) v.since = std::min(v.since, e.hlc);
-    v.row = std::move(row);
-    out.push_back(std::move(v));
-  }
-  // Oldest first: the conflict waiting longest for a person.
-  std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.since < b.since; });
-  return out;
-}
-
 Status List(const Context& ctx) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<ConflictView> conflicts, LoadConflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts, report::Conflicts(*n));
   if (ctx.json) {
     Json list = Json::MakeArray();
     for (const auto& c : conflicts) {

@@ -200,13 +200,12 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
 
   out << "\nopen conflicts (the same at the hub and at " << communes[0] << "):\n";
   for (node::Node* n : {hub.get(), nodes[0].get()}) {
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> conflicts, n->Conflicts());
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts,
+                            report::Conflicts(*n));
     for (const auto& c : conflicts) {
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> values,
-                              n->DescribeEntries(c.scope, c.values));
       out << "  at " << (n == hub.get() ? std::string("hub") : std::string(communes[0])) << ": "
-          << c.record_id << " " << c.field << '\n';
-      for (const auto& v : values)
+          << c.row.record_id << " " << c.row.field << '\n';
+      for (const auto& v : c.values)
         out << "      \"" << v.value.ToDisplay() << "\"  by " << v.officer << ", node "
             << node::NodeIdText(v.origin.bytes) << '\n';
     }

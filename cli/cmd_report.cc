@@ -1,4 +1,5 @@
 // tuphap report status | stats | conflicts (reconcile is still to come).
+#include <functional>
 #include <ostream>
 #include <sstream>
 
@@ -104,17 +105,17 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
     Json list = Json::MakeArray();
     for (const auto& r : rows) {
       Json j = Json::MakeObject();
-      j.Set("record_id", r.record_id);
-      j.Set("scope", r.scope);
-      j.Set("type", r.type);
-      j.Set("field", r.field);
+      j.Set("record_id", r.row.record_id);
+      j.Set("scope", r.row.scope);
+      j.Set("type", r.row.type);
+      j.Set("field", r.row.field);
       Json values = Json::MakeArray();
       for (const auto& v : r.values) {
         Json o = Json::MakeObject();
-        o.Set("value", v.value);
-        o.Set("origin", v.origin);
+        o.Set("value", v.value.ToDisplay());
+        o.Set("origin", node::NodeIdText(v.origin.bytes));
         o.Set("officer", v.officer);
-        o.Set("hlc", v.hlc);
+        o.Set("hlc", v.hlc.ToString());
         values.Push(std::move(o));
       }
       j.Set("values", std::move(values));
@@ -132,8 +133,9 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.values.size(); ++i) {
       const auto& v = r.values[i];
-      g.rows.push_back({i == 0 ? r.record_id : "", i == 0 ? r.scope : "", i == 0 ? r.field : "",
-                        v.value, v.officer, v.origin, v.hlc});
+      g.rows.push_back({i == 0 ? r.row.record_id : "", i == 0 ? r.row.scope : "",
+                        i == 0 ? r.row.field : "", v.value.ToDisplay(), v.officer,
+                        node::NodeIdText(v.origin.bytes), v.hlc.ToString()});
     }
   }
   Emit(ctx, format, Tr(ctx, "Open conflicts, oldest first", "Xung đột chờ xử lý, cũ nhất trước"), g,
@@ -141,15 +143,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   return Status::Ok();
 }
 
-std::string When(int64_t ms) {
-  if (ms <= 0) return "never";
-  const time_t t = static_cast<time_t>(ms / 1000);
-  tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &tm);
-  return buf;
-}
+std::string When(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M"); }
 
 Status RunStatus(const Context& ctx, ReportFormat format) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
@@ -247,61 +241,60 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
   CLI::App* report = app.add_subcommand("report", "Reports for the hub operator");
   report->require_subcommand(1);
   auto format = std::make_shared<std::string>("table");
+  // Every report: a subcommand with --format (the global --json wins), run
+  // by `run` once the arguments are parsed.
+  using Runner = std::function<Status(ReportFormat)>;
+  auto add = [&ctx, action, format, report](const char* name, const char* help,
+                                            std::function<Result<Runner>()> prepare) {
+    CLI::App* cmd = report->add_subcommand(name, help);
+    cmd->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
+    cmd->callback([&ctx, action, format, prepare] {
+      *action = [&ctx, format, prepare]() -> Status {
+        TUPHAP_ASSIGN_OR_RETURN(Runner run, prepare());
+        TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
+                                ParseReportFormat(ctx.json ? std::string("json") : *format));
+        return run(f);
+      };
+    });
+    return cmd;
+  };
 
   struct StatsArgs {
     report::StatsOptions options;
     std::string by = "commune,type,month";
   };
   auto st = std::make_shared<StatsArgs>();
-  CLI::App* stats = report->add_subcommand(
-      "stats", "Registrations by type, revocations, violation decisions and fines, per period");
+  CLI::App* stats =
+      add("stats", "Registrations by type, revocations, violation decisions and fines, per period",
+          [&ctx, st]() -> Result<Runner> {
+            report::StatsOptions o = st->options;
+            o.by_commune = o.by_type = o.by_month = false;
+            std::stringstream ss(st->by);
+            std::string part;
+            while (std::getline(ss, part, ',')) {
+              if (part == "commune") {
+                o.by_commune = true;
+              } else if (part == "type") {
+                o.by_type = true;
+              } else if (part == "month") {
+                o.by_month = true;
+              } else if (!part.empty()) {
+                return Status::InvalidArgument("--by takes commune, type and month, not '" + part +
+                                               "'");
+              }
+            }
+            return Runner([&ctx, o](ReportFormat f) { return RunStats(ctx, o, f); });
+          });
   stats->add_option("--from", st->options.from, "first date (YYYY-MM-DD)");
   stats->add_option("--to", st->options.to, "last date (YYYY-MM-DD)");
   stats->add_option("--by", st->by, "group by any of commune,type,month")->capture_default_str();
-  stats->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
-  stats->callback([&ctx, action, st, format] {
-    *action = [&ctx, st, format]() -> Status {
-      report::StatsOptions o = st->options;
-      o.by_commune = o.by_type = o.by_month = false;
-      std::stringstream ss(st->by);
-      std::string part;
-      while (std::getline(ss, part, ',')) {
-        if (part == "commune") {
-          o.by_commune = true;
-        } else if (part == "type") {
-          o.by_type = true;
-        } else if (part == "month") {
-          o.by_month = true;
-        } else if (!part.empty()) {
-          return Status::InvalidArgument("--by takes commune, type and month, not '" + part + "'");
-        }
-      }
-      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
-                              ParseReportFormat(ctx.json ? std::string("json") : *format));
-      return RunStats(ctx, o, f);
-    };
-  });
 
-  CLI::App* status = report->add_subcommand(
-      "status", "Per commune and node: last contact and sync, pending, held, conflicts");
-  status->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
-  status->callback([&ctx, action, format] {
-    *action = [&ctx, format]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
-                              ParseReportFormat(ctx.json ? std::string("json") : *format));
-      return RunStatus(ctx, f);
-    };
-  });
-
-  CLI::App* conflicts =
-      report->add_subcommand("conflicts", "Every open conflict with its competing values");
-  conflicts->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
-  conflicts->callback([&ctx, action, format] {
-    *action = [&ctx, format]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
-                              ParseReportFormat(ctx.json ? std::string("json") : *format));
-      return RunConflicts(ctx, f);
-    };
+  add("status", "Per commune and node: last contact and sync, pending, held, conflicts",
+      [&ctx]() -> Result<Runner> {
+        return Runner([&ctx](ReportFormat f) { return RunStatus(ctx, f); });
+      });
+  add("conflicts", "Every open conflict with its competing values", [&ctx]() -> Result<Runner> {
+    return Runner([&ctx](ReportFormat f) { return RunConflicts(ctx, f); });
   });
 }
 

@@ -9,24 +9,8 @@
 namespace tuphap::cli {
 namespace {
 
-std::string Date(uint64_t ms) {
-  const time_t t = static_cast<time_t>(ms / 1000);
-  tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[16];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d", &tm);
-  return buf;
-}
-
-std::string Time(int64_t ms) {
-  if (ms <= 0) return "never";
-  const time_t t = static_cast<time_t>(ms / 1000);
-  tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return buf;
-}
+std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%d"); }
+std::string Time(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
 
 Json CertJson(const replication::Certificate& c) {
   Json j = Json::MakeObject();

@@ -1,5 +1,6 @@
 #include "cli/format.h"
 
+#include <ctime>
 #include <ostream>
 
 #include "base/utf8.h"
@@ -26,6 +27,16 @@ Json ValueToJson(const crdt::Value& v) {
 }
 
 std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
+
+std::string FormatUtc(int64_t ms, const char* format) {
+  if (ms <= 0) return "never";
+  const time_t t = static_cast<time_t>(ms / 1000);
+  tm parts{};
+  gmtime_r(&t, &parts);
+  char buf[64];
+  std::strftime(buf, sizeof buf, format, &parts);
+  return buf;
+}
 
 size_t DisplayWidth(std::string_view s) {
   if (!IsValidUtf8(s)) return s.size();

@@ -17,6 +17,9 @@ namespace tuphap::cli {
 Json ValueToJson(const crdt::Value& v);
 // A short form of a node id for tables.
 std::string ShortNodeId(const crdt::ReplicaId& id);
+// A Unix time in milliseconds as UTC text with strftime's `format`; "never"
+// for 0 (a time that has not happened).
+std::string FormatUtc(int64_t ms, const char* format);
 // Terminal columns taken by UTF-8 text.
 size_t DisplayWidth(std::string_view s);
 

@@ -209,13 +209,7 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
       }
       out.envelopes += batch.size();
       TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
-      out.report.appended += rep.appended;
-      out.report.duplicates += rep.duplicates;
-      out.report.held += rep.held;
-      out.report.released += rep.released;
-      out.report.refused += rep.refused;
-      out.report.equivocations += rep.equivocations;
-      for (const auto& [k, v] : rep.refusals) out.report.refusals[k] += v;
+      out.report.AddCounts(rep);
     }
     if (pos != file.size()) return Damaged(path, "followed by bytes after its end");
   }

@@ -194,6 +194,21 @@ Result<std::unique_ptr<store::Store::Session>> Node::BeginSession() {
   return store_->BeginSession(*opener_);
 }
 
+Result<crdt::Change> Node::StampChange(const std::string& scope,
+                                       const store::Store::LocalSlot& slot) {
+  clock_.Restore(slot.last_hlc);
+  crdt::Change change;
+  change.origin = info_.id;
+  change.scope = scope;
+  change.seq = slot.seq;
+  TUPHAP_ASSIGN_OR_RETURN(
+      change.hlc,
+      clock_.Now(options_.accept_clock_behind ? crdt::HlcClock::WhenBehind::kContinueLogically
+                                              : crdt::HlcClock::WhenBehind::kRefuse));
+  change.officer = options_.officer;
+  return change;
+}
+
 Status Node::Append(store::Store::Session& session, const std::string& scope,
                     const std::string& reason, const OpsBuilder& build) {
   if (!IsValidUtf8(options_.officer) || !IsValidUtf8(reason)) {
@@ -204,16 +219,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
   return session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
-        clock_.Restore(slot.last_hlc);
-        crdt::Change change;
-        change.origin = info_.id;
-        change.scope = scope;
-        change.seq = slot.seq;
-        TUPHAP_ASSIGN_OR_RETURN(
-            change.hlc,
-            clock_.Now(options_.accept_clock_behind ? crdt::HlcClock::WhenBehind::kContinueLogically
-                                                    : crdt::HlcClock::WhenBehind::kRefuse));
-        change.officer = options_.officer;
+        TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
         change.reason = reason;
         TUPHAP_ASSIGN_OR_RETURN(change.records, build(read));
         TUPHAP_RETURN_IF_ERROR(change.CheckShape());
@@ -248,16 +254,7 @@ Status Node::AppendPrepared(store::Store::Session& session, const std::string& s
   return session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
-        clock_.Restore(slot.last_hlc);
-        crdt::Change change;
-        change.origin = info_.id;
-        change.scope = scope;
-        change.seq = slot.seq;
-        TUPHAP_ASSIGN_OR_RETURN(
-            change.hlc,
-            clock_.Now(options_.accept_clock_behind ? crdt::HlcClock::WhenBehind::kContinueLogically
-                                                    : crdt::HlcClock::WhenBehind::kRefuse));
-        change.officer = options_.officer;
+        TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
         change.reason = std::move(ops.reason);
         change.records = std::move(ops.records);
         TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env, SealLocal(change, ops.body, slot.prev));

@@ -261,6 +261,9 @@ class Node {
   std::string NewGrant(const std::string& scope, uint32_t epoch, const uint8_t* key,
                        const replication::PublicKey& recipient) const;
   Status Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build);
+  // A new change of this node at `slot` of its feed for `scope`: origin,
+  // seq, a fresh HLC stamp and the officer (no ops yet).
+  Result<crdt::Change> StampChange(const std::string& scope, const store::Store::LocalSlot& slot);
   Status Update(const std::string& id, const std::string& scope, const std::string& reason,
                 const std::function<Result<crdt::RecordOps>(const store::RecordView&)>& ops);
 

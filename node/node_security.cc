@@ -614,17 +614,7 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
     for (size_t k = 0; k < idx.size(); ++k) batch[idx[k]] = std::move(part[k]);
     TUPHAP_RETURN_IF_ERROR(report.status());
     for (size_t k = 0; k < idx.size(); ++k) total.outcomes[idx[k]] = report->outcomes[k];
-    total.appended += report->appended;
-    total.duplicates += report->duplicates;
-    total.held += report->held;
-    total.released += report->released;
-    total.equivocations += report->equivocations;
-    total.quarantined += report->quarantined;
-    total.refused += report->refused;
-    for (const auto& [r, c] : report->refusals) total.refusals[r] += c;
-    total.materialised += report->materialised;
-    total.blocked_feeds += report->blocked_feeds;
-    total.signatures_checked += report->signatures_checked;
+    total.AddCounts(*report);
     return Status::Ok();
   };
   TUPHAP_RETURN_IF_ERROR(run(order_public));

@@ -15,12 +15,15 @@ static_assert(kSignEnvelope.size() == 16 && kSignCertificate.size() == 16 &&
                   kSignReceipt.size() == 16 && kSignGrant.size() == 16,
               "signature contexts are 16 bytes");
 
-std::string Wrap(std::string body, const Signature& sig) {
-  MsgpackWriter w(body.size() + 80);
-  w.ArrayHeader(2);
-  w.Bin(body);
-  w.Bin(sig);
-  return w.Take();
+// Signs the body `w` holds with `key` under `context`: [body, signature].
+std::string SignAndWrap(MsgpackWriter& w, const SigningKey& key, std::string_view context) {
+  const std::string body = w.Take();
+  const Signature sig = key.Sign(context, body);
+  MsgpackWriter out(body.size() + 80);
+  out.ArrayHeader(2);
+  out.Bin(body);
+  out.Bin(sig);
+  return out.Take();
 }
 
 // Splits [body, signature] and checks the signature with `key` (or, when
@@ -42,6 +45,16 @@ Result<std::pair<std::string_view, std::string_view>> Unwrap(std::string_view by
 Status BadSignature(const char* what) {
   return Status::PermissionDenied(std::string(what) + " is not signed by the expected key")
       .WithReason("E_BAD_SIGNATURE");
+}
+
+// A root-signed object: its issuer field names `root` and `root` signed the
+// body under `context`.
+Status CheckRootSigned(const PublicKey& issuer, const PublicKey& root, std::string_view context,
+                       const std::pair<std::string_view, std::string_view>& parts,
+                       const char* what) {
+  if (issuer != root || !VerifySignature(root, context, parts.first, parts.second))
+    return BadSignature(what);
+  return Status::Ok();
 }
 
 void WriteRole(MsgpackWriter& w, NodeRole r) { w.Str(NodeRoleName(r)); }
@@ -74,9 +87,7 @@ std::string EnrollRequest::Sign(const SigningKey& node_key) const {
   w.Str(province);
   w.Uint(created_ms);
   w.Str(label);
-  std::string body = w.Take();
-  const Signature sig = node_key.Sign(kSignRequest, body);
-  return Wrap(std::move(body), sig);
+  return SignAndWrap(w, node_key, kSignRequest);
 }
 
 Result<EnrollRequest> EnrollRequest::Parse(std::string_view bytes) {
@@ -113,9 +124,7 @@ std::string Certificate::Sign(const SigningKey& root) const {
   w.Uint(not_before_ms);
   w.Uint(not_after_ms);
   w.Bin(root.public_key());
-  std::string body = w.Take();
-  const Signature sig = root.Sign(kSignCertificate, body);
-  return Wrap(std::move(body), sig);
+  return SignAndWrap(w, root, kSignCertificate);
 }
 
 namespace {
@@ -143,8 +152,8 @@ Result<Certificate> DecodeCertificate(std::string_view body) {
 Result<Certificate> Certificate::Parse(std::string_view bytes, const PublicKey& root) {
   TUPHAP_ASSIGN_OR_RETURN(auto parts, Unwrap(bytes, "certificate"));
   TUPHAP_ASSIGN_OR_RETURN(Certificate c, DecodeCertificate(parts.first));
-  if (c.issuer != root || !VerifySignature(root, kSignCertificate, parts.first, parts.second))
-    return BadSignature("the certificate");
+  TUPHAP_RETURN_IF_ERROR(
+      CheckRootSigned(c.issuer, root, kSignCertificate, parts, "the certificate"));
   return c;
 }
 
@@ -171,9 +180,7 @@ std::string Revocation::Sign(const SigningKey& root) const {
   }
   w.Uint(issued_ms);
   w.Bin(root.public_key());
-  std::string body = w.Take();
-  const Signature sig = root.Sign(kSignRevocation, body);
-  return Wrap(std::move(body), sig);
+  return SignAndWrap(w, root, kSignRevocation);
 }
 
 Result<Revocation> Revocation::Parse(std::string_view bytes, const PublicKey& root) {
@@ -198,8 +205,7 @@ Result<Revocation> Revocation::Parse(std::string_view bytes, const PublicKey& ro
   r.ReadBinFixed(v.issuer);
   r.ExpectEnd();
   TUPHAP_RETURN_IF_ERROR(r.status().Annotate("revocation"));
-  if (v.issuer != root || !VerifySignature(root, kSignRevocation, parts.first, parts.second))
-    return BadSignature("the revocation");
+  TUPHAP_RETURN_IF_ERROR(CheckRootSigned(v.issuer, root, kSignRevocation, parts, "the revocation"));
   return v;
 }
 
@@ -226,9 +232,7 @@ std::string KeyGrant::Sign(const SigningKey& root) const {
   w.Bin(recipient);
   w.Bin(sealed);
   w.Bin(root.public_key());
-  std::string body = w.Take();
-  const Signature sig = root.Sign(kSignGrant, body);
-  return Wrap(std::move(body), sig);
+  return SignAndWrap(w, root, kSignGrant);
 }
 
 Result<KeyGrant> KeyGrant::Parse(std::string_view bytes, const PublicKey& root) {
@@ -246,8 +250,7 @@ Result<KeyGrant> KeyGrant::Parse(std::string_view bytes, const PublicKey& root) 
   if (r.ok() && (epoch == 0 || epoch > UINT32_MAX)) r.Fail("key epoch out of range");
   TUPHAP_RETURN_IF_ERROR(r.status().Annotate("key grant"));
   g.epoch = static_cast<uint32_t>(epoch);
-  if (g.issuer != root || !VerifySignature(root, kSignGrant, parts.first, parts.second))
-    return BadSignature("the key grant");
+  TUPHAP_RETURN_IF_ERROR(CheckRootSigned(g.issuer, root, kSignGrant, parts, "the key grant"));
   return g;
 }
 

@@ -91,19 +91,17 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
 Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node) {
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ConflictRow> rows, node.Conflicts());
   std::vector<ConflictReportRow> out;
-  for (const auto& c : rows) {
-    ConflictReportRow r{c.scope, c.record_id, c.type, c.field, {}, UINT64_MAX};
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> values,
-                            node.DescribeEntries(c.scope, c.values));
-    for (const auto& v : values) {
-      r.values.push_back({v.value.ToDisplay(), node::NodeIdText(v.origin.bytes), v.officer,
-                          v.hlc.ToString(), v.hlc.raw()});
-      r.oldest_hlc = std::min(r.oldest_hlc, v.hlc.raw());
-    }
-    out.push_back(std::move(r));
+  for (auto& row : rows) {
+    ConflictReportRow c;
+    TUPHAP_ASSIGN_OR_RETURN(c.values, node.DescribeEntries(row.scope, row.values));
+    c.since = crdt::Hlc::FromRaw(UINT64_MAX);
+    for (const auto& e : c.values) c.since = std::min(c.since, e.hlc);
+    c.row = std::move(row);
+    out.push_back(std::move(c));
   }
+  // Oldest first: the conflict waiting longest for a person.
   std::stable_sort(out.begin(), out.end(),
-                   [](const auto& a, const auto& b) { return a.oldest_hlc < b.oldest_hlc; });
+                   [](const auto& a, const auto& b) { return a.since < b.since; });
   return out;
 }
 

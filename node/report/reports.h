@@ -37,21 +37,12 @@ struct StatsRow {
 // InvalidArgument when a date is not YYYY-MM-DD or `from` is after `to`.
 Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& options);
 
-struct ConflictValue {
-  std::string value;
-  std::string origin;  // node id text
-  std::string officer;
-  std::string hlc;  // the HLC as text
-  uint64_t hlc_raw = 0;
-};
-
+// An open conflict with its competing values (display winner first), each
+// with officer, origin and time.
 struct ConflictReportRow {
-  std::string scope;
-  std::string record_id;
-  std::string type;
-  std::string field;
-  std::vector<ConflictValue> values;  // display winner first
-  uint64_t oldest_hlc = 0;
+  store::ConflictRow row;
+  std::vector<node::EntryView> values;
+  crdt::Hlc since;  // the oldest competing value
 };
 
 // Every open conflict, oldest first (by the earliest of its values).

@@ -105,6 +105,21 @@ struct ApplyReport {
   size_t materialised = 0;                 // changes applied to records
   size_t blocked_feeds = 0;                // feeds stopped at a change that would not open
   size_t signatures_checked = 0;           // Ed25519 verifications (one per unbroken run)
+
+  // Adds another batch's counts (not its outcomes, which are per input).
+  void AddCounts(const ApplyReport& o) {
+    appended += o.appended;
+    duplicates += o.duplicates;
+    held += o.held;
+    released += o.released;
+    equivocations += o.equivocations;
+    quarantined += o.quarantined;
+    refused += o.refused;
+    for (const auto& [reason, n] : o.refusals) refusals[reason] += n;
+    materialised += o.materialised;
+    blocked_feeds += o.blocked_feeds;
+    signatures_checked += o.signatures_checked;
+  }
 };
 
 }  // namespace tuphap::store

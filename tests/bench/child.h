@@ -23,14 +23,16 @@ struct ChildRun {
   long peak_rss_kb = 0;
 };
 
-// Runs TUPHAP_BINARY with `args`, stdout to `out_file` (or /dev/null).
-inline ChildRun Run(const std::vector<std::string>& args,
-                    const std::string& out_file = "/dev/null") {
-  bench::Stopwatch w;
+// Starts TUPHAP_BINARY with `args` in the background. Its stdout goes to
+// `log` (appended, and stderr too when `with_stderr`; replaced otherwise).
+inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null",
+                   bool with_stderr = true) {
   const pid_t pid = fork();
   if (pid == 0) {
-    const int out = open(out_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    const int out =
+        open(log.c_str(), O_WRONLY | O_CREAT | (with_stderr ? O_APPEND : O_TRUNC), 0644);
     dup2(out, STDOUT_FILENO);
+    if (with_stderr) dup2(out, STDERR_FILENO);
     std::vector<char*> argv;
     argv.push_back(const_cast<char*>(TUPHAP_BINARY));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -38,6 +40,15 @@ inline ChildRun Run(const std::vector<std::string>& args,
     execv(TUPHAP_BINARY, argv.data());
     _exit(127);
   }
+  return pid;
+}
+
+// Runs TUPHAP_BINARY with `args`, stdout to `out_file` (or /dev/null):
+// wall time, status and the child's peak memory.
+inline ChildRun Run(const std::vector<std::string>& args,
+                    const std::string& out_file = "/dev/null") {
+  bench::Stopwatch w;
+  const pid_t pid = Spawn(args, out_file, false);
   ChildRun r;
   rusage usage{};
   wait4(pid, &r.status, 0, &usage);
@@ -60,23 +71,6 @@ inline std::string LastLine(const std::string& path) {
     if (!line.empty()) last = line;
   }
   return last;
-}
-
-// Starts TUPHAP_BINARY with `args` in the background, output to `log`.
-inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null") {
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int out = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(out, STDOUT_FILENO);
-    dup2(out, STDERR_FILENO);
-    std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(TUPHAP_BINARY));
-    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-    argv.push_back(nullptr);
-    execv(TUPHAP_BINARY, argv.data());
-    _exit(127);
-  }
-  return pid;
 }
 
 }  // namespace tuphap::bench

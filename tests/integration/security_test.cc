@@ -106,6 +106,38 @@ class SecurityTest : public testing::Test {
   fs::path root_;
 };
 
+// The data key of (scope, epoch) granted to node `n`, opened with its secrets.
+replication::SecretBytes DataKey(Node& n, const NodeSecrets& s, const std::string& scope,
+                                 uint32_t epoch) {
+  for (const replication::KeyGrant* g : n.trust()->GrantsTo(n.box_key())) {
+    if (g->scope != scope || g->epoch != epoch) continue;
+    auto key = replication::OpenSealedBox(s.box, g->sealed);
+    if (key.ok()) return std::move(*key);
+  }
+  return {};
+}
+
+// A crafted change of node `name` (its real key) for `scope`: what a thief
+// holding the laptop and its passphrase can sign.
+replication::Envelope Crafted(const NodeSecrets& secrets, const std::string& scope, uint64_t seq,
+                              const replication::Hash& prev, const std::string& record_id,
+                              const uint8_t* key, uint32_t epoch) {
+  crdt::Change c;
+  c.origin.bytes = secrets.sign.public_key();
+  c.scope = scope;
+  c.seq = seq;
+  c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
+  c.officer = "intruder";
+  c.records = {crdt::RecordOps{record_id, {{"$type", crdt::Value::String("note"), {}}}}};
+  replication::EnvelopeHeader h;
+  h.origin = c.origin;
+  h.scope = scope;
+  h.seq = seq;
+  h.prev = prev;
+  h.hlc = c.hlc;
+  return replication::SealBody(h, replication::EncodeChangeBody(c), key, epoch, secrets.sign);
+}
+
 replication::Envelope Reassemble(const replication::Envelope& e,
                                  const replication::EnvelopeHeader& header, std::string body,
                                  std::string signature) {
@@ -217,19 +249,7 @@ TEST_F(SecurityTest, commune_writing_another_communes_scope_is_not_authorised) {
   Enrol(*hub, *b);
   // Node A, with its own valid key, signs a change into commune B's scope.
   NodeSecrets secrets = SecretsOf("a");
-  crdt::Change c;
-  c.origin.bytes = a->sign_key();
-  c.scope = kCommuneB;
-  c.seq = 1;
-  c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
-  c.officer = "intruder";
-  c.records = {crdt::RecordOps{"B-FAKE", {{"$type", crdt::Value::String("note"), {}}}}};
-  replication::EnvelopeHeader h;
-  h.origin = c.origin;
-  h.scope = c.scope;
-  h.seq = 1;
-  h.hlc = c.hlc;
-  auto env = replication::SealBody(h, replication::EncodeChangeBody(c), nullptr, 0, secrets.sign);
+  auto env = Crafted(secrets, kCommuneB, 1, {}, "B-FAKE", nullptr, 0);
   auto report = Ingest(*hub, {env});
   EXPECT_EQ(report.refused, 1u);
   EXPECT_EQ(Refused(*hub, "E_NOT_AUTHORISED"), 1u);
@@ -431,38 +451,6 @@ TEST_F(SecurityTest, unenrolled_node_refuses_to_ingest_and_enrolment_file_is_che
   EXPECT_TRUE(b->enrolled());
 }
 
-// The data key of (scope, epoch) granted to node `n`, opened with its secrets.
-replication::SecretBytes DataKey(Node& n, const NodeSecrets& s, const std::string& scope,
-                                 uint32_t epoch) {
-  for (const replication::KeyGrant* g : n.trust()->GrantsTo(n.box_key())) {
-    if (g->scope != scope || g->epoch != epoch) continue;
-    auto key = replication::OpenSealedBox(s.box, g->sealed);
-    if (key.ok()) return std::move(*key);
-  }
-  return {};
-}
-
-// A crafted change of node `name` (its real key) for `scope`: what a thief
-// holding the laptop and its passphrase can sign.
-replication::Envelope Crafted(const NodeSecrets& secrets, const std::string& scope, uint64_t seq,
-                              const replication::Hash& prev, const std::string& record_id,
-                              const uint8_t* key, uint32_t epoch) {
-  crdt::Change c;
-  c.origin.bytes = secrets.sign.public_key();
-  c.scope = scope;
-  c.seq = seq;
-  c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
-  c.officer = "intruder";
-  c.records = {crdt::RecordOps{record_id, {{"$type", crdt::Value::String("note"), {}}}}};
-  replication::EnvelopeHeader h;
-  h.origin = c.origin;
-  h.scope = scope;
-  h.seq = seq;
-  h.prev = prev;
-  h.hlc = c.hlc;
-  return replication::SealBody(h, replication::EncodeChangeBody(c), key, epoch, secrets.sign);
-}
-
 TEST_F(SecurityTest, commune_writing_the_public_scope_or_in_clear_is_not_authorised) {
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
@@ -528,16 +516,8 @@ TEST_F(SecurityTest, fork_below_a_revocation_cut_is_never_applied) {
   std::vector<replication::Envelope> forks;
   replication::Hash prev = real[0].hash();
   for (uint64_t seq : {2u, 3u}) {
-    crdt::Change c;
-    c.origin.bytes = a->sign_key();
-    c.scope = kCommuneA;
-    c.seq = seq;
-    c.hlc = crdt::Hlc::FromParts(static_cast<uint64_t>(SystemClock().WallMillis()), 0);
-    c.records = {crdt::RecordOps{"FORGED-" + std::to_string(seq),
-                                 {{"$type", crdt::Value::String("note"), {}}}}};
-    replication::EnvelopeHeader h{1, c.origin, kCommuneA, seq, prev, c.hlc, 0, 0};
     forks.push_back(
-        replication::SealBody(h, replication::EncodeChangeBody(c), key.data(), 1, secrets.sign));
+        Crafted(secrets, kCommuneA, seq, prev, "FORGED-" + std::to_string(seq), key.data(), 1));
     prev = forks.back().hash();
   }
   auto report = Ingest(*b, forks);
