@@ -1,4 +1,4 @@
-// tuphap report status | stats | conflicts (reconcile is still to come).
+// tuphap report status | stats | conflicts | reconcile.
 #include <functional>
 #include <ostream>
 #include <sstream>
@@ -6,7 +6,9 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_format.h"
+#include "node/reconcile.h"
 #include "node/report/reports.h"
+#include "node/transport.h"
 
 namespace tuphap::cli {
 namespace {
@@ -235,6 +237,165 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
   return Status::Ok();
 }
 
+struct ReconcileArgs {
+  std::string peer;     // endpoint
+  std::string peer_id;  // node id there (default: the province's hub)
+  std::string from;     // bundle or snapshot file
+  std::string scope;
+  int timeout_s = 60;
+};
+
+// A field's values on one side as text: the display winner first, " | "
+// between concurrent values; "" when the side has none.
+std::string ValuesText(const std::vector<node::StoredValue>& values) {
+  std::string out;
+  for (const auto& v : values) out += (out.empty() ? "" : " | ") + v.value.ToDisplay();
+  return out;
+}
+
+std::string ByText(const std::vector<node::StoredValue>& values) {
+  if (values.empty()) return "";
+  const auto& v = values.front();
+  return v.officer + " @ " + FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
+}
+
+Json ValuesJson(const std::vector<node::StoredValue>& values) {
+  Json list = Json::MakeArray();
+  for (const auto& v : values) {
+    Json o = Json::MakeObject();
+    o.Set("value", v.value.ToDisplay());
+    o.Set("officer", v.officer);
+    o.Set("origin", node::NodeIdText(v.origin.bytes));
+    o.Set("hlc", v.hlc.ToString());
+    list.Push(std::move(o));
+  }
+  return list;
+}
+
+Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat format) {
+  if (args.peer.empty() == args.from.empty())
+    return Status::InvalidArgument("name the other copy: --peer ENDPOINT or --from FILE");
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_RETURN_IF_ERROR(n->Unlock());
+  const store::EnvelopeOpener* opener = &n->opener();
+  node::StoreSource ours(n->store(), n->opener(),
+                         [opener](std::string_view s) { return opener->CanRead(s); });
+  std::unique_ptr<node::PeerQueries> channel;
+  std::unique_ptr<node::ReconcileSource> theirs;
+  std::string other;
+  if (!args.peer.empty()) {
+    TUPHAP_ASSIGN_OR_RETURN(channel,
+                            node::PeerQueries::Open(*n, args.peer, args.peer_id, args.timeout_s));
+    theirs = node::RemoteSource(*channel);
+    other = channel->peer_id() + " at " + args.peer;
+  } else {
+    TUPHAP_ASSIGN_OR_RETURN(theirs, node::OpenFileSource(*n, args.from));
+    other = args.from;
+  }
+  std::vector<std::string> scopes;
+  if (!args.scope.empty()) scopes.push_back(args.scope);
+  TUPHAP_ASSIGN_OR_RETURN(node::ReconcileReport r, node::Reconcile(ours, *theirs, scopes));
+
+  if (format == ReportFormat::kJson) {
+    Json diffs = Json::MakeArray();
+    for (const auto& d : r.differences) {
+      Json j = Json::MakeObject();
+      j.Set("scope", d.scope);
+      j.Set("record_id", d.record_id);
+      j.Set("field", d.field);
+      auto side = [&](bool present, const std::vector<node::StoredValue>& v) {
+        if (d.field == "*") return present ? Json("present") : Json();
+        return v.empty() ? Json() : Json(ValuesText(v));
+      };
+      j.Set("ours", side(d.ours_present, d.ours));
+      j.Set("theirs", side(d.theirs_present, d.theirs));
+      j.Set("reason", d.reason);
+      j.Set("detail", d.detail);
+      j.Set("ours_values", ValuesJson(d.ours));
+      j.Set("theirs_values", ValuesJson(d.theirs));
+      diffs.Push(std::move(j));
+    }
+    Json scopes_json = Json::MakeArray();
+    for (const auto& c : r.scopes) {
+      Json j = Json::MakeObject();
+      j.Set("scope", c.scope);
+      j.Set("compared", c.compared);
+      j.Set("ours_records", static_cast<int64_t>(c.ours));
+      j.Set("theirs_records", static_cast<int64_t>(c.theirs));
+      j.Set("equal", c.equal);
+      j.Set("differing_records", static_cast<int64_t>(c.differing_records));
+      scopes_json.Push(std::move(j));
+    }
+    Json out = Json::MakeObject();
+    out.Set("equal", r.equal);
+    out.Set("other", other);
+    out.Set("differences", std::move(diffs));
+    out.Set("scopes", std::move(scopes_json));
+    if (channel) {
+      out.Set("queries", static_cast<int64_t>(channel->queries()));
+      out.Set("bytes_sent", static_cast<int64_t>(channel->bytes_out()));
+      out.Set("bytes_received", static_cast<int64_t>(channel->bytes_in()));
+    }
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  Grid scopes_grid;
+  scopes_grid.title = Tr(ctx, "Communes compared", "Các xã đã đối chiếu");
+  scopes_grid.header = {Tr(ctx, "commune", "xã"), Tr(ctx, "ours", "bên này"),
+                        Tr(ctx, "theirs", "bên kia"), Tr(ctx, "result", "kết quả")};
+  for (const auto& c : r.scopes) {
+    std::string result = !c.compared ? Tr(ctx, "not shared", "không chia sẻ")
+                         : c.equal   ? Tr(ctx, "equal", "khớp")
+                                     : std::to_string(c.differing_records) +
+                                         Tr(ctx, " record(s) differ", " hồ sơ khác nhau");
+    scopes_grid.rows.push_back({c.scope, std::to_string(c.ours), std::to_string(c.theirs), result});
+  }
+  Grid g;
+  g.title = Tr(ctx, "Differences", "Khác biệt");
+  g.header = {Tr(ctx, "commune", "xã"),
+              Tr(ctx, "record", "hồ sơ"),
+              Tr(ctx, "field", "trường"),
+              Tr(ctx, "ours", "bên này"),
+              Tr(ctx, "ours by", "bên này bởi"),
+              Tr(ctx, "theirs", "bên kia"),
+              Tr(ctx, "theirs by", "bên kia bởi"),
+              Tr(ctx, "reason", "lý do"),
+              Tr(ctx, "detail", "chi tiết")};
+  auto absent = Tr(ctx, "(absent)", "(không có)");
+  for (const auto& d : r.differences) {
+    const bool whole = d.field == "*";
+    g.rows.push_back({d.scope, d.record_id, d.field,
+                      whole ? (d.ours_present ? Tr(ctx, "(present)", "(có)") : absent)
+                            : (d.ours.empty() ? absent : ValuesText(d.ours)),
+                      ByText(d.ours),
+                      whole ? (d.theirs_present ? Tr(ctx, "(present)", "(có)") : absent)
+                            : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
+                      ByText(d.theirs), d.reason, d.detail});
+  }
+  const std::string title = Tr(ctx, "Reconcile with ", "Đối chiếu với ") + other;
+  if (format == ReportFormat::kCsv) {
+    WriteCsv(*ctx.out, g);
+  } else if (format == ReportFormat::kHtml) {
+    WriteHtml(*ctx.out, title, {scopes_grid, g}, "");
+  } else {
+    *ctx.out << title << "\n";
+    Emit(ctx, format, scopes_grid.title, scopes_grid, "");
+    *ctx.out << "\n"
+             << (r.equal ? Tr(ctx, "equal: both copies hold the same records\n",
+                              "khớp: hai bản giữ cùng hồ sơ\n")
+                         : std::to_string(r.differences.size()) +
+                               Tr(ctx, " difference(s):\n", " khác biệt:\n"));
+    if (!r.differences.empty()) Emit(ctx, format, g.title, g, "");
+    if (channel) {
+      *ctx.out << "\n"
+               << channel->queries() << Tr(ctx, " queries, ", " truy vấn, ") << channel->bytes_out()
+               << Tr(ctx, " bytes sent, ", " byte gửi, ") << channel->bytes_in()
+               << Tr(ctx, " bytes received\n", " byte nhận\n");
+    }
+  }
+  return Status::Ok();
+}
+
 }  // namespace
 
 void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
@@ -293,6 +454,22 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
       [&ctx]() -> Result<Runner> {
         return Runner([&ctx](ReportFormat f) { return RunStatus(ctx, f); });
       });
+  auto rc = std::make_shared<ReconcileArgs>();
+  CLI::App* reconcile =
+      add("reconcile",
+          "Compare this node's records with a peer's or a file's, down to the differing fields",
+          [&ctx, rc]() -> Result<Runner> {
+            return Runner([&ctx, rc](ReportFormat f) { return RunReconcile(ctx, *rc, f); });
+          });
+  reconcile->add_option("--peer", rc->peer, "a listening node's endpoint (tcp://host:port)");
+  reconcile->add_option("--peer-id", rc->peer_id,
+                        "the node expected there (default: this province's hub)");
+  reconcile->add_option("--from", rc->from,
+                        "a snapshot ('tuphap snapshot') or a bundle ('bundle export --all')");
+  reconcile->add_option("--scope", rc->scope, "only this commune code");
+  reconcile->add_option("--timeout", rc->timeout_s, "seconds to wait for each answer")
+      ->capture_default_str();
+
   add("conflicts", "Every open conflict with its competing values", [&ctx]() -> Result<Runner> {
     return Runner([&ctx](ReportFormat f) { return RunConflicts(ctx, f); });
   });

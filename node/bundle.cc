@@ -117,7 +117,7 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   return out;
 }
 
-Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
+Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take) {
   if (!node.enrolled())
     return Status::FailedPrecondition("this node is not enrolled: it cannot check a bundle")
         .WithReason("E_NOT_ENROLLED");
@@ -170,9 +170,7 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
     return Damaged(path, "altered (its key does not open)");
   const size_t body_start = pos;
   // Two passes: the whole stream is authenticated, to its final tag, before
-  // anything is applied; then it is read again and ingested.
-  BundleImport out;
-  out.sender = NodeIdText(sender);
+  // anything is applied; then it is read again and handed over.
   for (int pass = 0; pass < 2; ++pass) {
     crypto_secretstream_xchacha20poly1305_state st;
     if (crypto_secretstream_xchacha20poly1305_init_pull(&st, ss_header, key->data()) != 0)
@@ -207,12 +205,22 @@ Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
         auto env = replication::Envelope::Parse(std::string(bytes));
         if (env.ok()) batch.push_back({std::move(*env), std::nullopt});
       }
-      out.envelopes += batch.size();
-      TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
-      out.report.AddCounts(rep);
+      TUPHAP_RETURN_IF_ERROR(take(batch));
     }
     if (pos != file.size()) return Damaged(path, "followed by bytes after its end");
   }
+  return NodeIdText(sender);
+}
+
+Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
+  BundleImport out;
+  TUPHAP_ASSIGN_OR_RETURN(out.sender,
+                          ReadBundle(node, path, [&](std::vector<store::Store::Incoming>& batch) {
+                            out.envelopes += batch.size();
+                            TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
+                            out.report.AddCounts(rep);
+                            return Status::Ok();
+                          }));
   return out;
 }
 

@@ -5,7 +5,9 @@
 // applied. Import goes through the same ingest checks as a sync.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "node/node.h"
 
@@ -27,6 +29,12 @@ struct BundleImport {
   uint64_t envelopes = 0;
   store::ApplyReport report;
 };
+
+// Checks a bundle addressed to this node — its sender's signature, then the
+// whole encrypted stream to its final tag — and only then hands its
+// envelopes to `take`, a chunk at a time. Returns the sender's id text.
+using BundleChunk = std::function<Status(std::vector<store::Store::Incoming>& chunk)>;
+Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take);
 
 // Corruption (E_BUNDLE_DAMAGED) when the file is truncated or altered;
 // nothing is applied then.

@@ -82,6 +82,8 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
   } else if (auto* a = std::get_if<replication::Ack>(&*msg)) {
     s = HandleAck(*a);
     if (s.ok()) s = Pump(out);
+  } else if (!std::holds_alternative<replication::Done>(*msg)) {
+    return Fail("E_PROTOCOL_ORDER", "a query or answer inside a sync session", out);
   } else {
     peer_done_ = true;  // DONE
     s = Pump(out);

@@ -263,6 +263,64 @@ bool SendTo(zmq::socket_t& router, const std::string& rid, std::vector<std::stri
   return ok;
 }
 
+// The certificate of an enrolled, unrevoked node with this X25519 key.
+const replication::Certificate* CertOfBoxKey(Node& node, const replication::PublicKey& box) {
+  if (node.trust() == nullptr) return nullptr;
+  for (const auto& [sign, cert] : node.trust()->certificates()) {
+    if (cert.box_key == box && !node.trust()->IsRevoked(sign)) return &cert;
+  }
+  return nullptr;
+}
+
+// The ZAP-admitted peer's X25519 key, from the frame's User-Id.
+std::optional<replication::PublicKey> BoxKeyOf(zmq::message_t& frame) {
+  const char* user = nullptr;
+  try {
+    user = frame.gets("User-Id");
+  } catch (const zmq::error_t&) {
+    return std::nullopt;  // not admitted by ZAP: never served
+  }
+  if (user == nullptr) return std::nullopt;
+  auto bytes = FromHex(user);
+  if (!bytes || bytes->size() != 32) return std::nullopt;
+  replication::PublicKey k;
+  std::copy(bytes->begin(), bytes->end(), k.begin());
+  return k;
+}
+
+bool IsQuery(std::string_view f) {
+  return f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x94 &&
+         static_cast<uint8_t>(f[1]) == static_cast<uint8_t>(replication::MessageType::kQuery);
+}
+
+// Answers one QUERY frame (reconcile) from a ZAP-admitted peer.
+void AnswerQuery(Node& node, ReconcileResponder& responder, zmq::socket_t& router,
+                 const std::string& rid, zmq::message_t& frame, std::ostream* log) {
+  std::vector<std::string> out;
+  auto error = [&](const std::string& code, const std::string& message) {
+    out.push_back(replication::Encode(replication::ErrorMessage{code, message}));
+  };
+  const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
+  const replication::Certificate* cert = box ? CertOfBoxKey(node, *box) : nullptr;
+  auto msg = replication::Decode(frame.to_string_view());
+  if (cert == nullptr) {
+    error("E_NOT_AUTHORISED", "this node does not know the asking key");
+  } else if (!msg.ok()) {
+    error(msg.status().reason(), msg.status().message());
+  } else {
+    const auto& q = std::get<replication::Query>(*msg);
+    Result<std::string> a = responder.Answer(*cert, q.what, q.body);
+    if (a.ok()) {
+      out.push_back(replication::Encode(replication::Answer{q.query_no, std::move(*a)}));
+    } else {
+      if (log != nullptr)
+        *log << "query " << q.what << " refused: " << a.status().ToString() << "\n";
+      error(a.status().reason().empty() ? "E_INTERNAL" : a.status().reason(), a.status().message());
+    }
+  }
+  SendTo(router, rid, out);
+}
+
 // The listening side's state for one connected peer.
 struct Peer {
   std::unique_ptr<SyncSession> session;
@@ -299,6 +357,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
   zmq::context_t ctx;
   std::unique_ptr<zmq::socket_t> zap, router;
   std::map<std::string, Peer> peers;  // by ZeroMQ routing id
+  ReconcileResponder responder(node);
   try {
     if (!options.listen.empty()) {
       zap = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::rep);
@@ -354,25 +413,16 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
             frame.move(extra);
           }
           const std::string rid = id.to_string();
+          if (IsQuery(frame.to_string_view())) {
+            AnswerQuery(node, responder, *router, rid, frame, log);
+            continue;
+          }
           Peer& p = peers[rid];
           p.last_seen = Clock::now();
           const std::string_view f = frame.to_string_view();
           const bool hello = f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x95 && f[1] == 0x01;
           if (hello || !p.session) {
-            std::optional<replication::PublicKey> box;
-            const char* user = nullptr;
-            try {
-              user = frame.gets("User-Id");
-            } catch (const zmq::error_t&) {
-              user = nullptr;  // not admitted by ZAP: never served
-            }
-            if (user != nullptr) {
-              if (auto bytes = FromHex(user); bytes && bytes->size() == 32) {
-                replication::PublicKey k;
-                std::copy(bytes->begin(), bytes->end(), k.begin());
-                box = k;
-              }
-            }
+            const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
             if (!box) {
               peers.erase(rid);
               continue;  // only ZAP-admitted peers reach here; never trust an unnamed one
@@ -481,6 +531,89 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
     return Status::Unavailable("cannot sync with " + options.endpoint + ": " + e.what());
   }
   return Status::Cancelled("interrupted: every batch acknowledged so far is committed");
+}
+
+struct PeerQueries::Impl {
+  zmq::context_t ctx;
+  Dial dial;
+  Node* node = nullptr;
+  int timeout_s = 60;
+  uint64_t next_no = 0;
+  uint64_t bytes_out = 0, bytes_in = 0, queries = 0;
+  std::string peer_id;
+};
+
+PeerQueries::PeerQueries(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+PeerQueries::~PeerQueries() = default;
+uint64_t PeerQueries::bytes_out() const { return impl_->bytes_out; }
+uint64_t PeerQueries::bytes_in() const { return impl_->bytes_in; }
+uint64_t PeerQueries::queries() const { return impl_->queries; }
+const std::string& PeerQueries::peer_id() const { return impl_->peer_id; }
+
+Result<std::unique_ptr<PeerQueries>> PeerQueries::Open(Node& node, const std::string& endpoint,
+                                                       const std::string& peer, int timeout_s) {
+  TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert, PeerCertificate(node, peer));
+  auto impl = std::make_unique<Impl>();
+  impl->node = &node;
+  impl->timeout_s = timeout_s;
+  impl->dial.ctx = &impl->ctx;
+  impl->dial.endpoint = endpoint;
+  impl->dial.peer = *cert;
+  impl->peer_id = NodeIdText(cert->sign_key);
+  try {
+    TUPHAP_RETURN_IF_ERROR(OpenDial(node, impl->dial));
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot reach " + endpoint + ": " + e.what());
+  }
+  return std::unique_ptr<PeerQueries>(new PeerQueries(std::move(impl)));
+}
+
+Result<std::string> PeerQueries::Ask(const std::string& what, std::string body) {
+  Impl& m = *impl_;
+  Dial& d = m.dial;
+  const uint64_t no = ++m.next_no;
+  std::string frame = replication::Encode(replication::Query{no, what, std::move(body)});
+  if (frame.size() > replication::kMaxFrameBytes)
+    return Status::InvalidArgument("a reconcile query too large to send");
+  const int64_t start = NowMs();
+  try {
+    bool sent = false;
+    while (true) {
+      while (d.monitor->check_event(0)) {
+      }
+      if (d.monitor->auth_failed) {
+        return Status::Unavailable("the node at " + d.endpoint +
+                                   " refused this node's key (not enrolled there, or revoked)")
+            .WithReason("E_NOT_AUTHORISED");
+      }
+      if (!sent && d.socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value()) {
+        sent = true;
+        m.bytes_out += frame.size();
+        ++m.queries;
+      }
+      std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};
+      PollOrSignal(items, 20);
+      zmq::message_t reply;
+      while (d.socket->recv(reply, zmq::recv_flags::dontwait)) {
+        m.bytes_in += reply.size();
+        auto msg = replication::Decode(reply.to_string_view());
+        if (!msg.ok()) return msg.status();
+        if (auto* e = std::get_if<replication::ErrorMessage>(&*msg)) {
+          return Status::Aborted("the peer refused the query: " + e->message + " [" + e->code + "]")
+              .WithReason(e->code);
+        }
+        if (auto* a = std::get_if<replication::Answer>(&*msg); a != nullptr && a->query_no == no)
+          return std::move(a->body);
+      }
+      if (NowMs() - start > m.timeout_s * 1000LL) {
+        return Status::Unavailable("no answer from " + d.endpoint + " for " +
+                                   std::to_string(m.timeout_s) +
+                                   " s (is 'tuphap serve' running there?)");
+      }
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot reach " + d.endpoint + ": " + e.what());
+  }
 }
 
 }  // namespace tuphap::node

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "node/node.h"
+#include "node/reconcile.h"
 #include "node/sync.h"
 
 namespace tuphap::node {
@@ -42,5 +43,28 @@ struct SyncResult {
 // Syncs until both sides have caught up, then returns. Unavailable when the
 // peer cannot be reached or refuses this node's key.
 Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options);
+
+// Questions to a listening node outside a sync session (reconcile): one
+// CURVE connection, each Ask one QUERY frame and the ANSWER to it.
+class PeerQueries final : public QueryChannel {
+ public:
+  // `peer`: the node expected there (its id text); default: this province's
+  // hub. Connects lazily; Unavailable when the peer cannot be reached or
+  // refuses this node's key.
+  static Result<std::unique_ptr<PeerQueries>> Open(Node& node, const std::string& endpoint,
+                                                   const std::string& peer, int timeout_s = 60);
+  ~PeerQueries() override;
+  Result<std::string> Ask(const std::string& what, std::string body) override;
+
+  uint64_t bytes_out() const;  // frames sent, in bytes (CURVE adds 33 a frame)
+  uint64_t bytes_in() const;
+  uint64_t queries() const;
+  const std::string& peer_id() const;
+
+ private:
+  struct Impl;
+  explicit PeerQueries(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
 
 }  // namespace tuphap::node

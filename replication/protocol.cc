@@ -70,6 +70,17 @@ std::string Encode(const Message& m) {
         } else if constexpr (std::is_same_v<T, Done>) {
           w.ArrayHeader(1);
           w.Uint(static_cast<uint64_t>(MessageType::kDone));
+        } else if constexpr (std::is_same_v<T, Query>) {
+          w.ArrayHeader(4);
+          w.Uint(static_cast<uint64_t>(MessageType::kQuery));
+          w.Uint(msg.query_no);
+          w.Str(msg.what);
+          w.Bin(msg.body);
+        } else if constexpr (std::is_same_v<T, Answer>) {
+          w.ArrayHeader(3);
+          w.Uint(static_cast<uint64_t>(MessageType::kAnswer));
+          w.Uint(msg.query_no);
+          w.Bin(msg.body);
         } else {
           w.ArrayHeader(3);
           w.Uint(static_cast<uint64_t>(MessageType::kError));
@@ -92,7 +103,7 @@ Result<Message> Decode(std::string_view frame) {
   const uint64_t type = r.ReadUint();
   if (!r.ok()) return bad("no message type");
   Message out;
-  if (type < 1 || type > 5)
+  if (type < 1 || type > 7)
     return Status::InvalidArgument("unknown sync message type " + std::to_string(type))
         .WithReason("E_UNKNOWN_MESSAGE");
   switch (static_cast<MessageType>(type)) {
@@ -137,6 +148,23 @@ Result<Message> Decode(std::string_view frame) {
       e.code = std::string(r.ReadStr(64));
       e.message = std::string(r.ReadStr(4096));
       out = std::move(e);
+      break;
+    }
+    case MessageType::kQuery: {
+      if (n != 4) return bad("QUERY has 4 elements");
+      Query q;
+      q.query_no = r.ReadUint();
+      q.what = std::string(r.ReadStr(32));
+      q.body = std::string(r.ReadBin(kMaxQueryBytes));
+      out = std::move(q);
+      break;
+    }
+    case MessageType::kAnswer: {
+      if (n != 3) return bad("ANSWER has 3 elements");
+      Answer a;
+      a.query_no = r.ReadUint();
+      a.body = std::string(r.ReadBin(kMaxFrameBytes));
+      out = std::move(a);
       break;
     }
     default:

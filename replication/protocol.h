@@ -23,7 +23,18 @@ inline constexpr uint32_t kMaxBatchEnvelopes = 2000;
 inline constexpr size_t kMaxBatchBytes = 4 << 20;  // what a sender puts in one batch
 inline constexpr uint32_t kMaxHeads = 200000;
 
-enum class MessageType : uint8_t { kHello = 1, kBatch = 2, kAck = 3, kDone = 4, kError = 5 };
+enum class MessageType : uint8_t {
+  kHello = 1,
+  kBatch = 2,
+  kAck = 3,
+  kDone = 4,
+  kError = 5,
+  kQuery = 6,
+  kAnswer = 7,
+};
+
+// A query's body is at most this long (a reconcile drill-down names ids).
+inline constexpr size_t kMaxQueryBytes = 1 << 20;
 
 struct FeedHeadWire {
   crdt::ReplicaId origin;
@@ -59,7 +70,20 @@ struct ErrorMessage {
   std::string message;
 };
 
-using Message = std::variant<Hello, Batch, Ack, Done, ErrorMessage>;
+// A question outside the sync session (reconcile: node/reconcile.h): the
+// listener answers it with one ANSWER of the same number, or an ERROR.
+struct Query {
+  uint64_t query_no = 0;
+  std::string what;  // the question's name, e.g. "recon.roots"
+  std::string body;  // its arguments, msgpack defined by the asker's module
+};
+
+struct Answer {
+  uint64_t query_no = 0;
+  std::string body;
+};
+
+using Message = std::variant<Hello, Batch, Ack, Done, ErrorMessage, Query, Answer>;
 
 std::string Encode(const Message& m);
 // InvalidArgument with reason E_PROTOCOL (malformed, limits, trailing bytes)

@@ -23,7 +23,13 @@ TEST(ProtocolTest, every_message_round_trips_byte_for_byte) {
   hello.heads = {Head(1, "22333", 5), Head(2, "P56", 1)};
   Batch batch{9, {"abc", std::string(1000, 'x')}};
   Ack ack{9, 1, {Head(1, "22333", 6)}, {}};
-  std::vector<Message> all{hello, batch, ack, Done{}, ErrorMessage{"E_PROTOCOL", "bad"}};
+  Query query{3, "recon.roots",
+              std::string("\x91\xa5"
+                          "22333",
+                          7)};
+  Answer answer{3, std::string(5000, 'a')};
+  std::vector<Message> all{hello, batch, ack, Done{}, ErrorMessage{"E_PROTOCOL", "bad"},
+                           query, answer};
   for (const Message& m : all) {
     const std::string bytes = Encode(m);
     auto back = Decode(bytes);
@@ -32,6 +38,8 @@ TEST(ProtocolTest, every_message_round_trips_byte_for_byte) {
     EXPECT_EQ(Encode(*back), bytes);
   }
   EXPECT_EQ(std::get<Hello>(*Decode(Encode(hello))).heads, hello.heads);
+  EXPECT_EQ(std::get<Query>(*Decode(Encode(query))).body, query.body);
+  EXPECT_EQ(std::get<Answer>(*Decode(Encode(answer))).body, answer.body);
 }
 
 TEST(ProtocolTest, malformed_frames_are_refused_with_their_code) {
@@ -51,6 +59,14 @@ TEST(ProtocolTest, malformed_frames_are_refused_with_their_code) {
   EXPECT_EQ(Decode(std::string("\x91\xcf\x00\x00\x00\x00\x00\x00\x00\x04", 10)).status().reason(),
             "E_PROTOCOL");
   EXPECT_EQ(Decode(std::string(kMaxFrameBytes + 1, '\x90')).status().reason(), "E_PROTOCOL");
+  // A QUERY whose body is over its limit, refused before it is copied.
+  MsgpackWriter q;
+  q.ArrayHeader(4);
+  q.Uint(6);
+  q.Uint(1);
+  q.Str("recon.roots");
+  q.Bin(std::string(kMaxQueryBytes + 1, 'x'));
+  EXPECT_EQ(Decode(q.Take()).status().reason(), "E_PROTOCOL");
 }
 
 TEST(ProtocolTest, receipt_signature_covers_the_acknowledged_heads) {

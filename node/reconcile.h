@@ -1,0 +1,181 @@
+// Reconcile (docs/reconcile.md): compares this node's records with another
+// copy of them — a live peer, a bundle or a snapshot — without moving the
+// data. Each side sorts its records of a scope into a fixed-shape Merkle
+// tree (16 children a level, a record's place given by a hash of its id, a
+// leaf's hash by the record's stored bytes); the two trees are walked level
+// by level only where their hashes differ, then the differing records are
+// drilled into field by field. Each side re-derives those records from its
+// own change log, so a row changed in the SQLite file behind tuphap's back
+// is told apart from changes one side lacks.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "crdt/value.h"
+#include "node/store/store.h"
+#include "replication/certificate.h"
+
+namespace tuphap::node {
+
+class Node;
+using Hash16 = std::array<uint8_t, 16>;
+
+struct TreeSummary {
+  uint64_t records = 0;
+  Hash16 hash{};
+  friend bool operator==(const TreeSummary&, const TreeSummary&) = default;
+};
+
+struct RecordLeaf {
+  std::string record_id;
+  Hash16 hash{};
+};
+
+// One value of a field as one side stores it, with who wrote it and when.
+struct StoredValue {
+  crdt::Value value;
+  crdt::ReplicaId origin;
+  uint64_t seq = 0;
+  crdt::Hlc hlc;
+  std::string officer;
+};
+
+// One record as one side holds it, checked against that side's own log.
+struct RecordDetail {
+  std::string record_id;
+  bool present = false;     // a materialised row exists
+  bool row_intact = true;   // the row's bytes match the hash stored beside them
+  bool log_matches = true;  // re-deriving the record from the log gives the stored state
+  std::vector<std::string> mismatched_fields;  // where stored and re-derived differ
+  std::vector<std::pair<std::string, std::vector<StoredValue>>> fields;  // stored, by name
+  std::vector<store::ChangeRef> history;                                 // as stored
+  // Of the changes either side names for the record, those this side's log
+  // lacks or has not applied yet.
+  std::vector<store::ChangeRef> lacking;
+  uint64_t derived_from = 0;  // changes the re-derivation used
+};
+
+struct RecordAsk {
+  std::string record_id;
+  std::vector<store::ChangeRef> other_history;  // what the other side's record names
+};
+
+// One side of a comparison.
+class ReconcileSource {
+ public:
+  virtual ~ReconcileSource() = default;
+  // Per scope this side holds and shares, of `scopes` and its own: the
+  // record count and root hash.
+  virtual Result<std::map<std::string, TreeSummary>> Roots(
+      const std::vector<std::string>& scopes) = 0;
+  // For each prefix (hex digits of the tree path), its 16 children.
+  virtual Result<std::vector<std::array<TreeSummary, 16>>> Children(
+      const std::string& scope, const std::vector<std::string>& prefixes) = 0;
+  // For each prefix, every record under it.
+  virtual Result<std::vector<std::vector<RecordLeaf>>> Leaves(
+      const std::string& scope, const std::vector<std::string>& prefixes) = 0;
+  virtual Result<std::vector<RecordDetail>> Records(const std::string& scope,
+                                                    const std::vector<RecordAsk>& asks) = 0;
+};
+
+// A store read through an opener that holds the keys of its scopes.
+class StoreSource final : public ReconcileSource {
+ public:
+  using Shares = std::function<bool(std::string_view scope)>;
+  StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares);
+  ~StoreSource() override;
+
+  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes) override;
+  Result<std::vector<std::array<TreeSummary, 16>>> Children(
+      const std::string& scope, const std::vector<std::string>& prefixes) override;
+  Result<std::vector<std::vector<RecordLeaf>>> Leaves(
+      const std::string& scope, const std::vector<std::string>& prefixes) override;
+  Result<std::vector<RecordDetail>> Records(const std::string& scope,
+                                            const std::vector<RecordAsk>& asks) override;
+  // Records of `scope` whose row no longer matches its stored hash (found
+  // while building the tree).
+  Result<std::vector<std::string>> AlteredRows(const std::string& scope);
+
+ private:
+  struct Tree;
+  Result<const Tree*> TreeOf(const std::string& scope);
+  Result<RecordDetail> Detail(const std::string& scope, const RecordAsk& ask,
+                              const std::map<store::FeedKey, uint64_t>& applied);
+
+  store::Store& store_;
+  const store::EnvelopeOpener& opener_;
+  Shares shares_;
+  std::map<std::string, std::unique_ptr<Tree>> trees_;
+};
+
+// The other side over the wire: each call one QUERY and its ANSWER.
+class QueryChannel {
+ public:
+  virtual ~QueryChannel() = default;
+  virtual Result<std::string> Ask(const std::string& what, std::string body) = 0;
+};
+std::unique_ptr<ReconcileSource> RemoteSource(QueryChannel& channel);
+
+// The listening side: answers the queries of a peer from this node's store,
+// for the scopes this node offers that peer. Trees are kept for the asking
+// run (named in each query), so a walk sees one state of the store.
+class ReconcileResponder {
+ public:
+  explicit ReconcileResponder(Node& node);
+  ~ReconcileResponder();
+  // An ANSWER body, or an error whose reason is the ERROR code to send.
+  Result<std::string> Answer(const replication::Certificate& peer, const std::string& what,
+                             std::string_view body);
+
+ private:
+  Node& node_;
+  std::string run_;  // the run the cached source belongs to
+  std::unique_ptr<StoreSource> source_;
+};
+
+struct Difference {
+  std::string scope;
+  std::string record_id;
+  std::string field;                      // "*": the whole record is absent on one side
+  std::vector<StoredValue> ours, theirs;  // the field's values on each side (empty: none)
+  bool ours_present = false, theirs_present = false;
+  // missing_changes | conflict | tampered | diverged
+  std::string reason;
+  std::string detail;  // a sentence naming what was found
+};
+
+struct ScopeComparison {
+  std::string scope;
+  bool compared = false;  // both sides hold and share it
+  uint64_t ours = 0, theirs = 0;
+  bool equal = false;
+  uint64_t differing_records = 0;
+};
+
+struct ReconcileReport {
+  bool equal = true;
+  std::vector<ScopeComparison> scopes;
+  std::vector<Difference> differences;
+  uint64_t tree_nodes_compared = 0;
+};
+
+// Walks both trees of every scope both sides share (or only `scope`).
+Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
+                                  const std::vector<std::string>& scopes);
+
+// The other copy from a file: a snapshot (a copy of a store: `tuphap
+// snapshot`) is read where it is; a bundle (`tuphap bundle export --all`)
+// is checked like any bundle and applied into a scratch store, removed when
+// the source is. Either is read with this node's keys.
+Result<std::unique_ptr<ReconcileSource>> OpenFileSource(Node& node, const std::string& path);
+
+// The scopes this node holds (those of its feeds).
+Result<std::vector<std::string>> HeldScopes(store::Store& store);
+
+}  // namespace tuphap::node
