@@ -1,4 +1,8 @@
 // tuphap serve, tuphap sync, tuphap bundle export|import.
+#include <sys/prctl.h>
+#include <unistd.h>
+
+#include <csignal>
 #include <iostream>
 #include <ostream>
 
@@ -13,14 +17,25 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   struct ServeArgs {
     std::string listen;
     std::vector<std::string> upstreams;
+    bool outlive_parent = false;
   };
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve = app.add_subcommand(
       "serve", "Run the node: listen for peers and/or keep syncing with upstream nodes");
   serve->add_option("--listen", serve_args->listen, "endpoint to listen on (tcp://0.0.0.0:7700)");
   serve->add_option("--upstream", serve_args->upstreams, "endpoint to dial (repeatable)");
+  serve->add_flag("--outlive-parent", serve_args->outlive_parent,
+                  "keep running when the process that started this one exits (nohup); by default "
+                  "the node stops then, as on SIGTERM, so no orphan holds the port and the store");
   serve->callback([&ctx, action, serve_args] {
     *action = [&ctx, serve_args]() -> Status {
+      if (!serve_args->outlive_parent) {
+        // A server is owned by what started it (systemd, a script, the
+        // demo): when that exits, this one gets SIGTERM and stops cleanly.
+        const pid_t parent = getppid();
+        if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
+          return Status::Cancelled("the process that started this node has already exited");
+      }
       node::ServeOptions o;
       o.listen = !serve_args->listen.empty() ? serve_args->listen : ctx.listen.value_or("");
       o.upstreams = !serve_args->upstreams.empty() ? serve_args->upstreams : ctx.upstreams;
