@@ -20,6 +20,7 @@
 
 #include "base/json.h"
 #include "node/keys.h"
+#include "node/store/sqlite.h"
 #include "replication/msgpack.h"
 #include "replication/protocol.h"
 #include "tests/integration/cli_runner.h"
@@ -701,6 +702,209 @@ TEST_F(SyncTest, reports_on_a_synced_hub_match_the_generated_input_in_every_form
   }
   EXPECT_TRUE(TagsBalanced(Tp("hub", {"report", "status", "--format", "html"}).out, &why)) << why;
   EXPECT_GE(ParseCsv(Tp("hub", {"report", "status", "--format", "csv"}).out).size(), 3u);
+}
+
+// --- reconcile ---------------------------------------------------------------
+
+Json Reconcile(const CliResult& r) {
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  Json j = JsonOf(r);
+  EXPECT_NE(j.Find("differences"), nullptr) << r.out;
+  return j;
+}
+
+// (record_id, field) -> reason, for comparing runs.
+std::map<std::pair<std::string, std::string>, std::string> Reasons(const Json& j) {
+  std::map<std::pair<std::string, std::string>, std::string> out;
+  if (j.Find("differences") == nullptr) return out;
+  for (const auto& d : j.Find("differences")->as_array())
+    out[{d.Find("record_id")->as_string(), d.Find("field")->as_string()}] =
+        d.Find("reason")->as_string();
+  return out;
+}
+
+TEST_F(SyncTest, reconcile_finds_a_row_edited_behind_tuphaps_back_and_a_deleted_row) {
+  InitHub();
+  Init("c", kCommunes[0]);
+  Enrol("c");
+  Records("c", kCommunes[0], 150, 41);
+  StartHub();
+  ASSERT_EQ(Sync("c").exit_code, 0);
+  Json same = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_TRUE(same.Find("equal")->as_bool()) << same.Dump();
+  EXPECT_TRUE(same.Find("differences")->as_array().empty());
+  // Equal stores are compared by their roots alone.
+  EXPECT_LT(same.Find("bytes_sent")->as_int() + same.Find("bytes_received")->as_int(), 1000);
+
+  // Behind tuphap's back: one name changed inside a stored row (same
+  // length, so the row still decodes), another record's row deleted.
+  std::string edited, deleted;
+  {
+    auto db = store::Database::Open(Dir("c") + "/tuphap.db", store::Database::OpenMode::kExisting);
+    ASSERT_TRUE(db.ok()) << db.status().ToString();
+    const std::string old_name = "Nguyễn", new_name = "Nguyeeen";
+    std::string blob;
+    {
+      auto q = (*db)->Prepare(
+          "SELECT record_id, state FROM records WHERE scope = ? AND instr(state, ?) > 0 "
+          "ORDER BY record_id LIMIT 1");
+      ASSERT_TRUE(q.ok());
+      q->Bind(1, std::string(kCommunes[0])).Bind(2, std::string_view(old_name));
+      ASSERT_TRUE(*q->Step()) << "no generated record holds the name " << old_name;
+      edited = std::string(q->Text(0));
+      blob = std::string(q->Blob(1));
+    }
+    blob.replace(blob.find(old_name), old_name.size(), new_name);
+    auto u = (*db)->Prepare("UPDATE records SET state = ? WHERE record_id = ?");
+    ASSERT_TRUE(u.ok());
+    u->BindBlob(1, blob).Bind(2, edited);
+    ASSERT_TRUE(u->Step().ok());
+    auto pick = (*db)->Prepare(
+        "SELECT record_id FROM records WHERE scope = ? AND record_id <> ? ORDER BY record_id "
+        "DESC LIMIT 1");
+    ASSERT_TRUE(pick.ok());
+    pick->Bind(1, std::string(kCommunes[0])).Bind(2, edited);
+    ASSERT_TRUE(*pick->Step());
+    deleted = std::string(pick->Text(0));
+    auto del = (*db)->Prepare("DELETE FROM records WHERE record_id = ?");
+    ASSERT_TRUE(del.ok());
+    del->Bind(1, deleted);
+    ASSERT_TRUE(del->Step().ok());
+  }
+  Json j = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_FALSE(j.Find("equal")->as_bool());
+  const auto& diffs = j.Find("differences")->as_array();
+  ASSERT_EQ(diffs.size(), 2u) << j.Dump();
+  std::map<std::string, const Json*> by_id;
+  for (const auto& d : diffs) by_id[d.Find("record_id")->as_string()] = &d;
+  ASSERT_EQ(by_id.count(edited), 1u) << j.Dump();
+  const Json& e = *by_id[edited];
+  EXPECT_EQ(e.Find("reason")->as_string(), "tampered");
+  EXPECT_EQ(e.Find("scope")->as_string(), kCommunes[0]);
+  EXPECT_NE(e.Find("ours")->as_string().find("Nguyeeen"), std::string::npos);
+  EXPECT_NE(e.Find("theirs")->as_string().find("Nguyễn"), std::string::npos);
+  EXPECT_NE(e.Find("field")->as_string(), "*");
+  EXPECT_FALSE(e.Find("theirs_values")->as_array()[0].Find("officer")->as_string().empty());
+  ASSERT_EQ(by_id.count(deleted), 1u) << j.Dump();
+  const Json& d = *by_id[deleted];
+  EXPECT_EQ(d.Find("field")->as_string(), "*");
+  EXPECT_TRUE(d.Find("ours")->is_null());
+  EXPECT_EQ(d.Find("theirs")->as_string(), "present");
+  EXPECT_EQ(d.Find("reason")->as_string(), "tampered");
+  // The drill-down moved a few records' worth, not the store.
+  EXPECT_LT(j.Find("bytes_received")->as_int(), 40000);
+}
+
+TEST_F(SyncTest, reconcile_tells_missing_changes_from_concurrent_edits_alike_live_and_from_files) {
+  InitHub();
+  Init("c", kCommunes[0]);
+  Enrol("c");
+  Records("c", kCommunes[0], 80, 42);
+  StartHub();
+  ASSERT_EQ(Sync("c").exit_code, 0);
+  std::vector<std::string> ids;
+  {
+    std::ifstream in(Dir("c.jsonl"));
+    std::string line;
+    while (ids.size() < 2 && std::getline(in, line))
+      ids.push_back(ParseJson(line, nullptr)->Find("record_id")->as_string());
+  }
+  // A: the same legal fact corrected at the commune and at the hub;
+  // B: a note written at the commune only.
+  ASSERT_EQ(Tp("c", {"record", "amend", ids[0], "--field", "registered_at=2025-07-02"}).exit_code,
+            0);
+  ASSERT_EQ(Tp("hub", {"record", "amend", ids[0], "--field", "registered_at=2025-07-03", "--scope",
+                       kCommunes[0]})
+                .exit_code,
+            0);
+  ASSERT_EQ(Tp("c", {"record", "amend", ids[1], "--field", "data.notes=chỉ ở xã"}).exit_code, 0);
+  Json live = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_FALSE(live.Find("equal")->as_bool());
+  const auto reasons = Reasons(live);
+  ASSERT_EQ(reasons.count({ids[0], "registered_at"}), 1u) << live.Dump();
+  EXPECT_EQ(reasons.at({ids[0], "registered_at"}), "conflict");
+  ASSERT_EQ(reasons.count({ids[1], "data.notes"}), 1u) << live.Dump();
+  EXPECT_EQ(reasons.at({ids[1], "data.notes"}), "missing_changes");
+  for (const auto& d : live.Find("differences")->as_array()) {
+    if (d.Find("record_id")->as_string() == ids[1] &&
+        d.Find("field")->as_string() == "data.notes") {
+      EXPECT_EQ(d.Find("ours")->as_string(), "chỉ ở xã");
+      EXPECT_NE(d.Find("detail")->as_string().find("theirs lacks 1"), std::string::npos);
+    }
+  }
+  // The same answer from a snapshot of the hub and from a full bundle.
+  ASSERT_EQ(Tp("hub", {"snapshot", "--out", Dir("hub.snapshot")}).exit_code, 0);
+  const std::string c_id = JsonOf(Tp("c", {"--json", "status"})).Find("node_id")->as_string();
+  ASSERT_EQ(
+      Tp("hub", {"bundle", "export", "--for", c_id, "--all", "--out", Dir("hub.bundle")}).exit_code,
+      0);
+  for (const std::string& file : {Dir("hub.snapshot"), Dir("hub.bundle")}) {
+    Json j = Reconcile(Tp("c", {"--json", "report", "reconcile", "--from", file}));
+    EXPECT_EQ(Reasons(j), reasons) << file;
+  }
+  // Every format: CSV parses to one line per difference, HTML is well formed.
+  auto csv = ParseCsv(Tp("c", {"report", "reconcile", "--peer", endpoint_, "--format", "csv"}).out);
+  EXPECT_EQ(csv.size(), reasons.size() + 1);
+  std::string why;
+  auto html = Tp("c", {"report", "reconcile", "--peer", endpoint_, "--format", "html"});
+  EXPECT_TRUE(TagsBalanced(html.out, &why)) << why;
+  auto table = Tp("c", {"report", "reconcile", "--peer", endpoint_});
+  EXPECT_NE(table.out.find("chỉ ở xã"), std::string::npos);
+  // Once synced, both copies are equal again.
+  ASSERT_EQ(Sync("c").exit_code, 0);
+  Json after = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_TRUE(after.Find("equal")->as_bool()) << after.Dump();
+}
+
+std::string ReconQuery(const std::string& what, const std::string& scope,
+                       const std::vector<std::string>& list) {
+  replication::MsgpackWriter w;
+  w.ArrayHeader(3);
+  w.Str("run-1");
+  w.Str(scope);
+  w.ArrayHeader(static_cast<uint32_t>(list.size()));
+  for (const auto& s : list) w.Str(s);
+  return replication::Encode(replication::Query{7, what, w.Take()});
+}
+
+TEST_F(SyncTest, reconcile_queries_are_confined_to_the_askers_commune) {
+  InitHub();
+  for (int i = 0; i < 2; ++i) {
+    Init(std::string("c") + kCommunes[i], kCommunes[i]);
+    Enrol(std::string("c") + kCommunes[i]);
+    Records(std::string("c") + kCommunes[i], kCommunes[i], 30, 50 + i);
+  }
+  StartHub();
+  for (int i = 0; i < 2; ++i) ASSERT_EQ(Sync(std::string("c") + kCommunes[i]).exit_code, 0);
+  RawPeer peer(Dir(std::string("c") + kCommunes[0]), endpoint_, HubBoxKey(Dir("hub")));
+  // Roots: only the asker's commune and the public feed, whatever it asks.
+  auto roots = replication::Decode(peer.Ask(ReconQuery("recon.roots", "", {kCommunes[1]})));
+  ASSERT_TRUE(roots.ok());
+  auto* answer = std::get_if<replication::Answer>(&*roots);
+  ASSERT_NE(answer, nullptr) << ErrorCode(replication::Encode(*roots));
+  EXPECT_EQ(answer->query_no, 7u);
+  replication::MsgpackReader r(answer->body);
+  std::vector<std::string> scopes;
+  const uint32_t n = r.ReadArrayHeader();
+  for (uint32_t i = 0; i < n && r.ok(); ++i) {
+    r.ExpectArray(2);
+    scopes.emplace_back(r.ReadStr());
+    r.Skip();
+  }
+  EXPECT_EQ(scopes, (std::vector<std::string>{kCommunes[0], "P56"}));
+  // Another commune's tree and records are refused.
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.leaves", kCommunes[1], {""}))),
+            "E_NOT_AUTHORISED");
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.children", kCommunes[1], {""}))),
+            "E_NOT_AUTHORISED");
+  // Malformed queries get their code, and the hub keeps serving.
+  EXPECT_EQ(ErrorCode(peer.Ask(replication::Encode(replication::Query{8, "recon.roots", "\xc1"}))),
+            "E_PROTOCOL");
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.children", kCommunes[0], {"zz"}))), "E_PROTOCOL");
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.nope", kCommunes[0], {}))), "E_UNKNOWN_MESSAGE");
+  Json j = Reconcile(
+      Tp(std::string("c") + kCommunes[0], {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_TRUE(j.Find("equal")->as_bool());
 }
 
 }  // namespace
