@@ -57,6 +57,8 @@ case "${1:-}" in
     ./build/release/tests/store_bench
     ./build/release/tests/import_bench
     ./build/release/tests/security_bench
+    ./build/release/tests/sync_bench
+    ./build/release/tests/reconcile_bench
     # The issue's own workload, where the shared generator is beside the project.
     if [ -f ../shared/workload/gen.py ]; then
       gen_file=$(mktemp --suffix=.jsonl)
