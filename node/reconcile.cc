@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <random>
 #include <set>
 
@@ -835,8 +836,12 @@ void Compare(const std::string& scope, const RecordDetail& o, const RecordDetail
 Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
                                   const std::vector<std::string>& scopes) {
   ReconcileReport report;
-  TUPHAP_ASSIGN_OR_RETURN(auto ro, ours.Roots(scopes));
-  TUPHAP_ASSIGN_OR_RETURN(auto rt, theirs.Roots(scopes));
+  // Each side builds its trees at the first ask: ours while the other
+  // side builds its own.
+  auto ours_roots = std::async(std::launch::async, [&] { return ours.Roots(scopes); });
+  auto theirs_roots = theirs.Roots(scopes);
+  TUPHAP_ASSIGN_OR_RETURN(auto ro, ours_roots.get());
+  TUPHAP_ASSIGN_OR_RETURN(auto rt, std::move(theirs_roots));
   std::set<std::string> names;
   for (const auto& [s, x] : ro) names.insert(s);
   for (const auto& [s, x] : rt) names.insert(s);

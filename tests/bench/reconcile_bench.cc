@@ -120,8 +120,8 @@ int main(int argc, char** argv) {
   }
   for (int k = 0; k < 3; ++k) {
     const std::string id = Id(n / 13 * static_cast<size_t>(k + 5));
-    Status s = (*hub)->SetFields(id, {{"registered_at", crdt::Value::String("2025-03-21")}}, "",
-                                 "22333");
+    Status s =
+        (*hub)->SetFields(id, {{"registered_at", crdt::Value::String("2025-03-21")}}, "", "22333");
     if (!s.ok()) Die("hub amend", s);
     expected.insert(id);
   }
