@@ -515,58 +515,29 @@ class Remote final : public ReconcileSource {
 
   Result<std::vector<std::array<TreeSummary, 16>>> Children(
       const std::string& scope, const std::vector<std::string>& prefixes) override {
-    std::vector<std::array<TreeSummary, 16>> out;
-    for (size_t at = 0; at < prefixes.size(); at += kPrefixesPerQuery) {
-      const std::vector<std::string> part(
-          prefixes.begin() + static_cast<std::ptrdiff_t>(at),
-          prefixes.begin() +
-              static_cast<std::ptrdiff_t>(std::min(prefixes.size(), at + kPrefixesPerQuery)));
-      TUPHAP_ASSIGN_OR_RETURN(std::string a,
-                              ch_.Ask("recon.children", EncodeQuery(run_, scope, part, nullptr)));
-      MsgpackReader r(a);
-      const uint32_t n = r.ReadArrayHeader(kMaxList);
-      if (r.ok() && n != part.size()) r.Fail("one answer per path");
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        std::array<TreeSummary, 16> kids;
-        r.ExpectArray(16);
-        for (auto& k : kids) k = ReadSummary(r);
-        out.push_back(kids);
-      }
-      r.ExpectEnd();
-      if (!r.ok()) return Malformed(r, "answer");
-    }
-    return out;
+    return PerPath<std::array<TreeSummary, 16>>("recon.children", scope, prefixes,
+                                                [](MsgpackReader& r) {
+                                                  std::array<TreeSummary, 16> kids;
+                                                  r.ExpectArray(16);
+                                                  for (auto& k : kids) k = ReadSummary(r);
+                                                  return kids;
+                                                });
   }
 
   Result<std::vector<std::vector<RecordLeaf>>> Leaves(
       const std::string& scope, const std::vector<std::string>& prefixes) override {
-    std::vector<std::vector<RecordLeaf>> out;
-    for (size_t at = 0; at < prefixes.size(); at += kPrefixesPerQuery) {
-      const std::vector<std::string> part(
-          prefixes.begin() + static_cast<std::ptrdiff_t>(at),
-          prefixes.begin() +
-              static_cast<std::ptrdiff_t>(std::min(prefixes.size(), at + kPrefixesPerQuery)));
-      TUPHAP_ASSIGN_OR_RETURN(std::string a,
-                              ch_.Ask("recon.leaves", EncodeQuery(run_, scope, part, nullptr)));
-      MsgpackReader r(a);
-      const uint32_t n = r.ReadArrayHeader(kMaxList);
-      if (r.ok() && n != part.size()) r.Fail("one answer per path");
-      for (uint32_t i = 0; i < n && r.ok(); ++i) {
-        std::vector<RecordLeaf> leaves;
-        const uint32_t m = r.ReadArrayHeader(kMaxList);
-        for (uint32_t j = 0; j < m && r.ok(); ++j) {
-          RecordLeaf l;
-          r.ExpectArray(2);
-          l.record_id = std::string(r.ReadStr(replication::kDefaultLimits.max_record_id_bytes));
-          r.ReadBinFixed(l.hash);
-          leaves.push_back(std::move(l));
-        }
-        out.push_back(std::move(leaves));
+    return PerPath<std::vector<RecordLeaf>>("recon.leaves", scope, prefixes, [](MsgpackReader& r) {
+      std::vector<RecordLeaf> leaves;
+      const uint32_t m = r.ReadArrayHeader(kMaxList);
+      for (uint32_t j = 0; j < m && r.ok(); ++j) {
+        RecordLeaf l;
+        r.ExpectArray(2);
+        l.record_id = std::string(r.ReadStr(replication::kDefaultLimits.max_record_id_bytes));
+        r.ReadBinFixed(l.hash);
+        leaves.push_back(std::move(l));
       }
-      r.ExpectEnd();
-      if (!r.ok()) return Malformed(r, "answer");
-    }
-    return out;
+      return leaves;
+    });
   }
 
   Result<std::vector<RecordDetail>> Records(const std::string& scope,
@@ -584,6 +555,29 @@ class Remote final : public ReconcileSource {
   }
 
  private:
+  // Asks `what` for the paths, at most kPrefixesPerQuery a query; `read`
+  // decodes one path's answer.
+  template <class T, class Read>
+  Result<std::vector<T>> PerPath(const char* what, const std::string& scope,
+                                 const std::vector<std::string>& prefixes, Read read) {
+    std::vector<T> out;
+    for (size_t at = 0; at < prefixes.size(); at += kPrefixesPerQuery) {
+      const auto first = prefixes.begin() + static_cast<std::ptrdiff_t>(at);
+      const std::vector<std::string> part(
+          first,
+          first + static_cast<std::ptrdiff_t>(std::min(prefixes.size() - at, kPrefixesPerQuery)));
+      TUPHAP_ASSIGN_OR_RETURN(std::string a,
+                              ch_.Ask(what, EncodeQuery(run_, scope, part, nullptr)));
+      MsgpackReader r(a);
+      const uint32_t n = r.ReadArrayHeader(kMaxList);
+      if (r.ok() && n != part.size()) r.Fail("one answer per path");
+      for (uint32_t i = 0; i < n && r.ok(); ++i) out.push_back(read(r));
+      r.ExpectEnd();
+      if (!r.ok()) return Malformed(r, "answer");
+    }
+    return out;
+  }
+
   QueryChannel& ch_;
   std::string run_;
 };

@@ -16,9 +16,9 @@
 #include <string>
 
 #include "node/node.h"
-#include "node/test_keys.h"
 #include "replication/crypto.h"
 #include "tests/bench/bench_util.h"
+#include "tests/bench/nodes.h"
 
 using namespace tuphap;
 
@@ -29,19 +29,9 @@ int main(int argc, char** argv) {
   }
   if (sodium_init() < 0) return 1;
   bench::ScratchDir dir("security-bench");
-  node::InitParams hp;
-  hp.role = node::Role::kHub;
-  hp.province = "56";
-  node::InitParams cp;
-  cp.commune = "22333";
-  const std::string hub_dir = dir.File("hub"), commune_dir = dir.File("commune");
-  if (!node::InitForTest(hub_dir, hp).ok() || !node::InitForTest(commune_dir, cp).ok()) return 1;
-  auto hub = node::Node::Open(hub_dir, node::TestOptions());
-  auto commune = node::Node::Open(commune_dir, node::TestOptions());
-  if (!hub.ok() || !commune.ok()) return 1;
-  auto req = (*commune)->EnrollRequestFile("bench");
-  auto file = (*hub)->EnrollSign(*req, 365);
-  if (!file.ok() || !(*commune)->EnrollAccept(file->file).ok()) return 1;
+  bench::NodePair nodes = bench::HubAndCommune(dir);
+  auto* hub = &nodes.hub;
+  auto* commune = &nodes.commune;
 
   // 1. Write.
   const size_t txn = 1000;
