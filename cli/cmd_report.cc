@@ -284,17 +284,24 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
   std::unique_ptr<node::ReconcileSource> theirs;
   std::string other;
   if (!args.peer.empty()) {
+    // NODE-ID@ENDPOINT names the node there, as --upstream does.
+    std::string endpoint = args.peer, peer_id = args.peer_id;
+    if (const size_t at = endpoint.find('@'); at != std::string::npos) {
+      peer_id = endpoint.substr(0, at);
+      endpoint = endpoint.substr(at + 1);
+    }
     TUPHAP_ASSIGN_OR_RETURN(channel,
-                            node::PeerQueries::Open(*n, args.peer, args.peer_id, args.timeout_s));
+                            node::PeerQueries::Open(*n, endpoint, peer_id, args.timeout_s));
     theirs = node::RemoteSource(*channel);
-    other = channel->peer_id() + " at " + args.peer;
+    other = channel->peer_id() + " at " + endpoint;
   } else {
     TUPHAP_ASSIGN_OR_RETURN(theirs, node::OpenFileSource(*n, args.from));
     other = args.from;
   }
   std::vector<std::string> scopes;
   if (!args.scope.empty()) scopes.push_back(args.scope);
-  TUPHAP_ASSIGN_OR_RETURN(node::ReconcileReport r, node::Reconcile(ours, *theirs, scopes));
+  TUPHAP_ASSIGN_OR_RETURN(node::ReconcileReport r,
+                          node::Reconcile(ours, *theirs, scopes, n->store().options().adjudicated));
 
   if (format == ReportFormat::kJson) {
     Json diffs = Json::MakeArray();
@@ -461,7 +468,8 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
           [&ctx, rc]() -> Result<Runner> {
             return Runner([&ctx, rc](ReportFormat f) { return RunReconcile(ctx, *rc, f); });
           });
-  reconcile->add_option("--peer", rc->peer, "a listening node's endpoint (tcp://host:port)");
+  reconcile->add_option("--peer", rc->peer,
+                        "a listening node's endpoint (tcp://host:port, or NODE-ID@tcp://...)");
   reconcile->add_option("--peer-id", rc->peer_id,
                         "the node expected there (default: this province's hub)");
   reconcile->add_option("--from", rc->from,

@@ -1,15 +1,16 @@
 #include "node/reconcile.h"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <filesystem>
+#include <cerrno>
+#include <chrono>
+#include <cstring>
 #include <fstream>
 #include <future>
 #include <random>
 #include <set>
 
 #include "node/bundle.h"
+#include "node/domain/reference_data.h"
 #include "node/node.h"
 #include "node/store/record_codec.h"
 #include "replication/change_codec.h"
@@ -26,7 +27,8 @@ constexpr uint64_t kLeafMax = 64;
 constexpr size_t kMaxDepth = 16;  // hex digits of a 64-bit place
 constexpr size_t kPrefixesPerQuery = 256;
 constexpr size_t kRecordsPerQuery = 64;
-constexpr uint32_t kMaxList = 1 << 20;  // any list decoded from a peer
+constexpr size_t kMaxRefsPerQuery = 16384;  // changes a records query may name
+constexpr uint32_t kMaxList = 1 << 20;      // any list decoded from a peer
 
 Hash16 Truncate(const replication::Hash& h) {
   Hash16 out;
@@ -67,7 +69,8 @@ constexpr char kHex[] = "0123456789abcdef";
 bool SameValues(const std::vector<StoredValue>& a, const std::vector<StoredValue>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i].origin != b[i].origin || a[i].seq != b[i].seq || !(a[i].value == b[i].value))
+    if (a[i].origin != b[i].origin || a[i].seq != b[i].seq || a[i].hlc != b[i].hlc ||
+        !(a[i].value == b[i].value))
       return false;
   }
   return true;
@@ -259,6 +262,23 @@ Result<QueryArgs> DecodeQuery(std::string_view body, bool asks) {
 
 }  // namespace
 
+// Reads in one SQLite snapshot: a node serving in another process may apply
+// changes meanwhile, and a record must be compared with the heads and log
+// of the same moment. Nested use is a no-op.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(store::Database& db) : db_(db), began_(db.Exec("BEGIN").ok()) {}
+  ~ReadSnapshot() {
+    if (began_) (void)db_.Exec("ROLLBACK");
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  store::Database& db_;
+  bool began_;
+};
+
 // --- one store ---------------------------------------------------------------
 
 struct StoreSource::Tree {
@@ -298,6 +318,7 @@ Result<const StoreSource::Tree*> StoreSource::TreeOf(const std::string& scope) {
   auto it = trees_.find(scope);
   if (it != trees_.end()) return it->second.get();
   auto tree = std::make_unique<Tree>();
+  ReadSnapshot snapshot(store_.db());
   TUPHAP_ASSIGN_OR_RETURN(
       store::Stmt q,
       store_.db().Prepare("SELECT record_id, state, state_hash FROM records WHERE scope = ?"));
@@ -324,11 +345,21 @@ Result<const StoreSource::Tree*> StoreSource::TreeOf(const std::string& scope) {
   return (trees_[scope] = std::move(tree)).get();
 }
 
-Result<std::map<std::string, TreeSummary>> StoreSource::Roots(
-    const std::vector<std::string>& scopes) {
+Result<std::vector<std::string>> StoreSource::Scopes() {
   TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> held, HeldScopes(store_));
+  std::vector<std::string> out;
+  for (auto& s : held)
+    if (shares_(s) && opener_.CanRead(s)) out.push_back(std::move(s));
+  return out;
+}
+
+Result<std::map<std::string, TreeSummary>> StoreSource::Roots(
+    const std::vector<std::string>& scopes, bool only) {
   std::set<std::string> all(scopes.begin(), scopes.end());
-  all.insert(held.begin(), held.end());
+  if (!only) {
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> held, HeldScopes(store_));
+    all.insert(held.begin(), held.end());
+  }
   std::map<std::string, TreeSummary> out;
   for (const auto& s : all) {
     if (!shares_(s) || !opener_.CanRead(s)) continue;
@@ -358,11 +389,22 @@ Result<std::vector<std::array<TreeSummary, 16>>> StoreSource::Children(
 
 Result<std::vector<std::vector<RecordLeaf>>> StoreSource::Leaves(
     const std::string& scope, const std::vector<std::string>& prefixes) {
+  return Leaves(scope, prefixes, SIZE_MAX);
+}
+
+Result<std::vector<std::vector<RecordLeaf>>> StoreSource::Leaves(
+    const std::string& scope, const std::vector<std::string>& prefixes, size_t max) {
   TUPHAP_ASSIGN_OR_RETURN(const Tree* t, TreeOf(scope));
   std::vector<std::vector<RecordLeaf>> out;
   for (const auto& p : prefixes) {
     TUPHAP_ASSIGN_OR_RETURN(auto bounds, PrefixBounds(p));
     const auto [a, b] = t->Range(bounds.first, bounds.second);
+    if (b - a > max) {
+      return Status::InvalidArgument("asked to list " + std::to_string(b - a) +
+                                     " records under one tree path (at most " +
+                                     std::to_string(max) + ")")
+          .WithReason("E_PROTOCOL");
+    }
     std::vector<RecordLeaf> leaves;
     for (size_t i = a; i < b; ++i) leaves.push_back({t->entries[i].id, t->entries[i].hash});
     out.push_back(std::move(leaves));
@@ -378,6 +420,7 @@ Result<std::vector<std::string>> StoreSource::AlteredRows(const std::string& sco
 Result<std::vector<RecordDetail>> StoreSource::Records(const std::string& scope,
                                                        const std::vector<RecordAsk>& asks) {
   TUPHAP_RETURN_IF_ERROR(TreeOf(scope).status());  // the share check
+  ReadSnapshot snapshot(store_.db());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, store_.Heads());
   std::map<store::FeedKey, uint64_t> applied;
   for (const auto& h : heads) applied[h.feed] = h.applied_seq;
@@ -416,11 +459,14 @@ Result<RecordDetail> StoreSource::Detail(const std::string& scope, const RecordA
   };
   std::vector<Applied> changes;
   std::map<std::pair<crdt::ReplicaId, uint64_t>, std::string> officers;
+  std::set<std::pair<crdt::ReplicaId, uint64_t>> own;
+  for (const auto& r : d.history) own.emplace(r.origin, r.seq);
   for (const auto& [key, ref] : refs) {
     const store::FeedKey feed{ref.origin, scope};
     auto at = applied.find(feed);
     std::optional<replication::Envelope> env;
-    if (at != applied.end() && ref.seq <= at->second) {
+    // The row's own history was materialised by definition.
+    if (own.count(key) > 0 || (at != applied.end() && ref.seq <= at->second)) {
       TUPHAP_ASSIGN_OR_RETURN(env, store_.GetEnvelope(feed, ref.seq));
     }
     crdt::Change change;
@@ -496,10 +542,11 @@ class Remote final : public ReconcileSource {
     for (int i = 0; i < 16; ++i) run_ += kHex[rd() % 16];
   }
 
-  Result<std::map<std::string, TreeSummary>> Roots(
-      const std::vector<std::string>& scopes) override {
-    TUPHAP_ASSIGN_OR_RETURN(std::string a,
-                            ch_.Ask("recon.roots", EncodeQuery(run_, "", scopes, nullptr)));
+  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
+                                                   bool only) override {
+    TUPHAP_ASSIGN_OR_RETURN(
+        std::string a,
+        ch_.Ask("recon.roots", EncodeQuery(run_, only ? "only" : "", scopes, nullptr)));
     MsgpackReader r(a);
     std::map<std::string, TreeSummary> out;
     const uint32_t n = r.ReadArrayHeader(kMaxList);
@@ -591,6 +638,52 @@ std::unique_ptr<ReconcileSource> RemoteSource(QueryChannel& channel) {
 ReconcileResponder::ReconcileResponder(Node& node) : node_(node) {}
 ReconcileResponder::~ReconcileResponder() = default;
 
+namespace {
+
+// Whether `peer` may itself read `scope`: a hub, its province's communes;
+// a commune node, its commune; both, their province's public feed. Sync
+// may forward a scope it cannot read (encrypted); reconcile answers with
+// decrypted values, so it answers only this.
+bool PeerMayRead(const replication::Certificate& peer, std::string_view scope) {
+  if (replication::IsPublicScope(scope)) return scope == replication::PublicScope(peer.province);
+  if (peer.role == replication::NodeRole::kHub) {
+    const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(scope);
+    return c != nullptr && c->province_code == peer.province;
+  }
+  return scope == peer.commune;
+}
+
+// Paths of one query: none twice, none inside another (so one query
+// covers each record at most once).
+Status CheckPaths(std::vector<std::string> paths) {
+  if (paths.size() > kPrefixesPerQuery)
+    return Status::InvalidArgument("more than 256 tree paths in one query")
+        .WithReason("E_PROTOCOL");
+  std::sort(paths.begin(), paths.end());
+  for (size_t i = 1; i < paths.size(); ++i) {
+    if (paths[i].rfind(paths[i - 1], 0) == 0)
+      return Status::InvalidArgument("tree path '" + paths[i - 1] + "' given twice or around '" +
+                                     paths[i] + "'")
+          .WithReason("E_PROTOCOL");
+  }
+  return Status::Ok();
+}
+
+int64_t NowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+}  // namespace
+
+void ReconcileResponder::Expire(int64_t now_ms, int64_t idle_ms) {
+  if (source_ && now_ms - last_ms_ > idle_ms) {
+    source_.reset();
+    run_.clear();
+  }
+}
+
 Result<std::string> ReconcileResponder::Answer(const replication::Certificate& peer,
                                                const std::string& what, std::string_view body) {
   const bool records = what == "recon.records";
@@ -601,41 +694,38 @@ Result<std::string> ReconcileResponder::Answer(const replication::Certificate& p
   const std::string run =
       q.run + '\0' +
       std::string(reinterpret_cast<const char*>(peer.sign_key.data()), peer.sign_key.size());
+  last_ms_ = NowMs();
   if (run != run_ || !source_) {
     run_ = run;
     Node* n = &node_;
     source_ = std::make_unique<StoreSource>(
         node_.store(), node_.opener(), [n, peer](std::string_view scope) {
-          return n->Offers(peer, scope) && n->opener().CanRead(scope);
+          return PeerMayRead(peer, scope) && n->Offers(peer, scope) && n->opener().CanRead(scope);
         });
   }
   MsgpackWriter w(1024);
   if (what == "recon.roots") {
-    TUPHAP_ASSIGN_OR_RETURN(auto roots, source_->Roots(q.list));
+    TUPHAP_ASSIGN_OR_RETURN(auto roots, source_->Roots(q.list, q.scope == "only"));
     w.ArrayHeader(static_cast<uint32_t>(roots.size()));
-    for (const auto& [scope, s] : roots) {
+    for (const auto& [scope, sum] : roots) {
       w.ArrayHeader(2);
       w.Str(scope);
-      WriteSummary(w, s);
+      WriteSummary(w, sum);
     }
   } else if (what == "recon.children") {
-    if (q.list.size() > kPrefixesPerQuery)
-      return Status::InvalidArgument("too many tree paths").WithReason("E_PROTOCOL");
+    TUPHAP_RETURN_IF_ERROR(CheckPaths(q.list));
     TUPHAP_ASSIGN_OR_RETURN(auto kids, source_->Children(q.scope, q.list));
     w.ArrayHeader(static_cast<uint32_t>(kids.size()));
     for (const auto& k : kids) {
       w.ArrayHeader(16);
-      for (const auto& s : k) WriteSummary(w, s);
+      for (const auto& sum : k) WriteSummary(w, sum);
     }
   } else if (what == "recon.leaves") {
-    if (q.list.size() > kPrefixesPerQuery)
-      return Status::InvalidArgument("too many tree paths").WithReason("E_PROTOCOL");
-    TUPHAP_ASSIGN_OR_RETURN(auto leaves, source_->Leaves(q.scope, q.list));
+    TUPHAP_RETURN_IF_ERROR(CheckPaths(q.list));
+    // A subtree too big to list is refused rather than copied.
+    TUPHAP_ASSIGN_OR_RETURN(auto leaves, source_->Leaves(q.scope, q.list, kLeafMax * 4));
     w.ArrayHeader(static_cast<uint32_t>(leaves.size()));
     for (const auto& list : leaves) {
-      // A subtree too big to list is refused rather than sent whole.
-      if (list.size() > kLeafMax * 64)
-        return Status::InvalidArgument("asked to list a large subtree").WithReason("E_PROTOCOL");
       w.ArrayHeader(static_cast<uint32_t>(list.size()));
       for (const auto& l : list) {
         w.ArrayHeader(2);
@@ -645,11 +735,20 @@ Result<std::string> ReconcileResponder::Answer(const replication::Certificate& p
     }
   } else {
     if (q.asks.size() > kRecordsPerQuery)
-      return Status::InvalidArgument("too many records in one query").WithReason("E_PROTOCOL");
+      return Status::InvalidArgument("more than 64 records in one query").WithReason("E_PROTOCOL");
+    size_t refs = 0;
+    for (const auto& a : q.asks) refs += a.other_history.size();
+    if (refs > kMaxRefsPerQuery)
+      return Status::InvalidArgument("more than " + std::to_string(kMaxRefsPerQuery) +
+                                     " changes named in one query")
+          .WithReason("E_PROTOCOL");
     TUPHAP_ASSIGN_OR_RETURN(auto details, source_->Records(q.scope, q.asks));
     w.ArrayHeader(static_cast<uint32_t>(details.size()));
     for (const auto& d : details) WriteDetail(w, d);
   }
+  if (w.bytes().size() + 64 > replication::kMaxFrameBytes)
+    return Status::ResourceExhausted("the answer to " + what + " would exceed one frame")
+        .WithReason("E_TOO_LARGE");
   return w.Take();
 }
 
@@ -659,17 +758,9 @@ namespace {
 
 class FileSource final : public ReconcileSource {
  public:
-  ~FileSource() override {
-    source_.reset();
-    store_.reset();
-    if (!scratch_.empty()) {
-      std::error_code ec;
-      std::filesystem::remove_all(scratch_, ec);
-    }
-  }
   static Result<std::unique_ptr<ReconcileSource>> Open(Node& node, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::NotFound("cannot read " + path);
+    if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
     char magic[16] = {};
     in.read(magic, sizeof magic);
     auto src = std::unique_ptr<FileSource>(new FileSource());
@@ -680,14 +771,10 @@ class FileSource final : public ReconcileSource {
       if (!store.ok()) return store.status().Annotate("snapshot " + path);
       src->store_ = std::move(*store);
     } else {
-      // A bundle: checked whole, then applied into a scratch store.
-      std::string tmpl =
-          (std::filesystem::temp_directory_path() / "tuphap-reconcile-XXXXXX").string();
-      if (mkdtemp(tmpl.data()) == nullptr)
-        return Status::Internal("cannot make a scratch folder for " + path);
-      src->scratch_ = tmpl;
-      TUPHAP_ASSIGN_OR_RETURN(
-          src->store_, store::Store::Open(tmpl + "/bundle.db", store::Database::OpenMode::kCreate));
+      // A bundle: checked whole, then applied into a store in memory (its
+      // records are readable: never on disk, nothing left on Ctrl-C).
+      TUPHAP_ASSIGN_OR_RETURN(src->store_,
+                              store::Store::Open(":memory:", store::Database::OpenMode::kCreate));
       store::Store& st = *src->store_;
       TUPHAP_RETURN_IF_ERROR(
           ReadBundle(node, path, [&](std::vector<store::Store::Incoming>& batch) {
@@ -700,8 +787,9 @@ class FileSource final : public ReconcileSource {
     return std::unique_ptr<ReconcileSource>(std::move(src));
   }
 
-  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& s) override {
-    return source_->Roots(s);
+  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& s,
+                                                   bool only) override {
+    return source_->Roots(s, only);
   }
   Result<std::vector<std::array<TreeSummary, 16>>> Children(
       const std::string& scope, const std::vector<std::string>& p) override {
@@ -718,7 +806,6 @@ class FileSource final : public ReconcileSource {
 
  private:
   FileSource() = default;
-  std::string scratch_;
   std::unique_ptr<store::Store> store_;
   std::unique_ptr<StoreSource> source_;
 };
@@ -733,58 +820,90 @@ Result<std::unique_ptr<ReconcileSource>> OpenFileSource(Node& node, const std::s
 
 namespace {
 
-// Why a field (or, with field "*", a whole record) differs.
+// `r`, with its error (if any) prefixed by where it came from.
+template <class T>
+Result<T> From(Result<T> r, const std::string& where) {
+  if (!r.ok()) return r.status().Annotate(where);
+  return r;
+}
+
+// Whether every one of `values` was written by a change in `lacking`.
+bool FromLacking(const std::vector<StoredValue>& values,
+                 const std::vector<store::ChangeRef>& lacking) {
+  return !values.empty() && std::all_of(values.begin(), values.end(), [&](const StoredValue& v) {
+    return std::any_of(lacking.begin(), lacking.end(), [&](const store::ChangeRef& r) {
+      return r.origin == v.origin && r.seq == v.seq;
+    });
+  });
+}
+
+std::string TypeOf(const RecordDetail& d) {
+  const std::vector<StoredValue>* t = FieldOf(d, crdt::kTypeField);
+  return t != nullptr && !t->empty() ? t->front().value.ToDisplay() : std::string();
+}
+
+// What a side's own check found, as a sentence (empty when nothing).
+std::string TamperText(const RecordDetail& d, const char* side) {
+  std::string what;
+  if (!d.log_matches) {
+    std::string fields;
+    for (size_t i = 0; i < d.mismatched_fields.size() && i < 4; ++i)
+      fields += (i ? ", " : "") + d.mismatched_fields[i];
+    if (d.mismatched_fields.size() > 4) fields += ", …";
+    what = std::string(side) + " stored record differs from what " + side +
+           " own log gives (re-derived from " + std::to_string(d.derived_from) + " changes) in " +
+           (d.present ? fields : "its existence");
+  }
+  if (!d.row_intact) {
+    what += std::string(what.empty() ? "" : "; ") + side +
+            " row no longer matches the hash stored beside it";
+  }
+  return what.empty() ? what : what + ": changed outside tuphap";
+}
+
+// Why a field differs.
 void Explain(const RecordDetail& o, const RecordDetail& t, const std::string& field,
-             Difference* diff) {
-  auto in = [&](const RecordDetail& d) {
-    return std::find(d.mismatched_fields.begin(), d.mismatched_fields.end(), field) !=
-               d.mismatched_fields.end() ||
-           (field == "*" && !d.mismatched_fields.empty());
+             const AdjudicatedFn& adjudicated, Difference* diff) {
+  auto mismatched = [&](const RecordDetail& d) {
+    return field == "*" ? !d.log_matches
+                        : std::find(d.mismatched_fields.begin(), d.mismatched_fields.end(),
+                                    field) != d.mismatched_fields.end();
   };
-  auto tampered = [&](const RecordDetail& d, const char* side) {
-    return std::string(side) + " stored record does not match " + side +
-           " own log (re-derived from " + std::to_string(d.derived_from) + " changes)" +
-           (d.row_intact ? "" : " and its row no longer matches its stored hash") +
-           ": it was changed outside tuphap";
-  };
-  if (in(o) || (!o.row_intact && o.lacking.empty() && t.lacking.empty())) {
+  if (mismatched(o) || mismatched(t)) {
     diff->reason = "tampered";
-    diff->detail = tampered(o, "our");
-  } else if (in(t) || (!t.row_intact && o.lacking.empty() && t.lacking.empty())) {
-    diff->reason = "tampered";
-    diff->detail = tampered(t, "their");
-  } else if (!o.lacking.empty() || !t.lacking.empty()) {
-    // Concurrent: each side's value comes from a change the other lacks
-    // (they conflict once both are known), or a side holds both already.
-    auto from_lacking = [](const std::vector<StoredValue>& values,
-                           const std::vector<store::ChangeRef>& lacking) {
-      return !values.empty() &&
-             std::all_of(values.begin(), values.end(), [&](const StoredValue& v) {
-               return std::any_of(lacking.begin(), lacking.end(), [&](const store::ChangeRef& r) {
-                 return r.origin == v.origin && r.seq == v.seq;
-               });
-             });
-    };
-    const bool conflict =
-        diff->ours.size() > 1 || diff->theirs.size() > 1 ||
-        (from_lacking(diff->ours, t.lacking) && from_lacking(diff->theirs, o.lacking));
-    diff->reason = conflict ? "conflict" : "missing_changes";
-    std::string d;
-    if (!o.lacking.empty())
-      d += "ours lacks " + std::to_string(o.lacking.size()) + " change(s): " + RefList(o.lacking);
-    if (!t.lacking.empty())
-      d += std::string(d.empty() ? "" : "; ") + "theirs lacks " + std::to_string(t.lacking.size()) +
-           " change(s): " + RefList(t.lacking);
-    if (conflict) d = "concurrent edits, in conflict where both are known; " + d;
-    diff->detail = d;
-  } else {
+    diff->detail = mismatched(o) ? TamperText(o, "our") : TamperText(t, "their");
+    return;
+  }
+  if (o.lacking.empty() && t.lacking.empty()) {
     diff->reason = "diverged";
     diff->detail = "both hold the same changes yet store different values";
+    return;
   }
+  // Concurrent edits: each side's value comes from a change the other lacks,
+  // or a side holds several values and the other nothing newer that it lacks
+  // (a resolution it has not received would close it: missing changes).
+  const bool concurrent =
+      (FromLacking(diff->ours, t.lacking) && FromLacking(diff->theirs, o.lacking)) ||
+      (diff->ours.size() > 1 && !FromLacking(diff->theirs, o.lacking)) ||
+      (diff->theirs.size() > 1 && !FromLacking(diff->ours, t.lacking));
+  const std::string type = TypeOf(o.present ? o : t);
+  const bool waits = !adjudicated || field == "*" || adjudicated(type, field);
+  diff->reason = concurrent && waits ? "conflict" : "missing_changes";
+  std::string d;
+  if (!o.lacking.empty())
+    d += "ours lacks " + std::to_string(o.lacking.size()) + " change(s): " + RefList(o.lacking);
+  if (!t.lacking.empty())
+    d += std::string(d.empty() ? "" : "; ") + "theirs lacks " + std::to_string(t.lacking.size()) +
+         " change(s): " + RefList(t.lacking);
+  if (concurrent)
+    d = (waits ? "concurrent edits, a conflict for a person once both are known; "
+               : "concurrent edits of a field where the latest wins; ") +
+        d;
+  diff->detail = d;
 }
 
 void Compare(const std::string& scope, const RecordDetail& o, const RecordDetail& t,
-             std::vector<Difference>* out) {
+             const AdjudicatedFn& adjudicated, std::vector<Difference>* out) {
   auto base = [&](const std::string& field) {
     Difference d;
     d.scope = scope;
@@ -794,52 +913,73 @@ void Compare(const std::string& scope, const RecordDetail& o, const RecordDetail
     d.theirs_present = t.present;
     return d;
   };
-  if (!o.present || !t.present) {
-    if (!o.present && !t.present) return;  // neither holds it any more
-    Difference d = base("*");
-    Explain(o, t, "*", &d);
-    out->push_back(std::move(d));
-    return;
-  }
-  std::set<std::string> names;
-  for (const auto& f : o.fields) names.insert(f.first);
-  for (const auto& f : t.fields) names.insert(f.first);
   const size_t before = out->size();
-  static const std::vector<StoredValue> kNone;
-  for (const auto& n : names) {
-    const std::vector<StoredValue>* a = FieldOf(o, n);
-    const std::vector<StoredValue>* b = FieldOf(t, n);
-    if (SameValues(a ? *a : kNone, b ? *b : kNone)) continue;
-    Difference d = base(n);
-    d.ours = a ? *a : kNone;
-    d.theirs = b ? *b : kNone;
-    Explain(o, t, n, &d);
-    out->push_back(std::move(d));
-  }
-  // Drilled into, yet no value differs: a row that does not match its hash,
-  // or stored bytes that differ beyond the values. Say so.
-  if (out->size() == before) {
+  if (o.present != t.present) {
     Difference d = base("*");
-    Explain(o, t, "*", &d);
+    Explain(o, t, "*", adjudicated, &d);
     out->push_back(std::move(d));
+  } else if (o.present) {
+    std::set<std::string> names;
+    for (const auto& f : o.fields) names.insert(f.first);
+    for (const auto& f : t.fields) names.insert(f.first);
+    static const std::vector<StoredValue> kNone;
+    for (const auto& n : names) {
+      const std::vector<StoredValue>* a = FieldOf(o, n);
+      const std::vector<StoredValue>* b = FieldOf(t, n);
+      if (SameValues(a ? *a : kNone, b ? *b : kNone)) continue;
+      Difference d = base(n);
+      d.ours = a ? *a : kNone;
+      d.theirs = b ? *b : kNone;
+      Explain(o, t, n, adjudicated, &d);
+      out->push_back(std::move(d));
+    }
+  }
+  // A row that no longer matches its hash, or differs from its log where
+  // the values shown agree: its own line.
+  const bool reported = std::any_of(out->begin() + static_cast<std::ptrdiff_t>(before), out->end(),
+                                    [](const Difference& d) { return d.reason == "tampered"; });
+  for (const auto* side : {&o, &t}) {
+    if (reported || (side->row_intact && side->log_matches)) continue;
+    Difference d = base("*");
+    d.reason = "tampered";
+    d.detail = TamperText(*side, side == &o ? "our" : "their");
+    out->push_back(std::move(d));
+    break;
   }
 }
 
 }  // namespace
 
 Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
-                                  const std::vector<std::string>& scopes) {
+                                  const std::vector<std::string>& scopes,
+                                  const AdjudicatedFn& adjudicated) {
   ReconcileReport report;
-  // Each side builds its trees at the first ask: ours while the other
-  // side builds its own.
-  auto ours_roots = std::async(std::launch::async, [&] { return ours.Roots(scopes); });
-  auto theirs_roots = theirs.Roots(scopes);
+  // Named scopes only; else every scope we hold, each asked of the other
+  // side by name (so one it lacks shows as empty there, not as unshared),
+  // and then the ones only it holds. Each side builds its trees at the
+  // first ask: ours while the other side builds its own.
+  const bool named = !scopes.empty();
+  std::vector<std::string> asked = scopes;
+  if (!named) {
+    if (auto* local = dynamic_cast<StoreSource*>(&ours)) {
+      TUPHAP_ASSIGN_OR_RETURN(asked, local->Scopes());
+    }
+  }
+  auto ours_roots = std::async(std::launch::async, [&] { return ours.Roots(asked, named); });
+  auto theirs_roots = theirs.Roots(asked, named);
   TUPHAP_ASSIGN_OR_RETURN(auto ro, ours_roots.get());
-  TUPHAP_ASSIGN_OR_RETURN(auto rt, std::move(theirs_roots));
-  std::set<std::string> names;
+  TUPHAP_ASSIGN_OR_RETURN(auto rt, From(std::move(theirs_roots), "the other side"));
+  std::vector<std::string> only_theirs;
+  for (const auto& [s, x] : rt)
+    if (ro.count(s) == 0) only_theirs.push_back(s);
+  if (!only_theirs.empty()) {
+    TUPHAP_ASSIGN_OR_RETURN(auto more, ours.Roots(only_theirs, true));
+    ro.insert(more.begin(), more.end());
+  }
+  std::set<std::string> names(asked.begin(), asked.end());
   for (const auto& [s, x] : ro) names.insert(s);
   for (const auto& [s, x] : rt) names.insert(s);
-  if (!scopes.empty()) names = std::set<std::string>(scopes.begin(), scopes.end());
+  size_t compared = 0;
   for (const auto& scope : names) {
     ScopeComparison cmp;
     cmp.scope = scope;
@@ -849,9 +989,15 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
     if (a != ro.end()) cmp.ours = a->second.records;
     if (b != rt.end()) cmp.theirs = b->second.records;
     if (!cmp.compared) {
+      if (named)
+        return Status::FailedPrecondition("commune " + scope +
+                                          " cannot be compared: one side does not share it")
+            .WithReason("E_NOT_SHARED");
       report.scopes.push_back(cmp);
       continue;
     }
+    ++compared;
+    auto side = [&](const char* who) { return std::string(who) + ", commune " + scope; };
     std::set<std::string> ids;
     if (auto* local = dynamic_cast<StoreSource*>(&ours)) {
       TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> altered, local->AlteredRows(scope));
@@ -868,7 +1014,8 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
         level.clear();
         if (!inner.empty()) {
           TUPHAP_ASSIGN_OR_RETURN(auto ko, ours.Children(scope, inner));
-          TUPHAP_ASSIGN_OR_RETURN(auto kt, theirs.Children(scope, inner));
+          TUPHAP_ASSIGN_OR_RETURN(auto kt,
+                                  From(theirs.Children(scope, inner), side("the other side")));
           if (ko.size() != inner.size() || kt.size() != inner.size())
             return Status::Internal("a tree answered for the wrong number of paths");
           for (size_t i = 0; i < inner.size(); ++i) {
@@ -881,7 +1028,8 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
         }
         if (!small.empty()) {
           TUPHAP_ASSIGN_OR_RETURN(auto lo, ours.Leaves(scope, small));
-          TUPHAP_ASSIGN_OR_RETURN(auto lt, theirs.Leaves(scope, small));
+          TUPHAP_ASSIGN_OR_RETURN(auto lt,
+                                  From(theirs.Leaves(scope, small), side("the other side")));
           if (lo.size() != small.size() || lt.size() != small.size())
             return Status::Internal("a tree answered for the wrong number of paths");
           for (size_t i = 0; i < small.size(); ++i) {
@@ -899,14 +1047,13 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
     }
     // The differing records, field by field, each side checked against its log.
     const std::vector<std::string> list(ids.begin(), ids.end());
-    const size_t before = report.differences.size();
     for (size_t at = 0; at < list.size(); at += kRecordsPerQuery) {
       std::vector<RecordAsk> asks;
       for (size_t i = at; i < std::min(list.size(), at + kRecordsPerQuery); ++i)
         asks.push_back({list[i], {}});
       TUPHAP_ASSIGN_OR_RETURN(auto first, ours.Records(scope, asks));
       for (size_t i = 0; i < asks.size(); ++i) asks[i].other_history = first[i].history;
-      TUPHAP_ASSIGN_OR_RETURN(auto th, theirs.Records(scope, asks));
+      TUPHAP_ASSIGN_OR_RETURN(auto th, From(theirs.Records(scope, asks), side("the other side")));
       if (th.size() != asks.size()) return Status::Internal("records answered out of order");
       for (size_t i = 0; i < asks.size(); ++i) asks[i].other_history = th[i].history;
       TUPHAP_ASSIGN_OR_RETURN(auto mine, ours.Records(scope, asks));
@@ -914,14 +1061,19 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
         if (th[i].record_id != asks[i].record_id)
           return Status::Internal("records answered out of order");
         const size_t n = report.differences.size();
-        Compare(scope, mine[i], th[i], &report.differences);
+        Compare(scope, mine[i], th[i], adjudicated, &report.differences);
         if (report.differences.size() > n) ++cmp.differing_records;
       }
     }
-    cmp.equal = a->second == b->second && report.differences.size() == before;
+    // Differing trees whose records now agree changed during the run.
+    cmp.equal = cmp.differing_records == 0;
     if (!cmp.equal) report.equal = false;
     report.scopes.push_back(cmp);
   }
+  if (compared == 0)
+    return Status::FailedPrecondition(
+               "nothing to compare: the other side shares none of the communes this node holds")
+        .WithReason("E_NOT_SHARED");
   return report;
 }
 

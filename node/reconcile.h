@@ -11,6 +11,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -70,10 +71,11 @@ struct RecordAsk {
 class ReconcileSource {
  public:
   virtual ~ReconcileSource() = default;
-  // Per scope this side holds and shares, of `scopes` and its own: the
-  // record count and root hash.
-  virtual Result<std::map<std::string, TreeSummary>> Roots(
-      const std::vector<std::string>& scopes) = 0;
+  // The record count and root hash of each scope this side shares, of
+  // `scopes` and (unless `only`) those it holds. A scope shared but not
+  // held has an empty tree.
+  virtual Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
+                                                           bool only) = 0;
   // For each prefix (hex digits of the tree path), its 16 children.
   virtual Result<std::vector<std::array<TreeSummary, 16>>> Children(
       const std::string& scope, const std::vector<std::string>& prefixes) = 0;
@@ -91,11 +93,18 @@ class StoreSource final : public ReconcileSource {
   StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares);
   ~StoreSource() override;
 
-  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes) override;
+  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
+                                                   bool only) override;
   Result<std::vector<std::array<TreeSummary, 16>>> Children(
       const std::string& scope, const std::vector<std::string>& prefixes) override;
   Result<std::vector<std::vector<RecordLeaf>>> Leaves(
       const std::string& scope, const std::vector<std::string>& prefixes) override;
+  // Leaves, refusing (before copying any) a path with more than `max` records.
+  Result<std::vector<std::vector<RecordLeaf>>> Leaves(const std::string& scope,
+                                                      const std::vector<std::string>& prefixes,
+                                                      size_t max);
+  // The scopes this side holds and shares.
+  Result<std::vector<std::string>> Scopes();
   Result<std::vector<RecordDetail>> Records(const std::string& scope,
                                             const std::vector<RecordAsk>& asks) override;
   // Records of `scope` whose row no longer matches its stored hash (found
@@ -132,10 +141,14 @@ class ReconcileResponder {
   // An ANSWER body, or an error whose reason is the ERROR code to send.
   Result<std::string> Answer(const replication::Certificate& peer, const std::string& what,
                              std::string_view body);
+  // Drops the cached trees of a run idle for `idle_ms` (the serve loop's
+  // timer calls it).
+  void Expire(int64_t now_ms, int64_t idle_ms = 120000);
 
  private:
   Node& node_;
   std::string run_;  // the run the cached source belongs to
+  int64_t last_ms_ = 0;
   std::unique_ptr<StoreSource> source_;
 };
 
@@ -165,9 +178,16 @@ struct ReconcileReport {
   uint64_t tree_nodes_compared = 0;
 };
 
-// Walks both trees of every scope both sides share (or only `scope`).
+// Whether concurrent values of a field of a record type wait for a person
+// (store::StoreOptions::adjudicated); unset: every field does.
+using AdjudicatedFn = std::function<bool(std::string_view type, std::string_view field)>;
+
+// Walks both trees of every scope either side holds and both share (or
+// only `scopes`). FailedPrecondition when no scope (or a named one) can be
+// compared.
 Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
-                                  const std::vector<std::string>& scopes);
+                                  const std::vector<std::string>& scopes,
+                                  const AdjudicatedFn& adjudicated = {});
 
 // The other copy from a file: a snapshot (a copy of a store: `tuphap
 // snapshot`) is read where it is; a bundle (`tuphap bundle export --all`)

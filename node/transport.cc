@@ -463,6 +463,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
       }
       if (pump_due) {
         pump_due = false;
+        responder.Expire(NowMs());
         const auto now = Clock::now();
         for (auto it = peers.begin(); it != peers.end();) {
           if (now - it->second.last_seen > kSessionIdle) {
@@ -553,6 +554,11 @@ const std::string& PeerQueries::peer_id() const { return impl_->peer_id; }
 Result<std::unique_ptr<PeerQueries>> PeerQueries::Open(Node& node, const std::string& endpoint,
                                                        const std::string& peer, int timeout_s) {
   TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert, PeerCertificate(node, peer));
+  if (cert->sign_key == node.sign_key()) {
+    return Status::InvalidArgument("the node expected at " + endpoint +
+                                   " is this node itself: name the other one (NODE-ID@" + endpoint +
+                                   ", or --peer-id)");
+  }
   auto impl = std::make_unique<Impl>();
   impl->node = &node;
   impl->timeout_s = timeout_s;
@@ -573,8 +579,9 @@ Result<std::string> PeerQueries::Ask(const std::string& what, std::string body) 
   Dial& d = m.dial;
   const uint64_t no = ++m.next_no;
   std::string frame = replication::Encode(replication::Query{no, what, std::move(body)});
-  if (frame.size() > replication::kMaxFrameBytes)
-    return Status::InvalidArgument("a reconcile query too large to send");
+  if (frame.size() > replication::kMaxQueryBytes)
+    return Status::InvalidArgument("a " + what + " query of " + std::to_string(frame.size()) +
+                                   " bytes is over the 1 MiB a node accepts");
   const int64_t start = NowMs();
   try {
     bool sent = false;

@@ -907,5 +907,79 @@ TEST_F(SyncTest, reconcile_queries_are_confined_to_the_askers_commune) {
   EXPECT_TRUE(j.Find("equal")->as_bool());
 }
 
+TEST_F(SyncTest, a_listening_commune_answers_no_other_commune_about_its_records) {
+  InitHub();
+  const std::string a = std::string("c") + kCommunes[0], b = std::string("c") + kCommunes[1];
+  for (const auto& [name, commune] : {std::pair{a, kCommunes[0]}, std::pair{b, kCommunes[1]}}) {
+    Init(name, commune);
+    Enrol(name);
+    Records(name, commune, 20, 60);
+  }
+  StartHub();
+  ASSERT_EQ(Sync(a).exit_code, 0);
+  ASSERT_EQ(Sync(b).exit_code, 0);
+  // Commune A listens (a relay); B, enrolled in the same province, asks it.
+  const std::string ep = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  const pid_t pid = Spawned(fork());
+  if (pid == 0) {
+    const std::string data = Dir(a), log = Dir("a.log");
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--listen", ep.c_str(),
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        std::ifstream log(Dir("a.log"));
+        std::string t((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+        return t.find("listening on") != std::string::npos;
+      },
+      10));
+  RawPeer peer(Dir(b), ep, HubBoxKey(Dir(a)));
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.leaves", kCommunes[0], {""}))),
+            "E_NOT_AUTHORISED");
+  auto roots = replication::Decode(peer.Ask(ReconQuery("recon.roots", "only", {kCommunes[0]})));
+  ASSERT_TRUE(roots.ok());
+  ASSERT_NE(std::get_if<replication::Answer>(&*roots), nullptr);
+  EXPECT_EQ(std::get<replication::Answer>(*roots).body, "\x90");  // no scope at all
+  // Through the CLI: only the public feed is common to both.
+  const std::string a_id = JsonOf(Tp(a, {"--json", "status"})).Find("node_id")->as_string();
+  Json j = Reconcile(Tp(b, {"--json", "report", "reconcile", "--peer", a_id + "@" + ep}));
+  for (const auto& sc : j.Find("scopes")->as_array()) {
+    if (sc.Find("compared")->as_bool()) {
+      EXPECT_EQ(sc.Find("scope")->as_string(), "P56");
+    }
+  }
+  auto named = Tp(b, {"report", "reconcile", "--peer", a_id + "@" + ep, "--scope", kCommunes[0]});
+  EXPECT_NE(named.exit_code, 0);
+  EXPECT_NE(named.err.find("cannot be compared"), std::string::npos) << named.err;
+}
+
+TEST_F(SyncTest, reconcile_against_a_hub_that_lost_a_commune_is_not_equal) {
+  InitHub();
+  Init("c", kCommunes[0]);
+  Enrol("c");
+  Records("c", kCommunes[0], 25, 61);
+  // The hub never received the commune's records (a hub restored empty).
+  StartHub();
+  Json j = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
+  EXPECT_FALSE(j.Find("equal")->as_bool()) << j.Dump();
+  size_t absent = 0;
+  for (const auto& d : j.Find("differences")->as_array()) {
+    if (d.Find("scope")->as_string() != kCommunes[0]) continue;
+    EXPECT_EQ(d.Find("field")->as_string(), "*");
+    EXPECT_TRUE(d.Find("theirs")->is_null());
+    EXPECT_EQ(d.Find("reason")->as_string(), "missing_changes");
+    ++absent;
+  }
+  EXPECT_EQ(absent, 25u);
+  // Overlapping tree paths in one query are refused, not hashed twice.
+  RawPeer peer(Dir("c"), endpoint_, HubBoxKey(Dir("hub")));
+  EXPECT_EQ(ErrorCode(peer.Ask(ReconQuery("recon.children", kCommunes[0], {"a", "ab"}))),
+            "E_PROTOCOL");
+}
+
 }  // namespace
 }  // namespace tuphap
