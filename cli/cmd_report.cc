@@ -247,19 +247,19 @@ struct ReconcileArgs {
 
 // A field's values on one side as text: the display winner first, " | "
 // between concurrent values; "" when the side has none.
-std::string ValuesText(const std::vector<node::StoredValue>& values) {
+std::string ValuesText(const std::vector<node::EntryView>& values) {
   std::string out;
   for (const auto& v : values) out += (out.empty() ? "" : " | ") + v.value.ToDisplay();
   return out;
 }
 
-std::string ByText(const std::vector<node::StoredValue>& values) {
+std::string ByText(const std::vector<node::EntryView>& values) {
   if (values.empty()) return "";
   const auto& v = values.front();
   return v.officer + " @ " + FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
 }
 
-Json ValuesJson(const std::vector<node::StoredValue>& values) {
+Json ValuesJson(const std::vector<node::EntryView>& values) {
   Json list = Json::MakeArray();
   for (const auto& v : values) {
     Json o = Json::MakeObject();
@@ -281,7 +281,7 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
   node::StoreSource ours(n->store(), n->opener(),
                          [opener](std::string_view s) { return opener->CanRead(s); });
   std::unique_ptr<node::PeerQueries> channel;
-  std::unique_ptr<node::ReconcileSource> theirs;
+  std::unique_ptr<node::ReconcileSource> theirs;  // the peer, or a file's store
   std::string other;
   if (!args.peer.empty()) {
     // NODE-ID@ENDPOINT names the node there, as --upstream does.
@@ -310,7 +310,7 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
       j.Set("scope", d.scope);
       j.Set("record_id", d.record_id);
       j.Set("field", d.field);
-      auto side = [&](bool present, const std::vector<node::StoredValue>& v) {
+      auto side = [&](bool present, const std::vector<node::EntryView>& v) {
         if (d.field == "*") return present ? Json("present") : Json();
         return v.empty() ? Json() : Json(ValuesText(v));
       };

@@ -66,7 +66,7 @@ Result<std::pair<uint64_t, uint64_t>> PrefixBounds(std::string_view prefix) {
 
 constexpr char kHex[] = "0123456789abcdef";
 
-bool SameValues(const std::vector<StoredValue>& a, const std::vector<StoredValue>& b) {
+bool SameValues(const std::vector<EntryView>& a, const std::vector<EntryView>& b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
     if (a[i].origin != b[i].origin || a[i].seq != b[i].seq || a[i].hlc != b[i].hlc ||
@@ -76,7 +76,7 @@ bool SameValues(const std::vector<StoredValue>& a, const std::vector<StoredValue
   return true;
 }
 
-const std::vector<StoredValue>* FieldOf(const RecordDetail& d, std::string_view name) {
+const std::vector<EntryView>* FieldOf(const RecordDetail& d, std::string_view name) {
   for (const auto& [n, values] : d.fields)
     if (n == name) return &values;
   return nullptr;
@@ -184,10 +184,10 @@ RecordDetail ReadDetail(MsgpackReader& r) {
   for (uint32_t i = 0; i < nf && r.ok(); ++i) {
     r.ExpectArray(2);
     std::string name(r.ReadStr(lim.max_field_bytes));
-    std::vector<StoredValue> values;
+    std::vector<EntryView> values;
     const uint32_t nv = r.ReadArrayHeader(lim.max_pred_per_op * 4);
     for (uint32_t j = 0; j < nv && r.ok(); ++j) {
-      StoredValue v;
+      EntryView v;
       r.ExpectArray(5);
       v.value = replication::ReadValue(r, lim.max_value_bytes);
       r.ReadBinFixed(v.origin.bytes);
@@ -308,6 +308,9 @@ struct StoreSource::Tree {
 
 StoreSource::StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares)
     : store_(store), opener_(opener), shares_(std::move(shares)) {}
+StoreSource::StoreSource(std::unique_ptr<store::Store> owned, const store::EnvelopeOpener& opener,
+                         Shares shares)
+    : owned_(std::move(owned)), store_(*owned_), opener_(opener), shares_(std::move(shares)) {}
 StoreSource::~StoreSource() = default;
 
 Result<const StoreSource::Tree*> StoreSource::TreeOf(const std::string& scope) {
@@ -319,26 +322,14 @@ Result<const StoreSource::Tree*> StoreSource::TreeOf(const std::string& scope) {
   if (it != trees_.end()) return it->second.get();
   auto tree = std::make_unique<Tree>();
   ReadSnapshot snapshot(store_.db());
-  TUPHAP_ASSIGN_OR_RETURN(
-      store::Stmt q,
-      store_.db().Prepare("SELECT record_id, state, state_hash FROM records WHERE scope = ?"));
-  q.Bind(1, scope);
-  while (true) {
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    const std::string_view id = q.Text(0), blob = q.Blob(1), stored = q.Blob(2);
+  TUPHAP_RETURN_IF_ERROR(store_.ForEachStoredState(scope, [&](const auto& st) {
     // The leaf hashes the row's state bytes as they are now, not the hash
     // stored beside them: an edit behind tuphap's back changes the leaf.
-    MsgpackReader r(blob);
-    r.ExpectArray(3);
-    r.ReadUint();
-    const size_t start = r.position();
-    r.Skip(64);
-    replication::Hash h = r.ok() ? replication::Blake2b256(blob.substr(start, r.position() - start))
-                                 : replication::Blake2b256(blob);
-    if (!r.ok() || stored != replication::AsBytes(h)) tree->altered.emplace_back(id);
-    tree->entries.push_back({PlaceOf(id), std::string(id), Truncate(h)});
-  }
+    const replication::Hash h = replication::Blake2b256(st.parsed ? st.state_bytes : st.row);
+    if (!st.parsed || st.stored_hash != replication::AsBytes(h))
+      tree->altered.emplace_back(st.record_id);
+    tree->entries.push_back({PlaceOf(st.record_id), std::string(st.record_id), Truncate(h)});
+  }));
   std::sort(tree->entries.begin(), tree->entries.end(), [](const auto& a, const auto& b) {
     return a.place != b.place ? a.place < b.place : a.id < b.id;
   });
@@ -505,7 +496,7 @@ Result<RecordDetail> StoreSource::Detail(const std::string& scope, const RecordA
   }
   d.log_matches = d.mismatched_fields.empty();
   for (const auto& [n, reg] : stored.fields()) {
-    std::vector<StoredValue> values;
+    std::vector<EntryView> values;
     std::vector<crdt::RegisterEntry> entries(reg.entries().begin(), reg.entries().end());
     std::sort(entries.begin(), entries.end(),
               [](const auto& x, const auto& y) { return crdt::DisplayLess(y, x); });
@@ -520,15 +511,10 @@ Result<RecordDetail> StoreSource::Detail(const std::string& scope, const RecordA
 }
 
 Result<std::vector<std::string>> HeldScopes(store::Store& store) {
-  TUPHAP_ASSIGN_OR_RETURN(store::Stmt q,
-                          store.db().Prepare("SELECT DISTINCT scope FROM feeds ORDER BY scope"));
-  std::vector<std::string> out;
-  while (true) {
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    out.emplace_back(q.Text(0));
-  }
-  return out;
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, store.Heads());
+  std::set<std::string> scopes;
+  for (const auto& h : heads) scopes.insert(h.feed.scope);
+  return std::vector<std::string>(scopes.begin(), scopes.end());
 }
 
 // --- over the wire -------------------------------------------------------------
@@ -754,66 +740,30 @@ Result<std::string> ReconcileResponder::Answer(const replication::Certificate& p
 
 // --- from a file -----------------------------------------------------------------
 
-namespace {
-
-class FileSource final : public ReconcileSource {
- public:
-  static Result<std::unique_ptr<ReconcileSource>> Open(Node& node, const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
-    char magic[16] = {};
-    in.read(magic, sizeof magic);
-    auto src = std::unique_ptr<FileSource>(new FileSource());
-    const bool snapshot = in.gcount() == 16 &&
-                          std::string_view(magic, 16) == std::string_view("SQLite format 3\0", 16);
-    if (snapshot) {
-      auto store = store::Store::Open(path, store::Database::OpenMode::kExisting);
-      if (!store.ok()) return store.status().Annotate("snapshot " + path);
-      src->store_ = std::move(*store);
-    } else {
-      // A bundle: checked whole, then applied into a store in memory (its
-      // records are readable: never on disk, nothing left on Ctrl-C).
-      TUPHAP_ASSIGN_OR_RETURN(src->store_,
-                              store::Store::Open(":memory:", store::Database::OpenMode::kCreate));
-      store::Store& st = *src->store_;
-      TUPHAP_RETURN_IF_ERROR(
-          ReadBundle(node, path, [&](std::vector<store::Store::Incoming>& batch) {
-            return st.Apply(batch, node.opener()).status();
-          }).status());
-    }
-    const store::EnvelopeOpener* opener = &node.opener();
-    src->source_ = std::make_unique<StoreSource>(
-        *src->store_, node.opener(), [opener](std::string_view s) { return opener->CanRead(s); });
-    return std::unique_ptr<ReconcileSource>(std::move(src));
+Result<std::unique_ptr<StoreSource>> OpenFileSource(Node& node, const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return Status::NotFound("cannot read " + path + ": " + std::strerror(errno));
+  char magic[16] = {};
+  in.read(magic, sizeof magic);
+  const bool snapshot =
+      in.gcount() == 16 && std::string_view(magic, 16) == std::string_view("SQLite format 3\0", 16);
+  std::unique_ptr<store::Store> st;
+  if (snapshot) {
+    auto opened = store::Store::Open(path, store::Database::OpenMode::kExisting);
+    if (!opened.ok()) return opened.status().Annotate("snapshot " + path);
+    st = std::move(*opened);
+  } else {
+    // A bundle: checked whole, then applied into a store in memory (its
+    // records are readable: never on disk, nothing left on Ctrl-C).
+    TUPHAP_ASSIGN_OR_RETURN(st, store::Store::Open(":memory:", store::Database::OpenMode::kCreate));
+    store::Store& into = *st;
+    TUPHAP_RETURN_IF_ERROR(ReadBundle(node, path, [&](std::vector<store::Store::Incoming>& batch) {
+                             return into.Apply(batch, node.opener()).status();
+                           }).status());
   }
-
-  Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& s,
-                                                   bool only) override {
-    return source_->Roots(s, only);
-  }
-  Result<std::vector<std::array<TreeSummary, 16>>> Children(
-      const std::string& scope, const std::vector<std::string>& p) override {
-    return source_->Children(scope, p);
-  }
-  Result<std::vector<std::vector<RecordLeaf>>> Leaves(const std::string& scope,
-                                                      const std::vector<std::string>& p) override {
-    return source_->Leaves(scope, p);
-  }
-  Result<std::vector<RecordDetail>> Records(const std::string& scope,
-                                            const std::vector<RecordAsk>& asks) override {
-    return source_->Records(scope, asks);
-  }
-
- private:
-  FileSource() = default;
-  std::unique_ptr<store::Store> store_;
-  std::unique_ptr<StoreSource> source_;
-};
-
-}  // namespace
-
-Result<std::unique_ptr<ReconcileSource>> OpenFileSource(Node& node, const std::string& path) {
-  return FileSource::Open(node, path);
+  const store::EnvelopeOpener* opener = &node.opener();
+  return std::make_unique<StoreSource>(std::move(st), node.opener(),
+                                       [opener](std::string_view s) { return opener->CanRead(s); });
 }
 
 // --- the walk ---------------------------------------------------------------------
@@ -828,9 +778,9 @@ Result<T> From(Result<T> r, const std::string& where) {
 }
 
 // Whether every one of `values` was written by a change in `lacking`.
-bool FromLacking(const std::vector<StoredValue>& values,
+bool FromLacking(const std::vector<EntryView>& values,
                  const std::vector<store::ChangeRef>& lacking) {
-  return !values.empty() && std::all_of(values.begin(), values.end(), [&](const StoredValue& v) {
+  return !values.empty() && std::all_of(values.begin(), values.end(), [&](const EntryView& v) {
     return std::any_of(lacking.begin(), lacking.end(), [&](const store::ChangeRef& r) {
       return r.origin == v.origin && r.seq == v.seq;
     });
@@ -838,7 +788,7 @@ bool FromLacking(const std::vector<StoredValue>& values,
 }
 
 std::string TypeOf(const RecordDetail& d) {
-  const std::vector<StoredValue>* t = FieldOf(d, crdt::kTypeField);
+  const std::vector<EntryView>* t = FieldOf(d, crdt::kTypeField);
   return t != nullptr && !t->empty() ? t->front().value.ToDisplay() : std::string();
 }
 
@@ -922,10 +872,10 @@ void Compare(const std::string& scope, const RecordDetail& o, const RecordDetail
     std::set<std::string> names;
     for (const auto& f : o.fields) names.insert(f.first);
     for (const auto& f : t.fields) names.insert(f.first);
-    static const std::vector<StoredValue> kNone;
+    static const std::vector<EntryView> kNone;
     for (const auto& n : names) {
-      const std::vector<StoredValue>* a = FieldOf(o, n);
-      const std::vector<StoredValue>* b = FieldOf(t, n);
+      const std::vector<EntryView>* a = FieldOf(o, n);
+      const std::vector<EntryView>* b = FieldOf(t, n);
       if (SameValues(a ? *a : kNone, b ? *b : kNone)) continue;
       Difference d = base(n);
       d.ours = a ? *a : kNone;
@@ -950,7 +900,7 @@ void Compare(const std::string& scope, const RecordDetail& o, const RecordDetail
 
 }  // namespace
 
-Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
+Result<ReconcileReport> Reconcile(StoreSource& ours, ReconcileSource& theirs,
                                   const std::vector<std::string>& scopes,
                                   const AdjudicatedFn& adjudicated) {
   ReconcileReport report;
@@ -961,9 +911,7 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
   const bool named = !scopes.empty();
   std::vector<std::string> asked = scopes;
   if (!named) {
-    if (auto* local = dynamic_cast<StoreSource*>(&ours)) {
-      TUPHAP_ASSIGN_OR_RETURN(asked, local->Scopes());
-    }
+    TUPHAP_ASSIGN_OR_RETURN(asked, ours.Scopes());
   }
   auto ours_roots = std::async(std::launch::async, [&] { return ours.Roots(asked, named); });
   auto theirs_roots = theirs.Roots(asked, named);
@@ -999,8 +947,8 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
     ++compared;
     auto side = [&](const char* who) { return std::string(who) + ", commune " + scope; };
     std::set<std::string> ids;
-    if (auto* local = dynamic_cast<StoreSource*>(&ours)) {
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> altered, local->AlteredRows(scope));
+    {
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> altered, ours.AlteredRows(scope));
       ids.insert(altered.begin(), altered.end());
     }
     if (a->second != b->second) {
@@ -1055,8 +1003,25 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
       for (size_t i = 0; i < asks.size(); ++i) asks[i].other_history = first[i].history;
       TUPHAP_ASSIGN_OR_RETURN(auto th, From(theirs.Records(scope, asks), side("the other side")));
       if (th.size() != asks.size()) return Status::Internal("records answered out of order");
-      for (size_t i = 0; i < asks.size(); ++i) asks[i].other_history = th[i].history;
-      TUPHAP_ASSIGN_OR_RETURN(auto mine, ours.Records(scope, asks));
+      // Ours again, only where theirs names changes our record does not:
+      // elsewhere the first answer already is the whole story.
+      std::vector<RecordDetail> mine = std::move(first);
+      std::vector<RecordAsk> again;
+      std::vector<size_t> where;
+      for (size_t i = 0; i < asks.size(); ++i) {
+        std::set<std::pair<crdt::ReplicaId, uint64_t>> known;
+        for (const auto& r : mine[i].history) known.emplace(r.origin, r.seq);
+        if (std::all_of(th[i].history.begin(), th[i].history.end(), [&](const auto& r) {
+              return known.count({r.origin, r.seq}) > 0;
+            }))
+          continue;
+        again.push_back({asks[i].record_id, th[i].history});
+        where.push_back(i);
+      }
+      if (!again.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(auto redone, ours.Records(scope, again));
+        for (size_t k = 0; k < where.size(); ++k) mine[where[k]] = std::move(redone[k]);
+      }
       for (size_t i = 0; i < asks.size(); ++i) {
         if (th[i].record_id != asks[i].record_id)
           return Status::Internal("records answered out of order");

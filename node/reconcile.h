@@ -18,13 +18,12 @@
 #include <string>
 #include <vector>
 
-#include "crdt/value.h"
+#include "node/node.h"
 #include "node/store/store.h"
 #include "replication/certificate.h"
 
 namespace tuphap::node {
 
-class Node;
 using Hash16 = std::array<uint8_t, 16>;
 
 struct TreeSummary {
@@ -38,15 +37,6 @@ struct RecordLeaf {
   Hash16 hash{};
 };
 
-// One value of a field as one side stores it, with who wrote it and when.
-struct StoredValue {
-  crdt::Value value;
-  crdt::ReplicaId origin;
-  uint64_t seq = 0;
-  crdt::Hlc hlc;
-  std::string officer;
-};
-
 // One record as one side holds it, checked against that side's own log.
 struct RecordDetail {
   std::string record_id;
@@ -54,8 +44,8 @@ struct RecordDetail {
   bool row_intact = true;   // the row's bytes match the hash stored beside them
   bool log_matches = true;  // re-deriving the record from the log gives the stored state
   std::vector<std::string> mismatched_fields;  // where stored and re-derived differ
-  std::vector<std::pair<std::string, std::vector<StoredValue>>> fields;  // stored, by name
-  std::vector<store::ChangeRef> history;                                 // as stored
+  std::vector<std::pair<std::string, std::vector<EntryView>>> fields;  // stored, by name
+  std::vector<store::ChangeRef> history;                               // as stored
   // Of the changes either side names for the record, those this side's log
   // lacks or has not applied yet.
   std::vector<store::ChangeRef> lacking;
@@ -91,6 +81,9 @@ class StoreSource final : public ReconcileSource {
  public:
   using Shares = std::function<bool(std::string_view scope)>;
   StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares);
+  // A store of its own (a snapshot, a bundle applied in memory).
+  StoreSource(std::unique_ptr<store::Store> owned, const store::EnvelopeOpener& opener,
+              Shares shares);
   ~StoreSource() override;
 
   Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
@@ -117,6 +110,7 @@ class StoreSource final : public ReconcileSource {
   Result<RecordDetail> Detail(const std::string& scope, const RecordAsk& ask,
                               const std::map<store::FeedKey, uint64_t>& applied);
 
+  std::unique_ptr<store::Store> owned_;  // declared first: outlives store_'s uses
   store::Store& store_;
   const store::EnvelopeOpener& opener_;
   Shares shares_;
@@ -155,8 +149,8 @@ class ReconcileResponder {
 struct Difference {
   std::string scope;
   std::string record_id;
-  std::string field;                      // "*": the whole record is absent on one side
-  std::vector<StoredValue> ours, theirs;  // the field's values on each side (empty: none)
+  std::string field;                    // "*": the whole record is absent on one side
+  std::vector<EntryView> ours, theirs;  // the field's values on each side (empty: none)
   bool ours_present = false, theirs_present = false;
   // missing_changes | conflict | tampered | diverged
   std::string reason;
@@ -185,7 +179,7 @@ using AdjudicatedFn = std::function<bool(std::string_view type, std::string_view
 // Walks both trees of every scope either side holds and both share (or
 // only `scopes`). FailedPrecondition when no scope (or a named one) can be
 // compared.
-Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs,
+Result<ReconcileReport> Reconcile(StoreSource& ours, ReconcileSource& theirs,
                                   const std::vector<std::string>& scopes,
                                   const AdjudicatedFn& adjudicated = {});
 
@@ -193,7 +187,7 @@ Result<ReconcileReport> Reconcile(ReconcileSource& ours, ReconcileSource& theirs
 // snapshot`) is read where it is; a bundle (`tuphap bundle export --all`)
 // is checked like any bundle and applied into a scratch store, removed when
 // the source is. Either is read with this node's keys.
-Result<std::unique_ptr<ReconcileSource>> OpenFileSource(Node& node, const std::string& path);
+Result<std::unique_ptr<StoreSource>> OpenFileSource(Node& node, const std::string& path);
 
 // The scopes this node holds (those of its feeds).
 Result<std::vector<std::string>> HeldScopes(store::Store& store);

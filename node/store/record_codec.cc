@@ -95,6 +95,17 @@ EncodedRecord EncodeRecord(std::string_view record_id, std::string_view scope,
   return out;
 }
 
+bool StateBytesOfBlob(std::string_view blob, std::string_view* state) {
+  MsgpackReader r(blob);
+  r.ExpectArray(3);
+  r.ReadUint();
+  const size_t start = r.position();
+  r.Skip(64);
+  if (!r.ok()) return false;
+  *state = blob.substr(start, r.position() - start);
+  return true;
+}
+
 replication::Hash RecordStateHash(std::string_view record_id, std::string_view scope,
                                   const crdt::RecordState& state) {
   thread_local MsgpackWriter w(4096);  // reused: the buffer keeps its capacity

@@ -42,6 +42,11 @@ EncodedRecord EncodeRecord(std::string_view record_id, std::string_view scope,
 Status DecodeRecordBlob(std::string_view blob, const OriginMap& origins, crdt::RecordState* state,
                         std::vector<ChangeRef>* history);
 
+// The bytes of a stored record blob that its state hash covers, as they are
+// in the blob now; false when the blob no longer has the layout
+// EncodeRecord writes.
+bool StateBytesOfBlob(std::string_view blob, std::string_view* state);
+
 // The state hash alone (what EncodeRecord computes).
 replication::Hash RecordStateHash(std::string_view record_id, std::string_view scope,
                                   const crdt::RecordState& state);

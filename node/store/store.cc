@@ -284,6 +284,24 @@ Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> 
   return out;
 }
 
+Status Store::ForEachStoredState(std::string_view scope,
+                                 const std::function<void(const StoredState&)>& fn) {
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT record_id, state, state_hash FROM records WHERE scope = ?"));
+  q.Bind(1, scope);
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    StoredState st;
+    st.record_id = q.Text(0);
+    st.row = q.Blob(1);
+    st.stored_hash = q.Blob(2);
+    st.parsed = StateBytesOfBlob(st.row, &st.state_bytes);
+    fn(st);
+  }
+  return Status::Ok();
+}
+
 Result<std::vector<ConflictRow>> Store::Conflicts() {
   std::vector<ConflictRow> out;
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT r.record_id, r.scope, r.type, c.field FROM "

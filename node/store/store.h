@@ -160,6 +160,18 @@ class Store {
   // Per scope (or one scope): record count and a hash over the sorted
   // (record_id, state hash) pairs — equal exactly when the states are.
   Result<std::vector<ScopeDigest>> Digests(std::optional<std::string_view> scope = std::nullopt);
+  // Every record of `scope` as its row is now, unchecked: the id, the bytes
+  // its state hash covers (empty when the row no longer parses) and the
+  // hash stored beside them. The views live for one call of `fn`.
+  struct StoredState {
+    std::string_view record_id;
+    std::string_view state_bytes;
+    std::string_view stored_hash;
+    bool parsed = false;
+    std::string_view row;  // the whole stored blob
+  };
+  Status ForEachStoredState(std::string_view scope,
+                            const std::function<void(const StoredState&)>& fn);
   Result<std::vector<ConflictRow>> Conflicts();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
