@@ -22,16 +22,7 @@ Status List(const Context& ctx) {
       j.Set("type", c.row.type);
       j.Set("field", c.row.field);
       j.Set("kind", c.row.field == crdt::kTypeField ? "duplicate_registration" : "concurrent_edit");
-      Json values = Json::MakeArray();
-      for (const auto& e : c.values) {
-        Json v = Json::MakeObject();
-        v.Set("value", ValueToJson(e.value));
-        v.Set("origin", e.origin.Hex());
-        v.Set("officer", e.officer);
-        v.Set("hlc", e.hlc.ToString());
-        values.Push(std::move(v));
-      }
-      j.Set("values", std::move(values));
+      j.Set("values", EntriesToJson(c.values));
       list.Push(std::move(j));
     }
     Json out = Json::MakeObject();

@@ -44,16 +44,6 @@ Result<Json> ReadJsonInput(const std::string& path) {
   return *j;
 }
 
-Json EntryToJson(const node::EntryView& e) {
-  Json j = Json::MakeObject();
-  j.Set("value", ValueToJson(e.value));
-  j.Set("origin", e.origin.Hex());
-  j.Set("officer", e.officer);
-  j.Set("hlc", e.hlc.ToString());
-  j.Set("seq", static_cast<int64_t>(e.seq));
-  return j;
-}
-
 Status Show(const Context& ctx, const std::string& id, const std::string& scope) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, n->GetRecord(id, scope));
@@ -72,14 +62,12 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     if (reg.InConflict() || duplicate) {
       TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> entries,
                               n->DescribeEntries(rec.scope, reg));
-      Json values = Json::MakeArray();
       for (const auto& e : entries) {
-        values.Push(EntryToJson(e));
         if (!note.empty()) note += " | ";
         note += "\"" + e.value.ToDisplay() + "\" by " + (e.officer.empty() ? "?" : e.officer) +
                 " at " + ShortNodeId(e.origin) + " " + e.hlc.ToString();
       }
-      conflicts.Set(name, std::move(values));
+      conflicts.Set(name, EntriesToJson(entries));
       note = (duplicate ? "DUPLICATE REGISTRATION: " : "CONFLICT: ") + note;
     }
     table.Add({name, w->value.ToDisplay(), note});
@@ -119,7 +107,7 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
     Json list = Json::MakeArray();
     for (const auto& h : history) {
       Json j = Json::MakeObject();
-      j.Set("origin", h.origin.Hex());
+      j.Set("origin", ShortNodeId(h.origin));
       j.Set("seq", static_cast<int64_t>(h.seq));
       j.Set("hlc", h.hlc.ToString());
       j.Set("officer", h.officer);

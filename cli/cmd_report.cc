@@ -111,16 +111,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
       j.Set("scope", r.row.scope);
       j.Set("type", r.row.type);
       j.Set("field", r.row.field);
-      Json values = Json::MakeArray();
-      for (const auto& v : r.values) {
-        Json o = Json::MakeObject();
-        o.Set("value", v.value.ToDisplay());
-        o.Set("origin", node::NodeIdText(v.origin.bytes));
-        o.Set("officer", v.officer);
-        o.Set("hlc", v.hlc.ToString());
-        values.Push(std::move(o));
-      }
-      j.Set("values", std::move(values));
+      j.Set("values", EntriesToJson(r.values));
       list.Push(std::move(j));
     }
     Json out = Json::MakeObject();
@@ -259,19 +250,6 @@ std::string ByText(const std::vector<node::EntryView>& values) {
   return v.officer + " @ " + FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
 }
 
-Json ValuesJson(const std::vector<node::EntryView>& values) {
-  Json list = Json::MakeArray();
-  for (const auto& v : values) {
-    Json o = Json::MakeObject();
-    o.Set("value", v.value.ToDisplay());
-    o.Set("officer", v.officer);
-    o.Set("origin", node::NodeIdText(v.origin.bytes));
-    o.Set("hlc", v.hlc.ToString());
-    list.Push(std::move(o));
-  }
-  return list;
-}
-
 Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat format) {
   if (args.peer.empty() == args.from.empty())
     return Status::InvalidArgument("name the other copy: --peer ENDPOINT or --from FILE");
@@ -318,8 +296,8 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
       j.Set("theirs", side(d.theirs_present, d.theirs));
       j.Set("reason", d.reason);
       j.Set("detail", d.detail);
-      j.Set("ours_values", ValuesJson(d.ours));
-      j.Set("theirs_values", ValuesJson(d.theirs));
+      j.Set("ours_values", EntriesToJson(d.ours));
+      j.Set("theirs_values", EntriesToJson(d.theirs));
       diffs.Push(std::move(j));
     }
     Json scopes_json = Json::MakeArray();

@@ -5,6 +5,7 @@
 
 #include "base/utf8.h"
 #include "node/keys.h"
+#include "node/node.h"
 
 namespace tuphap::cli {
 
@@ -27,6 +28,22 @@ Json ValueToJson(const crdt::Value& v) {
 }
 
 std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
+
+Json EntryToJson(const node::EntryView& e) {
+  Json j = Json::MakeObject();
+  j.Set("value", ValueToJson(e.value));
+  j.Set("origin", ShortNodeId(e.origin));
+  j.Set("officer", e.officer);
+  j.Set("hlc", e.hlc.ToString());
+  j.Set("seq", static_cast<int64_t>(e.seq));
+  return j;
+}
+
+Json EntriesToJson(const std::vector<node::EntryView>& entries) {
+  Json list = Json::MakeArray();
+  for (const auto& e : entries) list.Push(EntryToJson(e));
+  return list;
+}
 
 std::string FormatUtc(int64_t ms, const char* format) {
   if (ms <= 0) return "never";

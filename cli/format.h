@@ -12,9 +12,18 @@
 #include "crdt/replica_id.h"
 #include "crdt/value.h"
 
+namespace tuphap::node {
+struct EntryView;
+}
+
 namespace tuphap::cli {
 
 Json ValueToJson(const crdt::Value& v);
+// One competing value of a field, the same in every command's JSON:
+// {"value", "origin" (node id text), "officer", "hlc", "seq"}.
+Json EntryToJson(const node::EntryView& e);
+// A field's values, display winner first.
+Json EntriesToJson(const std::vector<node::EntryView>& entries);
 // A short form of a node id for tables.
 std::string ShortNodeId(const crdt::ReplicaId& id);
 // A Unix time in milliseconds as UTC text with strftime's `format`; "never"
