@@ -4,8 +4,6 @@
 // makes one concurrent correction at a commune and at the hub, syncs again,
 // and prints digests, the conflict on both sides and the hub's peers. It
 // needs nothing outside the binary and leaves nothing running.
-#include <netinet/in.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,20 +28,6 @@ namespace tuphap::cli {
 namespace {
 
 namespace fs = std::filesystem;
-
-// A free TCP port on loopback for the demo hub.
-int FreeLoopbackPort() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(s);
-  return port;
-}
 
 // The hub serving in a thread of this process, stopped (and joined) on
 // destruction: the demo leaves nothing running.
@@ -134,7 +118,7 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   }
 
   // Everyone syncs with the hub over loopback.
-  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(FreeLoopbackPort());
+  const std::string endpoint = node::FreeLoopbackEndpoint();
   auto sync_all = [&](const std::vector<int>& which) -> Status {
     DemoHub serving(*hub, endpoint);
     for (int i : which) {

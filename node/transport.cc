@@ -1,5 +1,9 @@
 #include "node/transport.h"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -532,6 +536,20 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
     return Status::Unavailable("cannot sync with " + options.endpoint + ": " + e.what());
   }
   return Status::Cancelled("interrupted: every batch acknowledged so far is committed");
+}
+
+std::string FreeLoopbackEndpoint() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (s >= 0 && bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (s >= 0) close(s);
+  return "tcp://127.0.0.1:" + std::to_string(port);
 }
 
 struct PeerQueries::Impl {

@@ -44,6 +44,10 @@ struct SyncResult {
 // peer cannot be reached or refuses this node's key.
 Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options);
 
+// A tcp://127.0.0.1:PORT endpoint whose port was free a moment ago (the
+// demo's hub, tests, benchmarks): the kernel picks it.
+std::string FreeLoopbackEndpoint();
+
 // Questions to a listening node outside a sync session (reconcile): one
 // CURVE connection, each Ask one QUERY frame and the ANSWER to it.
 class PeerQueries final : public QueryChannel {

@@ -132,7 +132,7 @@ int main(int argc, char** argv) {
     expected.insert(id);
   }
 
-  const std::string endpoint = "tcp://127.0.0.1:" + std::to_string(21000 + getpid() % 20000);
+  const std::string endpoint = node::FreeLoopbackEndpoint();
   std::atomic<bool> stop{false};
   node::ServeOptions so;
   so.listen = endpoint;

@@ -3,9 +3,7 @@
 // wire from a raw ZeroMQ client, and bundles.
 #include <fcntl.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "base/json.h"
 #include "node/keys.h"
 #include "node/store/sqlite.h"
+#include "node/transport.h"
 #include "replication/msgpack.h"
 #include "replication/protocol.h"
 #include "tests/integration/cli_runner.h"
@@ -42,19 +41,6 @@ replication::SecretBytes Passphrase() {
   return replication::SecretBytes(text.data(), text.size());
 }
 
-int FreePort() {
-  const int s = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a);
-  socklen_t len = sizeof a;
-  getsockname(s, reinterpret_cast<sockaddr*>(&a), &len);
-  const int port = ntohs(a.sin_port);
-  close(s);
-  return port;
-}
-
 Json JsonOf(const CliResult& r) {
   auto j = ParseJson(r.out, nullptr);
   EXPECT_TRUE(j.has_value()) << "not JSON: " << r.out << r.err;
@@ -69,7 +55,7 @@ class SyncTest : public testing::Test {
                                      testing::UnitTest::GetInstance()->current_test_info()->name());
     fs::remove_all(root_);
     fs::create_directories(root_);
-    endpoint_ = "tcp://127.0.0.1:" + std::to_string(FreePort());
+    endpoint_ = node::FreeLoopbackEndpoint();
   }
   void TearDown() override {
     StopHub(SIGKILL);
@@ -472,7 +458,7 @@ TEST_F(SyncTest, commune_relays_a_neighbours_changes_encrypted_to_the_hub) {
   ASSERT_EQ(Sync("a").exit_code, 0);
   StopHub(SIGTERM);
   // B has no link to the hub; A listens for its neighbours.
-  const std::string a_endpoint = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  const std::string a_endpoint = node::FreeLoopbackEndpoint();
   const pid_t a = Spawned(StartServe(Dir("a"), Dir("a.log"), {"--listen", a_endpoint}));
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -919,7 +905,7 @@ TEST_F(SyncTest, a_listening_commune_answers_no_other_commune_about_its_records)
   ASSERT_EQ(Sync(a).exit_code, 0);
   ASSERT_EQ(Sync(b).exit_code, 0);
   // Commune A listens (a relay); B, enrolled in the same province, asks it.
-  const std::string ep = "tcp://127.0.0.1:" + std::to_string(FreePort());
+  const std::string ep = node::FreeLoopbackEndpoint();
   const pid_t pid = Spawned(fork());
   if (pid == 0) {
     const std::string data = Dir(a), log = Dir("a.log");
