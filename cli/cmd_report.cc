@@ -136,8 +136,6 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   return Status::Ok();
 }
 
-std::string When(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M"); }
-
 Status RunStatus(const Context& ctx, ReportFormat format) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(report::StatusReport r, report::StatusOf(*n));
@@ -156,8 +154,8 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
         Json o = Json::MakeObject();
         o.Set("node_id", x.node_id);
         o.Set("revoked", x.revoked);
-        o.Set("last_contact", When(x.last_contact_ms));
-        o.Set("last_sync", When(x.last_success_ms));
+        o.Set("last_contact", JsonTime(x.last_contact_ms));
+        o.Set("last_sync", JsonTime(x.last_success_ms));
         o.Set("pending_out", static_cast<int64_t>(x.pending_out));
         o.Set("pending_in", static_cast<int64_t>(x.pending_in));
         o.Set("refused", static_cast<int64_t>(x.refused));
@@ -201,8 +199,8 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
           i == 0 ? c.commune : "",
           i == 0 ? c.name : "",
           x.node_id + (x.revoked ? Tr(ctx, " (revoked)", " (thu hồi)") : ""),
-          When(x.last_contact_ms),
-          When(x.last_success_ms),
+          TableTime(x.last_contact_ms),
+          TableTime(x.last_success_ms),
           std::to_string(x.pending_out),
           std::to_string(x.pending_in)};
       for (const auto& v : counts) row.push_back(i == 0 ? v : "");

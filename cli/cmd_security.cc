@@ -10,8 +10,6 @@ namespace tuphap::cli {
 namespace {
 
 std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%d"); }
-std::string Time(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
-
 Json CertJson(const replication::Certificate& c) {
   Json j = Json::MakeObject();
   j.Set("node_id", node::NodeIdText(c.sign_key));
@@ -70,8 +68,8 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
       Json o = Json::MakeObject();
       o.Set("node_id", node::NodeIdText(p.peer));
       o.Set("endpoint", p.endpoint);
-      o.Set("last_contact", Time(p.last_contact_ms));
-      o.Set("last_success", Time(p.last_success_ms));
+      o.Set("last_contact", JsonTime(p.last_contact_ms));
+      o.Set("last_success", JsonTime(p.last_success_ms));
       o.Set("pending_out", static_cast<int64_t>(p.pending_out));
       o.Set("pending_in", static_cast<int64_t>(p.pending_in));
       o.Set("sent", static_cast<int64_t>(p.sent));
@@ -145,9 +143,9 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
              Tr(ctx, "refused", "từ chối")});
     for (const auto& p : rows)
       t.Add({node::NodeIdText(p.peer), p.endpoint.empty() ? "-" : p.endpoint,
-             Time(p.last_contact_ms), Time(p.last_success_ms), std::to_string(p.pending_out),
-             std::to_string(p.pending_in), std::to_string(p.sent), std::to_string(p.received),
-             std::to_string(p.refused)});
+             TableTime(p.last_contact_ms), TableTime(p.last_success_ms),
+             std::to_string(p.pending_out), std::to_string(p.pending_in), std::to_string(p.sent),
+             std::to_string(p.received), std::to_string(p.refused)});
     t.Print(out);
   }
   return Status::Ok();

@@ -29,6 +29,9 @@ Json ValueToJson(const crdt::Value& v) {
 
 std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
 
+std::string JsonTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string TableTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M"); }
+
 Json EntryToJson(const node::EntryView& e) {
   Json j = Json::MakeObject();
   j.Set("value", ValueToJson(e.value));

@@ -29,6 +29,10 @@ std::string ShortNodeId(const crdt::ReplicaId& id);
 // A Unix time in milliseconds as UTC text with strftime's `format`; "never"
 // for 0 (a time that has not happened).
 std::string FormatUtc(int64_t ms, const char* format);
+// The two forms every command uses: ISO 8601 for JSON ("2026-11-27T17:10:48Z"),
+// minutes for tables ("2026-11-27 17:10"); "never" for 0.
+std::string JsonTime(int64_t ms);
+std::string TableTime(int64_t ms);
 // Terminal columns taken by UTF-8 text.
 size_t DisplayWidth(std::string_view s);
 
