@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <fstream>
 #include <future>
@@ -655,12 +654,6 @@ Status CheckPaths(std::vector<std::string> paths) {
   return Status::Ok();
 }
 
-int64_t NowMs() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
-}
-
 }  // namespace
 
 void ReconcileResponder::Expire(int64_t now_ms, int64_t idle_ms) {
@@ -671,7 +664,8 @@ void ReconcileResponder::Expire(int64_t now_ms, int64_t idle_ms) {
 }
 
 Result<std::string> ReconcileResponder::Answer(const replication::Certificate& peer,
-                                               const std::string& what, std::string_view body) {
+                                               const std::string& what, std::string_view body,
+                                               int64_t now_ms) {
   const bool records = what == "recon.records";
   if (!records && what != "recon.roots" && what != "recon.children" && what != "recon.leaves")
     return Status::InvalidArgument("unknown query " + what).WithReason("E_UNKNOWN_MESSAGE");
@@ -680,7 +674,7 @@ Result<std::string> ReconcileResponder::Answer(const replication::Certificate& p
   const std::string run =
       q.run + '\0' +
       std::string(reinterpret_cast<const char*>(peer.sign_key.data()), peer.sign_key.size());
-  last_ms_ = NowMs();
+  last_ms_ = now_ms;
   if (run != run_ || !source_) {
     run_ = run;
     Node* n = &node_;

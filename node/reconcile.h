@@ -133,8 +133,9 @@ class ReconcileResponder {
   explicit ReconcileResponder(Node& node);
   ~ReconcileResponder();
   // An ANSWER body, or an error whose reason is the ERROR code to send.
+  // `now_ms`: a monotonic clock's time, for Expire.
   Result<std::string> Answer(const replication::Certificate& peer, const std::string& what,
-                             std::string_view body);
+                             std::string_view body, int64_t now_ms);
   // Drops the cached trees of a run idle for `idle_ms` (the serve loop's
   // timer calls it).
   void Expire(int64_t now_ms, int64_t idle_ms = 120000);

@@ -313,7 +313,7 @@ void AnswerQuery(Node& node, ReconcileResponder& responder, zmq::socket_t& route
     error(msg.status().reason(), msg.status().message());
   } else {
     const auto& q = std::get<replication::Query>(*msg);
-    Result<std::string> a = responder.Answer(*cert, q.what, q.body);
+    Result<std::string> a = responder.Answer(*cert, q.what, q.body, NowMs());
     if (a.ok()) {
       out.push_back(replication::Encode(replication::Answer{q.query_no, std::move(*a)}));
     } else {
