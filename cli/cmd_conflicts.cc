@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/report_format.h"
 #include "node/domain/registry.h"
 #include "node/report/reports.h"
 
@@ -14,20 +15,7 @@ Status List(const Context& ctx) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts, report::Conflicts(*n));
   if (ctx.json) {
-    Json list = Json::MakeArray();
-    for (const auto& c : conflicts) {
-      Json j = Json::MakeObject();
-      j.Set("record_id", c.row.record_id);
-      j.Set("commune", c.row.scope);
-      j.Set("type", c.row.type);
-      j.Set("field", c.row.field);
-      j.Set("kind", c.row.field == crdt::kTypeField ? "duplicate_registration" : "concurrent_edit");
-      j.Set("values", EntriesToJson(c.values));
-      list.Push(std::move(j));
-    }
-    Json out = Json::MakeObject();
-    out.Set("conflicts", std::move(list));
-    ctx.PrintJson(out);
+    ctx.PrintJson(ConflictsJson(conflicts));
     return Status::Ok();
   }
   if (conflicts.empty()) {

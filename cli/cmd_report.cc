@@ -104,19 +104,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> rows, report::Conflicts(*n));
   if (format == ReportFormat::kJson) {
-    Json list = Json::MakeArray();
-    for (const auto& r : rows) {
-      Json j = Json::MakeObject();
-      j.Set("record_id", r.row.record_id);
-      j.Set("scope", r.row.scope);
-      j.Set("type", r.row.type);
-      j.Set("field", r.row.field);
-      j.Set("values", EntriesToJson(r.values));
-      list.Push(std::move(j));
-    }
-    Json out = Json::MakeObject();
-    out.Set("conflicts", std::move(list));
-    ctx.PrintJson(out);
+    ctx.PrintJson(ConflictsJson(rows));
     return Status::Ok();
   }
   Grid g;

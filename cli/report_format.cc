@@ -3,6 +3,9 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "cli/format.h"
+#include "node/report/reports.h"
+
 namespace tuphap::cli {
 
 Result<ReportFormat> ParseReportFormat(const std::string& text) {
@@ -115,6 +118,24 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
     out << "</tbody>\n</table>\n";
   }
   out << "</body>\n</html>\n";
+}
+
+Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows) {
+  Json list = Json::MakeArray();
+  for (const auto& r : rows) {
+    Json j = Json::MakeObject();
+    j.Set("record_id", r.row.record_id);
+    j.Set("scope", r.row.scope);
+    j.Set("commune", r.row.scope);
+    j.Set("type", r.row.type);
+    j.Set("field", r.row.field);
+    j.Set("kind", r.row.field == crdt::kTypeField ? "duplicate_registration" : "concurrent_edit");
+    j.Set("values", EntriesToJson(r.values));
+    list.Push(std::move(j));
+  }
+  Json out = Json::MakeObject();
+  out.Set("conflicts", std::move(list));
+  return out;
 }
 
 }  // namespace tuphap::cli

@@ -7,7 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
+
+namespace tuphap::report {
+struct ConflictReportRow;
+}
 
 namespace tuphap::cli {
 
@@ -28,5 +33,10 @@ std::string BarChartSvg(const std::vector<std::pair<std::string, double>>& bars)
 // above them.
 void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Grid>& grids,
                const std::string& chart_svg);
+
+// Open conflicts as `conflicts list --json` and `report conflicts --format
+// json` print them: {"conflicts": [{"record_id", "scope", "commune", "type",
+// "field", "kind", "values": [...]}]}.
+Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows);
 
 }  // namespace tuphap::cli
