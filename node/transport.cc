@@ -292,11 +292,6 @@ std::optional<replication::PublicKey> BoxKeyOf(zmq::message_t& frame) {
   return k;
 }
 
-bool IsQuery(std::string_view f) {
-  return f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x94 &&
-         static_cast<uint8_t>(f[1]) == static_cast<uint8_t>(replication::MessageType::kQuery);
-}
-
 // Answers one QUERY frame (reconcile) from a ZAP-admitted peer.
 void AnswerQuery(Node& node, ReconcileResponder& responder, zmq::socket_t& router,
                  const std::string& rid, zmq::message_t& frame, std::ostream* log) {
@@ -417,14 +412,15 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
             frame.move(extra);
           }
           const std::string rid = id.to_string();
-          if (IsQuery(frame.to_string_view())) {
+          const std::string_view f = frame.to_string_view();
+          const uint64_t type = replication::PeekType(f);
+          if (type == static_cast<uint64_t>(replication::MessageType::kQuery)) {
             AnswerQuery(node, responder, *router, rid, frame, log);
             continue;
           }
           Peer& p = peers[rid];
           p.last_seen = Clock::now();
-          const std::string_view f = frame.to_string_view();
-          const bool hello = f.size() >= 2 && static_cast<uint8_t>(f[0]) == 0x95 && f[1] == 0x01;
+          const bool hello = type == static_cast<uint64_t>(replication::MessageType::kHello);
           if (hello || !p.session) {
             const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
             if (!box) {

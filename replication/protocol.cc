@@ -92,6 +92,13 @@ std::string Encode(const Message& m) {
   return w.Take();
 }
 
+uint64_t PeekType(std::string_view frame) {
+  MsgpackReader r(frame);
+  if (r.ReadArrayHeader(8) == 0 || !r.ok()) return 0;
+  const uint64_t type = r.ReadUint();
+  return r.ok() ? type : 0;
+}
+
 Result<Message> Decode(std::string_view frame) {
   auto bad = [](const std::string& what) {
     return Status::InvalidArgument("malformed sync message: " + what).WithReason("E_PROTOCOL");

@@ -86,6 +86,10 @@ struct Answer {
 using Message = std::variant<Hello, Batch, Ack, Done, ErrorMessage, Query, Answer>;
 
 std::string Encode(const Message& m);
+// The message type a frame announces, read without decoding the rest
+// (for routing: a HELLO starts a session, a QUERY is answered outside one).
+// Zero when the frame does not start like a message.
+uint64_t PeekType(std::string_view frame);
 // InvalidArgument with reason E_PROTOCOL (malformed, limits, trailing bytes)
 // or E_UNKNOWN_MESSAGE.
 Result<Message> Decode(std::string_view frame);

@@ -39,6 +39,10 @@ TEST(ProtocolTest, every_message_round_trips_byte_for_byte) {
   }
   EXPECT_EQ(std::get<Hello>(*Decode(Encode(hello))).heads, hello.heads);
   EXPECT_EQ(std::get<Query>(*Decode(Encode(query))).body, query.body);
+  EXPECT_EQ(PeekType(Encode(hello)), 1u);
+  EXPECT_EQ(PeekType(Encode(query)), 6u);
+  EXPECT_EQ(PeekType("\xc1 garbage"), 0u);
+  EXPECT_EQ(PeekType(""), 0u);
   EXPECT_EQ(std::get<Answer>(*Decode(Encode(answer))).body, answer.body);
 }
 
