@@ -137,6 +137,7 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
 }
 
 Status SyncSession::RefillCursors() {
+  TUPHAP_ASSIGN_OR_RETURN(refilled_at_, node_.store().HeadsStamp());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
   cursors_.clear();
   for (const auto& head : heads) {
@@ -156,7 +157,10 @@ Status SyncSession::RefillCursors() {
 
 Status SyncSession::Pump(std::vector<std::string>* out) {
   if (peer_ == nullptr) return Status::Ok();
-  if (cursors_.empty() && initial_sent_) TUPHAP_RETURN_IF_ERROR(RefillCursors());  // live
+  if (cursors_.empty() && initial_sent_) {  // live: only what is new since the last look
+    TUPHAP_ASSIGN_OR_RETURN(store::Store::Stamp now, node_.store().HeadsStamp());
+    if (!refilled_at_ || !(*refilled_at_ == now)) TUPHAP_RETURN_IF_ERROR(RefillCursors());
+  }
   while (in_flight_.size() < window_ && !cursors_.empty()) {
     replication::Batch batch;
     batch.batch_no = next_batch_++;
@@ -249,6 +253,7 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
         .WithReason("E_BAD_RECEIPT");
   }
   in_flight_.erase(it);
+  refilled_at_.reset();  // what the peer holds moved: the next pump looks again
   stats_.refused_by_peer += ack.refused;
   for (const auto& h : ack.heads) {
     const store::FeedKey key{h.origin, h.scope};

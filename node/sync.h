@@ -88,6 +88,9 @@ class SyncSession {
   std::map<store::FeedKey, uint64_t> peer_head_;
   std::map<store::FeedKey, uint64_t> sent_upto_;
   std::vector<Cursor> cursors_;
+  // The store as of the last refill: a live session re-reads the heads only
+  // when it has changed (or an ack moved what the peer holds).
+  std::optional<store::Store::Stamp> refilled_at_;
   std::map<uint64_t, std::vector<store::FeedKey>> in_flight_;  // batch_no -> feeds
   uint64_t next_batch_ = 1;
   uint64_t catchup_last_batch_ = 0;        // the last batch of the catch-up (0: not all sent yet)

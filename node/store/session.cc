@@ -709,6 +709,7 @@ Status Store::Session::Commit() {
   TUPHAP_RETURN_IF_ERROR(Checkpoint());
   TUPHAP_RETURN_IF_ERROR(Fail(txn_->Commit()));
   committed_ = true;
+  ++store_.commits_;
   return Status::Ok();
 }
 

@@ -170,6 +170,13 @@ Result<std::vector<FeedHead>> Store::Heads() {
   return out;
 }
 
+Result<Store::Stamp> Store::HeadsStamp() {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("PRAGMA data_version"));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("PRAGMA data_version returned nothing");
+  return Stamp{q.Int(0), commits_};
+}
+
 Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
                                                    std::string_view scope) {
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT scope, state, state_hash FROM records WHERE "

@@ -146,6 +146,15 @@ class Store {
 
   Result<std::optional<FeedHead>> Head(const FeedKey& feed);
   Result<std::vector<FeedHead>> Heads();
+  // Changes whenever the heads may have moved: a write session committed
+  // through this Store, or anything another connection wrote (SQLite's
+  // data_version). Equal stamps: Heads() would read the same.
+  struct Stamp {
+    int64_t data_version = -1;
+    uint64_t commits = 0;
+    friend bool operator==(const Stamp&, const Stamp&) = default;
+  };
+  Result<Stamp> HeadsStamp();
   // The record in `scope`; when `scope` is empty, the one record with that id
   // (FailedPrecondition naming the scopes if several communes have one).
   Result<std::optional<RecordView>> GetRecord(std::string_view record_id,
@@ -217,6 +226,7 @@ class Store {
   std::map<crdt::ReplicaId, int64_t> origin_ids_;
   std::map<int64_t, crdt::ReplicaId> origin_keys_;
   bool session_open_ = false;
+  uint64_t commits_ = 0;  // write sessions committed through this Store
 };
 
 // One write transaction. Every call after an error returns that error; the

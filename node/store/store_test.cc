@@ -89,6 +89,23 @@ TEST_F(StoreTest, AppliesAChangeAndAdvancesTheFeedHead) {
   EXPECT_EQ((*rec)->history.size(), 1u);
 }
 
+TEST_F(StoreTest, HeadsStampMovesWithEveryWriteHereOrElsewhereAndOnlyThen) {
+  auto stamp = [](Store& s) {
+    auto r = s.HeadsStamp();
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Store::Stamp{};
+  };
+  const Store::Stamp start = stamp(*store_);
+  EXPECT_EQ(stamp(*store_), start);  // reading changes nothing
+  ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
+  const Store::Stamp after_own = stamp(*store_);
+  EXPECT_NE(after_own, start);
+  // A second connection to the same file (another process, say) writes.
+  std::unique_ptr<Store> other = Open("a.db");
+  ApplyAll(*other, {Draft(Make(1, 2, "r2", {{"$type", Value::String("birth"), {}}}))});
+  EXPECT_NE(stamp(*store_), after_own);
+}
+
 TEST_F(StoreTest, ApplyingTheSameChangeTwiceChangesNothing) {
   auto e = Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}));
   ApplyAll(*store_, {e});
