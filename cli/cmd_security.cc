@@ -115,9 +115,12 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
   } else {
     out << Tr(ctx, "refusals:", "từ chối:") << '\n';
     Table t({"reason", "count", "last origin", "scope", "seq"});
-    for (const auto& r : s.refusals)
-      t.Add({r.reason, std::to_string(r.count), node::NodeIdText(r.last_origin.bytes), r.last_scope,
-             std::to_string(r.last_seq)});
+    for (const auto& r : s.refusals) {
+      // An envelope that did not parse names no origin (E_MALFORMED).
+      const bool known = r.last_origin != crdt::ReplicaId{};
+      t.Add({r.reason, std::to_string(r.count), known ? node::NodeIdText(r.last_origin.bytes) : "-",
+             known ? r.last_scope : "-", known ? std::to_string(r.last_seq) : "-"});
+    }
     t.Print(out);
   }
   if (!s.equivocations.empty()) {

@@ -13,8 +13,11 @@ namespace {
 
 constexpr std::string_view kMagic = "tuphap-bundle";
 constexpr uint64_t kFormat = 1;
+// A bundle's chunk limits are its own (a file has no link to be cut): at
+// most 1,000 envelopes and 4 MiB written, 8 MiB accepted.
 constexpr size_t kChunkEnvelopes = 1000;
-constexpr size_t kMaxChunk = replication::kMaxFrameBytes;
+constexpr size_t kChunkBytes = 4 << 20;
+constexpr size_t kMaxChunk = 8 << 20;
 constexpr size_t kMaxBundle = size_t{1} << 30;  // read into memory: 1 GiB at most
 // The sender signs the header (the recipient's key, the sealed stream key):
 // the bundle says truly who made it.
@@ -104,7 +107,7 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
       chunk_bytes += env->bytes().size();
       chunk.push_back(env->bytes());
       ++out.envelopes;
-      if (chunk.size() >= kChunkEnvelopes || chunk_bytes >= replication::kMaxBatchBytes) {
+      if (chunk.size() >= kChunkEnvelopes || chunk_bytes >= kChunkBytes) {
         push_chunk(chunk, false);
         chunk.clear();
         chunk_bytes = 0;
@@ -117,7 +120,8 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   return out;
 }
 
-Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take) {
+Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take,
+                               uint64_t* unparsed) {
   if (!node.enrolled())
     return Status::FailedPrecondition("this node is not enrolled: it cannot check a bundle")
         .WithReason("E_NOT_ENROLLED");
@@ -203,7 +207,11 @@ Result<std::string> ReadBundle(Node& node, const std::string& path, const Bundle
       std::vector<store::Store::Incoming> batch;
       for (std::string_view bytes : raw) {
         auto env = replication::Envelope::Parse(std::string(bytes));
-        if (env.ok()) batch.push_back({std::move(*env), std::nullopt});
+        if (env.ok()) {
+          batch.push_back({std::move(*env), std::nullopt});
+        } else if (unparsed != nullptr) {
+          ++*unparsed;
+        }
       }
       TUPHAP_RETURN_IF_ERROR(take(batch));
     }
@@ -214,13 +222,19 @@ Result<std::string> ReadBundle(Node& node, const std::string& path, const Bundle
 
 Result<BundleImport> ImportBundle(Node& node, const std::string& path) {
   BundleImport out;
-  TUPHAP_ASSIGN_OR_RETURN(out.sender,
-                          ReadBundle(node, path, [&](std::vector<store::Store::Incoming>& batch) {
-                            out.envelopes += batch.size();
-                            TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
-                            out.report.AddCounts(rep);
-                            return Status::Ok();
-                          }));
+  uint64_t malformed = 0;
+  auto take = [&](std::vector<store::Store::Incoming>& batch) -> Status {
+    out.envelopes += batch.size();
+    TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport rep, node.Ingest(batch));
+    out.report.AddCounts(rep);
+    return Status::Ok();
+  };
+  TUPHAP_ASSIGN_OR_RETURN(out.sender, ReadBundle(node, path, take, &malformed));
+  // Refused like any other envelope, though they never reached the store.
+  TUPHAP_RETURN_IF_ERROR(node.store().CountRefusals("E_MALFORMED", malformed));
+  out.envelopes += malformed;
+  out.report.refused += malformed;
+  if (malformed > 0) out.report.refusals["E_MALFORMED"] += malformed;
   return out;
 }
 

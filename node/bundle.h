@@ -33,8 +33,11 @@ struct BundleImport {
 // Checks a bundle addressed to this node — its sender's signature, then the
 // whole encrypted stream to its final tag — and only then hands its
 // envelopes to `take`, a chunk at a time. Returns the sender's id text.
+// Envelopes that do not parse are left out of the chunks and, when
+// `unparsed` is given, counted there.
 using BundleChunk = std::function<Status(std::vector<store::Store::Incoming>& chunk)>;
-Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take);
+Result<std::string> ReadBundle(Node& node, const std::string& path, const BundleChunk& take,
+                               uint64_t* unparsed = nullptr);
 
 // Corruption (E_BUNDLE_DAMAGED) when the file is truncated or altered;
 // nothing is applied then.

@@ -58,6 +58,14 @@ struct EntryView {
   std::string officer;
 };
 
+// Heads of a peer's feeds remembered per peer, at most (docs/security.md,
+// Bounds). A feed is one node's log of one scope, so a province holds about
+// one feed per node plus the hubs' (a few hundred, a few thousand at most):
+// 4,096 keeps every real feed of the largest province for status and
+// bundle export, and bounds what one peer can make this node store to a few
+// hundred KiB, however many heads it names.
+inline constexpr size_t kMaxPeerHeads = 4096;
+
 struct NodeOptions {
   std::string officer = "officer";
   const Clock* clock = &SystemClock();
@@ -70,6 +78,8 @@ struct NodeOptions {
   // read an encrypted change). Unset: commands that need them fail with
   // FailedPrecondition (E_LOCKED).
   std::function<Result<replication::SecretBytes>()> passphrase;
+  // Heads remembered per sync peer (Node::SavePeerHeads); tests lower it.
+  size_t max_peer_heads = kMaxPeerHeads;
 };
 
 // What a node knows of its own security (tuphap status).
@@ -179,13 +189,32 @@ class Node {
   // Re-reads certificates, revocations and grants from the store (another
   // process, such as `enroll sign`, may have added some).
   Status ReloadTrust();
+  // ReloadTrust, only when what it reads may have changed since trust was
+  // last loaded — written here or by another process (SQLite's
+  // data_version): one pragma when nothing was written at all, one small
+  // query over the trust objects and the public-scope feeds when something
+  // was. Returns whether it reloaded. Cheap enough for every connection.
+  Result<bool> ReloadTrustIfChanged();
+  // How many times trust was read from the store (tests, diagnostics).
+  uint64_t trust_loads() const { return trust_loads_; }
 
   // --- peers (node/peers.cc) ------------------------------------------------
   // Signs a sync acknowledgement (a hub's receipt).
   Status SignReceipt(replication::Ack* ack);
-  // The peer's heads as of its last acknowledgement.
-  Status SavePeerHeads(const replication::PublicKey& peer,
-                       const std::vector<replication::FeedHeadWire>& heads);
+  // What the heads given to SavePeerHeads are.
+  enum class PeerHeadsSource {
+    kHello,  // everything the peer holds: replaces what was known of it
+    kAck,    // the peer's heads after a batch: raises those known, adds new ones
+  };
+  // Remembers what `peer` holds, for status (pending) and bundle export.
+  // Only heads of feeds that can exist here (the origin has a certificate
+  // that lets it write the scope) and that this node offers the peer are
+  // kept, at most NodeOptions::max_peer_heads: when a HELLO names more, the
+  // feeds this node holds itself win, then the lowest (origin, scope). One
+  // transaction; its database work is proportional to the heads kept, not
+  // to those announced or known before.
+  Status SavePeerHeads(const replication::Certificate& peer,
+                       const std::vector<replication::FeedHeadWire>& heads, PeerHeadsSource source);
   Result<std::map<store::FeedKey, uint64_t>> PeerHeads(const replication::PublicKey& peer);
   struct PeerRow {
     replication::PublicKey peer{};
@@ -247,6 +276,10 @@ class Node {
                                           const replication::Hash& prev);
   // Trust objects from the store (trust_objects and public records).
   Status LoadTrust();
+  // Changes whenever what LoadTrust reads may have: the pinned root, the
+  // trust_objects rows (only ever inserted) and how far each public-scope
+  // feed is materialised (its records are the published objects).
+  Result<std::string> TrustStamp();
   Status OpenGrants();
   Status StoreTrustObject(TrustKind kind, std::string_view bytes);
   // Appends root-signed objects to the public feed as records (hub).
@@ -276,6 +309,11 @@ class Node {
   replication::PublicKey sign_pk_{};
   replication::PublicKey box_pk_{};
   std::unique_ptr<Trust> trust_;  // null until a root is known
+  uint64_t trust_loads_ = 0;
+  std::string trust_stamp_;  // TrustStamp() as of the last LoadTrust
+  // The store's stamp when trust was last known current: equal stamps mean
+  // nothing was written since.
+  std::optional<store::Store::Stamp> trust_checked_at_;
   Keyring keyring_;
   std::optional<NodeSecrets> secrets_;
   // Data keys made in a session not yet known to be committed: dropped

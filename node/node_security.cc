@@ -136,10 +136,32 @@ Status Node::OpenGrants() {
   return Status::Ok();
 }
 
+Result<std::string> Node::TrustStamp() {
+  // trust_objects rows are only ever inserted, and a public record changes
+  // only when its feed materialises one more change: counts and sums say
+  // whether anything LoadTrust reads moved. One statement: about 30 µs on a
+  // province's worth of objects and feeds, against ~30 ms for LoadTrust.
+  TUPHAP_ASSIGN_OR_RETURN(
+      store::Stmt q,
+      store_->db().Prepare("SELECT (SELECT value FROM meta WHERE key = 'root_key'), "
+                           "(SELECT count(*) FROM trust_objects), "
+                           "(SELECT count(*) || '/' || coalesce(sum(applied_seq), 0) "
+                           "FROM feeds WHERE scope = ?1)"));
+  q.Bind(1, replication::PublicScope(info_.province));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("the trust stamp query returned nothing");
+  return ToHex(q.Blob(0)) + "|" + std::to_string(q.Int(1)) + "|" + std::string(q.Text(2));
+}
+
 Status Node::LoadTrust() {
+  // The stamp first: a write landing while trust is read moves it again, so
+  // the next ReloadTrustIfChanged reads once more rather than missing it.
+  TUPHAP_ASSIGN_OR_RETURN(std::string stamp, TrustStamp());
+  ++trust_loads_;
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> root, store_->GetMeta("root_key"));
   if (!root || root->size() != 32) {
     trust_.reset();
+    trust_stamp_ = std::move(stamp);
     return Status::Ok();
   }
   PublicKey pk;
@@ -170,6 +192,7 @@ Status Node::LoadTrust() {
     }
   }
   trust_ = std::move(trust);
+  trust_stamp_ = std::move(stamp);
   return Status::Ok();
 }
 
@@ -631,6 +654,18 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
 Status Node::ReloadTrust() {
   TUPHAP_RETURN_IF_ERROR(LoadTrust());
   return OpenGrants();
+}
+
+Result<bool> Node::ReloadTrustIfChanged() {
+  // Nothing written anywhere since the last look (one pragma): trust is
+  // current. Something was: compare what LoadTrust reads.
+  TUPHAP_ASSIGN_OR_RETURN(store::Store::Stamp now, store_->HeadsStamp());
+  if (trust_checked_at_ && *trust_checked_at_ == now) return false;
+  TUPHAP_ASSIGN_OR_RETURN(std::string stamp, TrustStamp());
+  const bool changed = stamp != trust_stamp_;
+  if (changed) TUPHAP_RETURN_IF_ERROR(ReloadTrust());
+  trust_checked_at_ = now;
+  return changed;
 }
 
 Result<SecurityStatus> Node::Security() {

@@ -1,4 +1,7 @@
 // What a node remembers of its sync peers (store tables peers, peer_heads).
+#include <algorithm>
+#include <map>
+
 #include "base/clock.h"
 #include "node/node.h"
 
@@ -22,24 +25,80 @@ bool Node::Offers(const replication::Certificate& peer, std::string_view scope) 
   return scope == peer.commune || replication::IsPublicScope(scope);
 }
 
-Status Node::SavePeerHeads(const replication::PublicKey& peer,
-                           const std::vector<replication::FeedHeadWire>& heads) {
-  if (heads.empty()) return Status::Ok();
+Status Node::SavePeerHeads(const replication::Certificate& peer,
+                           const std::vector<replication::FeedHeadWire>& heads,
+                           PeerHeadsSource source) {
+  if (!trust_) return Status::Ok();
+  // In memory first: what the peer may hold of what it announced. A HELLO
+  // may name 20,000 heads; the database sees at most the cap.
+  std::map<store::FeedKey, uint64_t> kept;
+  for (const auto& h : heads) {
+    if (h.seq == 0 || !Offers(peer, h.scope) || !trust_->MayWrite(h.origin.bytes, h.scope))
+      continue;
+    uint64_t& seq = kept[store::FeedKey{h.origin, h.scope}];
+    seq = std::max(seq, h.seq);
+  }
+  const size_t cap = options_.max_peer_heads;
+  if (kept.size() > cap) {
+    // Over the cap (a province has far fewer feeds: the peer is wrong or
+    // hostile). The feeds this node holds matter most — bundle export and
+    // pending_out start from them — then the lowest keys, deterministically.
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> ours, store_->Heads());
+    std::map<store::FeedKey, uint64_t> trimmed;
+    for (const auto& h : ours) {
+      if (trimmed.size() == cap) break;
+      if (auto it = kept.find(h.feed); it != kept.end()) trimmed.insert(*it);
+    }
+    for (const auto& entry : kept) {
+      if (trimmed.size() == cap) break;
+      trimmed.insert(entry);
+    }
+    kept = std::move(trimmed);
+  }
+  if (kept.empty() && source == PeerHeadsSource::kAck) return Status::Ok();
   store::Transaction txn(store_->db());
   TUPHAP_RETURN_IF_ERROR(txn.status());
-  for (const auto& h : heads) {
-    // Prepared per row: a statement is reset (and rebindable) when taken
-    // from the cache.
+  // What is known of the peer: at most `cap` rows, an invariant this
+  // function keeps (schema version 6 pruned larger sets).
+  TUPHAP_ASSIGN_OR_RETURN(auto known, PeerHeads(peer.sign_key));
+  auto put = [&](const store::FeedKey& feed, uint64_t seq) -> Status {
     TUPHAP_ASSIGN_OR_RETURN(
         store::Stmt up,
         store_->db().Prepare("INSERT INTO peer_heads(peer, origin, scope, seq) VALUES(?, ?, ?, ?) "
-                             "ON CONFLICT(peer, origin, scope) DO UPDATE SET "
-                             "seq = max(seq, excluded.seq)"));
-    TUPHAP_RETURN_IF_ERROR(up.BindBlob(1, Blob(peer))
-                               .BindBlob(2, Blob(h.origin.bytes))
-                               .Bind(3, h.scope)
-                               .Bind(4, static_cast<int64_t>(h.seq))
-                               .Run());
+                             "ON CONFLICT(peer, origin, scope) DO UPDATE SET seq = excluded.seq"));
+    return up.BindBlob(1, Blob(peer.sign_key))
+        .BindBlob(2, Blob(feed.origin.bytes))
+        .Bind(3, feed.scope)
+        .Bind(4, static_cast<int64_t>(seq))
+        .Run();
+  };
+  size_t rows = known.size();
+  for (const auto& [feed, seq] : kept) {
+    auto it = known.find(feed);
+    if (it == known.end()) {
+      // An ACK adds a feed only while the peer's set is under the cap.
+      if (source == PeerHeadsSource::kAck && rows >= cap) continue;
+      TUPHAP_RETURN_IF_ERROR(put(feed, seq));
+      ++rows;
+    } else if (source == PeerHeadsSource::kHello ? it->second != seq : it->second < seq) {
+      // A HELLO is the truth (a peer restored from a backup holds less); an
+      // ACK only ever raises.
+      TUPHAP_RETURN_IF_ERROR(put(feed, seq));
+    }
+  }
+  if (source == PeerHeadsSource::kHello) {
+    // Feeds the peer no longer announces (or no longer may hold) go.
+    for (const auto& [feed, seq] : known) {
+      if (kept.count(feed) > 0) continue;
+      TUPHAP_ASSIGN_OR_RETURN(
+          store::Stmt del,
+          store_->db().Prepare(
+              "DELETE FROM peer_heads WHERE peer = ? AND origin = ? AND scope = ?"));
+      TUPHAP_RETURN_IF_ERROR(del.BindBlob(1, Blob(peer.sign_key))
+                                 .BindBlob(2, Blob(feed.origin.bytes))
+                                 .Bind(3, feed.scope)
+                                 .Run());
+    }
   }
   return txn.Commit();
 }

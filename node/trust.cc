@@ -156,19 +156,22 @@ std::optional<store::IngestGate::Cut> Trust::CutOf(const crdt::ReplicaId& origin
   return Cut{cut->seq, cut->id};
 }
 
+bool Trust::CertMayWrite(const Certificate& cert, std::string_view scope) {
+  if (cert.role == replication::NodeRole::kCommune) return scope == cert.commune;
+  if (scope == replication::PublicScope(cert.province)) return true;
+  const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(scope);
+  return c != nullptr && c->province_code == cert.province;
+}
+
+bool Trust::MayWrite(const PublicKey& origin, std::string_view scope) const {
+  const Certificate* cert = CertFor(origin);
+  return cert != nullptr && CertMayWrite(*cert, scope);
+}
+
 std::string Trust::Authorise(const replication::EnvelopeHeader& h) const {
   const Certificate* cert = CertFor(h.origin.bytes);
   if (cert == nullptr) return "E_UNKNOWN_ORIGIN";
-  bool allowed;
-  if (cert->role == replication::NodeRole::kCommune) {
-    allowed = h.scope == cert->commune;
-  } else if (h.scope == replication::PublicScope(cert->province)) {
-    allowed = true;
-  } else {
-    const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(h.scope);
-    allowed = c != nullptr && c->province_code == cert->province;
-  }
-  if (!allowed) return "E_NOT_AUTHORISED";
+  if (!CertMayWrite(*cert, h.scope)) return "E_NOT_AUTHORISED";
   // A commune's records travel encrypted, the public scope in clear: a
   // member must not put personal data in clear on relays and USB sticks.
   const bool encrypted = (h.flags & replication::kFlagEncrypted) != 0;

@@ -56,6 +56,10 @@ class Trust final : public store::IngestGate {
   std::vector<const replication::KeyGrant*> GrantsTo(const replication::PublicKey& box_key) const;
   // The highest epoch granted for `scope` (0: none).
   uint32_t LatestEpoch(std::string_view scope) const;
+  // Whether `origin` holds a certificate that lets it write `scope` (a
+  // commune node its commune; a hub its province's public scope and
+  // communes): exactly the feeds that can exist in this province.
+  bool MayWrite(const replication::PublicKey& origin, std::string_view scope) const;
 
   // store::IngestGate
   std::string CheckOrigin(const replication::EnvelopeHeader& header,
@@ -71,6 +75,8 @@ class Trust final : public store::IngestGate {
   std::vector<replication::KeyGrant> grants_;
   std::map<std::string, std::string> seen_;  // object bytes already added (by hash)
   size_t rejected_ = 0;
+
+  static bool CertMayWrite(const replication::Certificate& cert, std::string_view scope);
 };
 
 class Keyring {

@@ -142,8 +142,17 @@ CREATE TABLE peer_heads (
 ) WITHOUT ROWID;
 )sql";
 
+// Version 6: peer_heads is bounded (node::kMaxPeerHeads = 4,096 per peer);
+// earlier versions kept every head a peer ever named. A peer's set larger
+// than that is dropped here — bookkeeping only, refilled by its next HELLO
+// — so that no later HELLO has to read millions of rows to replace it.
+constexpr const char* kV6 = R"sql(
+DELETE FROM peer_heads WHERE peer IN
+  (SELECT peer FROM peer_heads GROUP BY peer HAVING count(*) > 4096);
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
 };
 
 }  // namespace

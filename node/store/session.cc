@@ -50,6 +50,9 @@ class Store::Batch {
     FeedHead head;
     std::string blocked;  // non-empty: materialising this feed stopped
     bool dirty = false;
+    // Envelopes held for this feed and their bytes, counted once per session
+    // when first needed, then kept up to date (the write lock is ours).
+    std::optional<std::pair<uint64_t, uint64_t>> held;
   };
   struct RecordSlot {
     int64_t rowid = 0;  // 0: not in the table yet
@@ -68,6 +71,9 @@ class Store::Batch {
   Result<FeedSlot*> LoadFeed(const FeedKey& key);
   Result<RecordSlot*> LoadRecord(const std::string& scope, const std::string& record_id);
   Result<bool> Quarantined(int64_t origin_id);
+  // Whether holding one more envelope of `bytes` would pass the feed's held
+  // limits (StoreOptions::max_held_per_feed, max_held_bytes_per_feed).
+  Result<bool> HeldLimitReached(FeedSlot& feed, uint64_t bytes);
   void Refuse(const std::string& reason, const replication::EnvelopeHeader& h);
   // A refusal that is not an input's outcome (a held envelope released).
   void CountRefusal(const std::string& reason, const replication::EnvelopeHeader& h);
@@ -138,6 +144,22 @@ Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
   return flagged;
 }
 
+Result<bool> Store::Batch::HeldLimitReached(FeedSlot& feed, uint64_t bytes) {
+  if (!feed.held) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare("SELECT count(*), coalesce(sum(length(envelope)), 0) FROM "
+                                    "held WHERE origin = ? AND scope = ?"));
+    q.Bind(1, feed.origin_id).Bind(2, feed.head.feed.scope);
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    feed.held =
+        row ? std::make_pair(static_cast<uint64_t>(q.Int(0)), static_cast<uint64_t>(q.Int(1)))
+            : std::make_pair(uint64_t{0}, uint64_t{0});
+  }
+  const StoreOptions& o = store_.options_;
+  return feed.held->first + 1 > o.max_held_per_feed ||
+         feed.held->second + bytes > o.max_held_bytes_per_feed;
+}
+
 void Store::Batch::Refuse(const std::string& reason, const replication::EnvelopeHeader& h) {
   report_.outcomes.push_back({Disposition::kRefused, reason});
   CountRefusal(reason, h);
@@ -198,8 +220,12 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
   TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(FeedKey{h.origin, h.scope}));
   TUPHAP_ASSIGN_OR_RETURN(bool quarantined, Quarantined(feed->origin_id));
   if (quarantined) {
+    // Refused and counted like any refusal, so the sender's ACK and this
+    // node's status say so (its origin forked its history: nothing more of
+    // it is merged).
     report_.outcomes.push_back({Disposition::kQuarantined, "E_QUARANTINED"});
     ++report_.quarantined;
+    CountRefusal("E_QUARANTINED", h);
     return Status::Ok();
   }
   if (h.seq <= feed->head.seq) {
@@ -219,7 +245,8 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
   // gap, until the chain from the head reaches that id (ReleaseHeld).
   std::optional<IngestGate::Cut> cut;
   if (gate != nullptr) cut = gate->CutOf(h.origin, h.scope);
-  const bool gap = h.seq > feed->head.seq + 1 || (cut && h.seq < cut->seq);
+  const bool below_cut = cut && h.seq < cut->seq;
+  const bool gap = h.seq > feed->head.seq + 1 || below_cut;
   std::string held_hash;
   std::optional<std::string> held;
   if (gap) {
@@ -252,6 +279,17 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
     Refuse("E_CLOCK_AHEAD", h);  // retried later: the change stays with its sender
     return Status::Ok();
   }
+  // Held envelopes are bounded per feed, so one origin cannot fill the disk
+  // with envelopes after a gap it never fills. Those held below a
+  // revocation cut are bounded by the cut. Refused ones stay with their
+  // sender and pass once the gap fills.
+  if (gap && !below_cut) {
+    TUPHAP_ASSIGN_OR_RETURN(bool full, HeldLimitReached(*feed, env.bytes().size()));
+    if (full) {
+      Refuse("E_HELD_LIMIT", h);
+      return Status::Ok();
+    }
+  }
   // 5. decryption: a position we would keep must open here if this node
   // holds the scope's key, so nothing unreadable is ever chained in; without
   // the key it is kept and forwarded unread.
@@ -278,6 +316,10 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
                                .BindBlob(4, Bytes(env.hash()))
                                .BindBlob(5, env.bytes())
                                .Run());
+    if (feed->held) {
+      ++feed->held->first;
+      feed->held->second += env.bytes().size();
+    }
     if (change) decoded_.emplace(std::make_pair(feed->head.feed, h.seq), std::move(*change));
     report_.outcomes.push_back({Disposition::kHeld, {}});
     ++report_.held;
@@ -349,6 +391,10 @@ Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
                                  .Bind(2, feed.head.feed.scope)
                                  .Bind(3, static_cast<int64_t>(next))
                                  .Run());
+      if (feed.held) {
+        --feed.held->first;  // the row just deleted was counted, bytes and all
+        feed.held->second -= bytes->size();
+      }
     }
     auto env = replication::Envelope::Parse(std::move(*bytes));
     if (!env.ok())
@@ -543,23 +589,8 @@ Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
 }
 
 Status Store::Batch::Flush() {
-  for (const auto& [reason, t] : unsaved_refusals_) {
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q,
-        store_.db_->Prepare(
-            "INSERT INTO refusals(reason, count, last_origin, last_scope, last_seq, last_at_ms) "
-            "VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(reason) DO UPDATE SET count = count "
-            "+ ?2, last_origin = ?3, last_scope = ?4, last_seq = ?5, last_at_ms = ?6"));
-    TUPHAP_RETURN_IF_ERROR(
-        q.Bind(1, reason)
-            .Bind(2, static_cast<int64_t>(t.count))
-            .BindBlob(3, std::string_view(reinterpret_cast<const char*>(t.origin.bytes.data()),
-                                          t.origin.bytes.size()))
-            .Bind(4, t.scope)
-            .Bind(5, static_cast<int64_t>(t.seq))
-            .Bind(6, static_cast<int64_t>(store_.options_.clock->WallMillis()))
-            .Run());
-  }
+  for (const auto& [reason, t] : unsaved_refusals_)
+    TUPHAP_RETURN_IF_ERROR(store_.AddRefusals(reason, t.count, t.origin, t.scope, t.seq));
   unsaved_refusals_.clear();
   for (auto& [key, feed] : feeds_) {
     if (!feed.dirty) continue;

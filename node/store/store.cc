@@ -379,6 +379,30 @@ Result<std::vector<RefusalCount>> Store::Refusals() {
   return out;
 }
 
+Status Store::AddRefusals(std::string_view reason, uint64_t count,
+                          const crdt::ReplicaId& last_origin, std::string_view last_scope,
+                          uint64_t last_seq) {
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("INSERT INTO refusals(reason, count, last_origin, last_scope, last_seq, "
+                   "last_at_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT(reason) DO UPDATE SET "
+                   "count = count + ?2, last_origin = ?3, last_scope = ?4, last_seq = ?5, "
+                   "last_at_ms = ?6"));
+  return q.Bind(1, reason)
+      .Bind(2, static_cast<int64_t>(count))
+      .BindBlob(3, std::string_view(reinterpret_cast<const char*>(last_origin.bytes.data()),
+                                    last_origin.bytes.size()))
+      .Bind(4, last_scope)
+      .Bind(5, static_cast<int64_t>(last_seq))
+      .Bind(6, static_cast<int64_t>(options_.clock->WallMillis()))
+      .Run();
+}
+
+Status Store::CountRefusals(std::string_view reason, uint64_t count) {
+  if (count == 0) return Status::Ok();
+  return AddRefusals(reason, count, crdt::ReplicaId{}, "", 0);
+}
+
 Result<std::vector<EquivocationRow>> Store::Equivocations() {
   std::vector<EquivocationRow> out;
   TUPHAP_ASSIGN_OR_RETURN(

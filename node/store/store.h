@@ -8,8 +8,10 @@
 //    no-op; a different envelope for a taken position, or one whose `prev`
 //    does not chain to the stored feed, is equivocation: both envelopes are
 //    kept as evidence and the origin is quarantined (its later envelopes are
-//    refused).
-//  * An envelope ahead of a gap in its feed is held until the gap fills.
+//    refused and counted, E_QUARANTINED).
+//  * An envelope ahead of a gap in its feed is held until the gap fills, at
+//    most max_held_per_feed envelopes and max_held_bytes_per_feed bytes per
+//    feed; beyond that it is refused (E_HELD_LIMIT) and nothing is kept.
 //  * Envelopes are refused, one by one and counted by reason, when they are
 //    drafts from elsewhere (E_UNSIGNED_DRAFT), stamped too far ahead of this
 //    clock (E_CLOCK_AHEAD), start a feed with a non-zero prev
@@ -91,6 +93,17 @@ struct IndexEntry {
   std::string event_date;   // YYYY-MM-DD (registration), or empty
 };
 
+// Envelopes held ahead of a gap, per feed (docs/security.md, Bounds). A
+// tuphap sender has at most 4 batches of 1,000 envelopes in flight and a
+// BATCH carries at most 2,000, so one gap never legitimately holds more
+// than 4,000 envelopes: 4,096 leaves that room, no more. Bytes: a window
+// of batches is a few MiB; 16 MiB is four times that and 64 envelopes of
+// the largest size. A compromised node can write one commune's feed only,
+// so it can make a node hold at most this much. Envelopes held below a
+// revocation cut are exempt: the cut itself bounds them.
+inline constexpr uint64_t kMaxHeldPerFeed = 4096;
+inline constexpr uint64_t kMaxHeldBytesPerFeed = uint64_t{16} << 20;
+
 struct StoreOptions {
   // Whether a conflict on (type, field) waits for a person. Fields for which
   // this is false keep their frontier but are not listed as conflicts: the
@@ -101,6 +114,9 @@ struct StoreOptions {
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
   // Search terms and event date of a record; none when unset.
   std::function<IndexEntry(std::string_view record_id, const crdt::RecordState& state)> index;
+  // Beyond these, an envelope ahead of a gap is refused (E_HELD_LIMIT).
+  uint64_t max_held_per_feed = kMaxHeldPerFeed;
+  uint64_t max_held_bytes_per_feed = kMaxHeldBytesPerFeed;
 };
 
 struct ApplyOptions {
@@ -191,6 +207,11 @@ class Store {
 
   // Security bookkeeping (tuphap status).
   Result<std::vector<RefusalCount>> Refusals();
+  // Counts `count` refusals of `reason` that never reached Apply (an
+  // envelope that does not even parse, so no origin is known: the last
+  // origin is recorded as zeros). Its own statement; fails only when the
+  // store does.
+  Status CountRefusals(std::string_view reason, uint64_t count);
   Result<std::vector<EquivocationRow>> Equivocations();
   Result<std::vector<crdt::ReplicaId>> QuarantinedOrigins();
   Result<uint64_t> HeldCount();
@@ -218,6 +239,10 @@ class Store {
   Result<std::optional<int64_t>> FindOriginId(const crdt::ReplicaId& key);
   const crdt::ReplicaId* OriginKey(int64_t id);
   Status WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry);
+  // Adds `count` to the refusals of `reason`, naming the last one's feed
+  // position.
+  Status AddRefusals(std::string_view reason, uint64_t count, const crdt::ReplicaId& last_origin,
+                     std::string_view last_scope, uint64_t last_seq);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);
   void ForgetCaches();
 

@@ -191,10 +191,117 @@ TEST_F(StoreTest, DifferentEnvelopeForTakenSeqIsEquivocationAndQuarantinesTheOri
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Blob(0), first.bytes());
   EXPECT_EQ(q->Blob(1), fork.bytes());
-  // Later changes of that origin are refused.
+  // Later changes of that origin are refused, and counted as refusals so
+  // the sender's ACK and this node's status say so.
   Change next = Make(1, 2, "r1", {{"x", Value::String("y"), {}}});
   rep = ApplyAll(*store_, {replication::MakeDraft(next, first.hash())});
   EXPECT_EQ(rep.quarantined, 1u);
+  EXPECT_EQ(rep.refused, 1u);
+  EXPECT_EQ(rep.refusals["E_QUARANTINED"], 1u);
+  EXPECT_EQ(rep.outcomes[0].disposition, Disposition::kQuarantined);
+  auto refusals = store_->Refusals();
+  ASSERT_TRUE(refusals.ok());
+  ASSERT_EQ(refusals->size(), 1u);
+  EXPECT_EQ((*refusals)[0].reason, "E_QUARANTINED");
+  EXPECT_EQ((*refusals)[0].count, 1u);
+  EXPECT_EQ((*refusals)[0].last_origin, ReplicaId::ForTest(1));
+  EXPECT_EQ((*refusals)[0].last_seq, 2u);
+  EXPECT_EQ((*store_->Head({ReplicaId::ForTest(1), "18568"}))->seq, 1u);  // nothing merged
+}
+
+TEST_F(StoreTest, HeldEnvelopesPerFeedAreBoundedAndTheRestRefusedAndCounted) {
+  // Seq 1 is missing: everything after it waits. One more than the limit,
+  // in two sessions (the second counts what the first left held).
+  std::vector<replication::Envelope> feed;
+  for (uint64_t seq = 1; seq <= kMaxHeldPerFeed + 2; ++seq)
+    feed.push_back(
+        Draft(Make(1, seq, "r" + std::to_string(seq), {{"$type", Value::String("birth"), {}}})));
+  const std::vector<replication::Envelope> first(feed.begin() + 1,
+                                                 feed.begin() + 1 + kMaxHeldPerFeed / 2);
+  const std::vector<replication::Envelope> rest(feed.begin() + 1 + kMaxHeldPerFeed / 2, feed.end());
+  EXPECT_EQ(ApplyAll(*store_, first).held, kMaxHeldPerFeed / 2);
+  ApplyReport rep = ApplyAll(*store_, rest);
+  EXPECT_EQ(rep.held, kMaxHeldPerFeed - kMaxHeldPerFeed / 2);
+  EXPECT_EQ(rep.refused, 1u);
+  EXPECT_EQ(rep.refusals["E_HELD_LIMIT"], 1u);
+  EXPECT_EQ(rep.outcomes.back().disposition, Disposition::kRefused);
+  EXPECT_EQ(rep.outcomes.back().reason, "E_HELD_LIMIT");
+  EXPECT_EQ(*store_->HeldCount(), kMaxHeldPerFeed);  // nothing of the refused one was kept
+  auto refusals = store_->Refusals();
+  ASSERT_EQ(refusals->size(), 1u);
+  EXPECT_EQ((*refusals)[0].reason, "E_HELD_LIMIT");
+  EXPECT_EQ((*refusals)[0].last_seq, kMaxHeldPerFeed + 2);
+  // Re-sending one already held is a duplicate, not a refusal.
+  rep = ApplyAll(*store_, {feed[1]});
+  EXPECT_EQ(rep.duplicates, 1u);
+  EXPECT_EQ(rep.refused, 0u);
+  // Another origin's feed has its own limit.
+  Draft(Make(2, 1, "x1", {{"$type", Value::String("birth"), {}}}));  // never sent: a gap
+  rep = ApplyAll(*store_, {Draft(Make(2, 2, "x2", {{"$type", Value::String("birth"), {}}}))});
+  EXPECT_EQ(rep.held, 1u);
+  EXPECT_EQ(rep.refused, 0u);
+  // The gap fills: everything held joins the log, and the refused one is
+  // welcome now that it is no longer ahead of a gap.
+  rep = ApplyAll(*store_, {feed[0]});
+  EXPECT_EQ(rep.released, kMaxHeldPerFeed);
+  EXPECT_EQ((*store_->Head({ReplicaId::ForTest(1), "18568"}))->seq, kMaxHeldPerFeed + 1);
+  rep = ApplyAll(*store_, {feed.back()});
+  EXPECT_EQ(rep.appended, 1u);
+}
+
+TEST_F(StoreTest, HeldBytesPerFeedAreBoundedAndReleasedOnesMakeRoomAgain) {
+  std::vector<replication::Envelope> feed;
+  for (uint64_t seq = 1; seq <= 6; ++seq)
+    feed.push_back(Draft(Make(1, seq, "r" + std::to_string(seq),
+                              {{"$type", Value::String("birth"), {}},
+                               {"note", Value::String(std::string(1000, 'x')), {}}})));
+  StoreOptions o;
+  // Room for two of these envelopes, not three.
+  o.max_held_bytes_per_feed = feed[1].bytes().size() + feed[2].bytes().size() + 10;
+  auto s = Open("bytes.db", o);
+  ApplyReport rep = ApplyAll(*s, {feed[1], feed[2], feed[3]});
+  EXPECT_EQ(rep.held, 2u);
+  EXPECT_EQ(rep.refusals["E_HELD_LIMIT"], 1u);
+  EXPECT_EQ(*s->HeldCount(), 2u);
+  // The gap fills and the held ones are released: the next gap has room.
+  rep = ApplyAll(*s, {feed[0]});
+  EXPECT_EQ(rep.released, 2u);
+  rep = ApplyAll(*s, {feed[4], feed[5]});
+  EXPECT_EQ(rep.held, 2u);
+  EXPECT_EQ(rep.refused, 0u);
+}
+
+TEST_F(StoreTest, RefusalsThatNeverReachedApplyAreCountedWithoutAnOrigin) {
+  ASSERT_TRUE(store_->CountRefusals("E_MALFORMED", 0).ok());
+  EXPECT_TRUE(store_->Refusals()->empty());  // nothing to count: no row
+  ASSERT_TRUE(store_->CountRefusals("E_MALFORMED", 2).ok());
+  ASSERT_TRUE(store_->CountRefusals("E_MALFORMED", 3).ok());
+  auto refusals = store_->Refusals();
+  ASSERT_TRUE(refusals.ok());
+  ASSERT_EQ(refusals->size(), 1u);
+  EXPECT_EQ((*refusals)[0].reason, "E_MALFORMED");
+  EXPECT_EQ((*refusals)[0].count, 5u);
+  EXPECT_EQ((*refusals)[0].last_origin, ReplicaId{});
+  EXPECT_EQ((*refusals)[0].last_scope, "");
+}
+
+TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
+  // A version-5 store where one peer named a head per feed forever.
+  auto& db = store_->db();
+  ASSERT_TRUE(db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
+                      "5000) INSERT INTO peer_heads(peer, origin, scope, seq) "
+                      "SELECT x'aa', randomblob(32), '18568', i FROM n; "
+                      "INSERT INTO peer_heads VALUES(x'bb', randomblob(32), '18568', 7); "
+                      "PRAGMA user_version = 5;")
+                  .ok());
+  store_.reset();
+  store_ = Open("a.db");
+  auto q = store_->db().Prepare("SELECT peer, count(*) FROM peer_heads GROUP BY peer");
+  ASSERT_TRUE(q.ok());
+  ASSERT_TRUE(*q->Step());
+  EXPECT_EQ(q->Blob(0), "\xbb");
+  EXPECT_EQ(q->Int(1), 1);
+  EXPECT_FALSE(*q->Step());
 }
 
 TEST_F(StoreTest, PrevThatDoesNotChainIsEquivocation) {
