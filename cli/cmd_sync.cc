@@ -44,6 +44,10 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
             "nothing to serve: give --listen ENDPOINT and/or --upstream ENDPOINT (or set them in "
             "the config file)");
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      // Each log line reaches the log when it is written (a full disk, a
+      // crash or SIGKILL must not swallow what was already said).
+      ctx.out->setf(std::ios::unitbuf);
+      ctx.err->setf(std::ios::unitbuf);
       o.log = ctx.out;
       return node::Serve(*n, o);
     };
@@ -89,11 +93,14 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("refused", static_cast<int64_t>(refused));
         j.Set("bytes_out", static_cast<int64_t>(r.stats.bytes_out));
         j.Set("bytes_in", static_cast<int64_t>(r.stats.bytes_in));
+        j.Set("sessions", static_cast<int64_t>(r.sessions));
         ctx.PrintJson(j);
       } else {
         *ctx.out << "caught up with " << r.peer_id << ": sent " << r.stats.sent << ", received "
                  << r.stats.received << ", refused " << refused << " ("
-                 << r.stats.bytes_out + r.stats.bytes_in << " bytes)\n";
+                 << r.stats.bytes_out + r.stats.bytes_in << " bytes";
+        if (r.sessions > 1) *ctx.out << " in " << r.sessions << " connections";
+        *ctx.out << ")\n";
       }
       return Status::Ok();
     };

@@ -8,12 +8,41 @@ namespace tuphap::node {
 
 using replication::FeedHeadWire;
 
+SyncStats& SyncStats::operator+=(const SyncStats& o) {
+  sent += o.sent;
+  received += o.received;
+  refused_here += o.refused_here;
+  refused_by_peer += o.refused_by_peer;
+  quarantined += o.quarantined;
+  bytes_out += o.bytes_out;
+  bytes_in += o.bytes_in;
+  batches_out += o.batches_out;
+  return *this;
+}
+
+void LinkBudget::Acknowledged(uint64_t connection_bytes) {
+  carried_ = std::max(carried_, connection_bytes);
+  // Double while no connection was ever lost; then no more than a share of
+  // what one connection is known to carry.
+  size_t next = frame_bytes_ * 2;
+  if (losses_ > 0) next = std::min<uint64_t>(next, std::max<uint64_t>(carried_ / kShare, 1));
+  frame_bytes_ = std::clamp<size_t>(next, frame_bytes_, kMaxBytes);
+}
+
+void LinkBudget::Lost(uint64_t connection_bytes) {
+  ++losses_;
+  carried_ = connection_bytes;
+  frame_bytes_ = std::clamp<size_t>(
+      std::min<uint64_t>(frame_bytes_ / 2, connection_bytes / kShare), 1, kMaxBytes);
+}
+
 SyncSession::SyncSession(Node& node, Side side,
-                         std::optional<replication::PublicKey> expected_box_key, size_t window,
-                         size_t batch_envelopes)
+                         std::optional<replication::PublicKey> expected_box_key,
+                         LinkBudget* budget, size_t window, size_t batch_envelopes)
     : node_(node),
       side_(side),
       expected_box_(expected_box_key),
+      budget_(budget != nullptr ? budget : &own_budget_),
       window_(window),
       batch_envelopes_(std::min<size_t>(batch_envelopes, replication::kMaxBatchEnvelopes)) {}
 
@@ -36,17 +65,26 @@ Result<replication::Hello> SyncSession::MakeHello(const std::vector<FeedHeadWire
   replication::Hello h;
   h.node = node_.sign_key();
   h.role = RoleName(node_.info().role);
-  std::map<store::FeedKey, bool> asked;
+  std::map<store::FeedKey, const FeedHeadWire*> asked;
   if (answered != nullptr) {
-    for (const auto& a : *answered) asked[{a.origin, a.scope}] = true;
+    for (const auto& a : *answered) asked[{a.origin, a.scope}] = &a;
   }
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
   for (const auto& head : heads) {
     if (head.seq == 0) continue;
-    // The listener answers with its heads of what it offers and of every
-    // feed the dialer announced (a relayed feed it has is not sent again).
-    if (answered != nullptr && !Offers(head.feed.scope) && asked.count(head.feed) == 0) continue;
-    h.heads.push_back({head.feed.origin, head.feed.scope, head.seq, head.hash});
+    if (answered == nullptr || Offers(head.feed.scope)) {
+      h.heads.push_back({head.feed.origin, head.feed.scope, head.seq, head.hash});
+      continue;
+    }
+    // A feed the dialer may not be given (another commune's, relayed by
+    // it): the listener reveals nothing of its own copy. It only confirms
+    // the dialer's own head when it holds that very envelope, so a relayed
+    // feed it already has is not sent again.
+    auto it = asked.find(head.feed);
+    if (it == asked.end() || it->second->seq > head.seq) continue;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> ours,
+                            node_.store().GetEnvelope(head.feed, it->second->seq));
+    if (ours && ours->hash() == it->second->hash) h.heads.push_back(*it->second);
   }
   return h;
 }
@@ -106,7 +144,7 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
   if (peer_ != nullptr) return Fail("E_PROTOCOL_ORDER", "a second HELLO in one session", out);
   if (!node_.enrolled())
     return Fail("E_NOT_ENROLLED", "this node is not enrolled: it cannot sync yet", out);
-  TUPHAP_RETURN_IF_ERROR(node_.ReloadTrust());
+  TUPHAP_RETURN_IF_ERROR(node_.ReloadTrustIfChanged().status());
   const Trust* trust = node_.trust();
   const replication::Certificate* cert = trust->CertFor(hello.node);
   if (cert == nullptr)
@@ -127,7 +165,7 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
   }
   // What the peer holds, for status (pending each way) and bundle export:
   // bookkeeping, so a busy store does not end the session.
-  (void)node_.SavePeerHeads(peer_->sign_key, hello.heads);
+  (void)node_.SavePeerHeads(*peer_, hello.heads, Node::PeerHeadsSource::kHello);
   if (side_ == Side::kListener) {
     TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&hello.heads));
     Emit(replication::Encode(reply), out);
@@ -174,7 +212,8 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
         cursors_.erase(cursors_.begin());
         continue;
       }
-      if (!batch.envelopes.empty() && bytes + env->bytes().size() > replication::kMaxBatchBytes)
+      // Bounded in bytes by what the link carries (one envelope always goes).
+      if (!batch.envelopes.empty() && bytes + env->bytes().size() > budget_->frame_bytes())
         break;
       if (feeds.empty() || !(feeds.back() == c.feed)) feeds.push_back(c.feed);
       bytes += env->bytes().size();
@@ -202,6 +241,11 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
   return Status::Ok();
 }
 
+void SyncSession::ConnectionLost() {
+  if (awaiting_ack()) budget_->Lost(stats_.bytes_in + stats_.bytes_out);
+  in_flight_.clear();
+}
+
 void SyncSession::KeepAlive(std::vector<std::string>* out) {
   if (peer_ == nullptr || in_flight_.size() >= window_) return;
   replication::Batch empty;
@@ -214,7 +258,8 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
   std::vector<store::Store::Incoming> incoming;
   incoming.reserve(batch.envelopes.size());
   uint64_t malformed = 0;
-  std::map<store::FeedKey, bool> feeds;
+  // Per feed of the batch, the highest envelope it carried (seq, id).
+  std::map<store::FeedKey, std::pair<uint64_t, replication::Hash>> feeds;
   for (auto& bytes : batch.envelopes) {
     auto env = replication::Envelope::Parse(std::move(bytes));
     if (!env.ok()) {
@@ -222,24 +267,36 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
       continue;
     }
     const store::FeedKey key{env->header().origin, env->header().scope};
-    feeds[key] = true;
+    auto& top = feeds[key];
+    if (env->header().seq >= top.first) top = {env->header().seq, env->hash()};
     // The peer holds what it sends: never echo it back.
     auto& known = peer_head_[key];
     known = std::max(known, env->header().seq);
     incoming.push_back({std::move(*env), std::nullopt});
   }
   TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport report, node_.Ingest(incoming));
+  // Envelopes that do not parse never reach the store: counted here, so
+  // status shows them too (no origin is known: the peer sent them).
+  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", malformed));
   stats_.received += report.appended + report.released;
   stats_.refused_here += report.refused + malformed;
+  stats_.quarantined += report.quarantined;
   replication::Ack ack;
   ack.batch_no = batch.batch_no;
   ack.refused = report.refused + malformed;
-  for (const auto& [feed, unused] : feeds) {
+  for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));
-    if (head) ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
+    if (!head) continue;
+    if (!Offers(feed.scope) && head->seq > top.first) {
+      // A feed the peer may not be given: say no more than what it sent.
+      ack.heads.push_back({feed.origin, feed.scope, top.first, top.second});
+    } else {
+      ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
+    }
   }
   if (node_.info().role == Role::kHub) TUPHAP_RETURN_IF_ERROR(node_.SignReceipt(&ack));
   Emit(replication::Encode(ack), out);
+  ++progress_;  // the peer's batch is committed here
   return Pump(out);
 }
 
@@ -253,6 +310,8 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
         .WithReason("E_BAD_RECEIPT");
   }
   in_flight_.erase(it);
+  ++progress_;
+  budget_->Acknowledged(stats_.bytes_in + stats_.bytes_out);
   refilled_at_.reset();  // what the peer holds moved: the next pump looks again
   stats_.refused_by_peer += ack.refused;
   for (const auto& h : ack.heads) {
@@ -268,7 +327,7 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
       sent->second = h.seq;
     }
   }
-  (void)node_.SavePeerHeads(peer_->sign_key, ack.heads);  // bookkeeping
+  (void)node_.SavePeerHeads(*peer_, ack.heads, Node::PeerHeadsSource::kAck);  // bookkeeping
   return Status::Ok();
 }
 

@@ -27,9 +27,46 @@ struct SyncStats {
   uint64_t received = 0;         // envelopes received that were new here
   uint64_t refused_here = 0;     // of the peer's envelopes, refused by this node
   uint64_t refused_by_peer = 0;  // of ours, refused by the peer (its acks)
+  uint64_t quarantined = 0;      // of the peer's, refused as their origin is quarantined here
   uint64_t bytes_out = 0;
   uint64_t bytes_in = 0;
   uint64_t batches_out = 0;
+
+  SyncStats& operator+=(const SyncStats& o);
+};
+
+// How many bytes of envelopes one BATCH frame to a peer carries. A link
+// that is cut every few hundred kilobytes loses the frame in transit at
+// each cut, and a frame that never fits in one connection never gets
+// through at all; a clean link wants large frames. So the size follows what
+// the link has shown it carries in one connection: it starts at
+// kInitialBytes, grows with every acknowledged frame while connections
+// last, and when a connection is lost before an acknowledgement it drops at
+// once to an eighth of what that connection carried (down to one
+// envelope, which is always sent). Kept per peer across sessions by the
+// transport.
+class LinkBudget {
+ public:
+  static constexpr size_t kInitialBytes = 64 << 10;
+  static constexpr size_t kMaxBytes = replication::kMaxBatchBytes;
+  // A frame is at most this share of what a connection is known to carry.
+  static constexpr size_t kShare = 8;
+
+  size_t frame_bytes() const { return frame_bytes_; }
+  // A frame was acknowledged on a connection that has carried
+  // `connection_bytes` so far (both ways).
+  void Acknowledged(uint64_t connection_bytes);
+  // A connection that carried `connection_bytes` was lost with frames
+  // unacknowledged.
+  void Lost(uint64_t connection_bytes);
+  uint64_t losses() const { return losses_; }
+
+ private:
+  size_t frame_bytes_ = kInitialBytes;
+  // What a connection is known to carry: the cut point last seen, raised
+  // when a connection outlives it.
+  uint64_t carried_ = 0;
+  uint64_t losses_ = 0;
 };
 
 class SyncSession {
@@ -37,8 +74,10 @@ class SyncSession {
   enum class Side { kDialer, kListener };
   // `expected_box_key`: the peer's X25519 key as the transport authenticated
   // it (CURVE); the peer's HELLO must name a certificate with that key.
+  // `budget`: the peer's link budget (kept by the caller across sessions);
+  // null: a fixed kInitialBytes... kMaxBytes budget of this session alone.
   SyncSession(Node& node, Side side, std::optional<replication::PublicKey> expected_box_key,
-              size_t window = 4, size_t batch_envelopes = 1000);
+              LinkBudget* budget = nullptr, size_t window = 4, size_t batch_envelopes = 1000);
 
   // The dialer's opening frame (HELLO).
   Result<std::string> Start();
@@ -58,6 +97,16 @@ class SyncSession {
   // (Live batches sent after that do not count: a busy hub still catches up.)
   bool caught_up() const { return sent_done_ && peer_done_; }
   bool idle() const { return in_flight_.empty(); }
+  // Frames sent and not acknowledged: a connection lost now lost them.
+  bool awaiting_ack() const { return !in_flight_.empty(); }
+  // Acknowledged progress: batches of ours acknowledged plus batches of
+  // the peer committed here. What `sync --timeout` waits for.
+  uint64_t progress() const { return progress_; }
+  // The peer answered HELLO (a dialler) or sent one (a listener).
+  bool hello_received() const { return peer_ != nullptr; }
+  // Called by the transport when the connection under this session is
+  // lost: tells the link budget if frames were in flight.
+  void ConnectionLost();
   const SyncStats& stats() const { return stats_; }
   const replication::Certificate* peer() const { return peer_; }
 
@@ -79,6 +128,9 @@ class SyncSession {
   Node& node_;
   Side side_;
   std::optional<replication::PublicKey> expected_box_;
+  LinkBudget own_budget_;
+  LinkBudget* budget_;
+  uint64_t progress_ = 0;
   size_t window_;
   size_t batch_envelopes_;
   const replication::Certificate* peer_ = nullptr;

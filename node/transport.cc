@@ -2,6 +2,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <csignal>
+#include <deque>
 #include <map>
 #include <memory>
 #include <random>
@@ -22,11 +24,24 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr const char* kZapEndpoint = "inproc://zeromq.zap.01";
 constexpr const char* kZapDomain = "tuphap";
-// A listener forgets a peer silent this long; a dialler sends a keepalive
-// after kKeepAliveMs without traffic and reconnects after kDialSilenceMs.
-constexpr auto kSessionIdle = std::chrono::seconds(300);
+// A listener closes a connection silent this long; a dialler sends a
+// keepalive after kKeepAliveMs without traffic and reconnects after
+// kDialSilenceMs.
+constexpr int64_t kSessionIdleMs = 300000;
 constexpr int64_t kKeepAliveMs = 30000;
 constexpr int64_t kDialSilenceMs = 120000;
+// Per-peer bounds of a listener (docs/protocol.md, Bounds).
+// Connections of one node's key at once: a further one closes the oldest
+// (a cut link leaves dead ones behind until the heartbeat notices).
+constexpr size_t kMaxConnectionsPerPeer = 4;
+// A connection that has sent no frame this long after it was accepted.
+constexpr int64_t kFirstFrameMs = 15000;
+// Frames queued to one connection (ZeroMQ's send high-water mark, with
+// ZMQ_ROUTER_MANDATORY): a peer with this many unread is not reading and
+// is dropped. A session has at most 4 batches and 4 acks out at once.
+constexpr int kSendQueueFrames = 16;
+// Frames read from one connection and not yet handled.
+constexpr int kReceiveQueueFrames = 8;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -36,6 +51,8 @@ int64_t NowMs() {
 void CommonOptions(zmq::socket_t& s) {
   // The frame limit is enforced by libzmq before any byte is decoded.
   s.set(zmq::sockopt::maxmsgsize, static_cast<int64_t>(replication::kMaxFrameBytes));
+  s.set(zmq::sockopt::sndhwm, kSendQueueFrames);
+  s.set(zmq::sockopt::rcvhwm, kReceiveQueueFrames);
   s.set(zmq::sockopt::heartbeat_ivl, 2000);
   s.set(zmq::sockopt::heartbeat_timeout, 6000);
   s.set(zmq::sockopt::handshake_ivl, 10000);
@@ -44,20 +61,45 @@ void CommonOptions(zmq::socket_t& s) {
 
 zmq::const_buffer KeyBuffer(const uint8_t* data) { return zmq::const_buffer(data, 32); }
 
+// What happened to a dial's connections since its last acknowledged
+// progress: what `sync --timeout` says when it gives up.
+struct DialCounts {
+  uint64_t tcp = 0;         // TCP connections made
+  uint64_t handshakes = 0;  // CURVE handshakes completed
+  uint64_t refused = 0;     // handshakes that failed (not the expected node's key there)
+  uint64_t lost = 0;        // connections lost after the handshake
+  uint64_t hellos = 0;      // sessions the peer answered
+};
+
 // Monitor events of a dialling socket, read without blocking.
 class DialMonitor final : public zmq::monitor_t {
  public:
+  explicit DialMonitor(DialCounts& counts) : counts_(counts) {}
   bool connected = false;
   bool auth_failed = false;
   bool lost = false;  // the connection dropped since last asked
-  void on_event_handshake_succeeded(const zmq_event_t&, const char*) override { connected = true; }
+  void on_event_connected(const zmq_event_t&, const char*) override { ++counts_.tcp; }
+  void on_event_handshake_succeeded(const zmq_event_t&, const char*) override {
+    connected = true;
+    ++counts_.handshakes;
+  }
   void on_event_handshake_failed_auth(const zmq_event_t&, const char*) override {
     auth_failed = true;
   }
+  void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
+    ++counts_.refused;
+  }
+  void on_event_handshake_failed_no_detail(const zmq_event_t&, const char*) override {
+    ++counts_.refused;
+  }
   void on_event_disconnected(const zmq_event_t&, const char*) override {
+    if (connected) ++counts_.lost;
     connected = false;
     lost = true;
   }
+
+ private:
+  DialCounts& counts_;
 };
 
 // Who may connect: the X25519 keys of this province's enrolled, unrevoked
@@ -77,13 +119,9 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
   if (req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].size() == 32) {
     replication::PublicKey client;
     std::copy_n(static_cast<const uint8_t*>(req[6].data()), 32, client.begin());
-    // Trust is re-read at most once a second, not once per knock.
-    static int64_t last_reload = 0;
-    Status reloaded = Status::Ok();
-    if (NowMs() - last_reload > 1000) {
-      reloaded = node.ReloadTrust();
-      last_reload = NowMs();
-    }
+    // Trust is re-read when it changed in the store (a node enrolled or
+    // revoked by another process a moment ago), a cheap check otherwise.
+    const Result<bool> reloaded = node.ReloadTrustIfChanged();
     if (!reloaded.ok() || node.trust() == nullptr) {
       status = "500";  // temporary: the peer may try again
       text = "trust unavailable";
@@ -140,7 +178,29 @@ struct Dial {
   std::unique_ptr<DialMonitor> monitor;
   std::unique_ptr<SyncSession> session;
   bool reported = false;  // this session's catch-up was recorded
+  LinkBudget budget;      // frame size for this link, across its connections
+  // The last acknowledged progress (a batch acknowledged either way), and
+  // what the connections did since.
   int64_t last_progress_ms = 0;
+  uint64_t session_progress = 0;
+  DialCounts since_progress;
+  int64_t last_traffic_ms = 0;  // the last frame either way (keepalive, silence)
+  SyncStats past;               // of the sessions before this one
+  uint64_t sessions = 0;
+
+  // Ends the current session; `lost`: with its connection (frames in
+  // flight shrink the link's frames).
+  void EndSession(bool lost) {
+    if (!session) return;
+    if (lost) session->ConnectionLost();
+    past += session->stats();
+    session.reset();
+  }
+  SyncStats Totals() const {
+    SyncStats t = past;
+    if (session) t += session->stats();
+    return t;
+  }
 };
 
 // Opens a fresh DEALER (and monitor) for `d`: a new connection never
@@ -159,13 +219,15 @@ Status OpenDial(Node& node, Dial& d) {
   std::random_device rd;
   d.socket->set(zmq::sockopt::reconnect_ivl, 100 + static_cast<int>(rd() % 400));
   d.socket->set(zmq::sockopt::reconnect_ivl_max, 30000);
-  d.monitor = std::make_unique<DialMonitor>();
+  d.monitor = std::make_unique<DialMonitor>(d.since_progress);
   d.monitor->init(
       *d.socket,
       "inproc://tuphap-monitor-" + std::to_string(d.index) + "-" + std::to_string(d.generation++),
-      ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH | ZMQ_EVENT_DISCONNECTED);
+      ZMQ_EVENT_CONNECTED | ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH |
+          ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL |
+          ZMQ_EVENT_DISCONNECTED);
   d.socket->connect(d.endpoint);
-  d.last_progress_ms = NowMs();
+  d.last_traffic_ms = NowMs();
   return Status::Ok();
 }
 
@@ -196,35 +258,47 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
         .WithReason("E_NOT_AUTHORISED");
   }
   // A lost connection, or a session silent for too long: start again on a
-  // fresh socket, from the heads.
-  const bool silent = d.session && NowMs() - d.last_progress_ms > kDialSilenceMs;
+  // fresh socket, from the heads. Frames lost with it shrink the link's
+  // frame size.
+  const bool silent = d.session && NowMs() - d.last_traffic_ms > kDialSilenceMs;
   if (d.monitor->lost || silent) {
-    if (d.session && log != nullptr) *log << "connection to " << d.endpoint << " lost\n";
-    d.session.reset();
+    if (d.session && log != nullptr)
+      *log << "connection to " << d.endpoint << " lost" << std::endl;
+    d.EndSession(/*lost=*/true);
     TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
     return Status::Ok();
   }
   std::vector<std::string> out;
   if (d.monitor->connected && !d.session) {
-    d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key);
+    d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key,
+                                              &d.budget);
+    d.session_progress = 0;
+    ++d.sessions;
     d.reported = false;
     TUPHAP_ASSIGN_OR_RETURN(std::string hello, d.session->Start());
     out.push_back(std::move(hello));
-    d.last_progress_ms = NowMs();
+    d.last_traffic_ms = NowMs();
   }
   while (true) {
     zmq::message_t m;
     if (!d.socket->recv(m, zmq::recv_flags::dontwait)) break;
-    d.last_progress_ms = NowMs();
+    d.last_traffic_ms = NowMs();
     if (!d.session) continue;  // a frame of a session already given up
+    const bool had_hello = d.session->hello_received();
     Status s = d.session->OnFrame(m.to_string_view(), &out);
+    if (!had_hello && d.session->hello_received()) ++d.since_progress.hellos;
     if (!s.ok()) {
       SendAll(*d.socket, out);
-      d.session.reset();
+      d.EndSession(/*lost=*/false);
       return s;
     }
+    if (d.session->progress() != d.session_progress) {
+      d.session_progress = d.session->progress();
+      d.last_progress_ms = NowMs();
+      d.since_progress = {};
+    }
   }
-  if (!SendAll(*d.socket, out)) d.session.reset();
+  if (!SendAll(*d.socket, out)) d.EndSession(/*lost=*/true);
   if (d.session && d.session->caught_up() && !d.reported) {
     d.reported = true;
     const SyncStats& st = d.session->stats();
@@ -236,6 +310,37 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
            << st.sent << ", received " << st.received << "\n";
   }
   return Status::Ok();
+}
+
+// Why a dial made no acknowledged progress for `timeout_s`, from what its
+// connections did meanwhile.
+Status NoProgress(const Dial& d, int timeout_s) {
+  const DialCounts& c = d.since_progress;
+  const std::string head =
+      "no batch acknowledged with " + d.endpoint + " for " + std::to_string(timeout_s) + " s: ";
+  std::string why, reason;
+  if (c.tcp == 0) {
+    why = "no connection could be made (is 'tuphap serve' running there?)";
+    reason = "E_UNREACHABLE";
+  } else if (c.handshakes == 0) {
+    why = std::to_string(c.tcp) + " connection(s) made, the secure handshake failed on every one" +
+          (c.refused > 0 ? " (" + std::to_string(c.refused) + " refused)" : std::string()) +
+          ": the node there is not " + NodeIdText(d.peer.sign_key) +
+          " (another hub's key?) or the link drops during the handshake";
+    reason = "E_HANDSHAKE";
+  } else if (c.hellos == 0) {
+    why = std::to_string(c.handshakes) +
+          " connection(s) made, the peer never answered HELLO (peer silent)";
+    reason = "E_PEER_SILENT";
+  } else if (c.lost > 0) {
+    why = std::to_string(c.hellos) + " session(s) opened and " + std::to_string(c.lost) +
+          " connection(s) lost before a batch got through (the link drops connections)";
+    reason = "E_LINK_DROPS";
+  } else {
+    why = "the session opened but the peer has been silent since (peer silent)";
+    reason = "E_PEER_SILENT";
+  }
+  return Status::Unavailable(head + why).WithReason(reason);
 }
 
 // zmq::poll, except that a signal (SIGTERM, SIGINT) interrupting it is
@@ -320,11 +425,233 @@ void AnswerQuery(Node& node, ReconcileResponder& responder, zmq::socket_t& route
   SendTo(router, rid, out);
 }
 
-// The listening side's state for one connected peer.
-struct Peer {
-  std::unique_ptr<SyncSession> session;
-  Clock::time_point last_seen;
-  bool reported = false;
+// Accepted and lost connections of the listener's ROUTER, by file
+// descriptor, read without blocking.
+class ListenMonitor final : public zmq::monitor_t {
+ public:
+  struct Event {
+    int fd;
+    bool accepted;  // false: gone
+  };
+  std::vector<Event> events;
+  void on_event_accepted(const zmq_event_t& e, const char*) override {
+    events.push_back({static_cast<int>(e.value), true});
+  }
+  void on_event_disconnected(const zmq_event_t& e, const char*) override {
+    events.push_back({static_cast<int>(e.value), false});
+  }
+};
+
+uint64_t InodeOf(int fd) {
+  struct stat st {};
+  return fstat(fd, &st) == 0 ? static_cast<uint64_t>(st.st_ino) : 0;
+}
+
+// The listening side: every connection, its peer's session, and the
+// per-peer bounds (docs/protocol.md, Bounds).
+//
+// ZeroMQ gives a ROUTER no way to close one peer's connection, so the
+// listener follows connections by file descriptor (the monitor's
+// accepted/disconnected events, each frame's ZMQ_SRCFD) and closes one
+// itself with shutdown(2): libzmq then sees the stream end and cleans it up
+// as for any lost connection. The descriptor's inode is checked first, so
+// a number reused by a newer connection is never shut.
+class Listener {
+ public:
+  Listener(Node& node, zmq::socket_t& router, std::ostream* log)
+      : node_(node), router_(router), responder_(node), log_(log) {}
+
+  // Accepted and lost connections.
+  void Monitor(ListenMonitor& monitor) {
+    for (const auto& e : monitor.events) {
+      if (e.accepted) {
+        conns_[e.fd] = Conn{NowMs(), InodeOf(e.fd), {}, false};
+        continue;
+      }
+      auto it = conns_.find(e.fd);
+      if (it == conns_.end()) continue;
+      if (!it->second.rid.empty()) Drop(it->second.rid, nullptr);
+      conns_.erase(it);
+    }
+    monitor.events.clear();
+  }
+
+  // Every frame waiting on the ROUTER.
+  void Receive() {
+    while (true) {
+      zmq::message_t id, frame;
+      if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
+      if (!id.more() || !router_.recv(frame, zmq::recv_flags::none)) continue;
+      while (frame.more()) {  // a well-behaved peer sends one frame per message
+        zmq::message_t extra;
+        if (!router_.recv(extra, zmq::recv_flags::none)) break;
+        frame.move(extra);
+      }
+      OnFrame(id.to_string(), frame);
+    }
+  }
+
+  // Every pump interval: live sessions' new changes, and idle connections.
+  void Pump() {
+    const int64_t now = NowMs();
+    responder_.Expire(now);
+    std::vector<std::string> close;
+    for (auto& [rid, p] : peers_) {
+      if (now - p.last_seen_ms > kSessionIdleMs) {
+        close.push_back(rid);
+        continue;
+      }
+      std::vector<std::string> out;
+      if (p.session && p.session->Pump(&out).ok() && !Send(rid, out)) close.push_back(rid);
+    }
+    for (const auto& rid : close) Close(rid, "silent or not reading");
+    for (auto& [fd, c] : conns_) {
+      if (c.rid.empty() && !c.shut && now - c.accepted_ms > kFirstFrameMs) {
+        ShutDown(fd, c);  // connected and said nothing
+        if (log_ != nullptr) *log_ << "closed a connection that sent nothing" << std::endl;
+      }
+    }
+  }
+
+ private:
+  struct Conn {
+    int64_t accepted_ms = 0;
+    uint64_t inode = 0;
+    std::string rid;  // empty until its first frame
+    bool shut = false;
+  };
+  struct Peer {
+    std::unique_ptr<SyncSession> session;
+    replication::PublicKey box{};
+    int fd = -1;
+    int64_t last_seen_ms = 0;
+    bool reported = false;
+  };
+
+  void OnFrame(const std::string& rid, zmq::message_t& frame) {
+    auto pit = peers_.find(rid);
+    if (pit == peers_.end()) {
+      // A new connection: only a ZAP-admitted key reaches here, and each
+      // key has at most kMaxConnectionsPerPeer.
+      const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
+      if (!box) return;
+      const int fd = zmq_msg_get(frame.handle(), ZMQ_SRCFD);
+      Peer p;
+      p.box = *box;
+      p.fd = fd;
+      if (auto c = conns_.find(fd); c != conns_.end() && c->second.rid.empty()) c->second.rid = rid;
+      while (true) {
+        auto mine = by_key_.find(*box);
+        if (mine == by_key_.end() || mine->second.size() < kMaxConnectionsPerPeer) break;
+        const std::string oldest = mine->second.front();
+        if (peers_.count(oldest) == 0) {
+          mine->second.pop_front();
+          continue;
+        }
+        Close(oldest, "more than " + std::to_string(kMaxConnectionsPerPeer) +
+                          " connections of one node");
+      }
+      by_key_[*box].push_back(rid);
+      pit = peers_.emplace(rid, std::move(p)).first;
+    }
+    Peer& p = pit->second;
+    p.last_seen_ms = NowMs();
+    const std::string_view f = frame.to_string_view();
+    const uint64_t type = replication::PeekType(f);
+    if (type == static_cast<uint64_t>(replication::MessageType::kQuery)) {
+      AnswerQuery(node_, responder_, router_, rid, frame, log_);
+      return;
+    }
+    if (type == static_cast<uint64_t>(replication::MessageType::kHello) || !p.session) {
+      if (p.session) p.session->ConnectionLost();
+      p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
+                                                &budgets_[p.box]);
+      p.reported = false;
+    }
+    std::vector<std::string> out;
+    Status s = p.session->OnFrame(f, &out);
+    if (!Send(rid, out)) {
+      Close(rid, "not reading");
+      return;
+    }
+    if (!s.ok()) {
+      if (log_ != nullptr) *log_ << "session ended: " << s.ToString() << std::endl;
+      Record(p, false);
+      p.session.reset();  // the connection stays; a new HELLO starts again
+      return;
+    }
+    if (p.session->caught_up() && !p.reported) {
+      p.reported = true;
+      Record(p, true);
+    }
+  }
+
+  // Sends without blocking. False when the peer is gone or has
+  // kSendQueueFrames unread (ZMQ_ROUTER_MANDATORY makes both an error).
+  bool Send(const std::string& rid, std::vector<std::string>& frames) {
+    return SendTo(router_, rid, frames);
+  }
+
+  // Bookkeeping of a session's outcome: a busy store must not stop the
+  // server.
+  void Record(Peer& p, bool caught_up) {
+    const replication::Certificate* c = p.session ? p.session->peer() : nullptr;
+    if (c == nullptr) return;
+    const SyncStats& st = p.session->stats();
+    if (caught_up && st.quarantined > 0) {
+      // Not caught up: what its origin sends is refused here.
+      if (log_ != nullptr)
+        *log_ << "session with " << NodeIdText(c->sign_key) << ": " << st.quarantined
+              << " envelope(s) of a quarantined origin refused (E_QUARANTINED)" << std::endl;
+      caught_up = false;
+    }
+    Status rec = node_.RecordPeerSession(c->sign_key, "", caught_up, st.sent, st.received,
+                                         st.refused_here + st.refused_by_peer);
+    if (!rec.ok() && log_ != nullptr) *log_ << "peer bookkeeping: " << rec.ToString() << std::endl;
+    if (caught_up && log_ != nullptr)
+      *log_ << "caught up with " << NodeIdText(c->sign_key) << ": sent " << st.sent
+            << ", received " << st.received << ", refused " << st.refused_here << std::endl;
+  }
+
+  // Forgets a peer's connection state; `why` non-null: also closes it.
+  void Drop(const std::string& rid, const std::string* why) {
+    auto it = peers_.find(rid);
+    if (it == peers_.end()) return;
+    Peer& p = it->second;
+    if (p.session) {
+      p.session->ConnectionLost();  // frames in flight: the link's frames shrink
+      if (!p.reported) Record(p, false);
+    }
+    if (why != nullptr) {
+      auto c = conns_.find(p.fd);
+      if (c != conns_.end() && c->second.rid == rid) ShutDown(p.fd, c->second);
+      if (log_ != nullptr && p.session && p.session->peer() != nullptr)
+        *log_ << "closed a connection of " << NodeIdText(p.session->peer()->sign_key) << ": "
+              << *why << std::endl;
+    }
+    auto k = by_key_.find(p.box);
+    if (k != by_key_.end()) {
+      std::erase(k->second, rid);
+      if (k->second.empty()) by_key_.erase(k);
+    }
+    peers_.erase(it);
+  }
+  void Close(const std::string& rid, const std::string& why) { Drop(rid, &why); }
+
+  void ShutDown(int fd, Conn& c) {
+    if (c.shut || fd < 0 || InodeOf(fd) != c.inode) return;
+    shutdown(fd, SHUT_RDWR);
+    c.shut = true;
+  }
+
+  Node& node_;
+  zmq::socket_t& router_;
+  ReconcileResponder responder_;
+  std::ostream* log_;
+  std::map<int, Conn> conns_;                                    // by file descriptor
+  std::map<std::string, Peer> peers_;                            // by ZeroMQ routing id
+  std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
+  std::map<replication::PublicKey, LinkBudget> budgets_;  // enrolled keys only
 };
 
 }  // namespace
@@ -355,18 +682,24 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
 
   zmq::context_t ctx;
   std::unique_ptr<zmq::socket_t> zap, router;
-  std::map<std::string, Peer> peers;  // by ZeroMQ routing id
-  ReconcileResponder responder(node);
+  std::unique_ptr<ListenMonitor> monitor;
+  std::unique_ptr<Listener> listener;
   try {
     if (!options.listen.empty()) {
       zap = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::rep);
       zap->bind(kZapEndpoint);  // before any connection can be accepted
       router = std::make_unique<zmq::socket_t>(ctx, zmq::socket_type::router);
       CommonOptions(*router);
+      // A send to a gone or full peer fails instead of being dropped silently.
+      router->set(zmq::sockopt::router_mandatory, true);
       router->set(zmq::sockopt::curve_server, true);
       router->set(zmq::sockopt::curve_secretkey, KeyBuffer(secrets->box.secret().data()));
       router->set(zmq::sockopt::zap_domain, kZapDomain);
+      monitor = std::make_unique<ListenMonitor>();
+      monitor->init(*router, "inproc://tuphap-listen-monitor",
+                    ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
       router->bind(options.listen);
+      listener = std::make_unique<Listener>(node, *router, log);
     }
     std::vector<Dial> dials(options.upstreams.size());
     for (size_t i = 0; i < dials.size(); ++i) {
@@ -402,89 +735,25 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
       if (!PollOrSignal(items, 50)) continue;
       if (router) {
         if (items[0].revents & ZMQ_POLLIN) AnswerZap(*zap, node, log);
-        while (true) {
-          zmq::message_t id, frame;
-          if (!router->recv(id, zmq::recv_flags::dontwait)) break;
-          if (!id.more() || !router->recv(frame, zmq::recv_flags::none)) continue;
-          while (frame.more()) {  // a well-behaved peer sends one frame per message
-            zmq::message_t extra;
-            if (!router->recv(extra, zmq::recv_flags::none)) break;
-            frame.move(extra);
-          }
-          const std::string rid = id.to_string();
-          const std::string_view f = frame.to_string_view();
-          const uint64_t type = replication::PeekType(f);
-          if (type == static_cast<uint64_t>(replication::MessageType::kQuery)) {
-            AnswerQuery(node, responder, *router, rid, frame, log);
-            continue;
-          }
-          Peer& p = peers[rid];
-          p.last_seen = Clock::now();
-          const bool hello = type == static_cast<uint64_t>(replication::MessageType::kHello);
-          if (hello || !p.session) {
-            const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
-            if (!box) {
-              peers.erase(rid);
-              continue;  // only ZAP-admitted peers reach here; never trust an unnamed one
-            }
-            p.session = std::make_unique<SyncSession>(node, SyncSession::Side::kListener, box);
-            p.reported = false;
-          }
-          std::vector<std::string> out;
-          Status s = p.session->OnFrame(f, &out);
-          if (!SendTo(*router, rid, out)) s = Status::Unavailable("the peer is not reading");
-          if (!s.ok()) {
-            if (log != nullptr) *log << "session ended: " << s.ToString() << "\n";
-            if (const replication::Certificate* c = p.session->peer()) {
-              (void)node.RecordPeerSession(c->sign_key, "", false, p.session->stats().sent,
-                                           p.session->stats().received,
-                                           p.session->stats().refused_here);
-            }
-            peers.erase(rid);
-            continue;
-          }
-          if (p.session->caught_up() && !p.reported) {
-            p.reported = true;
-            const SyncStats& st = p.session->stats();
-            // Bookkeeping only: a busy store must not stop the server.
-            Status rec = node.RecordPeerSession(p.session->peer()->sign_key, "", true, st.sent,
-                                                st.received, st.refused_here + st.refused_by_peer);
-            if (!rec.ok() && log != nullptr) *log << "peer bookkeeping: " << rec.ToString() << "\n";
-            if (log != nullptr)
-              *log << "caught up with " << NodeIdText(p.session->peer()->sign_key) << ": sent "
-                   << st.sent << ", received " << st.received << ", refused " << st.refused_here
-                   << std::endl;
-          }
+        while (monitor->check_event(0)) {
         }
+        listener->Monitor(*monitor);
+        listener->Receive();
       }
       for (auto& d : dials) {
         Status s = ServiceDial(node, d, log);
-        if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << "\n";
+        if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << std::endl;
       }
       if (pump_due) {
         pump_due = false;
-        responder.Expire(NowMs());
-        const auto now = Clock::now();
-        for (auto it = peers.begin(); it != peers.end();) {
-          if (now - it->second.last_seen > kSessionIdle) {
-            it = peers.erase(it);
-            continue;
-          }
-          std::vector<std::string> out;
-          if (it->second.session && it->second.session->Pump(&out).ok() &&
-              !SendTo(*router, it->first, out)) {
-            it = peers.erase(it);  // not reading: it starts again when it reconnects
-            continue;
-          }
-          ++it;
-        }
+        if (listener) listener->Pump();
         for (auto& d : dials) {
           std::vector<std::string> out;
           if (!d.session) continue;
           if (d.session->Pump(&out).ok() && out.empty() &&
-              NowMs() - d.last_progress_ms > kKeepAliveMs && d.session->idle())
+              NowMs() - d.last_traffic_ms > kKeepAliveMs && d.session->idle())
             d.session->KeepAlive(&out);
-          if (!SendAll(*d.socket, out)) d.session.reset();
+          if (!SendAll(*d.socket, out)) d.EndSession(/*lost=*/true);
         }
       }
     }
@@ -509,6 +778,7 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
   d.ctx = &ctx;
   d.endpoint = options.endpoint;
   d.peer = *cert;
+  d.last_progress_ms = NowMs();
   try {
     TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
     while (!stop) {
@@ -518,15 +788,13 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
       TUPHAP_RETURN_IF_ERROR(ServiceDial(node, d, nullptr));
       if (d.session && d.session->caught_up()) {
         SyncResult r;
-        r.stats = d.session->stats();
+        r.stats = d.Totals();
+        r.sessions = d.sessions;
         r.peer_id = NodeIdText(d.peer.sign_key);
         return r;
       }
-      if (NowMs() - d.last_progress_ms > options.timeout_s * 1000LL) {
-        return Status::Unavailable("no progress with " + options.endpoint + " for " +
-                                   std::to_string(options.timeout_s) +
-                                   " s (is 'tuphap serve' running there?)");
-      }
+      if (NowMs() - d.last_progress_ms > options.timeout_s * 1000LL)
+        return NoProgress(d, options.timeout_s);
     }
   } catch (const zmq::error_t& e) {
     return Status::Unavailable("cannot sync with " + options.endpoint + ": " + e.what());

@@ -36,7 +36,8 @@ struct SyncOnceOptions {
 };
 
 struct SyncResult {
-  SyncStats stats;
+  SyncStats stats;        // every session of the run added up
+  uint64_t sessions = 0;  // sessions it took (one per connection)
   std::string peer_id;  // NodeIdText of the peer
 };
 

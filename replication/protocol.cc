@@ -19,9 +19,9 @@ void WriteHeads(MsgpackWriter& w, const std::vector<FeedHeadWire>& heads) {
   }
 }
 
-std::vector<FeedHeadWire> ReadHeads(MsgpackReader& r) {
+std::vector<FeedHeadWire> ReadHeads(MsgpackReader& r, uint32_t max_heads) {
   std::vector<FeedHeadWire> out;
-  const uint32_t n = r.ReadArrayHeader(kMaxHeads);
+  const uint32_t n = r.ReadArrayHeader(max_heads);
   if (!r.ok()) return out;
   out.reserve(std::min<uint32_t>(n, 4096));
   for (uint32_t i = 0; i < n && r.ok(); ++i) {
@@ -120,7 +120,7 @@ Result<Message> Decode(std::string_view frame) {
       h.version = r.ReadUint();
       r.ReadBinFixed(h.node);
       h.role = std::string(r.ReadStr(16));
-      h.heads = ReadHeads(r);
+      h.heads = ReadHeads(r, kMaxHelloHeads);
       out = std::move(h);
       break;
     }
@@ -139,7 +139,7 @@ Result<Message> Decode(std::string_view frame) {
       Ack a;
       a.batch_no = r.ReadUint();
       a.refused = r.ReadUint();
-      a.heads = ReadHeads(r);
+      a.heads = ReadHeads(r, kMaxAckHeads);
       a.receipt = std::string(r.ReadBin(64));
       if (r.ok() && !a.receipt.empty() && a.receipt.size() != 64) return bad("receipt size");
       out = std::move(a);

@@ -17,11 +17,16 @@
 namespace tuphap::replication {
 
 inline constexpr uint64_t kProtocolVersion = 1;
-// One frame: a batch of at most this many bytes of envelopes, plus framing.
-inline constexpr size_t kMaxFrameBytes = 8 << 20;
+// One frame: a batch of at most kMaxBatchBytes of envelopes (one envelope
+// of up to 256 KiB always fits), plus framing. A listener holds at most a
+// few frames per connection in memory, so this bounds its memory per peer.
+inline constexpr size_t kMaxFrameBytes = 2 << 20;
 inline constexpr uint32_t kMaxBatchEnvelopes = 2000;
-inline constexpr size_t kMaxBatchBytes = 4 << 20;  // what a sender puts in one batch
-inline constexpr uint32_t kMaxHeads = 200000;
+inline constexpr size_t kMaxBatchBytes = 1 << 20;  // what a sender puts in one batch
+// Heads in one HELLO (every feed the sender holds: a whole province is a
+// few thousand) and in one ACK (the feeds of one batch).
+inline constexpr uint32_t kMaxHelloHeads = 20000;
+inline constexpr uint32_t kMaxAckHeads = kMaxBatchEnvelopes;
 
 enum class MessageType : uint8_t {
   kHello = 1,

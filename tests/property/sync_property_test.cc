@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <deque>
+#include <map>
 #include <filesystem>
 #include <functional>
 #include <random>
@@ -32,13 +33,17 @@ struct LinkFaults {
   size_t cut_after = SIZE_MAX;  // messages delivered before the link is cut
 };
 
+// Each side's frame size for the link between two nodes, kept across
+// sessions as the transport keeps it.
+std::map<std::pair<const Node*, const Node*>, LinkBudget> budgets;
+
 // Runs one session between `a` (dialer) and `b` (listener) over a faulty
 // link until both have caught up, the link is cut, or nothing moves.
 // Returns whether the session completed.
 bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng,
                 const std::function<void()>& write_during = {}) {
-  SyncSession da(a, SyncSession::Side::kDialer, b.box_key(), 2, 7);
-  SyncSession lb(b, SyncSession::Side::kListener, a.box_key(), 2, 7);
+  SyncSession da(a, SyncSession::Side::kDialer, b.box_key(), &budgets[{&a, &b}], 2, 7);
+  SyncSession lb(b, SyncSession::Side::kListener, a.box_key(), &budgets[{&b, &a}], 2, 7);
   std::deque<std::string> to_b, to_a;
   auto hello = da.Start();
   if (!hello.ok()) return false;
@@ -47,7 +52,11 @@ bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng,
   size_t delivered = 0;
   for (int step = 0; step < 20000; ++step) {
     if (da.caught_up() && lb.caught_up()) return true;
-    if (delivered >= f.cut_after) return false;  // the link is cut: both sides give up
+    if (delivered >= f.cut_after) {  // the link is cut: both sides give up
+      da.ConnectionLost();  // frames in flight shrink the next sessions' frames
+      lb.ConnectionLost();
+      return false;
+    }
     if (write_during && u(rng) < 0.05) {
       // Officers keep working while the session runs: live changes.
       write_during();
