@@ -160,6 +160,7 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
   peer_cert_ = *cert;
   peer_ = &peer_cert_;
   for (const auto& h : hello.heads) {
+    if (!Offers(h.scope)) continue;  // never sent to it: nothing to remember
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
   }

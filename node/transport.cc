@@ -40,8 +40,17 @@ constexpr int64_t kFirstFrameMs = 15000;
 // ZMQ_ROUTER_MANDATORY): a peer with this many unread is not reading and
 // is dropped. A session has at most 4 batches and 4 acks out at once.
 constexpr int kSendQueueFrames = 16;
-// Frames read from one connection and not yet handled.
-constexpr int kReceiveQueueFrames = 8;
+// Frames received from one connection and not yet handled: not bounded by
+// ZeroMQ's receive high-water mark, because libzmq 4.3.4 (Debian 12)
+// aborts — `Assertion failed: !_io_error (stream_engine_base.cpp)` — when
+// a connection whose input was stopped by a full receive queue is closed
+// and then a heartbeat or a buffered PING makes it write: any peer could
+// bring a listener down that way (our attack test did). The listener
+// instead drains every connection each turn of its loop and closes one that
+// has sent more than kMaxFramesPerTurn frames in one turn (faster than it
+// could ever be answered).
+constexpr int kReceiveQueueFrames = 0;  // ZMQ_RCVHWM: no limit, see above
+constexpr size_t kMaxFramesPerTurn = 64;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -253,8 +262,9 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
   }
   if (d.monitor->auth_failed) {
     d.monitor->auth_failed = false;
-    return Status::Unavailable("the node at " + d.endpoint +
-                               " refused this node's key (not enrolled there, or revoked)")
+    // Refused, not unreachable (exit code 4): trying again will not help.
+    return Status::PermissionDenied("the node at " + d.endpoint +
+                                    " refused this node's key (not enrolled there, or revoked)")
         .WithReason("E_NOT_AUTHORISED");
   }
   // A lost connection, or a session silent for too long: start again on a
@@ -478,6 +488,7 @@ class Listener {
 
   // Every frame waiting on the ROUTER.
   void Receive() {
+    std::map<std::string, size_t> this_turn;
     while (true) {
       zmq::message_t id, frame;
       if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
@@ -487,7 +498,13 @@ class Listener {
         if (!router_.recv(extra, zmq::recv_flags::none)) break;
         frame.move(extra);
       }
-      OnFrame(id.to_string(), frame);
+      const std::string rid = id.to_string();
+      if (++this_turn[rid] > kMaxFramesPerTurn) {
+        if (this_turn[rid] == kMaxFramesPerTurn + 1 && peers_.count(rid) != 0)
+          Close(rid, "more than " + std::to_string(kMaxFramesPerTurn) + " frames at once");
+        continue;  // read and dropped: what it sends now is never handled
+      }
+      OnFrame(rid, frame);
     }
   }
 
@@ -871,8 +888,8 @@ Result<std::string> PeerQueries::Ask(const std::string& what, std::string body) 
       while (d.monitor->check_event(0)) {
       }
       if (d.monitor->auth_failed) {
-        return Status::Unavailable("the node at " + d.endpoint +
-                                   " refused this node's key (not enrolled there, or revoked)")
+        return Status::PermissionDenied("the node at " + d.endpoint +
+                                        " refused this node's key (not enrolled there, or revoked)")
             .WithReason("E_NOT_AUTHORISED");
       }
       if (!sent && d.socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value()) {
