@@ -23,7 +23,14 @@ struct ChildRun {
   long peak_rss_kb = 0;
 };
 
-// Starts TUPHAP_BINARY with `args` in the background. Its stdout goes to
+// The binary benchmarked: TUPHAP_BINARY, or another build named by
+// $TUPHAP_BENCH_BINARY (to compare with an earlier version in one run).
+inline const char* Binary() {
+  const char* other = std::getenv("TUPHAP_BENCH_BINARY");
+  return other != nullptr && *other != '\0' ? other : TUPHAP_BINARY;
+}
+
+// Starts Binary() with `args` in the background. Its stdout goes to
 // `log` (appended, and stderr too when `with_stderr`; replaced otherwise).
 inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log = "/dev/null",
                    bool with_stderr = true) {
@@ -34,16 +41,16 @@ inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log 
     dup2(out, STDOUT_FILENO);
     if (with_stderr) dup2(out, STDERR_FILENO);
     std::vector<char*> argv;
-    argv.push_back(const_cast<char*>(TUPHAP_BINARY));
+    argv.push_back(const_cast<char*>(Binary()));
     for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
     argv.push_back(nullptr);
-    execv(TUPHAP_BINARY, argv.data());
+    execv(Binary(), argv.data());
     _exit(127);
   }
   return pid;
 }
 
-// Runs TUPHAP_BINARY with `args`, stdout to `out_file` (or /dev/null):
+// Runs Binary() with `args`, stdout to `out_file` (or /dev/null):
 // wall time, status and the child's peak memory.
 inline ChildRun Run(const std::vector<std::string>& args,
                     const std::string& out_file = "/dev/null") {

@@ -8,9 +8,14 @@
 //       to one hub at the same time: time until all have caught up, and the
 //       hub's peak memory.
 //
-//   sync_bench [--records N] [--communes C] [--per-commune R]
+//   sync_bench [--records N] [--communes C] [--per-commune R] [--baseline BINARY]
+//
+// --baseline: (a) is also run, on copies of the same two stores, with an
+// earlier build of tuphap, alternately with this one (three runs each), to
+// compare the clean-link speed in one run on one machine.
 #include <signal.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -81,11 +86,13 @@ int main(int argc, char** argv) {
   setenv("TUPHAP_KDF", "weak", 0);
   std::string records = "100000";
   int communes = 50, per_commune = 2000;
+  std::string baseline;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--records") records = v;
     if (k == "--communes") communes = std::stoi(v);
     if (k == "--per-commune") per_commune = std::stoi(v);
+    if (k == "--baseline") baseline = v;
   }
   bench::ScratchDir dir("sync-bench");
   const std::string hub = dir.File("hub"), c = dir.File("c"), file = dir.File("c.jsonl");
@@ -95,6 +102,51 @@ int main(int argc, char** argv) {
   Check(Run({"generate", "--records", records, "--commune", "22333", "--seed", "1", "--out", file}),
         "generate");
   Check(Run({"--data", c, "import", file}), "import");
+
+  if (!baseline.empty()) {
+    // The same initial sync on fresh copies of two stores, with the earlier
+    // build and with this one, alternately: medians of three. The earlier
+    // build makes its own pair (it may not open a newer store schema).
+    const std::string bhub = dir.File("hub-base"), bc = dir.File("c-base");
+    setenv("TUPHAP_BENCH_BINARY", baseline.c_str(), 1);
+    Check(Run({"--data", bhub, "init", "--role", "hub", "--province", "56"}), "init hub (base)");
+    Check(Run({"--data", bc, "init", "--role", "commune", "--commune", "22333"}),
+          "init commune (base)");
+    std::filesystem::create_directories(dir.File("e-base"));
+    Enrol(bhub, bc, dir.File("e-base"));
+    Check(Run({"--data", bc, "import", file}), "import (base)");
+    unsetenv("TUPHAP_BENCH_BINARY");
+    std::map<std::string, std::vector<double>> rates;
+    for (int round = 0; round < 3; ++round) {
+      for (const std::string& which : {std::string("baseline"), std::string("this build")}) {
+        const std::string tag = (which == "baseline" ? "b" : "t") + std::to_string(round);
+        const std::string h = dir.File("hub-" + tag), cc = dir.File("c-" + tag);
+        const bool base = which == "baseline";
+        std::filesystem::copy(base ? bhub : hub, h, std::filesystem::copy_options::recursive);
+        std::filesystem::copy(base ? bc : c, cc, std::filesystem::copy_options::recursive);
+        if (which == "baseline") setenv("TUPHAP_BENCH_BINARY", baseline.c_str(), 1);
+        const std::string e = "tcp://127.0.0.1:" + std::to_string(Port(2 + round * 2 +
+                                                                         (which == "baseline")));
+        const std::string l = dir.File("hub-" + tag + ".log");
+        const pid_t p = Spawn({"--data", h, "serve", "--listen", e}, l);
+        WaitListening(l);
+        double t = 0;
+        Json j = SyncJson(cc, e, dir.File("a-" + tag + ".json"), &t);
+        Stop(p);
+        unsetenv("TUPHAP_BENCH_BINARY");
+        rates[which].push_back(static_cast<double>(j.Find("sent")->as_int()) / t);
+        std::filesystem::remove_all(h);
+        std::filesystem::remove_all(cc);
+      }
+    }
+    for (auto& [which, r] : rates) {
+      std::sort(r.begin(), r.end());
+      std::printf("sync_bench (a') initial sync, %s: %.0f records/s (median of %.0f, %.0f, %.0f)\n",
+                  which.c_str(), r[1], r[0], r[1], r[2]);
+    }
+    std::printf("sync_bench (a') this build / baseline: %.3f\n",
+                rates["this build"][1] / rates["baseline"][1]);
+  }
 
   // (a) initial sync
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(Port(0));
