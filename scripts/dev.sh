@@ -66,6 +66,9 @@ case "${1:-}" in
       ./build/release/tests/import_bench --file "$gen_file" --province 56
       rm -f "$gen_file"
     fi
+    # Sync through links cut every 20-300 KB, 100 KB-1 MB, and never (exits 1
+    # if a range does not converge; last, so the figures above are printed).
+    python3 tests/bench/bad_link_bench.py --tuphap ./build/release/cli/tuphap
     ;;
   docs)  # regenerate the field tables in docs/record-format.md from `tuphap schema`
     build build/release -DCMAKE_BUILD_TYPE=Release
