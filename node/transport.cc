@@ -14,6 +14,7 @@
 #include <map>
 #include <memory>
 #include <random>
+#include <set>
 #include <zmq.hpp>
 
 #include "base/hex.h"
@@ -46,11 +47,13 @@ constexpr int kSendQueueFrames = 16;
 // a connection whose input was stopped by a full receive queue is closed
 // and then a heartbeat or a buffered PING makes it write: any peer could
 // bring a listener down that way (our attack test did). The listener
-// instead drains every connection each turn of its loop and closes one that
-// has sent more than kMaxFramesPerTurn frames in one turn (faster than it
-// could ever be answered).
+// instead reads every connection into an inbox between the frames it
+// handles, and closes one whose inbox holds more than this (an honest
+// peer's window keeps 4 BATCHes of at most 1 MiB and a few small frames
+// waiting at most).
 constexpr int kReceiveQueueFrames = 0;  // ZMQ_RCVHWM: no limit, see above
-constexpr size_t kMaxFramesPerTurn = 64;
+constexpr size_t kMaxInboxFrames = 32;
+constexpr size_t kMaxInboxBytes = 8 << 20;
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -480,31 +483,37 @@ class Listener {
       }
       auto it = conns_.find(e.fd);
       if (it == conns_.end()) continue;
-      if (!it->second.rid.empty()) Drop(it->second.rid, nullptr);
+      if (!it->second.rid.empty()) {
+        Drop(it->second.rid, nullptr);
+        overflowed_.erase(it->second.rid);
+        inbox_.erase(it->second.rid);
+      }
       conns_.erase(it);
     }
     monitor.events.clear();
   }
 
-  // Every frame waiting on the ROUTER.
+  // Reads every frame waiting on the ROUTER into its connection's inbox,
+  // then handles one frame of each connection in turn, reading again
+  // between turns: an honest peer, whose window keeps a few frames in
+  // flight, never has more than that waiting; one that has more than
+  // kMaxInboxFrames or kMaxInboxBytes waiting sends faster than it could
+  // ever be answered and is closed, what it sent dropped unread.
   void Receive() {
-    std::map<std::string, size_t> this_turn;
-    while (true) {
-      zmq::message_t id, frame;
-      if (!router_.recv(id, zmq::recv_flags::dontwait)) break;
-      if (!id.more() || !router_.recv(frame, zmq::recv_flags::none)) continue;
-      while (frame.more()) {  // a well-behaved peer sends one frame per message
-        zmq::message_t extra;
-        if (!router_.recv(extra, zmq::recv_flags::none)) break;
-        frame.move(extra);
+    for (int turn = 0; turn < 64; ++turn) {
+      Drain();
+      std::vector<std::string> ready;
+      for (const auto& [rid, box] : inbox_) ready.push_back(rid);
+      if (ready.empty()) return;
+      for (const std::string& rid : ready) {
+        auto it = inbox_.find(rid);  // handling one may have closed another
+        if (it == inbox_.end()) continue;
+        zmq::message_t frame = std::move(it->second.frames.front());
+        it->second.frames.pop_front();
+        it->second.bytes -= frame.size();
+        if (it->second.frames.empty()) inbox_.erase(it);
+        OnFrame(rid, frame);
       }
-      const std::string rid = id.to_string();
-      if (++this_turn[rid] > kMaxFramesPerTurn) {
-        if (this_turn[rid] == kMaxFramesPerTurn + 1 && peers_.count(rid) != 0)
-          Close(rid, "more than " + std::to_string(kMaxFramesPerTurn) + " frames at once");
-        continue;  // read and dropped: what it sends now is never handled
-      }
-      OnFrame(rid, frame);
     }
   }
 
@@ -531,6 +540,10 @@ class Listener {
   }
 
  private:
+  struct Inbox {
+    std::deque<zmq::message_t> frames;  // read, not handled yet
+    size_t bytes = 0;
+  };
   struct Conn {
     int64_t accepted_ms = 0;
     uint64_t inode = 0;
@@ -544,6 +557,34 @@ class Listener {
     int64_t last_seen_ms = 0;
     bool reported = false;
   };
+
+  void Drain() {
+    while (true) {
+      zmq::message_t id, frame;
+      if (!router_.recv(id, zmq::recv_flags::dontwait)) return;
+      if (!id.more() || !router_.recv(frame, zmq::recv_flags::none)) continue;
+      while (frame.more()) {  // a well-behaved peer sends one frame per message
+        zmq::message_t extra;
+        if (!router_.recv(extra, zmq::recv_flags::none)) break;
+        frame.move(extra);
+      }
+      const std::string rid = id.to_string();
+      if (overflowed_.count(rid) != 0) continue;  // closed: the rest is dropped unread
+      const int fd = zmq_msg_get(frame.handle(), ZMQ_SRCFD);
+      Inbox& box = inbox_[rid];
+      box.bytes += frame.size();
+      box.frames.push_back(std::move(frame));
+      if (box.frames.size() <= kMaxInboxFrames && box.bytes <= kMaxInboxBytes) continue;
+      inbox_.erase(rid);
+      overflowed_.insert(rid);
+      if (peers_.count(rid) != 0) {
+        Close(rid, "it sent more than could ever be answered");
+      } else if (auto c = conns_.find(fd); c != conns_.end()) {
+        c->second.rid = rid;  // forgotten with the connection
+        ShutDown(fd, c->second);
+      }
+    }
+  }
 
   void OnFrame(const std::string& rid, zmq::message_t& frame) {
     auto pit = peers_.find(rid);
@@ -646,6 +687,7 @@ class Listener {
         *log_ << "closed a connection of " << NodeIdText(p.session->peer()->sign_key) << ": "
               << *why << std::endl;
     }
+    inbox_.erase(rid);
     auto k = by_key_.find(p.box);
     if (k != by_key_.end()) {
       std::erase(k->second, rid);
@@ -665,7 +707,9 @@ class Listener {
   zmq::socket_t& router_;
   ReconcileResponder responder_;
   std::ostream* log_;
-  std::map<int, Conn> conns_;                                    // by file descriptor
+  std::map<int, Conn> conns_;  // by file descriptor
+  std::map<std::string, Inbox> inbox_;  // by routing id
+  std::set<std::string> overflowed_;    // closed for flooding, until the connection is gone
   std::map<std::string, Peer> peers_;                            // by ZeroMQ routing id
   std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
   std::map<replication::PublicKey, LinkBudget> budgets_;  // enrolled keys only
