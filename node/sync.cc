@@ -38,11 +38,12 @@ void LinkBudget::Lost(uint64_t connection_bytes) {
 
 SyncSession::SyncSession(Node& node, Side side,
                          std::optional<replication::PublicKey> expected_box_key,
-                         LinkBudget* budget, size_t window, size_t batch_envelopes)
+                         PeerMemory* memory, size_t window, size_t batch_envelopes)
     : node_(node),
       side_(side),
       expected_box_(expected_box_key),
-      budget_(budget != nullptr ? budget : &own_budget_),
+      memory_(memory != nullptr ? memory : &own_memory_),
+      budget_(&memory_->budget),
       window_(window),
       batch_envelopes_(std::min<size_t>(batch_envelopes, replication::kMaxBatchEnvelopes)) {}
 
@@ -77,14 +78,11 @@ Result<replication::Hello> SyncSession::MakeHello(const std::vector<FeedHeadWire
       continue;
     }
     // A feed the dialer may not be given (another commune's, relayed by
-    // it): the listener reveals nothing of its own copy. It only confirms
-    // the dialer's own head when it holds that very envelope, so a relayed
-    // feed it already has is not sent again.
-    auto it = asked.find(head.feed);
-    if (it == asked.end() || it->second->seq > head.seq) continue;
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> ours,
-                            node_.store().GetEnvelope(head.feed, it->second->seq));
-    if (ours && ours->hash() == it->second->hash) h.heads.push_back(*it->second);
+    // it): nothing of this node's copy is revealed — only the highest
+    // envelope the dialer itself relayed here, so it is not sent again.
+    if (auto it = memory_->relayed.find(head.feed);
+        it != memory_->relayed.end() && asked.count(head.feed) != 0)
+      h.heads.push_back(it->second);
   }
   return h;
 }
@@ -288,9 +286,17 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
   for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));
     if (!head) continue;
-    if (!Offers(feed.scope) && head->seq > top.first) {
-      // A feed the peer may not be given: say no more than what it sent.
-      ack.heads.push_back({feed.origin, feed.scope, top.first, top.second});
+    if (!Offers(feed.scope)) {
+      // A feed the peer may not be given: say no more than what it sent,
+      // and remember what it relayed for its next HELLO.
+      if (head->seq < top.first) {
+        ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
+      } else {
+        const FeedHeadWire sent{feed.origin, feed.scope, top.first, top.second};
+        ack.heads.push_back(sent);
+        auto [it, fresh] = memory_->relayed.try_emplace(feed, sent);
+        if (!fresh && it->second.seq < sent.seq) it->second = sent;
+      }
     } else {
       ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
     }

@@ -69,15 +69,27 @@ class LinkBudget {
   uint64_t losses_ = 0;
 };
 
+// What a node keeps of one peer across that peer's sessions (the transport
+// keeps one per peer; a session alone needs none of it for correctness).
+struct PeerMemory {
+  LinkBudget budget;
+  // Feeds this node does not offer the peer that the peer itself relayed
+  // here (another commune's, carried by a relay commune): the highest
+  // envelope of each that the peer delivered and this node holds. The
+  // next HELLO answers with it, so a relay does not send them again — and
+  // it tells the peer nothing it did not send. At most one per feed held.
+  std::map<store::FeedKey, replication::FeedHeadWire> relayed;
+};
+
 class SyncSession {
  public:
   enum class Side { kDialer, kListener };
   // `expected_box_key`: the peer's X25519 key as the transport authenticated
   // it (CURVE); the peer's HELLO must name a certificate with that key.
-  // `budget`: the peer's link budget (kept by the caller across sessions);
-  // null: a fixed kInitialBytes... kMaxBytes budget of this session alone.
+  // `memory`: what is kept of this peer across its sessions (its link
+  // budget, what it relayed); null: this session's alone.
   SyncSession(Node& node, Side side, std::optional<replication::PublicKey> expected_box_key,
-              LinkBudget* budget = nullptr, size_t window = 4, size_t batch_envelopes = 1000);
+              PeerMemory* memory = nullptr, size_t window = 4, size_t batch_envelopes = 1000);
 
   // The dialer's opening frame (HELLO).
   Result<std::string> Start();
@@ -128,7 +140,8 @@ class SyncSession {
   Node& node_;
   Side side_;
   std::optional<replication::PublicKey> expected_box_;
-  LinkBudget own_budget_;
+  PeerMemory own_memory_;
+  PeerMemory* memory_;
   LinkBudget* budget_;
   uint64_t progress_ = 0;
   size_t window_;

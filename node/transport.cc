@@ -190,7 +190,7 @@ struct Dial {
   std::unique_ptr<DialMonitor> monitor;
   std::unique_ptr<SyncSession> session;
   bool reported = false;  // this session's catch-up was recorded
-  LinkBudget budget;      // frame size for this link, across its connections
+  PeerMemory memory;      // frame size for this link, across its connections
   // The last acknowledged progress (a batch acknowledged either way), and
   // what the connections did since.
   int64_t last_progress_ms = 0;
@@ -284,7 +284,7 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
   std::vector<std::string> out;
   if (d.monitor->connected && !d.session) {
     d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key,
-                                              &d.budget);
+                                              &d.memory);
     d.session_progress = 0;
     ++d.sessions;
     d.reported = false;
@@ -623,7 +623,7 @@ class Listener {
     if (type == static_cast<uint64_t>(replication::MessageType::kHello) || !p.session) {
       if (p.session) p.session->ConnectionLost();
       p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
-                                                &budgets_[p.box]);
+                                                &memories_[p.box]);
       p.reported = false;
     }
     std::vector<std::string> out;
@@ -712,7 +712,7 @@ class Listener {
   std::set<std::string> overflowed_;    // closed for flooding, until the connection is gone
   std::map<std::string, Peer> peers_;                            // by ZeroMQ routing id
   std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
-  std::map<replication::PublicKey, LinkBudget> budgets_;  // enrolled keys only
+  std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
 };
 
 }  // namespace

@@ -33,17 +33,17 @@ struct LinkFaults {
   size_t cut_after = SIZE_MAX;  // messages delivered before the link is cut
 };
 
-// Each side's frame size for the link between two nodes, kept across
-// sessions as the transport keeps it.
-std::map<std::pair<const Node*, const Node*>, LinkBudget> budgets;
+// What each side keeps of the other across sessions (frame size, relayed
+// heads), as the transport keeps it.
+std::map<std::pair<const Node*, const Node*>, PeerMemory> memories;
 
 // Runs one session between `a` (dialer) and `b` (listener) over a faulty
 // link until both have caught up, the link is cut, or nothing moves.
 // Returns whether the session completed.
 bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng,
                 const std::function<void()>& write_during = {}) {
-  SyncSession da(a, SyncSession::Side::kDialer, b.box_key(), &budgets[{&a, &b}], 2, 7);
-  SyncSession lb(b, SyncSession::Side::kListener, a.box_key(), &budgets[{&b, &a}], 2, 7);
+  SyncSession da(a, SyncSession::Side::kDialer, b.box_key(), &memories[{&a, &b}], 2, 7);
+  SyncSession lb(b, SyncSession::Side::kListener, a.box_key(), &memories[{&b, &a}], 2, 7);
   std::deque<std::string> to_b, to_a;
   auto hello = da.Start();
   if (!hello.ok()) return false;
