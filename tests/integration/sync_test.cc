@@ -55,6 +55,7 @@ TEST_F(SyncTest, hub_and_five_communes_converge_with_a_conflict_visible_on_both_
     Json j = JsonOf(r);
     EXPECT_EQ(j.Find("sent")->as_int(), 150);
     EXPECT_EQ(j.Find("refused")->as_int(), 0);
+    EXPECT_EQ(j.Find("sessions")->as_int(), 1) << "a clean link needs one connection";
     EXPECT_FALSE(j.Find("node_id")->as_string().empty());
   }
   for (int i = 0; i < 5; ++i) {
