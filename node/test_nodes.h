@@ -16,6 +16,34 @@
 
 namespace tuphap::node {
 
+// Enrols `commune` at `hub` through the files an operator carries.
+inline void Enrol(Node& hub, Node& commune) {
+  auto request = commune.EnrollRequestFile("test");
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  auto file = hub.EnrollSign(*request, 365);
+  ASSERT_TRUE(file.ok()) << file.status().ToString();
+  auto accepted = commune.EnrollAccept(file->file);
+  ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
+}
+// Every envelope `from` holds of `scope` (all scopes when empty), feed by
+// feed in seq order.
+inline std::vector<replication::Envelope> Envelopes(Node& from, const std::string& scope = {}) {
+  std::vector<replication::Envelope> out;
+  for (const auto& head : *from.store().Heads()) {
+    if (!scope.empty() && head.feed.scope != scope) continue;
+    for (uint64_t seq = 1; seq <= head.seq; ++seq)
+      out.push_back(**from.store().GetEnvelope(head.feed, seq));
+  }
+  return out;
+}
+inline store::ApplyReport Ingest(Node& to, const std::vector<replication::Envelope>& envelopes) {
+  std::vector<store::Store::Incoming> batch;
+  for (const auto& e : envelopes) batch.push_back({e, std::nullopt});
+  auto r = to.Ingest(batch);
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  return r.ok() ? *r : store::ApplyReport{};
+}
+
 class NodesTest : public testing::Test {
  protected:
   static constexpr const char* kProvince = "42";
@@ -52,32 +80,6 @@ class NodesTest : public testing::Test {
     auto n = Node::Open(Dir(name), TestOptions(std::move(options)));
     EXPECT_TRUE(n.ok()) << n.status().ToString();
     return n.ok() ? std::move(n).value() : nullptr;
-  }
-  static void Enrol(Node& hub, Node& commune) {
-    auto request = commune.EnrollRequestFile("test");
-    ASSERT_TRUE(request.ok()) << request.status().ToString();
-    auto file = hub.EnrollSign(*request, 365);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    auto accepted = commune.EnrollAccept(file->file);
-    ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
-  }
-  // Every envelope `from` holds of `scope` (all scopes when empty), feed by
-  // feed in seq order.
-  static std::vector<replication::Envelope> Envelopes(Node& from, const std::string& scope = {}) {
-    std::vector<replication::Envelope> out;
-    for (const auto& head : *from.store().Heads()) {
-      if (!scope.empty() && head.feed.scope != scope) continue;
-      for (uint64_t seq = 1; seq <= head.seq; ++seq)
-        out.push_back(**from.store().GetEnvelope(head.feed, seq));
-    }
-    return out;
-  }
-  static store::ApplyReport Ingest(Node& to, const std::vector<replication::Envelope>& envelopes) {
-    std::vector<store::Store::Incoming> batch;
-    for (const auto& e : envelopes) batch.push_back({e, std::nullopt});
-    auto r = to.Ingest(batch);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : store::ApplyReport{};
   }
   // How many refusals of `reason` the store counted (0 when none).
   static uint64_t Refused(const std::vector<store::RefusalCount>& refusals,

@@ -10,6 +10,7 @@
 
 #include "node/node.h"
 #include "node/test_keys.h"
+#include "node/test_nodes.h"
 #include "replication/change_codec.h"
 #include "replication/seal.h"
 
@@ -52,33 +53,6 @@ class SecurityTest : public testing::Test {
     p.commune = code;
     EXPECT_TRUE(InitForTest(Dir(name), p).ok());
     return Open(name);
-  }
-  static void Enrol(Node& hub, Node& commune) {
-    auto request = commune.EnrollRequestFile("test");
-    ASSERT_TRUE(request.ok()) << request.status().ToString();
-    auto file = hub.EnrollSign(*request, 365);
-    ASSERT_TRUE(file.ok()) << file.status().ToString();
-    auto accepted = commune.EnrollAccept(file->file);
-    ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
-  }
-
-  // Every envelope `from` holds of `scope` (all scopes when empty), feed by
-  // feed in seq order.
-  static std::vector<replication::Envelope> Envelopes(Node& from, const std::string& scope = {}) {
-    std::vector<replication::Envelope> out;
-    for (const auto& head : *from.store().Heads()) {
-      if (!scope.empty() && head.feed.scope != scope) continue;
-      for (uint64_t seq = 1; seq <= head.seq; ++seq)
-        out.push_back(**from.store().GetEnvelope(head.feed, seq));
-    }
-    return out;
-  }
-  static store::ApplyReport Ingest(Node& to, const std::vector<replication::Envelope>& envs) {
-    std::vector<Store::Incoming> batch;
-    for (const auto& e : envs) batch.push_back({e, std::nullopt});
-    auto r = to.Ingest(batch);
-    EXPECT_TRUE(r.ok()) << r.status().ToString();
-    return r.ok() ? *r : store::ApplyReport{};
   }
   static uint64_t Refused(Node& n, const std::string& reason) {
     for (const auto& r : *n.store().Refusals())
