@@ -492,6 +492,17 @@ class PeerBoundsTest : public SyncTest {
     SmallQuarantineForChildren();
     SyncTest::SetUp();
   }
+  // `n` enrolled nodes of the first commune, "a0" ... : their keys.
+  std::vector<NodeKeys> EnrolledNodes(int n) {
+    std::vector<NodeKeys> keys;
+    for (int k = 0; k < n; ++k) {
+      const std::string name = "a" + std::to_string(k);
+      Init(name, kCommunes[0]);
+      Enrol(name);
+      keys.push_back(KeysOf(Dir(name)));
+    }
+    return keys;
+  }
   void TearDown() override {
     if (HasFailure()) {  // what the hub said, before the directory goes
       std::ifstream log(Dir("hub.log"));
@@ -907,13 +918,7 @@ TEST_F(PeerBoundsTest, peers_that_never_read_do_not_grow_the_hubs_memory) {
             0);
   ASSERT_EQ(Tp("hub", {"import", Dir("a.jsonl")}).exit_code, 0);
   // Five nodes of commune A: 5 keys x 4 connections = 20 sessions.
-  std::vector<NodeKeys> keys;
-  for (int k = 0; k < 5; ++k) {
-    const std::string name = "a" + std::to_string(k);
-    Init(name, kCommunes[0]);
-    Enrol(name);
-    keys.push_back(KeysOf(Dir(name)));
-  }
+  const std::vector<NodeKeys> keys = EnrolledNodes(5);
   Init("b", kCommunes[1]);
   Enrol("b");
   Records("b", kCommunes[1], 100, 80);
@@ -967,13 +972,7 @@ TEST_F(PeerBoundsTest, peers_that_never_read_do_not_grow_the_hubs_memory) {
 // issues 4364 and 3937.)
 TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_down) {
   InitHub();
-  std::vector<NodeKeys> keys;
-  for (int k = 0; k < 6; ++k) {
-    const std::string name = "a" + std::to_string(k);
-    Init(name, kCommunes[0]);
-    Enrol(name);
-    keys.push_back(KeysOf(Dir(name)));
-  }
+  const std::vector<NodeKeys> keys = EnrolledNodes(6);
   Records("a0", kCommunes[0], 2000, 85);
   Init("b", kCommunes[1]);
   Enrol("b");
@@ -1043,13 +1042,7 @@ TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_
 // its memory without bound, and it goes on serving.
 TEST_F(PeerBoundsTest, peers_that_send_faster_than_the_hub_handles_do_not_grow_its_memory) {
   InitHub();
-  std::vector<NodeKeys> keys;
-  for (int k = 0; k < 5; ++k) {
-    const std::string name = "a" + std::to_string(k);
-    Init(name, kCommunes[0]);
-    Enrol(name);
-    keys.push_back(KeysOf(Dir(name)));
-  }
+  const std::vector<NodeKeys> keys = EnrolledNodes(5);
   Init("b", kCommunes[1]);
   Enrol("b");
   Records("b", kCommunes[1], 100, 88);
