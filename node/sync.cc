@@ -289,9 +289,9 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
     if (!Offers(feed.scope)) {
       // A feed the peer may not be given: say no more than what it sent,
       // and remember what it relayed for its next HELLO.
-      if (head->seq < top.first) {
-        ack.heads.push_back({feed.origin, feed.scope, head->seq, head->hash});
-      } else {
+      // Holding less than it sent (a gap, a refusal): nothing is said of
+      // how far this node's copy goes.
+      if (head->seq >= top.first) {
         const FeedHeadWire sent{feed.origin, feed.scope, top.first, top.second};
         ack.heads.push_back(sent);
         auto [it, fresh] = memory_->relayed.try_emplace(feed, sent);

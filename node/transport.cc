@@ -53,7 +53,10 @@ constexpr int kSendQueueFrames = 16;
 // waiting at most).
 constexpr int kReceiveQueueFrames = 0;  // ZMQ_RCVHWM: no limit, see above
 constexpr size_t kMaxInboxFrames = 32;
-constexpr size_t kMaxInboxBytes = 8 << 20;
+// How long the listener handles frames before it looks at new connections
+// again (a handshake waits for its ZAP answer).
+constexpr int64_t kMaxReceiveMs = 100;
+constexpr size_t kMaxInboxBytes = 16 << 20;  // two frames of the largest size
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now().time_since_epoch())
@@ -95,8 +98,14 @@ class DialMonitor final : public zmq::monitor_t {
     connected = true;
     ++counts_.handshakes;
   }
-  void on_event_handshake_failed_auth(const zmq_event_t&, const char*) override {
-    auth_failed = true;
+  // ZAP's status: 400 refuses the key; 300 and 500 are temporary (too many
+  // connections of it waiting, trust being read): try again.
+  void on_event_handshake_failed_auth(const zmq_event_t& e, const char*) override {
+    if (e.value == 300 || e.value == 500) {
+      ++counts_.refused;
+    } else {
+      auth_failed = true;
+    }
   }
   void on_event_handshake_failed_protocol(const zmq_event_t&, const char*) override {
     ++counts_.refused;
@@ -116,7 +125,14 @@ class DialMonitor final : public zmq::monitor_t {
 
 // Who may connect: the X25519 keys of this province's enrolled, unrevoked
 // nodes. Answers ZAP requests (RFC 27).
-void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
+const replication::Certificate* CertOfBoxKey(Node& node, const replication::PublicKey& box);
+
+// Answers one ZAP request, if one is waiting: `admit` says whether an
+// enrolled key may have one more connection now. Returns whether it
+// answered.
+bool AnswerZap(zmq::socket_t& zap, Node& node,
+               const std::function<bool(const replication::PublicKey&)>& admit,
+               std::ostream* log) {
   std::vector<zmq::message_t> req;
   while (true) {
     zmq::message_t m;
@@ -125,7 +141,7 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
     req.push_back(std::move(m));
     if (!more) break;
   }
-  if (req.empty()) return;
+  if (req.empty()) return false;
   // Every request gets a reply (a REP socket must answer), malformed or not.
   std::string status = "400", text = "unknown key", user;
   if (req.size() >= 7 && req[5].to_string() == "CURVE" && req[6].size() == 32) {
@@ -137,17 +153,18 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
     if (!reloaded.ok() || node.trust() == nullptr) {
       status = "500";  // temporary: the peer may try again
       text = "trust unavailable";
-    } else {
-      for (const auto& [sign, cert] : node.trust()->certificates()) {
-        if (cert.box_key == client && !node.trust()->IsRevoked(sign)) {
-          status = "200";
-          text = "OK";
-          user = ToHex(std::string_view(reinterpret_cast<const char*>(client.data()), 32));
-        }
+    } else if (CertOfBoxKey(node, client) != nullptr) {
+      if (admit(client)) {
+        status = "200";
+        text = "OK";
+        user = ToHex(std::string_view(reinterpret_cast<const char*>(client.data()), 32));
+      } else {
+        status = "300";  // temporary: too many of its connections say nothing yet
+        text = "too many connections";
       }
     }
     if (status == "400" && log != nullptr)
-      *log << "refused a connection from an unenrolled or revoked key\n";
+      *log << "refused a connection from an unenrolled or revoked key" << std::endl;
   }
   const std::string request_id = req.size() > 1 ? req[1].to_string() : std::string();
   zap.send(zmq::buffer(std::string("1.0")), zmq::send_flags::sndmore);
@@ -156,6 +173,7 @@ void AnswerZap(zmq::socket_t& zap, Node& node, std::ostream* log) {
   zap.send(zmq::buffer(text), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(user), zmq::send_flags::sndmore);
   zap.send(zmq::buffer(std::string()), zmq::send_flags::none);
+  return true;
 }
 
 // The node expected at an endpoint: the named one, or the province's hub.
@@ -471,8 +489,27 @@ uint64_t InodeOf(int fd) {
 // a number reused by a newer connection is never shut.
 class Listener {
  public:
-  Listener(Node& node, zmq::socket_t& router, std::ostream* log)
-      : node_(node), router_(router), responder_(node), log_(log) {}
+  Listener(Node& node, zmq::socket_t& router, zmq::socket_t& zap, ListenMonitor& monitor,
+           std::ostream* log)
+      : node_(node), router_(router), zap_(zap), monitor_(monitor), responder_(node), log_(log) {}
+
+  // New connections (ZAP, the monitor) and every frame waiting.
+  void Service() {
+    Admissions();
+    Receive();
+  }
+
+  // Every waiting ZAP request answered, and the monitor's events: called
+  // between the frames Receive handles too, so that a busy turn delays no
+  // handshake.
+  void Admissions() {
+    const auto admit = [this](const replication::PublicKey& key) { return Admit(key); };
+    while (AnswerZap(zap_, node_, admit, log_)) {
+    }
+    while (monitor_.check_event(0)) {
+    }
+    Monitor(monitor_);
+  }
 
   // Accepted and lost connections.
   void Monitor(ListenMonitor& monitor) {
@@ -500,12 +537,15 @@ class Listener {
   // kMaxInboxFrames or kMaxInboxBytes waiting sends faster than it could
   // ever be answered and is closed, what it sent dropped unread.
   void Receive() {
-    for (int turn = 0; turn < 64; ++turn) {
+    const int64_t start = NowMs();
+    for (int turn = 0; turn < 64 && NowMs() - start < kMaxReceiveMs; ++turn) {
+      if (turn > 0) Admissions();
       Drain();
       std::vector<std::string> ready;
       for (const auto& [rid, box] : inbox_) ready.push_back(rid);
       if (ready.empty()) return;
       for (const std::string& rid : ready) {
+        Drain();                     // what came in meanwhile: a flood is caught within a frame
         auto it = inbox_.find(rid);  // handling one may have closed another
         if (it == inbox_.end()) continue;
         zmq::message_t frame = std::move(it->second.frames.front());
@@ -531,8 +571,11 @@ class Listener {
       if (p.session && p.session->Pump(&out).ok() && !Send(rid, out)) close.push_back(rid);
     }
     for (const auto& rid : close) Close(rid, "silent or not reading");
+    std::set<int> carried;  // descriptors whose frames reached a peer
+    for (const auto& [rid, p] : peers_) carried.insert(p.fd);
     for (auto& [fd, c] : conns_) {
-      if (c.rid.empty() && !c.shut && now - c.accepted_ms > kFirstFrameMs) {
+      if (c.rid.empty() && !c.shut && carried.count(fd) == 0 &&
+          now - c.accepted_ms > kFirstFrameMs) {
         ShutDown(fd, c);  // connected and said nothing
         if (log_ != nullptr) *log_ << "closed a connection that sent nothing" << std::endl;
       }
@@ -598,6 +641,11 @@ class Listener {
       p.box = *box;
       p.fd = fd;
       if (auto c = conns_.find(fd); c != conns_.end() && c->second.rid.empty()) c->second.rid = rid;
+      // This connection was admitted by ZAP: it no longer waits to speak.
+      if (auto w = waiting_.find(*box); w != waiting_.end() && !w->second.empty()) {
+        w->second.pop_front();
+        if (w->second.empty()) waiting_.erase(w);
+      }
       while (true) {
         auto mine = by_key_.find(*box);
         if (mine == by_key_.end() || mine->second.size() < kMaxConnectionsPerPeer) break;
@@ -621,7 +669,7 @@ class Listener {
       return;
     }
     if (type == static_cast<uint64_t>(replication::MessageType::kHello) || !p.session) {
-      if (p.session) p.session->ConnectionLost();
+      // A new HELLO on the same connection: the peer's choice, not a loss.
       p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                                 &memories_[p.box]);
       p.reported = false;
@@ -697,6 +745,18 @@ class Listener {
   }
   void Close(const std::string& rid, const std::string& why) { Drop(rid, &why); }
 
+  // Whether an enrolled key may have one more connection: at most
+  // kMaxConnectionsPerPeer admitted and not yet heard from within
+  // kFirstFrameMs (the rest are closed by the idle rule anyway).
+  bool Admit(const replication::PublicKey& key) {
+    const int64_t now = NowMs();
+    std::deque<int64_t>& w = waiting_[key];
+    while (!w.empty() && now - w.front() > kFirstFrameMs) w.pop_front();
+    if (w.size() >= kMaxConnectionsPerPeer) return false;
+    w.push_back(now);
+    return true;
+  }
+
   void ShutDown(int fd, Conn& c) {
     if (c.shut || fd < 0 || InodeOf(fd) != c.inode) return;
     shutdown(fd, SHUT_RDWR);
@@ -705,7 +765,12 @@ class Listener {
 
   Node& node_;
   zmq::socket_t& router_;
+  zmq::socket_t& zap_;
+  ListenMonitor& monitor_;
   ReconcileResponder responder_;
+  // Per enrolled key, when each connection ZAP admitted and that has sent
+  // nothing yet was admitted (oldest first).
+  std::map<replication::PublicKey, std::deque<int64_t>> waiting_;
   std::ostream* log_;
   std::map<int, Conn> conns_;  // by file descriptor
   std::map<std::string, Inbox> inbox_;  // by routing id
@@ -760,7 +825,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
       monitor->init(*router, "inproc://tuphap-listen-monitor",
                     ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
       router->bind(options.listen);
-      listener = std::make_unique<Listener>(node, *router, log);
+      listener = std::make_unique<Listener>(node, *router, *zap, *monitor, log);
     }
     std::vector<Dial> dials(options.upstreams.size());
     for (size_t i = 0; i < dials.size(); ++i) {
@@ -794,13 +859,7 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
       }
       for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
       if (!PollOrSignal(items, 50)) continue;
-      if (router) {
-        if (items[0].revents & ZMQ_POLLIN) AnswerZap(*zap, node, log);
-        while (monitor->check_event(0)) {
-        }
-        listener->Monitor(*monitor);
-        listener->Receive();
-      }
+      if (listener) listener->Service();
       for (auto& d : dials) {
         Status s = ServiceDial(node, d, log);
         if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << std::endl;

@@ -17,10 +17,10 @@
 namespace tuphap::replication {
 
 inline constexpr uint64_t kProtocolVersion = 1;
-// One frame: a batch of at most kMaxBatchBytes of envelopes (one envelope
-// of up to 256 KiB always fits), plus framing. A listener holds at most a
-// few frames per connection in memory, so this bounds its memory per peer.
-inline constexpr size_t kMaxFrameBytes = 2 << 20;
+// One frame, as received: 8 MiB, as in the first release of version 1,
+// whose senders put up to 4 MiB of envelopes in a BATCH. This version sends
+// at most kMaxBatchBytes (one envelope of up to 256 KiB always fits).
+inline constexpr size_t kMaxFrameBytes = 8 << 20;
 inline constexpr uint32_t kMaxBatchEnvelopes = 2000;
 inline constexpr size_t kMaxBatchBytes = 1 << 20;  // what a sender puts in one batch
 // Heads in one HELLO (every feed the sender holds: a whole province is a

@@ -35,6 +35,7 @@ struct LinkFaults {
 
 // What each side keeps of the other across sessions (frame size, relayed
 // heads), as the transport keeps it.
+// Cleared by each test: a node's address may be reused by the next one.
 std::map<std::pair<const Node*, const Node*>, PeerMemory> memories;
 
 // Runs one session between `a` (dialer) and `b` (listener) over a faulty
@@ -119,6 +120,7 @@ class SyncPropertyTest : public testing::Test {
 };
 
 TEST_F(SyncPropertyTest, lossy_links_converge_to_identical_digests_with_nothing_lost_or_doubled) {
+  memories.clear();
   std::mt19937_64 rng(seed_);
   auto hub = Make("hub", Role::kHub, "56");
   std::vector<std::unique_ptr<Node>> communes;
