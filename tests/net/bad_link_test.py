@@ -100,6 +100,20 @@ def converged_run(checks, run, phase, nodes=None, receiver=None, scope=None, n=N
                  f"exit codes {run.exit_codes}; last: {run.last_error}")
 
 
+def progress_checks(checks, run, stats, useful, direction, what):
+    """Acknowledged work is never sent again: one `sync --once` gets there
+    (its --timeout counts from the last batch acknowledged), and the bytes
+    that crossed the cutting link towards the receiver are at most 1.6x the
+    envelopes it needed (the frame lost at each cut, handshakes, HELLOs)."""
+    checks.check(run.attempts == 1, f"{what}: one `sync --once` converged",
+                 f"{run.attempts} attempts")
+    wire = stats[direction]
+    checks.check(wire <= 1.6 * useful,
+                 f"{what}: {wire} bytes on the wire for {useful} bytes of envelopes "
+                 f"(goodput {useful / max(wire, 1):.2f} >= 0.62)",
+                 f"ratio {wire / max(useful, 1):.2f}")
+
+
 def store_checks(checks, nodes, name, what):
     ic = nodes.integrity(name)
     checks.check(ic == "ok", f"PRAGMA integrity_check of {what}'s store is ok", ic)
@@ -151,6 +165,8 @@ def hub_case(nodes, checks, deadline, cut, seed, max_attempts):
     if run.result:
         print(f"  last attempt: {run.result}", flush=True)
     converged(checks, nodes, "commune", "hub", HUB_COMMUNE, n, "commune -> hub")
+    progress_checks(checks, run, s, nodes.changes_bytes("hub", HUB_COMMUNE),
+                    "bytes_client_to_target", "commune -> hub")
     held = nodes.scalar("hub", "SELECT count(*) FROM held WHERE scope = ?", (HUB_COMMUNE,))
     checks.check(held == 0, f"the hub holds no change of {HUB_COMMUNE} back behind a gap",
                  f"{held} held")
@@ -171,6 +187,8 @@ def hub_case(nodes, checks, deadline, cut, seed, max_attempts):
     report("hub -> laptop", n, run2, s2)
     converged_run(checks, run2, "hub -> laptop", nodes, "laptop", HUB_COMMUNE, n)
     converged(checks, nodes, "laptop", "hub", HUB_COMMUNE, n, "hub -> laptop")
+    progress_checks(checks, run2, s2, nodes.changes_bytes("laptop", HUB_COMMUNE),
+                    "bytes_target_to_client", "hub -> laptop")
     store_checks(checks, nodes, "laptop", "the laptop")
     store_checks(checks, nodes, "hub", "the hub (after the laptop)")
     expect_cuts(checks, s2, cut, min_cuts, "hub -> laptop")
