@@ -261,6 +261,19 @@ Status OpenDial(Node& node, Dial& d) {
   return Status::Ok();
 }
 
+// Reads the dial's monitor events; an error when the node there refused
+// this node's key — refused, not unreachable (exit code 4): trying again
+// will not help.
+Status PollMonitor(Dial& d) {
+  while (d.monitor->check_event(0)) {
+  }
+  if (!d.monitor->auth_failed) return Status::Ok();
+  d.monitor->auth_failed = false;
+  return Status::PermissionDenied("the node at " + d.endpoint +
+                                  " refused this node's key (not enrolled there, or revoked)")
+      .WithReason("E_NOT_AUTHORISED");
+}
+
 // Sends without blocking; false when the peer is not reading (its queue is
 // full) or gone.
 bool SendAll(zmq::socket_t& s, std::vector<std::string>& frames) {
@@ -279,15 +292,7 @@ bool SendAll(zmq::socket_t& s, std::vector<std::string>& frames) {
 // Runs the dial's monitor and socket once. Returns an error only for what
 // ends a --once sync.
 Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
-  while (d.monitor->check_event(0)) {
-  }
-  if (d.monitor->auth_failed) {
-    d.monitor->auth_failed = false;
-    // Refused, not unreachable (exit code 4): trying again will not help.
-    return Status::PermissionDenied("the node at " + d.endpoint +
-                                    " refused this node's key (not enrolled there, or revoked)")
-        .WithReason("E_NOT_AUTHORISED");
-  }
+  TUPHAP_RETURN_IF_ERROR(PollMonitor(d));
   // A lost connection, or a session silent for too long: start again on a
   // fresh socket, from the heads. Frames lost with it shrink the link's
   // frame size.
@@ -988,13 +993,7 @@ Result<std::string> PeerQueries::Ask(const std::string& what, std::string body) 
   try {
     bool sent = false;
     while (true) {
-      while (d.monitor->check_event(0)) {
-      }
-      if (d.monitor->auth_failed) {
-        return Status::PermissionDenied("the node at " + d.endpoint +
-                                        " refused this node's key (not enrolled there, or revoked)")
-            .WithReason("E_NOT_AUTHORISED");
-      }
+      TUPHAP_RETURN_IF_ERROR(PollMonitor(d));
       if (!sent && d.socket->send(zmq::buffer(frame), zmq::send_flags::dontwait).has_value()) {
         sent = true;
         m.bytes_out += frame.size();

@@ -142,7 +142,9 @@ CREATE TABLE peer_heads (
 ) WITHOUT ROWID;
 )sql";
 
-// Version 6: peer_heads is bounded (node::kMaxPeerHeads = 4,096 per peer);
+// Version 6: peer_heads is bounded (Node::kMaxPeerHeads = 4,096 per peer;
+// a migration is a fixed text, so the number is written out: keep the two
+// equal);
 // earlier versions kept every head a peer ever named. A peer's set larger
 // than that is dropped here — bookkeeping only, refilled by its next HELLO
 // — so that no later HELLO has to read millions of rows to replace it.
