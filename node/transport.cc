@@ -296,16 +296,12 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
   // A lost connection, or a session silent for too long: start again on a
   // fresh socket, from the heads. Frames lost with it shrink the link's
   // frame size.
+  // Frames that arrived whole before the connection was lost are still
+  // handled (committed) first: they need not cross the link again.
   const bool silent = d.session && NowMs() - d.last_traffic_ms > kDialSilenceMs;
-  if (d.monitor->lost || silent) {
-    if (d.session && log != nullptr)
-      *log << "connection to " << d.endpoint << " lost" << std::endl;
-    d.EndSession(/*lost=*/true);
-    TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
-    return Status::Ok();
-  }
+  const bool lost = d.monitor->lost || silent;
   std::vector<std::string> out;
-  if (d.monitor->connected && !d.session) {
+  if (!lost && d.monitor->connected && !d.session) {
     d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key,
                                               &d.memory);
     d.session_progress = 0;
@@ -333,6 +329,13 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
       d.last_progress_ms = NowMs();
       d.since_progress = {};
     }
+  }
+  if (lost) {
+    if (d.session && log != nullptr)
+      *log << "connection to " << d.endpoint << " lost" << std::endl;
+    d.EndSession(/*lost=*/true);
+    TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
+    return Status::Ok();
   }
   if (!SendAll(*d.socket, out)) d.EndSession(/*lost=*/true);
   if (d.session && d.session->caught_up() && !d.reported) {
@@ -526,9 +529,10 @@ class Listener {
       auto it = conns_.find(e.fd);
       if (it == conns_.end()) continue;
       if (!it->second.rid.empty()) {
-        Drop(it->second.rid, nullptr);
-        overflowed_.erase(it->second.rid);
-        inbox_.erase(it->second.rid);
+        const std::string rid = it->second.rid;
+        if (overflowed_.erase(rid) == 0) FinishGone(rid);
+        Drop(rid, nullptr);
+        inbox_.erase(rid);
       }
       conns_.erase(it);
     }
@@ -634,6 +638,23 @@ class Listener {
     }
   }
 
+  // A lost connection's frames that arrived whole are still handled
+  // (committed): they need not cross the link again. What it would be
+  // answered is dropped.
+  void FinishGone(const std::string& rid) {
+    Drain();
+    auto it = inbox_.find(rid);
+    if (it == inbox_.end() || peers_.count(rid) == 0) return;
+    std::deque<zmq::message_t> left = std::move(it->second.frames);
+    inbox_.erase(it);
+    gone_ = rid;
+    for (auto& f : left) {
+      if (peers_.count(rid) == 0) break;
+      OnFrame(rid, f);
+    }
+    gone_.clear();
+  }
+
   void OnFrame(const std::string& rid, zmq::message_t& frame) {
     auto pit = peers_.find(rid);
     if (pit == peers_.end()) {
@@ -681,7 +702,7 @@ class Listener {
     }
     std::vector<std::string> out;
     Status s = p.session->OnFrame(f, &out);
-    if (!Send(rid, out)) {
+    if (rid != gone_ && !Send(rid, out)) {
       Close(rid, "not reading");
       return;
     }
@@ -780,6 +801,7 @@ class Listener {
   std::map<int, Conn> conns_;  // by file descriptor
   std::map<std::string, Inbox> inbox_;  // by routing id
   std::set<std::string> overflowed_;    // closed for flooding, until the connection is gone
+  std::string gone_;  // the lost connection whose last frames FinishGone handles
   std::map<std::string, Peer> peers_;                            // by ZeroMQ routing id
   std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
   std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
