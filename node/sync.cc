@@ -201,7 +201,6 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
   while (in_flight_.size() < window_ && !cursors_.empty()) {
     replication::Batch batch;
     batch.batch_no = next_batch_++;
-    std::vector<store::FeedKey> feeds;
     size_t bytes = 0;
     while (!cursors_.empty() && batch.envelopes.size() < batch_envelopes_) {
       Cursor& c = cursors_.front();
@@ -214,7 +213,6 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
       // Bounded in bytes by what the link carries (one envelope always goes).
       if (!batch.envelopes.empty() && bytes + env->bytes().size() > budget_->frame_bytes())
         break;
-      if (feeds.empty() || !(feeds.back() == c.feed)) feeds.push_back(c.feed);
       bytes += env->bytes().size();
       batch.envelopes.push_back(env->bytes());
       sent_upto_[c.feed] = c.next;
@@ -223,8 +221,9 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
     if (batch.envelopes.empty()) break;
     stats_.sent += batch.envelopes.size();
     ++stats_.batches_out;
-    in_flight_.emplace(batch.batch_no, std::move(feeds));
-    Emit(replication::Encode(batch), out);
+    std::string frame = replication::Encode(batch);
+    in_flight_.emplace(batch.batch_no, frame.size());
+    Emit(std::move(frame), out);
   }
   if (cursors_.empty() && !initial_sent_) {
     initial_sent_ = true;
@@ -241,7 +240,7 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
 }
 
 void SyncSession::ConnectionLost() {
-  if (awaiting_ack()) budget_->Lost(stats_.bytes_in + stats_.bytes_out);
+  if (awaiting_ack()) budget_->Lost(Carried());
   in_flight_.clear();
 }
 
@@ -249,8 +248,9 @@ void SyncSession::KeepAlive(std::vector<std::string>* out) {
   if (peer_ == nullptr || in_flight_.size() >= window_) return;
   replication::Batch empty;
   empty.batch_no = next_batch_++;
-  in_flight_.emplace(empty.batch_no, std::vector<store::FeedKey>{});
-  Emit(replication::Encode(empty), out);
+  std::string frame = replication::Encode(empty);
+  in_flight_.emplace(empty.batch_no, frame.size());
+  Emit(std::move(frame), out);
 }
 
 Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::string>* out) {
@@ -316,9 +316,10 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
                                     " does not verify")
         .WithReason("E_BAD_RECEIPT");
   }
+  acknowledged_out_ += it->second;
   in_flight_.erase(it);
   ++progress_;
-  budget_->Acknowledged(stats_.bytes_in + stats_.bytes_out);
+  budget_->Acknowledged(Carried());
   refilled_at_.reset();  // what the peer holds moved: the next pump looks again
   stats_.refused_by_peer += ack.refused;
   for (const auto& h : ack.heads) {

@@ -54,7 +54,8 @@ class LinkBudget {
 
   size_t frame_bytes() const { return frame_bytes_; }
   // A frame was acknowledged on a connection that has carried
-  // `connection_bytes` so far (both ways).
+  // `connection_bytes` so far (frames received, and frames sent that were
+  // acknowledged).
   void Acknowledged(uint64_t connection_bytes);
   // A connection that carried `connection_bytes` was lost with frames
   // unacknowledged.
@@ -156,7 +157,12 @@ class SyncSession {
   // The store as of the last refill: a live session re-reads the heads only
   // when it has changed (or an ack moved what the peer holds).
   std::optional<store::Store::Stamp> refilled_at_;
-  std::map<uint64_t, std::vector<store::FeedKey>> in_flight_;  // batch_no -> feeds
+  std::map<uint64_t, size_t> in_flight_;  // batch_no -> its frame's bytes
+  // Bytes of our BATCH frames the peer acknowledged: with what we received,
+  // what this connection is known to have carried (frames handed to
+  // ZeroMQ but not acknowledged may never have crossed it).
+  uint64_t acknowledged_out_ = 0;
+  uint64_t Carried() const { return stats_.bytes_in + acknowledged_out_; }
   uint64_t next_batch_ = 1;
   uint64_t catchup_last_batch_ = 0;        // the last batch of the catch-up (0: not all sent yet)
   std::map<store::FeedKey, int> retries_;  // re-sends after the peer refused, per feed
