@@ -925,6 +925,28 @@ TEST_F(PeerBoundsTest, connections_that_send_nothing_are_few_and_closed_after_15
   ASSERT_EQ(TimedSync("a").r.exit_code, 0);
 }
 
+// 5b. A node whose key already has 4 silent connections is refused only
+// for a while (ZAP "300", temporary): its `sync --once` retries and
+// succeeds once the silent ones are closed, instead of ending as refused.
+TEST_F(PeerBoundsTest, a_key_with_four_silent_connections_syncs_once_they_are_closed) {
+  InitHub();
+  Init("a", kCommunes[0]);
+  Enrol("a");
+  Records("a", kCommunes[0], 20, 79);
+  StartHub();
+  const NodeKeys a = KeysOf(Dir("a"));
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  std::vector<std::unique_ptr<WireClient>> silent;
+  for (int i = 0; i < 4; ++i) {
+    silent.push_back(std::make_unique<WireClient>(ctx_, a, endpoint_, hub_box));
+    ASSERT_TRUE(silent.back()->WaitHandshake(10000)) << "a silent connection was not admitted";
+  }
+  const Timed s = TimedSync("a", 40, 90);
+  EXPECT_EQ(s.r.exit_code, 0) << "a temporary refusal ended the sync: " << s.r.err;
+  EXPECT_GE(s.seconds, 5) << "the key was admitted while 4 of its connections were silent";
+  EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
+}
+
 // 6. Peers that ask for everything and never read, while acknowledging
 // batches they never read: the hub's memory stays bounded and it drops
 // them; an honest commune still syncs.
