@@ -32,13 +32,13 @@ void LinkBudget::Acknowledged(uint64_t connection_bytes) {
 void LinkBudget::Lost(uint64_t connection_bytes) {
   ++losses_;
   carried_ = connection_bytes;
-  frame_bytes_ = std::clamp<size_t>(
-      std::min<uint64_t>(frame_bytes_ / 2, connection_bytes / kShare), 1, kMaxBytes);
+  frame_bytes_ = std::clamp<size_t>(std::min<uint64_t>(frame_bytes_ / 2, connection_bytes / kShare),
+                                    1, kMaxBytes);
 }
 
 SyncSession::SyncSession(Node& node, Side side,
-                         std::optional<replication::PublicKey> expected_box_key,
-                         PeerMemory* memory, size_t window, size_t batch_envelopes)
+                         std::optional<replication::PublicKey> expected_box_key, PeerMemory* memory,
+                         size_t window, size_t batch_envelopes)
     : node_(node),
       side_(side),
       expected_box_(expected_box_key),
@@ -211,8 +211,7 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
         continue;
       }
       // Bounded in bytes by what the link carries (one envelope always goes).
-      if (!batch.envelopes.empty() && bytes + env->bytes().size() > budget_->frame_bytes())
-        break;
+      if (!batch.envelopes.empty() && bytes + env->bytes().size() > budget_->frame_bytes()) break;
       bytes += env->bytes().size();
       batch.envelopes.push_back(env->bytes());
       sent_upto_[c.feed] = c.next;

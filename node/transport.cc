@@ -131,8 +131,7 @@ const replication::Certificate* CertOfBoxKey(Node& node, const replication::Publ
 // enrolled key may have one more connection now. Returns whether it
 // answered.
 bool AnswerZap(zmq::socket_t& zap, Node& node,
-               const std::function<bool(const replication::PublicKey&)>& admit,
-               std::ostream* log) {
+               const std::function<bool(const replication::PublicKey&)>& admit, std::ostream* log) {
   std::vector<zmq::message_t> req;
   while (true) {
     zmq::message_t m;
@@ -302,8 +301,8 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
   const bool lost = d.monitor->lost || silent;
   std::vector<std::string> out;
   if (!lost && d.monitor->connected && !d.session) {
-    d.session = std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key,
-                                              &d.memory);
+    d.session =
+        std::make_unique<SyncSession>(node, SyncSession::Side::kDialer, d.peer.box_key, &d.memory);
     d.session_progress = 0;
     ++d.sessions;
     d.reported = false;
@@ -331,8 +330,7 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
     }
   }
   if (lost) {
-    if (d.session && log != nullptr)
-      *log << "connection to " << d.endpoint << " lost" << std::endl;
+    if (d.session && log != nullptr) *log << "connection to " << d.endpoint << " lost" << std::endl;
     d.EndSession(/*lost=*/true);
     TUPHAP_RETURN_IF_ERROR(OpenDial(node, d));
     return Status::Ok();
@@ -680,8 +678,8 @@ class Listener {
           mine->second.pop_front();
           continue;
         }
-        Close(oldest, "more than " + std::to_string(kMaxConnectionsPerPeer) +
-                          " connections of one node");
+        Close(oldest,
+              "more than " + std::to_string(kMaxConnectionsPerPeer) + " connections of one node");
       }
       by_key_[*box].push_back(rid);
       pit = peers_.emplace(rid, std::move(p)).first;
@@ -741,8 +739,8 @@ class Listener {
                                          st.refused_here + st.refused_by_peer);
     if (!rec.ok() && log_ != nullptr) *log_ << "peer bookkeeping: " << rec.ToString() << std::endl;
     if (caught_up && log_ != nullptr)
-      *log_ << "caught up with " << NodeIdText(c->sign_key) << ": sent " << st.sent
-            << ", received " << st.received << ", refused " << st.refused_here << std::endl;
+      *log_ << "caught up with " << NodeIdText(c->sign_key) << ": sent " << st.sent << ", received "
+            << st.received << ", refused " << st.refused_here << std::endl;
   }
 
   // Forgets a peer's connection state; `why` non-null: also closes it.
@@ -798,13 +796,13 @@ class Listener {
   // nothing yet was admitted (oldest first).
   std::map<replication::PublicKey, std::deque<int64_t>> waiting_;
   std::ostream* log_;
-  std::map<int, Conn> conns_;  // by file descriptor
+  std::map<int, Conn> conns_;           // by file descriptor
   std::map<std::string, Inbox> inbox_;  // by routing id
   std::set<std::string> overflowed_;    // closed for flooding, until the connection is gone
-  std::string gone_;  // the lost connection whose last frames FinishGone handles
-  std::map<std::string, Peer> peers_;                            // by ZeroMQ routing id
+  std::string gone_;                    // the lost connection whose last frames FinishGone handles
+  std::map<std::string, Peer> peers_;   // by ZeroMQ routing id
   std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
-  std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
+  std::map<replication::PublicKey, PeerMemory> memories_;             // enrolled keys only
 };
 
 }  // namespace

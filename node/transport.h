@@ -38,7 +38,7 @@ struct SyncOnceOptions {
 struct SyncResult {
   SyncStats stats;        // every session of the run added up
   uint64_t sessions = 0;  // sessions it took (one per connection)
-  std::string peer_id;  // NodeIdText of the peer
+  std::string peer_id;    // NodeIdText of the peer
 };
 
 // Syncs until both sides have caught up, then returns. Unavailable when the

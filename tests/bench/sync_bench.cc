@@ -125,8 +125,8 @@ int main(int argc, char** argv) {
         std::filesystem::copy(base ? bhub : hub, h, std::filesystem::copy_options::recursive);
         std::filesystem::copy(base ? bc : c, cc, std::filesystem::copy_options::recursive);
         if (which == "baseline") setenv("TUPHAP_BENCH_BINARY", baseline.c_str(), 1);
-        const std::string e = "tcp://127.0.0.1:" + std::to_string(Port(2 + round * 2 +
-                                                                         (which == "baseline")));
+        const std::string e =
+            "tcp://127.0.0.1:" + std::to_string(Port(2 + round * 2 + (which == "baseline")));
         const std::string l = dir.File("hub-" + tag + ".log");
         const pid_t p = Spawn({"--data", h, "serve", "--listen", e}, l);
         WaitListening(l);

@@ -12,9 +12,9 @@
 
 #include <cstdio>
 #include <deque>
-#include <map>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <random>
 
 #include "node/store/sqlite.h"
@@ -54,7 +54,7 @@ bool RunSession(Node& a, Node& b, const LinkFaults& f, std::mt19937_64& rng,
   for (int step = 0; step < 20000; ++step) {
     if (da.caught_up() && lb.caught_up()) return true;
     if (delivered >= f.cut_after) {  // the link is cut: both sides give up
-      da.ConnectionLost();  // frames in flight shrink the next sessions' frames
+      da.ConnectionLost();           // frames in flight shrink the next sessions' frames
       lb.ConnectionLost();
       return false;
     }
