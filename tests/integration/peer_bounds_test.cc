@@ -54,6 +54,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using replication::FeedHeadWire;
+using sync_testing::ExecTuphap;
 using sync_testing::HubBoxKey;
 using sync_testing::JsonOf;
 using sync_testing::kCommunes;
@@ -144,13 +145,7 @@ Timed RunTimed(const std::vector<std::string>& args, double deadline_s) {
     const int err = open(err_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     dup2(out, 1);
     dup2(err, 2);
-    std::vector<std::string> all{TUPHAP_BINARY};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(TUPHAP_BINARY, argv.data());
-    _exit(127);
+    ExecTuphap(args);
   }
   Timed t;
   int status = 0;
@@ -485,6 +480,23 @@ PeerHeadRows PeerHeadsAtHub(const std::string& hub_dir, const replication::Publi
   }
   return r;
 }
+
+// A thread that runs `body` until it is stopped or the test ends (even by a
+// failed assertion); `body` watches the flag it is given.
+class Background {
+ public:
+  explicit Background(std::function<void(const std::atomic<bool>&)> body)
+      : thread_([this, body = std::move(body)] { body(stop_); }) {}
+  ~Background() { Stop(); }
+  void Stop() {
+    stop_ = true;
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::thread thread_;  // after stop_: started once the flag exists
+};
 
 class PeerBoundsTest : public SyncTest {
  protected:
@@ -1021,17 +1033,7 @@ TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_
   ASSERT_EQ(TimedSync("a0").r.exit_code, 0);
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
   // A busy hub: one key keeps it answering HELLOs of 20,000 heads.
-  std::atomic<bool> stop{false};
-  std::thread busy;
-  struct StopOnExit {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~StopOnExit() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } stop_busy{stop, busy};
-  busy = std::thread([&] {
+  Background busy([&](const std::atomic<bool>& stop) {
     zmq::context_t ctx;
     std::mt19937_64 rng(87);
     const std::string hello =
@@ -1070,8 +1072,7 @@ TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_
     std::this_thread::sleep_for(std::chrono::milliseconds(2500));
   }
   ASSERT_TRUE(HubAlive()) << "the hub died in round " << rounds;
-  stop = true;
-  busy.join();
+  busy.Stop();
   HonestCommuneSyncs("b", kCommunes[1]);
 }
 
@@ -1133,17 +1134,7 @@ TEST_F(PeerBoundsTest, a_node_enrolled_while_the_hub_serves_is_admitted_at_once)
   const NodeKeys a = KeysOf(Dir("a"));
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
   // Other connections keep coming: every one is an admission request.
-  std::atomic<bool> stop{false};
-  std::thread knocker;
-  struct StopOnExit {
-    std::atomic<bool>& stop;
-    std::thread& t;
-    ~StopOnExit() {
-      stop = true;
-      if (t.joinable()) t.join();
-    }
-  } stop_knocker{stop, knocker};
-  knocker = std::thread([&] {
+  Background knocker([&](const std::atomic<bool>& stop) {
     zmq::context_t ctx;
     while (!stop) {
       WireClient c(ctx, a, endpoint_, hub_box);

@@ -146,6 +146,17 @@ class SyncTest : public testing::Test {
   }
 };
 
+// In a forked child: becomes `tuphap ARGS...` (exits 127 if it cannot).
+[[noreturn]] inline void ExecTuphap(const std::vector<std::string>& args) {
+  std::vector<std::string> all{TUPHAP_BINARY};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& a : all) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  execv(TUPHAP_BINARY, argv.data());
+  _exit(127);
+}
+
 // Starts `tuphap serve` for `name` with `args`; returns its pid. Output goes
 // to DIR/name.log.
 inline pid_t StartServe(const std::string& data, const std::string& log,
@@ -155,13 +166,9 @@ inline pid_t StartServe(const std::string& data, const std::string& log,
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    std::vector<std::string> all{TUPHAP_BINARY, "--data", data, "serve"};
+    std::vector<std::string> all{"--data", data, "serve"};
     all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& a : all) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    execv(TUPHAP_BINARY, argv.data());
-    _exit(127);
+    ExecTuphap(all);
   }
   return pid;
 }
