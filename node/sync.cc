@@ -1,6 +1,7 @@
 #include "node/sync.h"
 
 #include <algorithm>
+#include <set>
 
 #include "replication/certificate.h"
 
@@ -66,23 +67,24 @@ Result<replication::Hello> SyncSession::MakeHello(const std::vector<FeedHeadWire
   replication::Hello h;
   h.node = node_.sign_key();
   h.role = RoleName(node_.info().role);
-  std::map<store::FeedKey, const FeedHeadWire*> asked;
-  if (answered != nullptr) {
-    for (const auto& a : *answered) asked[{a.origin, a.scope}] = &a;
-  }
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
   for (const auto& head : heads) {
     if (head.seq == 0) continue;
-    if (answered == nullptr || Offers(head.feed.scope)) {
+    if (answered == nullptr || Offers(head.feed.scope))
       h.heads.push_back({head.feed.origin, head.feed.scope, head.seq, head.hash});
-      continue;
+  }
+  // A feed the dialer announced that it may not be given (another
+  // commune's, relayed by it): nothing of this node's copy is revealed —
+  // only the highest envelope the dialer itself relayed here, so it is not
+  // sent again.
+  if (answered != nullptr && !memory_->relayed.empty()) {
+    std::set<store::FeedKey> named;
+    for (const auto& a : *answered) {
+      const store::FeedKey key{a.origin, a.scope};
+      auto it = memory_->relayed.find(key);
+      if (it != memory_->relayed.end() && !Offers(a.scope) && named.insert(key).second)
+        h.heads.push_back(it->second);
     }
-    // A feed the dialer may not be given (another commune's, relayed by
-    // it): nothing of this node's copy is revealed — only the highest
-    // envelope the dialer itself relayed here, so it is not sent again.
-    if (auto it = memory_->relayed.find(head.feed);
-        it != memory_->relayed.end() && asked.count(head.feed) != 0)
-      h.heads.push_back(it->second);
   }
   return h;
 }
