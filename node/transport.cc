@@ -207,7 +207,7 @@ struct Dial {
   std::unique_ptr<DialMonitor> monitor;
   std::unique_ptr<SyncSession> session;
   bool reported = false;  // this session's catch-up was recorded
-  PeerMemory memory;      // frame size for this link, across its connections
+  PeerMemory memory;      // of this peer across connections (frame size)
   // The last acknowledged progress (a batch acknowledged either way), and
   // what the connections did since.
   int64_t last_progress_ms = 0;
