@@ -149,6 +149,157 @@ std::string Json::Dump() const {
 
 namespace {
 
+// ECMAScript's Number::toString (ECMA-262, 7.1.12.1), which RFC 8785
+// section 3.2.2.3 makes the canonical form of a number. `d` is finite.
+void AppendEcmaScriptNumber(double d, std::string* out) {
+  if (d == 0) {  // +0 and -0
+    out->push_back('0');
+    return;
+  }
+  if (d < 0) {
+    out->push_back('-');
+    d = -d;
+  }
+  // The shortest digits that read back as `d` (nearest first, as ECMAScript
+  // asks), in the form D[.DDD]e±XX.
+  char buf[40];
+  const auto r = std::to_chars(buf, buf + sizeof buf, d, std::chars_format::scientific);
+  const std::string_view sci(buf, static_cast<size_t>(r.ptr - buf));
+  const size_t e = sci.find('e');
+  std::string digits(1, sci[0]);
+  if (e > 1) digits.append(sci.substr(2, e - 2));
+  int exponent = 0;
+  std::from_chars(sci.data() + e + 2, sci.data() + sci.size(), exponent);
+  if (sci[e + 1] == '-') exponent = -exponent;
+  // ECMA-262 names: k digits, the value is 0.digits x 10^n.
+  const int k = static_cast<int>(digits.size());
+  const int n = exponent + 1;
+  if (k <= n && n <= 21) {
+    out->append(digits);
+    out->append(static_cast<size_t>(n - k), '0');
+  } else if (0 < n && n <= 21) {
+    out->append(digits, 0, static_cast<size_t>(n));
+    out->push_back('.');
+    out->append(digits, static_cast<size_t>(n));
+  } else if (-6 < n && n <= 0) {
+    out->append("0.");
+    out->append(static_cast<size_t>(-n), '0');
+    out->append(digits);
+  } else {
+    out->push_back(digits[0]);
+    if (k > 1) {
+      out->push_back('.');
+      out->append(digits, 1);
+    }
+    out->push_back('e');
+    out->push_back(n - 1 < 0 ? '-' : '+');
+    out->append(std::to_string(n - 1 < 0 ? 1 - n : n - 1));
+  }
+}
+
+// A name as UTF-16 code units: RFC 8785 sorts members by them, which
+// differs from UTF-8 (code point) order for names with characters above
+// U+FFFF against U+E000-U+FFFF.
+std::u16string Utf16(std::string_view utf8) {
+  std::u16string out;
+  out.reserve(utf8.size());
+  for (size_t pos = 0; pos < utf8.size();) {
+    const char32_t cp = NextCodePoint(utf8, &pos);
+    if (cp < 0x10000) {
+      out.push_back(static_cast<char16_t>(cp));
+    } else {
+      out.push_back(static_cast<char16_t>(0xD800 + ((cp - 0x10000) >> 10)));
+      out.push_back(static_cast<char16_t>(0xDC00 + ((cp - 0x10000) & 0x3FF)));
+    }
+  }
+  return out;
+}
+
+Status NotUtf8() {
+  return Status::InvalidArgument("JSON text that is not UTF-8 has no canonical form");
+}
+
+}  // namespace
+
+Status Json::DumpCanonicalTo(std::string* out) const {
+  switch (type()) {
+    case Type::kNull:
+    case Type::kBool:
+      DumpTo(out);
+      return Status::Ok();
+    case Type::kInt: {
+      // Every JSON number is a double to RFC 8785: an integer no double
+      // equals would be rounded, i.e. changed, so it has no canonical form.
+      const int64_t v = as_int();
+      const double d = static_cast<double>(v);
+      if (d >= 9223372036854775808.0 || static_cast<int64_t>(d) != v) {
+        return Status::InvalidArgument(
+            "the integer " + std::to_string(v) +
+            " is not exactly a double (canonical JSON, RFC 8785, carries integers up to 2^53)");
+      }
+      // Below 1e21 ECMAScript writes an integral double as its digits.
+      char buf[24];
+      const auto r = std::to_chars(buf, buf + sizeof buf, v);
+      out->append(buf, r.ptr);
+      return Status::Ok();
+    }
+    case Type::kDouble: {
+      const double d = std::get<double>(v_);
+      if (!std::isfinite(d))
+        return Status::InvalidArgument("a number that is not finite has no canonical JSON form");
+      AppendEcmaScriptNumber(d, out);
+      return Status::Ok();
+    }
+    case Type::kString:
+      if (!IsValidUtf8(as_string())) return NotUtf8();
+      AppendJsonString(as_string(), out);
+      return Status::Ok();
+    case Type::kArray: {
+      out->push_back('[');
+      bool first = true;
+      for (const auto& e : as_array()) {
+        if (!first) out->push_back(',');
+        first = false;
+        TUPHAP_RETURN_IF_ERROR(e.DumpCanonicalTo(out));
+      }
+      out->push_back(']');
+      return Status::Ok();
+    }
+    case Type::kObject: {
+      std::vector<std::pair<std::u16string, const Member*>> sorted;
+      sorted.reserve(as_object().size());
+      for (const auto& m : as_object()) {
+        if (!IsValidUtf8(m.first)) return NotUtf8();
+        sorted.emplace_back(Utf16(m.first), &m);
+      }
+      std::sort(sorted.begin(), sorted.end(),
+                [](const auto& a, const auto& b) { return a.first < b.first; });
+      out->push_back('{');
+      for (size_t i = 0; i < sorted.size(); ++i) {
+        if (i > 0 && sorted[i].first == sorted[i - 1].first) {
+          return Status::InvalidArgument("an object naming member \"" + sorted[i].second->first +
+                                         "\" twice has no canonical JSON form");
+        }
+        if (i > 0) out->push_back(',');
+        AppendJsonString(sorted[i].second->first, out);
+        out->push_back(':');
+        TUPHAP_RETURN_IF_ERROR(sorted[i].second->second.DumpCanonicalTo(out));
+      }
+      out->push_back('}');
+      return Status::Ok();
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::string> Json::DumpCanonical() const {
+  std::string out;
+  TUPHAP_RETURN_IF_ERROR(DumpCanonicalTo(&out));
+  return out;
+}
+
+namespace {
+
 class Parser {
  public:
   Parser(std::string_view text, JsonParseError* error, const JsonLimits& limits)

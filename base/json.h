@@ -9,6 +9,11 @@
 // Objects keep their members in input order (output is stable and readable);
 // lookups are linear, which is faster than hashing at the sizes we see.
 // Input must be UTF-8; ParseJson checks it and says where it is not.
+//
+// Two writers: Dump keeps member order (what people read: CLI output), and
+// DumpCanonical writes RFC 8785 (JCS), the one byte form of a value that a
+// JSON value inside a change must have (docs/envelope.md), so that two
+// implementations writing the same value write the same bytes.
 #pragma once
 
 #include <cstddef>
@@ -19,6 +24,8 @@
 #include <utility>
 #include <variant>
 #include <vector>
+
+#include "base/status.h"
 
 namespace tuphap {
 
@@ -78,8 +85,23 @@ class Json {
   // Appends to an array; this must be an array.
   Json& Push(Json value);
 
+  // Compact JSON, members in their order; a double keeps a '.' or an
+  // exponent so that it reads back as a double. For people and files.
   std::string Dump() const;
   void DumpTo(std::string* out) const;
+
+  // RFC 8785 (JSON Canonicalization Scheme): no whitespace; object members
+  // sorted by the UTF-16 code units of their names; strings escaped as
+  // ECMAScript's JSON.stringify does (`\"`, `\\`, \b \t \n \f \r by name,
+  // other controls below U+0020 as \u00xx in lower case, everything else as
+  // UTF-8); every number as the IEEE-754 double it denotes, in ECMAScript's
+  // shortest round-trip form (3.0 is "3", 1e21 is "1e+21", -0 is "0").
+  // InvalidArgument when the value has no canonical form: a number no double
+  // equals exactly (an integer beyond 2^53 that is not a multiple of the
+  // doubles' spacing there — JCS would round it), a double that is not
+  // finite, text that is not UTF-8, or an object naming a member twice.
+  Result<std::string> DumpCanonical() const;
+  Status DumpCanonicalTo(std::string* out) const;
 
   friend bool operator==(const Json& a, const Json& b) { return a.v_ == b.v_; }
 

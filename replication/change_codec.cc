@@ -43,10 +43,13 @@ crdt::Value ReadValue(MsgpackReader& r, size_t max_bytes) {
       std::string_view data = r.ReadExt(&type, max_bytes);
       if (r.ok() && type != kJsonExtType) r.Fail("unknown value extension type");
       if (r.ok()) {
-        // A JSON value must be canonical JSON text (one form per value).
+        // A JSON value must be one well-formed JSON text. Its bytes are the
+        // value: a writer must put them in canonical form (RFC 8785), but a
+        // receiver keeps signed text it can read as it came (envelope.md).
         JsonParseError err;
-        auto parsed = ParseJson(data, &err, JsonLimits{8});
-        if (!parsed || parsed->Dump() != data) r.Fail("a JSON value is not canonical JSON");
+        if (!ParseJson(data, &err, kJsonValueLimits))
+          r.Fail("a JSON value is not JSON (" + err.message + " at its byte " +
+                 std::to_string(err.offset) + ")");
       }
       return crdt::Value::JsonText(std::string(data));
     }
@@ -153,6 +156,25 @@ Status DecodeChangeBody(std::string_view body, const Limits& limits, crdt::Chang
   return Status::Ok();
 }
 
+Status CheckJsonValue(std::string_view record_id, std::string_view field, std::string_view text) {
+  const std::string where = std::string(record_id) + " " + std::string(field);
+  auto bad = [&](const std::string& what) {
+    return Status::InvalidArgument("the value of " + where + " " + what).WithReason("E_JSON_VALUE");
+  };
+  JsonParseError err;
+  const std::optional<Json> parsed = ParseJson(text, &err, kJsonValueLimits);
+  if (!parsed) {
+    return bad("is not JSON: " + err.message + " at its byte " + std::to_string(err.offset));
+  }
+  Result<std::string> canonical = parsed->DumpCanonical();
+  if (!canonical.ok()) return bad("has no canonical JSON form: " + canonical.status().message());
+  if (*canonical != text) {
+    return bad("is not in canonical JSON form (RFC 8785); it would be written " +
+               canonical->substr(0, 80));
+  }
+  return Status::Ok();
+}
+
 Status CheckLimits(const crdt::Change& change, const Limits& limits) {
   auto over = [](const std::string& what) {
     return Status::InvalidArgument(what).WithReason("E_LIMIT");
@@ -182,6 +204,8 @@ Status CheckLimits(const crdt::Change& change, const Limits& limits) {
         return over("the value of " + op.field + " is longer than " +
                     std::to_string(limits.max_value_bytes) + " bytes");
       }
+      if (op.value.kind() == crdt::Value::Kind::kJson)
+        TUPHAP_RETURN_IF_ERROR(CheckJsonValue(r.record_id, op.field, op.value.text()));
       if (op.pred.size() > limits.max_pred_per_op) return over("too many preds on " + op.field);
       for (const auto& d : op.pred) origins.insert(d.origin);
     }

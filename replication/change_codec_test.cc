@@ -81,5 +81,63 @@ TEST(ChangeCodecTest, ShapeViolationsAreRefusedAfterDecoding) {
   EXPECT_EQ(DecodeChangeBody(EncodeChangeBody(c), kDefaultLimits, &d).reason(), "E_CHANGE_SHAPE");
 }
 
+// A change with one JSON value, encoded as a writer that does not check
+// would encode it.
+crdt::Change WithJson(std::string text) {
+  crdt::Change c = SampleChange();
+  c.records[0].ops.back().value = crdt::Value::JsonText(std::move(text));
+  return c;
+}
+
+Status DecodeOf(const crdt::Change& c, crdt::Change* out) {
+  *out = c;
+  out->records.clear();
+  return DecodeChangeBody(EncodeChangeBody(c), kDefaultLimits, out);
+}
+
+TEST(ChangeCodecTest, WritersMustWriteJsonValuesInCanonicalForm) {
+  // Canonical (RFC 8785): passes.
+  EXPECT_TRUE(CheckLimits(WithJson(R"(["a","b"])"), kDefaultLimits).ok());
+  EXPECT_TRUE(CheckLimits(WithJson(R"([{"a":1,"b":[]}])"), kDefaultLimits).ok());
+  // Members out of order, spaces, a double written as Dump writes it: the
+  // writer is refused, naming the record, the field and the form wanted.
+  for (const char* text : {R"([{"b":1,"a":2}])", R"([ "a" ])", "[2500.0]", "[1e-07]"}) {
+    Status s = CheckLimits(WithJson(text), kDefaultLimits);
+    EXPECT_EQ(s.reason(), "E_JSON_VALUE") << text;
+    EXPECT_NE(s.message().find("18568-KS-2025-000001 penalties"), std::string::npos) << s.message();
+    EXPECT_NE(s.message().find("RFC 8785"), std::string::npos) << s.message();
+  }
+  EXPECT_NE(CheckLimits(WithJson(R"([{"b":1,"a":2}])"), kDefaultLimits)
+                .message()
+                .find(R"(written [{"a":2,"b":1}])"),
+            std::string::npos);
+  // No canonical form at all: 2^53 + 1 is no double.
+  Status s = CheckLimits(WithJson("[9007199254740993]"), kDefaultLimits);
+  EXPECT_EQ(s.reason(), "E_JSON_VALUE");
+  EXPECT_NE(s.message().find("9007199254740993"), std::string::npos) << s.message();
+  EXPECT_EQ(CheckLimits(WithJson("[1,"), kDefaultLimits).reason(), "E_JSON_VALUE");
+}
+
+TEST(ChangeCodecTest, AReceiverKeepsWellFormedJsonValuesAsWritten) {
+  // Signed content from a peer, or stored by an earlier version whose
+  // writer kept members in input order and wrote doubles as "2500.0": read
+  // as it is, byte for byte, never re-encoded.
+  for (const char* text : {R"([{"b":1,"a":2}])", R"([ "a" ])", "[2500.0]", R"(["a","b"])"}) {
+    crdt::Change d;
+    ASSERT_TRUE(DecodeOf(WithJson(text), &d).ok()) << text;
+    EXPECT_EQ(d.records[0].ops.back().value, crdt::Value::JsonText(text));
+  }
+  // What is not JSON at all, or nested deeper than 8, is malformed.
+  for (const std::string& text :
+       {std::string("[1,"), std::string("'a'"), std::string(9, '[') + std::string(9, ']')}) {
+    crdt::Change d;
+    Status s = DecodeOf(WithJson(text), &d);
+    EXPECT_EQ(s.reason(), "E_FRAME_MALFORMED") << text;
+    EXPECT_NE(s.message().find("not JSON"), std::string::npos) << s.message();
+  }
+  crdt::Change d;
+  EXPECT_TRUE(DecodeOf(WithJson(std::string(8, '[') + std::string(8, ']')), &d).ok());
+}
+
 }  // namespace
 }  // namespace tuphap::replication
