@@ -18,8 +18,12 @@ Result<std::unique_ptr<LineReader>> LineReader::Open(const std::string& path, si
     return Status::IoError("cannot read " + path + ": " + std::strerror(e));
   }
   struct stat st {};
-  const uint64_t size =
-      fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
+  const bool stat_ok = fstat(fileno(f), &st) == 0;
+  if (stat_ok && S_ISDIR(st.st_mode)) {
+    std::fclose(f);
+    return Status::InvalidArgument(path + " is a directory, not a file");
+  }
+  const uint64_t size = stat_ok && S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
   auto r = std::unique_ptr<LineReader>(new LineReader(f, true, max_line, size));
   r->path_ = path;
   return r;
@@ -31,8 +35,10 @@ LineReader::~LineReader() {
 
 LineReader::Got LineReader::Next(std::string* line) {
   line->clear();
+  if (!failed_.ok()) return Got::kEnd;
   bool too_long = false;
   bool any = false;
+  uint64_t length = 0;
   while (true) {
     if (pos_ == buf_.size()) {
       if (eof_) break;
@@ -56,6 +62,15 @@ LineReader::Got LineReader::Next(std::string* line) {
     too_long = too_long || take > room;
     pos_ += take;
     bytes_ += take;
+    length += take;
+    if (nl == nullptr && length > kMaxSkipped) {
+      failed_ = Status::InvalidArgument(
+          (path_.empty() ? std::string("standard input") : path_) + ": line " +
+          std::to_string(line_no_ + 1) + " runs on for more than " +
+          std::to_string(kMaxSkipped >> 20) + " MiB without a line end: not a JSON Lines file");
+      line->clear();
+      return Got::kEnd;
+    }
     if (nl != nullptr) {
       ++pos_;
       ++bytes_;
@@ -72,6 +87,7 @@ LineReader::Got LineReader::Next(std::string* line) {
 }
 
 Status LineReader::error() const {
+  if (!failed_.ok()) return failed_;
   if (std::ferror(f_))
     return Status::IoError("reading " + (path_.empty() ? std::string("stdin") : path_) + " failed");
   return Status::Ok();

@@ -28,7 +28,7 @@ Status List(const Context& ctx) {
     std::string values;
     for (const auto& e : c.values) {
       if (!values.empty()) values += " | ";
-      values += "\"" + e.value.ToDisplay() + "\" (" + (e.officer.empty() ? "?" : e.officer) + ", " +
+      values += "\"" + e.value.ToDisplay() + "\" (" + OfficerText(e, ctx.lang) + ", " +
                 ShortNodeId(e.origin) + ")";
     }
     t.Add({c.since.ToString().substr(0, 16), c.row.record_id, c.row.field, values});

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <ostream>
 #include <thread>
 
@@ -30,12 +31,16 @@ namespace {
 namespace fs = std::filesystem;
 
 // The hub serving in a thread of this process, stopped (and joined) on
-// destruction: the demo leaves nothing running.
+// destruction: the demo leaves nothing running. It serves a Node of its own,
+// opened in that thread: a Store is used from one thread only.
 class DemoHub {
  public:
-  DemoHub(node::Node& hub, const std::string& endpoint) {
+  DemoHub(std::function<Result<std::unique_ptr<node::Node>>()> open, const std::string& endpoint) {
     options_.listen = endpoint;
-    thread_ = std::thread([this, &hub] { status_ = node::Serve(hub, options_, &stop_); });
+    thread_ = std::thread([this, open = std::move(open)] {
+      auto hub = open();
+      status_ = hub.ok() ? node::Serve(**hub, options_, &stop_) : hub.status();
+    });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
   ~DemoHub() { (void)Stop(); }
@@ -120,7 +125,7 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   // Everyone syncs with the hub over loopback.
   const std::string endpoint = node::FreeLoopbackEndpoint();
   auto sync_all = [&](const std::vector<int>& which) -> Status {
-    DemoHub serving(*hub, endpoint);
+    DemoHub serving([&] { return open("hub", "Sở Tư pháp Khánh Hòa"); }, endpoint);
     for (int i : which) {
       node::SyncOnceOptions o;
       o.endpoint = endpoint;
@@ -190,8 +195,8 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
       out << "  at " << (n == hub.get() ? std::string("hub") : std::string(communes[0])) << ": "
           << c.row.record_id << " " << c.row.field << '\n';
       for (const auto& v : c.values)
-        out << "      \"" << v.value.ToDisplay() << "\"  by " << v.officer << ", node "
-            << node::NodeIdText(v.origin.bytes) << '\n';
+        out << "      \"" << v.value.ToDisplay() << "\"  by " << OfficerText(v, ctx.lang)
+            << ", node " << node::NodeIdText(v.origin.bytes) << '\n';
     }
   }
 
@@ -234,7 +239,9 @@ void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action) {
       "demo",
       "Quickstart: a hub and three communes, enrolled, working offline, syncing over loopback");
   demo->add_flag("--keep", *keep, "keep the demo folder");
-  demo->add_option("--records", *records, "records per commune")->capture_default_str();
+  demo->add_option("--records", *records, "records per commune")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   demo->callback([&ctx, action, keep, records] {
     *action = [&ctx, keep, records] { return RunDemo(ctx, *keep, *records); };
   });

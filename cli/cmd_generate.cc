@@ -23,6 +23,10 @@ Status RunGenerate(const Context&, GenerateArgs& args) {
   domain::GeneratorOptions o = args.options;
   o.communes = args.communes;
   const auto& ref = domain::ReferenceData::Get();
+  if (args.communes_in_province != 0 && args.province.empty())
+    return Status::InvalidArgument("--communes counts a province's communes: give --province too");
+  if (args.communes_in_province < 0)
+    return Status::InvalidArgument("--communes cannot be negative");
   if (!args.province.empty()) {
     auto in_province = ref.CommunesOf(args.province);
     if (in_province.empty())
@@ -38,7 +42,7 @@ Status RunGenerate(const Context&, GenerateArgs& args) {
     if (ref.Commune(c) == nullptr)
       return Status::InvalidArgument("'" + c + "' is not a current commune code");
   }
-  if (o.bad < 0 || o.bad > 1) return Status::InvalidArgument("--bad is a share between 0 and 1");
+  TUPHAP_RETURN_IF_ERROR(domain::CheckGeneratorOptions(o));
   std::ofstream file;
   std::ostream* out = &std::cout;
   if (args.out != "-") {

@@ -97,6 +97,18 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
         "interrupted: " + done +
         "; run the same import again to finish (records already in are skipped)");
   }
+  // Exit 2 (invalid input, README) when any line was refused: a script
+  // must not take a file with refused lines for a clean import. The
+  // summary above says what was committed.
+  if (s.refused > 0) {
+    const std::string count = std::to_string(s.refused);
+    return Status::InvalidArgument(
+        s.rolled_back
+            ? Tr(ctx, count + " line(s) refused: nothing was committed (--all-or-nothing)",
+                 count + " dòng bị từ chối: không ghi gì (--all-or-nothing)")
+            : Tr(ctx, count + " line(s) refused (listed above); the accepted lines are committed",
+                 count + " dòng bị từ chối (liệt kê ở trên); các dòng được nhận đã được ghi"));
+  }
   return Status::Ok();
 }
 

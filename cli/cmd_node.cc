@@ -1,9 +1,11 @@
 // tuphap init, tuphap digest, tuphap snapshot.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <ostream>
 
+#include "base/file_io.h"
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -39,6 +41,22 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
       }
       if (p.role == node::Role::kHub && p.province.empty()) {
         return Status::InvalidArgument("a hub needs --province CODE");
+      }
+      // Flags that cannot apply to the role are refused, not ignored: a
+      // commune's province comes from its code, a hub has no commune and
+      // takes no leased numbers.
+      if (p.role == node::Role::kCommune && !p.province.empty()) {
+        return Status::InvalidArgument(
+            Tr(ctx, "--province cannot apply to a commune node: its province comes from --commune",
+               "--province không áp dụng cho nút xã: tỉnh lấy theo mã xã --commune"));
+      }
+      if (p.role == node::Role::kHub && (!p.commune.empty() || p.secondary)) {
+        return Status::InvalidArgument(
+            Tr(ctx,
+               std::string(p.secondary ? "--secondary" : "--commune") +
+                   " cannot apply to a hub (it serves a province: --province)",
+               std::string(p.secondary ? "--secondary" : "--commune") +
+                   " không áp dụng cho Sở (Sở phục vụ cả tỉnh: --province)"));
       }
       TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
       TUPHAP_RETURN_IF_ERROR(node::Node::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
@@ -105,13 +123,18 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::AlreadyExists(*snap_out + " already exists: choose a new file");
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       // The copy holds readable records, as the store does: owner only.
+      // Written under a temporary name and published whole (fsync, rename,
+      // fsync of the directory): a crash leaves no half snapshot.
+      const std::string tmp = *snap_out + ".tmp-" + std::to_string(getpid());
       const mode_t old = umask(077);
-      Status s = [&]() -> Status {
-        TUPHAP_ASSIGN_OR_RETURN(store::Stmt q, n->store().db().Prepare("VACUUM INTO ?"));
-        q.Bind(1, *snap_out);
-        return q.Step().status();
-      }();
+      Status s = n->store().Snapshot(tmp);
       umask(old);
+      if (s.ok()) {
+        s = PublishFile(tmp, *snap_out);
+      } else {
+        std::error_code ignored;
+        std::filesystem::remove(tmp, ignored);
+      }
       TUPHAP_RETURN_IF_ERROR(s.Annotate("snapshot to " + *snap_out));
       const auto bytes = std::filesystem::file_size(*snap_out);
       if (ctx.json) {

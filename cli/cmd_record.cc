@@ -1,9 +1,7 @@
 // tuphap record add|amend|revoke|show|history.
-#include <fstream>
-#include <iostream>
-#include <iterator>
 #include <ostream>
 
+#include "base/file_io.h"
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -27,21 +25,33 @@ struct RecordArgs {
   int limit = 50;
 };
 
+// One record's JSON: as long as a line `import` takes (1 MiB), no longer.
+constexpr size_t kMaxJsonInput = 1 << 20;
+
 Result<Json> ReadJsonInput(const std::string& path) {
-  std::string text;
-  if (path == "-") {
-    text.assign(std::istreambuf_iterator<char>(std::cin), std::istreambuf_iterator<char>());
-  } else {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return Status::NotFound("cannot read " + path);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  TUPHAP_ASSIGN_OR_RETURN(std::string text, ReadFileBounded(path, kMaxJsonInput));
   JsonParseError err;
   auto j = ParseJson(text, &err);
   if (!j)
     return Status::InvalidArgument(path + ": byte " + std::to_string(err.offset) + ": " +
                                    err.message);
   return *j;
+}
+
+// A commune node writes only its own commune's books: --scope naming
+// another commune cannot apply there (it used to be ignored, and the record
+// went into the node's own commune). A hub gives --scope for every
+// registration (Registry::Register says so when it is missing).
+Status CheckWriteScope(const Context& ctx, const node::NodeInfo& info, const std::string& scope) {
+  if (scope.empty() || info.role != node::Role::kCommune || scope == info.commune)
+    return Status::Ok();
+  return Status::InvalidArgument(
+      Tr(ctx,
+         "--scope " + scope + " cannot apply: this node is commune " + info.commune +
+             "'s and registers only into its own books (a hub registers into a commune's books "
+             "with --scope)",
+         "--scope " + scope + " không áp dụng được: nút này thuộc xã " + info.commune +
+             " và chỉ đăng ký vào sổ của xã mình (Sở đăng ký vào sổ của một xã bằng --scope)"));
 }
 
 Status Show(const Context& ctx, const std::string& id, const std::string& scope) {
@@ -64,8 +74,8 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
                               n->DescribeEntries(rec.scope, reg));
       for (const auto& e : entries) {
         if (!note.empty()) note += " | ";
-        note += "\"" + e.value.ToDisplay() + "\" by " + (e.officer.empty() ? "?" : e.officer) +
-                " at " + ShortNodeId(e.origin) + " " + e.hlc.ToString();
+        note += "\"" + e.value.ToDisplay() + "\" by " + OfficerText(e, ctx.lang) + " at " +
+                ShortNodeId(e.origin) + " " + e.hlc.ToString();
       }
       conflicts.Set(name, EntriesToJson(entries));
       note = (duplicate ? "DUPLICATE REGISTRATION: " : "CONFLICT: ") + note;
@@ -135,7 +145,7 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
     return Status::Ok();
   }
   for (const auto& h : history) {
-    *ctx.out << h.hlc.ToString() << "  " << (h.officer.empty() ? "?" : h.officer) << "  node "
+    *ctx.out << h.hlc.ToString() << "  " << OfficerText(h.officer, false, ctx.lang) << "  node "
              << ShortNodeId(h.origin) << " #" << h.seq;
     if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
     *ctx.out << '\n';
@@ -174,6 +184,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   add->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_RETURN_IF_ERROR(CheckWriteScope(ctx, n->info(), args->scope));
       domain::Registry registry(*n, ctx.lang);
       Json doc = Json::MakeObject();
       if (!args->input.empty()) {
@@ -192,6 +203,14 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
                                              t->as_string() + "\" but --type says \"" + args->type +
                                              "\"");
             }
+          }
+          const Json* code = input.Find("commune_code");
+          if (!args->scope.empty() && code != nullptr &&
+              (!code->is_string() || code->as_string() != args->scope)) {
+            return Status::InvalidArgument(
+                args->input + ": " +
+                Tr(ctx, "the line's commune_code and --scope " + args->scope + " disagree",
+                   "commune_code của dòng và --scope " + args->scope + " không khớp"));
           }
           doc = std::move(input);
         } else {
@@ -298,14 +317,16 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   search->add_option("--type", args->type, "only this record type");
   search->add_option("--from", args->from, "registered on or after YYYY-MM-DD");
   search->add_option("--to", args->to, "registered on or before YYYY-MM-DD");
-  search->add_option("--limit", args->limit, "at most this many results")->capture_default_str();
+  search->add_option("--limit", args->limit, "at most this many results")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
   search->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       domain::Registry registry(*n, ctx.lang);
       TUPHAP_ASSIGN_OR_RETURN(std::vector<domain::SearchHit> hits,
                               registry.Search(args->query, args->type, args->from, args->to,
-                                              static_cast<size_t>(std::max(args->limit, 1))));
+                                              static_cast<size_t>(args->limit)));
       if (ctx.json) {
         Json list = Json::MakeArray();
         for (const auto& h : hits) {

@@ -1,11 +1,13 @@
 // tuphap report status | stats | conflicts | reconcile.
 #include <functional>
+#include <map>
 #include <ostream>
 #include <sstream>
 
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_format.h"
+#include "node/domain/content_rules.h"
 #include "node/reconcile.h"
 #include "node/report/reports.h"
 #include "node/transport.h"
@@ -56,6 +58,7 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
       j.Set("period", r.period);
       j.Set("count", static_cast<int64_t>(r.count));
       j.Set("revoked", static_cast<int64_t>(r.revoked));
+      j.Set("invalid", static_cast<int64_t>(r.invalid));
       if (r.fines > 0) {
         j.Set("fines", static_cast<int64_t>(r.fines));
         j.Set("fines_issued_vnd", r.fines_issued_vnd);
@@ -77,6 +80,7 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
               Tr(ctx, "period", "kỳ"),
               Tr(ctx, "count", "số"),
               Tr(ctx, "revoked", "thu hồi"),
+              Tr(ctx, "invalid", "không hợp lệ"),
               Tr(ctx, "fines", "quyết định phạt tiền"),
               Tr(ctx, "issued VND", "phạt (đồng)"),
               Tr(ctx, "paid VND", "đã nộp (đồng)"),
@@ -90,8 +94,9 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
       return format == ReportFormat::kCsv ? std::to_string(v) : Money(v);
     };
     g.rows.push_back({r.commune, r.type, r.period, std::to_string(r.count),
-                      std::to_string(r.revoked), money ? std::to_string(r.fines) : "",
-                      m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
+                      std::to_string(r.revoked), std::to_string(r.invalid),
+                      money ? std::to_string(r.fines) : "", m(r.fines_issued_vnd),
+                      m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
     bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
   }
   const std::string title = Tr(ctx, "Registrations and decisions", "Đăng ký và quyết định") +
@@ -115,7 +120,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
     for (size_t i = 0; i < r.values.size(); ++i) {
       const auto& v = r.values[i];
       g.rows.push_back({i == 0 ? r.row.record_id : "", i == 0 ? r.row.scope : "",
-                        i == 0 ? r.row.field : "", v.value.ToDisplay(), v.officer,
+                        i == 0 ? r.row.field : "", v.value.ToDisplay(), OfficerText(v, ctx.lang),
                         node::NodeIdText(v.origin.bytes), v.hlc.ToString()});
     }
   }
@@ -137,6 +142,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
       j.Set("held", static_cast<int64_t>(c.held));
       j.Set("conflicts", static_cast<int64_t>(c.conflicts));
       j.Set("equivocations", static_cast<int64_t>(c.equivocations));
+      j.Set("invalid", static_cast<int64_t>(c.invalid));
       Json nodes = Json::MakeArray();
       for (const auto& x : c.nodes) {
         Json o = Json::MakeObject();
@@ -158,6 +164,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
     out.Set("node_id", node::NodeIdText(n->sign_key()));
     out.Set("communes", std::move(communes));
     out.Set("refusals", std::move(refusals));
+    out.Set(std::string(domain::kInvalidContentCode), InvalidJson(r.invalid));
     ctx.PrintJson(out);
     return Status::Ok();
   }
@@ -172,14 +179,16 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
               Tr(ctx, "records", "hồ sơ"),
               Tr(ctx, "held", "đang giữ"),
               Tr(ctx, "conflicts", "xung đột"),
-              Tr(ctx, "equivocations", "gian lận chuỗi")};
+              Tr(ctx, "equivocations", "gian lận chuỗi"),
+              Tr(ctx, "invalid", "không hợp lệ")};
   for (const auto& c : r.communes) {
-    const auto counts =
-        std::vector<std::string>{std::to_string(c.records), std::to_string(c.held),
-                                 std::to_string(c.conflicts), std::to_string(c.equivocations)};
+    const auto counts = std::vector<std::string>{
+        std::to_string(c.records), std::to_string(c.held), std::to_string(c.conflicts),
+        std::to_string(c.equivocations), std::to_string(c.invalid)};
     if (c.nodes.empty()) {
-      g.rows.push_back(
-          {c.commune, c.name, "-", "", "", "", "", counts[0], counts[1], counts[2], counts[3]});
+      std::vector<std::string> row{c.commune, c.name, "-", "", "", "", ""};
+      row.insert(row.end(), counts.begin(), counts.end());
+      g.rows.push_back(std::move(row));
     }
     for (size_t i = 0; i < c.nodes.size(); ++i) {
       const auto& x = c.nodes[i];
@@ -199,18 +208,78 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
   refused.title = Tr(ctx, "Refused changes by reason", "Thay đổi bị từ chối theo lý do");
   refused.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "count", "số")};
   for (const auto& x : r.refusals) refused.rows.push_back({x.reason, std::to_string(x.count)});
+  // Content judged invalid is kept and forwarded, not refused: counted under
+  // its own code, by reason (tuphap report attention lists the records).
+  Grid invalid;
+  invalid.title = Tr(ctx, "Records judged invalid, kept (E_INVALID_CONTENT; report attention)",
+                     "Hồ sơ không hợp lệ, vẫn giữ (E_INVALID_CONTENT; report attention)");
+  invalid.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "records", "hồ sơ")};
+  std::map<std::string, uint64_t> by_reason;
+  for (const auto& x : r.invalid) by_reason[x.reason] += x.count;
+  for (const auto& [reason, count] : by_reason)
+    invalid.rows.push_back({reason, std::to_string(count)});
   const std::string title = Tr(ctx, "Sync status", "Tình trạng đồng bộ");
   if (format == ReportFormat::kHtml) {
-    WriteHtml(*ctx.out, title, {g, refused}, "");
+    WriteHtml(*ctx.out, title, {g, refused, invalid}, "");
   } else if (format == ReportFormat::kCsv) {
     WriteCsv(*ctx.out, g);
   } else {
     Emit(ctx, format, title, g, "");
-    if (!refused.rows.empty()) {
-      *ctx.out << '\n' << refused.title << ":\n";
-      Emit(ctx, format, refused.title, refused, "");
+    for (const Grid* extra : {&refused, &invalid}) {
+      if (extra->rows.empty()) continue;
+      *ctx.out << '\n' << extra->title << ":\n";
+      Emit(ctx, format, extra->title, *extra, "");
     }
   }
+  return Status::Ok();
+}
+
+Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat format) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::AttentionRow> rows,
+                          report::Attention(*n, ctx.lang, include_revoked));
+  if (format == ReportFormat::kJson) {
+    Json list = Json::MakeArray();
+    for (const auto& a : rows) {
+      Json j = Json::MakeObject();
+      j.Set("record_id", a.record.record_id);
+      j.Set("commune", a.record.scope);
+      j.Set("type", a.record.type);
+      j.Set("code", std::string(domain::kInvalidContentCode));
+      j.Set("reason", a.record.flag.reason);
+      j.Set("field", a.record.flag.field);
+      j.Set("message", a.message);
+      j.Set("revoked", a.record.revoked);
+      Json by = Json::MakeArray();
+      for (const auto& c : a.created_by) by.Push(c);
+      j.Set("created_by", std::move(by));
+      j.Set("last_change", a.last_change.ToString());
+      list.Push(std::move(j));
+    }
+    Json out = Json::MakeObject();
+    out.Set("records", std::move(list));
+    ctx.PrintJson(out);
+    return Status::Ok();
+  }
+  Grid g;
+  g.header = {Tr(ctx, "record", "hồ sơ"),
+              Tr(ctx, "commune", "xã"),
+              Tr(ctx, "type", "loại"),
+              Tr(ctx, "reason", "lý do"),
+              Tr(ctx, "field", "trường"),
+              Tr(ctx, "problem", "vấn đề"),
+              Tr(ctx, "registered by", "máy đăng ký")};
+  for (const auto& a : rows) {
+    std::string by;
+    for (const auto& c : a.created_by) by += (by.empty() ? "" : ", ") + c;
+    g.rows.push_back(
+        {a.record.record_id + (a.record.revoked ? Tr(ctx, " (revoked)", " (đã hủy)") : ""),
+         a.record.scope, a.record.type, a.record.flag.reason, a.record.flag.field, a.message, by});
+  }
+  Emit(ctx, format,
+       Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)",
+          "Hồ sơ có nội dung sai quy tắc (được giữ, không tính; hủy hoặc sửa)"),
+       g, "");
   return Status::Ok();
 }
 
@@ -219,7 +288,7 @@ struct ReconcileArgs {
   std::string peer_id;  // node id there (default: the province's hub)
   std::string from;     // bundle or snapshot file
   std::string scope;
-  int timeout_s = 60;
+  std::optional<int> timeout_s;  // default 60
 };
 
 // A field's values on one side as text: the display winner first, " | "
@@ -230,15 +299,25 @@ std::string ValuesText(const std::vector<node::EntryView>& values) {
   return out;
 }
 
-std::string ByText(const std::vector<node::EntryView>& values) {
+std::string ByText(const Context& ctx, const std::vector<node::EntryView>& values) {
   if (values.empty()) return "";
   const auto& v = values.front();
-  return v.officer + " @ " + FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
+  return OfficerText(v, ctx.lang) + " @ " +
+         FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
 }
 
 Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat format) {
   if (args.peer.empty() == args.from.empty())
     return Status::InvalidArgument("name the other copy: --peer ENDPOINT or --from FILE");
+  // What applies only to a peer is refused with a file, not ignored.
+  if (!args.from.empty() && (!args.peer_id.empty() || args.timeout_s)) {
+    return Status::InvalidArgument(std::string(!args.peer_id.empty() ? "--peer-id" : "--timeout") +
+                                   " cannot apply with --from (it is for --peer)");
+  }
+  if (!args.peer_id.empty() && args.peer.find('@') != std::string::npos) {
+    return Status::InvalidArgument(
+        "the node is named twice: --peer NODE-ID@ENDPOINT and --peer-id; give one");
+  }
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_RETURN_IF_ERROR(n->Unlock());
   const store::EnvelopeOpener* opener = &n->opener();
@@ -254,8 +333,8 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
       peer_id = endpoint.substr(0, at);
       endpoint = endpoint.substr(at + 1);
     }
-    TUPHAP_ASSIGN_OR_RETURN(channel,
-                            node::PeerQueries::Open(*n, endpoint, peer_id, args.timeout_s));
+    TUPHAP_ASSIGN_OR_RETURN(
+        channel, node::PeerQueries::Open(*n, endpoint, peer_id, args.timeout_s.value_or(60)));
     theirs = node::RemoteSource(*channel);
     other = channel->peer_id() + " at " + endpoint;
   } else {
@@ -338,10 +417,10 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
     g.rows.push_back({d.scope, d.record_id, d.field,
                       whole ? (d.ours_present ? Tr(ctx, "(present)", "(có)") : absent)
                             : (d.ours.empty() ? absent : ValuesText(d.ours)),
-                      ByText(d.ours),
+                      ByText(ctx, d.ours),
                       whole ? (d.theirs_present ? Tr(ctx, "(present)", "(có)") : absent)
                             : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
-                      ByText(d.theirs), d.reason, d.detail});
+                      ByText(ctx, d.theirs), d.reason, d.detail});
   }
   const std::string title = Tr(ctx, "Reconcile with ", "Đối chiếu với ") + other;
   if (format == ReportFormat::kCsv) {
@@ -439,12 +518,21 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
   reconcile->add_option("--from", rc->from,
                         "a snapshot ('tuphap snapshot') or a bundle ('bundle export --all')");
   reconcile->add_option("--scope", rc->scope, "only this commune code");
-  reconcile->add_option("--timeout", rc->timeout_s, "seconds to wait for each answer")
-      ->capture_default_str();
+  reconcile->add_option("--timeout", rc->timeout_s, "seconds to wait for each answer (default 60)")
+      ->check(CLI::Range(1, 3600));
 
   add("conflicts", "Every open conflict with its competing values", [&ctx]() -> Result<Runner> {
     return Runner([&ctx](ReportFormat f) { return RunConflicts(ctx, f); });
   });
+  auto with_revoked = std::make_shared<bool>(false);
+  CLI::App* attention = add(
+      "attention",
+      "Records whose content breaks the rules: kept and forwarded, but never numbered or counted",
+      [&ctx, with_revoked]() -> Result<Runner> {
+        return Runner(
+            [&ctx, with_revoked](ReportFormat f) { return RunAttention(ctx, *with_revoked, f); });
+      });
+  attention->add_flag("--revoked", *with_revoked, "also list those already revoked");
 }
 
 }  // namespace tuphap::cli

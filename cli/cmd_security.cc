@@ -1,13 +1,21 @@
 // tuphap enroll request|sign|accept, tuphap revoke, tuphap status.
+#include <map>
 #include <ostream>
 
 #include "base/file_io.h"
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/report_format.h"
 
 namespace tuphap::cli {
 namespace {
+
+// A request is one signed object of a few hundred bytes; an enrolment file
+// a certificate and a key grant per epoch of the commune's key (a few KiB
+// even after years of rotations). Larger files are not ones tuphap wrote.
+constexpr size_t kMaxRequestFile = 1 << 20;
+constexpr size_t kMaxEnrolmentFile = 16 << 20;
 
 std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%d"); }
 Json CertJson(const replication::Certificate& c) {
@@ -61,6 +69,7 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
     Json q = Json::MakeArray();
     for (const auto& o : s.quarantined) q.Push(node::NodeIdText(o.bytes));
     j.Set("quarantined", std::move(q));
+    j.Set("E_INVALID_CONTENT", InvalidJson(s.invalid));
     j.Set("certificates", static_cast<int64_t>(s.certificates));
     j.Set("revocations", static_cast<int64_t>(s.revocations));
     Json peers = Json::MakeArray();
@@ -134,6 +143,16 @@ Status PrintStatus(const Context& ctx, node::Node& n) {
   }
   for (const auto& q : s.quarantined)
     out << Tr(ctx, "quarantined  ", "cách ly      ") << node::NodeIdText(q.bytes) << '\n';
+  if (!s.invalid.empty()) {  // kept and forwarded, never numbered or counted
+    std::map<std::string, uint64_t> by_reason;
+    for (const auto& c : s.invalid) by_reason[c.reason] += c.count;
+    out << Tr(ctx, "invalid content (E_INVALID_CONTENT; tuphap report attention):",
+              "nội dung không hợp lệ (E_INVALID_CONTENT; tuphap report attention):")
+        << '\n';
+    Table t({Tr(ctx, "reason", "lý do"), Tr(ctx, "records", "hồ sơ")});
+    for (const auto& [reason, count] : by_reason) t.Add({reason, std::to_string(count)});
+    t.Print(out);
+  }
   if (rows.empty()) {
     out << Tr(ctx, "peers        none yet (tuphap sync, tuphap serve)",
               "đồng bộ      chưa có (tuphap sync, tuphap serve)")
@@ -210,7 +229,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       ->capture_default_str();
   sign_cmd->callback([&ctx, action, sign] {
     *action = [&ctx, sign]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(sign->request, 1 << 20));
+      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadFileBounded(sign->request, kMaxRequestFile));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       auto e = n->EnrollSign(bytes, sign->days);
       if (!e.ok()) return Status(e.status()).Annotate(sign->request);
@@ -240,7 +259,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
   accept->add_option("FILE", *cert_file, "the enrolment file from the hub")->required();
   accept->callback([&ctx, action, cert_file] {
     *action = [&ctx, cert_file]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadWholeFile(*cert_file));
+      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadFileBounded(*cert_file, kMaxEnrolmentFile));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
       auto r = n->EnrollAccept(bytes);
       if (!r.ok()) return Status(r.status()).Annotate(*cert_file);

@@ -69,7 +69,8 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   sync->add_option("--timeout", sync_args->timeout,
                    "give up after this many seconds without "
                    "progress")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(CLI::Range(1, 86400));
   sync->callback([&ctx, action, sync_args] {
     *action = [&ctx, sync_args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());

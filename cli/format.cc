@@ -37,9 +37,19 @@ Json EntryToJson(const node::EntryView& e) {
   j.Set("value", ValueToJson(e.value));
   j.Set("origin", ShortNodeId(e.origin));
   j.Set("officer", e.officer);
+  j.Set("sealed", e.sealed);
   j.Set("hlc", e.hlc.ToString());
   j.Set("seq", static_cast<int64_t>(e.seq));
   return j;
+}
+
+std::string OfficerText(std::string_view officer, bool sealed, domain::Lang lang) {
+  if (sealed) return lang == domain::Lang::kVietnamese ? "(mã hoá)" : "(encrypted)";
+  return officer.empty() ? "-" : std::string(officer);
+}
+
+std::string OfficerText(const node::EntryView& e, domain::Lang lang) {
+  return OfficerText(e.officer, e.sealed, lang);
 }
 
 Json EntriesToJson(const std::vector<node::EntryView>& entries) {

@@ -11,6 +11,7 @@
 #include "base/json.h"
 #include "crdt/replica_id.h"
 #include "crdt/value.h"
+#include "node/domain/messages.h"
 
 namespace tuphap::node {
 struct EntryView;
@@ -20,8 +21,14 @@ namespace tuphap::cli {
 
 Json ValueToJson(const crdt::Value& v);
 // One competing value of a field, the same in every command's JSON:
-// {"value", "origin" (node id text), "officer", "hlc", "seq"}.
+// {"value", "origin" (node id text), "officer", "sealed", "hlc", "seq"};
+// "sealed" true (and "officer" "") when its change did not open here.
 Json EntryToJson(const node::EntryView& e);
+// Who wrote a value, the same in every command's text: the officer, or
+// "(encrypted)" / "(mã hoá)" when the change did not open here (the keys
+// are locked: no passphrase, or a wrong one), "-" when none was recorded.
+std::string OfficerText(const node::EntryView& e, domain::Lang lang);
+std::string OfficerText(std::string_view officer, bool sealed, domain::Lang lang);
 // A field's values, display winner first.
 Json EntriesToJson(const std::vector<node::EntryView>& entries);
 // A short form of a node id for tables.

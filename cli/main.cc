@@ -6,6 +6,7 @@
 // failure (I/O, corruption, busy).
 #include <cstdlib>
 #include <iostream>
+#include <new>
 
 #include "cli/commands.h"
 
@@ -56,6 +57,10 @@ int main(int argc, char** argv) {
   app.add_option("--officer", ctx.officer,
                  "officer recorded on changes (default $TUPHAP_OFFICER or $USER)");
 
+  app.add_flag("--accept-clock", ctx.accept_clock,
+               "this computer's clock is right, although times recorded here earlier are far "
+               "ahead of it: go on after them instead of refusing");
+
   std::string config_path;
   app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");
 
@@ -88,9 +93,18 @@ int main(int argc, char** argv) {
     return app.exit(e) == 0 ? 0 : 2;
   }
   if (!action) return 2;
-  tuphap::Status s = tuphap::cli::ApplyConfig(app, config_path, &ctx);
+  tuphap::Status s;
+  // Defence in depth: every input is read with a bound, but an allocation
+  // that fails anyway, or an exception a library throws where we did not
+  // expect one, ends the command with a message and exit 1, not an abort.
   try {
+    s = tuphap::cli::ApplyConfig(app, config_path, &ctx);
     if (s.ok()) s = action();
+  } catch (const std::bad_alloc&) {
+    s = tuphap::Status::ResourceExhausted(
+        ctx.lang == tuphap::domain::Lang::kVietnamese
+            ? "không đủ bộ nhớ: lệnh đã dừng, những gì đã ghi vẫn được giữ"
+            : "out of memory: the command stopped; what was already committed is kept");
   } catch (const std::exception& e) {
     s = tuphap::Status::Internal(std::string("unexpected error: ") + e.what());
   }

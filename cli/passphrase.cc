@@ -7,7 +7,10 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <iostream>
 #include <string_view>
+
+#include "node/domain/messages.h"
 
 namespace tuphap::cli {
 namespace {
@@ -73,10 +76,30 @@ Result<replication::SecretBytes> ReadNewPassphrase() {
 }
 
 node::KdfLimits KdfFromEnvironment() {
-  if (const char* env = std::getenv("TUPHAP_KDF");
-      env != nullptr && std::string_view(env) == "weak")
-    return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
+  const char* env = std::getenv("TUPHAP_KDF");
+  if (env == nullptr || *env == '\0') return {};
+  const bool vi = domain::LangFromEnvironment() == domain::Lang::kVietnamese;
+  if (std::string_view(env) != "weak") {
+    std::cerr << (vi ? "tuphap: cảnh báo: bỏ qua TUPHAP_KDF="
+                     : "tuphap: warning: ignoring TUPHAP_KDF=")
+              << env
+              << (vi ? " (chỉ nhận giá trị weak, trong bản dựng kiểm thử)\n"
+                     : " (only 'weak' is known, and only by test builds)\n");
+    return {};
+  }
+#if TUPHAP_TEST_KDF
+  return node::KdfLimits::Weak();
+#else
+  // A production build: whatever the environment says, a key file gets the
+  // real Argon2id limits (a weak one would make a stolen key file, and a
+  // hub's province root key with it, cheap to brute-force). The acceptance
+  // scripts that export the variable still run, only slower.
+  std::cerr << (vi ? "tuphap: cảnh báo: bỏ qua TUPHAP_KDF=weak: chỉ bản dựng kiểm thử "
+                     "(TUPHAP_TEST_KDF) nhận nó; khoá được tạo với Argon2id thông thường\n"
+                   : "tuphap: warning: ignoring TUPHAP_KDF=weak: only test builds "
+                     "(TUPHAP_TEST_KDF) honour it; the keys get the normal Argon2id limits\n");
   return {};
+#endif
 }
 
 }  // namespace tuphap::cli

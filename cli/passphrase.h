@@ -13,8 +13,10 @@ Result<replication::SecretBytes> ReadPassphrase();
 // For `init`: asked twice on a terminal.
 Result<replication::SecretBytes> ReadNewPassphrase();
 // Argon2id limits for a new key file: libsodium's "interactive" ones, or
-// the smallest when $TUPHAP_KDF=weak (tests only: it makes a stolen key file
-// easy to brute-force).
+// the smallest when $TUPHAP_KDF=weak in a build configured with
+// -DTUPHAP_TEST_KDF=ON (tests and benchmarks only: it makes a stolen key
+// file easy to brute-force). Any other build, or any other value, prints a
+// one-line warning on stderr and keeps the interactive limits.
 node::KdfLimits KdfFromEnvironment();
 
 }  // namespace tuphap::cli

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <map>
 
 #include "cli/format.h"
 #include "node/report/reports.h"
@@ -135,6 +136,21 @@ Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows) {
   }
   Json out = Json::MakeObject();
   out.Set("conflicts", std::move(list));
+  return out;
+}
+
+Json InvalidJson(const std::vector<store::InvalidCount>& counts) {
+  std::map<std::string, int64_t> by_reason;
+  int64_t total = 0;
+  for (const auto& c : counts) {
+    by_reason[c.reason] += static_cast<int64_t>(c.count);
+    total += static_cast<int64_t>(c.count);
+  }
+  Json reasons = Json::MakeObject();
+  for (const auto& [reason, n] : by_reason) reasons.Set(reason, n);
+  Json out = Json::MakeObject();
+  out.Set("count", total);
+  out.Set("reasons", std::move(reasons));
   return out;
 }
 

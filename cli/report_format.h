@@ -13,6 +13,9 @@
 namespace tuphap::report {
 struct ConflictReportRow;
 }
+namespace tuphap::store {
+struct InvalidCount;
+}
 
 namespace tuphap::cli {
 
@@ -38,5 +41,9 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
 // json` print them: {"conflicts": [{"record_id", "scope", "commune", "type",
 // "field", "kind", "values": [...]}]}.
 Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows);
+
+// Records judged invalid as `status --json` and `report status --format json`
+// print them under "E_INVALID_CONTENT": {"count": N, "reasons": {reason: n}}.
+Json InvalidJson(const std::vector<store::InvalidCount>& counts);
 
 }  // namespace tuphap::cli

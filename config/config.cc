@@ -1,15 +1,37 @@
 #include "config/config.h"
 
 #include <toml++/toml.h>
-#include <filesystem>
-#include <fstream>
-#include <sstream>
+
+#include "base/file_io.h"
 
 namespace tuphap::config {
 namespace {
 
 std::string Where(const std::string& source, const toml::source_region& r) {
   return source + ":" + std::to_string(r.begin.line) + ":" + std::to_string(r.begin.column);
+}
+
+// An integer key within [lo, hi]. Only a TOML integer is taken: a float
+// (1.5e3, 4E40, inf) is refused rather than converted — converting a double
+// out of int64_t's range is undefined behaviour, and a fraction would be
+// dropped silently.
+Result<int64_t> IntegerIn(const toml::node& node, const std::string& at, std::string_view key,
+                          int64_t lo, int64_t hi, std::string_view unit) {
+  const std::string range = "an integer " + std::string(unit) + " from " + std::to_string(lo) +
+                            " to " + std::to_string(hi);
+  const toml::value<int64_t>* v = node.as_integer();
+  if (v == nullptr) {
+    std::string got = node.is_floating_point() ? "a number with a fraction or exponent"
+                      : node.is_string()       ? "a string"
+                                               : "not a number";
+    return Status::InvalidArgument(at + ": '" + std::string(key) + "' must be " + range + " (" +
+                                   got + " was given)");
+  }
+  if (v->get() < lo || v->get() > hi) {
+    return Status::InvalidArgument(at + ": '" + std::string(key) + "' must be " + range + ", not " +
+                                   std::to_string(v->get()));
+  }
+  return v->get();
 }
 
 }  // namespace
@@ -21,6 +43,8 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
   } catch (const toml::parse_error& e) {
     return Status::InvalidArgument(Where(source_name, e.source()) + ": " +
                                    std::string(e.description()));
+  } catch (const std::exception& e) {
+    return Status::InvalidArgument(source_name + ": " + e.what());
   }
   Config c;
   for (auto&& [key, node] : root) {
@@ -32,11 +56,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
         return Status::InvalidArgument(at + ": 'officer' must be a non-empty string");
       c.officer = *v;
     } else if (k == "max_clock_ahead_seconds") {
-      auto v = node.value<int64_t>();
-      if (!v || *v <= 0)
-        return Status::InvalidArgument(at +
-                                       ": 'max_clock_ahead_seconds' must be a positive integer");
-      c.max_clock_ahead_seconds = *v;
+      TUPHAP_ASSIGN_OR_RETURN(c.max_clock_ahead_seconds,
+                              IntegerIn(node, at, k, kMinClockAheadSeconds, kMaxClockAheadSeconds,
+                                        "number of seconds"));
     } else if (k == "listen") {
       auto v = node.value<std::string>();
       if (!v || v->empty())
@@ -65,15 +87,12 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
 }
 
 Result<Config> LoadConfigFile(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    std::error_code ec;
-    if (!std::filesystem::exists(path, ec)) return Status::NotFound("no config file " + path);
-    return Status::IoError("cannot read config file " + path);
+  auto text = ReadFileBounded(path, kMaxConfigBytes);
+  if (!text.ok()) {
+    const Status& s = text.status();
+    return Status(s.code(), "config file: " + s.message(), s.reason());
   }
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ParseConfig(ss.str(), path);
+  return ParseConfig(*text, path);
 }
 
 }  // namespace tuphap::config

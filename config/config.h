@@ -14,6 +14,13 @@
 
 namespace tuphap::config {
 
+// A config file is a few lines: anything larger is not one.
+inline constexpr size_t kMaxConfigBytes = 1 << 20;
+// How far ahead of this clock a stamp may be: at least a minute (ordinary
+// drift between two laptops), at most a year.
+inline constexpr int64_t kMinClockAheadSeconds = 60;
+inline constexpr int64_t kMaxClockAheadSeconds = 365 * 24 * 3600;
+
 struct Config {
   std::optional<std::string> officer;
   std::optional<int64_t> max_clock_ahead_seconds;
@@ -21,8 +28,10 @@ struct Config {
   std::optional<std::vector<std::string>> upstreams;  // tuphap serve --upstream ...
 };
 
-// InvalidArgument naming the file, line and column of the first problem;
-// NotFound when the file does not exist.
+// InvalidArgument naming the file, line and column of the first problem
+// (a number out of its range says the range); NotFound when the file does
+// not exist; InvalidArgument when `path` is a directory; ResourceExhausted
+// when it is larger than kMaxConfigBytes.
 Result<Config> LoadConfigFile(const std::string& path);
 Result<Config> ParseConfig(std::string_view text, const std::string& source_name);
 

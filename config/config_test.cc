@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <optional>
+#include <random>
+#include <string>
+
 namespace tuphap::config {
 namespace {
 
@@ -26,7 +31,105 @@ TEST(ConfigTest, SyntaxAndTypeErrorsSayWhere) {
   EXPECT_NE(bad.status().message().find("x.toml:1"), std::string::npos);
   auto wrong = ParseConfig("max_clock_ahead_seconds = \"ten\"\n", "x.toml");
   ASSERT_FALSE(wrong.ok());
-  EXPECT_NE(wrong.status().message().find("positive integer"), std::string::npos);
+  EXPECT_NE(wrong.status().message().find("an integer number of seconds"), std::string::npos)
+      << wrong.status().message();
+}
+
+// Tricky numbers for an integer key: found by fuzzing, `4E40` was undefined
+// behaviour inside toml++'s conversion to int64_t, `1.5e3` was taken as
+// 1500, and a huge integer overflowed once multiplied by 1000.
+TEST(ConfigTest, NumbersAreIntegersWithinTheirRange) {
+  struct Case {
+    const char* text;
+    std::optional<int64_t> accepted;  // nullopt: refused
+  };
+  const Case cases[] = {
+      {"600", 600},
+      {"+600", 600},
+      {"60", 60},
+      {"31536000", 31536000},
+      {"1_000", 1000},
+      {"0x3c", 60},
+      {"0o74", 60},
+      {"0b111100", 60},
+      {"59", std::nullopt},
+      {"0", std::nullopt},
+      {"-1", std::nullopt},
+      {"-600", std::nullopt},
+      {"31536001", std::nullopt},
+      {"9223372036854775807", std::nullopt},
+      {"-9223372036854775808", std::nullopt},
+      {"9223372036854775808", std::nullopt},
+      {"99999999999999999999999", std::nullopt},
+      {"4E40", std::nullopt},
+      {"4e40", std::nullopt},
+      {"-4E40", std::nullopt},
+      {"1.5e3", std::nullopt},
+      {"1500.0", std::nullopt},
+      {"600.5", std::nullopt},
+      {"6e2", std::nullopt},
+      {"1e308", std::nullopt},
+      {"inf", std::nullopt},
+      {"-inf", std::nullopt},
+      {"nan", std::nullopt},
+      {"true", std::nullopt},
+      {"\"600\"", std::nullopt},
+      {"[600]", std::nullopt},
+      {"{ seconds = 600 }", std::nullopt},
+      {"1979-05-27", std::nullopt},
+      {"07:32:00", std::nullopt},
+  };
+  for (const Case& c : cases) {
+    const std::string text = std::string("max_clock_ahead_seconds = ") + c.text + "\n";
+    auto r = ParseConfig(text, "n.toml");
+    if (c.accepted) {
+      ASSERT_TRUE(r.ok()) << c.text << ": " << r.status().ToString();
+      EXPECT_EQ(r->max_clock_ahead_seconds, *c.accepted) << c.text;
+    } else {
+      ASSERT_FALSE(r.ok()) << c.text << " was accepted as " << r->max_clock_ahead_seconds.value();
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << c.text;
+      EXPECT_NE(r.status().message().find("n.toml:1"), std::string::npos) << r.status().message();
+    }
+  }
+  // A refusal of a number says the range.
+  auto big = ParseConfig("max_clock_ahead_seconds = 4E40\n", "n.toml");
+  EXPECT_NE(big.status().message().find("from 60 to 31536000"), std::string::npos)
+      << big.status().message();
+}
+
+// Random text after the key: accepted only as an in-range integer, refused
+// otherwise, never a crash (seeded; TUPHAP_SEED replays).
+TEST(ConfigTest, RandomValuesAreAcceptedOnlyInRange) {
+  uint64_t seed = 20261127;
+  if (const char* s = std::getenv("TUPHAP_SEED")) seed = std::strtoull(s, nullptr, 10);
+  std::mt19937_64 rng(seed);
+  const std::string alphabet = "0123456789+-._eExXoObBinfa\"[]{} ";
+  for (int i = 0; i < 20000; ++i) {
+    std::string value;
+    const size_t len = 1 + rng() % 24;
+    for (size_t k = 0; k < len; ++k) value += alphabet[rng() % alphabet.size()];
+    auto r = ParseConfig("max_clock_ahead_seconds = " + value + "\n", "f.toml");
+    if (r.ok()) {
+      ASSERT_TRUE(r->max_clock_ahead_seconds.has_value()) << value << " (seed " << seed << ")";
+      EXPECT_GE(*r->max_clock_ahead_seconds, kMinClockAheadSeconds) << value;
+      EXPECT_LE(*r->max_clock_ahead_seconds, kMaxClockAheadSeconds) << value;
+    } else {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument)
+          << value << " (seed " << seed << ")";
+    }
+  }
+}
+
+TEST(ConfigTest, ADirectoryOrAnEndlessFileIsRefused) {
+  auto dir = LoadConfigFile("/tmp");
+  ASSERT_FALSE(dir.ok());
+  EXPECT_EQ(dir.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(dir.status().message().find("/tmp is a directory"), std::string::npos)
+      << dir.status().message();
+  auto zero = LoadConfigFile("/dev/zero");
+  ASSERT_FALSE(zero.ok());
+  EXPECT_EQ(zero.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(zero.status().message().find(std::to_string(kMaxConfigBytes)), std::string::npos);
 }
 
 TEST(ConfigTest, MissingFileIsNotFound) {

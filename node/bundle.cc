@@ -2,8 +2,6 @@
 
 #include <sodium.h>
 
-#include <fstream>
-
 #include "base/file_io.h"
 #include "replication/msgpack.h"
 #include "replication/protocol.h"
@@ -18,7 +16,6 @@ constexpr uint64_t kFormat = 1;
 constexpr size_t kChunkEnvelopes = 1000;
 constexpr size_t kChunkBytes = 4 << 20;
 constexpr size_t kMaxChunk = 8 << 20;
-constexpr size_t kMaxBundle = size_t{1} << 30;  // read into memory: 1 GiB at most
 // The sender signs the header (the recipient's key, the sealed stream key):
 // the bundle says truly who made it.
 constexpr std::string_view kSignBundle = "tuphap/bundle/v1";
@@ -38,7 +35,7 @@ std::string_view Bytes(const uint8_t* p, size_t n) { return {reinterpret_cast<co
 }  // namespace
 
 Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
-                                  const std::string& path) {
+                                  const std::string& path, size_t max_bytes) {
   TUPHAP_RETURN_IF_ERROR(node.ReloadTrust());
   if (!node.enrolled())
     return Status::FailedPrecondition("this node is not enrolled: it has nothing it may send");
@@ -70,15 +67,32 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   sodium_memzero(key, sizeof key);
   const std::string header = hw.Take();
   const replication::Signature sig = secrets->sign.Sign(kSignBundle, header);
-  std::string file;
-  PutU32(&file, static_cast<uint32_t>(header.size()));
-  file += header;
-  PutU32(&file, static_cast<uint32_t>(sig.size()));
-  file += Bytes(sig.data(), sig.size());
 
   BundleExport out;
   out.peer = NodeIdText(cert->sign_key);
-  auto push_chunk = [&](const std::vector<std::string>& envs, bool final) {
+  // Streamed to a temporary file a chunk at a time, so memory holds one
+  // chunk whatever the bundle's size; published only when whole and
+  // within the bound the importer enforces (a bundle nobody may import is
+  // refused here, and no partial file is left).
+  TUPHAP_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
+  auto write_frame = [&](std::string_view frame) -> Status {
+    if (file.size() + 4 + frame.size() > max_bytes) {
+      return Status::ResourceExhausted(
+                 "the bundle for " + out.peer + " would be larger than the " +
+                 std::to_string(max_bytes) + " bytes a node accepts in one bundle (" +
+                 std::to_string(out.envelopes) +
+                 " changes in so far); nothing was written: sync over the network, or export "
+                 "only what the node lacks (without --all)")
+          .WithReason("E_BUNDLE_TOO_LARGE");
+    }
+    std::string prefix;
+    PutU32(&prefix, static_cast<uint32_t>(frame.size()));
+    TUPHAP_RETURN_IF_ERROR(file.Append(prefix));
+    return file.Append(frame);
+  };
+  TUPHAP_RETURN_IF_ERROR(write_frame(header));
+  TUPHAP_RETURN_IF_ERROR(write_frame(Bytes(sig.data(), sig.size())));
+  auto push_chunk = [&](const std::vector<std::string>& envs, bool final) -> Status {
     replication::MsgpackWriter w;
     w.ArrayHeader(static_cast<uint32_t>(envs.size()));
     for (const auto& e : envs) w.Bin(e);
@@ -91,8 +105,7 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
         reinterpret_cast<const unsigned char*>(header.data()), header.size(),
         final ? crypto_secretstream_xchacha20poly1305_TAG_FINAL : 0);
     c.resize(clen);
-    PutU32(&file, static_cast<uint32_t>(c.size()));
-    file += c;
+    return write_frame(c);
   };
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node.store().Heads());
   std::vector<std::string> chunk;
@@ -108,15 +121,16 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
       chunk.push_back(env->bytes());
       ++out.envelopes;
       if (chunk.size() >= kChunkEnvelopes || chunk_bytes >= kChunkBytes) {
-        push_chunk(chunk, false);
+        TUPHAP_RETURN_IF_ERROR(push_chunk(chunk, false));
         chunk.clear();
         chunk_bytes = 0;
       }
     }
   }
-  push_chunk(chunk, true);  // the final tag marks the end, even of an empty bundle
+  // The final tag marks the end, even of an empty bundle.
+  TUPHAP_RETURN_IF_ERROR(push_chunk(chunk, true));
   out.bytes = file.size();
-  TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(path, file));
+  TUPHAP_RETURN_IF_ERROR(file.Commit());
   return out;
 }
 
@@ -125,7 +139,7 @@ Result<std::string> ReadBundle(Node& node, const std::string& path, const Bundle
   if (!node.enrolled())
     return Status::FailedPrecondition("this node is not enrolled: it cannot check a bundle")
         .WithReason("E_NOT_ENROLLED");
-  auto read = ReadWholeFile(path, kMaxBundle);
+  auto read = ReadFileBounded(path, kMaxBundleBytes);
   if (!read.ok()) return read.status();
   std::string file = std::move(*read);
   size_t pos = 0;

@@ -19,10 +19,18 @@ struct BundleExport {
   uint64_t bytes = 0;
 };
 
+// The largest bundle a node imports (it is read into memory whole, so it
+// is bounded) and therefore the largest one it writes.
+inline constexpr size_t kMaxBundleBytes = size_t{1} << 30;
+
 // `peer`: the recipient's node id text. `all`: every change this node
-// offers it, not only those after the heads it last acknowledged.
+// offers it, not only those after the heads it last acknowledged. The file
+// is streamed to a temporary file beside `path` (memory holds one chunk)
+// and renamed into place when whole (fsync, rename, fsync of the
+// directory). ResourceExhausted (E_BUNDLE_TOO_LARGE) when it would exceed
+// `max_bytes` (tests lower it): then nothing is left at `path`.
 Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
-                                  const std::string& path);
+                                  const std::string& path, size_t max_bytes = kMaxBundleBytes);
 
 struct BundleImport {
   std::string sender;  // node id text of the node that made it

@@ -2,11 +2,7 @@
 
 #include <sodium.h>
 
-#include <cstdio>
 #include <cstring>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "base/file_io.h"
 #include "replication/hash.h"
@@ -18,20 +14,28 @@ namespace {
 using replication::SecretBytes;
 
 constexpr std::string_view kMagic = "tuphap-keys";
-constexpr uint64_t kFormat = 1;
+// Format 1: header || sealed secrets. Format 2 adds the trailing checksum.
+constexpr uint64_t kFormatV1 = 1;
+constexpr uint64_t kFormat = 2;
 // Plaintext: sign secret (64) | box secret (32) | has root (1) | root secret (64).
 constexpr size_t kPlainSize = 64 + 32 + 1 + 64;
 constexpr size_t kSaltSize = crypto_pwhash_SALTBYTES;
+constexpr size_t kChecksumSize = 32;  // BLAKE2b-256 of every byte before it
 
-std::string Header(uint64_t ops, size_t mem, const uint8_t* salt) {
+std::string Header(uint64_t format, uint64_t ops, size_t mem, const uint8_t* salt) {
   replication::MsgpackWriter w(64);
   w.ArrayHeader(5);
   w.Str(kMagic);
-  w.Uint(kFormat);
+  w.Uint(format);
   w.Uint(ops);
   w.Uint(mem);
   w.Bin(std::string_view(reinterpret_cast<const char*>(salt), kSaltSize));
   return w.Take();
+}
+
+std::string Checksum(std::string_view bytes) {
+  const replication::Hash h = replication::Blake2b256(bytes);
+  return std::string(reinterpret_cast<const char*>(h.data()), h.size());
 }
 
 Result<SecretBytes> DeriveKey(const SecretBytes& passphrase, const uint8_t* salt, uint64_t ops,
@@ -77,7 +81,7 @@ int Base32Value(char c) {
 }
 
 // 20 bits of checksum over the 10-byte fingerprint, as 4 characters.
-std::string Checksum(std::string_view fingerprint) {
+std::string IdChecksum(std::string_view fingerprint) {
   replication::Hasher h;
   h.Update("tuphap-node-id");
   h.Update(fingerprint);
@@ -95,13 +99,32 @@ NodeSecrets GenerateSecrets(bool with_root) {
 
 std::string KeyFilePath(const std::string& dir) { return dir + "/keys"; }
 
+KdfLimits KdfLimits::Interactive() {
+  return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
+}
+KdfLimits KdfLimits::Moderate() {
+  return {crypto_pwhash_OPSLIMIT_MODERATE, crypto_pwhash_MEMLIMIT_MODERATE};
+}
+KdfLimits KdfLimits::Weak() { return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN}; }
+
+bool KdfLimits::Accepted(uint64_t ops, uint64_t mem) {
+  for (const KdfLimits& k : {Interactive(), Moderate(), Weak()}) {
+    if (ops == k.ops && mem == k.mem) return true;
+  }
+  return false;
+}
+
 Status WriteKeyFile(const std::string& path, const NodeSecrets& secrets,
                     const SecretBytes& passphrase, KdfLimits limits) {
-  const uint64_t ops = limits.ops != 0 ? limits.ops : crypto_pwhash_OPSLIMIT_INTERACTIVE;
-  const size_t mem = limits.mem != 0 ? limits.mem : crypto_pwhash_MEMLIMIT_INTERACTIVE;
+  if (limits == KdfLimits{}) limits = KdfLimits::Interactive();
+  if (!KdfLimits::Accepted(limits.ops, limits.mem)) {
+    return Status::InvalidArgument("key-derivation limits " + std::to_string(limits.ops) +
+                                   " passes, " + std::to_string(limits.mem) +
+                                   " bytes are not ones a key file may use");
+  }
   uint8_t salt[kSaltSize];
   replication::RandomBytes(salt, sizeof salt);
-  TUPHAP_ASSIGN_OR_RETURN(SecretBytes key, DeriveKey(passphrase, salt, ops, mem));
+  TUPHAP_ASSIGN_OR_RETURN(SecretBytes key, DeriveKey(passphrase, salt, limits.ops, limits.mem));
   SecretBytes plain(kPlainSize);
   std::memset(plain.data(), 0, plain.size());
   std::memcpy(plain.data(), secrets.sign.secret().data(), 64);
@@ -110,15 +133,29 @@ Status WriteKeyFile(const std::string& path, const NodeSecrets& secrets,
     plain.data()[96] = 1;
     std::memcpy(plain.data() + 97, secrets.root->secret().data(), 64);
   }
-  const std::string header = Header(ops, mem, salt);
-  const std::string file = header + replication::AeadSeal(key.data(), header, plain.view());
+  const std::string header = Header(kFormat, limits.ops, limits.mem, salt);
+  std::string file = header + replication::AeadSeal(key.data(), header, plain.view());
+  file += Checksum(file);
   return WriteFileAtomic(path, file, 0600);
 }
 
 Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& passphrase) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Status::NotFound("no key file at " + path);
-  const std::string file((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  auto read = ReadFileBounded(path, kMaxKeyFileBytes);
+  if (!read.ok()) {
+    if (read.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("no key file at " + path);
+    if (read.status().code() == StatusCode::kResourceExhausted)
+      return Damaged(path, "it is larger than any key file (" + std::to_string(kMaxKeyFileBytes) +
+                               " bytes at most)");
+    return read.status();
+  }
+  const std::string& file = *read;
+  // The checksum first: it needs no key, so damage anywhere in a format-2
+  // file is reported as damage, before any limit in it is used.
+  const bool checksum_ok =
+      file.size() > kChecksumSize &&
+      Checksum(std::string_view(file).substr(0, file.size() - kChecksumSize)) ==
+          file.substr(file.size() - kChecksumSize);
   replication::MsgpackReader r(file);
   r.ExpectArray(5);
   const std::string_view magic = r.ReadStr(32);
@@ -126,14 +163,20 @@ Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& pass
   const uint64_t ops = r.ReadUint();
   const uint64_t mem = r.ReadUint();
   const std::string_view salt = r.ReadBin(kSaltSize);
-  if (!r.ok()) return Damaged(path, "its header is unreadable or cut short");
-  if (magic != kMagic) return Damaged(path, "it is not a tuphap key file");
-  if (format != kFormat) return Damaged(path, "unknown format " + std::to_string(format));
-  if (salt.size() != kSaltSize || ops < crypto_pwhash_OPSLIMIT_MIN ||
-      ops > crypto_pwhash_OPSLIMIT_MAX || mem < crypto_pwhash_MEMLIMIT_MIN || mem > (1ull << 32))
-    return Damaged(path, "its key-derivation settings are out of range");
+  if (!checksum_ok) {
+    // Only a format-1 file (written before the checksum) may lack it.
+    if (!r.ok() || magic != kMagic || format != kFormatV1)
+      return Damaged(path, "its checksum does not match its contents");
+  } else if (!r.ok() || magic != kMagic || format != kFormat) {
+    return Damaged(path, !r.ok() || magic != kMagic ? "it is not a tuphap key file"
+                                                    : "unknown format " + std::to_string(format));
+  }
+  if (salt.size() != kSaltSize || !KdfLimits::Accepted(ops, mem))
+    return Damaged(path, "its key-derivation settings (" + std::to_string(ops) + " passes, " +
+                             std::to_string(mem) + " bytes) are not ones tuphap writes");
   const size_t header_size = r.position();
-  const size_t expected = header_size + replication::kAeadOverhead + kPlainSize;
+  const size_t expected = header_size + replication::kAeadOverhead + kPlainSize +
+                          (format == kFormat ? kChecksumSize : 0);
   if (file.size() != expected) {
     return Damaged(path, std::string(file.size() < expected ? "truncated" : "too long") + " (" +
                              std::to_string(file.size()) + " bytes, expected " +
@@ -142,10 +185,13 @@ Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& pass
   TUPHAP_ASSIGN_OR_RETURN(SecretBytes key,
                           DeriveKey(passphrase, reinterpret_cast<const uint8_t*>(salt.data()), ops,
                                     static_cast<size_t>(mem)));
-  auto plain = replication::AeadOpen(key.data(), std::string_view(file).substr(0, header_size),
-                                     std::string_view(file).substr(header_size));
+  auto plain = replication::AeadOpen(
+      key.data(), std::string_view(file).substr(0, header_size),
+      std::string_view(file).substr(header_size, replication::kAeadOverhead + kPlainSize));
   if (!plain.ok()) {
-    return Status::InvalidArgument("wrong passphrase for " + path + " (or the file was altered)")
+    return Status::InvalidArgument(
+               "wrong passphrase for " + path +
+               (format == kFormat ? std::string() : std::string(" (or the file was altered)")))
         .WithReason("E_WRONG_PASSPHRASE");
   }
   // Move the clear secrets into guarded memory and wipe the temporary.
@@ -171,7 +217,7 @@ std::string KeyFingerprint(const replication::PublicKey& sign_key) {
 
 std::string NodeIdText(const replication::PublicKey& sign_key) {
   const std::string fp = KeyFingerprint(sign_key);
-  const std::string text = Base32(reinterpret_cast<const uint8_t*>(fp.data()), 80) + Checksum(fp);
+  const std::string text = Base32(reinterpret_cast<const uint8_t*>(fp.data()), 80) + IdChecksum(fp);
   std::string out;
   for (size_t i = 0; i < text.size(); ++i) {
     if (i > 0 && i % 4 == 0) out += '-';
@@ -211,7 +257,7 @@ Result<std::string> ParseNodeIdText(std::string_view text) {
                                      "' cannot appear in a node id");
     check += kBase32[v];
   }
-  if (check != Checksum(fingerprint)) {
+  if (check != IdChecksum(fingerprint)) {
     return Status::InvalidArgument("node id " + std::string(text) +
                                    " does not check out: a character is mistyped");
   }

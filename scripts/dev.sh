@@ -6,6 +6,9 @@
 #   scripts/dev.sh bench      build and run the benchmark programs
 #   scripts/dev.sh build      install packages and build only
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
+# `test`, `test-asan` and `bench` build with -DTUPHAP_TEST_KDF=ON (new key files
+# may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and `docs` with it
+# OFF, the way to build a binary to deploy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,23 +40,23 @@ build() {  # build DIR [cmake args...]
 case "${1:-}" in
   demo)
     install_deps
-    build build/release -DCMAKE_BUILD_TYPE=Release
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
     ./build/release/cli/tuphap demo
     ;;
   test)
     install_deps
-    build build/release -DCMAKE_BUILD_TYPE=Release
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
     ctest --test-dir build/release -j"$JOBS" --output-on-failure --timeout 900
     ;;
   test-asan)
     install_deps
-    build build/asan -DCMAKE_BUILD_TYPE=Debug -DTUPHAP_SANITIZE=ON -DTUPHAP_BENCH=OFF
+    build build/asan -DCMAKE_BUILD_TYPE=Debug -DTUPHAP_SANITIZE=ON -DTUPHAP_BENCH=OFF -DTUPHAP_TEST_KDF=ON
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
       ctest --test-dir build/asan -j"$JOBS" --output-on-failure --timeout 1800
     ;;
   bench)
     install_deps
-    build build/release -DCMAKE_BUILD_TYPE=Release
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
     ./build/release/tests/store_bench
     ./build/release/tests/import_bench
     ./build/release/tests/security_bench
@@ -71,7 +74,7 @@ case "${1:-}" in
     python3 tests/bench/bad_link_bench.py --tuphap ./build/release/cli/tuphap
     ;;
   docs)  # regenerate the field tables in docs/record-format.md from `tuphap schema`
-    build build/release -DCMAKE_BUILD_TYPE=Release
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
     ./build/release/cli/tuphap schema > build/release/schema.txt
     python3 - build/release/schema.txt docs/record-format.md <<'PY'
 import sys
@@ -85,10 +88,10 @@ PY
     ;;
   build)
     install_deps
-    build build/release -DCMAKE_BUILD_TYPE=Release
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
     ;;
   *)
-    sed -n '2,8p' "$0"
+    sed -n '2,11p' "$0"
     exit 2
     ;;
 esac

@@ -1,6 +1,7 @@
 #include "node/domain/record_generator.h"
 
 #include <algorithm>
+#include <cassert>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -802,8 +803,34 @@ std::vector<ErrorClass> GeneratedErrorClasses() {
   return out;
 }
 
+Status CheckGeneratorOptions(const GeneratorOptions& o) {
+  auto not_a_date = [](const char* flag, const std::string& text) {
+    return Status::InvalidArgument(std::string(flag) + " '" + text +
+                                   "' is not a date from 1900 to 2100 (YYYY-MM-DD)");
+  };
+  const std::optional<Date> from = ParseDateOrNull(o.from);
+  if (!from) return not_a_date("--from", o.from);
+  const std::optional<Date> to = ParseDateOrNull(o.to);
+  if (!to) return not_a_date("--to", o.to);
+  if (*to < *from) {
+    return Status::InvalidArgument("the date range is empty: --from " + from->ToString() +
+                                   " is after --to " + to->ToString());
+  }
+  if (o.records < 0) return Status::InvalidArgument("--records cannot be negative");
+  if (o.edits < 0) return Status::InvalidArgument("--edits cannot be negative");
+  if (!(o.bad >= 0 && o.bad <= 1))
+    return Status::InvalidArgument("--bad is a share between 0 and 1");
+  if (o.communes.empty()) return Status::InvalidArgument("no commune to generate records for");
+  return Status::Ok();
+}
+
 void GenerateRecords(const GeneratorOptions& options,
                      const std::function<void(const std::string& line)>& sink) {
+  // A reversed range once made the draw divide by zero (SIGFPE) or wrap
+  // round to the year 1805419103.
+  [[maybe_unused]] const Status valid = CheckGeneratorOptions(options);
+  assert(valid.ok() && "GenerateRecords with options CheckGeneratorOptions refuses");
+  if (!CheckGeneratorOptions(options).ok()) return;
   Gen g(options);
   g.Run(sink);
 }

@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "base/status.h"
 #include "node/domain/error_class.h"
 
 namespace tuphap::domain {
@@ -30,7 +31,15 @@ struct GeneratorOptions {
   std::vector<ErrorClass> bad_classes;
 };
 
-// Writes the lines (without "\n") to `sink`, in event-time order.
+// InvalidArgument, saying which option and why, unless `from` and `to` are
+// dates (YYYY-MM-DD or DD/MM/YYYY, years 1900-2100) with `from` on or
+// before `to`, `records` and `edits` are not negative, `bad` is a share
+// between 0 and 1, and there is at least one commune.
+Status CheckGeneratorOptions(const GeneratorOptions& options);
+
+// Writes the lines (without "\n") to `sink`, in event-time order. Requires
+// CheckGeneratorOptions(options) to pass (asserted; otherwise nothing is
+// written).
 void GenerateRecords(const GeneratorOptions& options,
                      const std::function<void(const std::string& line)>& sink);
 

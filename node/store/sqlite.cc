@@ -93,6 +93,7 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMo
   }
   sqlite3_extended_result_codes(raw, 1);
   sqlite3_busy_timeout(raw, 10'000);
+  if (mode == OpenMode::kExisting) TUPHAP_RETURN_IF_ERROR(db->CheckExisting());
   // Legal registers: a commit reported to an officer must survive power loss,
   // so FULL, not NORMAL (which may lose the last commits after a power cut).
   TUPHAP_RETURN_IF_ERROR(
@@ -100,6 +101,35 @@ Result<std::unique_ptr<Database>> Database::Open(const std::string& path, OpenMo
                "foreign_keys=ON;"
                "PRAGMA cache_size=-16384; PRAGMA temp_store=MEMORY;"));
   return db;
+}
+
+// Before the pragmas: switching an empty file to WAL, or the first
+// migration, would write a new store into it.
+Status Database::CheckExisting() {
+  sqlite3_stmt* stmt = nullptr;
+  int rc = sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &stmt, nullptr);
+  int64_t version = 0;
+  if (rc == SQLITE_OK) {
+    rc = sqlite3_step(stmt);
+    if (rc == SQLITE_ROW) {
+      version = sqlite3_column_int64(stmt, 0);
+      rc = SQLITE_OK;
+    }
+  }
+  sqlite3_finalize(stmt);
+  if ((rc & 0xFF) == SQLITE_NOTADB) {
+    return Status::Corruption("the store file " + path_ +
+                              " is not an SQLite database: it is damaged or is some other file")
+        .WithReason("E_STORE_CORRUPT");
+  }
+  if (rc != SQLITE_OK) return Error(rc, "reading " + path_);
+  if (version == 0) {
+    return Status::Corruption("the store file " + path_ +
+                              " is empty or holds no tuphap store (nothing was written to it; "
+                              "restore it from a backup or snapshot, or init a new node elsewhere)")
+        .WithReason("E_STORE_CORRUPT");
+  }
+  return Status::Ok();
 }
 
 Database::~Database() {

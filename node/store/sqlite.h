@@ -63,7 +63,11 @@ class Database {
  public:
   enum class OpenMode { kCreate, kExisting };
 
-  // Opens (or creates) the file with WAL, synchronous=FULL and a busy timeout.
+  // Opens (kCreate: or creates) the file with WAL, synchronous=FULL and a
+  // busy timeout. kExisting opens only a store this program made and
+  // writes nothing before checking: NotFound when there is no file,
+  // Corruption (E_STORE_CORRUPT) when it is empty (0 bytes), not an SQLite
+  // database, or an SQLite database without a schema version.
   static Result<std::unique_ptr<Database>> Open(const std::string& path, OpenMode mode);
   ~Database();
   Database(const Database&) = delete;
@@ -83,6 +87,7 @@ class Database {
 
  private:
   Database(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  Status CheckExisting();
   sqlite3* db_;
   std::string path_;
   struct Cached {

@@ -1,0 +1,136 @@
+#include "base/file_io.h"
+
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "base/line_reader.h"
+
+namespace tuphap {
+namespace {
+
+namespace fs = std::filesystem;
+
+class FileIoTest : public testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ =
+        fs::temp_directory_path() / ("tuphap-file-io-" + std::to_string(getpid()) + "-" +
+                                     testing::UnitTest::GetInstance()->current_test_info()->name());
+    fs::remove_all(dir_);
+    fs::create_directories(dir_);
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+  std::string Path(const std::string& name) const { return (dir_ / name).string(); }
+  // Names in the directory: what a write left behind.
+  std::vector<std::string> Names() const {
+    std::vector<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path().filename());
+    std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  fs::path dir_;
+};
+
+TEST_F(FileIoTest, ReadsAFileUpToItsBound) {
+  ASSERT_TRUE(WriteFileAtomic(Path("f"), "0123456789").ok());
+  auto exact = ReadFileBounded(Path("f"), 10);
+  ASSERT_TRUE(exact.ok()) << exact.status().ToString();
+  EXPECT_EQ(*exact, "0123456789");
+  auto over = ReadFileBounded(Path("f"), 9);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_EQ(over.status().reason(), "E_TOO_LARGE");
+  EXPECT_NE(over.status().message().find(Path("f")), std::string::npos);
+  EXPECT_NE(over.status().message().find("9 bytes"), std::string::npos);
+  EXPECT_EQ(ReadFileBounded(Path("none"), 10).status().code(), StatusCode::kNotFound);
+}
+
+// `--config DIR` used to read as an empty config, and `--input DIR` to
+// throw a raw C++ error.
+TEST_F(FileIoTest, ADirectoryIsRefusedByName) {
+  auto r = ReadFileBounded(dir_.string(), 1 << 20);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(r.status().message().find("is a directory"), std::string::npos);
+  auto lines = LineReader::Open(dir_.string());
+  ASSERT_FALSE(lines.ok());
+  EXPECT_EQ(lines.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(lines.status().message().find("is a directory"), std::string::npos);
+}
+
+// `--config /dev/zero` grew without bound and ended in std::bad_alloc.
+TEST_F(FileIoTest, AnEndlessStreamStopsAtTheBound) {
+  auto r = ReadFileBounded("/dev/zero", 1 << 20);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(r.status().message().find("/dev/zero"), std::string::npos);
+}
+
+// A huge (sparse) regular file is refused from its size, without reading.
+TEST_F(FileIoTest, ALargeFileIsRefusedBeforeItIsRead) {
+  { std::ofstream(Path("big")); }
+  fs::resize_file(Path("big"), uint64_t{64} << 30);
+  const auto start = std::chrono::steady_clock::now();
+  auto r = ReadFileBounded(Path("big"), 1 << 20);
+  EXPECT_EQ(r.status().code(), StatusCode::kResourceExhausted);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));
+}
+
+// `import /dev/zero` skipped one endless "line" for ever.
+TEST_F(FileIoTest, AnEndlessLineEndsTheReadingWithAnError) {
+  auto r = LineReader::Open("/dev/zero");
+  ASSERT_TRUE(r.ok());
+  std::string line;
+  EXPECT_EQ((*r)->Next(&line), LineReader::Got::kEnd);
+  const Status s = (*r)->error();
+  EXPECT_EQ(s.code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(s.message().find("line 1"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("without a line end"), std::string::npos) << s.message();
+  EXPECT_EQ((*r)->Next(&line), LineReader::Got::kEnd);
+}
+
+TEST_F(FileIoTest, AtomicFileIsPublishedWholeOrNotAtAll) {
+  ASSERT_TRUE(WriteFileAtomic(Path("target"), "old").ok());
+  {
+    auto f = AtomicFile::Create(Path("target"));
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->Append("new, ").ok());
+    ASSERT_TRUE(f->Append("not committed").ok());
+    EXPECT_EQ(f->size(), 18u);
+    // Abandoned: the target keeps its old bytes and no temporary is left.
+  }
+  EXPECT_EQ(*ReadFileBounded(Path("target"), 100), "old");
+  EXPECT_EQ(Names(), std::vector<std::string>{"target"});
+  {
+    auto f = AtomicFile::Create(Path("target"));
+    ASSERT_TRUE(f.ok());
+    ASSERT_TRUE(f->Append("new").ok());
+    ASSERT_TRUE(f->Commit().ok());
+  }
+  EXPECT_EQ(*ReadFileBounded(Path("target"), 100), "new");
+  EXPECT_EQ(Names(), std::vector<std::string>{"target"});
+  // A target in a directory that does not exist: an error naming it.
+  auto missing = WriteFileAtomic(Path("no/such/dir/f"), "x");
+  EXPECT_EQ(missing.code(), StatusCode::kIoError);
+  EXPECT_NE(missing.message().find("no/such/dir/f"), std::string::npos);
+}
+
+TEST_F(FileIoTest, PublishFileRenamesAndRemovesOnFailure) {
+  ASSERT_TRUE(WriteFileAtomic(Path("made"), "bytes").ok());
+  ASSERT_TRUE(PublishFile(Path("made"), Path("published")).ok());
+  EXPECT_EQ(Names(), std::vector<std::string>{"published"});
+  ASSERT_TRUE(WriteFileAtomic(Path("made"), "bytes").ok());
+  EXPECT_FALSE(PublishFile(Path("made"), Path("no/dir/published")).ok());
+  EXPECT_EQ(Names(), std::vector<std::string>{"published"});
+}
+
+}  // namespace
+}  // namespace tuphap
