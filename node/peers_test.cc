@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/hex.h"
+#include "node/store/test_access.h"
 #include "node/sync.h"
 #include "node/test_nodes.h"
 #include "replication/hash.h"
@@ -35,7 +36,7 @@ class PeersTest : public NodesTest {
     return known.ok() ? *known : Heads{};
   }
   static int64_t Rows(Node& n) {
-    auto q = n.store().db().Prepare("SELECT count(*) FROM peer_heads");
+    auto q = store::TestAccess::Db(n.store()).Prepare("SELECT count(*) FROM peer_heads");
     EXPECT_TRUE(q.ok() && *q->Step());
     return q->Int(0);
   }

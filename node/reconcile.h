@@ -88,6 +88,13 @@ class StoreSource final : public ReconcileSource {
 
   Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
                                                    bool only) override;
+  // Roots, with the trees not built yet built in a second thread, on a
+  // connection to the same file of its own, while `meanwhile` runs in this
+  // one (the other side building its own trees). This source's Store is
+  // used from this thread only. A store in memory builds them here.
+  Result<std::map<std::string, TreeSummary>> RootsWhile(const std::vector<std::string>& scopes,
+                                                        bool only,
+                                                        const std::function<void()>& meanwhile);
   Result<std::vector<std::array<TreeSummary, 16>>> Children(
       const std::string& scope, const std::vector<std::string>& prefixes) override;
   Result<std::vector<std::vector<RecordLeaf>>> Leaves(
@@ -106,7 +113,14 @@ class StoreSource final : public ReconcileSource {
 
  private:
   struct Tree;
+  using Trees = std::map<std::string, std::unique_ptr<Tree>>;
+  // The shared and readable scopes of `scopes` (and, unless `only`, held).
+  Result<std::vector<std::string>> RootScopes(const std::vector<std::string>& scopes, bool only);
   Result<const Tree*> TreeOf(const std::string& scope);
+  static Result<std::unique_ptr<Tree>> BuildTree(store::Store& store, const std::string& scope);
+  // The trees of `scopes`, read through a Store of its own on `path`.
+  static Result<Trees> BuildTreesAside(const std::string& path,
+                                       const std::vector<std::string>& scopes);
   Result<RecordDetail> Detail(const std::string& scope, const RecordAsk& ask,
                               const std::map<store::FeedKey, uint64_t>& applied);
 
@@ -114,7 +128,7 @@ class StoreSource final : public ReconcileSource {
   store::Store& store_;
   const store::EnvelopeOpener& opener_;
   Shares shares_;
-  std::map<std::string, std::unique_ptr<Tree>> trees_;
+  Trees trees_;
 };
 
 // The other side over the wire: each call one QUERY and its ANSWER.

@@ -21,6 +21,8 @@
 
 #include "node/node.h"
 #include "node/reconcile.h"
+#include "node/store/test_access.h"
+#include "node/test_keys.h"
 #include "node/transport.h"
 #include "tests/bench/bench_util.h"
 #include "tests/bench/nodes.h"
@@ -117,7 +119,7 @@ int main(int argc, char** argv) {
   }
   for (int k = 0; k < 3; ++k) {
     const std::string id = Id(n / 17 * static_cast<size_t>(k + 9));
-    store::Database& db = (*commune)->store().db();
+    store::Database& db = store::TestAccess::Db((*commune)->store());
     auto q = db.Prepare("SELECT state FROM records WHERE record_id = ?");
     if (!q.ok()) return 1;
     q->Bind(1, id);
@@ -136,8 +138,13 @@ int main(int argc, char** argv) {
   std::atomic<bool> stop{false};
   node::ServeOptions so;
   so.listen = endpoint;
+  // The hub serves on a Node of its own, opened in the serving thread: a
+  // Store is used from one thread only.
+  nodes.hub.reset();
   std::thread server([&] {
-    Status s = node::Serve(**hub, so, &stop);
+    auto served = node::Node::Open(dir.File("hub"), node::TestOptions());
+    if (!served.ok()) Die("open hub", served.status());
+    Status s = node::Serve(**served, so, &stop);
     if (!s.ok()) Die("serve", s);
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(300));

@@ -18,6 +18,7 @@
 #include "base/random.h"
 #include "node/store/draft_opener.h"
 #include "node/store/store.h"
+#include "node/store/test_access.h"
 #include "replication/draft.h"
 #include "tests/crash/batch_source.h"
 
@@ -153,7 +154,7 @@ TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
     auto store = store::Store::Open(db, store::Database::OpenMode::kExisting);
     ASSERT_TRUE(store.ok()) << store.status().ToString() << " seed " << seed;
     {
-      auto q = (*store)->db().Prepare("PRAGMA integrity_check");
+      auto q = store::TestAccess::Db(**store).Prepare("PRAGMA integrity_check");
       ASSERT_TRUE(q.ok());
       ASSERT_TRUE(*q->Step());
       ASSERT_EQ(q->Text(0), "ok") << "seed " << seed << " kill " << kill_no;
@@ -168,7 +169,8 @@ TEST(CrashTest, KillNineDuringBatchApplyKeepsExactlyTheCommittedBatches) {
     extra_commits += static_cast<int>(batches - reported);
     reported = batches;  // the child resumes from the stored head
 
-    auto q = (*store)->db().Prepare("SELECT count(*) FROM records WHERE scope = '56001'");
+    auto q = store::TestAccess::Db(**store).Prepare(
+        "SELECT count(*) FROM records WHERE scope = '56001'");
     ASSERT_TRUE(*q->Step());
     ASSERT_EQ(static_cast<uint64_t>(q->Int(0)), testing_support::CreatedUpTo(seq, true))
         << "records do not match the log; seed " << seed;

@@ -1155,6 +1155,29 @@ TEST_F(PeerBoundsTest, a_node_enrolled_while_the_hub_serves_is_admitted_at_once)
                                 << failures[0];
 }
 
+// 7b. `enroll sign` runs as a process of its own on the serving hub's data
+// directory: the new commune's very first handshake is admitted — not
+// refused until something reloads the hub's trust — and its first sync
+// runs. Nothing is refused in the hub's log.
+TEST_F(PeerBoundsTest, a_certificate_signed_while_the_hub_serves_admits_the_first_handshake) {
+  InitHub();
+  StartHub();
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  for (int k = 0; k < 3; ++k) {
+    const std::string name = "n" + std::to_string(k);
+    Init(name, kCommunes[k]);
+    Enrol(name);  // enroll request, enroll sign beside the serving hub, enroll accept
+    WireClient first(ctx_, KeysOf(Dir(name)), endpoint_, hub_box);  // one attempt, no retry
+    EXPECT_TRUE(first.WaitHandshake(5000)) << name << ": its first handshake was not admitted";
+    EXPECT_FALSE(first.handshake_failed) << name;
+    const Timed s = TimedSync(name, 10, 30);
+    EXPECT_EQ(s.r.exit_code, 0) << name << ": " << s.r.err;
+  }
+  std::ifstream log(Dir("hub.log"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text.find("refused a connection"), std::string::npos) << text;
+}
+
 // 8. `sync --once --timeout N` gives up after about N s without progress,
 // whether the connection is made and lost over and over (a listener with
 // another key) or never made.

@@ -18,6 +18,7 @@
 #include <random>
 
 #include "node/store/sqlite.h"
+#include "node/store/test_access.h"
 #include "node/sync.h"
 #include "node/test_keys.h"
 
@@ -215,7 +216,8 @@ TEST_F(SyncPropertyTest, lossy_links_converge_to_identical_digests_with_nothing_
     EXPECT_EQ((*there)->applied_seq, (*there)->seq);
     // Nothing of its own commune or the public feed waits on a gap. (What
     // it relayed for other communes may: the hub offers it only its own.)
-    auto held = c.store().db().Prepare("SELECT count(*) FROM held WHERE scope IN (?, 'P56')");
+    auto held = store::TestAccess::Db(c.store()).Prepare(
+        "SELECT count(*) FROM held WHERE scope IN (?, 'P56')");
     ASSERT_TRUE(held.ok());
     held->Bind(1, kCommunes[i]);
     ASSERT_TRUE(*held->Step());

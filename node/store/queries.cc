@@ -1,0 +1,54 @@
+// Read-only queries for reports and search.
+#include "node/store/store.h"
+
+namespace tuphap::store {
+
+Result<std::map<std::string, uint64_t>> Store::CountByScope(Counted what) {
+  AssertOwnerThread();
+  const char* sql = nullptr;
+  switch (what) {
+    case Counted::kHeld:
+      sql = "SELECT scope, count(*) FROM held GROUP BY scope";
+      break;
+    case Counted::kOpenConflicts:
+      sql = "SELECT scope, count(*) FROM open_conflicts GROUP BY scope";
+      break;
+    case Counted::kEquivocations:
+      sql = "SELECT scope, count(*) FROM equivocations GROUP BY scope";
+      break;
+  }
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
+  std::map<std::string, uint64_t> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out[std::string(q.Text(0))] = static_cast<uint64_t>(q.Int(1));
+  }
+  return out;
+}
+
+Result<std::vector<Store::SearchRow>> Store::SearchRecords(std::string_view match,
+                                                           std::string_view type,
+                                                           std::string_view from,
+                                                           std::string_view to, size_t limit) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q,
+      db_->Prepare("SELECT r.record_id, r.scope, r.type, coalesce(r.event_date, ''), s.display "
+                   "FROM record_search s JOIN records r ON r.id = s.rowid "
+                   "WHERE record_search MATCH ?1 AND (?2 = '' OR r.type = ?2) AND (?3 = '' OR "
+                   "r.event_date >= ?3) "
+                   "AND (?4 = '' OR r.event_date <= ?4) ORDER BY r.event_date DESC, r.record_id "
+                   "LIMIT ?5"));
+  q.Bind(1, match).Bind(2, type).Bind(3, from).Bind(4, to).Bind(5, static_cast<int64_t>(limit));
+  std::vector<SearchRow> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back({std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
+                   std::string(q.Text(3)), std::string(q.Text(4))});
+  }
+  return out;
+}
+
+}  // namespace tuphap::store

@@ -1,0 +1,57 @@
+// The trust objects a node keeps (certificates, revocations and key grants
+// signed by the province root), by the id each has as a record of the
+// public scope. Rows are only ever added.
+#include "base/hex.h"
+#include "node/store/store.h"
+
+namespace tuphap::store {
+
+Status Store::AddTrustObject(std::string_view record_id, std::string_view kind,
+                             std::string_view bytes) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt ins,
+      db_->Prepare("INSERT OR IGNORE INTO trust_objects(record_id, kind, bytes) VALUES(?, ?, ?)"));
+  return ins.Bind(1, record_id).Bind(2, kind).BindBlob(3, bytes).Run();
+}
+
+Result<std::vector<std::pair<std::string, std::string>>> Store::TrustObjects() {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          db_->Prepare("SELECT kind, bytes FROM trust_objects ORDER BY record_id"));
+  std::vector<std::pair<std::string, std::string>> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace_back(std::string(q.Text(0)), std::string(q.Blob(1)));
+  }
+  return out;
+}
+
+Result<bool> Store::HasTrustObjectIn(std::string_view lo, std::string_view hi) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT 1 FROM trust_objects WHERE record_id >= ? AND record_id < ?"));
+  q.Bind(1, lo).Bind(2, hi);
+  return q.Step();
+}
+
+Result<std::string> Store::TrustStamp(std::string_view public_scope) {
+  AssertOwnerThread();
+  // trust_objects rows are only ever inserted, and a public record changes
+  // only when its feed materialises one more change: counts and sums say
+  // whether anything trust is read from moved. About 30 µs on a province's
+  // worth of objects and feeds, against ~30 ms for reading trust.
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          db_->Prepare("SELECT (SELECT value FROM meta WHERE key = "
+                                       "'root_key'), "
+                                       "(SELECT count(*) FROM trust_objects), "
+                                       "(SELECT count(*) || '/' || coalesce(sum(applied_seq), "
+                                       "0) FROM feeds WHERE scope = ?1)"));
+  q.Bind(1, public_scope);
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  if (!row) return Status::Internal("the trust stamp query returned nothing");
+  return ToHex(q.Blob(0)) + "|" + std::to_string(q.Int(1)) + "|" + std::string(q.Text(2));
+}
+
+}  // namespace tuphap::store

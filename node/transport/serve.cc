@@ -1,0 +1,185 @@
+// The composition: `serve` (a listener and any number of dials in one
+// single-threaded loop) and `sync --once` (one dial until caught up).
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <csignal>
+#include <memory>
+#include <utility>
+#include <vector>
+
+#include "node/transport.h"
+#include "node/transport/dialer.h"
+#include "node/transport/listener.h"
+#include "node/transport/socket.h"
+
+namespace tuphap::node {
+namespace {
+
+using transport::Dial;
+using transport::Listener;
+using transport::NowMs;
+
+// SIGINT/SIGTERM and the pump timer, on Boost.Asio, run by the loop
+// between polls: a signal stops it between batches.
+class LoopEvents {
+ public:
+  // `pump_interval_ms` 0: no pump timer.
+  explicit LoopEvents(int pump_interval_ms)
+      : signals_(io_, SIGINT, SIGTERM), pump_(io_), pump_interval_ms_(pump_interval_ms) {
+    signals_.async_wait([this](const boost::system::error_code& ec, int) {
+      if (!ec) stopped_ = true;
+    });
+    if (pump_interval_ms_ > 0) Arm();
+  }
+  // Runs whatever is due, without waiting.
+  void Poll() { io_.poll(); }
+  bool stopped() const { return stopped_; }
+  // Whether a pump fell due since the last call.
+  bool TakePump() { return std::exchange(pump_due_, false); }
+
+ private:
+  void Arm() {
+    pump_.expires_after(std::chrono::milliseconds(pump_interval_ms_));
+    pump_.async_wait([this](const boost::system::error_code& ec) {
+      if (ec) return;
+      pump_due_ = true;
+      Arm();
+    });
+  }
+
+  boost::asio::io_context io_;
+  boost::asio::signal_set signals_;
+  boost::asio::steady_timer pump_;
+  int pump_interval_ms_;
+  bool stopped_ = false;
+  bool pump_due_ = true;
+};
+
+// One dial per upstream, opened in place. "NODE-ID@tcp://host:port" names
+// the node there (a commune relay); a bare endpoint is this province's hub.
+Status OpenUpstreams(zmq::context_t& ctx, Node& node, const std::vector<std::string>& upstreams,
+                     std::vector<Dial>& dials) {
+  for (size_t i = 0; i < dials.size(); ++i) {
+    std::string up = upstreams[i], peer_id;
+    if (const size_t at = up.find('@'); at != std::string::npos) {
+      peer_id = up.substr(0, at);
+      up = up.substr(at + 1);
+    }
+    dials[i].ctx = &ctx;
+    dials[i].index = static_cast<int>(i);
+    dials[i].endpoint = up;
+    TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert,
+                            transport::PeerCertificate(node, peer_id));
+    dials[i].peer = *cert;
+    TUPHAP_RETURN_IF_ERROR(transport::OpenDial(node, dials[i]));
+  }
+  return Status::Ok();
+}
+
+void LogBanner(Node& node, const ServeOptions& options) {
+  if (options.log == nullptr) return;
+  std::ostream& log = *options.log;
+  log << "tuphap node " << NodeIdText(node.sign_key()) << " (" << RoleName(node.info().role) << ")";
+  if (!options.listen.empty()) log << " listening on " << options.listen;
+  for (const auto& e : options.upstreams) log << " dialling " << e;
+  log << std::endl;
+}
+
+// One turn of the serve loop: waits up to 50 ms for a socket, then serves
+// the listener and every dial, and pumps them when the timer says so.
+void ServeTurn(Node& node, Listener* listener, std::vector<Dial>& dials, LoopEvents& events,
+               std::ostream* log) {
+  std::vector<zmq::pollitem_t> items;
+  if (listener != nullptr) listener->AddPollItems(items);
+  for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
+  if (!transport::PollOrSignal(items, 50)) return;
+  if (listener != nullptr) listener->Service();
+  for (auto& d : dials) {
+    Status s = transport::ServiceDial(node, d, log);
+    if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << std::endl;
+  }
+  if (!events.TakePump()) return;
+  if (listener != nullptr) listener->Pump();
+  for (auto& d : dials) transport::PumpDial(d);
+}
+
+}  // namespace
+
+Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* external_stop) {
+  if (!node.enrolled())
+    return Status::FailedPrecondition("this node is not enrolled: run 'tuphap enroll' first")
+        .WithReason("E_NOT_ENROLLED");
+  TUPHAP_ASSIGN_OR_RETURN(const NodeSecrets* secrets, node.UnlockedSecrets());
+  LoopEvents events(options.pump_interval_ms);
+  zmq::context_t ctx;  // outlives every socket below
+  try {
+    std::unique_ptr<Listener> listener;
+    if (!options.listen.empty())
+      listener = std::make_unique<Listener>(ctx, node, *secrets, options.listen, options.log);
+    std::vector<Dial> dials(options.upstreams.size());
+    TUPHAP_RETURN_IF_ERROR(OpenUpstreams(ctx, node, options.upstreams, dials));
+    LogBanner(node, options);
+    while (!events.stopped() && !(external_stop != nullptr && *external_stop)) {
+      events.Poll();
+      ServeTurn(node, listener.get(), dials, events, options.log);
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable(std::string("network: ") + e.what());
+  }
+  if (options.log != nullptr) *options.log << "stopped" << std::endl;
+  return Status::Ok();
+}
+
+Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
+  TUPHAP_ASSIGN_OR_RETURN(const replication::Certificate* cert,
+                          transport::PeerCertificate(node, options.peer));
+  LoopEvents events(/*pump_interval_ms=*/0);
+  zmq::context_t ctx;
+  Dial d;
+  d.ctx = &ctx;
+  d.endpoint = options.endpoint;
+  d.peer = *cert;
+  d.last_progress_ms = NowMs();
+  try {
+    TUPHAP_RETURN_IF_ERROR(transport::OpenDial(node, d));
+    while (!events.stopped()) {
+      events.Poll();
+      std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};
+      if (!transport::PollOrSignal(items, 20)) continue;
+      TUPHAP_RETURN_IF_ERROR(transport::ServiceDial(node, d, nullptr));
+      if (d.session && d.session->caught_up()) {
+        SyncResult r;
+        r.stats = d.Totals();
+        r.sessions = d.sessions;
+        r.peer_id = NodeIdText(d.peer.sign_key);
+        return r;
+      }
+      if (NowMs() - d.last_progress_ms > options.timeout_s * 1000LL)
+        return transport::NoProgress(d, options.timeout_s);
+    }
+  } catch (const zmq::error_t& e) {
+    return Status::Unavailable("cannot sync with " + options.endpoint + ": " + e.what());
+  }
+  return Status::Cancelled("interrupted: every batch acknowledged so far is committed");
+}
+
+std::string FreeLoopbackEndpoint() {
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof a;
+  int port = 0;
+  if (s >= 0 && bind(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0 &&
+      getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) == 0)
+    port = ntohs(a.sin_port);
+  if (s >= 0) close(s);
+  return "tcp://127.0.0.1:" + std::to_string(port);
+}
+
+}  // namespace tuphap::node
