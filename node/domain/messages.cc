@@ -138,11 +138,7 @@ Lang LangFromEnvironment() {
   return Lang::kEnglish;
 }
 
-std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args) {
-  const char* tmpl = "";
-  for (const auto& t : kTexts) {
-    if (t.id == msg) tmpl = lang == Lang::kVietnamese ? t.vi : t.en;
-  }
+std::string FillTemplate(const char* tmpl, std::initializer_list<std::string_view> args) {
   const std::vector<std::string_view> a(args);
   std::string out;
   for (const char* p = tmpl; *p != '\0'; ++p) {
@@ -155,6 +151,14 @@ std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> a
     }
   }
   return out;
+}
+
+std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args) {
+  const char* tmpl = "";
+  for (const auto& t : kTexts) {
+    if (t.id == msg) tmpl = lang == Lang::kVietnamese ? t.vi : t.en;
+  }
+  return FillTemplate(tmpl, args);
 }
 
 }  // namespace tuphap::domain

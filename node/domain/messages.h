@@ -77,5 +77,7 @@ enum class Msg {
 };
 
 std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args = {});
+// `tmpl` with each {0}..{9} replaced by that argument (an absent one: nothing).
+std::string FillTemplate(const char* tmpl, std::initializer_list<std::string_view> args);
 
 }  // namespace tuphap::domain

@@ -98,8 +98,8 @@ std::string Money(int64_t v) {
 // Runs the checks of one record, class by class.
 class Checker {
  public:
-  Checker(const Validator& v, const Json& doc, const TypeSchema& schema)
-      : v_(v), doc_(doc), s_(schema) {
+  Checker(const Validator& v, const Json& doc, const TypeSchema& schema, UnknownFields unknown)
+      : v_(v), doc_(doc), s_(schema), unknown_(unknown) {
     // Every field's node, found once: a field inside an absent or null
     // block has none. Blocks come before their fields in the schema.
     nodes_.resize(s_.fields.size(), nullptr);
@@ -256,7 +256,7 @@ class Checker {
                  {path, j->is_number() ? j->Dump() : JsonTypeName(*j)});
       }
     }
-    return UnknownKeys(doc_, "");
+    return unknown_ == UnknownFields::kRefuse ? UnknownKeys(doc_, "") : std::nullopt;
   }
 
   std::optional<Problem> TooLong() {
@@ -644,6 +644,7 @@ class Checker {
   const Validator& v_;
   const Json& doc_;
   const TypeSchema& s_;
+  UnknownFields unknown_;
   std::vector<const Json*> raw_;    // each field's node, if present
   std::vector<const Json*> nodes_;  // ... and only when its block is present
 };
@@ -690,10 +691,11 @@ std::optional<Problem> Validator::ParseLine(std::string_view line, Json* doc) co
   return std::nullopt;
 }
 
-std::optional<Problem> Validator::CheckRecord(const Json& doc, std::string_view type) const {
+std::optional<Problem> Validator::CheckRecord(const Json& doc, std::string_view type,
+                                              UnknownFields unknown) const {
   const TypeSchema* schema = SchemaFor(type, doc);
   if (schema == nullptr) return Make(ErrorClass::kUnknownType, "type", Msg::kUnknownType, {type});
-  return Checker(*this, doc, *schema).Run();
+  return Checker(*this, doc, *schema, unknown).Run();
 }
 
 std::optional<Problem> Validator::CheckEditLine(const Json& line) const {

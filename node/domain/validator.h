@@ -30,6 +30,12 @@ struct AcceptScope {
   std::string province;  // hub
 };
 
+// What CheckRecord makes of keys the schema does not name. A writer
+// refuses them; a receiver judging a stored record ignores them, so that a
+// field a newer rule set added is kept and not held against the record
+// (docs/record-format.md, "When two rule sets meet").
+enum class UnknownFields { kRefuse, kIgnore };
+
 class Validator {
  public:
   Validator(Lang lang, AcceptScope scope) : lang_(lang), scope_(std::move(scope)) {}
@@ -37,7 +43,8 @@ class Validator {
   // Classes 1-3 on raw line bytes: on success `*doc` holds the object.
   std::optional<Problem> ParseLine(std::string_view line, Json* doc) const;
   // Classes 3 (type) and 4-25 on a create line or a record document.
-  std::optional<Problem> CheckRecord(const Json& doc, std::string_view type) const;
+  std::optional<Problem> CheckRecord(const Json& doc, std::string_view type,
+                                     UnknownFields unknown = UnknownFields::kRefuse) const;
   // The edit line's own shape (classes 4-8 on its keys).
   std::optional<Problem> CheckEditLine(const Json& line) const;
   // A violation decision's status may move from `from` to `to`.

@@ -4,6 +4,7 @@
 #include <map>
 #include <tuple>
 
+#include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
 #include "node/domain/reference_data.h"
 #include "node/store/sqlite.h"
@@ -62,6 +63,10 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
       row.commune = std::get<0>(key);
       row.type = std::get<1>(key);
       row.period = std::get<2>(key);
+      if (!rec.invalid.empty()) {  // judged invalid: counted apart, never in the figures
+        ++row.invalid;
+        continue;
+      }
       if (rec.state.Revoked()) {
         ++row.revoked;
         continue;
@@ -144,25 +149,49 @@ Result<StatusReport> StatusOf(node::Node& node) {
   for (const auto& s : scopes) {
     if (!replication::IsPublicScope(s.scope)) row(s.scope).records = s.records;
   }
-  auto count_by_scope = [&](const char* sql, uint64_t CommuneStatusRow::*field) -> tuphap::Status {
-    TUPHAP_ASSIGN_OR_RETURN(store::Stmt q, node.store().db().Prepare(sql));
-    while (true) {
-      TUPHAP_ASSIGN_OR_RETURN(bool more, q.Step());
-      if (!more) break;
-      const std::string scope(q.Text(0));
-      if (replication::IsPublicScope(scope)) continue;
-      row(scope).*field = static_cast<uint64_t>(q.Int(1));
+  using Counted = store::Store::Counted;
+  auto count_by_scope = [&](Counted what, uint64_t CommuneStatusRow::*field) -> tuphap::Status {
+    TUPHAP_ASSIGN_OR_RETURN(auto counts, node.store().CountByScope(what));
+    for (const auto& [scope, n] : counts) {
+      if (!replication::IsPublicScope(scope)) row(scope).*field = n;
     }
     return Status::Ok();
   };
-  TUPHAP_RETURN_IF_ERROR(
-      count_by_scope("SELECT scope, count(*) FROM held GROUP BY scope", &CommuneStatusRow::held));
-  TUPHAP_RETURN_IF_ERROR(count_by_scope("SELECT scope, count(*) FROM open_conflicts GROUP BY scope",
-                                        &CommuneStatusRow::conflicts));
-  TUPHAP_RETURN_IF_ERROR(count_by_scope("SELECT scope, count(*) FROM equivocations GROUP BY scope",
-                                        &CommuneStatusRow::equivocations));
+  TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kHeld, &CommuneStatusRow::held));
+  TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kOpenConflicts, &CommuneStatusRow::conflicts));
+  TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kEquivocations, &CommuneStatusRow::equivocations));
+  TUPHAP_ASSIGN_OR_RETURN(out.invalid, node.store().InvalidCounts());
+  for (const auto& c : out.invalid) {
+    if (!replication::IsPublicScope(c.scope)) row(c.scope).invalid += c.count;
+  }
   for (auto& [k, v] : by) out.communes.push_back(std::move(v));
   TUPHAP_ASSIGN_OR_RETURN(out.refusals, node.store().Refusals());
+  return out;
+}
+
+Result<std::vector<AttentionRow>> Attention(node::Node& node, domain::Lang lang,
+                                            bool include_revoked) {
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FlaggedRecord> flagged,
+                          node.store().FlaggedRecords(include_revoked));
+  std::vector<AttentionRow> out;
+  for (auto& f : flagged) {
+    AttentionRow a;
+    TUPHAP_ASSIGN_OR_RETURN(a.message, domain::DescribeFlag(node.store(), f, lang));
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec,
+                            node.store().GetRecord(f.record_id, f.scope));
+    if (rec) {
+      if (const crdt::MvRegister* t = rec->state.Field(crdt::kTypeField)) {
+        for (const auto& e : t->entries())
+          a.created_by.push_back(node::NodeIdText(e.dot.origin.bytes));
+      }
+      if (!rec->history.empty()) {
+        a.last_origin = rec->history.back().origin;
+        a.last_change = rec->history.back().hlc;
+      }
+    }
+    a.record = std::move(f);
+    out.push_back(std::move(a));
+  }
   return out;
 }
 

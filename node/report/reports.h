@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "node/domain/messages.h"
 #include "node/node.h"
 
 namespace tuphap::report {
@@ -27,6 +28,9 @@ struct StatsRow {
   std::string period;
   uint64_t count = 0;    // records in force (not revoked)
   uint64_t revoked = 0;  // records revoked
+  // Records whose content was judged invalid (domain/content_rules.h),
+  // revoked or not: in no other count of the row.
+  uint64_t invalid = 0;
   // Violation decisions with a fine (cancelled ones excluded):
   uint64_t fines = 0;
   int64_t fines_issued_vnd = 0;
@@ -67,12 +71,31 @@ struct CommuneStatusRow {
   uint64_t held = 0;       // envelopes waiting on a gap
   uint64_t conflicts = 0;  // open conflicts
   uint64_t equivocations = 0;
+  uint64_t invalid = 0;  // unrevoked records judged invalid (report attention)
 };
 
 struct StatusReport {
   std::vector<CommuneStatusRow> communes;
   std::vector<store::RefusalCount> refusals;  // by reason, this node
+  // Unrevoked records judged invalid, per commune and reason (counted under
+  // E_INVALID_CONTENT with the reason as detail).
+  std::vector<store::InvalidCount> invalid;
 };
+
+// One record of the attention list: content judged invalid, with why, in
+// the officer's language, and who registered it.
+struct AttentionRow {
+  store::FlaggedRecord record;
+  std::string message;
+  std::vector<std::string> created_by;  // node id texts of its creations
+  crdt::ReplicaId last_origin;          // the change that last touched it
+  crdt::Hlc last_change;
+};
+
+// Records judged invalid and not revoked (with `include_revoked`, revoked
+// ones too), by commune and id.
+Result<std::vector<AttentionRow>> Attention(node::Node& node, domain::Lang lang,
+                                            bool include_revoked = false);
 
 // Per commune this node serves (a hub: its province's communes that have a
 // node or records here; a commune node: its own) and per node.

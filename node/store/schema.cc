@@ -153,8 +153,23 @@ DELETE FROM peer_heads WHERE peer IN
   (SELECT peer FROM peer_heads GROUP BY peer HAVING count(*) > 4096);
 )sql";
 
+// Version 7: the content judgement of each record (docs/record-format.md,
+// "What a receiver checks"): the rule its state breaks, or the least rule a
+// change in its history broke, and where; NULL when valid. A partial index
+// keeps the attention list cheap and costs nothing for valid records.
+// content_rules = 0: the records already here are judged on the next open
+// (Store::Rejudge).
+constexpr const char* kV7 = R"sql(
+ALTER TABLE records ADD COLUMN invalid TEXT;
+ALTER TABLE records ADD COLUMN invalid_field TEXT;
+ALTER TABLE records ADD COLUMN invalid_history TEXT;  -- "reason<TAB>field" of a change; kept
+CREATE INDEX records_invalid ON records(scope, record_id) WHERE invalid IS NOT NULL;
+INSERT INTO meta(key, value) VALUES('content_rules', '0')
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7},
 };
 
 }  // namespace

@@ -42,6 +42,11 @@ class Store::Batch {
   // memory stays flat (nothing is committed by this).
   Status FlushIfLarge() { return records_.size() > kMaxCachedRecords ? Flush() : Status::Ok(); }
   Result<std::optional<RecordView>> ViewRecord(std::string_view scope, std::string_view record_id);
+  // Judges again every stored record of `scope` whose id starts with
+  // `prefix`, except those in `skip` (judged already with what this session
+  // holds), and writes the verdicts that changed.
+  Status RejudgePrefix(const std::string& scope, const std::string& prefix,
+                       const std::set<std::string>& skip);
   ApplyReport& report() { return report_; }
 
  private:
@@ -60,6 +65,8 @@ class Store::Batch {
     std::vector<ChangeRef> history;
     int64_t stored_conflicts = 0;
     bool dirty = false;
+    ContentFlag invalid;       // as stored
+    std::string history_flag;  // "reason\tfield": the least verdict on a change (JudgeOps)
   };
   using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
   struct RecordKeyHash {
@@ -87,6 +94,16 @@ class Store::Batch {
   Status RecordEquivocation(FeedSlot& feed, uint64_t seq, const char* kind, std::string_view ours,
                             std::string_view theirs);
   Status DrainFeed(FeedSlot& feed, bool* progress);
+  // Content judgement (StoreOptions::checker): records of `scope` with an id
+  // prefix as this session sees them, cached until the end of the flush.
+  Result<const std::vector<RecordView>*> Lookup(const std::string& scope, std::string_view prefix);
+  // The value `dot` wrote to `field` of a record now in `state`.
+  Result<std::optional<crdt::Value>> ValueOf(const std::string& scope,
+                                             const crdt::RecordState& state, std::string_view field,
+                                             const crdt::Dot& dot);
+  // The verdict on a record: its state's, else its history's.
+  Result<ContentFlag> Verdict(const std::string& scope, const std::string& record_id,
+                              const crdt::RecordState& state, std::string_view history_flag);
   Result<bool> MaterialiseNext(FeedSlot& feed);
   Status Materialise(crdt::Change& change);
 
@@ -100,6 +117,7 @@ class Store::Batch {
   std::unordered_map<RecordKey, RecordSlot, RecordKeyHash> records_;
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
+  std::map<std::pair<std::string, std::string>, std::vector<RecordView>> lookups_;
   crdt::Hlc max_hlc_;
   // Refusals not yet written to the refusals table.
   struct RefusalTally {
@@ -450,14 +468,17 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& sc
   if (it != records_.end()) return &it->second;
   RecordSlot slot;
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, store_.db_->Prepare(
-                  "SELECT id, conflicts, state FROM records WHERE record_id = ? AND scope = ?"));
+      Stmt q,
+      store_.db_->Prepare("SELECT id, conflicts, state, invalid, invalid_field, "
+                          "invalid_history FROM records WHERE record_id = ? AND scope = ?"));
   q.Bind(1, record_id).Bind(2, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
     slot.rowid = q.Int(0);
     slot.stored_conflicts = q.Int(1);
     TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins_, &slot.state, &slot.history));
+    if (!q.IsNull(3)) slot.invalid = ContentFlag{std::string(q.Text(3)), std::string(q.Text(4))};
+    if (!q.IsNull(5)) slot.history_flag = std::string(q.Text(5));
   }
   return &records_.emplace(std::move(key), std::move(slot)).first->second;
 }
@@ -467,19 +488,140 @@ Result<std::optional<RecordView>> Store::Batch::ViewRecord(std::string_view scop
   TUPHAP_ASSIGN_OR_RETURN(RecordSlot * slot,
                           LoadRecord(std::string(scope), std::string(record_id)));
   if (slot->rowid == 0 && slot->history.empty()) return std::optional<RecordView>();
-  RecordView v{std::string(record_id), std::string(scope), slot->state, slot->history, {}};
+  RecordView v{std::string(record_id), std::string(scope), slot->state, slot->history, {},
+               slot->invalid};
   return std::optional<RecordView>(std::move(v));
 }
 
 Status Store::Batch::Materialise(crdt::Change& change) {
   // The change is ours to consume: its names and values move into records.
   uint32_t index = 0;
+  const ContentChecker* checker = store_.options_.checker.get();
   for (auto& block : change.records) {
     TUPHAP_ASSIGN_OR_RETURN(RecordSlot * slot, LoadRecord(change.scope, block.record_id));
+    if (checker != nullptr) {
+      // Rules about history see the ops before they apply (the values their
+      // preds name may be superseded after).
+      const ContentChecker::ValueOf value_of = [&](std::string_view field, const crdt::Dot& dot) {
+        return ValueOf(change.scope, slot->state, field, dot);
+      };
+      TUPHAP_ASSIGN_OR_RETURN(ContentFlag f, checker->JudgeOps(change.scope, block.record_id,
+                                                               slot->state, block.ops, value_of));
+      if (!f.empty()) {
+        // The least verdict, so the order changes arrive in does not matter.
+        std::string encoded = f.reason + '\t' + f.field;
+        if (slot->history_flag.empty() || encoded < slot->history_flag)
+          slot->history_flag = std::move(encoded);
+      }
+    }
     slot->state.ApplyOps(change.origin, change.seq, index, change.hlc, block.ops, /*consume=*/true);
     index += static_cast<uint32_t>(block.ops.size());
     slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
     slot->dirty = true;
+  }
+  return Status::Ok();
+}
+
+Result<std::optional<crdt::Value>> Store::Batch::ValueOf(const std::string& scope,
+                                                         const crdt::RecordState& state,
+                                                         std::string_view field,
+                                                         const crdt::Dot& dot) {
+  if (const crdt::MvRegister* reg = state.Field(field)) {
+    for (const auto& e : reg->entries()) {
+      if (e.dot == dot) return std::optional<crdt::Value>(e.value);
+    }
+  }
+  // Superseded already (a concurrent change applied first): read the op from
+  // the change that wrote it, which causal delivery put in the log.
+  TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(FeedKey{dot.origin, scope}));
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> bytes,
+                          StoredEnvelope("changes", *feed, dot.seq, nullptr));
+  if (!bytes) return std::optional<crdt::Value>();
+  auto env = replication::Envelope::Parse(std::move(*bytes));
+  crdt::Change change;
+  if (!env.ok() || !opener_.Open(*env, &change).ok()) return std::optional<crdt::Value>();
+  std::optional<crdt::Value> out;
+  change.ForEachOp([&](const std::string&, const crdt::Op& op, const crdt::Dot& d) {
+    if (d == dot) out = op.value;
+  });
+  return out;
+}
+
+Result<const std::vector<RecordView>*> Store::Batch::Lookup(const std::string& scope,
+                                                            std::string_view prefix) {
+  auto key = std::make_pair(scope, std::string(prefix));
+  auto it = lookups_.find(key);
+  if (it != lookups_.end()) return &it->second;
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<RecordView> rows, store_.RecordsWithPrefix(scope, prefix));
+  // What this session holds and has not written yet wins over the rows.
+  for (const auto& [k, slot] : records_) {
+    if (k.first != scope || !k.second.starts_with(prefix)) continue;
+    if (slot.rowid == 0 && slot.history.empty()) continue;  // looked up, never created
+    auto pos = std::lower_bound(
+        rows.begin(), rows.end(), k.second,
+        [](const RecordView& v, const std::string& id) { return v.record_id < id; });
+    RecordView v{k.second, scope, slot.state, slot.history, {}, slot.invalid};
+    if (pos != rows.end() && pos->record_id == k.second) {
+      *pos = std::move(v);
+    } else {
+      rows.insert(pos, std::move(v));
+    }
+  }
+  return &lookups_.emplace(std::move(key), std::move(rows)).first->second;
+}
+
+Result<ContentFlag> Store::Batch::Verdict(const std::string& scope, const std::string& record_id,
+                                          const crdt::RecordState& state,
+                                          std::string_view history_flag) {
+  ContentFlag flag;
+  if (const ContentChecker* checker = store_.options_.checker.get()) {
+    const ContentChecker::Lookup lookup = [&](std::string_view prefix) {
+      return Lookup(scope, prefix);
+    };
+    TUPHAP_ASSIGN_OR_RETURN(flag, checker->Judge(scope, record_id, state, lookup));
+  }
+  if (flag.empty() && !history_flag.empty()) {
+    const size_t tab = history_flag.find('\t');
+    flag.reason = std::string(history_flag.substr(0, tab));
+    if (tab != std::string_view::npos) flag.field = std::string(history_flag.substr(tab + 1));
+  }
+  return flag;
+}
+
+Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& prefix,
+                                   const std::set<std::string>& skip) {
+  std::vector<std::pair<int64_t, ContentFlag>> changed;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare("SELECT id, record_id, state, invalid, invalid_field, "
+                                    "invalid_history FROM records WHERE scope = ?1 AND "
+                                    "record_id >= ?2 AND record_id < ?2 || x'ff'"));
+    q.Bind(1, scope).Bind(2, prefix);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      const std::string record_id(q.Text(1));
+      if (skip.count(record_id) > 0) continue;
+      crdt::RecordState state;
+      std::vector<ChangeRef> history;
+      TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins_, &state, &history));
+      ContentFlag stored;
+      if (!q.IsNull(3)) stored = ContentFlag{std::string(q.Text(3)), std::string(q.Text(4))};
+      TUPHAP_ASSIGN_OR_RETURN(ContentFlag now,
+                              Verdict(scope, record_id, state, q.IsNull(5) ? "" : q.Text(5)));
+      if (now != stored) changed.emplace_back(q.Int(0), std::move(now));
+    }
+  }
+  for (const auto& [rowid, flag] : changed) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt u,
+        store_.db_->Prepare("UPDATE records SET invalid = ?, invalid_field = ? WHERE id = ?"));
+    if (flag.empty()) {
+      u.BindNull(1).BindNull(2);
+    } else {
+      u.Bind(1, flag.reason).Bind(2, flag.field);
+    }
+    TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
   }
   return Status::Ok();
 }
@@ -614,10 +756,30 @@ Status Store::Batch::Flush() {
     TUPHAP_RETURN_IF_ERROR(q.Run());
     feed.dirty = false;
   }
+  const ContentChecker* checker = store_.options_.checker.get();
+  std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
     const std::string type = r.state.Type();
+    // Judged before it is written: the lookup sees this session's records
+    // whether written yet or not, so the order records are written in does
+    // not change a verdict.
+    TUPHAP_ASSIGN_OR_RETURN(const ContentFlag invalid,
+                            Verdict(scope, record_id, r.state, r.history_flag));
+    if (checker != nullptr) judged[scope].insert(record_id);
+    auto bind_flags = [&](Stmt& q, int first) {
+      if (invalid.empty()) {
+        q.BindNull(first).BindNull(first + 1);
+      } else {
+        q.Bind(first, invalid.reason).Bind(first + 1, invalid.field);
+      }
+      if (r.history_flag.empty()) {
+        q.BindNull(first + 2);
+      } else {
+        q.Bind(first + 2, r.history_flag);
+      }
+    };
     std::vector<std::string> conflicts;
     for (const auto& field : r.state.ConflictedFields()) {
       if (store_.options_.adjudicated(type, field)) conflicts.push_back(field);
@@ -636,7 +798,9 @@ Status Store::Batch::Flush() {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
           store_.db_->Prepare("INSERT INTO records(record_id, scope, type, revoked, conflicts, "
-                              "state, state_hash, event_date) VALUES(?, ?, ?, ?, ?, ?, ?, ?)"));
+                              "state, state_hash, event_date, invalid, invalid_field, "
+                              "invalid_history) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+      bind_flags(q, 9);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
                                  .Bind(2, scope)
                                  .Bind(3, type)
@@ -649,15 +813,18 @@ Status Store::Batch::Flush() {
       r.rowid = store_.db_->LastInsertRowid();
     } else {
       TUPHAP_ASSIGN_OR_RETURN(
-          Stmt q, store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, "
-                                      "state = ?, state_hash = ?, event_date = ? WHERE id = ?"));
+          Stmt q,
+          store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, state = ?, "
+                              "state_hash = ?, event_date = ?, invalid = ?, invalid_field = ?, "
+                              "invalid_history = ? WHERE id = ?"));
+      bind_flags(q, 7);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
                                  .Bind(6, index.event_date)
-                                 .Bind(7, r.rowid)
+                                 .Bind(10, r.rowid)
                                  .Run());
     }
     if (store_.options_.index)
@@ -673,8 +840,24 @@ Status Store::Batch::Flush() {
       TUPHAP_RETURN_IF_ERROR(ins.Bind(1, r.rowid).Bind(2, field).Run());
     }
     r.stored_conflicts = static_cast<int64_t>(conflicts.size());
+    r.invalid = invalid;
     r.dirty = false;
   }
+  if (checker != nullptr) {
+    // A record others' verdicts depend on (a lease: the entries of its
+    // book) changed: judge those again as they now are.
+    std::set<std::pair<std::string, std::string>> governed;
+    for (const auto& [scope, ids] : judged) {
+      for (const auto& id : ids) {
+        const RecordSlot& r = records_.at(RecordKey{scope, id});
+        for (auto& prefix : checker->Governs(scope, id, r.state))
+          governed.emplace(scope, std::move(prefix));
+      }
+    }
+    for (const auto& [scope, prefix] : governed)
+      TUPHAP_RETURN_IF_ERROR(RejudgePrefix(scope, prefix, judged[scope]));
+  }
+  lookups_.clear();
   records_.clear();  // written: a long session keeps memory flat
   TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
   if (max_hlc_ > stored) TUPHAP_RETURN_IF_ERROR(store_.SetMeta("hlc", HlcBytes(max_hlc_)));
@@ -748,6 +931,7 @@ const ApplyReport& Store::Session::report() const { return batch_->report(); }
 
 Result<std::unique_ptr<Store::Session>> Store::BeginSession(const EnvelopeOpener& opener,
                                                             ApplyOptions options) {
+  AssertOwnerThread();
   if (session_open_) return Status::Internal("a write session is already open on this store");
   session_open_ = true;
   std::unique_ptr<Session> s(new Session(*this, opener, options));
@@ -755,8 +939,43 @@ Result<std::unique_ptr<Store::Session>> Store::BeginSession(const EnvelopeOpener
   return s;
 }
 
+namespace {
+
+// Rejudge reads states only: nothing is opened or materialised.
+class NoOpener final : public EnvelopeOpener {
+ public:
+  bool CanRead(std::string_view) const override { return false; }
+  Status Open(const replication::Envelope&, crdt::Change*) const override {
+    return Status::Unavailable("no keys while judging records");
+  }
+};
+
+}  // namespace
+
+Status Store::Rejudge() {
+  AssertOwnerThread();
+  if (!options_.checker) return Status::Ok();
+  static const NoOpener kNoOpener;
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(kNoOpener));
+  std::vector<std::string> scopes;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT scope FROM records"));
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      scopes.emplace_back(q.Text(0));
+    }
+  }
+  for (const auto& scope : scopes)
+    TUPHAP_RETURN_IF_ERROR(s->Fail(s->batch_->RejudgePrefix(scope, "", {})));
+  TUPHAP_RETURN_IF_ERROR(
+      s->Fail(SetMeta(kContentRulesMetaKey, std::to_string(options_.checker->version()))));
+  return s->Commit();
+}
+
 Result<ApplyReport> Store::Apply(std::vector<Incoming>& batch, const EnvelopeOpener& opener,
                                  ApplyOptions options) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener, options));
   TUPHAP_RETURN_IF_ERROR(s->Apply(batch));
   TUPHAP_RETURN_IF_ERROR(s->Commit());
@@ -765,6 +984,7 @@ Result<ApplyReport> Store::Apply(std::vector<Incoming>& batch, const EnvelopeOpe
 
 Result<ApplyReport> Store::AppendLocal(const FeedKey& feed, const LocalFactory& make,
                                        const EnvelopeOpener& opener) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener));
   TUPHAP_RETURN_IF_ERROR(s->AppendLocal(feed, make));
   TUPHAP_RETURN_IF_ERROR(s->Commit());

@@ -1,6 +1,7 @@
 #include "node/store/store.h"
 
 #include <algorithm>
+#include <cassert>
 
 #include "node/store/record_codec.h"
 #include "node/store/schema.h"
@@ -15,6 +16,11 @@ replication::Hash HashFromBlob(std::string_view blob) {
 }
 
 constexpr const char* kHlcMetaKey = "hlc";
+
+ContentFlag FlagOf(const Stmt& q, int reason_column, int field_column) {
+  if (q.IsNull(reason_column)) return {};
+  return ContentFlag{std::string(q.Text(reason_column)), std::string(q.Text(field_column))};
+}
 
 Status ReplicaFromBlob(std::string_view blob, crdt::ReplicaId* id) {
   if (blob.size() != id->bytes.size())
@@ -44,6 +50,14 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("reindex"));
     if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->Reindex());
   }
+  if (store->options_.checker) {
+    // Records judged with other rules (or never: a store from before
+    // version 7) are judged again once, so every replica running these rules
+    // holds the same verdicts.
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> rules, store->GetMeta(kContentRulesMetaKey));
+    if (!rules || *rules != std::to_string(store->options_.checker->version()))
+      TUPHAP_RETURN_IF_ERROR(store->Rejudge());
+  }
   return store;
 }
 
@@ -59,6 +73,7 @@ Status Store::WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& en
 }
 
 Status Store::Reindex() {
+  AssertOwnerThread();
   if (!options_.index) return Status::Ok();
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
@@ -84,6 +99,11 @@ Status Store::Reindex() {
   }
   TUPHAP_RETURN_IF_ERROR(SetMeta("reindex", "0"));
   return txn.Commit();
+}
+
+void Store::AssertOwnerThread() const {
+  assert(owner_ == std::this_thread::get_id() &&
+         "a Store is used from the thread that opened it only (store.h)");
 }
 
 void Store::ForgetCaches() {
@@ -148,9 +168,13 @@ Result<std::optional<FeedHead>> Store::LoadHead(const FeedKey& feed) {
   return std::optional<FeedHead>(h);
 }
 
-Result<std::optional<FeedHead>> Store::Head(const FeedKey& feed) { return LoadHead(feed); }
+Result<std::optional<FeedHead>> Store::Head(const FeedKey& feed) {
+  AssertOwnerThread();
+  return LoadHead(feed);
+}
 
 Result<std::vector<FeedHead>> Store::Heads() {
+  AssertOwnerThread();
   std::vector<FeedHead> out;
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
@@ -171,6 +195,7 @@ Result<std::vector<FeedHead>> Store::Heads() {
 }
 
 Result<Store::Stamp> Store::HeadsStamp() {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("PRAGMA data_version"));
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::Internal("PRAGMA data_version returned nothing");
@@ -179,7 +204,9 @@ Result<Store::Stamp> Store::HeadsStamp() {
 
 Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
                                                    std::string_view scope) {
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT scope, state, state_hash FROM records WHERE "
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT scope, state, state_hash, invalid, "
+                                               "invalid_field FROM records WHERE "
                                                "record_id = ?1 AND (?2 = '' OR scope = ?2) "
                                                "ORDER BY scope"));
   q.Bind(1, record_id).Bind(2, scope);
@@ -189,6 +216,7 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
   v.record_id = std::string(record_id);
   v.scope = std::string(q.Text(0));
   v.state_hash = HashFromBlob(q.Blob(2));
+  v.invalid = FlagOf(q, 3, 4);
   const std::string blob(q.Blob(1));
   TUPHAP_ASSIGN_OR_RETURN(bool another, q.Step());
   if (another) {
@@ -205,18 +233,29 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
 
 Result<std::optional<std::string>> Store::MaxRecordId(std::string_view scope, std::string_view lo,
                                                       std::string_view hi) {
+  AssertOwnerThread();
+  // Down the (record_id, scope) index from `hi`, past records judged
+  // invalid: a forged entry 999999 must not fill a register.
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q,
-      db_->Prepare(
-          "SELECT max(record_id) FROM records WHERE record_id BETWEEN ? AND ? AND scope = ?"));
+      Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id BETWEEN ? AND ? AND "
+                           "scope = ? AND invalid IS NULL ORDER BY record_id DESC LIMIT 1"));
   q.Bind(1, lo).Bind(2, hi).Bind(3, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row || q.IsNull(0)) return std::optional<std::string>();
+  if (!row) return std::optional<std::string>();
   return std::optional<std::string>(std::string(q.Text(0)));
+}
+
+Result<bool> Store::HasRecord(std::string_view scope, std::string_view record_id) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          db_->Prepare("SELECT 1 FROM records WHERE record_id = ? AND scope = ?"));
+  q.Bind(1, record_id).Bind(2, scope);
+  return q.Step();
 }
 
 Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,
                                                          std::string_view prefix) {
+  AssertOwnerThread();
   std::vector<std::string> ids;
   {
     TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id >= "
@@ -238,6 +277,7 @@ Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,
 }
 
 Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> id, FindOriginId(feed.origin));
   if (!id) return std::optional<replication::Envelope>();
   TUPHAP_ASSIGN_OR_RETURN(
@@ -253,6 +293,7 @@ Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& f
 }
 
 Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {
+  AssertOwnerThread();
   // One pass in record_id order over the (record_id, scope) index, one
   // hasher per scope: every scope's records come out sorted by id. (A second
   // index led by scope would cost ~20% of ingest speed for a rare read.)
@@ -293,6 +334,7 @@ Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> 
 
 Status Store::ForEachStoredState(std::string_view scope,
                                  const std::function<void(const StoredState&)>& fn) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q, db_->Prepare("SELECT record_id, state, state_hash FROM records WHERE scope = ?"));
   q.Bind(1, scope);
@@ -310,6 +352,7 @@ Status Store::ForEachStoredState(std::string_view scope,
 }
 
 Result<std::vector<ConflictRow>> Store::Conflicts() {
+  AssertOwnerThread();
   std::vector<ConflictRow> out;
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT r.record_id, r.scope, r.type, c.field FROM "
                                                "conflicts c JOIN records r ON r.id = c.record "
@@ -332,7 +375,41 @@ Result<std::vector<ConflictRow>> Store::Conflicts() {
   return out;
 }
 
+Result<std::vector<FlaggedRecord>> Store::FlaggedRecords(bool include_revoked) {
+  AssertOwnerThread();
+  std::vector<FlaggedRecord> out;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT record_id, scope, type, invalid, invalid_field, revoked FROM "
+                           "records INDEXED BY records_invalid WHERE invalid IS NOT NULL AND "
+                           "(?1 OR revoked = 0) ORDER BY scope, record_id"));
+  q.Bind(1, include_revoked);
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(FlaggedRecord{std::string(q.Text(0)), std::string(q.Text(1)),
+                                std::string(q.Text(2)), FlagOf(q, 3, 4), q.Int(5) != 0});
+  }
+  return out;
+}
+
+Result<std::vector<InvalidCount>> Store::InvalidCounts() {
+  AssertOwnerThread();
+  std::vector<InvalidCount> out;
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT scope, invalid, count(*) FROM records INDEXED BY "
+                           "records_invalid WHERE invalid IS NOT NULL AND revoked = 0 GROUP BY "
+                           "scope, invalid ORDER BY scope, invalid"));
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(InvalidCount{std::string(q.Text(0)), std::string(q.Text(1)),
+                               static_cast<uint64_t>(q.Int(2))});
+  }
+  return out;
+}
+
 Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
   q.Bind(1, key);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -341,6 +418,7 @@ Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
 }
 
 Status Store::SetMeta(std::string_view key, std::string_view value) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q,
                           db_->Prepare("INSERT INTO meta(key, value) VALUES(?, ?) ON CONFLICT(key) "
                                        "DO UPDATE SET value = excluded.value"));
@@ -348,6 +426,7 @@ Status Store::SetMeta(std::string_view key, std::string_view value) {
 }
 
 Result<crdt::Hlc> Store::LastHlc() {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, GetMeta(kHlcMetaKey));
   if (!v || v->size() != 8) return crdt::Hlc();
   uint64_t raw = 0;
@@ -360,6 +439,7 @@ Result<crdt::Hlc> Store::LastHlc() {
 namespace tuphap::store {
 
 Result<std::vector<RefusalCount>> Store::Refusals() {
+  AssertOwnerThread();
   std::vector<RefusalCount> out;
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q, db_->Prepare("SELECT reason, count, last_origin, last_scope, last_seq, last_at_ms "
@@ -399,11 +479,13 @@ Status Store::AddRefusals(std::string_view reason, uint64_t count,
 }
 
 Status Store::CountRefusals(std::string_view reason, uint64_t count) {
+  AssertOwnerThread();
   if (count == 0) return Status::Ok();
   return AddRefusals(reason, count, crdt::ReplicaId{}, "", 0);
 }
 
 Result<std::vector<EquivocationRow>> Store::Equivocations() {
+  AssertOwnerThread();
   std::vector<EquivocationRow> out;
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q, db_->Prepare("SELECT o.key, e.scope, e.seq, e.kind, e.ours, e.theirs FROM "
@@ -424,6 +506,7 @@ Result<std::vector<EquivocationRow>> Store::Equivocations() {
 }
 
 Result<std::vector<crdt::ReplicaId>> Store::QuarantinedOrigins() {
+  AssertOwnerThread();
   std::vector<crdt::ReplicaId> out;
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT key FROM origins WHERE quarantined = 1"));
   while (true) {
@@ -437,12 +520,14 @@ Result<std::vector<crdt::ReplicaId>> Store::QuarantinedOrigins() {
 }
 
 Result<uint64_t> Store::HeldCount() {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT count(*) FROM held"));
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   return row ? static_cast<uint64_t>(q.Int(0)) : 0;
 }
 
 Result<uint64_t> Store::DraftCount(const FeedKey& feed) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> origin, FindOriginId(feed.origin));
   if (!origin) return uint64_t{0};
   // Drafts are always the tail of a feed (a node seals them in order and
@@ -463,6 +548,7 @@ Result<uint64_t> Store::DraftCount(const FeedKey& feed) {
 }
 
 Result<uint64_t> Store::SealDrafts(const FeedKey& feed, const Resealer& seal) {
+  AssertOwnerThread();
   if (session_open_) return Status::Internal("a write session is already open on this store");
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
@@ -508,6 +594,7 @@ Result<uint64_t> Store::SealDrafts(const FeedKey& feed, const Resealer& seal) {
 }
 
 Status Store::RetryBlockedFeeds(const EnvelopeOpener& opener) {
+  AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(opener));
   TUPHAP_RETURN_IF_ERROR(db_->Exec("UPDATE feeds SET blocked = NULL WHERE blocked IS NOT NULL"));
   return s->Commit();  // drains every lagging feed; those that still fail block again

@@ -23,6 +23,11 @@
 //    fails to open (its key arrived afterwards) blocks its feed, not others.
 //  * Records are keyed by (scope, record_id): one scope's feeds can never
 //    touch another scope's record, whatever the arrival order.
+//  * With a ContentChecker, every record a session changes is judged before
+//    it is written, and a lease-like record's change re-judges the records
+//    it governs: records.invalid always holds the verdict on the record's
+//    current state (or the least verdict on its history). Invalid content
+//    is flagged, never dropped.
 // Not thread-safe: one Store per thread; several processes may share the
 // file (SQLite locking, a busy timeout; every read of shared state happens
 // inside the transaction).
@@ -33,6 +38,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/clock.h"
@@ -86,6 +92,49 @@ class IngestGate {
   virtual std::string Authorise(const replication::EnvelopeHeader& header) const = 0;
 };
 
+// Judges records' content with the rules of the domain layer, which
+// implements it (docs/record-format.md, "What a receiver checks"). Content
+// judged invalid is never dropped: the change stays in the log and is
+// forwarded, and the record's state converges like any other (every replica
+// must reach the same state). The store keeps the verdict beside the record
+// (records.invalid) so that numbering, statistics and the attention list can
+// leave the record out or show it.
+//
+// A verdict must be a function of the record's state, of the records
+// `lookup` returns, and of nothing else, so that every replica with the same
+// rules reaches the same verdict whatever the arrival order.
+class ContentChecker {
+ public:
+  // Records of the scope being judged whose id starts with `prefix`, as the
+  // session sees them (its unwritten changes included), in id order.
+  using Lookup = std::function<Result<const std::vector<RecordView>*>(std::string_view prefix)>;
+  // The value a dot held (a pred of an op), wherever it now is: in the
+  // record's frontier or superseded (read from the log). nullopt: unknown.
+  using ValueOf =
+      std::function<Result<std::optional<crdt::Value>>(std::string_view field, const crdt::Dot&)>;
+
+  virtual ~ContentChecker() = default;
+  // The rule set's version. A store last judged with another version is
+  // judged again, whole, when opened (Store::Rejudge).
+  virtual int version() const = 0;
+  // The record's content as it now is; an empty flag when valid.
+  virtual Result<ContentFlag> Judge(std::string_view scope, std::string_view record_id,
+                                    const crdt::RecordState& state, const Lookup& lookup) const = 0;
+  // Id prefixes (same scope) of records whose verdict depends on this one —
+  // a lease: the entries and the other leases of its book — judged again
+  // when it changes.
+  virtual std::vector<std::string> Governs(std::string_view scope, std::string_view record_id,
+                                           const crdt::RecordState& state) const = 0;
+  // The ops of one change on a record, before they apply to `before`: the
+  // rules about history that a state cannot show (a status moved along a
+  // path the lifecycle forbids). A verdict here stays with the record (the
+  // least one, so the order changes arrive in does not matter).
+  virtual Result<ContentFlag> JudgeOps(std::string_view scope, std::string_view record_id,
+                                       const crdt::RecordState& before,
+                                       const std::vector<crdt::Op>& ops,
+                                       const ValueOf& value_of) const = 0;
+};
+
 // What the store indexes of a record (computed by the domain layer).
 struct IndexEntry {
   std::string search_text;  // folded words: names, IDs, the record id
@@ -104,6 +153,10 @@ struct IndexEntry {
 inline constexpr uint64_t kMaxHeldPerFeed = 4096;
 inline constexpr uint64_t kMaxHeldBytesPerFeed = uint64_t{16} << 20;
 
+// The meta entry naming the ContentChecker version the records were judged
+// with.
+inline constexpr std::string_view kContentRulesMetaKey = "content_rules";
+
 struct StoreOptions {
   // Whether a conflict on (type, field) waits for a person. Fields for which
   // this is false keep their frontier but are not listed as conflicts: the
@@ -117,6 +170,9 @@ struct StoreOptions {
   // Beyond these, an envelope ahead of a gap is refused (E_HELD_LIMIT).
   uint64_t max_held_per_feed = kMaxHeldPerFeed;
   uint64_t max_held_bytes_per_feed = kMaxHeldBytesPerFeed;
+  // Judges every record a session changes, local writes and ingest alike;
+  // nothing is judged when unset.
+  std::shared_ptr<const ContentChecker> checker;
 };
 
 struct ApplyOptions {
@@ -148,6 +204,8 @@ class Store {
                                              StoreOptions options = {});
   ~Store();
 
+  // Whether a write session (BeginSession) is open on this Store now.
+  bool session_open() const { return session_open_; }
   // Begins a write session (one transaction). Only one at a time per Store.
   Result<std::unique_ptr<Session>> BeginSession(const EnvelopeOpener& opener,
                                                 ApplyOptions options = {});
@@ -176,9 +234,12 @@ class Store {
   Result<std::optional<RecordView>> GetRecord(std::string_view record_id,
                                               std::string_view scope = {});
   Result<std::optional<replication::Envelope>> GetEnvelope(const FeedKey& feed, uint64_t seq);
-  // The greatest record id of `scope` in [lo, hi] (byte order), if any.
+  // The greatest record id of `scope` in [lo, hi] (byte order) among
+  // records whose content was not judged invalid, if any.
   Result<std::optional<std::string>> MaxRecordId(std::string_view scope, std::string_view lo,
                                                  std::string_view hi);
+  // Whether `scope` holds a record `record_id` (valid or not).
+  Result<bool> HasRecord(std::string_view scope, std::string_view record_id);
   // Records of `scope` whose id starts with `prefix`, in id order.
   Result<std::vector<RecordView>> RecordsWithPrefix(std::string_view scope,
                                                     std::string_view prefix);
@@ -198,6 +259,15 @@ class Store {
   Status ForEachStoredState(std::string_view scope,
                             const std::function<void(const StoredState&)>& fn);
   Result<std::vector<ConflictRow>> Conflicts();
+  // Records whose content was judged invalid (the attention list), by scope
+  // and id; revoked ones only with `include_revoked`.
+  Result<std::vector<FlaggedRecord>> FlaggedRecords(bool include_revoked = false);
+  // Unrevoked records judged invalid, counted per scope and reason.
+  Result<std::vector<InvalidCount>> InvalidCounts();
+  // Judges every record again with options().checker (after an upgrade
+  // brought other rules); one transaction. Verdicts about history
+  // (ContentChecker::JudgeOps) are kept as they are.
+  Status Rejudge();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
   Result<crdt::Hlc> LastHlc();
@@ -228,12 +298,77 @@ class Store {
   // (new keys arrived), then materialises what now opens.
   Status RetryBlockedFeeds(const EnvelopeOpener& opener);
 
-  Database& db() { return *db_; }
+  // A write transaction (BEGIN IMMEDIATE) grouping calls of the methods
+  // above and below outside a Session (meta, trust objects); rolled back
+  // unless committed. Busy or failed: an error, nothing begun.
+  Result<std::unique_ptr<Transaction>> BeginTransaction();
+  // Writes a consistent copy of the whole database to `path`, which must
+  // not exist (SQLite's VACUUM INTO, one read transaction: the node keeps
+  // working meanwhile).
+  Status Snapshot(const std::string& path);
+
+  // --- what the node remembers of its sync peers (store/peers_table.cc) ---
+  struct PeerContact {
+    crdt::ReplicaId peer;  // its Ed25519 key
+    std::string endpoint;  // where it was last dialled ("" if it only dialled us)
+    int64_t last_contact_ms = 0;
+    int64_t last_success_ms = 0;  // 0: never caught up
+    uint64_t sent = 0, received = 0, refused = 0;
+  };
+  // Every peer, the most recent contact first.
+  Result<std::vector<PeerContact>> PeerContacts();
+  // Adds one session's outcome (`caught_up`: it ended caught up at `now_ms`).
+  Status RecordPeerSession(const crdt::ReplicaId& peer, std::string_view endpoint, int64_t now_ms,
+                           bool caught_up, uint64_t sent, uint64_t received, uint64_t refused);
+  // The feed heads `peer` was last known to hold.
+  Result<std::map<FeedKey, uint64_t>> PeerHeads(const crdt::ReplicaId& peer);
+  enum class PeerHeadsUpdate {
+    kReplace,  // the peer's whole set (a HELLO): heads not given are forgotten
+    kRaise,    // after a batch (an ACK): known heads only rise; a new one is
+               // added while the set holds fewer than `cap`
+  };
+  // Saves `heads` of `peer` in one transaction.
+  Status SavePeerHeads(const crdt::ReplicaId& peer, const std::map<FeedKey, uint64_t>& heads,
+                       PeerHeadsUpdate update, size_t cap);
+
+  // --- trust objects (store/trust_table.cc): certificates, revocations and
+  // grants, by the id each has as a record of the public scope ---
+  // Keeps one; an id already kept is left as it is.
+  Status AddTrustObject(std::string_view record_id, std::string_view kind, std::string_view bytes);
+  // Every trust object as (kind, bytes), in record id order.
+  Result<std::vector<std::pair<std::string, std::string>>> TrustObjects();
+  // Whether a trust object's record id lies in [lo, hi).
+  Result<bool> HasTrustObjectIn(std::string_view lo, std::string_view hi);
+  // Moves whenever what trust is read from may have: the root key, the
+  // trust objects (only ever added) and the feeds of `public_scope` (one
+  // more change applied). One statement.
+  Result<std::string> TrustStamp(std::string_view public_scope);
+
+  // --- reports and search (store/queries.cc) ---
+  enum class Counted { kHeld, kOpenConflicts, kEquivocations };
+  // How many held envelopes, open conflicts or equivocations each scope has
+  // (scopes with none are left out).
+  Result<std::map<std::string, uint64_t>> CountByScope(Counted what);
+  struct SearchRow {
+    std::string record_id, scope, type, event_date, display;
+  };
+  // Records whose search entry matches the FTS5 query `match`, of `type`
+  // and with an event date in [from, to] (each empty: any), the latest
+  // first, at most `limit`.
+  Result<std::vector<SearchRow>> SearchRecords(std::string_view match, std::string_view type,
+                                               std::string_view from, std::string_view to,
+                                               size_t limit);
+
   const StoreOptions& options() const { return options_; }
+  // The database file (":memory:" for a store in memory): where a second
+  // thread opens a Store of its own.
+  const std::string& path() const { return db_->path(); }
 
  private:
   class Batch;
   friend class Session;
+  friend class ReadSnapshot;
+  friend class TestAccess;  // tests only: store/test_access.h
   Store(std::unique_ptr<Database> db, StoreOptions options);
   Result<int64_t> OriginId(const crdt::ReplicaId& key);  // interns
   Result<std::optional<int64_t>> FindOriginId(const crdt::ReplicaId& key);
@@ -245,6 +380,9 @@ class Store {
                      std::string_view last_scope, uint64_t last_seq);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);
   void ForgetCaches();
+  // Debug builds: aborts unless called from the thread that opened this
+  // Store (one Store per thread, above). Called by every public method.
+  void AssertOwnerThread() const;
 
   std::unique_ptr<Database> db_;
   StoreOptions options_;
@@ -252,6 +390,7 @@ class Store {
   std::map<int64_t, crdt::ReplicaId> origin_keys_;
   bool session_open_ = false;
   uint64_t commits_ = 0;  // write sessions committed through this Store
+  std::thread::id owner_ = std::this_thread::get_id();
 };
 
 // One write transaction. Every call after an error returns that error; the
@@ -287,6 +426,22 @@ class Store::Session {
   std::unique_ptr<Batch> batch_;
   Status error_;
   bool committed_ = false;
+};
+
+// Reads through `store` while one is alive see one snapshot of the
+// database: a node serving in another process may commit meanwhile, and
+// what is read together must be of one moment. Within an open transaction
+// (a nested one, a Session) it does nothing. (store/snapshots.cc)
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store& store);
+  ~ReadSnapshot();
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+
+ private:
+  Store& store_;
+  bool began_;
 };
 
 }  // namespace tuphap::store

@@ -8,6 +8,7 @@
 #include "base/random.h"
 #include "node/store/draft_opener.h"
 #include "node/store/schema.h"
+#include "node/store/test_access.h"
 #include "tests/property/crdt_sim.h"
 
 namespace tuphap::store {
@@ -186,7 +187,7 @@ TEST_F(StoreTest, DifferentEnvelopeForTakenSeqIsEquivocationAndQuarantinesTheOri
   EXPECT_EQ(before->front().digest,
             store_->Digests()->front().digest);  // nothing of the fork merged
   // Both envelopes are kept as evidence.
-  auto q = store_->db().Prepare("SELECT ours, theirs FROM equivocations");
+  auto q = TestAccess::Db(*store_).Prepare("SELECT ours, theirs FROM equivocations");
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Blob(0), first.bytes());
@@ -287,16 +288,19 @@ TEST_F(StoreTest, RefusalsThatNeverReachedApplyAreCountedWithoutAnOrigin) {
 
 TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
   // A version-5 store where one peer named a head per feed forever.
-  auto& db = store_->db();
+  auto& db = TestAccess::Db(*store_);
   ASSERT_TRUE(db.Exec("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < "
                       "5000) INSERT INTO peer_heads(peer, origin, scope, seq) "
                       "SELECT x'aa', randomblob(32), '18568', i FROM n; "
                       "INSERT INTO peer_heads VALUES(x'bb', randomblob(32), '18568', 7); "
+                      "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
+                      "ALTER TABLE records DROP COLUMN invalid_field; "
+                      "ALTER TABLE records DROP COLUMN invalid_history; "
                       "PRAGMA user_version = 5;")
                   .ok());
   store_.reset();
   store_ = Open("a.db");
-  auto q = store_->db().Prepare("SELECT peer, count(*) FROM peer_heads GROUP BY peer");
+  auto q = TestAccess::Db(*store_).Prepare("SELECT peer, count(*) FROM peer_heads GROUP BY peer");
   ASSERT_TRUE(q.ok());
   ASSERT_TRUE(*q->Step());
   EXPECT_EQ(q->Blob(0), "\xbb");
@@ -395,7 +399,7 @@ TEST_F(StoreTest, StoredChangeThatLaterFailsToOpenBlocksOnlyItsFeed) {
   EXPECT_TRUE(store_->GetRecord("r2")->has_value());
   EXPECT_TRUE(store_->GetRecord("r3")->has_value());
   EXPECT_FALSE(store_->GetRecord("r1")->has_value());
-  auto q = store_->db().Prepare("SELECT blocked FROM feeds WHERE blocked IS NOT NULL");
+  auto q = TestAccess::Db(*store_).Prepare("SELECT blocked FROM feeds WHERE blocked IS NOT NULL");
   ASSERT_TRUE(*q->Step());
   EXPECT_NE(q->Text(0).find("E_DECRYPT"), std::string_view::npos);
 }

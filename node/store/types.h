@@ -38,12 +38,44 @@ struct ChangeRef {
   friend bool operator==(const ChangeRef&, const ChangeRef&) = default;
 };
 
+// What the domain layer found wrong with a record's content
+// (docs/record-format.md, "What a receiver checks"): the rule broken and the
+// field it concerns. An empty reason: valid, or not judged.
+struct ContentFlag {
+  std::string reason;  // a validation class ("wrong_type") or a numbering rule ("entry_not_leased")
+  std::string field;   // dot path ("data.child.sex"), or "" for the record as a whole
+
+  bool empty() const { return reason.empty(); }
+  friend auto operator<=>(const ContentFlag&, const ContentFlag&) = default;
+  friend bool operator==(const ContentFlag&, const ContentFlag&) = default;
+};
+
 struct RecordView {
   std::string record_id;
   std::string scope;
   crdt::RecordState state;
   std::vector<ChangeRef> history;
   replication::Hash state_hash{};
+  // The content judgement as last written (a revoked record keeps it:
+  // numbering and statistics still leave it out). Inside a write session,
+  // as of the session's last flush.
+  ContentFlag invalid;
+};
+
+// A record whose content was judged invalid: the attention list.
+struct FlaggedRecord {
+  std::string record_id;
+  std::string scope;
+  std::string type;
+  ContentFlag flag;
+  bool revoked = false;
+};
+
+// Records judged invalid and not revoked, per scope and reason.
+struct InvalidCount {
+  std::string scope;
+  std::string reason;
+  uint64_t count = 0;
 };
 
 struct ScopeDigest {
