@@ -8,6 +8,7 @@
 
 #include "base/ulid.h"
 #include "base/utf8.h"
+#include "node/domain/content_rules.h"
 #include "node/domain/indexer.h"
 #include "node/domain/reference_data.h"
 #include "replication/change_codec.h"
@@ -95,8 +96,7 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
     auto bytes = [](const replication::PublicKey& k) {
       return std::string(replication::AsBytes(k));
     };
-    store::Transaction txn(s->db());
-    TUPHAP_RETURN_IF_ERROR(txn.status());
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, s->BeginTransaction());
     TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
     TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
     TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
@@ -109,7 +109,7 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
     TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCreated, std::to_string(now)));
     if (secrets.root)
       TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRootKey, bytes(secrets.root->public_key())));
-    TUPHAP_RETURN_IF_ERROR(txn.Commit());
+    TUPHAP_RETURN_IF_ERROR(txn->Commit());
   }
   if (params.role != Role::kHub) return Status::Ok();
   ManualClock init_clock(now);
@@ -118,7 +118,7 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
   NodeOptions options;
   options.clock = &init_clock;
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Node> n, Node::Open(dir, options));
-  n->secrets_ = std::move(secrets);
+  n->vault_.Adopt(std::move(secrets));
   replication::Certificate cert;
   cert.sign_key = n->sign_pk_;
   cert.box_key = n->box_pk_;
@@ -127,7 +127,7 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
   cert.not_before_ms = static_cast<uint64_t>(now - kHubCertMarginMs);
   cert.not_after_ms = static_cast<uint64_t>(now + kHubCertValidMs);
   cert.issuer = n->trust_->root();
-  const std::string signed_cert = cert.Sign(*n->secrets_->root);
+  const std::string signed_cert = cert.Sign(*n->vault_.secrets()->root);
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, n->BeginSession());
   TUPHAP_RETURN_IF_ERROR(n->StoreTrustObject(TrustKind::kCertificate, signed_cert));
   TUPHAP_RETURN_IF_ERROR(n->Publish(*session, {{TrustKind::kCertificate, signed_cert}}));
@@ -145,6 +145,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   store_options.max_clock_ahead_ms = options.max_clock_ahead_ms;
   store_options.adjudicated = domain::IsAdjudicated;
   store_options.index = domain::IndexRecord;
+  store_options.checker = domain::MakeContentChecker();  // content from anywhere is judged
   TUPHAP_ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> s,
       store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting, store_options));
@@ -171,26 +172,35 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
                               " has no node keys (made by a tuphap before keys existed): "
                               "init a new node and import its records");
   }
-  std::unique_ptr<Node> n(new Node(std::move(s), std::move(info), options));
+  replication::PublicKey box_pk{};
+  std::copy(box->begin(), box->end(), box_pk.begin());
+  KeyVault vault(KeyFilePath(dir), info.id.bytes, box_pk, options.passphrase);
+  std::unique_ptr<Node> n(new Node(std::move(s), std::move(info), options, std::move(vault)));
   n->dir_ = dir;
   n->sign_pk_ = n->info_.id.bytes;
-  std::copy(box->begin(), box->end(), n->box_pk_.begin());
+  n->box_pk_ = box_pk;
   TUPHAP_RETURN_IF_ERROR(n->LoadTrust());
   return n;
 }
 
-Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options)
+Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options,
+           KeyVault vault)
     : store_(std::move(store)),
       info_(std::move(info)),
       options_(options),
       clock_(*options.clock, options.max_clock_ahead_ms),
-      opener_(MakeNodeOpener(this)) {}
+      opener_(MakeNodeOpener(this)),
+      vault_(std::move(vault)) {}
 
 Node::~Node() = default;
 
 Result<std::unique_ptr<store::Store::Session>> Node::BeginSession() {
   // A key made in a session that rolled back must not seal anything.
   TUPHAP_RETURN_IF_ERROR(ForgetUncommittedKeys());
+  // Keys first (a prompt, then Argon2id): never while holding the write
+  // lock. A node with trust seals what it writes and may open what it
+  // reads; one without (a commune before enrolment) writes drafts only.
+  if (trust_) TUPHAP_RETURN_IF_ERROR(Unlock());
   return store_->BeginSession(*opener_);
 }
 
@@ -226,7 +236,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
         TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
         TUPHAP_ASSIGN_OR_RETURN(
             replication::Envelope env,
-            SealLocal(change, replication::EncodeChangeBody(change), slot.prev));
+            vault_.Seal(change, replication::EncodeChangeBody(change), slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
       });
 }
@@ -257,7 +267,8 @@ Status Node::AppendPrepared(store::Store::Session& session, const std::string& s
         TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
         change.reason = std::move(ops.reason);
         change.records = std::move(ops.records);
-        TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env, SealLocal(change, ops.body, slot.prev));
+        TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env,
+                                vault_.Seal(change, ops.body, slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
       });
 }
@@ -422,7 +433,11 @@ Result<std::vector<EntryView>> Node::DescribeEntries(const std::string& scope,
                             store_->GetEnvelope({e.dot.origin, scope}, e.dot.seq));
     if (env) {
       crdt::Change change;
-      if (opener_->Open(*env, &change).ok()) v.officer = change.officer;
+      if (opener_->Open(*env, &change).ok()) {
+        v.officer = change.officer;
+      } else {
+        v.sealed = true;
+      }
     }
     out.push_back(std::move(v));
   }

@@ -22,6 +22,7 @@
 #include "node/node_info.h"
 #include "node/store/store.h"
 #include "node/trust.h"
+#include "node/vault.h"
 #include "replication/certificate.h"
 #include "replication/protocol.h"
 
@@ -56,6 +57,7 @@ struct EntryView {
   uint64_t seq = 0;
   crdt::Hlc hlc;
   std::string officer;
+  bool sealed = false;  // its change did not open here (keys locked): officer unknown
 };
 
 // Heads of a peer's feeds remembered per peer, at most (docs/security.md,
@@ -94,6 +96,9 @@ struct SecurityStatus {
   std::vector<store::RefusalCount> refusals;
   std::vector<store::EquivocationRow> equivocations;
   std::vector<crdt::ReplicaId> quarantined;
+  // Unrevoked records whose content was judged invalid, per commune and
+  // reason (E_INVALID_CONTENT; tuphap report attention lists them).
+  std::vector<store::InvalidCount> invalid;
   size_t certificates = 0;
   size_t revocations = 0;
   // Per scope this node holds keys for: the newest epoch (after Unlock).
@@ -153,12 +158,15 @@ class Node {
   // --- keys, enrolment, ingest (docs/security.md) ---------------------------
 
   // Reads the private keys (asking for the passphrase) and opens the data
-  // keys granted to this node. Idempotent.
+  // keys granted to this node. Idempotent; a failure is remembered and
+  // returned again without asking. Never inside a write session: BeginSession
+  // unlocks first, and Unlock with a session open is E_LOCKED (and an
+  // assertion in debug builds).
   Status Unlock();
   // The unlocked secrets (for the transport's CURVE keys).
   Result<const NodeSecrets*> UnlockedSecrets() {
     TUPHAP_RETURN_IF_ERROR(Unlock());
-    return &*secrets_;
+    return vault_.secrets();
   }
   const replication::PublicKey& sign_key() const { return sign_pk_; }
   const replication::PublicKey& box_key() const { return box_pk_; }
@@ -267,13 +275,9 @@ class Node {
                         PreparedOps&& ops);
 
  private:
-  Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options);
+  Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options,
+       KeyVault vault);
   friend class NodeOpener;
-  // Seals a local change for its scope: clear and signed for the public
-  // feed, encrypted under the newest epoch this node holds otherwise, a
-  // draft when it has no key (a commune before enrolment).
-  Result<replication::Envelope> SealLocal(const crdt::Change& change, std::string_view body,
-                                          const replication::Hash& prev);
   // Trust objects from the store (trust_objects and public records).
   Status LoadTrust();
   // Changes whenever what LoadTrust reads may have: the pinned root, the
@@ -314,8 +318,7 @@ class Node {
   // The store's stamp when trust was last known current: equal stamps mean
   // nothing was written since.
   std::optional<store::Store::Stamp> trust_checked_at_;
-  Keyring keyring_;
-  std::optional<NodeSecrets> secrets_;
+  KeyVault vault_;  // private keys and granted data keys (vault.h)
   // Data keys made in a session not yet known to be committed: dropped
   // from memory if their grant did not reach the store.
   std::vector<std::pair<std::string, uint32_t>> pending_keys_;

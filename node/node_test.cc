@@ -221,5 +221,61 @@ TEST_F(NodeTest, RefusesToStampWhenTheClockWasSetFarBack) {
   EXPECT_TRUE((*forced)->CreateRecord("R2", "note", "", {}).ok());
 }
 
+// Keys are unlocked before a write transaction opens, never inside one: a
+// prompt there would hold every other writer (serve too) on the lock.
+TEST_F(NodeTest, WritesUnlockBeforeTheirTransactionAndAFailedUnlockIsNotAskedAgain) {
+  auto hub = Make("hub", Role::kHub);
+  const std::string dir = (root_ / "hub").string();
+  hub.reset();
+  int asked = 0;
+  bool session_open_when_asked = false;
+  Node* opened = nullptr;
+  NodeOptions o;
+  o.clock = &clock_;
+  o.passphrase = [&]() -> Result<replication::SecretBytes> {
+    ++asked;
+    session_open_when_asked = opened != nullptr && opened->store().session_open();
+    return replication::SecretBytes("wrong passphrase", 16);
+  };
+  auto n = Node::Open(dir, o);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  opened = n->get();
+  Status s = (*n)->CreateRecord("", "note", "18568", {{"a", Value::String("x")}}).status();
+  EXPECT_EQ(s.reason(), "E_WRONG_PASSPHRASE") << s.ToString();
+  EXPECT_FALSE(session_open_when_asked);
+  s = (*n)->CreateRecord("", "note", "18568", {{"a", Value::String("y")}}).status();
+  EXPECT_EQ(s.reason(), "E_WRONG_PASSPHRASE") << s.ToString();
+  EXPECT_EQ(asked, 1) << "a failed unlock is remembered for the process, not asked again";
+  EXPECT_FALSE((*n)->store().session_open());
+}
+
+TEST_F(NodeTest, AnOpenSessionNeverUnlocks) {
+  // A commune before enrolment writes drafts: its sessions need no keys,
+  // so none were unlocked when this one began.
+  const std::string dir = (root_ / "c").string();
+  Make("c").reset();
+  int asked = 0;
+  NodeOptions o = TestOptions();
+  o.clock = &clock_;
+  o.passphrase = [&]() -> Result<replication::SecretBytes> {
+    ++asked;
+    return TestPassphrase();
+  };
+  auto n = Node::Open(dir, o);
+  ASSERT_TRUE(n.ok());
+  auto session = (*n)->BeginSession();
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+#ifdef NDEBUG
+  Status s = (*n)->Unlock();
+  EXPECT_EQ(s.reason(), "E_LOCKED") << s.ToString();
+#else
+  EXPECT_DEATH((void)(*n)->Unlock(), "inside a write transaction");
+#endif
+  EXPECT_EQ(asked, 0);
+  session->reset();
+  EXPECT_TRUE((*n)->Unlock().ok());
+  EXPECT_EQ(asked, 1);
+}
+
 }  // namespace
 }  // namespace tuphap::node

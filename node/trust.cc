@@ -196,4 +196,23 @@ uint32_t Keyring::Latest(std::string_view scope) const {
   return e;
 }
 
+const char* TrustKindName(TrustKind k) {
+  switch (k) {
+    case TrustKind::kCertificate:
+      return "cert";
+    case TrustKind::kRevocation:
+      return "revocation";
+    case TrustKind::kGrant:
+      return "grant";
+  }
+  return "?";
+}
+
+std::optional<TrustKind> TrustKindFromName(std::string_view s) {
+  if (s == "cert") return TrustKind::kCertificate;
+  if (s == "revocation") return TrustKind::kRevocation;
+  if (s == "grant") return TrustKind::kGrant;
+  return std::nullopt;
+}
+
 }  // namespace tuphap::node

@@ -25,6 +25,10 @@ inline constexpr std::string_view kGrantPrefix = "_grant-";
 inline constexpr std::string_view kObjectField = "object";  // hex of the signed bytes
 
 enum class TrustKind { kCertificate, kRevocation, kGrant };
+// The kind's name in trust_objects and public records ("cert",
+// "revocation", "grant"), and back.
+const char* TrustKindName(TrustKind kind);
+std::optional<TrustKind> TrustKindFromName(std::string_view name);
 // The public-scope record id of an object.
 std::string TrustRecordId(TrustKind kind, std::string_view bytes,
                           const replication::PublicKey& root);

@@ -13,6 +13,7 @@
 
 #include "base/hex.h"
 #include "crdt/replica_id.h"
+#include "node/domain/content_rules.h"
 #include "node/domain/registry.h"
 #include "node/domain/schema.h"
 #include "node/keys.h"
@@ -33,7 +34,7 @@ std::string Prefix(const std::string& commune, std::string_view reg, int year) {
 }
 
 std::string Entry(const std::string& prefix, int64_t n) {
-  char buf[16];
+  char buf[24];
   std::snprintf(buf, sizeof buf, "%06lld", static_cast<long long>(n));
   return prefix + buf;
 }
@@ -50,6 +51,8 @@ Result<std::vector<Lease>> Leases(store::Store& store, const std::string& commun
                           store.RecordsWithPrefix(commune, "_lease-" + Prefix(commune, reg, year)));
   std::vector<Lease> out;
   for (const auto& r : records) {
+    // A lease judged invalid (content_rules.h) or revoked leases nothing.
+    if (!r.invalid.empty() || r.state.Revoked()) continue;
     const crdt::MvRegister* holder = r.state.Field("holder");
     if (holder == nullptr || holder->Winner() == nullptr) continue;
     out.push_back(Lease{holder->Winner()->value.text(), IntField(r.state, "first"),
@@ -60,13 +63,21 @@ Result<std::vector<Lease>> Leases(store::Store& store, const std::string& commun
   return out;
 }
 
-// The highest number used in [lo, hi], or lo - 1.
+// The highest number used in [lo, hi], or lo - 1. Records judged invalid
+// take no number (MaxRecordId passes over them: a forged 999999 does not
+// fill the book), but their ids exist, so the numbers right above the valid
+// ones that they hold are stepped over rather than given again.
 Result<int64_t> MaxUsed(store::Store& store, const std::string& commune, const std::string& prefix,
                         int64_t lo, int64_t hi) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> id,
                           store.MaxRecordId(commune, Entry(prefix, lo), Entry(prefix, hi)));
-  if (!id) return lo - 1;
-  return std::stoll(id->substr(prefix.size()));
+  int64_t used = id ? std::stoll(id->substr(prefix.size())) : lo - 1;
+  while (used < hi) {
+    TUPHAP_ASSIGN_OR_RETURN(bool taken, store.HasRecord(commune, Entry(prefix, used + 1)));
+    if (!taken) break;
+    ++used;
+  }
+  return used;
 }
 
 }  // namespace
@@ -137,6 +148,11 @@ Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view
     }
     holder_hex = ToHex(*fingerprint);
   }
+  // A node named in a lease is a secondary for that book to every replica
+  // (content_rules.h): the primary's own numbers need no lease.
+  if (HolderNames(holder_hex, info.id))
+    return Status::InvalidArgument(
+        "the primary node numbers its books itself: lease to another node");
   bool known = false;
   for (const auto& type : RecordTypes()) known = known || (!reg.empty() && RegisterOf(type) == reg);
   if (!known)
@@ -145,6 +161,9 @@ Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view
   if (year < 1900 || year > 2100) return Status::InvalidArgument("the year must be 1900-2100");
   const std::string& commune = info.commune;
   const std::string prefix = Prefix(commune, reg, year);
+  // Read what is used and leased inside the transaction that writes the
+  // lease, so two leases made at once cannot overlap.
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, node_.BeginSession());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<Lease> leases, Leases(node_.store(), commune, reg, year));
   // The block starts above every number used or leased so far.
   TUPHAP_ASSIGN_OR_RETURN(int64_t used, MaxUsed(node_.store(), commune, prefix, 1, kLastEntry));
@@ -155,15 +174,23 @@ Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view
     return Status::ResourceExhausted("not enough numbers left in the register");
   char id[96];
   std::snprintf(id, sizeof id, "_lease-%s%06lld", prefix.c_str(), static_cast<long long>(first));
-  TUPHAP_RETURN_IF_ERROR(node_
-                             .CreateRecord(id, "number_lease", commune,
-                                           {{"holder", crdt::Value::String(holder_hex)},
-                                            {"register", crdt::Value::String(std::string(reg))},
-                                            {"year", crdt::Value::Int(year)},
-                                            {"first", crdt::Value::Int(first)},
-                                            {"last", crdt::Value::Int(last)}},
-                                           "register numbers leased")
-                             .status());
+  const std::string record_id = id;
+  TUPHAP_RETURN_IF_ERROR(node_.Append(
+      *session, commune, "register numbers leased",
+      [&](const node::Node::RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
+        TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, read(record_id));
+        if (existing) return Status::AlreadyExists("lease " + record_id + " already exists");
+        crdt::RecordOps ops{
+            record_id,
+            {{std::string(crdt::kTypeField), crdt::Value::String("number_lease"), {}},
+             {"holder", crdt::Value::String(holder_hex), {}},
+             {"register", crdt::Value::String(std::string(reg)), {}},
+             {"year", crdt::Value::Int(year), {}},
+             {"first", crdt::Value::Int(first), {}},
+             {"last", crdt::Value::Int(last), {}}}};
+        return std::vector<crdt::RecordOps>{std::move(ops)};
+      }));
+  TUPHAP_RETURN_IF_ERROR(session->Commit());
   return first;
 }
 

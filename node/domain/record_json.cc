@@ -66,8 +66,13 @@ crdt::Value ToValue(const Json& j) {
       return crdt::Value::Int(j.as_int());
     case Json::Type::kString:
       return crdt::Value::String(j.as_string());
-    default:
-      return crdt::Value::JsonText(j.Dump());  // lists, empty objects, non-integers
+    default: {
+      // Lists, empty objects, non-integers: canonical JSON (RFC 8785), the
+      // form a change carries. Without one (an integer beyond 2^53), the
+      // plain text, which the change's checks then refuse with the reason.
+      auto canonical = j.DumpCanonical();
+      return crdt::Value::JsonText(canonical.ok() ? std::move(*canonical) : j.Dump());
+    }
   }
 }
 

@@ -4,6 +4,7 @@
 #include <charconv>
 #include <set>
 
+#include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
 #include "node/domain/indexer.h"
 #include "node/domain/record_json.h"
@@ -190,6 +191,22 @@ Result<LineResult> Registry::AppendCreate(store::Store::Session& session, Prepar
                          line.entry.substr(b + 1), line.scope}),
         line.record_id};
   }
+  // Rule 4 of the content rules (register-numbers.md): refused here what
+  // every replica would flag, such as a secondary's copy outside its blocks.
+  std::vector<store::RecordView> leases;
+  const store::ContentChecker::Lookup lookup =
+      [&](std::string_view prefix) -> Result<const std::vector<store::RecordView>*> {
+    TUPHAP_ASSIGN_OR_RETURN(leases, node_.store().RecordsWithPrefix(line.scope, prefix));
+    return &leases;
+  };
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<ContentProblem> number,
+                          CheckNewEntry(validator_.lang(), line.scope, line.ops.records.front(),
+                                        node_.info().id, lookup));
+  if (number) {
+    return LineResult{LineResult::Outcome::kRefused,
+                      Problem{ErrorClass::kEntryInvalid, "book.entry_no", number->message},
+                      line.record_id};
+  }
   TUPHAP_RETURN_IF_ERROR(node_.AppendPrepared(session, line.scope, std::move(line.ops)));
   return LineResult{LineResult::Outcome::kAccepted, std::nullopt, line.record_id};
 }
@@ -353,6 +370,11 @@ Result<std::string> Registry::Register(std::string_view type, Json doc,
     doc.Set("registered_at", VietnamDate(node_.options().clock->WallMillis()).ToString());
   }
   if (doc.Find("version") == nullptr) doc.Set("version", 1);
+  // The number is read inside the write transaction that uses it: another
+  // officer's registration cannot take it in between, and a refusal below
+  // rolls back without burning it (docs/register-numbers.md). The keys are
+  // unlocked before the transaction opens (Node::BeginSession).
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, node_.BeginSession());
   // Number the entry unless the officer copies it from a paper register.
   if (doc.Find("book") == nullptr) {
     // Check the record first, so a refusal does not depend on numbering.
@@ -384,7 +406,6 @@ Result<std::string> Registry::Register(std::string_view type, Json doc,
   }
   PreparedLine prepared = PrepareCreate(std::move(doc));
   if (prepared.problem) return Refusal(*prepared.problem);
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, node_.BeginSession());
   TUPHAP_ASSIGN_OR_RETURN(LineResult r, AppendCreate(*session, prepared));
   if (r.outcome == LineResult::Outcome::kRefused) return Refusal(*r.problem);
   if (r.outcome == LineResult::Outcome::kDuplicate) {
@@ -466,15 +487,8 @@ Result<std::vector<SearchHit>> Registry::Search(std::string_view query, std::str
     match += (match.empty() ? "\"" : " \"") + terms.substr(start, end - start) + "\"";
     start = end + 1;
   }
-  TUPHAP_ASSIGN_OR_RETURN(
-      store::Stmt q,
-      node_.store().db().Prepare(
-          "SELECT r.record_id, r.scope, r.type, coalesce(r.event_date, ''), s.display "
-          "FROM record_search s JOIN records r ON r.id = s.rowid "
-          "WHERE record_search MATCH ?1 AND (?2 = '' OR r.type = ?2) AND (?3 = '' OR r.event_date "
-          ">= ?3) "
-          "AND (?4 = '' OR r.event_date <= ?4) ORDER BY r.event_date DESC, r.record_id LIMIT ?5"));
-  q.Bind(1, match).Bind(2, type).Bind(3, from).Bind(4, to).Bind(5, static_cast<int64_t>(limit));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::SearchRow> rows,
+                          node_.store().SearchRecords(match, type, from, to, limit));
   std::vector<SearchHit> hits;
   const std::string wanted = LowerNfc(query);
   // The words in this order within one name ("nguyen thi hong" in
@@ -492,11 +506,9 @@ Result<std::vector<SearchHit>> Registry::Search(std::string_view query, std::str
     }
     return false;
   };
-  while (true) {
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (!row) break;
-    SearchHit h{std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
-                std::string(q.Text(3)), std::string(q.Text(4)), false};
+  for (auto& r : rows) {
+    SearchHit h{std::move(r.record_id),  std::move(r.scope),   std::move(r.type),
+                std::move(r.event_date), std::move(r.display), false};
     h.exact = LowerNfc(h.names).find(wanted) != std::string::npos;
     h.together = h.exact || together(h.names);
     hits.push_back(std::move(h));

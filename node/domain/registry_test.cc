@@ -14,6 +14,7 @@
 #include "node/domain/record_json.h"
 #include "node/domain/vn_text.h"
 #include "node/store/draft_opener.h"
+#include "node/store/test_access.h"
 #include "node/test_keys.h"
 
 namespace tuphap::domain {
@@ -364,11 +365,13 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     std::vector<std::string> expected;
     RunImport(r, Generate(o, &expected));
     // Back to what a version-1 store looked like.
-    ASSERT_TRUE(n->store()
-                    .db()
+    ASSERT_TRUE(store::TestAccess::Db(n->store())
                     .Exec("DROP TABLE peer_heads; DROP TABLE peers; DROP TABLE trust_objects; "
                           "DROP TABLE refusals; DROP TABLE record_search; "
                           "ALTER TABLE records DROP COLUMN event_date; "
+                          "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
+                          "ALTER TABLE records DROP COLUMN invalid_field; "
+                          "ALTER TABLE records DROP COLUMN invalid_history; "
                           "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
                     .ok());
   }

@@ -1,0 +1,51 @@
+// Ingest: envelopes from elsewhere (a sync peer, a bundle) through every
+// check, the province's public feed first so that the certificates,
+// revocations and keys it carries bind the rest of the batch.
+#include "node/node.h"
+
+namespace tuphap::node {
+
+Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& batch) {
+  if (!enrolled()) {
+    return Status::FailedPrecondition(
+               "this node is not enrolled yet: it cannot check who wrote a change (run 'tuphap "
+               "enroll request' and 'tuphap enroll accept')")
+        .WithReason("E_NOT_ENROLLED");
+  }
+  TUPHAP_RETURN_IF_ERROR(Unlock());
+  // The public feed first: certificates, revocations and key grants in it
+  // decide what the rest of the batch may do.
+  std::vector<size_t> order_public, order_rest;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    (replication::IsPublicScope(batch[i].envelope.header().scope) ? order_public : order_rest)
+        .push_back(i);
+  }
+  store::ApplyReport total;
+  total.outcomes.resize(batch.size());
+  auto run = [&](const std::vector<size_t>& idx) -> Status {
+    if (idx.empty()) return Status::Ok();
+    std::vector<store::Store::Incoming> part;
+    part.reserve(idx.size());
+    for (size_t i : idx) part.push_back(std::move(batch[i]));
+    store::ApplyOptions options;
+    options.gate = trust_.get();
+    auto report = store_->Apply(part, *opener_, options);
+    for (size_t k = 0; k < idx.size(); ++k) batch[idx[k]] = std::move(part[k]);
+    TUPHAP_RETURN_IF_ERROR(report.status());
+    for (size_t k = 0; k < idx.size(); ++k) total.outcomes[idx[k]] = report->outcomes[k];
+    total.AddCounts(*report);
+    return Status::Ok();
+  };
+  TUPHAP_RETURN_IF_ERROR(run(order_public));
+  if (!order_public.empty()) {
+    const size_t keys_before = vault_.keyring().size();
+    TUPHAP_RETURN_IF_ERROR(LoadTrust());
+    TUPHAP_RETURN_IF_ERROR(OpenGrants());
+    if (vault_.keyring().size() != keys_before)
+      TUPHAP_RETURN_IF_ERROR(store_->RetryBlockedFeeds(*opener_));
+  }
+  TUPHAP_RETURN_IF_ERROR(run(order_rest));
+  return total;
+}
+
+}  // namespace tuphap::node
