@@ -51,8 +51,9 @@ Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
     return r;
   };
   auto too_large = [&] {
-    return Status::ResourceExhausted(Describe(path) + " is larger than the " +
-                                     std::to_string(max_bytes) + " bytes allowed for it")
+    // Invalid input, as a malformed file is (exit 2), not a lack of resources.
+    return Status::InvalidArgument(Describe(path) + " is larger than the " +
+                                   std::to_string(max_bytes) + " bytes allowed for it")
         .WithReason("E_TOO_LARGE");
   };
   struct stat st {};

@@ -172,6 +172,15 @@ Status CheckJsonValue(std::string_view record_id, std::string_view field, std::s
     return bad("is not in canonical JSON form (RFC 8785); it would be written " +
                canonical->substr(0, 80));
   }
+  // Nodes before the canonical form read a JSON value only when their own
+  // writer gives back its exact bytes; they differ only for numbers below
+  // 1e-6 or from 1e21 up (1e-07, 1e+21), which no valid record holds. Not
+  // writing those keeps every older replica reading every change
+  // (docs/envelope.md, JSON values).
+  if (parsed->Dump() != text) {
+    return bad("holds a number that nodes of an older version write differently (" +
+               std::string(text.substr(0, 80)) + "): write it as text");
+  }
   return Status::Ok();
 }
 

@@ -116,6 +116,13 @@ TEST(ChangeCodecTest, WritersMustWriteJsonValuesInCanonicalForm) {
   EXPECT_EQ(s.reason(), "E_JSON_VALUE");
   EXPECT_NE(s.message().find("9007199254740993"), std::string::npos) << s.message();
   EXPECT_EQ(CheckLimits(WithJson("[1,"), kDefaultLimits).reason(), "E_JSON_VALUE");
+  // Canonical, but an older node's decoder (which reads a value only when
+  // its Dump gives back the same bytes: it writes 1e-07) would call the
+  // change malformed and stop the feed there: not written either.
+  s = CheckLimits(WithJson("[1e-7]"), kDefaultLimits);
+  EXPECT_EQ(s.reason(), "E_JSON_VALUE");
+  EXPECT_NE(s.message().find("older version"), std::string::npos) << s.message();
+  EXPECT_TRUE(CheckLimits(WithJson("[0.5,-3,1e-6]"), kDefaultLimits).ok());
 }
 
 TEST(ChangeCodecTest, AReceiverKeepsWellFormedJsonValuesAsWritten) {

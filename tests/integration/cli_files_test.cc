@@ -109,12 +109,12 @@ TEST_F(CliFilesTest, FilesAreReadWithABoundAndDirectoriesRefused) {
   EXPECT_NE(config_dir.err.find(dir_.string() + " is a directory"), std::string::npos)
       << config_dir.err;
   auto config_zero = RunTuphap({"--data", data_, "--config", "/dev/zero", "digest"});
-  EXPECT_EQ(config_zero.exit_code, 1) << config_zero.err;
+  EXPECT_EQ(config_zero.exit_code, 2) << config_zero.err;
   EXPECT_NE(config_zero.err.find("/dev/zero is larger than the 1048576 bytes"), std::string::npos)
       << config_zero.err;
   auto input_zero =
       RunTuphap({"--data", data_, "record", "add", "--type", "birth", "--input", "/dev/zero"});
-  EXPECT_EQ(input_zero.exit_code, 1) << input_zero.err;
+  EXPECT_EQ(input_zero.exit_code, 2) << input_zero.err;
   EXPECT_NE(input_zero.err.find("/dev/zero is larger than"), std::string::npos) << input_zero.err;
   auto input_dir =
       RunTuphap({"--data", data_, "record", "add", "--type", "birth", "--input", dir_.string()});
@@ -128,7 +128,7 @@ TEST_F(CliFilesTest, FilesAreReadWithABoundAndDirectoriesRefused) {
   EXPECT_EQ(import_zero.exit_code, 2) << import_zero.err;
   EXPECT_NE(import_zero.err.find("without a line end"), std::string::npos) << import_zero.err;
   auto request_zero = RunTuphap({"--data", data_, "enroll", "accept", "/dev/zero"});
-  EXPECT_EQ(request_zero.exit_code, 1) << request_zero.err;
+  EXPECT_EQ(request_zero.exit_code, 2) << request_zero.err;
   EXPECT_NE(request_zero.err.find("larger than"), std::string::npos) << request_zero.err;
   // A config number with a fraction is refused with its range, not rounded.
   WriteFile(Dir("c.toml"), "max_clock_ahead_seconds = 1.5e3\n");
