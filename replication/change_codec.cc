@@ -173,8 +173,9 @@ Status CheckJsonValue(std::string_view record_id, std::string_view field, std::s
                canonical->substr(0, 80));
   }
   // Nodes before the canonical form read a JSON value only when their own
-  // writer gives back its exact bytes; they differ only for numbers below
-  // 1e-6 or from 1e21 up (1e-07, 1e+21), which no valid record holds. Not
+  // writer gives back its exact bytes; they differ only for numbers whose
+  // shortest text is exponential in one form and not the other (0.0001 is
+  // 1e-04 there, 1e20 is 1e+20), which no valid record holds. Not
   // writing those keeps every older replica reading every change
   // (docs/envelope.md, JSON values).
   if (parsed->Dump() != text) {

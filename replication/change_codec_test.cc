@@ -119,10 +119,12 @@ TEST(ChangeCodecTest, WritersMustWriteJsonValuesInCanonicalForm) {
   // Canonical, but an older node's decoder (which reads a value only when
   // its Dump gives back the same bytes: it writes 1e-07) would call the
   // change malformed and stop the feed there: not written either.
-  s = CheckLimits(WithJson("[1e-7]"), kDefaultLimits);
-  EXPECT_EQ(s.reason(), "E_JSON_VALUE");
-  EXPECT_NE(s.message().find("older version"), std::string::npos) << s.message();
-  EXPECT_TRUE(CheckLimits(WithJson("[0.5,-3,1e-6]"), kDefaultLimits).ok());
+  for (const char* text : {"[1e-7]", "[0.0001]", "[100000000000000000000]"}) {
+    s = CheckLimits(WithJson(text), kDefaultLimits);
+    EXPECT_EQ(s.reason(), "E_JSON_VALUE") << text;
+    EXPECT_NE(s.message().find("older version"), std::string::npos) << s.message();
+  }
+  EXPECT_TRUE(CheckLimits(WithJson("[0.5,-3,2.25]"), kDefaultLimits).ok());
 }
 
 TEST(ChangeCodecTest, AReceiverKeepsWellFormedJsonValuesAsWritten) {
