@@ -21,7 +21,7 @@ std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%
 Json CertJson(const replication::Certificate& c) {
   Json j = Json::MakeObject();
   j.Set("node_id", node::NodeIdText(c.sign_key));
-  j.Set("role", replication::NodeRoleName(c.role));
+  j.Set("role", replication::NodeRoleCode(c.role));
   j.Set("commune", c.commune);
   j.Set("province", c.province);
   j.Set("valid_from", Date(c.not_before_ms));

@@ -102,7 +102,10 @@ Result<std::string> Node::EnrollRequestFile(const std::string& label) {
   EnrollRequest q;
   q.sign_key = sign_pk_;
   q.box_key = box_pk_;
-  q.role = replication::NodeRole::kCommune;
+  // Which node of the commune numbers its books is the province's word, not
+  // the node's: the request asks, the certificate says (register-numbers.md).
+  q.role = info_.numbering == Numbering::kSecondary ? replication::NodeRole::kCommuneSecondary
+                                                    : replication::NodeRole::kCommune;
   q.commune = info_.commune;
   q.province = info_.province;
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> created, store_->GetMeta("created_ms"));
@@ -117,7 +120,7 @@ Result<Enrolment> Node::EnrollSign(std::string_view request_file, int days) {
   if (days < 1 || days > 20 * 366)
     return Status::InvalidArgument("--days must be between 1 and 7320");
   TUPHAP_ASSIGN_OR_RETURN(EnrollRequest q, EnrollRequest::Parse(request_file));
-  if (q.role != replication::NodeRole::kCommune)
+  if (!replication::IsCommuneRole(q.role))
     return Status::InvalidArgument("the request is not a commune node's");
   const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(q.commune);
   if (c == nullptr)
@@ -141,13 +144,44 @@ Result<Enrolment> Node::EnrollSign(std::string_view request_file, int days) {
   if (trust_->IsRevoked(q.sign_key))
     return Status::PermissionDenied("this node's key was revoked; make a new node")
         .WithReason("E_REVOKED");
-  TUPHAP_RETURN_IF_ERROR(Unlock());
   const int64_t now = options_.clock->WallMillis();
+  // A key keeps the role it was first certified with: every replica judges
+  // the leases and numbers a node wrote by its role (content_rules.h), and
+  // a verdict once reached is not revisited when a certificate changes.
+  if (const Certificate* old = trust_->CertFor(q.sign_key); old != nullptr && old->role != q.role) {
+    return Status::FailedPrecondition(
+               std::string("this node's key is certified as ") +
+               (old->role == replication::NodeRole::kCommune ? "the commune's primary"
+                                                             : "a secondary") +
+               " node, and a key keeps its role: make a new node ('tuphap init --commune " +
+               q.commune +
+               (q.role == replication::NodeRole::kCommuneSecondary ? " --secondary" : "") +
+               "'), enrol it, and revoke this one")
+        .WithReason("E_ROLE_FIXED");
+  }
+  // A commune has one primary: the node every replica lets number the books
+  // outside leased blocks and write leases. A second one would make the
+  // first one's leases and numbers contestable.
+  if (q.role == replication::NodeRole::kCommune) {
+    for (const Certificate* m : trust_->Members(q.commune)) {
+      if (m->role != replication::NodeRole::kCommune || m->sign_key == q.sign_key ||
+          m->not_after_ms < static_cast<uint64_t>(now))
+        continue;
+      return Status::FailedPrecondition(
+                 "commune " + q.commune + " already has a primary node (" +
+                 NodeIdText(m->sign_key) + "): make this node with 'tuphap init --commune " +
+                 q.commune +
+                 " --secondary' and enrol that one, or revoke the old primary first "
+                 "('tuphap revoke')")
+          .WithReason("E_PRIMARY_EXISTS");
+    }
+  }
+  TUPHAP_RETURN_IF_ERROR(Unlock());
   Enrolment out;
   Certificate& cert = out.certificate;
   cert.sign_key = q.sign_key;
   cert.box_key = q.box_key;
-  cert.role = replication::NodeRole::kCommune;
+  cert.role = q.role;
   cert.commune = q.commune;
   cert.province = info_.province;
   // Valid from the node's creation (a day's margin for its clock), so the
@@ -231,13 +265,23 @@ Result<std::pair<Certificate, uint64_t>> Node::EnrollAccept(std::string_view fil
   if (cert == nullptr)
     return Status::InvalidArgument("the enrolment file holds no certificate for this node (" +
                                    NodeIdText(sign_pk_) + ")");
-  if (cert->role != replication::NodeRole::kCommune || cert->commune != info_.commune ||
+  if (!replication::IsCommuneRole(cert->role) || cert->commune != info_.commune ||
       cert->province != info_.province || cert->box_key != box_pk_) {
     return Status::InvalidArgument("the certificate is for a " +
                                    std::string(replication::NodeRoleName(cert->role)) +
                                    " node of commune " + cert->commune + ", province " +
                                    cert->province + " or another key; this node is commune " +
                                    info_.commune + " of province " + info_.province);
+  }
+  // A node initialised as primary holding a secondary's certificate (or
+  // the reverse) would number what every other replica flags.
+  const bool cert_primary = cert->role == replication::NodeRole::kCommune;
+  if (cert_primary != (info_.numbering == Numbering::kPrimary)) {
+    return Status::InvalidArgument(std::string("the certificate makes this node the commune's ") +
+                                   (cert_primary ? "primary" : "secondary") +
+                                   " node, but it was initialised as " +
+                                   (cert_primary ? "a secondary (--secondary)" : "the primary") +
+                                   ": ask the hub to sign this node's own request");
   }
   if (check.IsRevoked(sign_pk_))
     return Status::PermissionDenied("this node is revoked").WithReason("E_REVOKED");
@@ -316,7 +360,7 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
   // Cut every feed of the node at what this hub holds of it (or the seq
   // given): offline work already delivered stays, anything later is refused.
   std::map<std::string, uint64_t> cuts;
-  if (cert->role == replication::NodeRole::kCommune) cuts[cert->commune] = cut.value_or(0);
+  if (replication::IsCommuneRole(cert->role)) cuts[cert->commune] = cut.value_or(0);
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, store_->Heads());
   for (const auto& h : heads) {
     if (KeyOf(h.feed.origin) == cert->sign_key) cuts[h.feed.scope] = cut.value_or(h.seq);
@@ -337,7 +381,7 @@ Result<RevocationResult> Node::RevokeNode(const std::string& node, const std::st
 
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, BeginSession());
   TUPHAP_RETURN_IF_ERROR(StoreTrustObject(TrustKind::kRevocation, objects[0].second));
-  if (cert->role == replication::NodeRole::kCommune) {
+  if (replication::IsCommuneRole(cert->role)) {
     // A new epoch of the commune's key for the members that remain (and
     // this hub); they keep the old epochs for history.
     out.scope = cert->commune;

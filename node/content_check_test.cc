@@ -11,6 +11,9 @@
 // everywhere.
 #include <gtest/gtest.h>
 
+#include <tuple>
+
+#include "base/hex.h"
 #include "node/domain/content_rules.h"
 #include "node/domain/record_json.h"
 #include "node/domain/registry.h"
@@ -60,16 +63,6 @@ void Remove(Json* doc, const std::string& parent, const std::string& key) {
 
 class ContentCheckTest : public NodesTest {
  protected:
-  // A further node of the commune: numbers only from leases.
-  std::unique_ptr<Node> MakeSecondary(const std::string& name) {
-    InitParams p;
-    p.commune = kCommune;
-    p.secondary = true;
-    p.now_ms = clock_.WallMillis();
-    Status s = InitForTest(Dir(name), p);
-    EXPECT_TRUE(s.ok()) << s.ToString();
-    return Open(name);
-  }
   // What a rogue node signs: the document's fields as they are, with no
   // check but the envelope limits (Node::CreateRecord).
   static void Raw(Node& n, const Json& doc) {
@@ -117,6 +110,9 @@ TEST_F(ContentCheckTest, InvalidContentFromAPeerIsKeptFlaggedAndNeverNumberedOrC
   auto first = ra.GrantLease(b->info().id.Hex(), "KS", 2026, 5);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
   ASSERT_EQ(*first, 1);
+  // And XP 2026 1-5, where its decision below is numbered: a secondary
+  // numbers nothing outside its blocks.
+  ASSERT_TRUE(ra.GrantLease(b->info().id.Hex(), "XP", 2026, 5).ok());
   Register(*a, 6);
   Exchange(*a, *hub);
   Exchange(*hub, *b);
@@ -343,6 +339,119 @@ TEST_F(ContentCheckTest, ALaterLeaseClearsAFlagAndALeaseFromASecondaryLeasesNoth
   Exchange(*hub, *b);
   EXPECT_EQ(Flags(*b), after);
   EXPECT_EQ(Flags(*a), after);
+}
+
+TEST_F(ContentCheckTest, ASecondPrimaryOfACommuneIsNeverCertified) {
+  // Which node of a commune is its primary is the province's word, in the
+  // certificate: a further node initialised as primary is refused, so it
+  // cannot take over the commune's numbering (register-numbers.md).
+  auto hub = Make("hub", Role::kHub);
+  auto a = Make("a");
+  auto b = MakeSecondary("b");
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  ASSERT_NE(hub->trust()->CertFor(a->sign_key()), nullptr);
+  ASSERT_NE(b->trust()->CertFor(b->sign_key()), nullptr);
+  EXPECT_EQ(hub->trust()->CertFor(a->sign_key())->role, replication::NodeRole::kCommune);
+  EXPECT_EQ(b->trust()->CertFor(b->sign_key())->role, replication::NodeRole::kCommuneSecondary);
+
+  auto evil = Make("evil");  // `init --commune 18568` without --secondary
+  auto request = evil->EnrollRequestFile("desk 3");
+  ASSERT_TRUE(request.ok()) << request.status().ToString();
+  auto refused = hub->EnrollSign(*request, 365);
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(refused.status().reason(), "E_PRIMARY_EXISTS");
+  EXPECT_NE(refused.status().message().find("--secondary"), std::string::npos)
+      << refused.status().ToString();
+  EXPECT_EQ(hub->trust()->CertFor(evil->sign_key()), nullptr);
+
+  // The primary renews its own certificate freely.
+  auto renewal = a->EnrollRequestFile("renewal");
+  ASSERT_TRUE(renewal.ok());
+  EXPECT_TRUE(hub->EnrollSign(*renewal, 365).ok());
+  // A key keeps its role: the same key asking to be a secondary (its store
+  // edited) is refused, as every replica judged what it wrote as primary.
+  ASSERT_TRUE(a->store().SetMeta("numbering", "secondary").ok());
+  a = Open("a");
+  auto demoted = a->EnrollRequestFile("demoted");
+  ASSERT_TRUE(demoted.ok());
+  auto role_changed = hub->EnrollSign(*demoted, 365);
+  EXPECT_EQ(role_changed.status().reason(), "E_ROLE_FIXED") << role_changed.status().ToString();
+  // Once the old primary is revoked (a lost desk), a new one is certified.
+  ASSERT_TRUE(hub->RevokeNode(a->info().id.Hex(), "máy bị mất", std::nullopt).ok());
+  auto replaced = hub->EnrollSign(*request, 365);
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(replaced->certificate.role, replication::NodeRole::kCommune);
+}
+
+TEST_F(ContentCheckTest, ALeaseNamingThePrimaryFromAnotherNodeDoesNotWedgeItsRegister) {
+  // The review's attack: a node of the commune that is not its primary
+  // leases a block to the real primary. When "the primary" was whichever
+  // node no lease named, that made the primary's own leases invalid and its
+  // next registration fail. Now only a certified primary's lease counts.
+  auto hub = Make("hub", Role::kHub);
+  auto a = Make("a");           // the primary
+  auto b = MakeSecondary("b");  // an honest secondary
+  auto m = MakeSecondary("m");  // another node of the commune, rogue
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  Enrol(*hub, *m);
+  Registry ra(*a, Lang::kEnglish);
+  ASSERT_EQ(*ra.GrantLease(b->info().id.Hex(), "KS", 2026, 5), 1);
+  Exchange(*a, *hub);
+  Exchange(*hub, *b);
+  Exchange(*hub, *m);
+  // m names the primary as holder of the next block, by key and by the
+  // fingerprint its node id text shows.
+  for (const auto& [id, holder, first] : std::vector<std::tuple<std::string, std::string, int64_t>>{
+           {"_lease-18568-KS-2026-000006", a->info().id.Hex(), 6},
+           {"_lease-18568-KS-2026-000007", ToHex(KeyFingerprint(a->sign_key())), 7}}) {
+    ASSERT_TRUE(m->CreateRecord(id, "number_lease", "",
+                                {{"holder", crdt::Value::String(holder)},
+                                 {"register", crdt::Value::String("KS")},
+                                 {"year", crdt::Value::Int(2026)},
+                                 {"first", crdt::Value::Int(first)},
+                                 {"last", crdt::Value::Int(first)}})
+                    .ok());
+  }
+  Exchange(*m, *hub);
+  Exchange(*hub, *a);
+  Exchange(*hub, *b);
+  const std::map<std::string, store::ContentFlag> flagged = {
+      {"_lease-18568-KS-2026-000006", {"lease_by_secondary", "holder"}},
+      {"_lease-18568-KS-2026-000007", {"lease_by_secondary", "holder"}},
+  };
+  for (Node* n : {hub.get(), a.get(), b.get(), m.get()}) EXPECT_EQ(Flags(*n), flagged);
+
+  // The primary numbers and leases as before: its block to b stands, and
+  // the forged blocks lease nothing.
+  Register(*a, 6);
+  Register(*a, 7);
+  auto next = ra.GrantLease(b->info().id.Hex(), "KS", 2026, 5);
+  ASSERT_TRUE(next.ok()) << next.status().ToString();
+  EXPECT_EQ(*next, 8);
+  // The secondary's numbers from its block stay valid everywhere.
+  Register(*b, 1);
+  Register(*b, 2);
+  Exchange(*a, *hub);
+  Exchange(*b, *hub);
+  Exchange(*hub, *a);
+  Exchange(*hub, *b);
+  for (Node* n : {hub.get(), a.get(), b.get()}) {
+    EXPECT_EQ(Flags(*n), flagged);
+    for (const char* id : {"18568-KS-2026-000001", "18568-KS-2026-000002", "18568-KS-2026-000006",
+                           "18568-KS-2026-000007"}) {
+      auto rec = n->GetRecord(id, kCommune);
+      ASSERT_TRUE(rec.ok()) << id << ": " << rec.status().ToString();
+      EXPECT_TRUE(rec->invalid.empty()) << id;
+    }
+  }
+  // And the rogue node numbers nothing outside a block of its own.
+  Raw(*m, Birth(20));
+  Exchange(*m, *hub);
+  EXPECT_EQ(Flags(*hub).at("18568-KS-2026-000020"),
+            (store::ContentFlag{"entry_not_leased", "book.entry_no"}));
 }
 
 TEST_F(ContentCheckTest, AnAmendmentThatFixesTheContentClearsTheFlag) {

@@ -145,7 +145,16 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   store_options.max_clock_ahead_ms = options.max_clock_ahead_ms;
   store_options.adjudicated = domain::IsAdjudicated;
   store_options.index = domain::IndexRecord;
-  store_options.checker = domain::MakeContentChecker();  // content from anywhere is judged
+  // Content from anywhere is judged, with the primary of each commune named
+  // by the certificates this node trusts: the checker lives in the store,
+  // which exists before the node, so it reaches the node through `self`
+  // (filled below; the store dies with the node).
+  auto self = std::make_shared<const Node*>(nullptr);
+  store_options.checker =
+      domain::MakeContentChecker([self](const crdt::ReplicaId& node, std::string_view commune) {
+        return *self != nullptr ? (*self)->BookWriterOf(node, commune) : domain::BookWriter::kOther;
+      });
+  store_options.rejudge_on_open = false;  // after trust is loaded, below
   TUPHAP_ASSIGN_OR_RETURN(
       std::unique_ptr<store::Store> s,
       store::Store::Open(StorePath(dir), store::Database::OpenMode::kExisting, store_options));
@@ -179,8 +188,27 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   n->dir_ = dir;
   n->sign_pk_ = n->info_.id.bytes;
   n->box_pk_ = box_pk;
+  *self = n.get();
   TUPHAP_RETURN_IF_ERROR(n->LoadTrust());
+  TUPHAP_RETURN_IF_ERROR(n->store_->RejudgeIfStale());
   return n;
+}
+
+domain::BookWriter Node::BookWriterOf(const crdt::ReplicaId& node, std::string_view commune) const {
+  using domain::BookWriter;
+  // Any certificate of the key counts, revoked or not: a revocation cuts
+  // the node's feeds (what it wrote before the cut stays valid), and the
+  // ingest gate judges the dates against each change.
+  if (const replication::Certificate* cert = trust_ ? trust_->CertFor(node.bytes) : nullptr) {
+    if (cert->role == replication::NodeRole::kHub) return BookWriter::kHub;
+    return cert->role == replication::NodeRole::kCommune && cert->commune == commune
+               ? BookWriter::kPrimary
+               : BookWriter::kOther;
+  }
+  if (node != info_.id) return BookWriter::kOther;
+  if (info_.role == Role::kHub) return BookWriter::kHub;
+  return info_.numbering == Numbering::kPrimary && info_.commune == commune ? BookWriter::kPrimary
+                                                                            : BookWriter::kOther;
 }
 
 Node::Node(std::unique_ptr<store::Store> store, NodeInfo info, const NodeOptions& options,

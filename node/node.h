@@ -18,6 +18,7 @@
 
 #include "base/clock.h"
 #include "crdt/hlc.h"
+#include "node/domain/content_rules.h"
 #include "node/keys.h"
 #include "node/node_info.h"
 #include "node/store/store.h"
@@ -172,6 +173,16 @@ class Node {
   const replication::PublicKey& box_key() const { return box_pk_; }
   bool enrolled() const { return trust_ != nullptr && trust_->CertFor(sign_pk_) != nullptr; }
   const Trust* trust() const { return trust_.get(); }
+  // Who `node` is to the register books of `commune` (content_rules.h), as
+  // its certificate says; for this node before it is enrolled, as its own
+  // store says (init --secondary or not).
+  domain::BookWriter BookWriterOf(const crdt::ReplicaId& node, std::string_view commune) const;
+  // BookWriterOf as a function, for the content rules' callers.
+  domain::WriterOf book_writers() const {
+    return [this](const crdt::ReplicaId& node, std::string_view commune) {
+      return BookWriterOf(node, commune);
+    };
+  }
 
   // Commune side: the signed request file's bytes.
   Result<std::string> EnrollRequestFile(const std::string& label);

@@ -16,7 +16,7 @@ Status Node::SignReceipt(replication::Ack* ack) {
 }
 
 bool Node::Offers(const replication::Certificate& peer, std::string_view scope) const {
-  if (info_.role != Role::kHub || peer.role != replication::NodeRole::kCommune) return true;
+  if (info_.role != Role::kHub || !replication::IsCommuneRole(peer.role)) return true;
   return scope == peer.commune || replication::IsPublicScope(scope);
 }
 

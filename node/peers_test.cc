@@ -115,7 +115,7 @@ TEST_F(PeersTest, OverTheCapTheFeedsThisNodeHoldsWinAndAnAckAddsNothingMore) {
   o.max_peer_heads = 2;
   auto hub = Make("hub", Role::kHub, kCommune, o);
   auto a = Make("a");
-  auto a2 = Make("a2");
+  auto a2 = MakeSecondary("a2");
   Enrol(*hub, *a);
   Enrol(*hub, *a2);
   ASSERT_TRUE(a->CreateRecord("R1", "note", "", {}).ok());

@@ -73,6 +73,18 @@ class NodesTest : public testing::Test {
     EXPECT_TRUE(s.ok()) << s.ToString();
     return Open(name, std::move(options));
   }
+  // A further node of a commune (`init --secondary`): numbers only from
+  // leases, enrolled as the commune's secondary. A commune has one primary.
+  std::unique_ptr<Node> MakeSecondary(const std::string& name,
+                                      const std::string& commune = kCommune) {
+    InitParams p;
+    p.commune = commune;
+    p.secondary = true;
+    p.now_ms = clock_.WallMillis();
+    Status s = InitForTest(Dir(name), p);
+    EXPECT_TRUE(s.ok()) << s.ToString();
+    return Open(name);
+  }
   // Another handle on a node's data directory, as another process (a CLI
   // command while `serve` runs) would have.
   std::unique_ptr<Node> Open(const std::string& name, NodeOptions options = {}) {

@@ -108,7 +108,7 @@ const Revocation* Trust::RevocationOf(const PublicKey& node) const {
 std::vector<const Certificate*> Trust::Members(std::string_view commune) const {
   std::vector<const Certificate*> out;
   for (const auto& [key, cert] : certs_) {
-    if (cert.role == replication::NodeRole::kCommune && cert.commune == commune && !IsRevoked(key))
+    if (replication::IsCommuneRole(cert.role) && cert.commune == commune && !IsRevoked(key))
       out.push_back(&cert);
   }
   return out;
@@ -157,7 +157,7 @@ std::optional<store::IngestGate::Cut> Trust::CutOf(const crdt::ReplicaId& origin
 }
 
 bool Trust::CertMayWrite(const Certificate& cert, std::string_view scope) {
-  if (cert.role == replication::NodeRole::kCommune) return scope == cert.commune;
+  if (replication::IsCommuneRole(cert.role)) return scope == cert.commune;
   if (scope == replication::PublicScope(cert.province)) return true;
   const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(scope);
   return c != nullptr && c->province_code == cert.province;

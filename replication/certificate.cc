@@ -57,12 +57,13 @@ Status CheckRootSigned(const PublicKey& issuer, const PublicKey& root, std::stri
   return Status::Ok();
 }
 
-void WriteRole(MsgpackWriter& w, NodeRole r) { w.Str(NodeRoleName(r)); }
+void WriteRole(MsgpackWriter& w, NodeRole r) { w.Str(NodeRoleCode(r)); }
 
 NodeRole ReadRole(MsgpackReader& r) {
   const std::string_view s = r.ReadStr(16);
   if (s == "commune") return NodeRole::kCommune;
   if (s == "hub") return NodeRole::kHub;
+  if (s == "secondary") return NodeRole::kCommuneSecondary;
   if (r.ok()) r.Fail("unknown role");
   return NodeRole::kCommune;
 }
@@ -70,6 +71,18 @@ NodeRole ReadRole(MsgpackReader& r) {
 }  // namespace
 
 const char* NodeRoleName(NodeRole r) { return r == NodeRole::kHub ? "hub" : "commune"; }
+
+const char* NodeRoleCode(NodeRole r) {
+  switch (r) {
+    case NodeRole::kCommune:
+      return "commune";
+    case NodeRole::kCommuneSecondary:
+      return "secondary";
+    case NodeRole::kHub:
+      return "hub";
+  }
+  return "commune";
+}
 
 std::string PublicScope(std::string_view province) { return "P" + std::string(province); }
 bool IsPublicScope(std::string_view scope) { return !scope.empty() && scope[0] == 'P'; }

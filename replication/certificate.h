@@ -27,8 +27,22 @@ namespace tuphap::replication {
 
 inline constexpr std::string_view kSignGrant = "tuphap/keygrant1";
 
-enum class NodeRole : uint8_t { kCommune, kHub };
+// kCommune is the commune's primary node — the one that numbers the
+// commune's register books and leases blocks of numbers (a certificate
+// made before kCommuneSecondary existed names every commune node so);
+// kCommuneSecondary a further node of the commune, which takes numbers
+// only from the blocks leased to it (docs/register-numbers.md).
+enum class NodeRole : uint8_t { kCommune, kHub, kCommuneSecondary };
+// The role's family as a HELLO names it: "commune" (primary or secondary)
+// or "hub".
 const char* NodeRoleName(NodeRole r);
+// The role as certificates and requests carry it: "commune", "secondary"
+// or "hub" (docs/envelope.md).
+const char* NodeRoleCode(NodeRole r);
+// A node of a commune, primary or secondary.
+inline bool IsCommuneRole(NodeRole r) {
+  return r == NodeRole::kCommune || r == NodeRole::kCommuneSecondary;
+}
 
 struct EnrollRequest {
   PublicKey sign_key{};

@@ -27,14 +27,18 @@ struct Text {
 };
 constexpr Text kNotLeasedText{
     "entry {0} of register {1} for {2} is outside every block leased to the node that "
-    "registered it, which takes this book's numbers from leases",
-    "số {0} của sổ {1} năm {2} nằm ngoài các khối số đã cấp cho máy đã đăng ký nó, là máy chỉ "
-    "được lấy số của sổ này từ khối được cấp"};
+    "registered it, which is not the commune's primary node and takes this book's numbers "
+    "from leases",
+    "số {0} của sổ {1} năm {2} nằm ngoài các khối số đã cấp cho máy đã đăng ký nó, là máy không "
+    "phải máy chính của xã và chỉ được lấy số của sổ này từ khối được cấp"};
 constexpr Text kLeaseBySecondaryText{
-    "lease {0} was written by a node that holds a lease of this book itself: only the "
-    "commune's primary node leases numbers",
-    "khối số {0} do một máy đang giữ khối số của sổ này tạo ra: chỉ máy chính của xã được cấp "
-    "số"};
+    "lease {0} was written by a node whose certificate does not name it the primary node of "
+    "commune {1}: only the commune's primary node leases numbers",
+    "khối số {0} do một máy mà chứng thư không ghi là máy chính của xã {1} tạo ra: chỉ máy chính "
+    "của xã được cấp khối số"};
+constexpr Text kLeaseToSelfText{
+    "lease {0} names the node that wrote it as holder: the primary numbers its books itself",
+    "khối số {0} ghi chính máy đã tạo ra nó là máy giữ: máy chính tự lấy số cho sổ của mình"};
 constexpr Text kLeaseFieldText{"lease {0}: {1} is missing, malformed or out of range",
                                "khối số {0}: {1} thiếu, sai dạng hoặc ngoài phạm vi"};
 constexpr Text kLeaseConflictText{"lease {0} holds two different values of {1}",
@@ -163,39 +167,40 @@ std::optional<ContentProblem> LeaseShape(Lang lang, std::string_view scope,
   return std::nullopt;
 }
 
-bool NamedByAny(const std::vector<LeaseFacts>& leases, const crdt::ReplicaId& node) {
-  return std::any_of(leases.begin(), leases.end(),
-                     [&](const LeaseFacts& l) { return HolderNames(l.holder, node); });
+// Rule 6 beyond the shape: a well-formed lease is valid when every node
+// that created it holds a certificate naming it the primary of the lease's
+// commune, and none of them is its holder.
+std::optional<ContentProblem> LeaseWriter(Lang lang, std::string_view scope,
+                                          std::string_view record_id, const LeaseFacts& lease,
+                                          const WriterOf& writer_of) {
+  for (const auto& c : lease.creators) {
+    if (!writer_of || writer_of(c, scope) != BookWriter::kPrimary)
+      return Flagged(kLeaseBySecondary, "holder",
+                     Say(lang, kLeaseBySecondaryText, {record_id, scope}));
+    if (HolderNames(lease.holder, c))
+      return Flagged(kLeaseBySecondary, "holder", Say(lang, kLeaseToSelfText, {record_id}));
+  }
+  return std::nullopt;
 }
 
-// The well-formed, unrevoked leases of one book, and which of them are
-// valid: written by a node that holds no lease of the book. (A commune's
-// primary never leases to itself, so a node named as a holder is a
-// secondary; docs/register-numbers.md.)
-struct Book {
-  std::vector<LeaseFacts> shaped;
-  std::vector<LeaseFacts> valid;
-};
-
-Result<Book> BookOf(std::string_view scope, std::string_view reg, int64_t year,
-                    const store::ContentChecker::Lookup& lookup) {
+// The valid leases of one book: well formed, unrevoked, written by the
+// commune's primary (docs/register-numbers.md).
+Result<std::vector<LeaseFacts>> ValidLeases(std::string_view scope, std::string_view reg,
+                                            int64_t year, const WriterOf& writer_of,
+                                            const store::ContentChecker::Lookup& lookup) {
   TUPHAP_ASSIGN_OR_RETURN(const std::vector<store::RecordView>* rows,
                           lookup(std::string(kLeasePrefix) + std::string(scope) + "-" +
                                  std::string(reg) + "-" + std::to_string(year) + "-"));
-  Book book;
+  std::vector<LeaseFacts> valid;
   for (const auto& r : *rows) {
     if (r.state.Revoked() || r.state.Type() != kLeaseType) continue;
     LeaseFacts facts;
-    if (!LeaseShape(Lang::kEnglish, scope, r.record_id, r.state, &facts)) {
-      book.shaped.push_back(std::move(facts));
+    if (!LeaseShape(Lang::kEnglish, scope, r.record_id, r.state, &facts) &&
+        !LeaseWriter(Lang::kEnglish, scope, r.record_id, facts, writer_of)) {
+      valid.push_back(std::move(facts));
     }
   }
-  for (const auto& l : book.shaped) {
-    if (std::none_of(l.creators.begin(), l.creators.end(),
-                     [&](const crdt::ReplicaId& c) { return NamedByAny(book.shaped, c); }))
-      book.valid.push_back(l);
-  }
-  return book;
+  return valid;
 }
 
 // The record as a document of its display values, as Unflatten builds it
@@ -272,18 +277,21 @@ std::optional<ContentProblem> ImmutableChanged(Lang lang, const crdt::RecordStat
   return std::nullopt;
 }
 
-// The number rule: each of `creators` could take `entry` of the book.
+// The number rule: each of `creators` could take `entry` of the book — a
+// number inside a valid lease only its holder, any other number only the
+// commune's primary or a hub (copying a paper register).
 Result<std::optional<ContentProblem>> NumberRight(Lang lang, std::string_view scope,
                                                   const std::string& reg, int64_t year,
                                                   int64_t entry,
                                                   const std::vector<crdt::ReplicaId>& creators,
+                                                  const WriterOf& writer_of,
                                                   const store::ContentChecker::Lookup& lookup) {
-  TUPHAP_ASSIGN_OR_RETURN(Book book, BookOf(scope, reg, year, lookup));
-  if (book.valid.empty()) return std::optional<ContentProblem>();  // the primary's book alone
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<LeaseFacts> valid,
+                          ValidLeases(scope, reg, year, writer_of, lookup));
   const std::string n = std::to_string(entry), y = std::to_string(year);
   for (const crdt::ReplicaId& creator : creators) {
     bool covered = false, held = false;
-    for (const auto& l : book.valid) {
+    for (const auto& l : valid) {
       if (entry < l.first || entry > l.last) continue;
       covered = true;
       held = held || HolderNames(l.holder, creator);
@@ -292,7 +300,8 @@ Result<std::optional<ContentProblem>> NumberRight(Lang lang, std::string_view sc
       return std::optional<ContentProblem>(
           Flagged(kEntryNotLeased, "book.entry_no", Format(lang, Msg::kEntryLeased, {n, reg, y})));
     }
-    if (!covered && NamedByAny(book.valid, creator)) {
+    const BookWriter w = writer_of ? writer_of(creator, scope) : BookWriter::kOther;
+    if (!covered && w != BookWriter::kPrimary && w != BookWriter::kHub) {
       return std::optional<ContentProblem>(
           Flagged(kEntryNotLeased, "book.entry_no", Say(lang, kNotLeasedText, {n, reg, y})));
     }
@@ -324,15 +333,7 @@ Result<std::optional<ContentProblem>> ContentRules::Check(std::string_view scope
   if (type == kLeaseType) {
     LeaseFacts facts;
     if (auto p = LeaseShape(lang_, scope, record_id, state, &facts)) return Out(std::move(p));
-    // Well-formed: the id names its book, whose leases the lookup reads.
-    TUPHAP_ASSIGN_OR_RETURN(
-        Book b, BookOf(scope, *TextOf(state, "register"), *IntOf(state, "year"), lookup));
-    for (const auto& c : facts.creators) {
-      if (NamedByAny(b.shaped, c))
-        return Out(Flagged(kLeaseBySecondary, "holder",
-                           Say(lang_, kLeaseBySecondaryText, {std::string(record_id)})));
-    }
-    return Out();
+    return LeaseWriter(lang_, scope, record_id, facts, writer_of_);
   }
   if (!IsRecordType(type)) {
     // A type these rules do not know is not judged (a newer rule set may
@@ -356,12 +357,13 @@ Result<std::optional<ContentProblem>> ContentRules::Check(std::string_view scope
   const std::optional<int64_t> year = IntOf(state, "book.year");
   const std::optional<int64_t> entry = IntOf(state, "book.entry_no");
   if (reg == nullptr || !year || !entry) return Out();  // not numbered (validated above)
-  return NumberRight(lang_, scope, *reg, *year, *entry, Creators(state), lookup);
+  return NumberRight(lang_, scope, *reg, *year, *entry, Creators(state), writer_of_, lookup);
 }
 
 Result<std::optional<ContentProblem>> CheckNewEntry(Lang lang, std::string_view scope,
                                                     const crdt::RecordOps& creation,
                                                     const crdt::ReplicaId& creator,
+                                                    const WriterOf& writer_of,
                                                     const store::ContentChecker::Lookup& lookup) {
   const crdt::Value* reg = nullptr;
   const crdt::Value* year = nullptr;
@@ -375,7 +377,8 @@ Result<std::optional<ContentProblem>> CheckNewEntry(Lang lang, std::string_view 
       reg->kind() != crdt::Value::Kind::kString || year->kind() != crdt::Value::Kind::kInt ||
       entry->kind() != crdt::Value::Kind::kInt)
     return std::optional<ContentProblem>();
-  return NumberRight(lang, scope, reg->text(), year->as_int(), entry->as_int(), {creator}, lookup);
+  return NumberRight(lang, scope, reg->text(), year->as_int(), entry->as_int(), {creator},
+                     writer_of, lookup);
 }
 
 Result<ContentFlag> ContentRules::Judge(std::string_view scope, std::string_view record_id,
@@ -387,14 +390,15 @@ Result<ContentFlag> ContentRules::Judge(std::string_view scope, std::string_view
 
 std::vector<std::string> ContentRules::Governs(std::string_view scope, std::string_view record_id,
                                                const crdt::RecordState&) const {
-  // A lease "_lease-SCOPE-REG-YEAR-NNNNNN" governs its book's entries and the
-  // book's other leases (a lease is valid only while its writer holds none).
+  // A lease "_lease-SCOPE-REG-YEAR-NNNNNN" governs its book's entries (a
+  // lease's own verdict depends on nothing but itself and its writer's
+  // certificate).
   const std::string lease_prefix = std::string(kLeasePrefix) + std::string(scope) + "-";
   if (!record_id.starts_with(lease_prefix) || record_id.size() < lease_prefix.size() + 6) return {};
   const std::string book(
       record_id.substr(kLeasePrefix.size(), record_id.size() - kLeasePrefix.size() - 6));
   if (book.empty() || book.back() != '-') return {};
-  return {book, std::string(kLeasePrefix) + book};
+  return {book};
 }
 
 Result<ContentFlag> ContentRules::JudgeOps(std::string_view, std::string_view,
@@ -431,12 +435,12 @@ Result<ContentFlag> ContentRules::JudgeOps(std::string_view, std::string_view,
   return ContentFlag{"status_transition", "data.status"};
 }
 
-std::shared_ptr<const store::ContentChecker> MakeContentChecker() {
-  return std::make_shared<ContentRules>(Lang::kEnglish);
+std::shared_ptr<const store::ContentChecker> MakeContentChecker(WriterOf writer_of) {
+  return std::make_shared<ContentRules>(Lang::kEnglish, std::move(writer_of));
 }
 
 Result<std::string> DescribeFlag(store::Store& store, const store::FlaggedRecord& flagged,
-                                 Lang lang) {
+                                 Lang lang, const WriterOf& writer_of) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec,
                           store.GetRecord(flagged.record_id, flagged.scope));
   if (!rec) return std::string();
@@ -453,7 +457,7 @@ Result<std::string> DescribeFlag(store::Store& store, const store::FlaggedRecord
   };
   TUPHAP_ASSIGN_OR_RETURN(
       std::optional<ContentProblem> p,
-      ContentRules(lang).Check(flagged.scope, flagged.record_id, rec->state, lookup));
+      ContentRules(lang, writer_of).Check(flagged.scope, flagged.record_id, rec->state, lookup));
   if (p && p->flag == flagged.flag) return p->message;
   if (flagged.flag.reason == "status_transition") return Say(lang, kStatusHistoryText, {});
   return flagged.flag.reason + (flagged.flag.field.empty() ? "" : ": " + flagged.flag.field);

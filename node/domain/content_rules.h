@@ -4,17 +4,21 @@
 // A record of a known type is judged as a local writer's record would be
 // before it is written — its schema (validator.h), the fields fixed at
 // creation, and its register number against the commune's leases — and a
-// lease is judged as the primary node writes one. The verdict depends only
-// on the record's state and the leases of its book, so every replica with
-// the same rules reaches the same verdict in any arrival order; a change's
-// path through the decision lifecycle is judged from the change's ops and
-// the values their preds name (the same everywhere).
+// lease is judged as the primary node writes one. Which node is a commune's
+// primary is the province's word: its certificate says so (WriterOf). The
+// verdict depends only on the record's state, the leases of its book and
+// the certificates of its creators — known at every replica before any
+// change of theirs applies (the ingest gate), and never taken back — so
+// every replica with the same rules reaches the same verdict in any arrival
+// order; a change's path through the decision lifecycle is judged from the
+// change's ops and the values their preds name (the same everywhere).
 //
 // Not judged: the public scope (trust objects carry root signatures),
 // types and fields these rules do not know (a newer rule set's), records
 // that are not register entries.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,7 +33,7 @@ namespace tuphap::domain {
 // The version of these rules. Raise it whenever a verdict on some stored
 // record could change: every store judged with another version is judged
 // again when opened.
-inline constexpr int kContentRulesVersion = 1;
+inline constexpr int kContentRulesVersion = 2;  // 2: the primary named by certificates
 
 // Reasons beyond the validator's error classes.
 inline constexpr std::string_view kEntryNotLeased = "entry_not_leased";
@@ -38,6 +42,16 @@ inline constexpr std::string_view kLeaseBySecondary = "lease_by_secondary";
 // The code under which invalid content is counted (status, report status).
 inline constexpr std::string_view kInvalidContentCode = "E_INVALID_CONTENT";
 
+// What a node is to a commune's register books (register-numbers.md).
+enum class BookWriter {
+  kPrimary,  // its certificate names it the commune's primary node
+  kHub,      // a hub of the province (copies paper registers)
+  kOther,    // a secondary, another commune's node, or unknown
+};
+// Who `node` is to the books of `commune`: the node's certificate, or,
+// for the judging node itself before it is enrolled, its own store.
+using WriterOf = std::function<BookWriter(const crdt::ReplicaId& node, std::string_view commune)>;
+
 struct ContentProblem {
   store::ContentFlag flag;
   std::string message;  // a sentence in the requested language
@@ -45,7 +59,7 @@ struct ContentProblem {
 
 class ContentRules final : public store::ContentChecker {
  public:
-  explicit ContentRules(Lang lang = Lang::kEnglish) : lang_(lang) {}
+  ContentRules(Lang lang, WriterOf writer_of) : lang_(lang), writer_of_(std::move(writer_of)) {}
 
   // The first problem of the record's state with its sentence; nullopt when
   // valid or not judged. Errors are the lookup's (store failures).
@@ -66,6 +80,7 @@ class ContentRules final : public store::ContentChecker {
 
  private:
   Lang lang_;
+  WriterOf writer_of_;
 };
 
 // Rule 4 for a writer about to create a record with the ops of `creation`:
@@ -75,15 +90,16 @@ class ContentRules final : public store::ContentChecker {
 Result<std::optional<ContentProblem>> CheckNewEntry(Lang lang, std::string_view scope,
                                                     const crdt::RecordOps& creation,
                                                     const crdt::ReplicaId& creator,
+                                                    const WriterOf& writer_of,
                                                     const store::ContentChecker::Lookup& lookup);
 
 // The checker a node installs in its store.
-std::shared_ptr<const store::ContentChecker> MakeContentChecker();
+std::shared_ptr<const store::ContentChecker> MakeContentChecker(WriterOf writer_of);
 
 // A sentence for a flagged record as it now is in `store`, in `lang`: the
 // judgement again, or, for a verdict on its history, what that rule says.
 Result<std::string> DescribeFlag(store::Store& store, const store::FlaggedRecord& flagged,
-                                 Lang lang);
+                                 Lang lang, const WriterOf& writer_of);
 
 // The record as a document of its display values: exactly what Unflatten
 // (record_json.h) returns, built in one pass over the sorted fields.

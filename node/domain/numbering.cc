@@ -71,13 +71,10 @@ Result<int64_t> MaxUsed(store::Store& store, const std::string& commune, const s
                         int64_t lo, int64_t hi) {
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> id,
                           store.MaxRecordId(commune, Entry(prefix, lo), Entry(prefix, hi)));
-  int64_t used = id ? std::stoll(id->substr(prefix.size())) : lo - 1;
-  while (used < hi) {
-    TUPHAP_ASSIGN_OR_RETURN(bool taken, store.HasRecord(commune, Entry(prefix, used + 1)));
-    if (!taken) break;
-    ++used;
-  }
-  return used;
+  const int64_t used = id ? std::stoll(id->substr(prefix.size())) : lo - 1;
+  if (used >= hi) return used;
+  TUPHAP_ASSIGN_OR_RETURN(int64_t free, store.FirstFreeNumber(commune, prefix, used + 1, hi));
+  return free - 1;
 }
 
 }  // namespace
@@ -148,8 +145,8 @@ Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view
     }
     holder_hex = ToHex(*fingerprint);
   }
-  // A node named in a lease is a secondary for that book to every replica
-  // (content_rules.h): the primary's own numbers need no lease.
+  // The primary's own numbers need no lease, and every replica flags a
+  // lease that names its writer (content_rules.h).
   if (HolderNames(holder_hex, info.id))
     return Status::InvalidArgument(
         "the primary node numbers its books itself: lease to another node");

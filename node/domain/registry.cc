@@ -201,7 +201,7 @@ Result<LineResult> Registry::AppendCreate(store::Store::Session& session, Prepar
   };
   TUPHAP_ASSIGN_OR_RETURN(std::optional<ContentProblem> number,
                           CheckNewEntry(validator_.lang(), line.scope, line.ops.records.front(),
-                                        node_.info().id, lookup));
+                                        node_.info().id, node_.book_writers(), lookup));
   if (number) {
     return LineResult{LineResult::Outcome::kRefused,
                       Problem{ErrorClass::kEntryInvalid, "book.entry_no", number->message},

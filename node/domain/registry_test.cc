@@ -16,6 +16,7 @@
 #include "node/store/draft_opener.h"
 #include "node/store/test_access.h"
 #include "node/test_keys.h"
+#include "node/test_nodes.h"
 
 namespace tuphap::domain {
 namespace {
@@ -314,22 +315,21 @@ TEST_F(RegistryTest, RegisterNumbersAndOfficerAmendments) {
 }
 
 TEST_F(RegistryTest, LeasedBlocksKeepTwoOfflineNodesApart) {
+  auto hub = MakeNode("h", "56", /*hub=*/true);
   auto primary = MakeNode("p", "22333");
   auto secondary = MakeNode("s", "22333", /*hub=*/false, /*secondary=*/true);
+  // Enrolled: a receiver takes a lease from the node whose certificate
+  // names it the commune's primary (register-numbers.md).
+  node::Enrol(*hub, *primary);
+  node::Enrol(*hub, *secondary);
   Registry rp(*primary, Lang::kEnglish), rs(*secondary, Lang::kEnglish);
   // The secondary has no numbers until it gets a lease.
   EXPECT_EQ(rs.NextEntry("22333", "KS", 2026).status().reason(), "E_NO_NUMBERS");
   auto first = rp.GrantLease(secondary->info().id.Hex(), "KS", 2026, 5);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
-  // The lease reaches the secondary as data (here: by copying changes).
-  std::vector<store::Store::Incoming> batch;
-  for (const auto& head : *primary->store().Heads()) {
-    for (uint64_t s = 1; s <= head.seq; ++s)
-      batch.push_back({**primary->store().GetEnvelope(head.feed, s), {}});
-  }
-  store::DraftOpener opener;
-  ASSERT_TRUE(
-      secondary->store().Apply(batch, opener, store::ApplyOptions{.allow_drafts = true}).ok());
+  // The lease reaches the secondary as data (here: through the hub).
+  node::Ingest(*hub, node::Envelopes(*primary));
+  node::Ingest(*secondary, node::Envelopes(*hub));
   std::set<int64_t> used;
   for (int i = 0; i < 5; ++i) {
     auto e = rs.NextEntry("22333", "KS", 2026);

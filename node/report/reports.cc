@@ -129,7 +129,7 @@ Result<StatusReport> StatusOf(node::Node& node) {
   for (const auto& p : peers) peer_of[p.peer] = &p;
   if (const node::Trust* trust = node.trust()) {
     for (const auto& [key, cert] : trust->certificates()) {
-      if (cert.role != replication::NodeRole::kCommune) continue;
+      if (!replication::IsCommuneRole(cert.role)) continue;
       if (node.info().role == node::Role::kCommune && cert.commune != node.info().commune) continue;
       NodeStatusRow n;
       n.node_id = node::NodeIdText(key);
@@ -176,7 +176,8 @@ Result<std::vector<AttentionRow>> Attention(node::Node& node, domain::Lang lang,
   std::vector<AttentionRow> out;
   for (auto& f : flagged) {
     AttentionRow a;
-    TUPHAP_ASSIGN_OR_RETURN(a.message, domain::DescribeFlag(node.store(), f, lang));
+    TUPHAP_ASSIGN_OR_RETURN(a.message,
+                            domain::DescribeFlag(node.store(), f, lang, node.book_writers()));
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec,
                             node.store().GetRecord(f.record_id, f.scope));
     if (rec) {

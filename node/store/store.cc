@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cassert>
+#include <cstdio>
 
 #include "node/store/record_codec.h"
 #include "node/store/schema.h"
@@ -50,15 +51,18 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("reindex"));
     if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->Reindex());
   }
-  if (store->options_.checker) {
-    // Records judged with other rules (or never: a store from before
-    // version 7) are judged again once, so every replica running these rules
-    // holds the same verdicts.
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> rules, store->GetMeta(kContentRulesMetaKey));
-    if (!rules || *rules != std::to_string(store->options_.checker->version()))
-      TUPHAP_RETURN_IF_ERROR(store->Rejudge());
-  }
+  if (store->options_.rejudge_on_open) TUPHAP_RETURN_IF_ERROR(store->RejudgeIfStale());
   return store;
+}
+
+Status Store::RejudgeIfStale() {
+  if (!options_.checker) return Status::Ok();
+  // Records judged with other rules (or never: a store from before
+  // version 7) are judged again once, so every replica running these rules
+  // holds the same verdicts.
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> rules, GetMeta(kContentRulesMetaKey));
+  if (!rules || *rules != std::to_string(options_.checker->version())) return Rejudge();
+  return Status::Ok();
 }
 
 Status Store::WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry) {
@@ -251,6 +255,41 @@ Result<bool> Store::HasRecord(std::string_view scope, std::string_view record_id
                           db_->Prepare("SELECT 1 FROM records WHERE record_id = ? AND scope = ?"));
   q.Bind(1, record_id).Bind(2, scope);
   return q.Step();
+}
+
+Result<int64_t> Store::FirstFreeNumber(std::string_view scope, std::string_view prefix,
+                                       int64_t from, int64_t to) {
+  AssertOwnerThread();
+  if (from > to) return from;
+  auto id_of = [&](int64_t n) {
+    char digits[24];
+    std::snprintf(digits, sizeof digits, "%06lld", static_cast<long long>(n));
+    return std::string(prefix) + digits;
+  };
+  // Ids of the shape PREFIX + six digits sort as their numbers, so the ids
+  // taken from `from` on come in order; the first number missing is free.
+  // Other ids in the range ("…0000011") are passed over.
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id BETWEEN ? AND ? AND "
+                           "scope = ? ORDER BY record_id"));
+  q.Bind(1, id_of(from)).Bind(2, id_of(to)).Bind(3, scope);
+  int64_t next = from;
+  while (next <= to) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    const std::string_view id = q.Text(0);
+    if (id.size() != prefix.size() + 6) continue;
+    int64_t n = 0;
+    bool digits = true;
+    for (char c : id.substr(prefix.size())) {
+      digits = digits && c >= '0' && c <= '9';
+      n = n * 10 + (c - '0');
+    }
+    if (!digits || n < next) continue;
+    if (n > next) break;
+    ++next;
+  }
+  return next;
 }
 
 Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,

@@ -101,8 +101,11 @@ class IngestGate {
 // leave the record out or show it.
 //
 // A verdict must be a function of the record's state, of the records
-// `lookup` returns, and of nothing else, so that every replica with the same
-// rules reaches the same verdict whatever the arrival order.
+// `lookup` returns, and of nothing else that can differ between replicas or
+// change later (a node's checker may also read facts every replica holds
+// before the record can exist there and never forgets, such as the
+// certificates of its creators), so that every replica with the same rules
+// reaches the same verdict whatever the arrival order.
 class ContentChecker {
  public:
   // Records of the scope being judged whose id starts with `prefix`, as the
@@ -121,8 +124,7 @@ class ContentChecker {
   virtual Result<ContentFlag> Judge(std::string_view scope, std::string_view record_id,
                                     const crdt::RecordState& state, const Lookup& lookup) const = 0;
   // Id prefixes (same scope) of records whose verdict depends on this one —
-  // a lease: the entries and the other leases of its book — judged again
-  // when it changes.
+  // a lease: the entries of its book — judged again when it changes.
   virtual std::vector<std::string> Governs(std::string_view scope, std::string_view record_id,
                                            const crdt::RecordState& state) const = 0;
   // The ops of one change on a record, before they apply to `before`: the
@@ -173,6 +175,10 @@ struct StoreOptions {
   // Judges every record a session changes, local writes and ingest alike;
   // nothing is judged when unset.
   std::shared_ptr<const ContentChecker> checker;
+  // Whether Open judges the records again when they were judged with
+  // another rule set. False: the opener calls RejudgeIfStale once what the
+  // checker reads is ready (a node's trust).
+  bool rejudge_on_open = true;
 };
 
 struct ApplyOptions {
@@ -240,6 +246,11 @@ class Store {
                                                  std::string_view hi);
   // Whether `scope` holds a record `record_id` (valid or not).
   Result<bool> HasRecord(std::string_view scope, std::string_view record_id);
+  // The lowest n in [from, to] such that no record of `scope`, valid or
+  // not, has the id `prefix` + n in six digits; to + 1 when all are taken.
+  // One walk up the record id index, however many ids are taken.
+  Result<int64_t> FirstFreeNumber(std::string_view scope, std::string_view prefix, int64_t from,
+                                  int64_t to);
   // Records of `scope` whose id starts with `prefix`, in id order.
   Result<std::vector<RecordView>> RecordsWithPrefix(std::string_view scope,
                                                     std::string_view prefix);
@@ -268,6 +279,8 @@ class Store {
   // brought other rules); one transaction. Verdicts about history
   // (ContentChecker::JudgeOps) are kept as they are.
   Status Rejudge();
+  // Rejudge, when the records were judged with another checker version.
+  Status RejudgeIfStale();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
   Result<crdt::Hlc> LastHlc();

@@ -492,6 +492,25 @@ TEST_F(StoreTest, LatestPolicyFieldsAreNotListedAsConflicts) {
   EXPECT_TRUE((*s->GetRecord("r1"))->state.Field("notes")->InConflict());  // kept, not flagged
 }
 
+TEST_F(StoreTest, FirstFreeNumberWalksTakenIdsInOneQueryAndSkipsOtherShapes) {
+  // Register numbering steps over every id a record holds, valid or not
+  // (numbering.cc): entries 1-3 and 5 are taken; "…0000041" and "…-00004"
+  // are ids of other shapes inside the range, and 4 stays free.
+  std::vector<replication::Envelope> batch;
+  uint64_t seq = 0;
+  for (const char* id : {"18568-KS-2026-000001", "18568-KS-2026-000002", "18568-KS-2026-000003",
+                         "18568-KS-2026-0000041", "18568-KS-2026--00004", "18568-KS-2026-000005",
+                         "18568-KT-2026-000004"})
+    batch.push_back(Draft(Make(1, ++seq, id, {{"$type", Value::String("birth"), {}}})));
+  ApplyAll(*store_, batch);
+  const std::string prefix = "18568-KS-2026-";
+  EXPECT_EQ(*store_->FirstFreeNumber("18568", prefix, 1, 999'999), 4);
+  EXPECT_EQ(*store_->FirstFreeNumber("18568", prefix, 4, 999'999), 4);
+  EXPECT_EQ(*store_->FirstFreeNumber("18568", prefix, 5, 999'999), 6);
+  EXPECT_EQ(*store_->FirstFreeNumber("18568", prefix, 1, 3), 4);        // all taken: to + 1
+  EXPECT_EQ(*store_->FirstFreeNumber("22333", prefix, 1, 999'999), 1);  // another scope
+}
+
 TEST_F(StoreTest, SecondCreationOfTheSameIdIsFlagged) {
   auto a = Draft(Make(1, 1, "18568-KS-2025-000001", {{"$type", Value::String("birth"), {}}}));
   auto b = Draft(Make(2, 1, "18568-KS-2025-000001", {{"$type", Value::String("birth"), {}}}));

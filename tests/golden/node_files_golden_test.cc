@@ -216,7 +216,7 @@ TEST_F(NodeFilesGolden, BundleBothWays) {
 
   // A bundle made by hand from the document is imported: the hub's public
   // feed, to a second commune node of the hub's.
-  auto second = Make("second");
+  auto second = MakeSecondary("second");
   node::Enrol(*hub, *second);
   std::string stream_key(32, '\0');
   replication::RandomBytes(stream_key.data(), stream_key.size());

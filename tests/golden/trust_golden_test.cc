@@ -195,6 +195,46 @@ TEST(TrustGolden, EnrolmentRequest) {
   EXPECT_EQ(q->label, "Xã Lộc Hà, máy 1");
 }
 
+// The same node had it been made with `init --secondary`: its request asks
+// for the secondary role, and the certificate grants it.
+constexpr const char* kSecondaryRequest =
+    "92c4789801c4208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25d"
+    "f60f5b8fc9b394c4205dfedd3b6bd47f6fa28ee15d969d5bb0ea53774d488bda"
+    "f9df1c6e0124b3ef22a97365636f6e64617279a53138353638a23432cf000001"
+    "97b3d57400b558c3a3204ce1bb99632048c3a02c206dc3a1792032c4405610c7"
+    "be3cb74ba77d03574cea73ac8a9df27672db8131ed6366dec1d5c572cfa9d4db"
+    "d5f41adfc04af0c69050583864e013c80c6a97d9042f27f503f0e18c07";
+constexpr const char* kSecondaryCertificate =
+    "92c48d9901c4208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25d"
+    "f60f5b8fc9b394c4205dfedd3b6bd47f6fa28ee15d969d5bb0ea53774d488bda"
+    "f9df1c6e0124b3ef22a97365636f6e64617279a53138353638a23432cf000001"
+    "97be222c00cf0000019f1af9b400c4208a88e3dd7409f195fd52db2d3cba5d72"
+    "ca6709bf1d94121bf3748801b40f6f5cc4406d88b2a2ec6dde42d3db5216b69a"
+    "635869bf757d405ebdcc6136dd386b3cb742f7b9c2b2abc9b7c320688466eea8"
+    "aa6b747d4d0e55a0f247b629570f53444707";
+
+TEST(TrustGolden, SecondaryRequestAndCertificate) {
+  EnrollRequest q = CommuneRequest();
+  q.role = replication::NodeRole::kCommuneSecondary;
+  q.label = "Xã Lộc Hà, máy 2";
+  ExpectVector(kDoc, "enrolment-request-secondary", q.Sign(K().commune), kSecondaryRequest);
+  auto parsed = EnrollRequest::Parse(Unhex(kSecondaryRequest));
+  ASSERT_TRUE(parsed.ok()) << parsed.status().ToString();
+  EXPECT_EQ(parsed->role, replication::NodeRole::kCommuneSecondary);
+  EXPECT_EQ(parsed->label, "Xã Lộc Hà, máy 2");
+
+  Certificate c = CommuneCertificate();
+  c.role = replication::NodeRole::kCommuneSecondary;
+  ExpectVector(kDoc, "certificate-secondary", c.Sign(K().root), kSecondaryCertificate);
+  auto cert = Certificate::Parse(Unhex(kSecondaryCertificate), K().root.public_key());
+  ASSERT_TRUE(cert.ok()) << cert.status().ToString();
+  EXPECT_EQ(cert->role, replication::NodeRole::kCommuneSecondary);
+  EXPECT_EQ(cert->commune, kCommune);
+  // The primary's certificate above reads as the primary.
+  EXPECT_EQ(Certificate::Parse(Unhex(kCertificate), K().root.public_key())->role,
+            replication::NodeRole::kCommune);
+}
+
 // The enrolment file as docs/envelope.md lays it out. (node_golden_test
 // checks that the hub writes and the commune reads exactly this layout.)
 std::string EnrolmentFile(const replication::PublicKey& root,

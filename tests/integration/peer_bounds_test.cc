@@ -515,7 +515,7 @@ class PeerBoundsTest : public SyncTest {
     std::vector<NodeKeys> keys;
     for (int k = 0; k < n; ++k) {
       const std::string name = "a" + std::to_string(k);
-      Init(name, kCommunes[0]);
+      Init(name, kCommunes[0], /*secondary=*/k > 0);
       Enrol(name);
       keys.push_back(KeysOf(Dir(name)));
     }
@@ -1145,7 +1145,7 @@ TEST_F(PeerBoundsTest, a_node_enrolled_while_the_hub_serves_is_admitted_at_once)
   std::vector<std::string> failures;
   for (int k = 0; k < 3; ++k) {
     const std::string name = "n" + std::to_string(k);
-    Init(name, kCommunes[2]);
+    Init(name, kCommunes[2], /*secondary=*/k > 0);
     std::this_thread::sleep_for(std::chrono::milliseconds(300 * k));
     Enrol(name);  // enroll request, enroll sign at the serving hub, enroll accept
     const Timed s = TimedSync(name, 10, 30);  // at once, no sleep

@@ -71,8 +71,12 @@ class SyncTest : public testing::Test {
     args.insert(args.begin(), {"--data", Dir(name)});
     return RunTuphap(args);
   }
-  void Init(const std::string& name, const std::string& commune) {
-    ASSERT_EQ(Tp(name, {"init", "--role", "commune", "--commune", commune}).exit_code, 0);
+  // A commune node; a further node of a commune is `secondary` (the hub
+  // certifies one primary per commune).
+  void Init(const std::string& name, const std::string& commune, bool secondary = false) {
+    std::vector<std::string> args{"init", "--role", "commune", "--commune", commune};
+    if (secondary) args.push_back("--secondary");
+    ASSERT_EQ(Tp(name, args).exit_code, 0);
   }
   void InitHub() {
     ASSERT_EQ(Tp("hub", {"init", "--role", "hub", "--province", "56"}).exit_code, 0);
