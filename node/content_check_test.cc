@@ -454,6 +454,40 @@ TEST_F(ContentCheckTest, ALeaseNamingThePrimaryFromAnotherNodeDoesNotWedgeItsReg
             (store::ContentFlag{"entry_not_leased", "book.entry_no"}));
 }
 
+// A change that writes $type again with no pred (as a creation does) may
+// not also move a decision's status past its lifecycle: a status op that
+// supersedes earlier values is judged by the values it supersedes, whatever
+// else the change writes.
+TEST_F(ContentCheckTest, ACreationWrittenAgainDoesNotMoveAStatusPastItsLifecycle) {
+  auto hub = Make("hub", Role::kHub);
+  auto a = Make("a");
+  Enrol(*hub, *a);
+  Raw(*a, Doc(kDecision));  // a valid decision, status "issued"
+  const std::string id = "18568-XP-2026-000001";
+  auto session = a->BeginSession();
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+  ASSERT_TRUE(
+      a->Append(**session, kCommune, "re-created",
+                [&](const Node::RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
+                  TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec, read(id));
+                  crdt::RecordOps ops{id, {}};
+                  ops.ops.push_back({std::string(crdt::kTypeField),
+                                     crdt::Value::String("violation_decision"),
+                                     {}});
+                  ops.ops.push_back({"data.status", crdt::Value::String("enforced"),
+                                     rec->state.Field("data.status")->Frontier()});
+                  return std::vector<crdt::RecordOps>{std::move(ops)};
+                })
+          .ok());
+  ASSERT_TRUE((*session)->Commit().ok());
+  Ingest(*hub, Envelopes(*a, kCommune));
+  for (Node* n : {a.get(), hub.get()}) {
+    const auto flags = Flags(*n);
+    ASSERT_EQ(flags.count(id), 1u);
+    EXPECT_EQ(flags.at(id), (store::ContentFlag{"status_transition", "data.status"}));
+  }
+}
+
 TEST_F(ContentCheckTest, AnAmendmentThatFixesTheContentClearsTheFlag) {
   auto hub = Make("hub", Role::kHub);
   auto b = Make("b");

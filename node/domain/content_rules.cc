@@ -417,7 +417,10 @@ Result<ContentFlag> ContentRules::JudgeOps(std::string_view, std::string_view,
       if (op.value.kind() == crdt::Value::Kind::kString) type = op.value.text();
     }
   }
-  if (status == nullptr || creation || type != "violation_decision" ||
+  // A creation sets the first status; a status op that supersedes values
+  // (a pred) is a move and is judged as one, even in a change that also
+  // writes $type with no pred (a re-creation could skip the lifecycle).
+  if (status == nullptr || (creation && status->pred.empty()) || type != "violation_decision" ||
       status->value.kind() != crdt::Value::Kind::kString)
     return ContentFlag{};
   // The values the author saw (its pred) are where the decision moved from;
