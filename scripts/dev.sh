@@ -15,7 +15,7 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libicu-dev
-  librapidcheck-dev)
+  librapidcheck-dev strace)
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_deps() {
