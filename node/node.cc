@@ -311,6 +311,17 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
                                        const std::string& scope_arg,
                                        const std::vector<FieldUpdate>& fields,
                                        const std::string& reason) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, BeginSession());
+  TUPHAP_ASSIGN_OR_RETURN(std::string record_id,
+                          CreateRecordIn(*session, id, type, scope_arg, fields, reason));
+  TUPHAP_RETURN_IF_ERROR(session->Commit());
+  return record_id;
+}
+
+Result<std::string> Node::CreateRecordIn(store::Store::Session& session, const std::string& id,
+                                         const std::string& type, const std::string& scope_arg,
+                                         const std::vector<FieldUpdate>& fields,
+                                         const std::string& reason) {
   if (type.empty()) return Status::InvalidArgument("a record needs a type");
   std::string scope = scope_arg;
   if (scope.empty()) {
@@ -338,14 +349,16 @@ Result<std::string> Node::CreateRecord(const std::string& id, const std::string&
   if (!IsValidUtf8(record_id)) return Status::InvalidArgument("a record id must be UTF-8 text");
   TUPHAP_RETURN_IF_ERROR(CheckFieldNames(fields));
   TUPHAP_RETURN_IF_ERROR(
-      Commit(scope, reason, [&](const RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
-        TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, read(record_id));
-        if (existing) return Status::AlreadyExists("record " + record_id + " already exists");
-        crdt::RecordOps ops{record_id,
-                            {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
-        for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
-        return std::vector<crdt::RecordOps>{std::move(ops)};
-      }));
+      Append(session, scope, reason,
+             [&](const RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
+               TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, read(record_id));
+               if (existing)
+                 return Status::AlreadyExists("record " + record_id + " already exists");
+               crdt::RecordOps ops{
+                   record_id, {{std::string(crdt::kTypeField), crdt::Value::String(type), {}}}};
+               for (const auto& f : fields) ops.ops.push_back({f.field, f.value, {}});
+               return std::vector<crdt::RecordOps>{std::move(ops)};
+             }));
   return record_id;
 }
 

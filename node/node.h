@@ -140,6 +140,12 @@ class Node {
   Result<std::string> CreateRecord(const std::string& id, const std::string& type,
                                    const std::string& scope, const std::vector<FieldUpdate>& fields,
                                    const std::string& reason = {});
+  // CreateRecord inside an open write session (for a record whose content
+  // is decided from what the session reads, such as a lease's block).
+  Result<std::string> CreateRecordIn(store::Store::Session& session, const std::string& id,
+                                     const std::string& type, const std::string& scope,
+                                     const std::vector<FieldUpdate>& fields,
+                                     const std::string& reason = {});
   // Sets fields; each op supersedes the field's whole current frontier (so
   // it also resolves a conflict on that field). `scope` may be empty when
   // the id is unambiguous.

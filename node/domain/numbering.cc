@@ -171,22 +171,15 @@ Result<int64_t> Registry::GrantLease(const std::string& holder, std::string_view
     return Status::ResourceExhausted("not enough numbers left in the register");
   char id[96];
   std::snprintf(id, sizeof id, "_lease-%s%06lld", prefix.c_str(), static_cast<long long>(first));
-  const std::string record_id = id;
-  TUPHAP_RETURN_IF_ERROR(node_.Append(
-      *session, commune, "register numbers leased",
-      [&](const node::Node::RecordReader& read) -> Result<std::vector<crdt::RecordOps>> {
-        TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> existing, read(record_id));
-        if (existing) return Status::AlreadyExists("lease " + record_id + " already exists");
-        crdt::RecordOps ops{
-            record_id,
-            {{std::string(crdt::kTypeField), crdt::Value::String("number_lease"), {}},
-             {"holder", crdt::Value::String(holder_hex), {}},
-             {"register", crdt::Value::String(std::string(reg)), {}},
-             {"year", crdt::Value::Int(year), {}},
-             {"first", crdt::Value::Int(first), {}},
-             {"last", crdt::Value::Int(last), {}}}};
-        return std::vector<crdt::RecordOps>{std::move(ops)};
-      }));
+  TUPHAP_RETURN_IF_ERROR(node_
+                             .CreateRecordIn(*session, id, "number_lease", commune,
+                                             {{"holder", crdt::Value::String(holder_hex)},
+                                              {"register", crdt::Value::String(std::string(reg))},
+                                              {"year", crdt::Value::Int(year)},
+                                              {"first", crdt::Value::Int(first)},
+                                              {"last", crdt::Value::Int(last)}},
+                                             "register numbers leased")
+                             .status());
   TUPHAP_RETURN_IF_ERROR(session->Commit());
   return first;
 }
