@@ -574,11 +574,8 @@ class PeerBoundsTest : public SyncTest {
 // session is dropped, and the hub serves everyone else.
 TEST_F(PeerBoundsTest, a_hello_of_more_than_20000_heads_is_refused_and_ends_only_that_session) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 200, 71);
+  EnrolledCommune("a", kCommunes[0]);
+  EnrolledCommune("b", kCommunes[1], 200, 71);
   StartHub();
   const NodeKeys a = KeysOf(Dir("a"));
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
@@ -612,15 +609,9 @@ TEST_F(PeerBoundsTest, a_hello_of_more_than_20000_heads_is_refused_and_ends_only
 // 2,000 records meanwhile as fast as before.
 TEST_F(PeerBoundsTest, a_flood_of_hellos_keeps_the_stored_heads_bounded_and_the_answers_fast) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 20, 70);
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 2000, 72);
-  Init("c", kCommunes[2]);
-  Enrol("c");
-  Records("c", kCommunes[2], 2000, 73);
+  EnrolledCommune("a", kCommunes[0], 20, 70);
+  EnrolledCommune("b", kCommunes[1], 2000, 72);
+  EnrolledCommune("c", kCommunes[2], 2000, 73);
   StartHub();
   // The normal time of a 2,000-record sync on this machine.
   const Timed before = TimedSync("c");
@@ -731,11 +722,8 @@ TEST_F(PeerBoundsTest, a_flood_of_hellos_keeps_the_stored_heads_bounded_and_the_
 // its envelopes in a BATCH, tells the asker nothing of that commune's heads.
 TEST_F(PeerBoundsTest, hellos_and_acks_reveal_no_head_of_a_feed_the_asker_may_not_hold) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 30, 74);
+  EnrolledCommune("a", kCommunes[0]);
+  EnrolledCommune("b", kCommunes[1], 30, 74);
   StartHub();
   ASSERT_EQ(TimedSync("b").r.exit_code, 0);
   // The hub writes in B's scope too: a feed of the hub's own in scope B.
@@ -821,9 +809,7 @@ TEST_F(PeerBoundsTest, hellos_and_acks_reveal_no_head_of_a_feed_the_asker_may_no
 // the oldest connection; the newer ones go on.
 TEST_F(PeerBoundsTest, a_fifth_connection_of_one_key_closes_its_oldest) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 50, 75);
+  EnrolledCommune("a", kCommunes[0], 50, 75);
   StartHub();
   ASSERT_EQ(TimedSync("a").r.exit_code, 0);
   const NodeKeys a = KeysOf(Dir("a"));
@@ -851,12 +837,8 @@ TEST_F(PeerBoundsTest, a_fifth_connection_of_one_key_closes_its_oldest) {
 // memory stay bounded and another commune syncs within seconds.
 TEST_F(PeerBoundsTest, a_hundred_connections_of_one_key_keep_the_hubs_fds_and_memory_bounded) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 50, 76);
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 100, 77);
+  EnrolledCommune("a", kCommunes[0], 50, 76);
+  EnrolledCommune("b", kCommunes[1], 100, 77);
   StartHub();
   ASSERT_EQ(TimedSync("a").r.exit_code, 0);
   const int baseline = IdleHubFds();
@@ -893,9 +875,7 @@ TEST_F(PeerBoundsTest, a_hundred_connections_of_one_key_keep_the_hubs_fds_and_me
 // temporary refusal), and those are closed after 15 s.
 TEST_F(PeerBoundsTest, connections_that_send_nothing_are_few_and_closed_after_15_seconds) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 10, 78);
+  EnrolledCommune("a", kCommunes[0], 10, 78);
   StartHub();
   ASSERT_EQ(TimedSync("a").r.exit_code, 0);
   const int baseline = IdleHubFds();
@@ -942,9 +922,7 @@ TEST_F(PeerBoundsTest, connections_that_send_nothing_are_few_and_closed_after_15
 // succeeds once the silent ones are closed, instead of ending as refused.
 TEST_F(PeerBoundsTest, a_key_with_four_silent_connections_syncs_once_they_are_closed) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 20, 79);
+  EnrolledCommune("a", kCommunes[0], 20, 79);
   StartHub();
   const NodeKeys a = KeysOf(Dir("a"));
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
@@ -973,9 +951,7 @@ TEST_F(PeerBoundsTest, peers_that_never_read_do_not_grow_the_hubs_memory) {
   ASSERT_EQ(Tp("hub", {"import", Dir("a.jsonl")}).exit_code, 0);
   // Five nodes of commune A: 5 keys x 4 connections = 20 sessions.
   const std::vector<NodeKeys> keys = EnrolledNodes(5);
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 100, 80);
+  EnrolledCommune("b", kCommunes[1], 100, 80);
   StartHub();
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
   const double rss_before = HubRss();
@@ -1026,9 +1002,7 @@ TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_
   InitHub();
   const std::vector<NodeKeys> keys = EnrolledNodes(6);
   Records("a0", kCommunes[0], 2000, 85);
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 100, 86);
+  EnrolledCommune("b", kCommunes[1], 100, 86);
   StartHub();
   ASSERT_EQ(TimedSync("a0").r.exit_code, 0);
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
@@ -1082,9 +1056,7 @@ TEST_F(PeerBoundsTest, peers_that_flood_frames_and_hang_up_do_not_bring_the_hub_
 TEST_F(PeerBoundsTest, peers_that_send_faster_than_the_hub_handles_do_not_grow_its_memory) {
   InitHub();
   const std::vector<NodeKeys> keys = EnrolledNodes(5);
-  Init("b", kCommunes[1]);
-  Enrol("b");
-  Records("b", kCommunes[1], 100, 88);
+  EnrolledCommune("b", kCommunes[1], 100, 88);
   StartHub();
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
   const double rss_before = HubRss();
@@ -1128,8 +1100,7 @@ TEST_F(PeerBoundsTest, peers_that_send_faster_than_the_hub_handles_do_not_grow_i
 // connections keep the hub's admission (ZAP) busy.
 TEST_F(PeerBoundsTest, a_node_enrolled_while_the_hub_serves_is_admitted_at_once) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
+  EnrolledCommune("a", kCommunes[0]);
   StartHub();
   const NodeKeys a = KeysOf(Dir("a"));
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
@@ -1183,8 +1154,7 @@ TEST_F(PeerBoundsTest, a_certificate_signed_while_the_hub_serves_admits_the_firs
 // another key) or never made.
 TEST_F(PeerBoundsTest, sync_gives_up_after_its_timeout_without_progress) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
+  EnrolledCommune("a", kCommunes[0]);
   // Another province's hub listening: the handshake with it fails every time.
   ASSERT_EQ(Tp("hub79", {"init", "--role", "hub", "--province", "79"}).exit_code, 0);
   const std::string other = node::FreeLoopbackEndpoint();
@@ -1224,11 +1194,8 @@ TEST_F(PeerBoundsTest, sync_gives_up_after_its_timeout_without_progress) {
 // is refused and counted (E_QUARANTINED) in the ACK and in the hub's status.
 TEST_F(PeerBoundsTest, envelopes_of_a_quarantined_origin_are_counted_as_refused) {
   InitHub();
-  Init("a", kCommunes[0]);
-  Enrol("a");
-  Records("a", kCommunes[0], 5, 82);
-  Init("b", kCommunes[1]);
-  Enrol("b");
+  EnrolledCommune("a", kCommunes[0], 5, 82);
+  EnrolledCommune("b", kCommunes[1]);
   StartHub();
   ASSERT_EQ(TimedSync("a").r.exit_code, 0);
   // A backup of A's laptop restored elsewhere: both copies write seq 6 with

@@ -87,8 +87,7 @@ class SessionOrderTest : public SyncTest {
   void SetUp() override {
     SyncTest::SetUp();
     InitHub();
-    Init("c", sync_testing::kCommunes[0]);
-    Enrol("c");
+    EnrolledCommune("c", sync_testing::kCommunes[0]);
     StartHub();
   }
   Client Connect() { return Client(Dir("c"), endpoint_, HubBoxKey(Dir("hub"))); }

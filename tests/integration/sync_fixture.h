@@ -87,6 +87,13 @@ class SyncTest : public testing::Test {
     ASSERT_EQ(Tp("hub", {"enroll", "sign", req, "--out", cert}).exit_code, 0);
     ASSERT_EQ(Tp(name, {"enroll", "accept", cert}).exit_code, 0);
   }
+  // A commune node enrolled with the hub, holding `records` generated ones.
+  void EnrolledCommune(const std::string& name, const std::string& commune, int records = 0,
+                       int seed = 0) {
+    Init(name, commune);
+    Enrol(name);
+    if (records > 0) Records(name, commune, records, seed);
+  }
   void Records(const std::string& name, const std::string& commune, int n, int seed) {
     const std::string file = Dir(name + ".jsonl");
     ASSERT_EQ(RunTuphap({"generate", "--records", std::to_string(n), "--commune", commune, "--seed",

@@ -87,9 +87,7 @@ TEST_F(SyncTest, hub_and_five_communes_converge_with_a_conflict_visible_on_both_
 
 TEST_F(SyncTest, commune_killed_mid_sync_twenty_times_converges_with_nothing_lost) {
   InitHub();
-  Init("c", kCommunes[1]);
-  Enrol("c");
-  Records("c", kCommunes[1], 2000, 7);
+  EnrolledCommune("c", kCommunes[1], 2000, 7);
   StartHub();
   std::mt19937 rng(static_cast<unsigned>(time(nullptr)));
   std::printf("kill delays seeded with the clock\n");
@@ -120,12 +118,8 @@ TEST_F(SyncTest, commune_killed_mid_sync_twenty_times_converges_with_nothing_los
 
 TEST_F(SyncTest, bad_input_on_the_wire_is_refused_and_the_hub_keeps_serving) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
-  Records("c", kCommunes[0], 20, 3);
-  Init("good", kCommunes[2]);
-  Enrol("good");
-  Records("good", kCommunes[2], 20, 4);
+  EnrolledCommune("c", kCommunes[0], 20, 3);
+  EnrolledCommune("good", kCommunes[2], 20, 4);
   StartHub();
   const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
   {
@@ -165,8 +159,7 @@ TEST_F(SyncTest, bad_input_on_the_wire_is_refused_and_the_hub_keeps_serving) {
 
 TEST_F(SyncTest, rogue_key_is_refused_by_the_zap_handler) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
+  EnrolledCommune("c", kCommunes[0]);
   StartHub();
   // Keys of a node that is not enrolled at this hub (its own hub enrolled it).
   ASSERT_EQ(Tp("hub2", {"init", "--role", "hub", "--province", "56"}).exit_code, 0);
@@ -183,9 +176,7 @@ TEST_F(SyncTest, rogue_key_is_refused_by_the_zap_handler) {
 
 TEST_F(SyncTest, bundle_carries_changes_once_and_refuses_truncated_or_altered_files) {
   InitHub();
-  Init("c", kCommunes[3]);
-  Enrol("c");
-  Records("c", kCommunes[3], 300, 5);
+  EnrolledCommune("c", kCommunes[3], 300, 5);
   const std::string hub_id = JsonOf(Tp("hub", {"--json", "status"})).Find("node_id")->as_string();
   const std::string b1 = Dir("b1.bundle");
   ASSERT_EQ(Tp("c", {"bundle", "export", "--for", hub_id, "--out", b1}).exit_code, 0);
@@ -224,9 +215,7 @@ TEST_F(SyncTest, bundle_carries_changes_once_and_refuses_truncated_or_altered_fi
 
 TEST_F(SyncTest, live_changes_are_pushed_both_ways_and_sigterm_stops_cleanly) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
-  Records("c", kCommunes[0], 50, 1);
+  EnrolledCommune("c", kCommunes[0], 50, 1);
   StartHub();
   const pid_t commune = Spawned(StartServe(Dir("c"), Dir("c.log"), {"--upstream", endpoint_}));
   ASSERT_TRUE(
@@ -318,9 +307,7 @@ TEST_F(SyncTest, commune_relays_a_neighbours_changes_encrypted_to_the_hub) {
 
 TEST_F(SyncTest, hub_killed_mid_sync_loses_nothing) {
   InitHub();
-  Init("c", kCommunes[2]);
-  Enrol("c");
-  Records("c", kCommunes[2], 2000, 11);
+  EnrolledCommune("c", kCommunes[2], 2000, 11);
   std::mt19937 rng(static_cast<unsigned>(time(nullptr)));
   for (int k = 0; k < 5; ++k) {
     StartHub();
@@ -542,9 +529,7 @@ std::map<std::pair<std::string, std::string>, std::string> Reasons(const Json& j
 
 TEST_F(SyncTest, reconcile_finds_a_row_edited_behind_tuphaps_back_and_a_deleted_row) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
-  Records("c", kCommunes[0], 150, 41);
+  EnrolledCommune("c", kCommunes[0], 150, 41);
   StartHub();
   ASSERT_EQ(Sync("c").exit_code, 0);
   Json same = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
@@ -614,9 +599,7 @@ TEST_F(SyncTest, reconcile_finds_a_row_edited_behind_tuphaps_back_and_a_deleted_
 
 TEST_F(SyncTest, reconcile_tells_missing_changes_from_concurrent_edits_alike_live_and_from_files) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
-  Records("c", kCommunes[0], 80, 42);
+  EnrolledCommune("c", kCommunes[0], 80, 42);
   StartHub();
   ASSERT_EQ(Sync("c").exit_code, 0);
   std::vector<std::string> ids;
@@ -776,9 +759,7 @@ TEST_F(SyncTest, a_listening_commune_answers_no_other_commune_about_its_records)
 
 TEST_F(SyncTest, reconcile_against_a_hub_that_lost_a_commune_is_not_equal) {
   InitHub();
-  Init("c", kCommunes[0]);
-  Enrol("c");
-  Records("c", kCommunes[0], 25, 61);
+  EnrolledCommune("c", kCommunes[0], 25, 61);
   // The hub never received the commune's records (a hub restored empty).
   StartHub();
   Json j = Reconcile(Tp("c", {"--json", "report", "reconcile", "--peer", endpoint_}));
