@@ -13,18 +13,13 @@ usage: lease_attack_test.py TUPHAP NET_DIR   (NET_DIR: tests/net, for badlink.py
 import json
 import os
 import sys
-import tempfile
 
 sys.path.insert(0, sys.argv[2])
 import badlink  # noqa: E402  (the shared node harness)
+from badlink import check  # noqa: E402
 
 TUPHAP = os.path.abspath(sys.argv[1])
 COMMUNE = "22333"
-
-
-def check(cond, what):
-    if not cond:
-        raise badlink.Failure(what)
 
 
 def birth_file(nodes):
@@ -42,68 +37,56 @@ def attention(nodes, name):
     return json.loads(r.stdout)
 
 
-def main():
-    root = tempfile.mkdtemp(prefix="tuphap-lease-attack-")
-    nodes = badlink.Nodes(TUPHAP, os.path.join(sys.argv[2], "cut_proxy.py"), root)
-    try:
-        nodes.init_hub()
-        nodes.init_commune("c", COMMUNE)
-        nodes.enrol("c")
-        nodes.init_commune("s", COMMUNE, secondary=True)
-        nodes.enrol("s")
+def scenario(nodes):
+    nodes.init_hub()
+    nodes.init_commune("c", COMMUNE)
+    nodes.enrol("c")
+    nodes.init_commune("s", COMMUNE, secondary=True)
+    nodes.enrol("s")
 
-        # A second node made as primary is not certified.
-        nodes.init_commune("evil", COMMUNE)
-        nodes.tp("evil", "enroll", "request", "--out", nodes.dir("evil.req"))
-        r = nodes.tp("hub", "enroll", "sign", nodes.dir("evil.req"), "--out",
-                     nodes.dir("evil.enrol"), check=False)
-        check(r.returncode == 4, f"enroll sign of a second primary exited {r.returncode}: "
-              f"{r.stdout.strip()} {r.stderr.strip()}")
-        check("E_PRIMARY_EXISTS" in r.stderr and "--secondary" in r.stderr,
-              f"the refusal does not say what to do: {r.stderr.strip()}")
-        check(not os.path.exists(nodes.dir("evil.enrol")), "an enrolment file was written")
+    # A second node made as primary is not certified.
+    nodes.init_commune("evil", COMMUNE)
+    nodes.tp("evil", "enroll", "request", "--out", nodes.dir("evil.req"))
+    r = nodes.tp("hub", "enroll", "sign", nodes.dir("evil.req"), "--out",
+                 nodes.dir("evil.enrol"), check=False)
+    check(r.returncode == 4, f"enroll sign of a second primary exited {r.returncode}: "
+          f"{r.stdout.strip()} {r.stderr.strip()}")
+    check("E_PRIMARY_EXISTS" in r.stderr and "--secondary" in r.stderr,
+          f"the refusal does not say what to do: {r.stderr.strip()}")
+    check(not os.path.exists(nodes.dir("evil.enrol")), "an enrolment file was written")
 
-        # Enrolled as a secondary instead, it cannot lease.
-        nodes.init_commune("evil2", COMMUNE, secondary=True)
-        nodes.enrol("evil2")
-        r = nodes.tp("evil2", "register", "lease", "--to", nodes.node_id("c"), "--register",
-                     "KS", "--year", "2026", "--count", "1", check=False)
-        check(r.returncode != 0, "a secondary leased numbers")
+    # Enrolled as a secondary instead, it cannot lease.
+    nodes.init_commune("evil2", COMMUNE, secondary=True)
+    nodes.enrol("evil2")
+    r = nodes.tp("evil2", "register", "lease", "--to", nodes.node_id("c"), "--register",
+                 "KS", "--year", "2026", "--count", "1", check=False)
+    check(r.returncode != 0, "a secondary leased numbers")
 
-        lease = json.loads(nodes.tp("c", "--json", "register", "lease", "--to",
-                                    nodes.node_id("s"), "--register", "KS", "--year", "2026",
-                                    "--count", "5").stdout)
-        check(lease.get("first") == 1, f"the first block is not 1-5: {lease}")
-        port = badlink.free_port()
-        ep = f"tcp://127.0.0.1:{port}"
-        nodes.serve("hub", "--listen", ep)
-        for name in ("c", "s", "evil2", "c", "s"):
-            nodes.tp(name, "sync", ep, "--once")
+    lease = json.loads(nodes.tp("c", "--json", "register", "lease", "--to",
+                                nodes.node_id("s"), "--register", "KS", "--year", "2026",
+                                "--count", "5").stdout)
+    check(lease.get("first") == 1, f"the first block is not 1-5: {lease}")
+    port = badlink.free_port()
+    ep = f"tcp://127.0.0.1:{port}"
+    nodes.serve("hub", "--listen", ep)
+    for name in ("c", "s", "evil2", "c", "s"):
+        nodes.tp(name, "sync", ep, "--once")
 
-        path = birth_file(nodes)
-        for name in ("c", "s"):
-            r = nodes.tp(name, "record", "add", "--type", "birth", "--input", path, check=False)
-            check(r.returncode == 0, f"record add on {name} failed: {r.stderr.strip()}")
-        for name in ("c", "s", "c"):
-            nodes.tp(name, "sync", ep, "--once")
-        for name in ("hub", "c", "s"):
-            a = attention(nodes, name)
-            check(a.get("records") == [], f"{name} flags content: {a}")
-            # The secondary's entry 1 (its block) and the primary's 6 (above it).
-            for entry in ("000001", "000006"):
-                r = nodes.tp(name, "record", "show", f"{COMMUNE}-KS-2026-{entry}", check=False)
-                check(r.returncode == 0, f"{name} lacks entry {entry}: {r.stderr.strip()}")
-    except badlink.Failure as e:
-        print(f"FAIL: {e}")
-        return 1
-    finally:
-        nodes.close()
-        if os.environ.get("TUPHAP_KEEP") is None:
-            import shutil
-            shutil.rmtree(root, ignore_errors=True)
+    path = birth_file(nodes)
+    for name in ("c", "s"):
+        r = nodes.tp(name, "record", "add", "--type", "birth", "--input", path, check=False)
+        check(r.returncode == 0, f"record add on {name} failed: {r.stderr.strip()}")
+    for name in ("c", "s", "c"):
+        nodes.tp(name, "sync", ep, "--once")
+    for name in ("hub", "c", "s"):
+        a = attention(nodes, name)
+        check(a.get("records") == [], f"{name} flags content: {a}")
+        # The secondary's entry 1 (its block) and the primary's 6 (above it).
+        for entry in ("000001", "000006"):
+            r = nodes.tp(name, "record", "show", f"{COMMUNE}-KS-2026-{entry}", check=False)
+            check(r.returncode == 0, f"{name} lacks entry {entry}: {r.stderr.strip()}")
     print("ok")
-    return 0
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(badlink.run_scenario(TUPHAP, sys.argv[2], "tuphap-lease-attack-", scenario))

@@ -14,20 +14,15 @@ import select
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, sys.argv[2])
 import badlink  # noqa: E402  (the shared node harness)
+from badlink import check  # noqa: E402
 
 TUPHAP = os.path.abspath(sys.argv[1])
 COMMUNE = "22333"
 WRITERS = 8
-
-
-def check(cond, what):
-    if not cond:
-        raise badlink.Failure(what)
 
 
 def at_prompt(nodes, name, *args):
@@ -158,28 +153,16 @@ def prompt_holds_no_lock(nodes, rid):
     print(f"ok: serve ingested {held} records while a hub command sat at the prompt")
 
 
-def main():
-    root = tempfile.mkdtemp(prefix="tuphap-writers-")
-    nodes = badlink.Nodes(TUPHAP, os.path.join(sys.argv[2], "cut_proxy.py"), root)
-    try:
-        nodes.init_hub()
-        nodes.init_commune("c", COMMUNE)
-        nodes.enrol("c")
-        nodes.init_commune("s1", COMMUNE, secondary=True)
-        nodes.init_commune("s2", COMMUNE, secondary=True)
-        ids = concurrent_adds(nodes)
-        concurrent_leases(nodes)
-        prompt_holds_no_lock(nodes, ids[0])
-    except badlink.Failure as e:
-        print(f"FAIL: {e}")
-        return 1
-    finally:
-        nodes.close()
-        if os.environ.get("TUPHAP_KEEP") is None:
-            import shutil
-            shutil.rmtree(root, ignore_errors=True)
-    return 0
+def scenario(nodes):
+    nodes.init_hub()
+    nodes.init_commune("c", COMMUNE)
+    nodes.enrol("c")
+    nodes.init_commune("s1", COMMUNE, secondary=True)
+    nodes.init_commune("s2", COMMUNE, secondary=True)
+    ids = concurrent_adds(nodes)
+    concurrent_leases(nodes)
+    prompt_holds_no_lock(nodes, ids[0])
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(badlink.run_scenario(TUPHAP, sys.argv[2], "tuphap-writers-", scenario))

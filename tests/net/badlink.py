@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 
 os.environ.setdefault("TUPHAP_PASSPHRASE", "test-passphrase")
@@ -285,6 +286,30 @@ class Nodes:
             time.sleep(pause_s)
         run.seconds = time.monotonic() - start
         return run
+
+
+def check(cond, what):
+    """Raises Failure(what) unless cond holds."""
+    if not cond:
+        raise Failure(what)
+
+
+def run_scenario(tuphap, net_dir, prefix, body):
+    """Runs body(nodes) over nodes in a fresh scratch directory: prints
+    "FAIL: ..." and returns 1 on a Failure, else 0; the processes stop and
+    the directory goes (kept when $TUPHAP_KEEP is set)."""
+    root = tempfile.mkdtemp(prefix=prefix)
+    nodes = Nodes(tuphap, os.path.join(net_dir, "cut_proxy.py"), root)
+    try:
+        body(nodes)
+    except Failure as e:
+        print(f"FAIL: {e}")
+        return 1
+    finally:
+        nodes.close()
+        if os.environ.get("TUPHAP_KEEP") is None:
+            shutil.rmtree(root, ignore_errors=True)
+    return 0
 
 
 def free_port():
