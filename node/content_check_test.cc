@@ -77,6 +77,11 @@ class ContentCheckTest : public NodesTest {
     Json d = Doc(kBirth);
     Remove(&d, "", "record_id");
     Remove(&d, "", "book");
+    // A child of its own per entry: one birth registration per child.
+    const std::string child = domain::JsonAt(d, "data.child.personal_id")->as_string();
+    char serial[8];
+    std::snprintf(serial, sizeof serial, "%06lld", static_cast<long long>(expected_entry));
+    domain::SetJsonAt(&d, "data.child.personal_id", Json(child.substr(0, 6) + serial));
     auto id = Registry(n, Lang::kEnglish).Register("birth", d);
     EXPECT_TRUE(id.ok()) << id.status().ToString();
     char want[64];

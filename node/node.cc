@@ -10,6 +10,7 @@
 #include "base/utf8.h"
 #include "node/domain/content_rules.h"
 #include "node/domain/indexer.h"
+#include "node/domain/person_rules.h"
 #include "node/domain/reference_data.h"
 #include "replication/change_codec.h"
 #include "replication/draft.h"
@@ -145,6 +146,15 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   store_options.max_clock_ahead_ms = options.max_clock_ahead_ms;
   store_options.adjudicated = domain::IsAdjudicated;
   store_options.index = domain::IndexRecord;
+  if (options.person_rules) {
+    store_options.person_rules = domain::JudgePerson;
+  } else {
+    store_options.index = [](std::string_view id, const crdt::RecordState& state) {
+      store::IndexEntry e = domain::IndexRecord(id, state);
+      e.persons.clear();
+      return e;
+    };
+  }
   // Content from anywhere is judged, with the primary of each commune named
   // by the certificates this node trusts: the checker lives in the store,
   // which exists before the node, so it reaches the node through `self`

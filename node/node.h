@@ -83,6 +83,10 @@ struct NodeOptions {
   std::function<Result<replication::SecretBytes>()> passphrase;
   // Heads remembered per sync peer (Node::SavePeerHeads); tests lower it.
   size_t max_peer_heads = kMaxPeerHeads;
+  // Benchmarks only (the cost of the person rules): false keeps no person
+  // index and checks no person rule. A store written so holds a stale index
+  // until `tuphap index rebuild`.
+  bool person_rules = true;
 };
 
 // What a node knows of its own security (tuphap status).

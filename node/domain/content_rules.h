@@ -33,7 +33,7 @@ namespace tuphap::domain {
 // The version of these rules. Raise it whenever a verdict on some stored
 // record could change: every store judged with another version is judged
 // again when opened.
-inline constexpr int kContentRulesVersion = 2;  // 2: the primary named by certificates
+inline constexpr int kContentRulesVersion = 3;  // 3: a marriage's dissolution fields
 
 // Reasons beyond the validator's error classes.
 inline constexpr std::string_view kEntryNotLeased = "entry_not_leased";

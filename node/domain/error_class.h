@@ -2,7 +2,9 @@
 // under the first class that applies (workload README). `out_of_scope` runs
 // right after `commune_unknown`; `status_transition` (a violation decision's
 // status moved along a path the lifecycle does not allow) is this project's
-// addition after the edit classes.
+// addition after the edit classes, and so are the person rules after
+// `entry_duplicate` (person_rules.h: a record valid alone that collides with
+// another record of the same personal ID).
 #pragma once
 
 #include <string_view>
@@ -37,6 +39,11 @@ enum class ErrorClass : unsigned char {
   kLimitationExpired,
   kEntryInvalid,
   kEntryDuplicate,
+  kChildAlreadyRegistered,
+  kDeathAlreadyRegistered,
+  kPersonDeceased,
+  kAlreadyMarried,
+  kMaritalStatusContradicted,
   kUnknownRecord,
   kImmutableField,
   kVersionConflict,

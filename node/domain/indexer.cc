@@ -1,5 +1,8 @@
 #include "node/domain/indexer.h"
 
+#include <algorithm>
+
+#include "node/domain/person_rules.h"
 #include "node/domain/schema.h"
 #include "node/domain/vn_text.h"
 
@@ -71,6 +74,21 @@ store::IndexEntry IndexRecord(std::string_view record_id, const crdt::RecordStat
     }
   }
   e.search_text = std::move(text);
+  // Every competing value of a field in conflict: a person is linked by
+  // each ID the record may hold until a person settles it.
+  const ValuesAt values = [&](std::string_view path) {
+    std::vector<std::string> out;
+    if (const crdt::MvRegister* reg = state.Field(path)) {
+      for (const auto& entry : reg->entries()) {
+        if (entry.value.kind() != crdt::Value::Kind::kString) continue;
+        if (std::find(out.begin(), out.end(), entry.value.text()) == out.end())
+          out.push_back(entry.value.text());
+      }
+    }
+    return out;
+  };
+  e.persons = PersonRefsOf(type, values);
+  e.duplicate_key = DuplicateKeyOf(type, values);
   return e;
 }
 

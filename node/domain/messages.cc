@@ -124,6 +124,48 @@ constexpr Text kTexts[] = {
      "{0} do hệ thống tự ghi; dòng tạo mới không được chứa trường này"},
     {Msg::kEditType, "the edit says type {0} but record {1} is a {2}",
      "dòng sửa ghi loại {0} nhưng hồ sơ {1} là {2}"},
+    // Person rules: {0} personal ID, {1} the other record, {2} its commune,
+    // {3} its date, {4} a further date or status.
+    {Msg::kChildAlreadyRegistered,
+     "the child with personal ID {0} already has a birth registration: record {1} of commune {2}, "
+     "registered {3}",
+     "trẻ có số định danh cá nhân {0} đã được đăng ký khai sinh: hồ sơ {1} của xã {2}, đăng ký "
+     "ngày {3}"},
+    {Msg::kDeathAlreadyRegistered,
+     "the person with personal ID {0} is already recorded dead: record {1} of commune {2}, "
+     "died {3}",
+     "người có số định danh cá nhân {0} đã được đăng ký khai tử: hồ sơ {1} của xã {2}, chết ngày "
+     "{3}"},
+    {Msg::kPersonDeceased,
+     "the person with personal ID {0} is recorded dead on {3} (record {1} of commune {2}), "
+     "before this registration ({4})",
+     "người có số định danh cá nhân {0} đã chết ngày {3} (hồ sơ {1} của xã {2}), trước ngày "
+     "đăng ký này ({4})"},
+    {Msg::kAlreadyMarried,
+     "the person with personal ID {0} is already married: record {1} of commune {2}, registered "
+     "{3}, with no recorded dissolution or death of the spouse before {4}",
+     "người có số định danh cá nhân {0} đang có vợ hoặc chồng: hồ sơ kết hôn {1} của xã {2}, "
+     "đăng ký ngày {3}, chưa ghi nhận ly hôn hay vợ, chồng đã chết trước ngày {4}"},
+    {Msg::kMaritalStatusContradicted,
+     "the records show the person with personal ID {0} married: record {1} of commune {2}, "
+     "registered {3}; a confirmation of '{4}' cannot be issued",
+     "hồ sơ cho thấy người có số định danh cá nhân {0} đã kết hôn: hồ sơ {1} của xã {2}, đăng ký "
+     "ngày {3}; không thể xác nhận tình trạng '{4}'"},
+    {Msg::kPersonDeceasedLater,
+     "the person with personal ID {0} is named as a party who must be alive in record {1} of "
+     "commune {2}, registered {3}, after this death ({4})",
+     "người có số định danh cá nhân {0} có tên là người phải còn sống trong hồ sơ {1} của xã {2}, "
+     "đăng ký ngày {3}, sau ngày chết này ({4})"},
+    {Msg::kAlreadyMarriedLater,
+     "the person with personal ID {0} has a later marriage on record: record {1} of commune {2}, "
+     "registered {3}, with no dissolution of this one ({4}) recorded before it",
+     "người có số định danh cá nhân {0} đã có hồ sơ kết hôn sau đó: hồ sơ {1} của xã {2}, đăng ký "
+     "ngày {3}, mà chưa ghi nhận chấm dứt hôn nhân này ({4}) trước đó"},
+    {Msg::kMaritalStatusContradictedLater,
+     "a confirmation on record states the person with personal ID {0} as '{4}': record {1} of "
+     "commune {2}, issued {3}; a marriage registered on or before that date contradicts it",
+     "giấy xác nhận đã cấp ghi người có số định danh cá nhân {0} là '{4}': hồ sơ {1} của xã {2}, "
+     "cấp ngày {3}; việc kết hôn đăng ký trước hoặc trong ngày đó mâu thuẫn với giấy này"},
 };
 
 }  // namespace

@@ -74,6 +74,16 @@ enum class Msg {
   kCreateVersion,
   kNodeKept,
   kEditType,
+  kChildAlreadyRegistered,
+  kDeathAlreadyRegistered,
+  kPersonDeceased,
+  kAlreadyMarried,
+  kMaritalStatusContradicted,
+  // The same rules seen from the record that sorts first (a registration
+  // dated before the record it collides with).
+  kPersonDeceasedLater,
+  kAlreadyMarriedLater,
+  kMaritalStatusContradictedLater,
 };
 
 std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> args = {});

@@ -7,6 +7,7 @@
 #include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
 #include "node/domain/indexer.h"
+#include "node/domain/person_rules.h"
 #include "node/domain/record_json.h"
 #include "node/domain/reference_data.h"
 #include "node/domain/vn_text.h"
@@ -72,6 +73,16 @@ void Leaves(const std::string& path, const Json& value,
     return;
   }
   out->emplace_back(path, ToValue(value));
+}
+
+// The person index entries of a record given as a document.
+std::vector<store::PersonRef> RefsOfDoc(std::string_view type, const Json& doc) {
+  return PersonRefsOf(type, [&](std::string_view path) {
+    std::vector<std::string> out;
+    const Json* v = JsonAt(doc, path);
+    if (v != nullptr && v->is_string()) out.push_back(v->as_string());
+    return out;
+  });
 }
 
 }  // namespace
@@ -207,6 +218,21 @@ Result<LineResult> Registry::AppendCreate(store::Store::Session& session, Prepar
                       Problem{ErrorClass::kEntryInvalid, "book.entry_no", number->message},
                       line.record_id};
   }
+  const crdt::RecordOps& created = line.ops.records.front();
+  std::string type;
+  for (const auto& op : created.ops)
+    if (op.field == crdt::kTypeField) type = op.value.text();
+  const std::vector<store::PersonRef> refs = PersonRefsOf(type, [&](std::string_view path) {
+    std::vector<std::string> out;
+    auto it = std::find_if(created.ops.begin(), created.ops.end(),
+                           [&](const crdt::Op& op) { return op.field == path; });
+    if (it != created.ops.end() && it->value.kind() == crdt::Value::Kind::kString)
+      out.push_back(it->value.text());
+    return out;
+  });
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<LineResult> person,
+                          CheckPersons(session, line.scope, line.record_id, type, refs));
+  if (person) return std::move(*person);
   TUPHAP_RETURN_IF_ERROR(node_.AppendPrepared(session, line.scope, std::move(line.ops)));
   return LineResult{LineResult::Outcome::kAccepted, std::nullopt, line.record_id};
 }
@@ -299,6 +325,13 @@ Result<LineResult> Registry::ApplyEdit(store::Store::Session& session, const Edi
       return refuse(ErrorClass::kChronology, "edited_at", Msg::kEditBeforeCreate,
                     {e.edited_at, registered});
     }
+    // A change of who the record names is checked like a registration.
+    const std::vector<store::PersonRef> refs = RefsOfDoc(type, doc);
+    if (refs != RefsOfDoc(type, Unflatten(state))) {
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<LineResult> person,
+                              CheckPersons(session, e.scope, e.record_id, type, refs));
+      if (person) return std::move(*person);
+    }
     const std::string new_status = TextOf(JsonAt(doc, "data.status"));
     if (type == "violation_decision" &&
         !Validator::StatusTransitionAllowed(old_status, new_status)) {
@@ -327,13 +360,26 @@ Result<LineResult> Registry::ApplyEdit(store::Store::Session& session, const Edi
   return LineResult{LineResult::Outcome::kAccepted, std::nullopt, e.record_id};
 }
 
+Result<std::optional<LineResult>> Registry::CheckPersons(
+    store::Store::Session& session, const std::string& scope, const std::string& record_id,
+    std::string_view type, const std::vector<store::PersonRef>& refs) {
+  if (refs.empty() || !node_.options().person_rules) return std::optional<LineResult>();
+  const store::PersonRowsOf rows_of = [&](std::string_view id) { return session.PersonRows(id); };
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<PersonProblem> p,
+                          CheckRegistration(scope, record_id, type, refs, rows_of));
+  if (!p) return std::optional<LineResult>();
+  return std::optional<LineResult>(LineResult{
+      LineResult::Outcome::kRefused,
+      Problem{p->rule, p->self.field, DescribePersonProblem(validator_.lang(), *p)}, record_id});
+}
+
 Json Registry::CoerceField(std::string_view type, const std::string& path,
                            const std::string& text) {
   return Coerce(type, path, text);
 }
 
 Result<std::string> Registry::Register(std::string_view type, Json doc,
-                                       const std::string& scope_arg) {
+                                       const std::string& scope_arg, MaritalRecord* marital) {
   if (!IsRecordType(type)) {
     return Refusal(validator_.Make(ErrorClass::kUnknownType, "type", Msg::kUnknownType, {type}));
   }
@@ -375,6 +421,18 @@ Result<std::string> Registry::Register(std::string_view type, Json doc,
   // rolls back without burning it (docs/register-numbers.md). The keys are
   // unlocked before the transaction opens (Node::BeginSession).
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, node_.BeginSession());
+  if (type == "marital_status_confirmation" && doc.Find("data") != nullptr &&
+      doc.Find("data")->is_object()) {
+    // What the records show, read in the transaction that registers it.
+    const std::string subject = TextOf(JsonAt(doc, "data.subject.personal_id"));
+    TUPHAP_ASSIGN_OR_RETURN(
+        MaritalRecord on_record,
+        MaritalStatusOnRecord(subject, TextOf(doc.Find("registered_at")),
+                              [&](std::string_view id) { return session->PersonRows(id); }));
+    if (!on_record.status.empty() && JsonAt(doc, "data.marital_status") == nullptr)
+      SetJsonAt(&doc, "data.marital_status", Json(on_record.status));
+    if (marital != nullptr) *marital = std::move(on_record);
+  }
   // Number the entry unless the officer copies it from a paper register.
   if (doc.Find("book") == nullptr) {
     // Check the record first, so a refusal does not depend on numbering.

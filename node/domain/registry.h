@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "base/json.h"
+#include "node/domain/person_rules.h"
 #include "node/domain/validator.h"
 #include "node/node.h"
 
@@ -68,7 +69,11 @@ class Registry {
   // "data"). Missing header fields are filled in: this node's commune
   // (`scope` on a hub), today's date, and the next entry number of the
   // register. Returns the record id.
-  Result<std::string> Register(std::string_view type, Json line, const std::string& scope = {});
+  // A marital-status confirmation states what the records show of its
+  // subject (person_rules.h): `marital`, when given, receives it, and an
+  // absent data.marital_status is filled in with it.
+  Result<std::string> Register(std::string_view type, Json line, const std::string& scope = {},
+                               MaritalRecord* marital = nullptr);
   // Officer input "path=text" read as the field's kind: numbers for numeric
   // fields, JSON for lists and blocks, text otherwise.
   static Json CoerceField(std::string_view type, const std::string& path, const std::string& text);
@@ -120,6 +125,13 @@ class Registry {
   // present, or appended.
   Result<LineResult> AppendCreate(store::Store::Session& session, PreparedLine& line);
   PreparedLine PrepareCreate(Json doc) const;
+  // The person rules (person_rules.h) for a record of `type` naming
+  // `refs`, against what `session` holds: a refusal, or nothing.
+  Result<std::optional<LineResult>> CheckPersons(store::Store::Session& session,
+                                                 const std::string& scope,
+                                                 const std::string& record_id,
+                                                 std::string_view type,
+                                                 const std::vector<store::PersonRef>& refs);
 
   node::Node& node_;
   Validator validator_;

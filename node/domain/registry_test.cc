@@ -294,6 +294,13 @@ TEST_F(RegistryTest, RegisterNumbersAndOfficerAmendments) {
   ASSERT_TRUE(id1.ok()) << id1.status().ToString();
   const std::string year = birth.Find("registered_at")->as_string().substr(0, 4);
   EXPECT_EQ(*id1, "22333-KS-" + year + "-000001");
+  // The same child again: one birth registration per child, and the
+  // refusal burns no number.
+  auto again = r.Register("birth", line);
+  EXPECT_EQ(again.status().reason(), "child_already_registered") << again.status().ToString();
+  EXPECT_NE(again.status().message().find(*id1), std::string::npos) << again.status().ToString();
+  const std::string child_id = JsonAt(line, "data.child.personal_id")->as_string();
+  SetJsonAt(&line, "data.child.personal_id", Json(child_id.substr(0, 6) + "999999"));
   auto id2 = r.Register("birth", line);
   ASSERT_TRUE(id2.ok()) << id2.status().ToString();
   EXPECT_EQ(*id2, "22333-KS-" + year + "-000002");
@@ -372,6 +379,9 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
                           "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                           "ALTER TABLE records DROP COLUMN invalid_field; "
                           "ALTER TABLE records DROP COLUMN invalid_history; "
+                          "DROP TABLE persons; DROP TABLE person_conflicts; "
+                          "DROP INDEX records_duplicate_key; "
+                          "ALTER TABLE records DROP COLUMN duplicate_key; "
                           "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
                     .ok());
   }

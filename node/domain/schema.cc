@@ -210,6 +210,12 @@ void MarriageData(Builder& b, const std::string& d, const std::string& reg) {
       .R(RuleKind::kMinAge, d + ".wife", reg, 18)
       .R(RuleKind::kSexIs, d + ".husband", "M")
       .R(RuleKind::kSexIs, d + ".wife", "F");
+  // A divorce or annulment is written into the marriage's entry (Law on
+  // Civil Status art. 3: judgments are "ghi vào sổ"): the date it took
+  // effect and the judgment or decision. The person rules read it.
+  b.F(d + ".dissolved_on", Kind::kDate, kOpt)
+      .F(d + ".dissolution", Kind::kText, kOpt)
+      .R(RuleKind::kNotAfter, reg, d + ".dissolved_on");
 }
 
 std::vector<std::string> SectorKeys() {

@@ -16,6 +16,14 @@ Result<std::map<std::string, uint64_t>> Store::CountByScope(Counted what) {
     case Counted::kEquivocations:
       sql = "SELECT scope, count(*) FROM equivocations GROUP BY scope";
       break;
+    case Counted::kPersonConflicts:
+      // Under each commune a conflict's records belong to (once when both do).
+      sql =
+          "SELECT scope, count(*) FROM (SELECT a.scope AS scope FROM person_conflicts c JOIN "
+          "records a ON a.id = c.record UNION ALL SELECT b.scope FROM person_conflicts c JOIN "
+          "records a ON a.id = c.record JOIN records b ON b.id = c.other WHERE b.scope <> "
+          "a.scope) GROUP BY scope";
+      break;
   }
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
   std::map<std::string, uint64_t> out;
@@ -47,6 +55,21 @@ Result<std::vector<Store::SearchRow>> Store::SearchRecords(std::string_view matc
     if (!row) break;
     out.push_back({std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
                    std::string(q.Text(3)), std::string(q.Text(4))});
+  }
+  return out;
+}
+
+Result<std::set<std::string>> Store::HeldForPersonConflicts(std::string_view scope) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT r.record_id FROM records r WHERE r.scope = ? AND EXISTS "
+                           "(SELECT 1 FROM person_conflicts c WHERE c.record = r.id)"));
+  q.Bind(1, scope);
+  std::set<std::string> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.emplace(q.Text(0));
   }
   return out;
 }

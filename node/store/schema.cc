@@ -168,8 +168,44 @@ INSERT INTO meta(key, value) VALUES('content_rules', '0')
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 )sql";
 
+// Version 8: the person index (docs/record-format.md, "Person rules"):
+// every record's 12-digit personal IDs with the role and field that hold
+// them and what the rules need (the role's date, a spouse, a dissolution, a
+// confirmed status); the conflicts the rules find among one person's
+// records; and each record's duplicate key (folded name, birth date and
+// parents' names) for the possible-duplicates list. Derived data: rebuilt
+// from the records on the next open (meta reindex) and by `tuphap index
+// rebuild`.
+constexpr const char* kV8 = R"sql(
+CREATE TABLE persons(
+  personal_id TEXT NOT NULL,
+  record INTEGER NOT NULL REFERENCES records(id),
+  field TEXT NOT NULL,
+  role TEXT NOT NULL,
+  date TEXT NOT NULL,
+  partner TEXT NOT NULL,
+  ended TEXT NOT NULL,
+  stated TEXT NOT NULL,
+  ruled INTEGER NOT NULL,  -- 1: the role takes part in a person rule
+  PRIMARY KEY(personal_id, record, field)) WITHOUT ROWID;
+CREATE INDEX persons_record ON persons(record);
+CREATE INDEX persons_partner ON persons(partner) WHERE partner <> '';
+CREATE TABLE person_conflicts(
+  personal_id TEXT NOT NULL,
+  rule TEXT NOT NULL,
+  record INTEGER NOT NULL REFERENCES records(id),  -- the later registration
+  other INTEGER NOT NULL REFERENCES records(id),   -- the record it collides with
+  PRIMARY KEY(personal_id, rule, record, other)) WITHOUT ROWID;
+CREATE INDEX person_conflicts_record ON person_conflicts(record);
+CREATE INDEX person_conflicts_other ON person_conflicts(other);
+ALTER TABLE records ADD COLUMN duplicate_key TEXT;
+CREATE INDEX records_duplicate_key ON records(duplicate_key) WHERE duplicate_key IS NOT NULL;
+INSERT INTO meta(key, value) VALUES('reindex', '1')
+  ON CONFLICT(key) DO UPDATE SET value = excluded.value;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8},
 };
 
 }  // namespace

@@ -623,7 +623,12 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
     }
     TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
   }
-  return Status::Ok();
+  // A record flagged or cleared counts for the person rules or stops
+  // counting: its people are judged again.
+  std::set<std::string> touched;
+  for (const auto& [rowid, flag] : changed)
+    TUPHAP_RETURN_IF_ERROR(store_.PeopleOfRecord(rowid, &touched));
+  return store_.JudgePersons(touched);
 }
 
 Result<bool> Store::Batch::MaterialiseNext(FeedSlot& feed) {
@@ -758,6 +763,7 @@ Status Store::Batch::Flush() {
   }
   const ContentChecker* checker = store_.options_.checker.get();
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
+  std::set<std::string> persons_touched;  // personal IDs whose person conflicts may have changed
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -794,13 +800,22 @@ Status Store::Batch::Flush() {
     const IndexEntry index =
         store_.options_.index ? store_.options_.index(record_id, r.state) : IndexEntry{};
     const bool existed = r.rowid != 0;
+    auto bind_duplicate_key = [&](Stmt& q, int at) {
+      if (index.duplicate_key.empty()) {
+        q.BindNull(at);
+      } else {
+        q.Bind(at, index.duplicate_key);
+      }
+    };
     if (r.rowid == 0) {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
           store_.db_->Prepare("INSERT INTO records(record_id, scope, type, revoked, conflicts, "
                               "state, state_hash, event_date, invalid, invalid_field, "
-                              "invalid_history) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
+                              "invalid_history, duplicate_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                              "?, ?, ?)"));
       bind_flags(q, 9);
+      bind_duplicate_key(q, 12);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
                                  .Bind(2, scope)
                                  .Bind(3, type)
@@ -816,19 +831,23 @@ Status Store::Batch::Flush() {
           Stmt q,
           store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, state = ?, "
                               "state_hash = ?, event_date = ?, invalid = ?, invalid_field = ?, "
-                              "invalid_history = ? WHERE id = ?"));
+                              "invalid_history = ?, duplicate_key = ? WHERE id = ?"));
       bind_flags(q, 7);
+      bind_duplicate_key(q, 10);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
                                  .Bind(6, index.event_date)
-                                 .Bind(10, r.rowid)
+                                 .Bind(11, r.rowid)
                                  .Run());
     }
-    if (store_.options_.index)
+    if (store_.options_.index) {
       TUPHAP_RETURN_IF_ERROR(store_.WriteSearchEntry(r.rowid, existed, index));
+      TUPHAP_RETURN_IF_ERROR(
+          store_.WritePersons(r.rowid, existed, index.persons, &persons_touched));
+    }
     if (r.stored_conflicts > 0) {
       TUPHAP_ASSIGN_OR_RETURN(Stmt del,
                               store_.db_->Prepare("DELETE FROM conflicts WHERE record = ?"));
@@ -857,6 +876,8 @@ Status Store::Batch::Flush() {
     for (const auto& [scope, prefix] : governed)
       TUPHAP_RETURN_IF_ERROR(RejudgePrefix(scope, prefix, judged[scope]));
   }
+  // Every record is written: the person rules read the index as it now is.
+  TUPHAP_RETURN_IF_ERROR(store_.JudgePersons(persons_touched));
   lookups_.clear();
   records_.clear();  // written: a long session keeps memory flat
   TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
@@ -909,6 +930,14 @@ Result<std::optional<RecordView>> Store::Session::GetRecord(std::string_view sco
                                                             std::string_view record_id) {
   TUPHAP_RETURN_IF_ERROR(error_);
   auto r = batch_->ViewRecord(scope, record_id);
+  if (!r.ok()) (void)Fail(r.status());
+  return r;
+}
+
+Result<std::vector<PersonRow>> Store::Session::PersonRows(std::string_view personal_id) {
+  // Written first: the index then holds this session's records too.
+  TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  auto r = store_.PersonRows(personal_id, /*ruled_only=*/true);
   if (!r.ok()) (void)Fail(r.status());
   return r;
 }

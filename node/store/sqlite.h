@@ -45,6 +45,7 @@ class Stmt {
   Status Run();
 
   int64_t Int(int col) const { return sqlite3_column_int64(stmt_, col); }
+  int ColumnCount() const { return sqlite3_column_count(stmt_); }
   bool IsNull(int col) const { return sqlite3_column_type(stmt_, col) == SQLITE_NULL; }
   std::string_view Text(int col) const;
   std::string_view Blob(int col) const;

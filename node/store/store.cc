@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cstdio>
+#include <set>
 
 #include "node/store/record_codec.h"
 #include "node/store/schema.h"
@@ -81,28 +82,76 @@ Status Store::Reindex() {
   if (!options_.index) return Status::Ok();
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
-  TUPHAP_RETURN_IF_ERROR(db_->Exec("DELETE FROM record_search"));
+  TUPHAP_RETURN_IF_ERROR(ReindexIn());
+  return txn.Commit();
+}
+
+Status Store::ReindexIn() {
+  if (!options_.index) return Status::Ok();
+  TUPHAP_RETURN_IF_ERROR(
+      db_->Exec("DELETE FROM record_search; DELETE FROM persons; DELETE FROM person_conflicts;"));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
-  std::vector<std::pair<int64_t, IndexEntry>> entries;
-  {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id, record_id, state FROM records"));
-    while (true) {
-      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-      if (!row) break;
-      crdt::RecordState state;
-      std::vector<ChangeRef> history;
-      TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins, &state, &history));
-      entries.emplace_back(q.Int(0), options_.index(q.Text(1), state));
+  // In slices of rowids, so memory stays flat however many records there are.
+  constexpr int64_t kSlice = 2048;
+  int64_t after = 0;
+  while (true) {
+    std::vector<std::pair<int64_t, IndexEntry>> entries;
+    {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, db_->Prepare("SELECT id, record_id, state FROM records WHERE id > ? ORDER BY id "
+                               "LIMIT ?"));
+      q.Bind(1, after).Bind(2, kSlice);
+      while (true) {
+        TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        crdt::RecordState state;
+        std::vector<ChangeRef> history;
+        TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins, &state, &history));
+        entries.emplace_back(q.Int(0), options_.index(q.Text(1), state));
+      }
+    }
+    if (entries.empty()) break;
+    after = entries.back().first;
+    for (const auto& [rowid, entry] : entries) {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt u,
+          db_->Prepare("UPDATE records SET event_date = ?, duplicate_key = ? WHERE id = ?"));
+      u.Bind(1, entry.event_date);
+      if (entry.duplicate_key.empty()) {
+        u.BindNull(2);
+      } else {
+        u.Bind(2, entry.duplicate_key);
+      }
+      TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
+      TUPHAP_RETURN_IF_ERROR(WriteSearchEntry(rowid, false, entry));
+      std::set<std::string> touched;
+      TUPHAP_RETURN_IF_ERROR(WritePersons(rowid, false, entry.persons, &touched));
     }
   }
-  for (const auto& [rowid, entry] : entries) {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt u, db_->Prepare("UPDATE records SET event_date = ? WHERE id = ?"));
-    TUPHAP_RETURN_IF_ERROR(u.Bind(1, entry.event_date).Bind(2, rowid).Run());
-    TUPHAP_RETURN_IF_ERROR(WriteSearchEntry(rowid, false, entry));
+  // Every rule is about two entries of one ID: IDs named once have no
+  // conflict. Judged in slices of IDs, once every entry is written.
+  std::string last;
+  while (options_.person_rules) {
+    std::set<std::string> ids;
+    {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q,
+          db_->Prepare("SELECT personal_id FROM persons WHERE personal_id > ? AND ruled = 1 "
+                       "GROUP BY personal_id HAVING count(*) > 1 ORDER BY personal_id "
+                       "LIMIT ?"));
+      q.Bind(1, last).Bind(2, kSlice);
+      while (true) {
+        TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        ids.emplace(q.Text(0));
+      }
+    }
+    if (ids.empty()) break;
+    last = *ids.rbegin();
+    TUPHAP_RETURN_IF_ERROR(JudgePersons(ids));
   }
-  TUPHAP_RETURN_IF_ERROR(SetMeta("reindex", "0"));
-  return txn.Commit();
+  return SetMeta("reindex", "0");
 }
 
 void Store::AssertOwnerThread() const {

@@ -37,6 +37,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -139,10 +140,24 @@ class ContentChecker {
 
 // What the store indexes of a record (computed by the domain layer).
 struct IndexEntry {
-  std::string search_text;  // folded words: names, IDs, the record id
-  std::string display;      // the names as written, for results and ranking
-  std::string event_date;   // YYYY-MM-DD (registration), or empty
+  std::string search_text;         // folded words: names, IDs, the record id
+  std::string display;             // the names as written, for results and ranking
+  std::string event_date;          // YYYY-MM-DD (registration), or empty
+  std::vector<PersonRef> persons;  // the person index entries (one per ID value and field)
+  // Folded name, birth date and parents' names of the record's main person
+  // (possible duplicates: Store::DuplicateGroups); empty when none.
+  std::string duplicate_key;
 };
+
+// How many entries of one personal ID the person rules judge (the first by
+// date): no person is a party to a thousand births, deaths, marriages or
+// guardianships, and a peer that names one ID in a hundred thousand records
+// costs each judgement of it no more than this.
+inline constexpr size_t kMaxPersonEntries = 1024;
+
+// The entries of one personal ID the person rules judge (Store::PersonRows
+// with ruled_only), read on demand.
+using PersonRowsOf = std::function<Result<std::vector<PersonRow>>(std::string_view personal_id)>;
 
 // Envelopes held ahead of a gap, per feed (docs/security.md, Bounds). A
 // tuphap sender has at most 4 batches of 1,000 envelopes in flight and a
@@ -175,6 +190,14 @@ struct StoreOptions {
   // Judges every record a session changes, local writes and ingest alike;
   // nothing is judged when unset.
   std::shared_ptr<const ContentChecker> checker;
+  // The person rules (domain layer): the conflicts among the records that
+  // name `personal_id`, read through `rows_of` (which also reads other IDs,
+  // such as a spouse's). A pure function of what rows_of returns. When
+  // unset, no person conflicts are kept. The store calls it for every ID
+  // whose rows, or whose partners' rows, a session changed.
+  std::function<Result<std::vector<PersonConflict>>(std::string_view personal_id,
+                                                    const PersonRowsOf& rows_of)>
+      person_rules;
   // Whether Open judges the records again when they were judged with
   // another rule set. False: the opener calls RejudgeIfStale once what the
   // checker reads is ready (a node's trust).
@@ -284,8 +307,10 @@ class Store {
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
   Result<crdt::Hlc> LastHlc();
-  // Recomputes every record's index entry (after an upgrade, or when the
-  // indexing rules change).
+  // Recomputes every record's index entry — search terms, event date,
+  // duplicate key, person index — and every person conflict, in one
+  // transaction (after an upgrade, when the indexing rules change, or by
+  // `tuphap index rebuild`).
   Status Reindex();
 
   // Security bookkeeping (tuphap status).
@@ -358,7 +383,7 @@ class Store {
   Result<std::string> TrustStamp(std::string_view public_scope);
 
   // --- reports and search (store/queries.cc) ---
-  enum class Counted { kHeld, kOpenConflicts, kEquivocations };
+  enum class Counted { kHeld, kOpenConflicts, kEquivocations, kPersonConflicts };
   // How many held envelopes, open conflicts or equivocations each scope has
   // (scopes with none are left out).
   Result<std::map<std::string, uint64_t>> CountByScope(Counted what);
@@ -371,6 +396,31 @@ class Store {
   Result<std::vector<SearchRow>> SearchRecords(std::string_view match, std::string_view type,
                                                std::string_view from, std::string_view to,
                                                size_t limit);
+  // The records of `scope` that are the later registration of an open
+  // person conflict (person_conflicts.record): statistics hold them back
+  // until the conflict is settled, as they leave out records judged invalid.
+  Result<std::set<std::string>> HeldForPersonConflicts(std::string_view scope);
+
+  // --- the person index (store/persons.cc) ---
+  // The entries naming `personal_id`, with their records, at most `limit`:
+  // every entry (revoked records too), in record order; or, `ruled_only`,
+  // the entries the person rules judge — ruled roles of records neither
+  // revoked nor judged invalid — the first `limit` by (date, commune,
+  // record id, field), the same on every replica.
+  Result<std::vector<PersonRow>> PersonRows(std::string_view personal_id, bool ruled_only = false,
+                                            size_t limit = kMaxPersonEntries);
+  // Open person conflicts, by personal ID; those touching `scope` only when
+  // it is given.
+  Result<std::vector<PersonConflictRow>> PersonConflicts(std::string_view scope = {});
+  // Groups of at least two unrevoked records with one duplicate key whose
+  // personal IDs differ or are missing, at most `limit` groups.
+  Result<std::vector<DuplicateGroup>> DuplicateGroups(std::string_view scope, size_t limit);
+  // The person index and the person conflicts as text, one sorted line per
+  // entry: what a rebuild must reproduce (tests, `tuphap index check`).
+  Result<std::string> PersonIndexDump();
+  // What PersonIndexDump would return after Reindex, computed in a
+  // transaction that is rolled back: nothing changes.
+  Result<std::string> RebuiltPersonIndexDump();
 
   const StoreOptions& options() const { return options_; }
   // The database file (":memory:" for a store in memory): where a second
@@ -387,6 +437,17 @@ class Store {
   Result<std::optional<int64_t>> FindOriginId(const crdt::ReplicaId& key);
   const crdt::ReplicaId* OriginKey(int64_t id);
   Status WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry);
+  // Replaces the person index entries of record `rowid` (`replace`: it had
+  // some); adds every ID named before or after, and their partners, to
+  // `touched`.
+  Status WritePersons(int64_t rowid, bool replace, const std::vector<PersonRef>& persons,
+                      std::set<std::string>* touched);
+  // Adds the IDs record `rowid` names, and their partners, to `touched`.
+  Status PeopleOfRecord(int64_t rowid, std::set<std::string>* touched);
+  // Judges again the person conflicts of each ID in `touched`.
+  Status JudgePersons(const std::set<std::string>& touched);
+  // Reindex without its transaction.
+  Status ReindexIn();
   // Adds `count` to the refusals of `reason`, naming the last one's feed
   // position.
   Status AddRefusals(std::string_view reason, uint64_t count, const crdt::ReplicaId& last_origin,
@@ -423,6 +484,9 @@ class Store::Session {
   // A record as this session sees it, its own writes included (state_hash
   // is not computed here).
   Result<std::optional<RecordView>> GetRecord(std::string_view scope, std::string_view record_id);
+  // Store::PersonRows(personal_id, true) as this session sees them (what it
+  // cached is written first).
+  Result<std::vector<PersonRow>> PersonRows(std::string_view personal_id);
   // Writes what is cached to SQLite without committing, so a long session
   // (an all-or-nothing import) keeps memory flat.
   Status Checkpoint();

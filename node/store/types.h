@@ -110,6 +110,64 @@ struct ConflictRow {
   crdt::MvRegister values;
 };
 
+// One person a record names by 12-digit personal ID: an entry of the person
+// index (docs/record-format.md, "Person rules"). What the rules need of the
+// record travels with it, so judging a person reads no record state.
+struct PersonRef {
+  std::string personal_id;
+  std::string role;     // child, deceased, husband, wife, parent, declarant, ...
+  std::string field;    // dot path of the ID ("data.child.personal_id")
+  std::string date;     // the date the role is judged at: a death's date, else the event date
+  std::string partner;  // a marriage party's spouse (personal ID), else ""
+  std::string ended;    // a marriage's recorded dissolution date, else ""
+  std::string stated;   // what a confirmation states (marital status), else ""
+  // The role takes part in a person rule (a child's birth, a death, a
+  // marriage party, ...); the others (declarant, ward, ...) only make the
+  // person's records findable and are never judged.
+  bool ruled = false;
+  friend bool operator==(const PersonRef&, const PersonRef&) = default;
+};
+
+// A person index entry with its record.
+struct PersonRow : PersonRef {
+  int64_t record = 0;  // records.id (0: a record not stored yet)
+  std::string record_id;
+  std::string scope;
+  std::string type;
+  bool revoked = false;
+  bool invalid = false;  // its content was judged invalid (the attention list)
+};
+
+// Two records of one person that the person rules say cannot both stand
+// (child registered twice, ...): `record` is the later registration,
+// `other` the one it collides with.
+struct PersonConflict {
+  std::string personal_id;
+  std::string rule;  // an error class: child_already_registered, ...
+  int64_t record = 0;
+  int64_t other = 0;
+  friend auto operator<=>(const PersonConflict&, const PersonConflict&) = default;
+  friend bool operator==(const PersonConflict&, const PersonConflict&) = default;
+};
+
+// A person conflict as reports show it.
+struct PersonConflictRow {
+  std::string personal_id;
+  std::string rule;
+  std::string record_id, scope, type, date;                   // the later registration
+  std::string other_id, other_scope, other_type, other_date;  // the record it collides with
+};
+
+// Records that may name one person under different or missing IDs: the
+// same folded name, birth date and parents' names.
+struct DuplicateGroup {
+  std::string key;  // the folded name, birth date and parents' names
+  struct Member {
+    std::string record_id, scope, type, personal_id;
+  };
+  std::vector<Member> members;
+};
+
 enum class Disposition : unsigned char {
   kAppended,      // new: in the log now (materialised when ready)
   kDuplicate,     // the same change was already there: no effect

@@ -1,0 +1,264 @@
+// The person index and the person conflicts (schema version 8): written by
+// a session's flush for every record it writes, judged again for every ID
+// whose entries — or whose partners' entries — changed, and rebuilt whole
+// by Reindex. Both tables are derived: a function of the records alone, so
+// every replica holding the same records holds the same person conflicts.
+#include <algorithm>
+
+#include "node/store/store.h"
+
+namespace tuphap::store {
+namespace {
+
+constexpr const char* kRowsSql =
+    "SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
+    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM persons p "
+    "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 ORDER BY p.record, p.field "
+    "LIMIT ?2";
+// What the rules judge: a bounded, deterministic prefix (SQLite keeps the
+// first `limit` in a heap while it scans the ID's entries).
+constexpr const char* kRuledRowsSql =
+    "SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
+    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM persons p "
+    "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND p.ruled = 1 AND "
+    "r.revoked = 0 AND r.invalid IS NULL ORDER BY p.date, r.scope, r.record_id, p.field LIMIT ?2";
+
+PersonRow ReadRow(const Stmt& q) {
+  PersonRow row;
+  row.personal_id = q.Text(0);
+  row.role = q.Text(1);
+  row.field = q.Text(2);
+  row.date = q.Text(3);
+  row.partner = q.Text(4);
+  row.ended = q.Text(5);
+  row.stated = q.Text(6);
+  row.record = q.Int(7);
+  row.record_id = q.Text(8);
+  row.scope = q.Text(9);
+  row.type = q.Text(10);
+  row.revoked = q.Int(11) != 0;
+  row.invalid = q.Int(12) != 0;
+  row.ruled = q.Int(13) != 0;
+  return row;
+}
+
+}  // namespace
+
+Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, bool ruled_only,
+                                                 size_t limit) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(ruled_only ? kRuledRowsSql : kRowsSql));
+  q.Bind(1, personal_id).Bind(2, static_cast<int64_t>(limit));
+  std::vector<PersonRow> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    out.push_back(ReadRow(q));
+  }
+  return out;
+}
+
+Status Store::PeopleOfRecord(int64_t rowid, std::set<std::string>* touched) {
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
+                          db_->Prepare("SELECT personal_id, partner FROM persons WHERE record = ? "
+                                       "AND ruled = 1"));
+  q.Bind(1, rowid);
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) return Status::Ok();
+    touched->emplace(q.Text(0));
+    if (!q.Text(1).empty()) touched->emplace(q.Text(1));
+  }
+}
+
+Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<PersonRef>& persons,
+                           std::set<std::string>* touched) {
+  if (replace) {
+    TUPHAP_RETURN_IF_ERROR(PeopleOfRecord(rowid, touched));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM persons WHERE record = ?"));
+    TUPHAP_RETURN_IF_ERROR(del.Bind(1, rowid).Run());
+  }
+  for (const auto& p : persons) {
+    if (p.ruled) {
+      touched->insert(p.personal_id);
+      if (!p.partner.empty()) touched->insert(p.partner);
+    }
+    // One entry per (ID, field): the same ID twice in one field (two
+    // competing values that are equal) is one entry.
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt ins, db_->Prepare("INSERT OR IGNORE INTO persons(personal_id, record, field, role, "
+                               "date, partner, ended, stated, ruled) VALUES(?, ?, ?, ?, ?, ?, ?, "
+                               "?, ?)"));
+    TUPHAP_RETURN_IF_ERROR(ins.Bind(1, p.personal_id)
+                               .Bind(2, rowid)
+                               .Bind(3, p.field)
+                               .Bind(4, p.role)
+                               .Bind(5, p.date)
+                               .Bind(6, p.partner)
+                               .Bind(7, p.ended)
+                               .Bind(8, p.stated)
+                               .Bind(9, int64_t{p.ruled})
+                               .Run());
+  }
+  return Status::Ok();
+}
+
+Status Store::JudgePersons(const std::set<std::string>& touched) {
+  if (!options_.person_rules || touched.empty()) return Status::Ok();
+  // A person's verdict also reads the entries of the IDs their entries name
+  // as partners (a spouse's death ends a marriage): whoever names a touched
+  // ID as partner is judged again too. Asked of the index rather than of
+  // the touched ID's own entries, which need not name them back (a field
+  // in conflict holds two IDs; an entry names one partner).
+  std::set<std::string> ids = touched;
+  const PersonRowsOf rows_of = [this](std::string_view id) { return PersonRows(id, true); };
+  for (const auto& id : touched) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT DISTINCT personal_id FROM persons WHERE partner = ? AND "
+                             "partner <> '' AND ruled = 1"));
+    q.Bind(1, id);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      ids.emplace(q.Text(0));
+    }
+  }
+  for (const auto& id : ids) {
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonConflict> found, options_.person_rules(id, rows_of));
+    std::sort(found.begin(), found.end());
+    {
+      TUPHAP_ASSIGN_OR_RETURN(Stmt del,
+                              db_->Prepare("DELETE FROM person_conflicts WHERE personal_id = ?"));
+      TUPHAP_RETURN_IF_ERROR(del.Bind(1, id).Run());
+    }
+    for (const auto& c : found) {
+      if (c.personal_id != id) {
+        return Status::Internal("the person rules judged " + id + " and returned a conflict of " +
+                                c.personal_id);
+      }
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt ins, db_->Prepare("INSERT OR IGNORE INTO person_conflicts(personal_id, rule, "
+                                 "record, other) VALUES(?, ?, ?, ?)"));
+      TUPHAP_RETURN_IF_ERROR(
+          ins.Bind(1, c.personal_id).Bind(2, c.rule).Bind(3, c.record).Bind(4, c.other).Run());
+    }
+  }
+  return Status::Ok();
+}
+
+Result<std::vector<PersonConflictRow>> Store::PersonConflicts(std::string_view scope) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT c.personal_id, c.rule, a.record_id, a.scope, a.type, "
+                           "coalesce(a.event_date, ''), b.record_id, b.scope, b.type, "
+                           "coalesce(b.event_date, '') FROM person_conflicts c "
+                           "JOIN records a ON a.id = c.record JOIN records b ON b.id = c.other "
+                           "WHERE ?1 = '' OR a.scope = ?1 OR b.scope = ?1 "
+                           "ORDER BY c.personal_id, c.rule, a.record_id, b.record_id"));
+  q.Bind(1, scope);
+  std::vector<PersonConflictRow> out;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row) break;
+    PersonConflictRow r;
+    r.personal_id = q.Text(0);
+    r.rule = q.Text(1);
+    r.record_id = q.Text(2);
+    r.scope = q.Text(3);
+    r.type = q.Text(4);
+    r.date = q.Text(5);
+    r.other_id = q.Text(6);
+    r.other_scope = q.Text(7);
+    r.other_type = q.Text(8);
+    r.other_date = q.Text(9);
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
+Result<std::vector<DuplicateGroup>> Store::DuplicateGroups(std::string_view scope, size_t limit) {
+  AssertOwnerThread();
+  // Candidate keys first (one walk of the partial index), then each group's
+  // members with the ID their main person has in the index.
+  std::vector<std::string> keys;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT duplicate_key FROM records WHERE duplicate_key IS NOT NULL "
+                             "AND revoked = 0 GROUP BY duplicate_key HAVING count(*) > 1 AND "
+                             "(?1 = '' OR max(scope = ?1))"));
+    q.Bind(1, scope);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      keys.emplace_back(q.Text(0));
+    }
+  }
+  std::vector<DuplicateGroup> out;
+  for (auto& key : keys) {
+    if (out.size() >= limit) break;
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q,
+        db_->Prepare("SELECT r.record_id, r.scope, r.type, coalesce((SELECT min(p.personal_id) "
+                     "FROM persons p WHERE p.record = r.id AND p.role IN ('child', 'deceased')), "
+                     "'') FROM records r WHERE r.duplicate_key = ? AND r.revoked = 0 "
+                     "ORDER BY r.record_id"));
+    q.Bind(1, key);
+    DuplicateGroup g;
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      g.members.push_back({std::string(q.Text(0)), std::string(q.Text(1)), std::string(q.Text(2)),
+                           std::string(q.Text(3))});
+    }
+    // The same ID throughout: one person, and the person rules' business
+    // (a second registration), not a possible duplicate.
+    const bool one_id =
+        std::all_of(g.members.begin(), g.members.end(), [&](const DuplicateGroup::Member& m) {
+          return !m.personal_id.empty() && m.personal_id == g.members.front().personal_id;
+        });
+    if (g.members.size() < 2 || one_id) continue;
+    g.key = std::move(key);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+Result<std::string> Store::PersonIndexDump() {
+  AssertOwnerThread();
+  std::string out;
+  auto dump = [&](const char* sql) -> Status {
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      for (int i = 0; i < q.ColumnCount(); ++i) {
+        out += i == 0 ? "" : "\t";
+        out += q.Text(i);
+      }
+      out += "\n";
+    }
+    return Status::Ok();
+  };
+  TUPHAP_RETURN_IF_ERROR(
+      dump("SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
+           "p.partner, p.ended, p.stated, p.ruled FROM persons p JOIN records r ON r.id = p.record "
+           "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
+  TUPHAP_RETURN_IF_ERROR(
+      dump("SELECT 'conflict', c.personal_id, c.rule, a.scope, a.record_id, b.scope, b.record_id "
+           "FROM person_conflicts c JOIN records a ON a.id = c.record JOIN records b ON b.id = "
+           "c.other ORDER BY c.personal_id, c.rule, a.scope, a.record_id, b.scope, b.record_id"));
+  TUPHAP_RETURN_IF_ERROR(
+      dump("SELECT 'key', scope, record_id, duplicate_key FROM records WHERE duplicate_key IS NOT "
+           "NULL ORDER BY scope, record_id"));
+  return out;
+}
+
+Result<std::string> Store::RebuiltPersonIndexDump() {
+  AssertOwnerThread();
+  Transaction txn(*db_);  // never committed: the rebuild is looked at, then dropped
+  TUPHAP_RETURN_IF_ERROR(txn.status());
+  TUPHAP_RETURN_IF_ERROR(ReindexIn());
+  return PersonIndexDump();
+}
+
+}  // namespace tuphap::store
