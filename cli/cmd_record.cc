@@ -230,14 +230,26 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::InvalidArgument(
             "nothing to register: give --input FILE or --field data.<path>=<value>");
       }
+      domain::MaritalRecord marital;
       TUPHAP_ASSIGN_OR_RETURN(std::string id,
-                              registry.Register(args->type, std::move(doc), args->scope));
+                              registry.Register(args->type, std::move(doc), args->scope, &marital));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", id);
+        if (!marital.status.empty()) {
+          Json m = Json::MakeObject();
+          m.Set("status", marital.status);
+          Json list = Json::MakeArray();
+          for (const auto& r : marital.marriages) list.Push(Json(r.record_id));
+          m.Set("marriages", std::move(list));
+          j.Set("marital_status_on_record", std::move(m));
+        }
         ctx.PrintJson(j);
       } else {
         *ctx.out << id << '\n';
+        // The id alone on standard output (scripts read it); what the
+        // records show beside it, for the officer.
+        if (!marital.status.empty()) *ctx.err << DescribeMaritalRecord(ctx, marital) << '\n';
       }
       return Status::Ok();
     };

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 
 #include "cli/context.h"
+#include "node/domain/person_rules.h"
 
 namespace tuphap::cli {
 
@@ -17,6 +18,11 @@ void RegisterSchemaCommand(CLI::App& app, Context& ctx, Action* action);
 void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action);
+
+// What the records show of a person's marital status, in the officer's
+// language (record add, person show).
+std::string DescribeMaritalRecord(const Context& ctx, const domain::MaritalRecord& m);
 
 // "KEY=VALUE" -> (KEY, VALUE); InvalidArgument naming the argument otherwise.
 Result<std::pair<std::string, std::string>> SplitFieldArgument(std::string_view arg);

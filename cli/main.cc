@@ -75,6 +75,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterSecurityCommands(app, ctx, &action);
   tuphap::cli::RegisterSyncCommands(app, ctx, &action);
   tuphap::cli::RegisterReportCommands(app, ctx, &action);
+  tuphap::cli::RegisterPersonCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);
