@@ -11,17 +11,8 @@
 namespace tuphap::cli {
 namespace {
 
-Status List(const Context& ctx) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts, report::Conflicts(*n));
-  if (ctx.json) {
-    ctx.PrintJson(ConflictsJson(conflicts));
-    return Status::Ok();
-  }
-  if (conflicts.empty()) {
-    *ctx.out << Tr(ctx, "no open conflicts\n", "không có xung đột nào đang chờ\n");
-    return Status::Ok();
-  }
+void ListFieldConflicts(const Context& ctx,
+                        const std::vector<report::ConflictReportRow>& conflicts) {
   Table t({Tr(ctx, "since", "từ lúc"), "record", Tr(ctx, "field", "trường"),
            Tr(ctx, "competing values", "các giá trị")});
   for (const auto& c : conflicts) {
@@ -34,6 +25,33 @@ Status List(const Context& ctx) {
     t.Add({c.since.ToString().substr(0, 16), c.row.record_id, c.row.field, values});
   }
   t.Print(*ctx.out);
+}
+
+// Field conflicts (competing values), then person conflicts (two records
+// of one personal ID), each only when there is one.
+Status List(const Context& ctx) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts, report::Conflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
+                          report::PersonConflicts(*n));
+  if (ctx.json) {
+    ctx.PrintJson(ConflictsJson(conflicts, persons));
+    return Status::Ok();
+  }
+  if (conflicts.empty() && persons.empty()) {
+    *ctx.out << Tr(ctx, "no open conflicts\n", "không có xung đột nào đang chờ\n");
+    return Status::Ok();
+  }
+  if (!conflicts.empty()) ListFieldConflicts(ctx, conflicts);
+  if (!persons.empty()) {
+    const Grid p = PersonConflictsGrid(ctx, persons);
+    if (!conflicts.empty()) *ctx.out << '\n';
+    *ctx.out << p.title << ":\n";
+    Table t(p.header);
+    for (const auto& r : p.rows) t.Add(r);
+    t.Print(*ctx.out);
+    *ctx.out << '\n' << PersonConflictsAdvice(ctx);
+  }
   return Status::Ok();
 }
 
@@ -43,7 +61,8 @@ void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
   CLI::App* conflicts = app.add_subcommand("conflicts", "Open conflicts: list them, resolve one");
   conflicts->require_subcommand(1);
   CLI::App* list = conflicts->add_subcommand(
-      "list", "Every open conflict, oldest first, with its competing values");
+      "list",
+      "Every open conflict, oldest first, with its competing values; then the person conflicts");
   list->callback([&ctx, action] { *action = [&ctx] { return List(ctx); }; });
 
   struct ResolveArgs {

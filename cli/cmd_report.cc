@@ -1,4 +1,4 @@
-// tuphap report status | stats | conflicts | reconcile.
+// tuphap report status | stats | conflicts | duplicates | attention | reconcile.
 #include <functional>
 #include <map>
 #include <ostream>
@@ -49,6 +49,8 @@ void Emit(const Context& ctx, ReportFormat format, const std::string& title, con
 Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat format) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> rows, report::Stats(*n, o));
+  uint64_t held_back = 0;
+  for (const auto& r : rows) held_back += r.held_back;
   if (format == ReportFormat::kJson) {
     Json list = Json::MakeArray();
     for (const auto& r : rows) {
@@ -59,6 +61,7 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
       j.Set("count", static_cast<int64_t>(r.count));
       j.Set("revoked", static_cast<int64_t>(r.revoked));
       j.Set("invalid", static_cast<int64_t>(r.invalid));
+      j.Set("held_back", static_cast<int64_t>(r.held_back));
       if (r.fines > 0) {
         j.Set("fines", static_cast<int64_t>(r.fines));
         j.Set("fines_issued_vnd", r.fines_issued_vnd);
@@ -70,6 +73,7 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
     Json out = Json::MakeObject();
     out.Set("from", o.from);
     out.Set("to", o.to);
+    out.Set("held_back_for_person_conflicts", static_cast<int64_t>(held_back));
     out.Set("rows", std::move(list));
     ctx.PrintJson(out);
     return Status::Ok();
@@ -81,6 +85,7 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
               Tr(ctx, "count", "số"),
               Tr(ctx, "revoked", "thu hồi"),
               Tr(ctx, "invalid", "không hợp lệ"),
+              Tr(ctx, "held back", "tạm chưa tính"),
               Tr(ctx, "fines", "quyết định phạt tiền"),
               Tr(ctx, "issued VND", "phạt (đồng)"),
               Tr(ctx, "paid VND", "đã nộp (đồng)"),
@@ -95,24 +100,40 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
     };
     g.rows.push_back({r.commune, r.type, r.period, std::to_string(r.count),
                       std::to_string(r.revoked), std::to_string(r.invalid),
-                      money ? std::to_string(r.fines) : "", m(r.fines_issued_vnd),
-                      m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
+                      std::to_string(r.held_back), money ? std::to_string(r.fines) : "",
+                      m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
     bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
   }
   const std::string title = Tr(ctx, "Registrations and decisions", "Đăng ký và quyết định") +
                             (o.from.empty() && o.to.empty() ? "" : " " + o.from + " – " + o.to);
   Emit(ctx, format, title, g, format == ReportFormat::kHtml ? BarChartSvg(bars) : "");
+  // A person registered twice would be counted twice: the later record
+  // waits, and the table says so rather than silently counting less.
+  if (format == ReportFormat::kTable && held_back > 0) {
+    *ctx.out << '\n'
+             << held_back
+             << Tr(ctx,
+                   " registration(s) held back for person conflicts: each is the later of two "
+                   "records of one person, counted once the conflict is settled (tuphap report "
+                   "conflicts)\n",
+                   " hồ sơ tạm chưa tính vì xung đột nhân thân: mỗi hồ sơ là hồ sơ sau trong hai "
+                   "hồ sơ của cùng một người, được tính khi xung đột được giải quyết (tuphap "
+                   "report conflicts)\n");
+  }
   return Status::Ok();
 }
 
 Status RunConflicts(const Context& ctx, ReportFormat format) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> rows, report::Conflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
+                          report::PersonConflicts(*n));
   if (format == ReportFormat::kJson) {
-    ctx.PrintJson(ConflictsJson(rows));
+    ctx.PrintJson(ConflictsJson(rows, persons));
     return Status::Ok();
   }
   Grid g;
+  g.title = Tr(ctx, "Open conflicts, oldest first", "Xung đột chờ xử lý, cũ nhất trước");
   g.header = {Tr(ctx, "record", "hồ sơ"),  Tr(ctx, "commune", "xã"),     Tr(ctx, "field", "trường"),
               Tr(ctx, "value", "giá trị"), Tr(ctx, "officer", "cán bộ"), Tr(ctx, "node", "nút"),
               Tr(ctx, "time", "thời điểm")};
@@ -124,8 +145,77 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
                         node::NodeIdText(v.origin.bytes), v.hlc.ToString()});
     }
   }
-  Emit(ctx, format, Tr(ctx, "Open conflicts, oldest first", "Xung đột chờ xử lý, cũ nhất trước"), g,
-       "");
+  const Grid p = PersonConflictsGrid(ctx, persons);
+  switch (format) {
+    case ReportFormat::kHtml:
+      WriteHtml(*ctx.out, g.title, persons.empty() ? std::vector<Grid>{g} : std::vector<Grid>{g, p},
+                "");
+      break;
+    case ReportFormat::kCsv:
+      // The field conflicts as before; person conflicts, which have other
+      // columns, follow as a second table after an empty line.
+      WriteCsv(*ctx.out, g);
+      if (!persons.empty()) {
+        *ctx.out << "\r\n";
+        WriteCsv(*ctx.out, p);
+      }
+      break;
+    default:
+      // The field conflicts' table is titled only when another follows,
+      // so a store without person conflicts prints what it always did.
+      if (!g.rows.empty() && !persons.empty()) *ctx.out << g.title << ":\n";
+      if (!g.rows.empty() || persons.empty()) Emit(ctx, format, g.title, g, "");
+      if (!persons.empty()) {
+        if (!g.rows.empty()) *ctx.out << '\n';
+        *ctx.out << p.title << ":\n";
+        Emit(ctx, format, p.title, p, "");
+        *ctx.out << '\n' << PersonConflictsAdvice(ctx);
+      }
+  }
+  return Status::Ok();
+}
+
+Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
+                     ReportFormat format) {
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+  // One group more than shown tells whether the list was cut.
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::DuplicateReportGroup> groups,
+                          report::Duplicates(*n, scope, limit + 1));
+  const bool more = groups.size() > limit;
+  if (more) groups.resize(limit);
+  if (format == ReportFormat::kJson) {
+    ctx.PrintJson(DuplicatesJson(groups, limit, more));
+    return Status::Ok();
+  }
+  const Grid g = DuplicatesGrid(ctx, groups);
+  const std::string note =
+      Tr(ctx,
+         "Only POSSIBLE duplicates: records with the same name, birth date and parents' names but "
+         "different or missing personal IDs. They may be one person registered twice, or two "
+         "people. Nothing is blocked or merged: look at each group and correct or revoke a "
+         "record only if it is wrong.",
+         "Chỉ là hồ sơ CÓ THỂ trùng: cùng họ tên, ngày sinh và họ tên cha mẹ nhưng số định danh "
+         "khác nhau hoặc không có. Có thể là một người được đăng ký hai lần, cũng có thể là hai "
+         "người. Không hồ sơ nào bị chặn hay gộp: xem từng nhóm và chỉ sửa hoặc thu hồi hồ sơ khi "
+         "hồ sơ đó sai.");
+  if (format == ReportFormat::kHtml) {
+    Grid titled = g;
+    titled.title = note;
+    WriteHtml(*ctx.out, g.title, {titled}, "");
+    return Status::Ok();
+  }
+  if (format == ReportFormat::kCsv) {
+    WriteCsv(*ctx.out, g);
+    return Status::Ok();
+  }
+  *ctx.out << note << "\n\n";
+  Emit(ctx, format, g.title, g, "");
+  if (more) {
+    *ctx.out << '\n'
+             << Tr(ctx, "the first ", "mới hiện ") << limit
+             << Tr(ctx, " groups are shown; --limit N shows more\n",
+                   " nhóm đầu; dùng --limit N để xem thêm\n");
+  }
   return Status::Ok();
 }
 
@@ -141,6 +231,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
       j.Set("records", static_cast<int64_t>(c.records));
       j.Set("held", static_cast<int64_t>(c.held));
       j.Set("conflicts", static_cast<int64_t>(c.conflicts));
+      j.Set("person_conflicts", static_cast<int64_t>(c.person_conflicts));
       j.Set("equivocations", static_cast<int64_t>(c.equivocations));
       j.Set("invalid", static_cast<int64_t>(c.invalid));
       Json nodes = Json::MakeArray();
@@ -179,11 +270,13 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
               Tr(ctx, "records", "hồ sơ"),
               Tr(ctx, "held", "đang giữ"),
               Tr(ctx, "conflicts", "xung đột"),
+              Tr(ctx, "person conflicts", "xung đột nhân thân"),
               Tr(ctx, "equivocations", "gian lận chuỗi"),
               Tr(ctx, "invalid", "không hợp lệ")};
   for (const auto& c : r.communes) {
     const auto counts = std::vector<std::string>{
-        std::to_string(c.records), std::to_string(c.held), std::to_string(c.conflicts),
+        std::to_string(c.records),       std::to_string(c.held),
+        std::to_string(c.conflicts),     std::to_string(c.person_conflicts),
         std::to_string(c.equivocations), std::to_string(c.invalid)};
     if (c.nodes.empty()) {
       std::vector<std::string> row{c.commune, c.name, "-", "", "", "", ""};
@@ -238,6 +331,10 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::AttentionRow> rows,
                           report::Attention(*n, ctx.lang, include_revoked));
+  // Person conflicts wait for a person too, but are listed by report
+  // conflicts: here only counted, so this list is not the whole of the work.
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
+                          report::PersonConflicts(*n));
   if (format == ReportFormat::kJson) {
     Json list = Json::MakeArray();
     for (const auto& a : rows) {
@@ -258,6 +355,7 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
     }
     Json out = Json::MakeObject();
     out.Set("records", std::move(list));
+    out.Set("person_conflicts", static_cast<int64_t>(persons.size()));
     ctx.PrintJson(out);
     return Status::Ok();
   }
@@ -280,6 +378,12 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
        Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)",
           "Hồ sơ có nội dung sai quy tắc (được giữ, không tính; hủy hoặc sửa)"),
        g, "");
+  if (format == ReportFormat::kTable && !persons.empty()) {
+    *ctx.out << '\n'
+             << persons.size()
+             << Tr(ctx, " person conflict(s) also wait for an officer: tuphap report conflicts\n",
+                   " xung đột nhân thân cũng đang chờ cán bộ xử lý: tuphap report conflicts\n");
+  }
   return Status::Ok();
 }
 
@@ -500,7 +604,8 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
   stats->add_option("--to", st->options.to, "last date (YYYY-MM-DD)");
   stats->add_option("--by", st->by, "group by any of commune,type,month")->capture_default_str();
 
-  add("status", "Per commune and node: last contact and sync, pending, held, conflicts",
+  add("status",
+      "Per commune and node: last contact and sync, pending, held, conflicts, person conflicts",
       [&ctx]() -> Result<Runner> {
         return Runner([&ctx](ReportFormat f) { return RunStatus(ctx, f); });
       });
@@ -521,9 +626,30 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
   reconcile->add_option("--timeout", rc->timeout_s, "seconds to wait for each answer (default 60)")
       ->check(CLI::Range(1, 3600));
 
-  add("conflicts", "Every open conflict with its competing values", [&ctx]() -> Result<Runner> {
-    return Runner([&ctx](ReportFormat f) { return RunConflicts(ctx, f); });
-  });
+  add("conflicts",
+      "Every open conflict: competing values of a field, and person conflicts (two records of one "
+      "personal ID that cannot both stand)",
+      [&ctx]() -> Result<Runner> {
+        return Runner([&ctx](ReportFormat f) { return RunConflicts(ctx, f); });
+      });
+  struct DuplicatesArgs {
+    std::string scope;
+    size_t limit = 100;
+  };
+  auto dup = std::make_shared<DuplicatesArgs>();
+  CLI::App* duplicates =
+      add("duplicates",
+          "Possible duplicates to look at: records with the same name, birth date and parents' "
+          "names but different or missing personal IDs (never blocked, never merged)",
+          [&ctx, dup]() -> Result<Runner> {
+            return Runner([&ctx, dup](ReportFormat f) {
+              return RunDuplicates(ctx, dup->scope, dup->limit, f);
+            });
+          });
+  duplicates->add_option("--scope", dup->scope, "only groups with a record of this commune code");
+  duplicates->add_option("--limit", dup->limit, "at most this many groups")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 100000));
   auto with_revoked = std::make_shared<bool>(false);
   CLI::App* attention = add(
       "attention",

@@ -121,7 +121,8 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
   out << "</body>\n</html>\n";
 }
 
-Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows) {
+Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows,
+                   const std::vector<store::PersonConflictRow>& persons) {
   Json list = Json::MakeArray();
   for (const auto& r : rows) {
     Json j = Json::MakeObject();
@@ -134,8 +135,141 @@ Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows) {
     j.Set("values", EntriesToJson(r.values));
     list.Push(std::move(j));
   }
+  Json person_list = Json::MakeArray();
+  for (const auto& p : persons) {
+    auto side = [](const std::string& id, const std::string& scope, const std::string& type,
+                   const std::string& date) {
+      Json j = Json::MakeObject();
+      j.Set("record_id", id);
+      j.Set("commune", scope);
+      j.Set("type", type);
+      j.Set("date", date);
+      return j;
+    };
+    Json j = Json::MakeObject();
+    j.Set("personal_id", p.personal_id);
+    j.Set("rule", p.rule);
+    j.Set("description", PersonRuleText(domain::Lang::kEnglish, p.rule));
+    j.Set("record", side(p.record_id, p.scope, p.type, p.date));
+    j.Set("other", side(p.other_id, p.other_scope, p.other_type, p.other_date));
+    person_list.Push(std::move(j));
+  }
   Json out = Json::MakeObject();
   out.Set("conflicts", std::move(list));
+  out.Set("person_conflicts", std::move(person_list));
+  return out;
+}
+
+std::string PersonRuleText(domain::Lang lang, std::string_view rule) {
+  static const std::map<std::string_view, std::pair<const char*, const char*>> kRules = {
+      {"child_already_registered",
+       {"child's birth registered twice", "trẻ được đăng ký khai sinh hai lần"}},
+      {"death_already_registered", {"death registered twice", "người chết được khai tử hai lần"}},
+      {"person_deceased",
+       {"names as a party a person who had died", "ghi là một bên một người đã chết"}},
+      {"already_married",
+       {"marriage while an earlier marriage stands", "kết hôn khi hôn nhân trước vẫn còn"}},
+      {"marital_status_contradicted",
+       {"marital status the marriage records contradict",
+        "xác nhận tình trạng hôn nhân trái với hồ sơ kết hôn"}}};
+  const auto it = kRules.find(rule);
+  if (it == kRules.end()) return std::string(rule);
+  return lang == domain::Lang::kVietnamese ? it->second.second : it->second.first;
+}
+
+Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows) {
+  Grid g;
+  g.title = Tr(ctx, "Person conflicts: two records of one person that cannot both stand",
+               "Xung đột nhân thân: hai hồ sơ của cùng một người không thể cùng tồn tại");
+  g.header = {Tr(ctx, "personal ID", "số định danh"),
+              Tr(ctx, "rule", "quy tắc"),
+              Tr(ctx, "later record", "hồ sơ sau"),
+              Tr(ctx, "commune", "xã"),
+              Tr(ctx, "type", "loại"),
+              Tr(ctx, "date", "ngày"),
+              Tr(ctx, "collides with", "trùng với hồ sơ"),
+              Tr(ctx, "commune", "xã"),
+              Tr(ctx, "type", "loại"),
+              Tr(ctx, "date", "ngày")};
+  for (const auto& p : rows) {
+    g.rows.push_back({p.personal_id, PersonRuleText(ctx.lang, p.rule), p.record_id, p.scope, p.type,
+                      p.date, p.other_id, p.other_scope, p.other_type, p.other_date});
+  }
+  return g;
+}
+
+std::string PersonConflictsAdvice(const Context& ctx) {
+  return Tr(ctx,
+            "Nothing settles a person conflict by itself, and the later record is not counted in "
+            "the statistics meanwhile. Look at both records, then revoke the one registered in "
+            "error:\n"
+            "  tuphap record revoke ID --reason \"...\"\n"
+            "or correct the wrong one (a personal ID, a dissolution date):\n"
+            "  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n",
+            "Xung đột nhân thân không tự được giải quyết, và trong lúc chờ hồ sơ sau không được "
+            "tính vào thống kê. Xem cả hai hồ sơ, rồi thu hồi hồ sơ đăng ký nhầm:\n"
+            "  tuphap record revoke ID --reason \"...\"\n"
+            "hoặc sửa hồ sơ sai (số định danh, ngày ly hôn):\n"
+            "  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n");
+}
+
+Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups) {
+  Grid g;
+  g.title = Tr(ctx, "Possible duplicates", "Hồ sơ có thể trùng người");
+  g.header = {Tr(ctx, "group", "nhóm"),
+              Tr(ctx, "record", "hồ sơ"),
+              Tr(ctx, "commune", "xã"),
+              Tr(ctx, "type", "loại"),
+              Tr(ctx, "personal ID", "số định danh"),
+              Tr(ctx, "full name", "họ tên"),
+              Tr(ctx, "birth date", "ngày sinh"),
+              Tr(ctx, "registered", "ngày đăng ký"),
+              Tr(ctx, "mother", "mẹ"),
+              Tr(ctx, "father", "cha")};
+  for (size_t i = 0; i < groups.size(); ++i) {
+    for (size_t k = 0; k < groups[i].members.size(); ++k) {
+      const auto& m = groups[i].members[k];
+      g.rows.push_back({k == 0 ? std::to_string(i + 1) : "", m.record_id, m.commune, m.type,
+                        m.personal_id.empty() ? Tr(ctx, "(none)", "(không có)") : m.personal_id,
+                        m.full_name, m.birth_date, m.registered_at, m.mother, m.father});
+    }
+  }
+  return g;
+}
+
+Json DuplicatesJson(const std::vector<report::DuplicateReportGroup>& groups, size_t limit,
+                    bool more) {
+  Json list = Json::MakeArray();
+  for (const auto& g : groups) {
+    Json members = Json::MakeArray();
+    for (const auto& m : g.members) {
+      Json j = Json::MakeObject();
+      j.Set("record_id", m.record_id);
+      j.Set("commune", m.commune);
+      j.Set("type", m.type);
+      j.Set("personal_id", m.personal_id.empty() ? Json() : Json(m.personal_id));
+      j.Set("full_name", m.full_name);
+      j.Set("birth_date", m.birth_date);
+      j.Set("registered_at", m.registered_at);
+      if (m.type != "death") {
+        j.Set("mother", m.mother);
+        j.Set("father", m.father);
+      }
+      members.Push(std::move(j));
+    }
+    Json j = Json::MakeObject();
+    j.Set("key", g.key);
+    j.Set("records", std::move(members));
+    list.Push(std::move(j));
+  }
+  Json out = Json::MakeObject();
+  out.Set("possible_duplicates_only", true);
+  out.Set("note",
+          "records with the same name, birth date and parents' names but different or missing "
+          "personal IDs: possibly one person, possibly not; nothing is blocked or merged");
+  out.Set("limit", static_cast<int64_t>(limit));
+  out.Set("more", more);
+  out.Set("groups", std::move(list));
   return out;
 }
 

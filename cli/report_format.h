@@ -9,13 +9,16 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "cli/context.h"
 
 namespace tuphap::report {
 struct ConflictReportRow;
-}
+struct DuplicateReportGroup;
+}  // namespace tuphap::report
 namespace tuphap::store {
 struct InvalidCount;
-}
+struct PersonConflictRow;
+}  // namespace tuphap::store
 
 namespace tuphap::cli {
 
@@ -39,8 +42,28 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
 
 // Open conflicts as `conflicts list --json` and `report conflicts --format
 // json` print them: {"conflicts": [{"record_id", "scope", "commune", "type",
-// "field", "kind", "values": [...]}]}.
-Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows);
+// "field", "kind", "values": [...]}], "person_conflicts": [{"personal_id",
+// "rule", "description", "record": {"record_id", "commune", "type", "date"},
+// "other": {...}}]} (`record`: the later registration, not counted in the
+// statistics until the conflict is settled; `other`: the one it collides
+// with).
+Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows,
+                   const std::vector<store::PersonConflictRow>& persons);
+
+// A person rule (an error class name) in words, in the officer's language.
+std::string PersonRuleText(domain::Lang lang, std::string_view rule);
+// Person conflicts as a table: the personal ID, the rule, the later
+// registration and the record it collides with.
+Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows);
+// What a person does about a person conflict (nothing settles one by
+// itself): revoke or correct one of the two records.
+std::string PersonConflictsAdvice(const Context& ctx);
+
+// Possible duplicates (report duplicates), one line per record, each group
+// numbered.
+Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups);
+Json DuplicatesJson(const std::vector<report::DuplicateReportGroup>& groups, size_t limit,
+                    bool more);
 
 // Records judged invalid as `status --json` and `report status --format json`
 // print them under "E_INVALID_CONTENT": {"count": N, "reasons": {reason: n}}.

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
+#include <set>
 #include <tuple>
 
 #include "node/domain/content_rules.h"
@@ -43,12 +45,17 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
   TUPHAP_RETURN_IF_ERROR(CheckDate(o.to, "--to"));
   if (!o.from.empty() && !o.to.empty() && o.from > o.to)
     return Status::InvalidArgument("--from " + o.from + " is after --to " + o.to);
+  // The records and the person conflicts that hold some back, of one moment
+  // (a serving node may commit meanwhile).
+  store::ReadSnapshot snapshot(node.store());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> scopes, node.Digests(std::nullopt));
   std::map<std::tuple<std::string, std::string, std::string>, StatsRow> groups;
   for (const auto& sc : scopes) {
     if (replication::IsPublicScope(sc.scope)) continue;
     TUPHAP_ASSIGN_OR_RETURN(std::vector<store::RecordView> records,
                             node.store().RecordsWithPrefix(sc.scope, ""));
+    TUPHAP_ASSIGN_OR_RETURN(std::set<std::string> held,
+                            node.store().HeldForPersonConflicts(sc.scope));
     for (const auto& rec : records) {
       const std::string type = rec.state.Type();
       if (type.empty() || type[0] == '_') continue;  // bookkeeping (number leases)
@@ -69,6 +76,13 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
       }
       if (rec.state.Revoked()) {
         ++row.revoked;
+        continue;
+      }
+      // A second registration of one person (a child registered twice...)
+      // would count the person twice: the later one waits for a person to
+      // settle the conflict.
+      if (held.count(rec.record_id) != 0) {
+        ++row.held_back;
         continue;
       }
       ++row.count;
@@ -107,6 +121,54 @@ Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node) {
   // Oldest first: the conflict waiting longest for a person.
   std::stable_sort(out.begin(), out.end(),
                    [](const auto& a, const auto& b) { return a.since < b.since; });
+  return out;
+}
+
+Result<std::vector<store::PersonConflictRow>> PersonConflicts(node::Node& node,
+                                                              std::string_view scope) {
+  return node.store().PersonConflicts(scope);
+}
+
+Result<std::vector<DuplicateReportGroup>> Duplicates(node::Node& node, std::string_view scope,
+                                                     size_t limit) {
+  if (!scope.empty() && domain::ReferenceData::Get().Commune(std::string(scope)) == nullptr)
+    return Status::InvalidArgument("--scope " + std::string(scope) + " is not a commune code");
+  store::ReadSnapshot snapshot(node.store());  // the groups and their records, of one moment
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::DuplicateGroup> groups,
+                          node.store().DuplicateGroups(scope, limit));
+  std::vector<DuplicateReportGroup> out;
+  for (auto& g : groups) {
+    DuplicateReportGroup group;
+    group.key = std::move(g.key);
+    for (auto& m : g.members) {
+      DuplicateMember d;
+      d.record_id = std::move(m.record_id);
+      d.commune = std::move(m.scope);
+      d.type = std::move(m.type);
+      d.personal_id = std::move(m.personal_id);
+      // The names as written, where the key holds them folded: what a
+      // person compares.
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<store::RecordView> rec,
+                              node.store().GetRecord(d.record_id, d.commune));
+      if (rec) {
+        std::string event = d.type, base = "data";
+        if (event == "re_registration") {
+          event = Winner(rec->state, "data.event_type");
+          base = "data.event";
+        }
+        const std::string person = base + (event == "death" ? ".deceased" : ".child");
+        d.full_name = Winner(rec->state, person + ".full_name");
+        d.birth_date = Winner(rec->state, person + ".birth_date");
+        d.registered_at = Winner(rec->state, "registered_at");
+        if (event == "birth") {
+          d.mother = Winner(rec->state, base + ".mother.full_name");
+          d.father = Winner(rec->state, base + ".father.full_name");
+        }
+      }
+      group.members.push_back(std::move(d));
+    }
+    out.push_back(std::move(group));
+  }
   return out;
 }
 
@@ -160,6 +222,8 @@ Result<StatusReport> StatusOf(node::Node& node) {
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kHeld, &CommuneStatusRow::held));
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kOpenConflicts, &CommuneStatusRow::conflicts));
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kEquivocations, &CommuneStatusRow::equivocations));
+  TUPHAP_RETURN_IF_ERROR(
+      count_by_scope(Counted::kPersonConflicts, &CommuneStatusRow::person_conflicts));
   TUPHAP_ASSIGN_OR_RETURN(out.invalid, node.store().InvalidCounts());
   for (const auto& c : out.invalid) {
     if (!replication::IsPublicScope(c.scope)) row(c.scope).invalid += c.count;

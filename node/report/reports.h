@@ -1,10 +1,14 @@
 // The hub operator's reports (issue 6): statistics of registrations and
-// violation decisions per commune and period, and the open conflicts. Pure
-// queries over the store; formatting is the CLI's (cli/report_format).
+// violation decisions per commune and period, and the open conflicts —
+// competing field values and, since issue 13, person conflicts (two records
+// of one personal ID the person rules say cannot both stand) — and the
+// possible duplicates. Pure queries over the store; formatting is the
+// CLI's (cli/report_format).
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "node/domain/messages.h"
@@ -31,6 +35,11 @@ struct StatsRow {
   // Records whose content was judged invalid (domain/content_rules.h),
   // revoked or not: in no other count of the row.
   uint64_t invalid = 0;
+  // Records held back: the later registration of an open person conflict
+  // (report conflicts), not counted until the conflict is settled — the
+  // record it collides with is counted, so a person is counted once. In no
+  // other count of the row.
+  uint64_t held_back = 0;
   // Violation decisions with a fine (cancelled ones excluded):
   uint64_t fines = 0;
   int64_t fines_issued_vnd = 0;
@@ -52,6 +61,32 @@ struct ConflictReportRow {
 // Every open conflict, oldest first (by the earliest of its values).
 Result<std::vector<ConflictReportRow>> Conflicts(node::Node& node);
 
+// Every open person conflict (store::Store::PersonConflicts), by personal
+// ID; those touching `scope` only when it is given.
+Result<std::vector<store::PersonConflictRow>> PersonConflicts(node::Node& node,
+                                                              std::string_view scope = {});
+
+// One record of a possible-duplicate group, with what made it one: the
+// names and birth date as written.
+struct DuplicateMember {
+  std::string record_id, commune, type;
+  std::string personal_id;  // the person's ID on the record, "" when missing
+  std::string full_name, birth_date, registered_at;
+  std::string mother, father;  // births: the parents' names as written
+};
+struct DuplicateReportGroup {
+  std::string key;  // the folded name, birth date and parents' names shared
+  std::vector<DuplicateMember> members;
+};
+
+// Records that may be one person under different or missing personal IDs
+// (store::Store::DuplicateGroups): only possible duplicates, for a person to
+// look at — nothing is blocked or merged. At most `limit` groups, those with
+// a record of `scope` only when it is given. InvalidArgument for a scope that
+// is not a commune code.
+Result<std::vector<DuplicateReportGroup>> Duplicates(node::Node& node, std::string_view scope,
+                                                     size_t limit);
+
 // One node of a commune, as this node knows it.
 struct NodeStatusRow {
   std::string node_id;  // text form
@@ -70,6 +105,9 @@ struct CommuneStatusRow {
   uint64_t records = 0;
   uint64_t held = 0;       // envelopes waiting on a gap
   uint64_t conflicts = 0;  // open conflicts
+  // Open person conflicts with a record of the commune (one between two
+  // communes counts in both).
+  uint64_t person_conflicts = 0;
   uint64_t equivocations = 0;
   uint64_t invalid = 0;  // unrevoked records judged invalid (report attention)
 };
