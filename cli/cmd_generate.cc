@@ -1,5 +1,6 @@
 // tuphap generate: synthetic records in the import format, for trying
 // tuphap out, tests and benchmarks (node/domain/record_generator.h).
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <iostream>
@@ -17,6 +18,7 @@ struct GenerateArgs {
   std::string province;
   int communes_in_province = 0;
   std::string out = "-";
+  std::vector<std::string> bad_classes;
 };
 
 Status RunGenerate(const Context&, GenerateArgs& args) {
@@ -41,6 +43,15 @@ Status RunGenerate(const Context&, GenerateArgs& args) {
   for (const auto& c : o.communes) {
     if (ref.Commune(c) == nullptr)
       return Status::InvalidArgument("'" + c + "' is not a current commune code");
+  }
+  for (const auto& name : args.bad_classes) {
+    const std::vector<domain::ErrorClass> known = domain::GeneratedErrorClasses();
+    auto it = std::find_if(known.begin(), known.end(),
+                           [&](domain::ErrorClass c) { return domain::ErrorClassName(c) == name; });
+    if (it == known.end())
+      return Status::InvalidArgument("--bad-class '" + name +
+                                     "' is not a class the generator builds");
+    o.bad_classes.push_back(*it);
   }
   TUPHAP_RETURN_IF_ERROR(domain::CheckGeneratorOptions(o));
   std::ofstream file;
@@ -71,6 +82,8 @@ void RegisterGenerateCommand(CLI::App& app, Context& ctx, Action* action) {
   g->add_option("--edits", args->options.edits, "edit lines")->capture_default_str();
   g->add_option("--bad", args->options.bad,
                 "share of lines built to be refused, each tagged expect_error");
+  g->add_option("--bad-class", args->bad_classes,
+                "only this class for bad lines, repeatable (default: every class)");
   g->add_option("--from", args->options.from, "first registration date")->capture_default_str();
   g->add_option("--to", args->options.to, "last registration date")->capture_default_str();
   g->add_option("--out", args->out, "file (default: standard output)");

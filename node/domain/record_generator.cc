@@ -67,9 +67,35 @@ struct Made {
   int version = 1;
 };
 
+// Known people of one commune (Gen::Observe).
+struct Couple {
+  Json husband, wife;  // their blocks in the marriage
+  std::string record_id;
+  std::string last;  // the latest line naming either, bad lines included
+};
+struct Single {  // married before, alive, not married again
+  Json person;
+  std::string last;
+  bool widowed = false;  // else divorced
+};
+struct Death {
+  Json data;  // deceased, death_datetime, death_place, death_notice
+  std::string date;
+};
+struct People {
+  std::vector<Json> children;   // of births
+  std::vector<Death> deaths;    // each person once
+  std::vector<Couple> couples;  // standing: both alive, not dissolved
+  std::vector<Single> single;
+};
+constexpr size_t kPool = 1024;
+
 class Gen {
  public:
-  explicit Gen(const GeneratorOptions& o) : o_(o), rng_(o.seed * 0x9E3779B97F4A7C15ULL + 17) {
+  explicit Gen(const GeneratorOptions& o)
+      : o_(o),
+        rng_(o.seed * 0x9E3779B97F4A7C15ULL + 17),
+        who_(o.seed * 0x9E3779B97F4A7C15ULL + 29) {
     from_ = ParseDateOrNull(o.from).value_or(Date{2025, 7, 1});
     to_ = ParseDateOrNull(o.to).value_or(Date{2026, 6, 30});
     classes_ = o.bad_classes.empty() ? GeneratedErrorClasses() : o.bad_classes;
@@ -91,13 +117,20 @@ class Gen {
       const std::string& commune = o_.communes[rng_.Uniform(o_.communes.size())];
       Json line = Create(commune, DateFromDayNumber(day));
       const bool bad = rng_.NextDouble() < o_.bad;
-      if (bad) Corrupt(&line);
+      // A bad line is broken from fresh people; only a valid one names
+      // known people again as the rules allow.
+      if (bad) {
+        Corrupt(&line);
+      } else {
+        KnownPeople(&line);
+      }
       line.Set("seq", static_cast<int64_t>(++seq));
       std::string text = line.Dump();
       if (bad) text = TextCorruption(line, std::move(text));
       sink(text);
       if (line.Find("expect_error")->is_null()) {
         last_valid_[JsonAt(line, "book.register")->as_string()] = line;
+        Observe(line);
         Remember(std::move(line));
       }
       // Edits interleave: about edits/records per create.
@@ -451,6 +484,162 @@ class Gen {
     return data;
   }
 
+  // --------------------------------------------------------- known people
+  // Every valid line's people stay what the register says of them: a child
+  // is registered once, a person dies once and is named alive by no later
+  // record, and a husband or wife marries again only after the marriage
+  // ended (the person rules, person_rules.h). Fresh people get fresh IDs
+  // (PersonalId), so only these pools name someone twice: valid lines as the
+  // rules allow, bad lines to break exactly one rule. Pools are per commune,
+  // so a commune's lines hold together when the file is split by commune.
+  void Observe(const Json& line) {
+    const std::string type = line.Find("type")->as_string();
+    People& p = people_[line.Find("commune_code")->as_string()];
+    const Json& data = *line.Find("data");
+    const std::string reg = line.Find("registered_at")->as_string();
+    if (type == "birth") {
+      Keep(p.children, *data.Find("child"));
+    } else if (type == "death") {
+      Death d;
+      d.date = data.Find("death_datetime")->as_string().substr(0, 10);
+      d.data = Json::MakeObject();
+      for (const char* k : {"deceased", "death_datetime", "death_place", "death_notice"})
+        d.data.Set(k, *data.Find(k));
+      Keep(p.deaths, std::move(d));
+    } else if (type == "marriage") {
+      Keep(p.couples, Couple{*data.Find("husband"), *data.Find("wife"),
+                             line.Find("record_id")->as_string(), reg});
+    }
+  }
+
+  // Some valid lines name people the commune registered before.
+  void KnownPeople(Json* line) {
+    const std::string type = line->Find("type")->as_string();
+    const std::string commune = line->Find("commune_code")->as_string();
+    const Date reg = *ParseDateOrNull(line->Find("registered_at")->as_string());
+    Json* data = line->Find("data");
+    if (type == "birth") {
+      KnownParents(commune, reg, data);
+    } else if (type == "death") {
+      SpouseDies(commune, reg, data);
+    } else if (type == "marriage") {
+      Remarriage(commune, reg, data);
+    } else if (type == "marital_status_confirmation") {
+      KnownRequester(commune, reg, data);
+    }
+  }
+
+  // A couple of the commune as parents of a birth.
+  void KnownParents(const std::string& commune, Date reg, Json* data) {
+    People& p = people_[commune];
+    if (p.couples.empty() || !who_.OneIn(4)) return;
+    Couple& c = p.couples[who_.Uniform(p.couples.size())];
+    data->Set("mother", AsParent(c.wife));
+    data->Set("father", AsParent(c.husband));
+    data->Set("declarant", Declarant(c.wife, "Mẹ"));
+    Json* child = Mutable(*data, "child");
+    const std::string family = c.husband.Find("family_name")->as_string();
+    child->Set("family_name", family);
+    child->Set("full_name", family + " " + child->Find("middle_name")->as_string() + " " +
+                                child->Find("given_name")->as_string());
+    c.last = std::max(c.last, reg.ToString());
+  }
+
+  // A husband or wife dies: the marriage ends, the survivor is widowed.
+  void SpouseDies(const std::string& commune, Date reg, Json* data) {
+    People& p = people_[commune];
+    if (p.couples.empty() || !who_.OneIn(8)) return;
+    const size_t i = who_.Uniform(p.couples.size());
+    if (!(p.couples[i].last < reg.ToString())) return;
+    Couple c = Take(p.couples, i);
+    const bool husband = who_.OneIn(2);
+    const Json& dead = husband ? c.husband : c.wife;
+    const Json& survivor = husband ? c.wife : c.husband;
+    // After every line that named them married, bad ones included: a death
+    // dated on or before such a line would end the marriage for it, and the
+    // line, refused in file order, would pass when the file comes again.
+    const Date after = DateFromDayNumber(ParseDateOrNull(c.last)->DayNumber() + 1);
+    const Date drawn = DateFromDayNumber(reg.DayNumber() - static_cast<int64_t>(who_.Uniform(15)));
+    const std::string death = std::max(drawn, after).ToString();
+    data->Set("deceased", dead);
+    data->Set("death_datetime", death + data->Find("death_datetime")->as_string().substr(10));
+    data->Set("death_place", *dead.Find("residence"));
+    data->Set("death_cause",
+              kCauses[1 + who_.Uniform(std::size(kCauses) - 1)]);  // not "Bệnh già": they are young
+    Mutable(*data, "death_notice")->Set("date", death);
+    data->Set("declarant", Declarant(survivor, husband ? "Vợ" : "Chồng"));
+    Keep(p.single, Single{survivor, reg.ToString(), /*widowed=*/true});
+  }
+
+  // A widow(er) or divorcee marries again.
+  void Remarriage(const std::string& commune, Date reg, Json* data) {
+    People& p = people_[commune];
+    if (p.single.empty() || !who_.OneIn(4)) return;
+    const size_t i = who_.Uniform(p.single.size());
+    // Strictly later than anything naming them: a confirmation of
+    // "widowed" on the wedding day would count the new marriage against it.
+    if (!(p.single[i].last < reg.ToString())) return;
+    Single s = Take(p.single, i);
+    const char* slot = s.person.Find("sex")->as_string() == "M" ? "husband" : "wife";
+    data->Set(slot, std::move(s.person));
+  }
+
+  // A confirmation of what the records show: widowed or divorced for a
+  // person whose marriage ended, married for a spouse.
+  void KnownRequester(const std::string& commune, Date reg, Json* data) {
+    People& p = people_[commune];
+    if (!p.single.empty() && who_.OneIn(3)) {
+      Single& s = p.single[who_.Uniform(p.single.size())];
+      data->Set("subject", s.person);
+      data->Set("marital_status", s.widowed ? "widowed" : "divorced");
+      s.last = std::max(s.last, reg.ToString());
+    } else if (!p.couples.empty() && who_.OneIn(6)) {
+      Couple& c = p.couples[who_.Uniform(p.couples.size())];
+      data->Set("subject", who_.OneIn(2) ? c.husband : c.wife);
+      data->Set("marital_status", "married");
+      data->Set("purpose", "Để bổ sung hồ sơ vay vốn");
+      c.last = std::max(c.last, reg.ToString());
+    }
+  }
+
+  // Pools are bounded: when full, a new entry replaces a random one (the
+  // person dropped is simply not named again).
+  template <class T>
+  void Keep(std::vector<T>& pool, T item) {
+    if (pool.size() < kPool) {
+      pool.push_back(std::move(item));
+    } else {
+      pool[who_.Uniform(pool.size())] = std::move(item);
+    }
+  }
+  template <class T>
+  static T Take(std::vector<T>& pool, size_t i) {
+    T out = std::move(pool[i]);
+    if (i + 1 != pool.size()) pool[i] = std::move(pool.back());
+    pool.pop_back();
+    return out;
+  }
+  // The couple of a marriage record while their marriage stands, if it can
+  // end on `date`: after every line that named them married (SpouseDies).
+  Couple* CoupleToDivorce(const Json& marriage, const std::string& date) {
+    People& p = people_[marriage.Find("commune_code")->as_string()];
+    const std::string& id = marriage.Find("record_id")->as_string();
+    for (Couple& c : p.couples)
+      if (c.record_id == id) return c.last < date ? &c : nullptr;
+    return nullptr;
+  }
+  // An earlier death of the commune dated before `reg`, or null.
+  const Death* DeathBefore(const std::string& commune, const std::string& reg) {
+    const std::vector<Death>& deaths = people_[commune].deaths;
+    if (deaths.empty()) return nullptr;
+    const size_t start = who_.Uniform(deaths.size());
+    for (size_t k = 0; k < deaths.size(); ++k) {
+      const Death& d = deaths[(start + k) % deaths.size()];
+      if (d.date < reg) return &d;
+    }
+    return nullptr;
+  }
+
   // ---------------------------------------------------------------- edits
   void Remember(Json line) {
     if (made_.size() >= 4096)
@@ -491,6 +680,7 @@ class Gen {
                                ? edit_classes[rng_.Uniform(edit_classes.size())]
                                : ErrorClass::kEncodingInvalid;
     const bool is_bad = bad && !edit_classes.empty();
+    std::string reason = "Cải chính sai sót do ghi chép";
     auto change = [&](const std::string& path, const Json& new_value) {
       Json c = Json::MakeObject();
       c.Set("path", path);
@@ -507,12 +697,28 @@ class Gen {
       change("data.paid_date", e.Find("edited_at")->as_string());
       change("data.paid_amount_vnd", *JsonAt(rec, "data.fine_amount_vnd"));
       e.Set("edit_kind", "status_change");
+    } else if (Couple* couple = is_bad || type != "marriage" || !who_.OneIn(3)
+                                    ? nullptr
+                                    : CoupleToDivorce(rec, e.Find("edited_at")->as_string());
+               couple != nullptr) {
+      // A divorce written into the marriage's entry: the two are single
+      // again from that day (they may marry again, or confirm "divorced").
+      const std::string on = e.Find("edited_at")->as_string();
+      change("data.dissolved_on", on);
+      change("data.dissolution", "Bản án ly hôn số " + std::to_string(1 + who_.Uniform(300)) + "/" +
+                                     on.substr(0, 4) + "/HNGĐ-ST của Tòa án nhân dân khu vực");
+      e.Set("edit_kind", "correction");
+      reason = "Ghi vào sổ việc ly hôn theo bản án của Tòa án";
+      People& p = people_[rec.Find("commune_code")->as_string()];
+      Couple ended = Take(p.couples, static_cast<size_t>(couple - p.couples.data()));
+      Keep(p.single, Single{std::move(ended.husband), on, /*widowed=*/false});
+      Keep(p.single, Single{std::move(ended.wife), on, /*widowed=*/false});
     } else {
       change("data.notes", "Đính chính theo yêu cầu " + std::string(id));
       e.Set("edit_kind", "correction");
     }
     e.Set("base_version", static_cast<int64_t>(m.version));
-    e.Set("reason", "Cải chính sai sót do ghi chép");
+    e.Set("reason", reason);
     if (is_bad) {
       if (cls == ErrorClass::kUnknownRecord) {
         std::string rid = rec.Find("record_id")->as_string();
@@ -567,6 +773,9 @@ class Gen {
     const std::string type = line.Find("type")->as_string();
     const std::string person = MainPerson(line);
     const std::string reg_code = JsonAt(line, "book.register")->as_string();
+    const std::string commune = line.Find("commune_code")->as_string();
+    const std::string registered = line.Find("registered_at")->as_string();
+    People& people = people_[commune];
     std::vector<ErrorClass> fit;
     for (ErrorClass c : classes_) {
       switch (c) {
@@ -605,6 +814,27 @@ class Gen {
                                                  JsonAt(line, "book.year")->as_int()) {
             fit.push_back(c);
           }
+          break;
+        // The person rules: someone named earlier in the file, in a record
+        // otherwise valid.
+        case ErrorClass::kChildAlreadyRegistered:
+          if (type == "birth" && !people.children.empty()) fit.push_back(c);
+          break;
+        case ErrorClass::kDeathAlreadyRegistered:
+          if (type == "death" && !people.deaths.empty()) fit.push_back(c);
+          break;
+        case ErrorClass::kPersonDeceased:
+          if ((type == "marriage" || type == "marital_status_confirmation") &&
+              DeathBefore(commune, registered) != nullptr)
+            fit.push_back(c);
+          break;
+        case ErrorClass::kAlreadyMarried:
+          if (type == "marriage" && !people.couples.empty()) fit.push_back(c);
+          break;
+        case ErrorClass::kMaritalStatusContradicted:
+          if (type == "marital_status_confirmation" &&
+              (!people.couples.empty() || !people.single.empty()))
+            fit.push_back(c);
           break;
         case ErrorClass::kUnknownRecord:
         case ErrorClass::kImmutableField:
@@ -763,6 +993,50 @@ class Gen {
           Mutable(line, "data")->Set("decision_no", *JsonAt(prev, "data.decision_no"));
         break;
       }
+      case ErrorClass::kChildAlreadyRegistered:
+        // The same child registered again (other parents, a new number).
+        Mutable(line, "data")->Set("child", people.children[rng_.Uniform(people.children.size())]);
+        break;
+      case ErrorClass::kDeathAlreadyRegistered: {
+        const Death& d = people.deaths[rng_.Uniform(people.deaths.size())];
+        for (const auto& [k, v] : d.data.as_object()) Mutable(line, "data")->Set(k, v);
+        break;
+      }
+      case ErrorClass::kPersonDeceased: {
+        const Json& dead = *DeathBefore(commune, registered)->data.Find("deceased");
+        if (type == "marriage") {
+          Mutable(line, "data")
+              ->Set(dead.Find("sex")->as_string() == "M" ? "husband" : "wife", dead);
+        } else {
+          Mutable(line, "data")->Set("subject", dead);
+        }
+        break;
+      }
+      case ErrorClass::kAlreadyMarried: {
+        Couple& m = people.couples[rng_.Uniform(people.couples.size())];
+        const bool husband = rng_.OneIn(2);
+        Mutable(line, "data")->Set(husband ? "husband" : "wife", husband ? m.husband : m.wife);
+        m.last = std::max(m.last, registered);  // their marriage must outlast this line
+        break;
+      }
+      case ErrorClass::kMaritalStatusContradicted: {
+        // "Never married" with a marriage on record, or widowed or divorced
+        // while it stands.
+        Json* data = Mutable(line, "data");
+        const size_t n = people.couples.size() + people.single.size();
+        const size_t k = rng_.Uniform(n);
+        if (k < people.couples.size()) {
+          Couple& m = people.couples[k];
+          static const char* const kNotMarried[] = {"never_married", "divorced", "widowed"};
+          data->Set("subject", rng_.OneIn(2) ? m.husband : m.wife);
+          data->Set("marital_status", Pick(kNotMarried));
+          m.last = std::max(m.last, registered);
+        } else {
+          data->Set("subject", people.single[k - people.couples.size()].person);
+          data->Set("marital_status", "never_married");
+        }
+        break;
+      }
       default:
         break;
     }
@@ -783,12 +1057,17 @@ class Gen {
  private:
   const GeneratorOptions& o_;
   Random rng_;
+  // Which known people lines name again: a stream of its own, so a file
+  // without bad lines differs from one made before the person rules only
+  // where a line names someone again.
+  Random who_;
   Date from_, to_;
   std::vector<ErrorClass> classes_;
   std::map<std::string, int> counters_;
   std::set<std::string> ids_;
   std::vector<Made> made_;
   std::map<std::string, Json> last_valid_;
+  std::map<std::string, People> people_;  // by commune
   int edit_seq_ = 0;
 };
 

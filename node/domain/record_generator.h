@@ -2,9 +2,19 @@
 // and the demo — the project's own, so none of them needs anything outside
 // this repository. Lines follow the import format (docs/record-format.md):
 // create lines for the nine record types in realistic proportions, edit
-// lines (corrections, violation status changes), and on request bad lines,
-// each built to break exactly one rule and tagged "expect_error" with the
-// class it must produce. Same options, same seed: byte-identical output.
+// lines (corrections, violation status changes, divorces written into a
+// marriage's entry), and on request bad lines, each built to break exactly
+// one rule and tagged "expect_error" with the class it must produce when the
+// file is imported in order into a node that holds none of it (and again
+// when it comes a second time). Same options, same seed: byte-identical
+// output.
+//
+// People: every person gets a fresh personal ID, and only a commune's own
+// earlier valid lines are named again — by valid lines as the person rules
+// allow (a couple as parents, a spouse's death, a widow(er) or divorcee
+// marrying again or confirming it), and by the person rules' bad lines (the
+// same child or death registered again, a dead person or a married one
+// marrying, a confirmation the marriages on record contradict).
 //
 // All people are invented; commune codes are real (reference data).
 #pragma once
