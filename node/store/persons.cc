@@ -124,7 +124,18 @@ Status Store::JudgePersons(const std::set<std::string>& touched) {
     }
   }
   for (const auto& id : ids) {
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonConflict> found, options_.person_rules(id, rows_of));
+    // Every rule is about two entries of one ID: an ID named once (most of
+    // them, in an import) has no conflict to judge. Its entries are read
+    // once and handed to the rules.
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonRow> own, PersonRows(id, true));
+    std::vector<PersonConflict> found;
+    if (own.size() > 1) {
+      const PersonRowsOf cached = [&](std::string_view p) -> Result<std::vector<PersonRow>> {
+        if (p == id) return own;
+        return rows_of(p);
+      };
+      TUPHAP_ASSIGN_OR_RETURN(found, options_.person_rules(id, cached));
+    }
     std::sort(found.begin(), found.end());
     {
       TUPHAP_ASSIGN_OR_RETURN(Stmt del,

@@ -42,6 +42,10 @@ class Store::Batch {
   // memory stays flat (nothing is committed by this).
   Status FlushIfLarge() { return records_.size() > kMaxCachedRecords ? Flush() : Status::Ok(); }
   Result<std::optional<RecordView>> ViewRecord(std::string_view scope, std::string_view record_id);
+  // Whether a record this session changed and has not written yet names
+  // `personal_id`, as it is now or as it is stored: the person index is
+  // stale for that ID until the next flush.
+  Result<bool> NamesUnwritten(std::string_view personal_id);
   // Judges again every stored record of `scope` whose id starts with
   // `prefix`, except those in `skip` (judged already with what this session
   // holds), and writes the verdicts that changed.
@@ -65,8 +69,9 @@ class Store::Batch {
     std::vector<ChangeRef> history;
     int64_t stored_conflicts = 0;
     bool dirty = false;
-    ContentFlag invalid;       // as stored
-    std::string history_flag;  // "reason\tfield": the least verdict on a change (JudgeOps)
+    ContentFlag invalid;              // as stored
+    std::string history_flag;         // "reason\tfield": the least verdict on a change (JudgeOps)
+    std::optional<IndexEntry> index;  // of `state`, once computed (reset by every change)
   };
   using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
   struct RecordKeyHash {
@@ -115,6 +120,7 @@ class Store::Batch {
   ApplyReport report_;
   std::map<FeedKey, FeedSlot> feeds_;
   std::unordered_map<RecordKey, RecordSlot, RecordKeyHash> records_;
+  std::vector<RecordKey> dirty_;  // records_ changed since the last flush
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
   std::map<std::pair<std::string, std::string>, std::vector<RecordView>> lookups_;
@@ -517,9 +523,30 @@ Status Store::Batch::Materialise(crdt::Change& change) {
     slot->state.ApplyOps(change.origin, change.seq, index, change.hlc, block.ops, /*consume=*/true);
     index += static_cast<uint32_t>(block.ops.size());
     slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
+    if (!slot->dirty) dirty_.push_back({change.scope, block.record_id});
     slot->dirty = true;
+    slot->index.reset();
   }
   return Status::Ok();
+}
+
+Result<bool> Store::Batch::NamesUnwritten(std::string_view personal_id) {
+  if (!store_.options_.index) return false;
+  for (const auto& key : dirty_) {
+    RecordSlot& r = records_.at(key);
+    if (!r.index) r.index = store_.options_.index(key.second, r.state);
+    for (const auto& p : r.index->persons)
+      if (p.personal_id == personal_id) return true;
+    if (r.rowid != 0) {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare(
+                      "SELECT 1 FROM persons WHERE personal_id = ? AND record = ? LIMIT 1"));
+      q.Bind(1, personal_id).Bind(2, r.rowid);
+      TUPHAP_ASSIGN_OR_RETURN(bool named, q.Step());
+      if (named) return true;
+    }
+  }
+  return false;
 }
 
 Result<std::optional<crdt::Value>> Store::Batch::ValueOf(const std::string& scope,
@@ -797,8 +824,9 @@ Status Store::Batch::Flush() {
     const EncodedRecord encoded = EncodeRecord(record_id, scope, r.state, r.history, origins_);
     const std::string& blob = encoded.blob;
     const replication::Hash& hash = encoded.state_hash;
-    const IndexEntry index =
-        store_.options_.index ? store_.options_.index(record_id, r.state) : IndexEntry{};
+    const IndexEntry index = r.index                 ? std::move(*r.index)
+                             : store_.options_.index ? store_.options_.index(record_id, r.state)
+                                                     : IndexEntry{};
     const bool existed = r.rowid != 0;
     auto bind_duplicate_key = [&](Stmt& q, int at) {
       if (index.duplicate_key.empty()) {
@@ -880,6 +908,7 @@ Status Store::Batch::Flush() {
   TUPHAP_RETURN_IF_ERROR(store_.JudgePersons(persons_touched));
   lookups_.clear();
   records_.clear();  // written: a long session keeps memory flat
+  dirty_.clear();
   TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
   if (max_hlc_ > stored) TUPHAP_RETURN_IF_ERROR(store_.SetMeta("hlc", HlcBytes(max_hlc_)));
   return Status::Ok();
@@ -935,8 +964,13 @@ Result<std::optional<RecordView>> Store::Session::GetRecord(std::string_view sco
 }
 
 Result<std::vector<PersonRow>> Store::Session::PersonRows(std::string_view personal_id) {
-  // Written first: the index then holds this session's records too.
-  TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  // Written first when this session changed a record naming the ID: the
+  // index then holds it. Otherwise the stored index is current, and an
+  // import keeps its batches (a flush per line costs three times the time).
+  TUPHAP_RETURN_IF_ERROR(error_);
+  auto unwritten = batch_->NamesUnwritten(personal_id);
+  if (!unwritten.ok()) return Fail(unwritten.status());
+  if (*unwritten) TUPHAP_RETURN_IF_ERROR(Checkpoint());
   auto r = store_.PersonRows(personal_id, /*ruled_only=*/true);
   if (!r.ok()) (void)Fail(r.status());
   return r;
