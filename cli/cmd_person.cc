@@ -122,6 +122,11 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
                r.revoked ? Tr(ctx, "revoked", "đã hủy") : ""});
       }
       t.Print(*ctx.out);
+      if (rows.size() >= store::kMaxPersonEntries) {
+        *ctx.out << Tr(ctx, "(the first " + std::to_string(rows.size()) + " records only)",
+                       "(chỉ " + std::to_string(rows.size()) + " hồ sơ đầu tiên)")
+                 << '\n';
+      }
       *ctx.out << DescribeMaritalRecord(ctx, marital) << " (" << date << ")\n";
       for (const auto& c : conflicts) {
         *ctx.out << Tr(ctx, "person conflict ", "xung đột nhân thân ") << c.rule << ": "
@@ -136,7 +141,7 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
       "index", "The indexes derived from the records: search, person index, person conflicts");
   index->require_subcommand(1);
   CLI::App* rebuild = index->add_subcommand(
-      "rebuild", "Rebuild them from the records (one transaction; the node may keep serving)");
+      "rebuild", "Rebuild them from the records (one transaction: writers wait while it runs)");
   rebuild->callback([&ctx, action] {
     *action = [&ctx]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
@@ -156,7 +161,9 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
     };
   });
   CLI::App* check = index->add_subcommand(
-      "check", "Compare the person index and conflicts with a rebuild (changes nothing)");
+      "check",
+      "Compare the person index and conflicts with a rebuild (changes nothing; writers wait "
+      "while it runs, like a rebuild)");
   check->callback([&ctx, action] {
     *action = [&ctx]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());

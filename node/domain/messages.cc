@@ -147,10 +147,10 @@ constexpr Text kTexts[] = {
      "người có số định danh cá nhân {0} đang có vợ hoặc chồng: hồ sơ kết hôn {1} của xã {2}, "
      "đăng ký ngày {3}, chưa ghi nhận ly hôn hay vợ, chồng đã chết trước ngày {4}"},
     {Msg::kMaritalStatusContradicted,
-     "the records show the person with personal ID {0} married: record {1} of commune {2}, "
+     "the records show a marriage of the person with personal ID {0}: record {1} of commune {2}, "
      "registered {3}; a confirmation of '{4}' cannot be issued",
-     "hồ sơ cho thấy người có số định danh cá nhân {0} đã kết hôn: hồ sơ {1} của xã {2}, đăng ký "
-     "ngày {3}; không thể xác nhận tình trạng '{4}'"},
+     "hồ sơ cho thấy người có số định danh cá nhân {0} đã đăng ký kết hôn: hồ sơ {1} của xã {2}, "
+     "đăng ký ngày {3}; không thể xác nhận tình trạng '{4}'"},
     {Msg::kPersonDeceasedLater,
      "the person with personal ID {0} is named as a party who must be alive in record {1} of "
      "commune {2}, registered {3}, after this death ({4})",

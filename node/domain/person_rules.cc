@@ -133,10 +133,21 @@ Result<std::vector<store::PersonConflict>> Judge(std::string_view id,
   // pass.
   std::vector<const store::PersonRow*> marriages;
   std::vector<std::string> ends;
+  // Each spouse is read once, however many marriages name them.
+  std::map<std::string, std::vector<store::PersonRow>, std::less<>> spouses;
+  const store::PersonRowsOf spouse_rows =
+      [&](std::string_view p) -> Result<std::vector<store::PersonRow>> {
+    auto it = spouses.find(p);
+    if (it == spouses.end()) {
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonRow> read, rows_of(p));
+      it = spouses.emplace(std::string(p), std::move(read)).first;
+    }
+    return it->second;
+  };
   for (const auto& r : rows) {
     if (!IsMarriage(r)) continue;
     marriages.push_back(&r);
-    TUPHAP_ASSIGN_OR_RETURN(std::string end, EndOf(r, rows_of));
+    TUPHAP_ASSIGN_OR_RETURN(std::string end, EndOf(r, spouse_rows));
     ends.push_back(std::move(end));
   }
   size_t standing = 0;  // every earlier marriage before it had ended
@@ -230,11 +241,11 @@ Result<std::vector<store::PersonConflict>> JudgePerson(std::string_view personal
   return Judge(personal_id, Live(std::move(rows)), rows_of);
 }
 
-Result<std::optional<PersonProblem>> CheckRegistration(std::string_view scope,
-                                                       std::string_view record_id,
-                                                       std::string_view type,
-                                                       const std::vector<store::PersonRef>& refs,
-                                                       const store::PersonRowsOf& rows_of) {
+Result<std::vector<PersonProblem>> CheckRegistration(std::string_view scope,
+                                                     std::string_view record_id,
+                                                     std::string_view type,
+                                                     const std::vector<store::PersonRef>& refs,
+                                                     const store::PersonRowsOf& rows_of) {
   // The new record as a row of its own (record 0 with its id), in place of
   // what the store holds of it (an edit).
   auto is_this = [&](const store::PersonRow& r) {
@@ -256,7 +267,7 @@ Result<std::optional<PersonProblem>> CheckRegistration(std::string_view scope,
     }
     return rows;
   };
-  std::optional<PersonProblem> best;
+  std::vector<PersonProblem> out;
   auto rank = [](ErrorClass c) {
     return std::find(std::begin(kPersonRules), std::end(kPersonRules), c) -
            std::begin(kPersonRules);
@@ -292,13 +303,14 @@ Result<std::optional<PersonProblem>> CheckRegistration(std::string_view scope,
       for (ErrorClass k : kPersonRules)
         if (ErrorClassName(k) == c.rule) rule = k;
       if (mine == nullptr) continue;
-      PersonProblem p{rule, id, *mine, *other};
-      if (!best || rank(p.rule) < rank(best->rule) ||
-          (rank(p.rule) == rank(best->rule) && Earlier(p.other, best->other)))
-        best = std::move(p);
+      out.push_back(PersonProblem{rule, id, *mine, *other});
     }
   }
-  return best;
+  std::stable_sort(out.begin(), out.end(), [&](const PersonProblem& a, const PersonProblem& b) {
+    if (rank(a.rule) != rank(b.rule)) return rank(a.rule) < rank(b.rule);
+    return Earlier(a.other, b.other);
+  });
+  return out;
 }
 
 std::string DescribePersonProblem(Lang lang, const PersonProblem& p) {

@@ -60,16 +60,15 @@ struct PersonProblem {
   store::PersonRow self;   // the new record's entry naming that person
   store::PersonRow other;  // the record it collides with
 };
-// Whether a record of `scope` / `record_id` with index entries `refs`
-// would break a person rule against the records `rows_of` reads (the record's
-// own stored entries, when it is an edit, are replaced by `refs`). The
-// first broken rule in kPersonRules order, and within it the earliest
-// other record.
-Result<std::optional<PersonProblem>> CheckRegistration(std::string_view scope,
-                                                       std::string_view record_id,
-                                                       std::string_view type,
-                                                       const std::vector<store::PersonRef>& refs,
-                                                       const store::PersonRowsOf& rows_of);
+// The person rules a record of `scope` / `record_id` with index entries
+// `refs` would break against the records `rows_of` reads (the record's own
+// stored entries, when it is an edit, are replaced by `refs`): in
+// kPersonRules order, and within a rule the earliest other record first.
+Result<std::vector<PersonProblem>> CheckRegistration(std::string_view scope,
+                                                     std::string_view record_id,
+                                                     std::string_view type,
+                                                     const std::vector<store::PersonRef>& refs,
+                                                     const store::PersonRowsOf& rows_of);
 // The sentence for a problem, naming the other record.
 std::string DescribePersonProblem(Lang lang, const PersonProblem& p);
 

@@ -235,6 +235,106 @@ TEST_F(PersonRulesTest, ARecordDatedBeforeTheOneItContradictsIsRefusedSayingSo) 
   MustRegister("marriage", Data("marriage", 5), "2026-07-06");
 }
 
+TEST_F(PersonRulesTest, RecordsInAStandingConflictStayAmendableButNewCollisionsAreRefused) {
+  const Json birth = Data("birth", 0);
+  const std::string first = MustRegister("birth", birth, "2026-07-01");
+  // A second registration of the child as sync delivers one (written
+  // unchecked): a person conflict between two stored records.
+  Json line = Json::MakeObject();
+  line.Set("commune_code", kCommune);
+  line.Set("province_code", kProvince);
+  line.Set("registered_at", "2026-07-02");
+  Json book = Json::MakeObject();
+  book.Set("register", "KS");
+  book.Set("year", 2026);
+  book.Set("entry_no", 2);
+  line.Set("book", std::move(book));
+  line.Set("version", 1);
+  line.Set("data", birth);
+  std::vector<FieldUpdate> fields;
+  for (auto& [path, value] : domain::Flatten(line)) fields.push_back({path, std::move(value)});
+  ASSERT_TRUE(node_->CreateRecord("18568-KS-2026-000002", "birth", "", fields).ok());
+  ASSERT_EQ(PersonConflicts().size(), 1u);
+  // Both stay amendable where the edit makes no new collision: the
+  // mother's ID, the registration date.
+  const std::string mother = IdOf(birth, "mother");
+  for (const std::string& id : {first, std::string("18568-KS-2026-000002")}) {
+    Status s =
+        en_->Amend(id, {{"data.mother.personal_id", mother.substr(0, 6) + "000777"}}, "typo");
+    EXPECT_TRUE(s.ok()) << id << ": " << s.ToString();
+    s = en_->Amend(id, {{"registered_at", "2026-07-03"}}, "date");
+    EXPECT_TRUE(s.ok()) << id << ": " << s.ToString();
+  }
+  // A third record given the child's ID collides anew: refused.
+  const std::string third = MustRegister("birth", Data("birth", 1), "2026-07-04");
+  Status s = en_->Amend(third, {{"data.child.personal_id", IdOf(birth, "child")}}, "typo");
+  EXPECT_EQ(s.reason(), "child_already_registered") << s.ToString();
+  // Correcting the second record's child ID settles the conflict.
+  ASSERT_TRUE(en_->Amend("18568-KS-2026-000002",
+                         {{"data.child.personal_id", IdOf(birth, "child").substr(0, 6) + "000888"}},
+                         "the right child")
+                  .ok());
+  EXPECT_TRUE(PersonConflicts().empty());
+}
+
+// An import line of `type` numbered `entry` in `reg`, registered on `date`.
+Json ImportLine(const std::string& type, const std::string& reg, int entry, const std::string& date,
+                Json data) {
+  Json line = Json::MakeObject();
+  line.Set("op", "create");
+  line.Set("schema", 1);
+  line.Set("type", type);
+  char id[64];
+  std::snprintf(id, sizeof id, "18568-%s-%s-%06d", reg.c_str(), date.substr(0, 4).c_str(), entry);
+  line.Set("record_id", std::string(id));
+  line.Set("commune_code", "18568");
+  line.Set("province_code", "42");
+  line.Set("registered_at", date);
+  Json book = Json::MakeObject();
+  book.Set("register", reg);
+  book.Set("book_no", 1);
+  book.Set("year", std::stoi(date.substr(0, 4)));
+  book.Set("entry_no", entry);
+  line.Set("book", std::move(book));
+  line.Set("version", 1);
+  line.Set("data", std::move(data));
+  return line;
+}
+
+TEST_F(PersonRulesTest, ThousandsOfEntriesOfOneRoleDoNotSwitchTheOtherRulesOff) {
+  // 1,100 confirmations for one person (more than the rules read of one
+  // family), then two deaths of that person: the second is still refused,
+  // and the store's verdicts equal a rebuild.
+  const Json person = At(Data("marriage", 0), "husband");
+  Json msc = Data("marital_status_confirmation", 0);
+  msc.Set("subject", person);
+  msc.Set("marital_status", "married");
+  msc.Set("valid_until", "2027-01-01");
+  const std::string path = Dir("many.jsonl");
+  {
+    std::ofstream out(path);
+    for (int i = 1; i <= 1100; ++i)
+      out << ImportLine("marital_status_confirmation", "XNHN", i, "2026-07-01", msc).Dump() << '\n';
+    for (int i = 1; i <= 2; ++i)
+      out << ImportLine("death", "KT", i, "2026-08-02", DeathOf(person, "2026-08-01", i)).Dump()
+          << '\n';
+  }
+  auto reader = LineReader::Open(path);
+  ASSERT_TRUE(reader.ok());
+  std::map<uint64_t, std::string> refused;
+  domain::ImportOptions o;
+  o.refused = [&](uint64_t line, const domain::Problem& p) {
+    refused[line] = std::string(domain::ErrorClassName(p.error_class));
+  };
+  auto summary = domain::Import(*en_, **reader, o);
+  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  EXPECT_EQ(refused, (std::map<uint64_t, std::string>{{1102, "death_already_registered"}}));
+  auto kept = node_->store().PersonIndexDump();
+  auto rebuilt = node_->store().RebuiltPersonIndexDump();
+  ASSERT_TRUE(kept.ok() && rebuilt.ok());
+  EXPECT_EQ(*kept, *rebuilt);
+}
+
 TEST_F(PersonRulesTest, AnImportIsJudgedLineByLineAgainstItsOwnEarlierLines) {
   // Two lines of one batch naming the same child: the second is refused
   // although the first is not committed yet.

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 #include <set>
+#include <tuple>
 
 #include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
@@ -73,6 +74,14 @@ void Leaves(const std::string& path, const Json& value,
     return;
   }
   out->emplace_back(path, ToValue(value));
+}
+
+// The entries the person rules judge, of `refs`.
+std::vector<store::PersonRef> Ruled(const std::vector<store::PersonRef>& refs) {
+  std::vector<store::PersonRef> out;
+  for (const auto& r : refs)
+    if (r.ruled) out.push_back(r);
+  return out;
 }
 
 // The person index entries of a record given as a document.
@@ -325,11 +334,14 @@ Result<LineResult> Registry::ApplyEdit(store::Store::Session& session, const Edi
       return refuse(ErrorClass::kChronology, "edited_at", Msg::kEditBeforeCreate,
                     {e.edited_at, registered});
     }
-    // A change of who the record names is checked like a registration.
+    // A change of what the record says of a person the rules judge is
+    // checked like a registration, refused only for a collision it makes:
+    // a record already in a person conflict (made by sync) stays amendable.
     const std::vector<store::PersonRef> refs = RefsOfDoc(type, doc);
-    if (refs != RefsOfDoc(type, Unflatten(state))) {
+    const std::vector<store::PersonRef> before = RefsOfDoc(type, Unflatten(state));
+    if (Ruled(refs) != Ruled(before)) {
       TUPHAP_ASSIGN_OR_RETURN(std::optional<LineResult> person,
-                              CheckPersons(session, e.scope, e.record_id, type, refs));
+                              CheckPersons(session, e.scope, e.record_id, type, refs, &before));
       if (person) return std::move(*person);
     }
     const std::string new_status = TextOf(JsonAt(doc, "data.status"));
@@ -362,15 +374,29 @@ Result<LineResult> Registry::ApplyEdit(store::Store::Session& session, const Edi
 
 Result<std::optional<LineResult>> Registry::CheckPersons(
     store::Store::Session& session, const std::string& scope, const std::string& record_id,
-    std::string_view type, const std::vector<store::PersonRef>& refs) {
+    std::string_view type, const std::vector<store::PersonRef>& refs,
+    const std::vector<store::PersonRef>* before) {
   if (refs.empty() || !node_.options().person_rules) return std::optional<LineResult>();
   const store::PersonRowsOf rows_of = [&](std::string_view id) { return session.PersonRows(id); };
-  TUPHAP_ASSIGN_OR_RETURN(std::optional<PersonProblem> p,
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonProblem> problems,
                           CheckRegistration(scope, record_id, type, refs, rows_of));
-  if (!p) return std::optional<LineResult>();
-  return std::optional<LineResult>(LineResult{
-      LineResult::Outcome::kRefused,
-      Problem{p->rule, p->self.field, DescribePersonProblem(validator_.lang(), *p)}, record_id});
+  if (problems.empty()) return std::optional<LineResult>();
+  // What the record already collided with before the edit is not the
+  // edit's doing.
+  std::set<std::tuple<std::string, ErrorClass, std::string, std::string>> standing;
+  if (before != nullptr) {
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonProblem> old,
+                            CheckRegistration(scope, record_id, type, *before, rows_of));
+    for (const auto& p : old)
+      standing.emplace(p.personal_id, p.rule, p.other.scope, p.other.record_id);
+  }
+  for (const auto& p : problems) {
+    if (standing.count({p.personal_id, p.rule, p.other.scope, p.other.record_id}) != 0) continue;
+    return std::optional<LineResult>(LineResult{
+        LineResult::Outcome::kRefused,
+        Problem{p.rule, p.self.field, DescribePersonProblem(validator_.lang(), p)}, record_id});
+  }
+  return std::optional<LineResult>();
 }
 
 Json Registry::CoerceField(std::string_view type, const std::string& path,

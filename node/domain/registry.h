@@ -127,11 +127,12 @@ class Registry {
   PreparedLine PrepareCreate(Json doc) const;
   // The person rules (person_rules.h) for a record of `type` naming
   // `refs`, against what `session` holds: a refusal, or nothing.
-  Result<std::optional<LineResult>> CheckPersons(store::Store::Session& session,
-                                                 const std::string& scope,
-                                                 const std::string& record_id,
-                                                 std::string_view type,
-                                                 const std::vector<store::PersonRef>& refs);
+  // `before`: an edit's entries before it; only a collision the edit makes
+  // is refused.
+  Result<std::optional<LineResult>> CheckPersons(
+      store::Store::Session& session, const std::string& scope, const std::string& record_id,
+      std::string_view type, const std::vector<store::PersonRef>& refs,
+      const std::vector<store::PersonRef>* before = nullptr);
 
   node::Node& node_;
   Validator validator_;

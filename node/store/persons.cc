@@ -4,6 +4,7 @@
 // by Reindex. Both tables are derived: a function of the records alone, so
 // every replica holding the same records holds the same person conflicts.
 #include <algorithm>
+#include <map>
 
 #include "node/store/store.h"
 
@@ -15,13 +16,27 @@ constexpr const char* kRowsSql =
     "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM persons p "
     "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 ORDER BY p.record, p.field "
     "LIMIT ?2";
-// What the rules judge: a bounded, deterministic prefix (SQLite keeps the
-// first `limit` in a heap while it scans the ID's entries).
-constexpr const char* kRuledRowsSql =
-    "SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
-    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM persons p "
-    "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND p.ruled = 1 AND "
-    "r.revoked = 0 AND r.invalid IS NULL ORDER BY p.date, r.scope, r.record_id, p.field LIMIT ?2";
+// What the rules judge: a bounded, deterministic prefix of each family of
+// roles (SQLite keeps the first `limit` in a heap while it scans the ID's
+// entries), so entries of one family — a thousand confirmations — cannot
+// push another's — a second birth — out of judgement.
+std::string RuledRowsSql() {
+  std::string sql;
+  for (const char* roles :
+       {"'child'", "'deceased'", "'husband', 'wife'", "'guardian', 'requester', 'parent'"}) {
+    sql += sql.empty() ? "" : " UNION ALL ";
+    sql +=
+        "SELECT * FROM (SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, "
+        "p.stated, p.record, r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, "
+        "p.ruled FROM persons p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND "
+        "p.ruled = 1 AND p.role IN (";
+    sql += roles;
+    sql +=
+        ") AND r.revoked = 0 AND r.invalid IS NULL ORDER BY p.date, r.scope, r.record_id, "
+        "p.field LIMIT ?2)";
+  }
+  return sql;
+}
 
 PersonRow ReadRow(const Stmt& q) {
   PersonRow row;
@@ -47,6 +62,7 @@ PersonRow ReadRow(const Stmt& q) {
 Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, bool ruled_only,
                                                  size_t limit) {
   AssertOwnerThread();
+  static const std::string kRuledRowsSql = RuledRowsSql();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(ruled_only ? kRuledRowsSql : kRowsSql));
   q.Bind(1, personal_id).Bind(2, static_cast<int64_t>(limit));
   std::vector<PersonRow> out;
@@ -58,21 +74,20 @@ Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, b
   return out;
 }
 
-Status Store::PeopleOfRecord(int64_t rowid, std::set<std::string>* touched) {
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
-                          db_->Prepare("SELECT personal_id, partner FROM persons WHERE record = ? "
-                                       "AND ruled = 1"));
+Status Store::PeopleOfRecord(int64_t rowid, PersonsTouched* touched) {
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT personal_id, role FROM persons WHERE record = ? AND ruled = 1"));
   q.Bind(1, rowid);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) return Status::Ok();
-    touched->emplace(q.Text(0));
-    if (!q.Text(1).empty()) touched->emplace(q.Text(1));
+    touched->ids.emplace(q.Text(0));
+    if (q.Text(1) == "deceased") touched->deaths.emplace(q.Text(0));
   }
 }
 
 Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<PersonRef>& persons,
-                           std::set<std::string>* touched) {
+                           PersonsTouched* touched) {
   if (replace) {
     TUPHAP_RETURN_IF_ERROR(PeopleOfRecord(rowid, touched));
     TUPHAP_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM persons WHERE record = ?"));
@@ -80,8 +95,8 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
   }
   for (const auto& p : persons) {
     if (p.ruled) {
-      touched->insert(p.personal_id);
-      if (!p.partner.empty()) touched->insert(p.partner);
+      touched->ids.insert(p.personal_id);
+      if (p.role == "deceased") touched->deaths.insert(p.personal_id);
     }
     // One entry per (ID, field): the same ID twice in one field (two
     // competing values that are equal) is one entry.
@@ -103,16 +118,27 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
   return Status::Ok();
 }
 
-Status Store::JudgePersons(const std::set<std::string>& touched) {
-  if (!options_.person_rules || touched.empty()) return Status::Ok();
-  // A person's verdict also reads the entries of the IDs their entries name
-  // as partners (a spouse's death ends a marriage): whoever names a touched
-  // ID as partner is judged again too. Asked of the index rather than of
-  // the touched ID's own entries, which need not name them back (a field
-  // in conflict holds two IDs; an entry names one partner).
-  std::set<std::string> ids = touched;
-  const PersonRowsOf rows_of = [this](std::string_view id) { return PersonRows(id, true); };
-  for (const auto& id : touched) {
+Status Store::JudgePersons(const PersonsTouched& touched) {
+  if (!options_.person_rules || touched.ids.empty()) return Status::Ok();
+  // A person's verdict also reads the deaths of the IDs their entries name
+  // as partners (a spouse's death ends a marriage): whoever names as
+  // partner an ID whose death entries changed is judged again too. Asked
+  // of the index rather than of that ID's own entries, which need not name
+  // them back (a field in conflict holds two IDs; an entry names one
+  // partner).
+  std::set<std::string> ids = touched.ids;
+  // A spouse named by many judged IDs is read once.
+  std::map<std::string, std::vector<PersonRow>, std::less<>> partners;
+  const PersonRowsOf rows_of = [&](std::string_view p) -> Result<std::vector<PersonRow>> {
+    auto it = partners.find(p);
+    if (it == partners.end()) {
+      if (partners.size() >= 4096) partners.clear();  // memory stays bounded
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonRow> read, PersonRows(p, true));
+      it = partners.emplace(std::string(p), std::move(read)).first;
+    }
+    return it->second;
+  };
+  for (const auto& id : touched.deaths) {
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q, db_->Prepare("SELECT DISTINCT personal_id FROM persons WHERE partner = ? AND "
                              "partner <> '' AND ruled = 1"));

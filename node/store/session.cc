@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "node/store/record_codec.h"
 #include "node/store/store.h"
@@ -72,6 +73,8 @@ class Store::Batch {
     ContentFlag invalid;              // as stored
     std::string history_flag;         // "reason\tfield": the least verdict on a change (JudgeOps)
     std::optional<IndexEntry> index;  // of `state`, once computed (reset by every change)
+    bool to_note = false;             // in to_note_: its IDs are not in unwritten_ids_ yet
+    bool stored_noted = false;        // the IDs its stored index entries name are
   };
   using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
   struct RecordKeyHash {
@@ -120,7 +123,10 @@ class Store::Batch {
   ApplyReport report_;
   std::map<FeedKey, FeedSlot> feeds_;
   std::unordered_map<RecordKey, RecordSlot, RecordKeyHash> records_;
-  std::vector<RecordKey> dirty_;  // records_ changed since the last flush
+  // The personal IDs records changed since the last flush name, now or as
+  // stored (NamesUnwritten), and the records whose IDs are not noted yet.
+  std::unordered_set<std::string> unwritten_ids_;
+  std::vector<RecordKey> to_note_;
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
   std::map<std::pair<std::string, std::string>, std::vector<RecordView>> lookups_;
@@ -523,30 +529,36 @@ Status Store::Batch::Materialise(crdt::Change& change) {
     slot->state.ApplyOps(change.origin, change.seq, index, change.hlc, block.ops, /*consume=*/true);
     index += static_cast<uint32_t>(block.ops.size());
     slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
-    if (!slot->dirty) dirty_.push_back({change.scope, block.record_id});
     slot->dirty = true;
     slot->index.reset();
+    if (!slot->to_note) to_note_.push_back({change.scope, block.record_id});
+    slot->to_note = true;
   }
   return Status::Ok();
 }
 
 Result<bool> Store::Batch::NamesUnwritten(std::string_view personal_id) {
   if (!store_.options_.index) return false;
-  for (const auto& key : dirty_) {
+  // Each changed record is noted once per change, not once per question.
+  for (const auto& key : to_note_) {
     RecordSlot& r = records_.at(key);
+    r.to_note = false;
     if (!r.index) r.index = store_.options_.index(key.second, r.state);
-    for (const auto& p : r.index->persons)
-      if (p.personal_id == personal_id) return true;
-    if (r.rowid != 0) {
+    for (const auto& p : r.index->persons) unwritten_ids_.insert(p.personal_id);
+    if (r.rowid != 0 && !r.stored_noted) {
       TUPHAP_ASSIGN_OR_RETURN(
-          Stmt q, store_.db_->Prepare(
-                      "SELECT 1 FROM persons WHERE personal_id = ? AND record = ? LIMIT 1"));
-      q.Bind(1, personal_id).Bind(2, r.rowid);
-      TUPHAP_ASSIGN_OR_RETURN(bool named, q.Step());
-      if (named) return true;
+          Stmt q, store_.db_->Prepare("SELECT personal_id FROM persons WHERE record = ?"));
+      q.Bind(1, r.rowid);
+      while (true) {
+        TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+        if (!row) break;
+        unwritten_ids_.emplace(q.Text(0));
+      }
+      r.stored_noted = true;
     }
   }
-  return false;
+  to_note_.clear();
+  return unwritten_ids_.count(std::string(personal_id)) != 0;
 }
 
 Result<std::optional<crdt::Value>> Store::Batch::ValueOf(const std::string& scope,
@@ -652,7 +664,7 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
   }
   // A record flagged or cleared counts for the person rules or stops
   // counting: its people are judged again.
-  std::set<std::string> touched;
+  PersonsTouched touched;
   for (const auto& [rowid, flag] : changed)
     TUPHAP_RETURN_IF_ERROR(store_.PeopleOfRecord(rowid, &touched));
   return store_.JudgePersons(touched);
@@ -790,7 +802,7 @@ Status Store::Batch::Flush() {
   }
   const ContentChecker* checker = store_.options_.checker.get();
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
-  std::set<std::string> persons_touched;  // personal IDs whose person conflicts may have changed
+  PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -908,7 +920,8 @@ Status Store::Batch::Flush() {
   TUPHAP_RETURN_IF_ERROR(store_.JudgePersons(persons_touched));
   lookups_.clear();
   records_.clear();  // written: a long session keeps memory flat
-  dirty_.clear();
+  unwritten_ids_.clear();
+  to_note_.clear();
   TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
   if (max_hlc_ > stored) TUPHAP_RETURN_IF_ERROR(store_.SetMeta("hlc", HlcBytes(max_hlc_)));
   return Status::Ok();

@@ -125,7 +125,7 @@ Status Store::ReindexIn() {
       }
       TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
       TUPHAP_RETURN_IF_ERROR(WriteSearchEntry(rowid, false, entry));
-      std::set<std::string> touched;
+      PersonsTouched touched;  // all judged below
       TUPHAP_RETURN_IF_ERROR(WritePersons(rowid, false, entry.persons, &touched));
     }
   }
@@ -149,7 +149,7 @@ Status Store::ReindexIn() {
     }
     if (ids.empty()) break;
     last = *ids.rbegin();
-    TUPHAP_RETURN_IF_ERROR(JudgePersons(ids));
+    TUPHAP_RETURN_IF_ERROR(JudgePersons(PersonsTouched{std::move(ids), {}}));
   }
   return SetMeta("reindex", "0");
 }

@@ -138,6 +138,14 @@ class ContentChecker {
                                        const ValueOf& value_of) const = 0;
 };
 
+// Personal IDs whose person conflicts a write may have changed: those its
+// ruled entries name, before or after, and of them those named as
+// deceased (whose spouses' verdicts read their deaths).
+struct PersonsTouched {
+  std::set<std::string> ids;
+  std::set<std::string> deaths;
+};
+
 // What the store indexes of a record (computed by the domain layer).
 struct IndexEntry {
   std::string search_text;         // folded words: names, IDs, the record id
@@ -149,10 +157,11 @@ struct IndexEntry {
   std::string duplicate_key;
 };
 
-// How many entries of one personal ID the person rules judge (the first by
-// date): no person is a party to a thousand births, deaths, marriages or
-// guardianships, and a peer that names one ID in a hundred thousand records
-// costs each judgement of it no more than this.
+// How many entries of one personal ID, of each family of roles, the person
+// rules judge (the first by date): no person is a party to a thousand
+// births, deaths, marriages or guardianships, and a peer that names one ID
+// in a hundred thousand records costs each judgement of it no more than
+// this.
 inline constexpr size_t kMaxPersonEntries = 1024;
 
 // The entries of one personal ID the person rules judge (Store::PersonRows
@@ -405,8 +414,10 @@ class Store {
   // The entries naming `personal_id`, with their records, at most `limit`:
   // every entry (revoked records too), in record order; or, `ruled_only`,
   // the entries the person rules judge — ruled roles of records neither
-  // revoked nor judged invalid — the first `limit` by (date, commune,
-  // record id, field), the same on every replica.
+  // revoked nor judged invalid — of each family of roles (child; deceased;
+  // husband and wife; guardian, requester and recognising parent) the
+  // first `limit` by (date, commune, record id, field), the same on every
+  // replica.
   Result<std::vector<PersonRow>> PersonRows(std::string_view personal_id, bool ruled_only = false,
                                             size_t limit = kMaxPersonEntries);
   // Open person conflicts, by personal ID; those touching `scope` only when
@@ -438,14 +449,14 @@ class Store {
   const crdt::ReplicaId* OriginKey(int64_t id);
   Status WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry);
   // Replaces the person index entries of record `rowid` (`replace`: it had
-  // some); adds every ID named before or after, and their partners, to
-  // `touched`.
+  // some); adds every ID a ruled role names before or after to `touched`.
   Status WritePersons(int64_t rowid, bool replace, const std::vector<PersonRef>& persons,
-                      std::set<std::string>* touched);
-  // Adds the IDs record `rowid` names, and their partners, to `touched`.
-  Status PeopleOfRecord(int64_t rowid, std::set<std::string>* touched);
-  // Judges again the person conflicts of each ID in `touched`.
-  Status JudgePersons(const std::set<std::string>& touched);
+                      PersonsTouched* touched);
+  // Adds the IDs record `rowid` names in ruled roles to `touched`.
+  Status PeopleOfRecord(int64_t rowid, PersonsTouched* touched);
+  // Judges again the person conflicts of each ID in `touched`, and of
+  // every ID naming one of its deaths' IDs as a spouse.
+  Status JudgePersons(const PersonsTouched& touched);
   // Reindex without its transaction.
   Status ReindexIn();
   // Adds `count` to the refusals of `reason`, naming the last one's feed
