@@ -379,7 +379,7 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
                           "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                           "ALTER TABLE records DROP COLUMN invalid_field; "
                           "ALTER TABLE records DROP COLUMN invalid_history; "
-                          "DROP TABLE persons; DROP TABLE person_conflicts; "
+                          "DROP TABLE person_index; DROP TABLE person_conflicts; "
                           "DROP INDEX records_duplicate_key; "
                           "ALTER TABLE records DROP COLUMN duplicate_key; "
                           "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")

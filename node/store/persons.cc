@@ -13,7 +13,7 @@ namespace {
 
 constexpr const char* kRowsSql =
     "SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
-    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM persons p "
+    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM person_index p "
     "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 ORDER BY p.record, p.field "
     "LIMIT ?2";
 // What the rules judge: a bounded, deterministic prefix of each family of
@@ -28,7 +28,7 @@ std::string RuledRowsSql() {
     sql +=
         "SELECT * FROM (SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, "
         "p.stated, p.record, r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, "
-        "p.ruled FROM persons p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND "
+        "p.ruled FROM person_index p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND "
         "p.ruled = 1 AND p.role IN (";
     sql += roles;
     sql +=
@@ -76,7 +76,7 @@ Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, b
 
 Status Store::PeopleOfRecord(int64_t rowid, PersonsTouched* touched) {
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT personal_id, role FROM persons WHERE record = ? AND ruled = 1"));
+      Stmt q, db_->Prepare("SELECT personal_id, role FROM person_index WHERE record = ? AND ruled = 1"));
   q.Bind(1, rowid);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -90,7 +90,7 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
                            PersonsTouched* touched) {
   if (replace) {
     TUPHAP_RETURN_IF_ERROR(PeopleOfRecord(rowid, touched));
-    TUPHAP_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM persons WHERE record = ?"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt del, db_->Prepare("DELETE FROM person_index WHERE record = ?"));
     TUPHAP_RETURN_IF_ERROR(del.Bind(1, rowid).Run());
   }
   for (const auto& p : persons) {
@@ -101,7 +101,7 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
     // One entry per (ID, field): the same ID twice in one field (two
     // competing values that are equal) is one entry.
     TUPHAP_ASSIGN_OR_RETURN(
-        Stmt ins, db_->Prepare("INSERT OR IGNORE INTO persons(personal_id, record, field, role, "
+        Stmt ins, db_->Prepare("INSERT OR IGNORE INTO person_index(personal_id, record, field, role, "
                                "date, partner, ended, stated, ruled) VALUES(?, ?, ?, ?, ?, ?, ?, "
                                "?, ?)"));
     TUPHAP_RETURN_IF_ERROR(ins.Bind(1, p.personal_id)
@@ -140,7 +140,7 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
   };
   for (const auto& id : touched.deaths) {
     TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("SELECT DISTINCT personal_id FROM persons WHERE partner = ? AND "
+        Stmt q, db_->Prepare("SELECT DISTINCT personal_id FROM person_index WHERE partner = ? AND "
                              "partner <> '' AND ruled = 1"));
     q.Bind(1, id);
     while (true) {
@@ -236,7 +236,7 @@ Result<std::vector<DuplicateGroup>> Store::DuplicateGroups(std::string_view scop
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q,
         db_->Prepare("SELECT r.record_id, r.scope, r.type, coalesce((SELECT min(p.personal_id) "
-                     "FROM persons p WHERE p.record = r.id AND p.role IN ('child', 'deceased')), "
+                     "FROM person_index p WHERE p.record = r.id AND p.role IN ('child', 'deceased')), "
                      "'') FROM records r WHERE r.duplicate_key = ? AND r.revoked = 0 "
                      "ORDER BY r.record_id"));
     q.Bind(1, key);
@@ -278,7 +278,7 @@ Result<std::string> Store::PersonIndexDump() {
   };
   TUPHAP_RETURN_IF_ERROR(
       dump("SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
-           "p.partner, p.ended, p.stated, p.ruled FROM persons p JOIN records r ON r.id = p.record "
+           "p.partner, p.ended, p.stated, p.ruled FROM person_index p JOIN records r ON r.id = p.record "
            "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
   TUPHAP_RETURN_IF_ERROR(
       dump("SELECT 'conflict', c.personal_id, c.rule, a.scope, a.record_id, b.scope, b.record_id "

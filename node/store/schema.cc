@@ -177,7 +177,7 @@ INSERT INTO meta(key, value) VALUES('content_rules', '0')
 // from the records on the next open (meta reindex) and by `tuphap index
 // rebuild`.
 constexpr const char* kV8 = R"sql(
-CREATE TABLE persons(
+CREATE TABLE person_index(
   personal_id TEXT NOT NULL,
   record INTEGER NOT NULL REFERENCES records(id),
   field TEXT NOT NULL,
@@ -188,8 +188,8 @@ CREATE TABLE persons(
   stated TEXT NOT NULL,
   ruled INTEGER NOT NULL,  -- 1: the role takes part in a person rule
   PRIMARY KEY(personal_id, record, field)) WITHOUT ROWID;
-CREATE INDEX persons_record ON persons(record);
-CREATE INDEX persons_partner ON persons(partner) WHERE partner <> '';
+CREATE INDEX person_index_record ON person_index(record);
+CREATE INDEX person_index_partner ON person_index(partner) WHERE partner <> '';
 CREATE TABLE person_conflicts(
   personal_id TEXT NOT NULL,
   rule TEXT NOT NULL,

@@ -547,7 +547,7 @@ Result<bool> Store::Batch::NamesUnwritten(std::string_view personal_id) {
     for (const auto& p : r.index->persons) unwritten_ids_.insert(p.personal_id);
     if (r.rowid != 0 && !r.stored_noted) {
       TUPHAP_ASSIGN_OR_RETURN(
-          Stmt q, store_.db_->Prepare("SELECT personal_id FROM persons WHERE record = ?"));
+          Stmt q, store_.db_->Prepare("SELECT personal_id FROM person_index WHERE record = ?"));
       q.Bind(1, r.rowid);
       while (true) {
         TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());

@@ -89,7 +89,7 @@ Status Store::Reindex() {
 Status Store::ReindexIn() {
   if (!options_.index) return Status::Ok();
   TUPHAP_RETURN_IF_ERROR(
-      db_->Exec("DELETE FROM record_search; DELETE FROM persons; DELETE FROM person_conflicts;"));
+      db_->Exec("DELETE FROM record_search; DELETE FROM person_index; DELETE FROM person_conflicts;"));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
   // In slices of rowids, so memory stays flat however many records there are.
@@ -137,7 +137,7 @@ Status Store::ReindexIn() {
     {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
-          db_->Prepare("SELECT personal_id FROM persons WHERE personal_id > ? AND ruled = 1 "
+          db_->Prepare("SELECT personal_id FROM person_index WHERE personal_id > ? AND ruled = 1 "
                        "GROUP BY personal_id HAVING count(*) > 1 ORDER BY personal_id "
                        "LIMIT ?"));
       q.Bind(1, last).Bind(2, kSlice);

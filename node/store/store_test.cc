@@ -296,7 +296,7 @@ TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
                       "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                       "ALTER TABLE records DROP COLUMN invalid_field; "
                       "ALTER TABLE records DROP COLUMN invalid_history; "
-                      "DROP TABLE persons; DROP TABLE person_conflicts; "
+                      "DROP TABLE person_index; DROP TABLE person_conflicts; "
                       "DROP INDEX records_duplicate_key; "
                       "ALTER TABLE records DROP COLUMN duplicate_key; "
                       "PRAGMA user_version = 5;")

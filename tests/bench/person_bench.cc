@@ -401,7 +401,7 @@ void PrintSizes(const std::string& store, uint64_t records, bool full) {
   uint64_t person = 0;
   for (const auto& t : sizes) {
     const bool mine =
-        t.table == "persons" || t.table == "person_conflicts" || t.name == "records_duplicate_key";
+        t.table == "person_index" || t.table == "person_conflicts" || t.name == "records_duplicate_key";
     if (mine) person += t.bytes;
     if (mine || (full && t.bytes >= (1 << 20))) {
       std::printf("    %-34s %12llu bytes  %8.1f MB  %7.1f B/record%s\n", t.name.c_str(),
@@ -414,7 +414,7 @@ void PrintSizes(const std::string& store, uint64_t records, bool full) {
   const int64_t key_bytes = ScalarQuery(
       store, "SELECT coalesce(sum(length(CAST(duplicate_key AS BLOB))), 0) FROM records");
   if (full) std::printf("    (tables and indexes under 1 MB left out)\n");
-  const int64_t rows = ScalarQuery(store, "SELECT count(*) FROM persons");
+  const int64_t rows = ScalarQuery(store, "SELECT count(*) FROM person_index");
   const int64_t conflicts = ScalarQuery(store, "SELECT count(*) FROM person_conflicts");
   std::printf(
       "    person index (* above): %s = %.1f B/record, %.1f%% of the store; "
@@ -423,7 +423,7 @@ void PrintSizes(const std::string& store, uint64_t records, bool full) {
       100.0 * static_cast<double>(person) / static_cast<double>(file),
       Mb(static_cast<uint64_t>(key_bytes)).c_str(),
       static_cast<double>(key_bytes) / static_cast<double>(records));
-  std::printf("    persons rows %lld (%.2f per record), person_conflicts rows %lld\n",
+  std::printf("    person_index rows %lld (%.2f per record), person_conflicts rows %lld\n",
               static_cast<long long>(rows),
               static_cast<double>(rows) / static_cast<double>(records),
               static_cast<long long>(conflicts));

@@ -571,7 +571,7 @@ TEST_F(SyncTest, reconcile_finds_a_row_edited_behind_tuphaps_back_and_a_deleted_
     // With what is derived from it (the person index), or the foreign keys
     // refuse.
     for (const char* sql :
-         {"DELETE FROM persons WHERE record IN (SELECT id FROM records WHERE record_id = ?)",
+         {"DELETE FROM person_index WHERE record IN (SELECT id FROM records WHERE record_id = ?)",
           "DELETE FROM records WHERE record_id = ?"}) {
       auto del = (*db)->Prepare(sql);
       ASSERT_TRUE(del.ok());
