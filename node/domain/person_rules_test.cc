@@ -301,6 +301,28 @@ Json ImportLine(const std::string& type, const std::string& reg, int entry, cons
   return line;
 }
 
+// Imports `lines` through `r`: the summary's accepted count and the
+// refused lines by class.
+std::pair<uint64_t, std::map<uint64_t, std::string>> ImportLines(Registry& r,
+                                                                 const std::string& path,
+                                                                 const std::vector<Json>& lines) {
+  {
+    std::ofstream out(path);
+    for (const auto& line : lines) out << line.Dump() << '\n';
+  }
+  std::map<uint64_t, std::string> refused;
+  auto reader = LineReader::Open(path);
+  EXPECT_TRUE(reader.ok());
+  if (!reader.ok()) return {0, refused};
+  domain::ImportOptions o;
+  o.refused = [&](uint64_t line, const domain::Problem& p) {
+    refused[line] = std::string(domain::ErrorClassName(p.error_class));
+  };
+  auto summary = domain::Import(r, **reader, o);
+  EXPECT_TRUE(summary.ok()) << summary.status().ToString();
+  return {summary.ok() ? summary->accepted : 0, refused};
+}
+
 TEST_F(PersonRulesTest, ThousandsOfEntriesOfOneRoleDoNotSwitchTheOtherRulesOff) {
   // 1,100 confirmations for one person (more than the rules read of one
   // family), then two deaths of that person: the second is still refused,
@@ -310,24 +332,13 @@ TEST_F(PersonRulesTest, ThousandsOfEntriesOfOneRoleDoNotSwitchTheOtherRulesOff) 
   msc.Set("subject", person);
   msc.Set("marital_status", "married");
   msc.Set("valid_until", "2027-01-01");
-  const std::string path = Dir("many.jsonl");
-  {
-    std::ofstream out(path);
-    for (int i = 1; i <= 1100; ++i)
-      out << ImportLine("marital_status_confirmation", "XNHN", i, "2026-07-01", msc).Dump() << '\n';
-    for (int i = 1; i <= 2; ++i)
-      out << ImportLine("death", "KT", i, "2026-08-02", DeathOf(person, "2026-08-01", i)).Dump()
-          << '\n';
-  }
-  auto reader = LineReader::Open(path);
-  ASSERT_TRUE(reader.ok());
-  std::map<uint64_t, std::string> refused;
-  domain::ImportOptions o;
-  o.refused = [&](uint64_t line, const domain::Problem& p) {
-    refused[line] = std::string(domain::ErrorClassName(p.error_class));
-  };
-  auto summary = domain::Import(*en_, **reader, o);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
+  std::vector<Json> lines;
+  for (int i = 1; i <= 1100; ++i)
+    lines.push_back(ImportLine("marital_status_confirmation", "XNHN", i, "2026-07-01", msc));
+  for (int i = 1; i <= 2; ++i)
+    lines.push_back(ImportLine("death", "KT", i, "2026-08-02", DeathOf(person, "2026-08-01", i)));
+  auto [accepted, refused] = ImportLines(*en_, Dir("many.jsonl"), lines);
+  EXPECT_EQ(accepted, 1101u);
   EXPECT_EQ(refused, (std::map<uint64_t, std::string>{{1102, "death_already_registered"}}));
   auto kept = node_->store().PersonIndexDump();
   auto rebuilt = node_->store().RebuiltPersonIndexDump();
@@ -338,41 +349,11 @@ TEST_F(PersonRulesTest, ThousandsOfEntriesOfOneRoleDoNotSwitchTheOtherRulesOff) 
 TEST_F(PersonRulesTest, AnImportIsJudgedLineByLineAgainstItsOwnEarlierLines) {
   // Two lines of one batch naming the same child: the second is refused
   // although the first is not committed yet.
-  const std::string path = Dir("two.jsonl");
-  {
-    std::ofstream out(path);
-    for (int entry : {1, 2}) {
-      Json line = Json::MakeObject();
-      line.Set("op", "create");
-      line.Set("schema", 1);
-      line.Set("type", "birth");
-      char id[64];
-      std::snprintf(id, sizeof id, "18568-KS-2026-%06d", entry);
-      line.Set("record_id", std::string(id));
-      line.Set("commune_code", kCommune);
-      line.Set("province_code", kProvince);
-      line.Set("registered_at", "2026-07-01");
-      Json book = Json::MakeObject();
-      book.Set("register", "KS");
-      book.Set("book_no", 1);
-      book.Set("year", 2026);
-      book.Set("entry_no", entry);
-      line.Set("book", std::move(book));
-      line.Set("version", 1);
-      line.Set("data", Data("birth", 0));
-      out << line.Dump() << '\n';
-    }
-  }
-  auto reader = LineReader::Open(path);
-  ASSERT_TRUE(reader.ok());
-  std::map<uint64_t, std::string> refused;
-  domain::ImportOptions o;
-  o.refused = [&](uint64_t line, const domain::Problem& p) {
-    refused[line] = std::string(domain::ErrorClassName(p.error_class));
-  };
-  auto summary = domain::Import(*en_, **reader, o);
-  ASSERT_TRUE(summary.ok()) << summary.status().ToString();
-  EXPECT_EQ(summary->accepted, 1u);
+  std::vector<Json> lines;
+  for (int entry : {1, 2})
+    lines.push_back(ImportLine("birth", "KS", entry, "2026-07-01", Data("birth", 0)));
+  auto [accepted, refused] = ImportLines(*en_, Dir("two.jsonl"), lines);
+  EXPECT_EQ(accepted, 1u);
   EXPECT_EQ(refused, (std::map<uint64_t, std::string>{{2, "child_already_registered"}}));
 }
 
