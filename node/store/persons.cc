@@ -28,7 +28,8 @@ std::string RuledRowsSql() {
     sql +=
         "SELECT * FROM (SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, "
         "p.stated, p.record, r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, "
-        "p.ruled FROM person_index p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 AND "
+        "p.ruled FROM person_index p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 "
+        "AND "
         "p.ruled = 1 AND p.role IN (";
     sql += roles;
     sql +=
@@ -76,7 +77,8 @@ Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, b
 
 Status Store::PeopleOfRecord(int64_t rowid, PersonsTouched* touched) {
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT personal_id, role FROM person_index WHERE record = ? AND ruled = 1"));
+      Stmt q,
+      db_->Prepare("SELECT personal_id, role FROM person_index WHERE record = ? AND ruled = 1"));
   q.Bind(1, rowid);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -101,9 +103,10 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
     // One entry per (ID, field): the same ID twice in one field (two
     // competing values that are equal) is one entry.
     TUPHAP_ASSIGN_OR_RETURN(
-        Stmt ins, db_->Prepare("INSERT OR IGNORE INTO person_index(personal_id, record, field, role, "
-                               "date, partner, ended, stated, ruled) VALUES(?, ?, ?, ?, ?, ?, ?, "
-                               "?, ?)"));
+        Stmt ins,
+        db_->Prepare("INSERT OR IGNORE INTO person_index(personal_id, record, field, role, "
+                     "date, partner, ended, stated, ruled) VALUES(?, ?, ?, ?, ?, ?, ?, "
+                     "?, ?)"));
     TUPHAP_RETURN_IF_ERROR(ins.Bind(1, p.personal_id)
                                .Bind(2, rowid)
                                .Bind(3, p.field)
@@ -235,10 +238,11 @@ Result<std::vector<DuplicateGroup>> Store::DuplicateGroups(std::string_view scop
     if (out.size() >= limit) break;
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q,
-        db_->Prepare("SELECT r.record_id, r.scope, r.type, coalesce((SELECT min(p.personal_id) "
-                     "FROM person_index p WHERE p.record = r.id AND p.role IN ('child', 'deceased')), "
-                     "'') FROM records r WHERE r.duplicate_key = ? AND r.revoked = 0 "
-                     "ORDER BY r.record_id"));
+        db_->Prepare(
+            "SELECT r.record_id, r.scope, r.type, coalesce((SELECT min(p.personal_id) "
+            "FROM person_index p WHERE p.record = r.id AND p.role IN ('child', 'deceased')), "
+            "'') FROM records r WHERE r.duplicate_key = ? AND r.revoked = 0 "
+            "ORDER BY r.record_id"));
     q.Bind(1, key);
     DuplicateGroup g;
     while (true) {
@@ -276,10 +280,10 @@ Result<std::string> Store::PersonIndexDump() {
     }
     return Status::Ok();
   };
-  TUPHAP_RETURN_IF_ERROR(
-      dump("SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
-           "p.partner, p.ended, p.stated, p.ruled FROM person_index p JOIN records r ON r.id = p.record "
-           "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
+  TUPHAP_RETURN_IF_ERROR(dump(
+      "SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
+      "p.partner, p.ended, p.stated, p.ruled FROM person_index p JOIN records r ON r.id = p.record "
+      "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
   TUPHAP_RETURN_IF_ERROR(
       dump("SELECT 'conflict', c.personal_id, c.rule, a.scope, a.record_id, b.scope, b.record_id "
            "FROM person_conflicts c JOIN records a ON a.id = c.record JOIN records b ON b.id = "

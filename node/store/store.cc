@@ -88,8 +88,8 @@ Status Store::Reindex() {
 
 Status Store::ReindexIn() {
   if (!options_.index) return Status::Ok();
-  TUPHAP_RETURN_IF_ERROR(
-      db_->Exec("DELETE FROM record_search; DELETE FROM person_index; DELETE FROM person_conflicts;"));
+  TUPHAP_RETURN_IF_ERROR(db_->Exec(
+      "DELETE FROM record_search; DELETE FROM person_index; DELETE FROM person_conflicts;"));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
   // In slices of rowids, so memory stays flat however many records there are.

@@ -400,8 +400,8 @@ void PrintSizes(const std::string& store, uint64_t records, bool full) {
   const uint64_t file = std::filesystem::file_size(store);
   uint64_t person = 0;
   for (const auto& t : sizes) {
-    const bool mine =
-        t.table == "person_index" || t.table == "person_conflicts" || t.name == "records_duplicate_key";
+    const bool mine = t.table == "person_index" || t.table == "person_conflicts" ||
+                      t.name == "records_duplicate_key";
     if (mine) person += t.bytes;
     if (mine || (full && t.bytes >= (1 << 20))) {
       std::printf("    %-34s %12llu bytes  %8.1f MB  %7.1f B/record%s\n", t.name.c_str(),
