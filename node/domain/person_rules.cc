@@ -30,6 +30,18 @@ std::vector<RoleSpec> RolesOf(std::string_view type) {
   return {};
 }
 
+// The family of roles a rule reads an entry in (person_index.family; each
+// is bounded apart), 0 for roles no rule reads: a birth's child; a death;
+// a marriage party; the parties who must be alive otherwise.
+int FamilyOf(std::string_view type, std::string_view role) {
+  if (role == "child") return type == "birth" ? 1 : 0;
+  if (role == "deceased") return 2;
+  if (role == "husband" || role == "wife") return 3;
+  if (role == "guardian" || role == "requester") return 4;
+  if (role == "parent") return type == "parent_child_recognition" ? 4 : 0;
+  return 0;
+}
+
 std::string First(const ValuesAt& values, const std::string& path) {
   std::vector<std::string> v = values(path);
   if (v.empty()) return {};
@@ -204,11 +216,7 @@ std::vector<store::PersonRef> PersonRefsOf(std::string_view type_arg, const Valu
         ref.ended = First(values, d + ".dissolved_on");
       }
       if (ref.role == "requester") ref.stated = First(values, "data.marital_status");
-      ref.ruled = ref.role == "child" ? type == "birth"
-                  : ref.role == "parent"
-                      ? type == "parent_child_recognition"
-                      : ref.role == "deceased" || ref.role == "husband" || ref.role == "wife" ||
-                            ref.role == "guardian" || ref.role == "requester";
+      ref.family = FamilyOf(type, ref.role);
       out.push_back(std::move(ref));
     }
   }
@@ -256,7 +264,7 @@ Result<std::vector<PersonProblem>> CheckRegistration(std::string_view scope,
     TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonRow> rows, rows_of(id));
     rows.erase(std::remove_if(rows.begin(), rows.end(), is_this), rows.end());
     for (const auto& ref : refs) {
-      if (ref.personal_id != id || !ref.ruled) continue;
+      if (ref.personal_id != id || ref.family == 0) continue;
       store::PersonRow row;
       static_cast<store::PersonRef&>(row) = ref;
       row.record = 0;
@@ -274,7 +282,7 @@ Result<std::vector<PersonProblem>> CheckRegistration(std::string_view scope,
   };
   std::set<std::string> ids;
   for (const auto& ref : refs)
-    if (ref.ruled) ids.insert(ref.personal_id);
+    if (ref.family > 0) ids.insert(ref.personal_id);
   for (const auto& id : ids) {
     TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonRow> rows, with_new(id));
     rows = Live(std::move(rows));

@@ -80,7 +80,7 @@ void Leaves(const std::string& path, const Json& value,
 std::vector<store::PersonRef> Ruled(const std::vector<store::PersonRef>& refs) {
   std::vector<store::PersonRef> out;
   for (const auto& r : refs)
-    if (r.ruled) out.push_back(r);
+    if (r.family > 0) out.push_back(r);
   return out;
 }
 

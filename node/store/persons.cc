@@ -11,31 +11,32 @@
 namespace tuphap::store {
 namespace {
 
-constexpr const char* kRowsSql =
-    "SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
-    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.ruled FROM person_index p "
-    "JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 ORDER BY p.record, p.field "
-    "LIMIT ?2";
-// What the rules judge: a bounded, deterministic prefix of each family of
-// roles (SQLite keeps the first `limit` in a heap while it scans the ID's
-// entries), so entries of one family — a thousand confirmations — cannot
-// push another's — a second birth — out of judgement.
-std::string RuledRowsSql() {
-  std::string sql;
-  for (const char* roles :
-       {"'child'", "'deceased'", "'husband', 'wife'", "'guardian', 'requester', 'parent'"}) {
-    sql += sql.empty() ? "" : " UNION ALL ";
-    sql +=
-        "SELECT * FROM (SELECT p.personal_id, p.role, p.field, p.date, p.partner, p.ended, "
-        "p.stated, p.record, r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, "
-        "p.ruled FROM person_index p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1 "
-        "AND "
-        "p.ruled = 1 AND p.role IN (";
-    sql += roles;
-    sql +=
-        ") AND r.revoked = 0 AND r.invalid IS NULL ORDER BY p.date, r.scope, r.record_id, "
-        "p.field LIMIT ?2)";
-  }
+// The columns ReadRow reads, from person_index p joined with records r,
+// for one personal ID (?1).
+constexpr std::string_view kRowColumns =
+    "p.personal_id, p.role, p.field, p.date, p.partner, p.ended, p.stated, p.record, "
+    "r.record_id, r.scope, r.type, r.revoked, r.invalid IS NOT NULL, p.family";
+constexpr std::string_view kRowFrom =
+    " FROM person_index p JOIN records r ON r.id = p.record WHERE p.personal_id = ?1";
+
+// Every entry, in record order, at most ?2.
+const std::string& AllRowsSql() {
+  static const std::string sql = "SELECT " + std::string(kRowColumns) + std::string(kRowFrom) +
+                                 " ORDER BY p.record, p.field LIMIT ?2";
+  return sql;
+}
+
+// What the rules judge: of each family of roles the first ?2 entries that
+// count, in registration order — a deterministic prefix, so entries of one
+// family (a thousand confirmations) cannot push another's (a second
+// birth) out of judgement. The extra column n is not read.
+const std::string& JudgedRowsSql() {
+  static const std::string sql =
+      "SELECT * FROM (SELECT " + std::string(kRowColumns) +
+      ", row_number() OVER (PARTITION BY p.family ORDER BY p.date, r.scope, r.record_id, "
+      "p.field) AS n" +
+      std::string(kRowFrom) +
+      " AND p.family > 0 AND r.revoked = 0 AND r.invalid IS NULL) WHERE n <= ?2";
   return sql;
 }
 
@@ -54,17 +55,16 @@ PersonRow ReadRow(const Stmt& q) {
   row.type = q.Text(10);
   row.revoked = q.Int(11) != 0;
   row.invalid = q.Int(12) != 0;
-  row.ruled = q.Int(13) != 0;
+  row.family = static_cast<int>(q.Int(13));
   return row;
 }
 
 }  // namespace
 
-Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, bool ruled_only,
+Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, bool judged_only,
                                                  size_t limit) {
   AssertOwnerThread();
-  static const std::string kRuledRowsSql = RuledRowsSql();
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(ruled_only ? kRuledRowsSql : kRowsSql));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(judged_only ? JudgedRowsSql() : AllRowsSql()));
   q.Bind(1, personal_id).Bind(2, static_cast<int64_t>(limit));
   std::vector<PersonRow> out;
   while (true) {
@@ -78,7 +78,7 @@ Result<std::vector<PersonRow>> Store::PersonRows(std::string_view personal_id, b
 Status Store::PeopleOfRecord(int64_t rowid, PersonsTouched* touched) {
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
-      db_->Prepare("SELECT personal_id, role FROM person_index WHERE record = ? AND ruled = 1"));
+      db_->Prepare("SELECT personal_id, role FROM person_index WHERE record = ? AND family > 0"));
   q.Bind(1, rowid);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -96,7 +96,7 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
     TUPHAP_RETURN_IF_ERROR(del.Bind(1, rowid).Run());
   }
   for (const auto& p : persons) {
-    if (p.ruled) {
+    if (p.family > 0) {
       touched->ids.insert(p.personal_id);
       if (p.role == "deceased") touched->deaths.insert(p.personal_id);
     }
@@ -105,7 +105,7 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt ins,
         db_->Prepare("INSERT OR IGNORE INTO person_index(personal_id, record, field, role, "
-                     "date, partner, ended, stated, ruled) VALUES(?, ?, ?, ?, ?, ?, ?, "
+                     "date, partner, ended, stated, family) VALUES(?, ?, ?, ?, ?, ?, ?, "
                      "?, ?)"));
     TUPHAP_RETURN_IF_ERROR(ins.Bind(1, p.personal_id)
                                .Bind(2, rowid)
@@ -115,7 +115,7 @@ Status Store::WritePersons(int64_t rowid, bool replace, const std::vector<Person
                                .Bind(6, p.partner)
                                .Bind(7, p.ended)
                                .Bind(8, p.stated)
-                               .Bind(9, int64_t{p.ruled})
+                               .Bind(9, int64_t{p.family})
                                .Run());
   }
   return Status::Ok();
@@ -144,7 +144,7 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
   for (const auto& id : touched.deaths) {
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q, db_->Prepare("SELECT DISTINCT personal_id FROM person_index WHERE partner = ? AND "
-                             "partner <> '' AND ruled = 1"));
+                             "partner <> '' AND family > 0"));
     q.Bind(1, id);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -280,10 +280,11 @@ Result<std::string> Store::PersonIndexDump() {
     }
     return Status::Ok();
   };
-  TUPHAP_RETURN_IF_ERROR(dump(
-      "SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
-      "p.partner, p.ended, p.stated, p.ruled FROM person_index p JOIN records r ON r.id = p.record "
-      "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
+  TUPHAP_RETURN_IF_ERROR(
+      dump("SELECT 'person', p.personal_id, r.scope, r.record_id, p.field, p.role, p.date, "
+           "p.partner, p.ended, p.stated, p.family FROM person_index p JOIN records r ON r.id = "
+           "p.record "
+           "ORDER BY p.personal_id, r.scope, r.record_id, p.field"));
   TUPHAP_RETURN_IF_ERROR(
       dump("SELECT 'conflict', c.personal_id, c.rule, a.scope, a.record_id, b.scope, b.record_id "
            "FROM person_conflicts c JOIN records a ON a.id = c.record JOIN records b ON b.id = "

@@ -186,7 +186,7 @@ CREATE TABLE person_index(
   partner TEXT NOT NULL,
   ended TEXT NOT NULL,
   stated TEXT NOT NULL,
-  ruled INTEGER NOT NULL,  -- 1: the role takes part in a person rule
+  family INTEGER NOT NULL,  -- the family of roles a rule reads it in; 0: none
   PRIMARY KEY(personal_id, record, field)) WITHOUT ROWID;
 CREATE INDEX person_index_record ON person_index(record);
 CREATE INDEX person_index_partner ON person_index(partner) WHERE partner <> '';

@@ -984,7 +984,7 @@ Result<std::vector<PersonRow>> Store::Session::PersonRows(std::string_view perso
   auto unwritten = batch_->NamesUnwritten(personal_id);
   if (!unwritten.ok()) return Fail(unwritten.status());
   if (*unwritten) TUPHAP_RETURN_IF_ERROR(Checkpoint());
-  auto r = store_.PersonRows(personal_id, /*ruled_only=*/true);
+  auto r = store_.PersonRows(personal_id, /*judged_only=*/true);
   if (!r.ok()) (void)Fail(r.status());
   return r;
 }

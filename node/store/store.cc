@@ -137,7 +137,7 @@ Status Store::ReindexIn() {
     {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
-          db_->Prepare("SELECT personal_id FROM person_index WHERE personal_id > ? AND ruled = 1 "
+          db_->Prepare("SELECT personal_id FROM person_index WHERE personal_id > ? AND family > 0 "
                        "GROUP BY personal_id HAVING count(*) > 1 ORDER BY personal_id "
                        "LIMIT ?"));
       q.Bind(1, last).Bind(2, kSlice);

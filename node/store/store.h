@@ -139,7 +139,7 @@ class ContentChecker {
 };
 
 // Personal IDs whose person conflicts a write may have changed: those its
-// ruled entries name, before or after, and of them those named as
+// judged entries name, before or after, and of them those named as
 // deceased (whose spouses' verdicts read their deaths).
 struct PersonsTouched {
   std::set<std::string> ids;
@@ -165,7 +165,7 @@ struct IndexEntry {
 inline constexpr size_t kMaxPersonEntries = 1024;
 
 // The entries of one personal ID the person rules judge (Store::PersonRows
-// with ruled_only), read on demand.
+// with judged_only), read on demand.
 using PersonRowsOf = std::function<Result<std::vector<PersonRow>>(std::string_view personal_id)>;
 
 // Envelopes held ahead of a gap, per feed (docs/security.md, Bounds). A
@@ -412,13 +412,12 @@ class Store {
 
   // --- the person index (store/persons.cc) ---
   // The entries naming `personal_id`, with their records, at most `limit`:
-  // every entry (revoked records too), in record order; or, `ruled_only`,
-  // the entries the person rules judge — ruled roles of records neither
-  // revoked nor judged invalid — of each family of roles (child; deceased;
-  // husband and wife; guardian, requester and recognising parent) the
-  // first `limit` by (date, commune, record id, field), the same on every
-  // replica.
-  Result<std::vector<PersonRow>> PersonRows(std::string_view personal_id, bool ruled_only = false,
+  // every entry (revoked records too), in record order; or, `judged_only`,
+  // the entries the person rules judge — roles of a family (PersonRef::
+  // family) in records neither revoked nor judged invalid — of each family
+  // the first `limit` by (date, commune, record id, field), the same on
+  // every replica.
+  Result<std::vector<PersonRow>> PersonRows(std::string_view personal_id, bool judged_only = false,
                                             size_t limit = kMaxPersonEntries);
   // Open person conflicts, by personal ID; those touching `scope` only when
   // it is given.
@@ -449,10 +448,10 @@ class Store {
   const crdt::ReplicaId* OriginKey(int64_t id);
   Status WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& entry);
   // Replaces the person index entries of record `rowid` (`replace`: it had
-  // some); adds every ID a ruled role names before or after to `touched`.
+  // some); adds every ID a judged role names before or after to `touched`.
   Status WritePersons(int64_t rowid, bool replace, const std::vector<PersonRef>& persons,
                       PersonsTouched* touched);
-  // Adds the IDs record `rowid` names in ruled roles to `touched`.
+  // Adds the IDs record `rowid` names in judged roles to `touched`.
   Status PeopleOfRecord(int64_t rowid, PersonsTouched* touched);
   // Judges again the person conflicts of each ID in `touched`, and of
   // every ID naming one of its deaths' IDs as a spouse.

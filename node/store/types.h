@@ -121,10 +121,11 @@ struct PersonRef {
   std::string partner;  // a marriage party's spouse (personal ID), else ""
   std::string ended;    // a marriage's recorded dissolution date, else ""
   std::string stated;   // what a confirmation states (marital status), else ""
-  // The role takes part in a person rule (a child's birth, a death, a
-  // marriage party, ...); the others (declarant, ward, ...) only make the
-  // person's records findable and are never judged.
-  bool ruled = false;
+  // The family of roles a person rule reads this entry in (a child's birth,
+  // a death, a marriage party, ...), each judged within its own bound; 0
+  // for the roles that only make the person's records findable (declarant,
+  // ward, ...) and are never judged.
+  int family = 0;
   friend bool operator==(const PersonRef&, const PersonRef&) = default;
 };
 
