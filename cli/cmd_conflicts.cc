@@ -5,8 +5,6 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_format.h"
-#include "node/domain/registry.h"
-#include "node/report/reports.h"
 
 namespace tuphap::cli {
 namespace {
@@ -30,10 +28,10 @@ void ListFieldConflicts(const Context& ctx,
 // Field conflicts (competing values), then person conflicts (two records
 // of one personal ID), each only when there is one.
 Status List(const Context& ctx) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts, report::Conflicts(*n));
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
-                          report::PersonConflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::ConflictsReport open, office->Conflicts());
+  const std::vector<report::ConflictReportRow>& conflicts = open.fields;
+  const std::vector<store::PersonConflictRow>& persons = open.persons;
   if (ctx.json) {
     ctx.PrintJson(ConflictsJson(conflicts, persons));
     return Status::Ok();
@@ -78,9 +76,8 @@ void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
   resolve->add_option("--scope", r->scope, "commune code, when the id exists in several");
   resolve->callback([&ctx, action, r] {
     *action = [&ctx, r]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      domain::Registry registry(*n, ctx.lang);
-      TUPHAP_RETURN_IF_ERROR(registry.Resolve(r->id, r->field, r->value, r->reason, r->scope));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_RETURN_IF_ERROR(office->Resolve(r->id, r->field, r->value, r->reason, r->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", r->id);
@@ -112,10 +109,9 @@ void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
   lease->add_option("--count", l->count, "how many numbers")->capture_default_str();
   lease->callback([&ctx, action, l] {
     *action = [&ctx, l]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       TUPHAP_ASSIGN_OR_RETURN(int64_t first,
-                              registry.GrantLease(l->to, l->register_code, l->year, l->count));
+                              office->LeaseNumbers(l->to, l->register_code, l->year, l->count));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("first", first);

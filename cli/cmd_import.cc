@@ -8,7 +8,6 @@
 
 #include "base/line_reader.h"
 #include "cli/commands.h"
-#include "node/domain/importer.h"
 
 namespace tuphap::cli {
 namespace {
@@ -24,8 +23,7 @@ struct ImportArgs {
 };
 
 Status RunImport(const Context& ctx, const ImportArgs& args) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  domain::Registry registry(*n, domain::LangFromEnvironment());
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(args.file));
   g_interrupted = false;
   struct sigaction sa {};
@@ -63,7 +61,7 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
                << ": " << p.message << '\n';
     }
   };
-  TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary s, domain::Import(registry, *reader, options));
+  TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary s, office->Import(*reader, options));
   if (options.progress) std::fprintf(stderr, "\r%60s\r", "");
   if (ctx.json) {
     Json sum = Json::MakeObject();

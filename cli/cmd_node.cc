@@ -1,11 +1,6 @@
 // tuphap init, tuphap digest, tuphap snapshot.
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <filesystem>
 #include <ostream>
 
-#include "base/file_io.h"
 #include "base/hex.h"
 #include "cli/commands.h"
 #include "cli/format.h"
@@ -59,19 +54,19 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
                    " không áp dụng cho Sở (Sở phục vụ cả tỉnh: --province)"));
       }
       TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
-      TUPHAP_RETURN_IF_ERROR(node::Node::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_RETURN_IF_ERROR(app::Office::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("data", ctx.data_dir);
-        j.Set("role", node::RoleName(n->info().role));
-        j.Set("node_id", node::NodeIdText(n->sign_key()));
-        j.Set("commune", n->info().commune);
-        j.Set("province", n->info().province);
+        j.Set("role", node::RoleName(office->info().role));
+        j.Set("node_id", office->node_id());
+        j.Set("commune", office->info().commune);
+        j.Set("province", office->info().province);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "created " << node::RoleName(n->info().role) << " node "
-                 << ShortNodeId(n->info().id) << " in " << ctx.data_dir << '\n';
+        *ctx.out << "created " << node::RoleName(office->info().role) << " node "
+                 << ShortNodeId(office->info().id) << " in " << ctx.data_dir << '\n';
       }
       return Status::Ok();
     };
@@ -83,10 +78,8 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
   digest->add_option("--scope", *scope, "only this commune code");
   digest->callback([&ctx, action, scope] {
     *action = [&ctx, scope]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      std::optional<std::string_view> only;
-      if (!scope->empty()) only = *scope;
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> digests, n->Digests(only));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> digests, office->Digests(*scope));
       if (ctx.json) {
         Json list = Json::MakeArray();
         for (const auto& d : digests) {
@@ -119,24 +112,8 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
   snapshot->add_option("--out", *snap_out, "the file to write (must not exist)")->required();
   snapshot->callback([&ctx, action, snap_out] {
     *action = [&ctx, snap_out]() -> Status {
-      if (std::filesystem::exists(*snap_out))
-        return Status::AlreadyExists(*snap_out + " already exists: choose a new file");
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      // The copy holds readable records, as the store does: owner only.
-      // Written under a temporary name and published whole (fsync, rename,
-      // fsync of the directory): a crash leaves no half snapshot.
-      const std::string tmp = *snap_out + ".tmp-" + std::to_string(getpid());
-      const mode_t old = umask(077);
-      Status s = n->store().Snapshot(tmp);
-      umask(old);
-      if (s.ok()) {
-        s = PublishFile(tmp, *snap_out);
-      } else {
-        std::error_code ignored;
-        std::filesystem::remove(tmp, ignored);
-      }
-      TUPHAP_RETURN_IF_ERROR(s.Annotate("snapshot to " + *snap_out));
-      const auto bytes = std::filesystem::file_size(*snap_out);
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(uint64_t bytes, office->Snapshot(*snap_out));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("file", *snap_out);

@@ -3,8 +3,6 @@
 // conflicts they are in. `tuphap index rebuild|check`: the derived indexes
 // (search, person index, person conflicts) rebuilt from the records, or
 // compared with a rebuild.
-#include <algorithm>
-#include <iterator>
 #include <map>
 #include <ostream>
 #include <vector>
@@ -52,26 +50,17 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
             Tr(ctx, "personal ID '" + *id + "' is not 12 digits",
                "số định danh cá nhân '" + *id + "' không phải 12 chữ số"));
       }
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      std::string date = *on;
-      if (date.empty()) {
-        date = domain::VietnamDate(n->options().clock->WallMillis()).ToString();
-      } else if (!domain::ParseDateOrNull(date)) {
-        return Status::InvalidArgument(Tr(ctx, "--on '" + date + "' is not a date (YYYY-MM-DD)",
-                                          "--on '" + date + "' không phải ngày (YYYY-MM-DD)"));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      // The flag named in the message; the office checks the date again.
+      if (!on->empty() && !domain::ParseDateOrNull(*on)) {
+        return Status::InvalidArgument(Tr(ctx, "--on '" + *on + "' is not a date (YYYY-MM-DD)",
+                                          "--on '" + *on + "' không phải ngày (YYYY-MM-DD)"));
       }
-      store::ReadSnapshot snapshot(n->store());
-      const store::PersonRowsOf rows_of = [&](std::string_view p) {
-        return n->store().PersonRows(p, /*ruled_only=*/true);
-      };
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonRow> rows, n->store().PersonRows(*id));
-      TUPHAP_ASSIGN_OR_RETURN(domain::MaritalRecord marital,
-                              domain::MaritalStatusOnRecord(*id, date, rows_of));
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> all,
-                              n->store().PersonConflicts());
-      std::vector<store::PersonConflictRow> conflicts;
-      for (auto& c : all)
-        if (c.personal_id == *id) conflicts.push_back(std::move(c));
+      TUPHAP_ASSIGN_OR_RETURN(app::Office::PersonPage page, office->Person(*id, *on));
+      const std::string& date = page.on;
+      const std::vector<store::PersonRow>& rows = page.records;
+      const domain::MaritalRecord& marital = page.marital;
+      const std::vector<store::PersonConflictRow>& conflicts = page.conflicts;
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("personal_id", *id);
@@ -122,7 +111,7 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
                r.revoked ? Tr(ctx, "revoked", "đã hủy") : ""});
       }
       t.Print(*ctx.out);
-      if (rows.size() >= store::kMaxPersonEntries) {
+      if (page.cut) {
         *ctx.out << Tr(ctx, "(the first " + std::to_string(rows.size()) + " records only)",
                        "(chỉ " + std::to_string(rows.size()) + " hồ sơ đầu tiên)")
                  << '\n';
@@ -144,17 +133,15 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
       "rebuild", "Rebuild them from the records (one transaction: writers wait while it runs)");
   rebuild->callback([&ctx, action] {
     *action = [&ctx]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(n->store().Reindex());
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> conflicts,
-                              n->store().PersonConflicts());
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(uint64_t conflicts, office->RebuildIndexes());
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("rebuilt", true);
-        j.Set("person_conflicts", static_cast<int64_t>(conflicts.size()));
+        j.Set("person_conflicts", static_cast<int64_t>(conflicts));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "indexes rebuilt; ", "đã dựng lại chỉ mục; ") << conflicts.size()
+        *ctx.out << Tr(ctx, "indexes rebuilt; ", "đã dựng lại chỉ mục; ") << conflicts
                  << Tr(ctx, " person conflicts", " xung đột nhân thân") << '\n';
       }
       return Status::Ok();
@@ -166,46 +153,27 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
       "while it runs, like a rebuild)");
   check->callback([&ctx, action] {
     *action = [&ctx]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_ASSIGN_OR_RETURN(std::string kept, n->store().PersonIndexDump());
-      TUPHAP_ASSIGN_OR_RETURN(std::string rebuilt, n->store().RebuiltPersonIndexDump());
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(app::Office::IndexCheck compared, office->CheckIndexes());
       // The first entry one has and the other lacks, to say where.
       std::string first;
-      if (kept != rebuilt) {
-        auto lines = [](const std::string& text) {
-          std::vector<std::string_view> out;
-          size_t at = 0;
-          while (at < text.size()) {
-            const size_t end = text.find('\n', at);
-            out.push_back(std::string_view(text).substr(at, end - at));
-            at = end == std::string::npos ? text.size() : end + 1;
-          }
-          std::sort(out.begin(), out.end());
-          return out;
-        };
-        const auto a = lines(kept), b = lines(rebuilt);
-        std::vector<std::string_view> only_kept, only_rebuilt;
-        std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(only_kept));
-        std::set_difference(b.begin(), b.end(), a.begin(), a.end(),
-                            std::back_inserter(only_rebuilt));
-        if (!only_rebuilt.empty()) {
-          first = Tr(ctx, "missing: ", "thiếu: ") + std::string(only_rebuilt.front());
-        } else if (!only_kept.empty()) {
-          first = Tr(ctx, "not in a rebuild: ", "không có trong bản dựng lại: ") +
-                  std::string(only_kept.front());
-        }
+      if (!compared.first_difference.empty()) {
+        first =
+            (compared.missing ? Tr(ctx, "missing: ", "thiếu: ")
+                              : Tr(ctx, "not in a rebuild: ", "không có trong bản dựng lại: ")) +
+            compared.first_difference;
       }
       if (ctx.json) {
         Json j = Json::MakeObject();
-        j.Set("equal", kept == rebuilt);
+        j.Set("equal", compared.equal);
         if (!first.empty()) j.Set("first_difference", first);
         ctx.PrintJson(j);
-      } else if (kept == rebuilt) {
+      } else if (compared.equal) {
         *ctx.out << Tr(ctx, "the person index equals a rebuild",
                        "chỉ mục nhân thân khớp với bản dựng lại")
                  << '\n';
       }
-      if (kept != rebuilt) {
+      if (!compared.equal) {
         return Status::Corruption(
                    Tr(ctx, "the person index differs from a rebuild; run 'tuphap index rebuild'",
                       "chỉ mục nhân thân khác bản dựng lại; hãy chạy 'tuphap index rebuild'"))

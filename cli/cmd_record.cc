@@ -6,7 +6,6 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "node/domain/record_json.h"
-#include "node/domain/registry.h"
 
 namespace tuphap::cli {
 namespace {
@@ -38,25 +37,10 @@ Result<Json> ReadJsonInput(const std::string& path) {
   return *j;
 }
 
-// A commune node writes only its own commune's books: --scope naming
-// another commune cannot apply there (it used to be ignored, and the record
-// went into the node's own commune). A hub gives --scope for every
-// registration (Registry::Register says so when it is missing).
-Status CheckWriteScope(const Context& ctx, const node::NodeInfo& info, const std::string& scope) {
-  if (scope.empty() || info.role != node::Role::kCommune || scope == info.commune)
-    return Status::Ok();
-  return Status::InvalidArgument(
-      Tr(ctx,
-         "--scope " + scope + " cannot apply: this node is commune " + info.commune +
-             "'s and registers only into its own books (a hub registers into a commune's books "
-             "with --scope)",
-         "--scope " + scope + " không áp dụng được: nút này thuộc xã " + info.commune +
-             " và chỉ đăng ký vào sổ của xã mình (Sở đăng ký vào sổ của một xã bằng --scope)"));
-}
-
 Status Show(const Context& ctx, const std::string& id, const std::string& scope) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, n->GetRecord(id, scope));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(store::RecordView rec, office->GetRecord(id, scope));
+  TUPHAP_ASSIGN_OR_RETURN(auto competing, office->FieldConflicts(rec));
   const crdt::MvRegister* revoked = rec.state.Field(crdt::kRevokedField);
   Json fields = Json::MakeObject();
   Json conflicts = Json::MakeObject();
@@ -70,8 +54,11 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     if (!name.starts_with('$')) fields.Set(name, ValueToJson(w->value));
     std::string note;
     if (reg.InConflict() || duplicate) {
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<node::EntryView> entries,
-                              n->DescribeEntries(rec.scope, reg));
+      const std::vector<node::EntryView>* found = nullptr;
+      for (const auto& [field, values] : competing)
+        if (field == name) found = &values;
+      if (found == nullptr) return Status::Internal("no competing values of " + name);
+      const std::vector<node::EntryView>& entries = *found;
       for (const auto& e : entries) {
         if (!note.empty()) note += " | ";
         note += "\"" + e.value.ToDisplay() + "\" by " + OfficerText(e, ctx.lang) + " at " +
@@ -111,8 +98,8 @@ std::string Joined(const std::vector<crdt::Value>& values) {
 }
 
 Status History(const Context& ctx, const std::string& id, const std::string& scope) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history, n->History(id, scope));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::HistoryEntry> history, office->History(id, scope));
   if (ctx.json) {
     Json list = Json::MakeArray();
     for (const auto& h : history) {
@@ -183,9 +170,8 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   add->add_option("--scope", args->scope, "commune code (a hub must give one)");
   add->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(CheckWriteScope(ctx, n->info(), args->scope));
-      domain::Registry registry(*n, ctx.lang);
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_RETURN_IF_ERROR(office->CheckWriteScope(args->scope));
       Json doc = Json::MakeObject();
       if (!args->input.empty()) {
         TUPHAP_ASSIGN_OR_RETURN(Json input, ReadJsonInput(args->input));
@@ -224,23 +210,23 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
       for (const auto& a : args->fields) {
         TUPHAP_ASSIGN_OR_RETURN(auto kv, SplitFieldArgument(a));
         domain::SetJsonAt(&doc, kv.first,
-                          domain::Registry::CoerceField(args->type, kv.first, kv.second));
+                          app::Office::CoerceField(args->type, kv.first, kv.second));
       }
       if (doc.Find("data") == nullptr) {
         return Status::InvalidArgument(
             "nothing to register: give --input FILE or --field data.<path>=<value>");
       }
-      domain::MaritalRecord marital;
-      TUPHAP_ASSIGN_OR_RETURN(std::string id,
-                              registry.Register(args->type, std::move(doc), args->scope, &marital));
+      TUPHAP_ASSIGN_OR_RETURN(app::Office::Registered reg,
+                              office->Register(args->type, std::move(doc), args->scope));
+      const std::string& id = reg.id;
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", id);
-        if (!marital.status.empty()) {
+        if (reg.marital) {
           Json m = Json::MakeObject();
-          m.Set("status", marital.status);
+          m.Set("status", reg.marital->status);
           Json list = Json::MakeArray();
-          for (const auto& r : marital.marriages) list.Push(Json(r.record_id));
+          for (const auto& r : reg.marital->marriages) list.Push(Json(r.record_id));
           m.Set("marriages", std::move(list));
           j.Set("marital_status_on_record", std::move(m));
         }
@@ -249,7 +235,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << id << '\n';
         // The id alone on standard output (scripts read it); what the
         // records show beside it, for the officer.
-        if (!marital.status.empty()) *ctx.err << DescribeMaritalRecord(ctx, marital) << '\n';
+        if (reg.marital) *ctx.err << DescribeMaritalRecord(ctx, *reg.marital) << '\n';
       }
       return Status::Ok();
     };
@@ -268,9 +254,8 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         TUPHAP_ASSIGN_OR_RETURN(auto kv, SplitFieldArgument(a));
         fields.push_back(std::move(kv));
       }
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      domain::Registry registry(*n, ctx.lang);
-      TUPHAP_RETURN_IF_ERROR(registry.Amend(args->id, fields, args->reason, args->scope));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_RETURN_IF_ERROR(office->Amend(args->id, fields, args->reason, args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", args->id);
@@ -289,8 +274,8 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
   revoke->add_option("--scope", args->scope, "commune code, when the id exists in several");
   revoke->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_RETURN_IF_ERROR(n->Revoke(args->id, args->reason, args->scope));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_RETURN_IF_ERROR(office->Revoke(args->id, args->reason, args->scope));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("id", args->id);
@@ -334,11 +319,11 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
       ->check(CLI::Range(1, 10000));
   search->callback([&ctx, action, args] {
     *action = [&ctx, args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      domain::Registry registry(*n, ctx.lang);
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<domain::SearchHit> hits,
-                              registry.Search(args->query, args->type, args->from, args->to,
-                                              static_cast<size_t>(args->limit)));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(app::Office::SearchPage page,
+                              office->Search(args->query, args->type, args->from, args->to, 0,
+                                             static_cast<size_t>(args->limit)));
+      const std::vector<domain::SearchHit>& hits = page.hits;
       if (ctx.json) {
         Json list = Json::MakeArray();
         for (const auto& h : hits) {

@@ -8,9 +8,6 @@
 #include "cli/format.h"
 #include "cli/report_format.h"
 #include "node/domain/content_rules.h"
-#include "node/reconcile.h"
-#include "node/report/reports.h"
-#include "node/transport.h"
 
 namespace tuphap::cli {
 namespace {
@@ -47,8 +44,8 @@ void Emit(const Context& ctx, ReportFormat format, const std::string& title, con
 }
 
 Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat format) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> rows, report::Stats(*n, o));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> rows, office->Stats(o));
   uint64_t held_back = 0;
   for (const auto& r : rows) held_back += r.held_back;
   if (format == ReportFormat::kJson) {
@@ -124,10 +121,10 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
 }
 
 Status RunConflicts(const Context& ctx, ReportFormat format) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> rows, report::Conflicts(*n));
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
-                          report::PersonConflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::ConflictsReport open, office->Conflicts());
+  const std::vector<report::ConflictReportRow>& rows = open.fields;
+  const std::vector<store::PersonConflictRow>& persons = open.persons;
   if (format == ReportFormat::kJson) {
     ctx.PrintJson(ConflictsJson(rows, persons));
     return Status::Ok();
@@ -177,12 +174,10 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
 
 Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
                      ReportFormat format) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  // One group more than shown tells whether the list was cut.
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::DuplicateReportGroup> groups,
-                          report::Duplicates(*n, scope, limit + 1));
-  const bool more = groups.size() > limit;
-  if (more) groups.resize(limit);
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::DuplicatesReport found, office->Duplicates(scope, limit));
+  const std::vector<report::DuplicateReportGroup>& groups = found.groups;
+  const bool more = found.more;
   if (format == ReportFormat::kJson) {
     ctx.PrintJson(DuplicatesJson(groups, limit, more));
     return Status::Ok();
@@ -220,8 +215,8 @@ Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
 }
 
 Status RunStatus(const Context& ctx, ReportFormat format) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(report::StatusReport r, report::StatusOf(*n));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  TUPHAP_ASSIGN_OR_RETURN(report::StatusReport r, office->ProvinceStatus());
   if (format == ReportFormat::kJson) {
     Json communes = Json::MakeArray();
     for (const auto& c : r.communes) {
@@ -252,7 +247,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
     Json refusals = Json::MakeObject();
     for (const auto& x : r.refusals) refusals.Set(x.reason, static_cast<int64_t>(x.count));
     Json out = Json::MakeObject();
-    out.Set("node_id", node::NodeIdText(n->sign_key()));
+    out.Set("node_id", office->node_id());
     out.Set("communes", std::move(communes));
     out.Set("refusals", std::move(refusals));
     out.Set(std::string(domain::kInvalidContentCode), InvalidJson(r.invalid));
@@ -328,13 +323,13 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
 }
 
 Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat format) {
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::AttentionRow> rows,
-                          report::Attention(*n, ctx.lang, include_revoked));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
   // Person conflicts wait for a person too, but are listed by report
   // conflicts: here only counted, so this list is not the whole of the work.
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::PersonConflictRow> persons,
-                          report::PersonConflicts(*n));
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::AttentionReport attention,
+                          office->Attention(include_revoked));
+  const std::vector<report::AttentionRow>& rows = attention.records;
+  const uint64_t person_conflicts = attention.person_conflicts;
   if (format == ReportFormat::kJson) {
     Json list = Json::MakeArray();
     for (const auto& a : rows) {
@@ -355,7 +350,7 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
     }
     Json out = Json::MakeObject();
     out.Set("records", std::move(list));
-    out.Set("person_conflicts", static_cast<int64_t>(persons.size()));
+    out.Set("person_conflicts", static_cast<int64_t>(person_conflicts));
     ctx.PrintJson(out);
     return Status::Ok();
   }
@@ -378,9 +373,9 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
        Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)",
           "Hồ sơ có nội dung sai quy tắc (được giữ, không tính; hủy hoặc sửa)"),
        g, "");
-  if (format == ReportFormat::kTable && !persons.empty()) {
+  if (format == ReportFormat::kTable && person_conflicts > 0) {
     *ctx.out << '\n'
-             << persons.size()
+             << person_conflicts
              << Tr(ctx, " person conflict(s) also wait for an officer: tuphap report conflicts\n",
                    " xung đột nhân thân cũng đang chờ cán bộ xử lý: tuphap report conflicts\n");
   }
@@ -422,33 +417,16 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
     return Status::InvalidArgument(
         "the node is named twice: --peer NODE-ID@ENDPOINT and --peer-id; give one");
   }
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-  TUPHAP_RETURN_IF_ERROR(n->Unlock());
-  const store::EnvelopeOpener* opener = &n->opener();
-  node::StoreSource ours(n->store(), n->opener(),
-                         [opener](std::string_view s) { return opener->CanRead(s); });
-  std::unique_ptr<node::PeerQueries> channel;
-  std::unique_ptr<node::ReconcileSource> theirs;  // the peer, or a file's store
-  std::string other;
-  if (!args.peer.empty()) {
-    // NODE-ID@ENDPOINT names the node there, as --upstream does.
-    std::string endpoint = args.peer, peer_id = args.peer_id;
-    if (const size_t at = endpoint.find('@'); at != std::string::npos) {
-      peer_id = endpoint.substr(0, at);
-      endpoint = endpoint.substr(at + 1);
-    }
-    TUPHAP_ASSIGN_OR_RETURN(
-        channel, node::PeerQueries::Open(*n, endpoint, peer_id, args.timeout_s.value_or(60)));
-    theirs = node::RemoteSource(*channel);
-    other = channel->peer_id() + " at " + endpoint;
-  } else {
-    TUPHAP_ASSIGN_OR_RETURN(theirs, node::OpenFileSource(*n, args.from));
-    other = args.from;
-  }
-  std::vector<std::string> scopes;
-  if (!args.scope.empty()) scopes.push_back(args.scope);
-  TUPHAP_ASSIGN_OR_RETURN(node::ReconcileReport r,
-                          node::Reconcile(ours, *theirs, scopes, n->store().options().adjudicated));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+  app::Office::ReconcileOptions o;
+  o.peer = args.peer;
+  o.peer_id = args.peer_id;
+  o.from = args.from;
+  o.scope = args.scope;
+  o.timeout_s = args.timeout_s.value_or(60);
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::ReconcileResult reconciled, office->Reconcile(o));
+  const node::ReconcileReport& r = reconciled.report;
+  const std::string& other = reconciled.other;
 
   if (format == ReportFormat::kJson) {
     Json diffs = Json::MakeArray();
@@ -485,10 +463,10 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
     out.Set("other", other);
     out.Set("differences", std::move(diffs));
     out.Set("scopes", std::move(scopes_json));
-    if (channel) {
-      out.Set("queries", static_cast<int64_t>(channel->queries()));
-      out.Set("bytes_sent", static_cast<int64_t>(channel->bytes_out()));
-      out.Set("bytes_received", static_cast<int64_t>(channel->bytes_in()));
+    if (reconciled.remote) {
+      out.Set("queries", static_cast<int64_t>(reconciled.queries));
+      out.Set("bytes_sent", static_cast<int64_t>(reconciled.bytes_sent));
+      out.Set("bytes_received", static_cast<int64_t>(reconciled.bytes_received));
     }
     ctx.PrintJson(out);
     return Status::Ok();
@@ -540,11 +518,11 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
                          : std::to_string(r.differences.size()) +
                                Tr(ctx, " difference(s):\n", " khác biệt:\n"));
     if (!r.differences.empty()) Emit(ctx, format, g.title, g, "");
-    if (channel) {
+    if (reconciled.remote) {
       *ctx.out << "\n"
-               << channel->queries() << Tr(ctx, " queries, ", " truy vấn, ") << channel->bytes_out()
-               << Tr(ctx, " bytes sent, ", " byte gửi, ") << channel->bytes_in()
-               << Tr(ctx, " bytes received\n", " byte nhận\n");
+               << reconciled.queries << Tr(ctx, " queries, ", " truy vấn, ")
+               << reconciled.bytes_sent << Tr(ctx, " bytes sent, ", " byte gửi, ")
+               << reconciled.bytes_received << Tr(ctx, " bytes received\n", " byte nhận\n");
     }
   }
   return Status::Ok();

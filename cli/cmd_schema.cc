@@ -10,12 +10,11 @@ namespace tuphap::cli {
 namespace {
 
 Status RunSchema(const Context& ctx, const std::string& type) {
-  if (!type.empty() && !domain::IsRecordType(type)) {
-    return Status::InvalidArgument("unknown record type \"" + type + "\"");
-  }
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<const domain::TypeSchema*> schemas,
+                          app::Office::Schemas(type));
   Json all = Json::MakeArray();
-  for (const domain::TypeSchema& s : domain::AllSchemas()) {
-    if (!type.empty() && s.type != type) continue;
+  for (const domain::TypeSchema* schema : schemas) {
+    const domain::TypeSchema& s = *schema;
     if (ctx.json) {
       Json fields = Json::MakeArray();
       for (const domain::FieldSpec& f : s.fields) {

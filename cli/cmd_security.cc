@@ -11,12 +11,6 @@
 namespace tuphap::cli {
 namespace {
 
-// A request is one signed object of a few hundred bytes; an enrolment file
-// a certificate and a key grant per epoch of the commune's key (a few KiB
-// even after years of rotations). Larger files are not ones tuphap wrote.
-constexpr size_t kMaxRequestFile = 1 << 20;
-constexpr size_t kMaxEnrolmentFile = 16 << 20;
-
 std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%d"); }
 Json CertJson(const replication::Certificate& c) {
   Json j = Json::MakeObject();
@@ -29,10 +23,11 @@ Json CertJson(const replication::Certificate& c) {
   return j;
 }
 
-Status PrintStatus(const Context& ctx, node::Node& n) {
-  TUPHAP_ASSIGN_OR_RETURN(node::SecurityStatus s, n.Security());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> rows, n.Peers());
-  const node::NodeInfo& info = n.info();
+Status PrintStatus(const Context& ctx, app::Office& office) {
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::NodeStatus status, office.GetNodeStatus());
+  const node::SecurityStatus& s = status.security;
+  const std::vector<node::Node::PeerRow>& rows = status.peers;
+  const node::NodeInfo& info = status.info;
   if (ctx.json) {
     Json j = Json::MakeObject();
     j.Set("node_id", s.node_id);
@@ -190,21 +185,21 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
   request->add_option("--label", req->label, "a note for the hub operator (office, machine)");
   request->callback([&ctx, action, req] {
     *action = [&ctx, req]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, n->EnrollRequestFile(req->label));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, office->EnrollRequest(req->label));
       TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(req->out, bytes));
-      const std::string id = node::NodeIdText(n->sign_key());
+      const std::string id = office->node_id();
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("node_id", id);
-        j.Set("commune", n->info().commune);
+        j.Set("commune", office->info().commune);
         j.Set("file", req->out);
         ctx.PrintJson(j);
       } else {
         *ctx.out << Tr(ctx, "wrote the enrolment request of node ",
                        "đã ghi yêu cầu đăng ký của nút ")
-                 << id << " (" << n->info().commune << ") " << Tr(ctx, "to ", "vào ") << req->out
-                 << '\n'
+                 << id << " (" << office->info().commune << ") " << Tr(ctx, "to ", "vào ")
+                 << req->out << '\n'
                  << Tr(ctx,
                        "take it to the hub; it answers with a certificate file for "
                        "'tuphap enroll accept'",
@@ -229,9 +224,10 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       ->capture_default_str();
   sign_cmd->callback([&ctx, action, sign] {
     *action = [&ctx, sign]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadFileBounded(sign->request, kMaxRequestFile));
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      auto e = n->EnrollSign(bytes, sign->days);
+      TUPHAP_ASSIGN_OR_RETURN(std::string bytes,
+                              ReadFileBounded(sign->request, app::kMaxRequestFile));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      auto e = office->EnrollSign(bytes, sign->days);
       if (!e.ok()) return Status(e.status()).Annotate(sign->request);
       TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(sign->out, e->file));
       if (ctx.json) {
@@ -259,22 +255,24 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
   accept->add_option("FILE", *cert_file, "the enrolment file from the hub")->required();
   accept->callback([&ctx, action, cert_file] {
     *action = [&ctx, cert_file]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::string bytes, ReadFileBounded(*cert_file, kMaxEnrolmentFile));
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      auto r = n->EnrollAccept(bytes);
+      TUPHAP_ASSIGN_OR_RETURN(std::string bytes,
+                              ReadFileBounded(*cert_file, app::kMaxEnrolmentFile));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      auto r = office->EnrollAccept(bytes);
       if (!r.ok()) return Status(r.status()).Annotate(*cert_file);
-      const std::string root = node::NodeIdText(n->trust()->root());
+      const std::string& root = r->root;
       if (ctx.json) {
-        Json j = CertJson(r->first);
+        Json j = CertJson(r->certificate);
         j.Set("root", root);
-        j.Set("drafts_sealed", static_cast<int64_t>(r->second));
+        j.Set("drafts_sealed", static_cast<int64_t>(r->drafts_sealed));
         ctx.PrintJson(j);
       } else {
         *ctx.out << Tr(ctx, "enrolled: node ", "đã đăng ký: nút ")
-                 << node::NodeIdText(r->first.sign_key) << Tr(ctx, ", commune ", ", xã ")
-                 << r->first.commune << Tr(ctx, ", valid until ", ", hiệu lực đến ")
-                 << Date(r->first.not_after_ms) << Tr(ctx, "; province root ", "; gốc của tỉnh ")
-                 << root << "; " << r->second
+                 << node::NodeIdText(r->certificate.sign_key) << Tr(ctx, ", commune ", ", xã ")
+                 << r->certificate.commune << Tr(ctx, ", valid until ", ", hiệu lực đến ")
+                 << Date(r->certificate.not_after_ms)
+                 << Tr(ctx, "; province root ", "; gốc của tỉnh ") << root << "; "
+                 << r->drafts_sealed
                  << Tr(ctx, " earlier change(s) signed and encrypted",
                        " thay đổi trước đó đã được ký và mã hoá")
                  << '\n';
@@ -297,9 +295,9 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
                      "accept its changes up to this seq (default: what this hub holds)");
   revoke->callback([&ctx, action, rev] {
     *action = [&ctx, rev]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       TUPHAP_ASSIGN_OR_RETURN(node::RevocationResult r,
-                              n->RevokeNode(rev->node, rev->reason, rev->cut));
+                              office->RevokeNode(rev->node, rev->reason, rev->cut));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("node_id", node::NodeIdText(r.revocation.node));
@@ -334,8 +332,8 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       "status", "This node: id, enrolment, keys, drafts, held changes, refusals, equivocations");
   status->callback([&ctx, action] {
     *action = [&ctx]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      return PrintStatus(ctx, *n);
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      return PrintStatus(ctx, *office);
     };
   });
 }

@@ -33,11 +33,14 @@ Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
   if (c.max_clock_ahead_seconds) ctx->max_clock_ahead_ms = *c.max_clock_ahead_seconds * 1000;
   if (c.listen) ctx->listen = c.listen;
   if (c.upstreams) ctx->upstreams = *c.upstreams;
+  if (c.ui) ctx->ui = c.ui;
+  if (c.time_zone) ctx->time_zone = *c.time_zone;
+  if (c.behind_after_hours) ctx->behind_after_hours = *c.behind_after_hours;
   return Status::Ok();
 }
 
-Result<std::unique_ptr<node::Node>> Context::OpenNode() const {
-  return node::Node::Open(data_dir, NodeOptions());
+Result<std::unique_ptr<app::Office>> Context::OpenOffice() const {
+  return app::Office::Open(data_dir, NodeOptions(), lang);
 }
 
 void Context::PrintJson(const Json& j) const { *out << j.Dump() << '\n'; }

@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "base/status.h"
+#include "node/app/office.h"
 #include "node/domain/messages.h"
 #include "node/node.h"
 
@@ -26,12 +27,16 @@ struct Context {
   bool accept_clock = false;                   // --accept-clock
   std::optional<std::string> listen;           // config: serve's --listen
   std::vector<std::string> upstreams;          // config: serve's --upstream
+  std::optional<std::string> ui;               // config: serve's --ui
+  std::string time_zone = "Asia/Ho_Chi_Minh";  // config: time_zone
+  int64_t behind_after_hours = 24;             // config: behind_after_hours
   domain::Lang lang = domain::Lang::kEnglish;  // from LANG
   std::ostream* out;
   std::ostream* err;
 
   node::NodeOptions NodeOptions() const;
-  Result<std::unique_ptr<node::Node>> OpenNode() const;
+  // The node's services (node/app): what every command goes through.
+  Result<std::unique_ptr<app::Office>> OpenOffice() const;
   // Prints `j` as one line of JSON.
   void PrintJson(const Json& j) const;
 };

@@ -265,6 +265,9 @@ class Node {
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }
   const NodeOptions& options() const { return options_; }
+  // Who acts from now on (each later change's officer field): a server
+  // sets it per request to the logged-in officer.
+  void set_officer(std::string officer) { options_.officer = std::move(officer); }
 
   // Reads a record inside the write transaction (its own writes included).
   using RecordReader =
