@@ -19,6 +19,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action);
 
 // What the records show of a person's marital status, in the officer's
 // language (record add, person show).

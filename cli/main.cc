@@ -76,6 +76,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterSyncCommands(app, ctx, &action);
   tuphap::cli::RegisterReportCommands(app, ctx, &action);
   tuphap::cli::RegisterPersonCommands(app, ctx, &action);
+  tuphap::cli::RegisterOfficerCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);

@@ -17,16 +17,21 @@ namespace {
 
 constexpr size_t kMaxPassphrase = 1024;
 
-// Reads one line from the terminal without echo. NotFound when there is no
-// terminal.
 Result<replication::SecretBytes> Prompt(const char* question) {
+  return ReadHiddenLine(question,
+                        Status::FailedPrecondition(
+                            "the node's keys need its passphrase: set TUPHAP_PASSPHRASE or run "
+                            "the command on a terminal")
+                            .WithReason("E_LOCKED"),
+                        Status::InvalidArgument("the passphrase is longer than 1024 bytes"));
+}
+
+}  // namespace
+
+Result<replication::SecretBytes> ReadHiddenLine(std::string_view question, Status no_terminal,
+                                                Status too_long) {
   const int fd = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::FailedPrecondition(
-               "the node's keys need its passphrase: set TUPHAP_PASSPHRASE or run the command "
-               "on a terminal")
-        .WithReason("E_LOCKED");
-  }
+  if (fd < 0) return no_terminal;
   termios old{};
   const bool tty = tcgetattr(fd, &old) == 0;
   if (tty) {
@@ -35,7 +40,7 @@ Result<replication::SecretBytes> Prompt(const char* question) {
     quiet.c_lflag |= ECHONL;
     tcsetattr(fd, TCSAFLUSH, &quiet);
   }
-  (void)!write(fd, question, std::strlen(question));
+  (void)!write(fd, question.data(), question.size());
   replication::SecretBytes buf(kMaxPassphrase);
   size_t n = 0;
   bool done = false;
@@ -50,11 +55,9 @@ Result<replication::SecretBytes> Prompt(const char* question) {
   }
   if (tty) tcsetattr(fd, TCSAFLUSH, &old);
   close(fd);
-  if (!done) return Status::InvalidArgument("the passphrase is longer than 1024 bytes");
+  if (!done) return too_long;
   return replication::SecretBytes(buf.data(), n);
 }
-
-}  // namespace
 
 Result<replication::SecretBytes> ReadPassphrase() {
   if (const char* env = std::getenv("TUPHAP_PASSPHRASE"); env != nullptr && *env != '\0')

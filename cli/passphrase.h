@@ -8,6 +8,10 @@
 
 namespace tuphap::cli {
 
+// One line from the terminal (/dev/tty) without echo, at most 1024 bytes:
+// `no_terminal` when there is none, `too_long` for a longer line.
+Result<replication::SecretBytes> ReadHiddenLine(std::string_view question, Status no_terminal,
+                                                Status too_long);
 // For a command that needs the keys.
 Result<replication::SecretBytes> ReadPassphrase();
 // For `init`: asked twice on a terminal.

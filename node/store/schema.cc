@@ -204,8 +204,33 @@ INSERT INTO meta(key, value) VALUES('reindex', '1')
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 )sql";
 
+// Version 9: the accounts of the people who use the web app (officers,
+// heads, hub operators). Local to this node: no change, feed or bundle ever
+// carries a row, so a password hash never leaves the office. failures counts
+// consecutive wrong passwords; locked_until_ms 0: not locked.
+constexpr const char* kV9 = R"sql(
+CREATE TABLE officers(
+  id INTEGER PRIMARY KEY,
+  login TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  role TEXT NOT NULL,
+  password_hash TEXT NOT NULL,
+  disabled INTEGER NOT NULL DEFAULT 0,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked_until_ms INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  changed_ms INTEGER NOT NULL);
+)sql";
+
+// Version 10: records by event date (a commune's home page lists today's
+// registrations without reading every record).
+constexpr const char* kV10 = R"sql(
+CREATE INDEX records_event_date ON records(event_date) WHERE event_date IS NOT NULL;
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4}, {5, kV5}, {6, kV6}, {7, kV7}, {8, kV8},
+    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},  {5, kV5},
+    {6, kV6}, {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10},
 };
 
 }  // namespace

@@ -364,6 +364,30 @@ Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,
   return out;
 }
 
+Result<Store::DayRecords> Store::RecordsOfDay(std::string_view date, size_t limit) {
+  AssertOwnerThread();
+  DayRecords out;
+  std::vector<std::pair<std::string, std::string>> shown;
+  {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, db_->Prepare("SELECT record_id, scope, revoked = 0 AND coalesce(invalid, '') = '' "
+                             "FROM records WHERE event_date = ?1 AND type NOT LIKE '\\_%' "
+                             "ESCAPE '\\' ORDER BY record_id DESC"));
+    q.Bind(1, date);
+    while (true) {
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) break;
+      if (q.Int(2) != 0) ++out.in_force;
+      if (shown.size() < limit) shown.emplace_back(q.Text(0), q.Text(1));
+    }
+  }
+  for (const auto& [id, scope] : shown) {
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> r, GetRecord(id, scope));
+    if (r) out.records.push_back(std::move(*r));
+  }
+  return out;
+}
+
 Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& feed, uint64_t seq) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> id, FindOriginId(feed.origin));

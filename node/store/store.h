@@ -286,6 +286,16 @@ class Store {
   // Records of `scope` whose id starts with `prefix`, in id order.
   Result<std::vector<RecordView>> RecordsWithPrefix(std::string_view scope,
                                                     std::string_view prefix);
+  // The registrations (and violation decisions) of one day by their event
+  // date, of every scope: the first `limit` by id, newest first, and how
+  // many there are in force (not revoked, content not judged invalid).
+  // Number leases are not registrations. Reads the event-date index only,
+  // then the `limit` records shown.
+  struct DayRecords {
+    std::vector<RecordView> records;
+    uint64_t in_force = 0;
+  };
+  Result<DayRecords> RecordsOfDay(std::string_view date, size_t limit);
   // Per scope (or one scope): record count and a hash over the sorted
   // (record_id, state hash) pairs — equal exactly when the states are.
   Result<std::vector<ScopeDigest>> Digests(std::optional<std::string_view> scope = std::nullopt);
@@ -390,6 +400,37 @@ class Store {
   // trust objects (only ever added) and the feeds of `public_scope` (one
   // more change applied). One statement.
   Result<std::string> TrustStamp(std::string_view public_scope);
+
+  // --- officer accounts of the web app (store/officers_table.cc): local
+  // rows, never synced; each call is one statement ---
+  struct OfficerRow {
+    int64_t id = 0;
+    std::string login, name, role, password_hash;
+    bool disabled = false;
+    int failures = 0;             // consecutive wrong passwords
+    int64_t locked_until_ms = 0;  // 0: not locked
+    int64_t created_ms = 0, changed_ms = 0;
+  };
+  // The new row's id; AlreadyExists when the login is taken.
+  Result<int64_t> AddOfficer(const OfficerRow& row);
+  Result<std::vector<OfficerRow>> Officers();  // by login
+  Result<std::optional<OfficerRow>> FindOfficer(std::string_view login);
+  Result<std::optional<OfficerRow>> OfficerById(int64_t id);
+  // Each returns whether the login exists.
+  Result<bool> SetOfficerDisabled(std::string_view login, bool disabled, int64_t now_ms);
+  // Also clears failures and any lock.
+  Result<bool> SetOfficerPassword(std::string_view login, std::string_view password_hash,
+                                  int64_t now_ms);
+  // A wrong password for `login` at `now_ms`: one more consecutive failure
+  // (the first again when a lock has run out); at `max_failures` the
+  // account locks until now + `lockout_ms`. The row as it now is; nullopt
+  // for an unknown login.
+  Result<std::optional<OfficerRow>> AddOfficerFailure(std::string_view login, int max_failures,
+                                                      int64_t lockout_ms, int64_t now_ms);
+  // A right password: clears failures and lock, only while the row still
+  // has `password_hash`, is enabled and is not locked at `now_ms` (another
+  // process may have changed it since it was read); whether it did.
+  Result<bool> ClearOfficerFailures(int64_t id, std::string_view password_hash, int64_t now_ms);
 
   // --- reports and search (store/queries.cc) ---
   enum class Counted { kHeld, kOpenConflicts, kEquivocations, kPersonConflicts };

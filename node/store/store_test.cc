@@ -296,8 +296,8 @@ TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
                       "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                       "ALTER TABLE records DROP COLUMN invalid_field; "
                       "ALTER TABLE records DROP COLUMN invalid_history; "
-                      "DROP TABLE person_index; DROP TABLE person_conflicts; "
-                      "DROP INDEX records_duplicate_key; "
+                      "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
+                      "DROP INDEX records_event_date; DROP INDEX records_duplicate_key; "
                       "ALTER TABLE records DROP COLUMN duplicate_key; "
                       "PRAGMA user_version = 5;")
                   .ok());
