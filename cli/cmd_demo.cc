@@ -18,32 +18,31 @@
 #include "base/line_reader.h"
 #include "cli/commands.h"
 #include "cli/format.h"
-#include "node/domain/importer.h"
+#include "cli/passphrase.h"
+#include "node/app/officers.h"
 #include "node/domain/record_generator.h"
 #include "node/domain/reference_data.h"
-#include "node/domain/registry.h"
-#include "node/report/reports.h"
-#include "node/transport.h"
+#include "web/ui.h"
 
 namespace tuphap::cli {
 namespace {
 
 namespace fs = std::filesystem;
 
-// The hub serving in a thread of this process, stopped (and joined) on
-// destruction: the demo leaves nothing running. It serves a Node of its own,
+// A node serving in a thread of this process, stopped (and joined) on
+// destruction: the demo leaves nothing running. It serves a node of its own,
 // opened in that thread: a Store is used from one thread only.
-class DemoHub {
+class DemoServe {
  public:
-  DemoHub(std::function<Result<std::unique_ptr<node::Node>>()> open, const std::string& endpoint) {
-    options_.listen = endpoint;
+  DemoServe(std::function<Result<std::unique_ptr<app::Office>>()> open, node::ServeOptions options)
+      : options_(std::move(options)) {
     thread_ = std::thread([this, open = std::move(open)] {
-      auto hub = open();
-      status_ = hub.ok() ? node::Serve(**hub, options_, &stop_) : hub.status();
+      auto office = open();
+      status_ = office.ok() ? (*office)->Serve(options_, &stop_) : office.status();
     });
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
   }
-  ~DemoHub() { (void)Stop(); }
+  ~DemoServe() { (void)Stop(); }
   Status Stop() {
     if (thread_.joinable()) {
       stop_ = true;
@@ -59,7 +58,72 @@ class DemoHub {
   std::thread thread_;
 };
 
-Status RunDemo(const Context& ctx, bool keep, int records) {
+node::ServeOptions Listening(const std::string& endpoint) {
+  node::ServeOptions o;
+  o.listen = endpoint;
+  return o;
+}
+
+// `tuphap demo --ui`: the hub and the first commune keep running, syncing
+// live, each with the web app and demo accounts, until Ctrl-C.
+Status KeepServing(const Context& ctx, const std::filesystem::path& dir,
+                   const std::function<node::NodeOptions(const std::string&)>& options_for,
+                   const std::string& commune) {
+  std::ostream& out = *ctx.out;
+  const std::string password = "tuphap-demo";
+  struct Account {
+    const char* node;
+    const char* login;
+    const char* name;
+    app::Role role;
+  };
+  const std::string commune_dir = "commune-" + commune;
+  const Account accounts[] = {
+      {"hub", "hung", "Nguyễn Văn Hùng", app::Role::kOperator},
+      {commune_dir.c_str(), "lan", "Trần Thị Lan", app::Role::kHead},
+      {commune_dir.c_str(), "hoa", "Lê Thị Hoa", app::Role::kOfficer},
+  };
+  for (const Account& a : accounts) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        std::unique_ptr<app::Office> office,
+        app::Office::Open((dir / a.node).string(), options_for(a.node), ctx.lang));
+    app::Officers officers(office->node().store(), SystemClock(), ctx.lang, KdfFromEnvironment());
+    TUPHAP_RETURN_IF_ERROR(officers.Add(a.login, a.name, a.role, password).status());
+  }
+  const std::string endpoint = node::FreeLoopbackEndpoint();
+  auto open = [&](const std::string& name) {
+    return [&, name]() {
+      return app::Office::Open((dir / name).string(), options_for(name), ctx.lang);
+    };
+  };
+  DemoServe hub(open("hub"), Listening(endpoint));
+  node::ServeOptions up;
+  up.upstreams = {endpoint};
+  DemoServe commune_serve(open(commune_dir), up);
+  web::UiOptions uo;
+  uo.port = 0;
+  uo.web.time_zone = ctx.time_zone;
+  uo.web.upstreams = {endpoint};
+  TUPHAP_ASSIGN_OR_RETURN(
+      std::unique_ptr<web::Ui> commune_ui,
+      web::Ui::Start((dir / commune_dir).string(), options_for(commune_dir), uo));
+  uo.web.upstreams.clear();
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<web::Ui> hub_ui,
+                          web::Ui::Start((dir / "hub").string(), options_for("hub"), uo));
+  out << "\nthe web app is running (Ctrl-C stops everything):\n"
+      << "  commune " << commune << ":  " << commune_ui->url()
+      << "   log in as lan (head) or hoa (officer), password " << password << "\n"
+      << "  hub (province 56): " << hub_ui->url() << "   log in as hung (operator), password "
+      << password << "\n"
+      << "the commune syncs live with the hub at " << endpoint << std::endl;
+  web::WaitForStopSignal();
+  commune_ui->Stop();
+  hub_ui->Stop();
+  TUPHAP_RETURN_IF_ERROR(commune_serve.Stop());
+  return hub.Stop();
+}
+
+Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
   const fs::path dir = fs::temp_directory_path() / ("tuphap-demo-" + std::to_string(getpid()));
   fs::remove_all(dir);
   std::ostream& out = *ctx.out;
@@ -67,14 +131,17 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   auto pass = std::make_shared<replication::SecretBytes>(24);
   replication::RandomBytes(pass->data(), pass->size());
   for (size_t i = 0; i < pass->size(); ++i) pass->data()[i] = 'a' + pass->data()[i] % 26;
-  auto open = [&](const std::string& name,
-                  const std::string& officer) -> Result<std::unique_ptr<node::Node>> {
+  auto options_for = [pass](const std::string& officer) {
     node::NodeOptions o;
     o.officer = officer;
     o.passphrase = [pass] {
       return Result<replication::SecretBytes>(replication::SecretBytes(pass->data(), pass->size()));
     };
-    return node::Node::Open((dir / name).string(), o);
+    return o;
+  };
+  auto open = [&](const std::string& name,
+                  const std::string& officer) -> Result<std::unique_ptr<app::Office>> {
+    return app::Office::Open((dir / name).string(), options_for(officer), ctx.lang);
   };
   const char* const communes[] = {"22333", "22366", "22390"};
   const char* const officers[] = {"Trần Thị Lan", "Lê Văn Hùng", "Phạm Thu Trang"};
@@ -83,22 +150,22 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   node::InitParams hp;
   hp.role = node::Role::kHub;
   hp.province = "56";
-  TUPHAP_RETURN_IF_ERROR(node::Node::Init((dir / "hub").string(), hp, *pass));
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> hub, open("hub", "Sở Tư pháp Khánh Hòa"));
-  out << "hub      " << node::NodeIdText(hub->sign_key()) << "  (holds the province root key)\n";
-  std::vector<std::unique_ptr<node::Node>> nodes;
+  TUPHAP_RETURN_IF_ERROR(app::Office::Init((dir / "hub").string(), hp, *pass));
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> hub, open("hub", "Sở Tư pháp Khánh Hòa"));
+  out << "hub      " << hub->node_id() << "  (holds the province root key)\n";
+  std::vector<std::unique_ptr<app::Office>> nodes;
   for (int i = 0; i < 3; ++i) {
     node::InitParams p;
     p.commune = communes[i];
     const std::string name = std::string("commune-") + communes[i];
-    TUPHAP_RETURN_IF_ERROR(node::Node::Init((dir / name).string(), p, *pass));
-    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, open(name, officers[i]));
+    TUPHAP_RETURN_IF_ERROR(app::Office::Init((dir / name).string(), p, *pass));
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> n, open(name, officers[i]));
     // Offline enrolment: request -> hub signs -> accept (files on a USB stick).
-    TUPHAP_ASSIGN_OR_RETURN(std::string request, n->EnrollRequestFile(officers[i]));
+    TUPHAP_ASSIGN_OR_RETURN(std::string request, n->EnrollRequest(officers[i]));
     TUPHAP_ASSIGN_OR_RETURN(node::Enrolment e, hub->EnrollSign(request, 365));
     TUPHAP_RETURN_IF_ERROR(n->EnrollAccept(e.file).status());
     const domain::CommuneInfo* info = domain::ReferenceData::Get().Commune(communes[i]);
-    out << "commune  " << node::NodeIdText(n->sign_key()) << "  " << communes[i] << " "
+    out << "commune  " << n->node_id() << "  " << communes[i] << " "
         << (info != nullptr ? info->name : "") << ", enrolled\n";
     nodes.push_back(std::move(n));
   }
@@ -115,22 +182,18 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
       std::ofstream f(file);
       domain::GenerateRecords(g, [&](const std::string& line) { f << line << '\n'; });
     }
-    domain::Registry registry(*nodes[i], ctx.lang);
     TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(file));
     TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary sum,
-                            domain::Import(registry, *reader, domain::ImportOptions{}));
+                            nodes[i]->Import(*reader, domain::ImportOptions{}));
     out << "  " << communes[i] << ": " << sum.accepted << " registered\n";
   }
 
   // Everyone syncs with the hub over loopback.
   const std::string endpoint = node::FreeLoopbackEndpoint();
   auto sync_all = [&](const std::vector<int>& which) -> Status {
-    DemoHub serving([&] { return open("hub", "Sở Tư pháp Khánh Hòa"); }, endpoint);
+    DemoServe serving([&] { return open("hub", "Sở Tư pháp Khánh Hòa"); }, Listening(endpoint));
     for (int i : which) {
-      node::SyncOnceOptions o;
-      o.endpoint = endpoint;
-      o.timeout_s = 30;
-      TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, node::SyncOnce(*nodes[i], o));
+      TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, nodes[i]->SyncNow(endpoint, {}, 30));
       out << "  " << communes[i] << " synced with " << endpoint << ": sent " << r.stats.sent
           << ", received " << r.stats.received << ", " << r.stats.bytes_out + r.stats.bytes_in
           << " bytes\n";
@@ -142,9 +205,8 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
 
   // A concurrent edit: the same record, corrected at the commune and at the
   // hub before either has seen the other's correction.
-  TUPHAP_ASSIGN_OR_RETURN(
-      std::vector<store::RecordView> births,
-      hub->store().RecordsWithPrefix(communes[0], std::string(communes[0]) + "-KS-"));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::RecordView> births,
+                          hub->Records(communes[0], std::string(communes[0]) + "-KS-"));
   if (births.empty())
     return Status::Internal("the demo generated no birth at " + std::string(communes[0]));
   const std::string id = births.front().record_id;
@@ -160,14 +222,12 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   auto full = [&](const std::string& given) {
     return family + (middle.empty() ? "" : " " + middle) + " " + given;
   };
-  domain::Registry commune_registry(*nodes[0], ctx.lang);
-  TUPHAP_RETURN_IF_ERROR(commune_registry.Amend(
+  TUPHAP_RETURN_IF_ERROR(nodes[0]->Amend(
       id, {{"data.child.given_name", "Bình"}, {"data.child.full_name", full("Bình")}},
       "the family asked for Bình"));
-  domain::Registry hub_registry(*hub, ctx.lang);
-  TUPHAP_RETURN_IF_ERROR(hub_registry.Amend(
-      id, {{"data.child.given_name", "Khoa"}, {"data.child.full_name", full("Khoa")}},
-      "the birth certificate says Khoa", communes[0]));
+  TUPHAP_RETURN_IF_ERROR(
+      hub->Amend(id, {{"data.child.given_name", "Khoa"}, {"data.child.full_name", full("Khoa")}},
+                 "the birth certificate says Khoa", communes[0]));
   out << "\nconcurrent corrections of " << id << " at " << communes[0]
       << " and at the hub; sync again:\n";
   TUPHAP_RETURN_IF_ERROR(sync_all({0}));
@@ -175,8 +235,8 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   out << "\nstate digests (equal on the hub and each commune):\n";
   Table t({"  scope", "hub records", "hub digest", "commune digest", "equal"});
   for (int i = 0; i < 3; ++i) {
-    TUPHAP_ASSIGN_OR_RETURN(auto at_hub, hub->Digests(std::string_view(communes[i])));
-    TUPHAP_ASSIGN_OR_RETURN(auto at_commune, nodes[i]->Digests(std::string_view(communes[i])));
+    TUPHAP_ASSIGN_OR_RETURN(auto at_hub, hub->Digests(communes[i]));
+    TUPHAP_ASSIGN_OR_RETURN(auto at_commune, nodes[i]->Digests(communes[i]));
     const bool equal =
         !at_hub.empty() && !at_commune.empty() && at_hub[0].digest == at_commune[0].digest;
     t.Add({std::string("  ") + communes[i],
@@ -188,10 +248,9 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   t.Print(out);
 
   out << "\nopen conflicts (the same at the hub and at " << communes[0] << "):\n";
-  for (node::Node* n : {hub.get(), nodes[0].get()}) {
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<report::ConflictReportRow> conflicts,
-                            report::Conflicts(*n));
-    for (const auto& c : conflicts) {
+  for (app::Office* n : {hub.get(), nodes[0].get()}) {
+    TUPHAP_ASSIGN_OR_RETURN(app::Office::ConflictsReport conflicts, n->Conflicts());
+    for (const auto& c : conflicts.fields) {
       out << "  at " << (n == hub.get() ? std::string("hub") : std::string(communes[0])) << ": "
           << c.row.record_id << " " << c.row.field << '\n';
       for (const auto& v : c.values)
@@ -201,7 +260,8 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
   }
 
   out << "\nhub status:\n";
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> peers, hub->Peers());
+  TUPHAP_ASSIGN_OR_RETURN(app::Office::NodeStatus hub_status, hub->GetNodeStatus());
+  const std::vector<node::Node::PeerRow>& peers = hub_status.peers;
   Table ps({"  peer", "last sync", "sent", "received", "refused"});
   for (const auto& p : peers)
     ps.Add({"  " + node::NodeIdText(p.peer), p.last_success_ms > 0 ? "ok" : "never",
@@ -212,7 +272,7 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
          "commune,type):\n";
   report::StatsOptions so;
   so.by_month = false;
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> stats, report::Stats(*hub, so));
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> stats, hub->Stats(so));
   Table st({"  commune", "type", "count", "fines (VND)"});
   for (const auto& r : stats)
     st.Add({"  " + r.commune, r.type, std::to_string(r.count),
@@ -221,6 +281,7 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
 
   nodes.clear();
   hub.reset();
+  if (ui) TUPHAP_RETURN_IF_ERROR(KeepServing(ctx, dir, options_for, communes[0]));
   if (keep) {
     out << "\nkept " << dir.string() << " (try: TUPHAP_PASSPHRASE is random; the stores can be "
         << "read with sqlite3)\n";
@@ -235,15 +296,19 @@ Status RunDemo(const Context& ctx, bool keep, int records) {
 void RegisterDemoCommand(CLI::App& app, Context& ctx, Action* action) {
   auto keep = std::make_shared<bool>(false);
   auto records = std::make_shared<int>(200);
+  auto ui = std::make_shared<bool>(false);
   CLI::App* demo = app.add_subcommand(
       "demo",
       "Quickstart: a hub and three communes, enrolled, working offline, syncing over loopback");
   demo->add_flag("--keep", *keep, "keep the demo folder");
+  demo->add_flag("--ui", *ui,
+                 "at the end, keep the hub and the first commune running with the web app (two "
+                 "local addresses and demo accounts are printed) until Ctrl-C");
   demo->add_option("--records", *records, "records per commune")
       ->capture_default_str()
       ->check(CLI::Range(1, 100000));
-  demo->callback([&ctx, action, keep, records] {
-    *action = [&ctx, keep, records] { return RunDemo(ctx, *keep, *records); };
+  demo->callback([&ctx, action, keep, records, ui] {
+    *action = [&ctx, keep, records, ui] { return RunDemo(ctx, *keep, *records, *ui); };
   });
 }
 

@@ -8,8 +8,10 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/passphrase.h"
 #include "node/bundle.h"
 #include "node/transport.h"
+#include "web/ui.h"
 
 namespace tuphap::cli {
 
@@ -17,6 +19,8 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   struct ServeArgs {
     std::string listen;
     std::vector<std::string> upstreams;
+    std::string ui;
+    bool ui_expose = false;
     bool outlive_parent = false;
   };
   auto serve_args = std::make_shared<ServeArgs>();
@@ -24,6 +28,11 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       "serve", "Run the node: listen for peers and/or keep syncing with upstream nodes");
   serve->add_option("--listen", serve_args->listen, "endpoint to listen on (tcp://0.0.0.0:7700)");
   serve->add_option("--upstream", serve_args->upstreams, "endpoint to dial (repeatable)");
+  serve->add_option("--ui", serve_args->ui,
+                    "serve the officers' web app at ADDRESS:PORT (127.0.0.1:8080)");
+  serve->add_flag("--ui-expose", serve_args->ui_expose,
+                  "let --ui listen on an address other than 127.0.0.1: everyone on that network "
+                  "can then reach the login page (docs/operator-guide.md)");
   serve->add_flag("--outlive-parent", serve_args->outlive_parent,
                   "keep running when the process that started this one exits (nohup); by default "
                   "the node stops then, as on SIGTERM, so no orphan holds the port and the store");
@@ -39,17 +48,52 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       node::ServeOptions o;
       o.listen = !serve_args->listen.empty() ? serve_args->listen : ctx.listen.value_or("");
       o.upstreams = !serve_args->upstreams.empty() ? serve_args->upstreams : ctx.upstreams;
-      if (o.listen.empty() && o.upstreams.empty())
+      const std::string ui = !serve_args->ui.empty() ? serve_args->ui : ctx.ui.value_or("");
+      if (o.listen.empty() && o.upstreams.empty() && ui.empty())
         return Status::InvalidArgument(
-            "nothing to serve: give --listen ENDPOINT and/or --upstream ENDPOINT (or set them in "
-            "the config file)");
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+            "nothing to serve: give --listen ENDPOINT, --upstream ENDPOINT and/or --ui "
+            "ADDRESS:PORT (or set them in the config file)");
+      // The passphrase is read once, at start, for both the sync loop's
+      // node and the web app's, and forgotten once both are unlocked.
+      auto secret = std::make_shared<std::optional<replication::SecretBytes>>();
+      node::NodeOptions node_options = ctx.NodeOptions();
+      node_options.passphrase = [secret]() -> Result<replication::SecretBytes> {
+        if (!secret->has_value()) {
+          TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes s, ReadPassphrase());
+          secret->emplace(std::move(s));
+        }
+        return replication::SecretBytes((*secret)->data(), (*secret)->size());
+      };
+      std::unique_ptr<app::Office> n;
+      if (!o.listen.empty() || !o.upstreams.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(n, app::Office::Open(ctx.data_dir, node_options, ctx.lang));
+        TUPHAP_RETURN_IF_ERROR(n->Unlock());
+      }
       // Each log line reaches the log when it is written (a full disk, a
       // crash or SIGKILL must not swallow what was already said).
       ctx.out->setf(std::ios::unitbuf);
       ctx.err->setf(std::ios::unitbuf);
+      std::unique_ptr<web::Ui> web_ui;
+      if (!ui.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(auto where, web::ParseHostPort(ui));
+        web::UiOptions uo;
+        uo.address = where.first;
+        uo.port = where.second;
+        uo.expose = serve_args->ui_expose;
+        uo.web.time_zone = ctx.time_zone;
+        uo.web.behind_after_s = ctx.behind_after_hours * 3600;
+        uo.web.upstreams = o.upstreams;
+        TUPHAP_ASSIGN_OR_RETURN(web_ui, web::Ui::Start(ctx.data_dir, node_options, std::move(uo)));
+        *ctx.out << "web app at " << web_ui->url() << std::endl;
+      }
+      secret->reset();
+      if (n == nullptr) {
+        web::WaitForStopSignal();
+        *ctx.out << "stopped" << std::endl;
+        return Status::Ok();
+      }
       o.log = ctx.out;
-      return node::Serve(*n, o);
+      return n->Serve(o);
     };
   });
 
@@ -73,20 +117,18 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       ->check(CLI::Range(1, 86400));
   sync->callback([&ctx, action, sync_args] {
     *action = [&ctx, sync_args]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (!ctx.json) {
-        *ctx.out << "node " << node::NodeIdText(n->sign_key()) << " syncing with "
-                 << sync_args->endpoint << std::endl;
+        *ctx.out << "node " << office->node_id() << " syncing with " << sync_args->endpoint
+                 << std::endl;
       }
-      node::SyncOnceOptions o;
-      o.endpoint = sync_args->endpoint;
-      o.peer = sync_args->peer;
-      o.timeout_s = sync_args->timeout;
-      TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, node::SyncOnce(*n, o));
+      TUPHAP_ASSIGN_OR_RETURN(
+          node::SyncResult r,
+          office->SyncNow(sync_args->endpoint, sync_args->peer, sync_args->timeout));
       const uint64_t refused = r.stats.refused_here + r.stats.refused_by_peer;
       if (ctx.json) {
         Json j = Json::MakeObject();
-        j.Set("node_id", node::NodeIdText(n->sign_key()));
+        j.Set("node_id", office->node_id());
         j.Set("peer", r.peer_id);
         j.Set("endpoint", sync_args->endpoint);
         j.Set("sent", static_cast<int64_t>(r.stats.sent));
@@ -121,9 +163,9 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   exp->add_flag("--all", ex->all, "everything it may receive, not only what it lacks");
   exp->callback([&ctx, action, ex] {
     *action = [&ctx, ex]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       TUPHAP_ASSIGN_OR_RETURN(node::BundleExport r,
-                              node::ExportBundle(*n, ex->peer, ex->all, ex->out));
+                              office->ExportBundle(ex->peer, ex->all, ex->out));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("for", r.peer);
@@ -143,8 +185,8 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   imp->add_option("FILE", *in_file, "the bundle file")->required();
   imp->callback([&ctx, action, in_file] {
     *action = [&ctx, in_file]() -> Status {
-      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<node::Node> n, ctx.OpenNode());
-      TUPHAP_ASSIGN_OR_RETURN(node::BundleImport r, node::ImportBundle(*n, *in_file));
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(node::BundleImport r, office->ImportBundle(*in_file));
       if (ctx.json) {
         Json j = Json::MakeObject();
         j.Set("from", r.sender);

@@ -79,6 +79,21 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
         list.push_back(*v);
       }
       c.upstreams = std::move(list);
+    } else if (k == "ui") {
+      auto v = node.value<std::string>();
+      if (!v || v->empty())
+        return Status::InvalidArgument(at +
+                                       ": 'ui' must be ADDRESS:PORT such as \"127.0.0.1:8080\"");
+      c.ui = *v;
+    } else if (k == "time_zone") {
+      auto v = node.value<std::string>();
+      if (!v || v->empty() || v->size() > 64)
+        return Status::InvalidArgument(
+            at + ": 'time_zone' must be a time zone name such as \"Asia/Ho_Chi_Minh\"");
+      c.time_zone = *v;
+    } else if (k == "behind_after_hours") {
+      TUPHAP_ASSIGN_OR_RETURN(c.behind_after_hours,
+                              IntegerIn(node, at, k, 1, 24 * 365, "number of hours"));
     } else {
       return Status::InvalidArgument(at + ": unknown key '" + k + "'");
     }

@@ -26,6 +26,12 @@ struct Config {
   std::optional<int64_t> max_clock_ahead_seconds;
   std::optional<std::string> listen;                  // tuphap serve --listen
   std::optional<std::vector<std::string>> upstreams;  // tuphap serve --upstream ...
+  std::optional<std::string> ui;                      // tuphap serve --ui ADDRESS:PORT
+  // The time zone times are shown in to people (IANA name; default
+  // Asia/Ho_Chi_Minh).
+  std::optional<std::string> time_zone;
+  // Hub console: a commune not synced for longer is shown as behind.
+  std::optional<int64_t> behind_after_hours;
 };
 
 // InvalidArgument naming the file, line and column of the first problem

@@ -1,0 +1,158 @@
+// Progressive help for the officers' pages. Every page works without it and
+// the server checks everything again; this only says sooner what the
+// server would say:
+//  * shape checks as the officer types (dates dd/mm/yyyy, 12-digit personal
+//    IDs, 5-digit commune codes, numbers);
+//  * a server check of the form as filled so far (POST data-check: the
+//    import's rules and messages, for the fields the officer has touched);
+//  * a person's full name filled from its parts until typed by hand;
+//  * the print button of the extract, and confirmations.
+"use strict";
+(function () {
+  var vi = document.documentElement.lang === "vi";
+  function t(viText, enText) { return vi ? viText : enText; }
+
+  function errorEl(input) {
+    var id = input.id + "-err";
+    var el = document.getElementById(id);
+    if (!el) {
+      el = document.createElement("span");
+      el.id = id;
+      el.className = "field-error";
+      el.setAttribute("role", "alert");
+      input.insertAdjacentElement("afterend", el);
+    }
+    return el;
+  }
+  function show(input, text) {
+    var el = errorEl(input);
+    el.textContent = text || "";
+    if (text) {
+      input.setAttribute("aria-invalid", "true");
+      input.setAttribute("aria-describedby", el.id);
+    } else {
+      input.removeAttribute("aria-invalid");
+    }
+  }
+
+  function checkDate(v) {
+    var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v);
+    if (!m) return t("Ngày phải viết theo dạng ngày/tháng/năm, ví dụ 05/12/2026.",
+                     "A date is written day/month/year, e.g. 05/12/2026.");
+    var d = +m[1], mo = +m[2], y = +m[3];
+    var dt = new Date(Date.UTC(y, mo - 1, d));
+    if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d)
+      return t("Không có ngày " + v + ".", "There is no day " + v + ".");
+    return "";
+  }
+  function checkDateTime(v) {
+    var m = /^(\S+)\s+(\d{1,2}):(\d{2})$/.exec(v);
+    if (!m || +m[2] > 23 || +m[3] > 59)
+      return t("Giờ và ngày phải viết theo dạng dd/mm/yyyy hh:mm, ví dụ 05/12/2026 13:45.",
+               "Write the date and time as dd/mm/yyyy hh:mm, e.g. 05/12/2026 13:45.");
+    return checkDate(m[1]);
+  }
+  // The shape of a value by its kind; "" when it looks right (the server
+  // judges the rest: province code, century and sex digit, birth year).
+  function shape(input) {
+    var v = input.value.trim();
+    if (!v) return "";
+    switch (input.getAttribute("data-kind")) {
+      case "date": return checkDate(v);
+      case "datetime": return checkDateTime(v);
+      case "personal_id":
+        return /^\d{12}$/.test(v) ? "" : t("Số định danh cá nhân gồm đúng 12 chữ số (đang có " +
+            v.replace(/\D/g, "").length + ").", "A personal ID is exactly 12 digits.");
+      case "commune":
+        return /^\d{5}$/.test(v) ? "" : t("Mã xã gồm đúng 5 chữ số.", "A commune code is 5 digits.");
+      case "year":
+        return /^\d{4}$/.test(v) ? "" : t("Năm gồm 4 chữ số, ví dụ 1990.", "A year is 4 digits, e.g. 1990.");
+      case "int":
+        return /^\d+$/.test(v) ? "" : t("Chỉ gồm chữ số.", "Digits only.");
+      case "money":
+        return /^\d{1,3}([.\s]?\d{3})*$/.test(v) ? "" : t("Số tiền chỉ gồm chữ số, ví dụ 1.500.000.",
+                                                         "An amount is digits only, e.g. 1,500,000.");
+    }
+    return "";
+  }
+
+  // A person's full name from its parts, until the officer types it.
+  function fullNames(form) {
+    form.querySelectorAll("input[name$='.full_name']").forEach(function (full) {
+      var p = full.name.slice(0, -"full_name".length);
+      var parts = ["family_name", "middle_name", "given_name"].map(function (k) {
+        return form.querySelector("[name='" + p + k + "']");
+      });
+      if (!parts[0] || !parts[2]) return;
+      var auto = !full.value;
+      full.addEventListener("input", function () { auto = !full.value; });
+      parts.forEach(function (part) {
+        if (!part) return;
+        part.addEventListener("input", function () {
+          if (!auto) return;
+          full.value = parts.map(function (x) { return x ? x.value.trim() : ""; })
+                            .filter(Boolean).join(" ");
+          full.dispatchEvent(new CustomEvent("autofill", { bubbles: true }));
+        });
+      });
+    });
+  }
+
+  function liveForm(form) {
+    var url = form.getAttribute("data-check");
+    var touched = {};
+    var timer = null, seq = 0;
+    function local(input) {
+      var msg = shape(input);
+      show(input, msg);
+      return !msg;
+    }
+    function serverCheck() {
+      var names = Object.keys(touched);
+      if (!url || !names.length) return;
+      var body = new URLSearchParams(new FormData(form));
+      body.set("touched", names.join(","));
+      var mine = ++seq;
+      fetch(url, { method: "POST", credentials: "same-origin", body: body,
+                   headers: { "Accept": "application/json" } })
+        .then(function (r) { return r.ok ? r.json() : null; })
+        .then(function (j) {
+          if (!j || mine !== seq) return;  // a later check is on its way
+          Object.keys(j).forEach(function (name) {
+            var input = form.querySelector("[name='" + name + "']");
+            if (!input || shape(input)) return;  // the shape message stays
+            show(input, j[name]);
+          });
+        })
+        .catch(function () {});  // offline from the server: it checks on submit
+    }
+    function changed(e) {
+      var input = e.target;
+      if (!input.name || input.type === "hidden" || input.name === "csrf") return;
+      touched[input.name] = true;
+      local(input);
+      clearTimeout(timer);
+      timer = setTimeout(serverCheck, 400);
+    }
+    form.addEventListener("input", changed);
+    form.addEventListener("change", changed);
+    form.addEventListener("autofill", changed);
+    form.addEventListener("submit", function () {
+      var err = document.getElementById("form-error");
+      if (err) err.hidden = true;
+    });
+  }
+
+  document.querySelectorAll("form.record-form").forEach(function (form) {
+    fullNames(form);
+    liveForm(form);
+  });
+  document.querySelectorAll("button[data-print]").forEach(function (b) {
+    b.addEventListener("click", function () { window.print(); });
+  });
+  document.querySelectorAll("form[data-confirm]").forEach(function (f) {
+    f.addEventListener("submit", function (e) {
+      if (!window.confirm(f.getAttribute("data-confirm"))) e.preventDefault();
+    });
+  });
+})();
