@@ -21,6 +21,19 @@ SyncStats& SyncStats::operator+=(const SyncStats& o) {
   return *this;
 }
 
+SyncStats SyncStats::Since(const SyncStats& b) const {
+  SyncStats d;
+  d.sent = sent - b.sent;
+  d.received = received - b.received;
+  d.refused_here = refused_here - b.refused_here;
+  d.refused_by_peer = refused_by_peer - b.refused_by_peer;
+  d.quarantined = quarantined - b.quarantined;
+  d.bytes_out = bytes_out - b.bytes_out;
+  d.bytes_in = bytes_in - b.bytes_in;
+  d.batches_out = batches_out - b.batches_out;
+  return d;
+}
+
 void LinkBudget::Acknowledged(uint64_t connection_bytes) {
   carried_ = std::max(carried_, connection_bytes);
   // Double while no connection was ever lost; then no more than a share of

@@ -33,6 +33,8 @@ struct SyncStats {
   uint64_t batches_out = 0;
 
   SyncStats& operator+=(const SyncStats& o);
+  // What was counted after `before` (an earlier copy of these stats).
+  SyncStats Since(const SyncStats& before) const;
 };
 
 // How many bytes of envelopes one BATCH frame to a peer carries. A link

@@ -19,6 +19,8 @@ Status StartSession(Node& node, Dial& d, std::vector<std::string>& out) {
   d.session_progress = 0;
   ++d.sessions;
   d.reported = false;
+  d.recorded = {};
+  d.recorded_progress = 0;
   TUPHAP_ASSIGN_OR_RETURN(std::string hello, d.session->Start());
   out.push_back(std::move(hello));
   d.last_traffic_ms = NowMs();
@@ -49,14 +51,22 @@ Status ReceiveFrames(Dial& d, std::vector<std::string>& out) {
   }
 }
 
-// Records a session's catch-up once, in the peers table and the log.
+// Records a session's catch-up in the peers table (and the log, once);
+// then, on a live session, each time later batches were acknowledged and
+// nothing is in flight: the last successful sync is then, not when the
+// session began.
 Status ReportCaughtUp(Node& node, Dial& d, std::ostream* log) {
-  if (!d.session || !d.session->caught_up() || d.reported) return Status::Ok();
+  if (!d.session || !d.session->caught_up()) return Status::Ok();
+  if (d.reported && (d.session->progress() == d.recorded_progress || !d.session->idle()))
+    return Status::Ok();
+  const bool first = !d.reported;
   d.reported = true;
-  const SyncStats& st = d.session->stats();
+  d.recorded_progress = d.session->progress();
+  const SyncStats st = d.session->stats().Since(d.recorded);
+  d.recorded = d.session->stats();
   TUPHAP_RETURN_IF_ERROR(node.RecordPeerSession(d.peer.sign_key, d.endpoint, true, st.sent,
                                                 st.received, st.refused_here + st.refused_by_peer));
-  if (log != nullptr)
+  if (log != nullptr && first)
     *log << "caught up with " << NodeIdText(d.peer.sign_key) << " at " << d.endpoint << ": sent "
          << st.sent << ", received " << st.received << "\n";
   return Status::Ok();

@@ -59,7 +59,12 @@ struct Dial {
   std::unique_ptr<DialMonitor> monitor;
   std::unique_ptr<SyncSession> session;
   bool reported = false;  // this session's catch-up was recorded
-  PeerMemory memory;      // of this peer across connections (frame size)
+  // What the peers table holds of this session: its stats and progress
+  // when last recorded (a live session records again when later batches
+  // were acknowledged: it is in sync again then).
+  SyncStats recorded;
+  uint64_t recorded_progress = 0;
+  PeerMemory memory;  // of this peer across connections (frame size)
   // The last acknowledged progress (a batch acknowledged either way), and
   // what the connections did since.
   int64_t last_progress_ms = 0;

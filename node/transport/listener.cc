@@ -242,6 +242,8 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                               &memories_[p.box]);
     p.reported = false;
+    p.recorded = {};
+    p.recorded_progress = 0;
   }
   std::vector<std::string> out;
   Status s = p.session->OnFrame(f, &out);
@@ -255,8 +257,10 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.session.reset();  // the connection stays; a new HELLO starts again
     return;
   }
-  if (p.session->caught_up() && !p.reported) {
-    p.reported = true;
+  // Caught up: recorded; and again on a live session whenever later
+  // batches were acknowledged and nothing is in flight.
+  if (p.session->caught_up() &&
+      (!p.reported || (p.session->progress() != p.recorded_progress && p.session->idle()))) {
     Record(p, true);
   }
 }
@@ -299,7 +303,13 @@ bool Listener::Send(const std::string& rid, std::vector<std::string>& frames) {
 void Listener::Record(Peer& p, bool caught_up) {
   const replication::Certificate* c = p.session ? p.session->peer() : nullptr;
   if (c == nullptr) return;
-  const SyncStats& st = p.session->stats();
+  const SyncStats st = p.session->stats().Since(p.recorded);
+  const bool first = !p.reported;
+  p.recorded = p.session->stats();
+  if (caught_up) {
+    p.reported = true;
+    p.recorded_progress = p.session->progress();
+  }
   if (caught_up && st.quarantined > 0) {
     // Not caught up: what its origin sends is refused here.
     if (log_ != nullptr)
@@ -310,7 +320,7 @@ void Listener::Record(Peer& p, bool caught_up) {
   Status rec = node_.RecordPeerSession(c->sign_key, "", caught_up, st.sent, st.received,
                                        st.refused_here + st.refused_by_peer);
   if (!rec.ok() && log_ != nullptr) *log_ << "peer bookkeeping: " << rec.ToString() << std::endl;
-  if (caught_up && log_ != nullptr)
+  if (caught_up && first && log_ != nullptr)
     *log_ << "caught up with " << NodeIdText(c->sign_key) << ": sent " << st.sent << ", received "
           << st.received << ", refused " << st.refused_here << std::endl;
 }
@@ -322,7 +332,8 @@ void Listener::Drop(const std::string& rid, const std::string* why) {
   Peer& p = it->second;
   if (p.session) {
     p.session->ConnectionLost();  // frames in flight: the link's frames shrink
-    if (!p.reported) Record(p, false);
+    // What was not recorded yet (the whole session when it never caught up).
+    if (!p.reported || p.session->progress() != p.recorded_progress) Record(p, false);
   }
   if (why != nullptr) {
     auto c = conns_.find(p.fd);

@@ -74,7 +74,10 @@ class Listener {
     replication::PublicKey box{};
     int fd = -1;
     int64_t last_seen_ms = 0;
-    bool reported = false;
+    bool reported = false;  // its catch-up was recorded
+    // What the peers table holds of this session (see Record).
+    SyncStats recorded;
+    uint64_t recorded_progress = 0;
   };
 
   void Admissions();
