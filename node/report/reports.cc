@@ -207,10 +207,6 @@ Result<StatusReport> StatusOf(node::Node& node) {
       row(cert.commune).nodes.push_back(std::move(n));
     }
   }
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> scopes, node.Digests(std::nullopt));
-  for (const auto& s : scopes) {
-    if (!replication::IsPublicScope(s.scope)) row(s.scope).records = s.records;
-  }
   using Counted = store::Store::Counted;
   auto count_by_scope = [&](Counted what, uint64_t CommuneStatusRow::*field) -> tuphap::Status {
     TUPHAP_ASSIGN_OR_RETURN(auto counts, node.store().CountByScope(what));
@@ -219,6 +215,7 @@ Result<StatusReport> StatusOf(node::Node& node) {
     }
     return Status::Ok();
   };
+  TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kRecords, &CommuneStatusRow::records));
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kHeld, &CommuneStatusRow::held));
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kOpenConflicts, &CommuneStatusRow::conflicts));
   TUPHAP_RETURN_IF_ERROR(count_by_scope(Counted::kEquivocations, &CommuneStatusRow::equivocations));

@@ -7,6 +7,9 @@ Result<std::map<std::string, uint64_t>> Store::CountByScope(Counted what) {
   AssertOwnerThread();
   const char* sql = nullptr;
   switch (what) {
+    case Counted::kRecords:
+      sql = "SELECT scope, count(*) FROM records GROUP BY scope";
+      break;
     case Counted::kHeld:
       sql = "SELECT scope, count(*) FROM held GROUP BY scope";
       break;

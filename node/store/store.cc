@@ -466,9 +466,12 @@ Status Store::ForEachStoredState(std::string_view scope,
 Result<std::vector<ConflictRow>> Store::Conflicts() {
   AssertOwnerThread();
   std::vector<ConflictRow> out;
+  // CROSS JOIN keeps conflicts the outer loop: left to itself SQLite walks
+  // every record in id order to avoid a sort (70 ms on a 1,000,000-record
+  // hub with no conflict at all).
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT r.record_id, r.scope, r.type, c.field FROM "
-                                               "conflicts c JOIN records r ON r.id = c.record "
-                                               "ORDER BY r.record_id, c.field"));
+                                               "conflicts c CROSS JOIN records r ON r.id = "
+                                               "c.record ORDER BY r.record_id, c.field"));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

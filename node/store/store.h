@@ -416,7 +416,9 @@ class Store {
   Result<std::vector<OfficerRow>> Officers();  // by login
   Result<std::optional<OfficerRow>> FindOfficer(std::string_view login);
   Result<std::optional<OfficerRow>> OfficerById(int64_t id);
-  // Each returns whether the login exists.
+  // Each returns whether the login exists. changed_ms becomes `now_ms`, or
+  // one more than it was when the clock has not moved on (a web session
+  // compares it to end sessions opened before the change).
   Result<bool> SetOfficerDisabled(std::string_view login, bool disabled, int64_t now_ms);
   // Also clears failures and any lock.
   Result<bool> SetOfficerPassword(std::string_view login, std::string_view password_hash,
@@ -433,9 +435,10 @@ class Store {
   Result<bool> ClearOfficerFailures(int64_t id, std::string_view password_hash, int64_t now_ms);
 
   // --- reports and search (store/queries.cc) ---
-  enum class Counted { kHeld, kOpenConflicts, kEquivocations, kPersonConflicts };
-  // How many held envelopes, open conflicts or equivocations each scope has
-  // (scopes with none are left out).
+  enum class Counted { kRecords, kHeld, kOpenConflicts, kEquivocations, kPersonConflicts };
+  // How many records, held envelopes, open conflicts or equivocations each
+  // scope has (scopes with none are left out). Records: one pass over the
+  // table, no state read (Digests hashes every state).
   Result<std::map<std::string, uint64_t>> CountByScope(Counted what);
   struct SearchRow {
     std::string record_id, scope, type, event_date, display;
@@ -450,6 +453,37 @@ class Store {
   // person conflict (person_conflicts.record): statistics hold them back
   // until the conflict is settled, as they leave out records judged invalid.
   Result<std::set<std::string>> HeldForPersonConflicts(std::string_view scope);
+
+  // --- statistics from the indexed columns (store/stats_queries.cc) ---
+  // Each reads records of every scope that are registrations (type neither
+  // empty nor "_…", which are number leases) with an event date [from, to]
+  // (each empty: any; `to` compared with the date's first 10 bytes) whose
+  // event date starts with YYYY-MM-DD: then it is the registration date as
+  // the state says it. Held back: the later registration of an open person
+  // conflict (HeldForPersonConflicts).
+  struct StatsCount {
+    std::string scope, type, month;  // month: the event date's first 7 bytes
+    uint64_t records = 0;            // all of the four below and those in force
+    uint64_t invalid = 0;            // content judged invalid, revoked or not
+    uint64_t revoked = 0;            // revoked, not invalid
+    uint64_t held_back = 0;          // neither, held back
+  };
+  // Per (scope, type, month), from the records_stats index alone.
+  Result<std::vector<StatsCount>> StatsCounts(std::string_view from, std::string_view to);
+  // The states of the records of `type` in force (not invalid, revoked or
+  // held back), with their scope and month; the views live for one call.
+  Status ForEachStatsState(
+      std::string_view type, std::string_view from, std::string_view to,
+      const std::function<void(std::string_view scope, std::string_view month,
+                               const crdt::RecordState& state)>& fn);
+  // The registrations the two above leave out because their event date is
+  // missing or of another shape (content judged invalid, or a store indexed
+  // without a date): whole, with whether held back.
+  struct StatsOddRecord {
+    RecordView record;
+    bool held_back = false;
+  };
+  Result<std::vector<StatsOddRecord>> StatsOddRecords();
 
   // --- the person index (store/persons.cc) ---
   // The entries naming `personal_id`, with their records, at most `limit`:
