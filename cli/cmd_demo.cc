@@ -104,6 +104,7 @@ Status KeepServing(const Context& ctx, const std::filesystem::path& dir,
   uo.port = 0;
   uo.web.time_zone = ctx.time_zone;
   uo.web.upstreams = {endpoint};
+  uo.web.officer_kdf = KdfFromEnvironment();
   TUPHAP_ASSIGN_OR_RETURN(
       std::unique_ptr<web::Ui> commune_ui,
       web::Ui::Start((dir / commune_dir).string(), options_for(commune_dir), uo));

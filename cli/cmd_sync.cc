@@ -83,6 +83,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         uo.web.time_zone = ctx.time_zone;
         uo.web.behind_after_s = ctx.behind_after_hours * 3600;
         uo.web.upstreams = o.upstreams;
+        uo.web.officer_kdf = KdfFromEnvironment();
         TUPHAP_ASSIGN_OR_RETURN(web_ui, web::Ui::Start(ctx.data_dir, node_options, std::move(uo)));
         *ctx.out << "web app at " << web_ui->url() << std::endl;
       }

@@ -20,7 +20,7 @@ struct HttpServer::Impl {
   Handler handler;
   ServerLimits limits;
   std::atomic<size_t> connections{0};
-  bool stopped = false;
+  std::atomic<bool> stopped{false};
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
   std::thread thread;

@@ -13,6 +13,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "base/status.h"
 #include "web/http.h"
@@ -21,6 +22,10 @@ namespace tuphap::web {
 
 struct ServerLimits {
   size_t max_body = 1 << 20;
+  // Paths (prefixes) that take larger bodies, up to max_large_body: the
+  // hub's reconcile takes a commune's snapshot as an upload.
+  std::vector<std::string> large_body_paths;
+  size_t max_large_body = 64 << 20;
   size_t max_connections = 64;
   int read_timeout_s = 30;
 };

@@ -21,7 +21,9 @@ Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
   ui->address_ = options.address;
   ui->app_ = std::make_unique<WebApp>(std::move(office), std::move(tz), options.web);
   WebApp* app = ui->app_.get();
-  TUPHAP_ASSIGN_OR_RETURN(ui->server_, HttpServer::Listen(options.address, options.port));
+  ServerLimits limits;
+  limits.large_body_paths = {"/hub/reconcile"};
+  TUPHAP_ASSIGN_OR_RETURN(ui->server_, HttpServer::Listen(options.address, options.port, limits));
   // The names a browser may use for this server; any other is a DNS
   // rebinding attempt (421). Known once bound, set before serving.
   const std::string port = std::to_string(ui->server_->port());
@@ -31,6 +33,13 @@ Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
     app->AllowHost("localhost:" + port);
     app->AllowHost("127.0.0.1:" + port);
     app->AllowHost("[::1]:" + port);
+  }
+  // A browser leaves out the default port.
+  if (port == "80") {
+    app->AllowHost(v6 ? "[" + options.address + "]" : options.address);
+    if (IsLoopback(options.address)) {
+      for (const char* h : {"localhost", "127.0.0.1", "[::1]"}) app->AllowHost(h);
+    }
   }
   ui->server_->Serve([app](const Request& r) { return app->Handle(r); });
   return ui;

@@ -319,6 +319,59 @@ TEST_F(WebAppTest, WhatAnOfficerTypedIsEscapedOnTheRecordPage) {
   EXPECT_NE(page.body.find("Nguyễn Thị Hồng"), std::string::npos);
 }
 
+TEST_F(WebAppTest, AFloodOfAnonymousSessionsPushesNoOfficerOut) {
+  auto [cookie, csrf] = LogIn("lan");
+  for (int i = 0; i < 1100; ++i) Get("/login");
+  EXPECT_EQ(Get("/", cookie).status, 200);
+}
+
+TEST_F(WebAppTest, ANewPasswordEndsTheSessionsOpenedBeforeIt) {
+  auto [cookie, csrf] = LogIn("lan");
+  auto [other, other_csrf] = LogIn("minh");
+  app::Officers officers(app_->office().node().store(), clock_, domain::Lang::kEnglish);
+  ASSERT_TRUE(officers.SetPassword("lan", "another-password-2").ok());
+  EXPECT_EQ(Get("/", cookie).status, 303);
+  EXPECT_EQ(Get("/", other).status, 200) << "another officer's session goes on";
+  LogIn("lan", "another-password-2");
+}
+
+TEST_F(WebAppTest, ASessionEndsTwelveHoursAfterLoginHoweverBusy) {
+  auto [cookie, csrf] = LogIn("lan");
+  for (int i = 0; i < 12 * 6; ++i) {
+    clock_.Advance(10 * 60 * 1000);
+    EXPECT_EQ(Get("/", cookie).status, 200) << "after " << (i + 1) * 10 << " minutes";
+  }
+  clock_.Advance(1000);
+  EXPECT_EQ(Get("/", cookie).status, 303);
+}
+
+TEST_F(WebAppTest, ANullOriginIsRefusedAndHeadAnswersNoBody) {
+  auto [cookie, csrf] = LogIn("lan");
+  EXPECT_EQ(Post("/logout", "csrf=" + csrf, cookie, "null").status, 403);
+  Request r;
+  r.method = "HEAD";
+  r.target = "/";
+  r.headers["host"] = kHost;
+  r.headers["cookie"] = cookie;
+  Response head = app_->Handle(r);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_TRUE(head.body.empty());
+  r.headers.erase("cookie");
+  EXPECT_EQ(app_->Handle(r).status, 303) << "HEAD without a session is sent to the login page";
+}
+
+TEST_F(WebAppTest, AnUploadCarriesItsTokenAsAPart) {
+  auto [cookie, csrf] = LogIn("lan");
+  Request r;
+  r.method = "POST";
+  r.target = "/logout";
+  r.headers["host"] = kHost;
+  r.headers["cookie"] = cookie;
+  r.headers["content-type"] = "multipart/form-data; boundary=B";
+  r.body = "--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf + "\r\n--B--\r\n";
+  EXPECT_EQ(app_->Handle(r).status, 303);
+}
+
 // The server's bounds over a real socket.
 class WebServerTest : public testing::Test {
  protected:

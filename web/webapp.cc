@@ -110,7 +110,7 @@ std::string PageCtx::Actor() const {
 WebApp::WebApp(std::unique_ptr<app::Office> office, TimeZone tz, WebOptions options)
     : office_(std::move(office)), tz_(std::move(tz)), options_(std::move(options)) {
   officers_ = std::make_unique<app::Officers>(office_->node().store(), *options_.clock,
-                                              options_.default_lang);
+                                              options_.default_lang, options_.officer_kdf);
   AddCommunePages(&routes_);
   AddHubPages(&routes_);
 }
@@ -127,26 +127,42 @@ Session* WebApp::FindSession(const Request& req, int64_t now) {
   if (token.empty()) return nullptr;
   auto it = sessions_.find(token);
   if (it == sessions_.end()) return nullptr;
-  if (now - it->second.last_seen_ms > int64_t{options_.idle_timeout_s} * 1000) {
+  if (now - it->second.last_seen_ms > int64_t{options_.idle_timeout_s} * 1000 ||
+      now - it->second.created_ms > int64_t{options_.max_session_s} * 1000) {
     sessions_.erase(it);
     return nullptr;
   }
   return &it->second;
 }
 
-Session& WebApp::NewSession(int64_t now) {
-  if (sessions_.size() >= options_.max_sessions) {
-    // Full: the session idle longest goes (anonymous ones are made by
-    // anyone who opens the login page, so they must not crowd out officers
-    // for long: an idle one is as old as any).
-    auto oldest = std::min_element(
-        sessions_.begin(), sessions_.end(),
-        [](const auto& a, const auto& b) { return a.second.last_seen_ms < b.second.last_seen_ms; });
-    sessions_.erase(oldest);
+Session& WebApp::NewSession(int64_t now, bool logged_in) {
+  // Expired ones first; then, when the kind's room is full, the one of that
+  // kind idle longest.
+  size_t kind = 0;
+  for (auto it = sessions_.begin(); it != sessions_.end();) {
+    const Session& old = it->second;
+    if (now - old.last_seen_ms > int64_t{options_.idle_timeout_s} * 1000 ||
+        now - old.created_ms > int64_t{options_.max_session_s} * 1000) {
+      it = sessions_.erase(it);
+    } else {
+      kind += (old.officer_id != 0) == logged_in;
+      ++it;
+    }
+  }
+  const size_t room = logged_in ? options_.max_sessions : options_.max_anonymous_sessions;
+  if (kind >= room) {
+    auto oldest = sessions_.end();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      if ((it->second.officer_id != 0) != logged_in) continue;
+      if (oldest == sessions_.end() || it->second.last_seen_ms < oldest->second.last_seen_ms)
+        oldest = it;
+    }
+    if (oldest != sessions_.end()) sessions_.erase(oldest);
   }
   Session s;
   s.token = RandomToken();
   s.csrf = RandomToken();
+  s.created_ms = now;
   s.last_seen_ms = now;
   s.lang = options_.default_lang;
   auto [it, inserted] = sessions_.emplace(s.token, s);
@@ -162,6 +178,7 @@ std::string WebApp::SessionCookie(const Session& s) const {
 Response WebApp::Handle(const Request& req) {
   Response r = Dispatch(req);
   Harden(&r);
+  if (req.method == "HEAD") r.body.clear();
   return r;
 }
 
@@ -171,7 +188,8 @@ Response WebApp::Dispatch(const Request& req) {
   if (!HostAllowed(req.Header("host")))
     return Response::Text(421, "this server does not answer to that host name\n");
   const std::string_view origin = req.Header("origin");
-  if (!origin.empty() && origin != "null") {
+  if (!origin.empty()) {
+    // "null" (a sandboxed frame, a data: page) is nobody this app serves.
     const std::string_view scheme = "http://";
     if (origin.substr(0, scheme.size()) != scheme || !HostAllowed(origin.substr(scheme.size())))
       return Response::Text(403, "request from another site refused\n");
@@ -200,7 +218,7 @@ Response WebApp::Dispatch(const Request& req) {
   Session* session = FindSession(req, now);
   std::string set_cookie;
   if (session == nullptr) {
-    session = &NewSession(now);
+    session = &NewSession(now, false);
     set_cookie = SessionCookie(*session);
   }
   session->last_seen_ms = now;
@@ -208,12 +226,18 @@ Response WebApp::Dispatch(const Request& req) {
   std::optional<app::Officer> officer;
   if (session->officer_id != 0) {
     auto o = officers_->Get(session->officer_id);
-    if (o.ok() && !o->disabled) {
+    if (o.ok() && !o->disabled && o->changed_ms == session->officer_changed_ms) {
       officer = std::move(*o);
     } else {
-      session->officer_id = 0;  // disabled or removed: out at once
+      // Disabled, removed or given a new password since login: out at once.
+      sessions_.erase(session->token);
+      session = &NewSession(now, false);
+      set_cookie = SessionCookie(*session);
     }
   }
+  // What another process changed since the last request (an enrolment, a
+  // new key epoch from a sync) counts for this one.
+  if (Status s = office_->Refresh(); !s.ok()) return Response::Text(500, s.ToString() + "\n");
 
   PageCtx c{
       req,  *session, officer ? &*officer : nullptr, *office_, *officers_, options_, tz_, {}, {},
@@ -230,8 +254,13 @@ Response WebApp::Dispatch(const Request& req) {
     c.form = req.Form();
     std::string token = FieldValue(c.form, "csrf");
     if (token.empty()) {
-      // Uploads (multipart) carry the token in the query string.
-      token = FieldValue(c.query, "csrf");
+      // An upload (multipart/form-data) carries it as a part of its own.
+      if (auto parts = ParseMultipart(req.Header("content-type"), req.body)) {
+        for (const FormPart& part : *parts) {
+          if (part.name == "csrf" && part.filename.empty()) token = part.data;
+        }
+      }
+      if (token.empty()) token = FieldValue(c.query, "csrf");
     }
     if (!SameToken(token, session->csrf)) return finish(ErrorPage(c, 403, c.T("error.csrf")));
   } else if (req.method != "GET" && req.method != "HEAD") {
@@ -306,8 +335,9 @@ Response WebApp::Login(PageCtx& c) {
   // A new session on login: a token seen before it (fixation) is worthless.
   const domain::Lang lang = c.session.lang;
   sessions_.erase(c.session.token);
-  Session& s = NewSession(options_.clock->WallMillis());
+  Session& s = NewSession(options_.clock->WallMillis(), true);
   s.officer_id = who->id;
+  s.officer_changed_ms = who->changed_ms;
   s.lang = lang;
   Response r = Response::Redirect(SafeNext(FieldValue(c.form, "next")));
   r.headers.emplace_back("Set-Cookie", SessionCookie(s));
@@ -401,7 +431,8 @@ Response CsvResponse(std::string filename, const std::vector<std::vector<std::st
       const bool number = cell.size() > 1 && cell[0] == '-' &&
                           cell.find_first_not_of("0123456789.", 1) == std::string::npos;
       if (!cell.empty() && !number &&
-          (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@'))
+          (cell[0] == '=' || cell[0] == '+' || cell[0] == '-' || cell[0] == '@' ||
+           cell[0] == '\t' || cell[0] == '\r'))
         cell = "'" + cell;
       if (cell.find_first_of(",\"\r\n") != std::string::npos) {
         std::string q = "\"";

@@ -40,15 +40,27 @@ struct WebOptions {
   std::vector<std::string> upstreams;
   const Clock* clock = &SystemClock();
   domain::Lang default_lang = domain::Lang::kVietnamese;
-  // Most sessions held at once (logged in or not); the oldest idle one goes.
+  // A session ends this long after login however busy it is.
+  int max_session_s = 12 * 3600;
+  // Most sessions held at once: logged in, and not yet (anyone who opens
+  // the login page makes one, so they have their own, smaller room and
+  // never push an officer out). When full, the one idle longest goes.
   size_t max_sessions = 4096;
+  size_t max_anonymous_sessions = 1024;
+  // Argon2id limits for the dummy hash of an unknown login: the same as the
+  // accounts' own (app/officers.h), so timing does not tell them apart.
+  node::KdfLimits officer_kdf;
 };
 
 struct Session {
   std::string token;
   std::string csrf;
+  int64_t created_ms = 0;
   int64_t last_seen_ms = 0;
   int64_t officer_id = 0;  // 0: not logged in
+  // The account's changed_ms at login: a new password or a disable since
+  // ends the session.
+  int64_t officer_changed_ms = 0;
   domain::Lang lang = domain::Lang::kVietnamese;
   std::string flash;  // a message for the next page (after a redirect)
 };
@@ -104,7 +116,7 @@ class WebApp {
  private:
   Response Dispatch(const Request& req);
   Session* FindSession(const Request& req, int64_t now);
-  Session& NewSession(int64_t now);
+  Session& NewSession(int64_t now, bool logged_in);
   std::string SessionCookie(const Session& s) const;
   Response LoginPage(PageCtx& c, int status, std::string_view error);
   Response Login(PageCtx& c);

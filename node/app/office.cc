@@ -128,7 +128,7 @@ Result<Office::SearchPage> Office::Search(std::string_view query, std::string_vi
   // a search for exactly that many gives.
   const size_t end = offset + limit;
   TUPHAP_ASSIGN_OR_RETURN(std::vector<domain::SearchHit> hits,
-                          registry().Search(query, type, from, to, end + 1));
+                          registry().Search(NormalizeReferences(query), type, from, to, end + 1));
   if (hits.size() > end) {
     page.more = true;
     // The store's order: event date descending, then record id ascending.
@@ -267,8 +267,7 @@ Result<Office::NodeStatus> Office::GetNodeStatus() {
 Result<Office::Home> Office::HomePage() {
   Home h;
   h.today = Today();
-  TUPHAP_ASSIGN_OR_RETURN(store::Store::DayRecords today,
-                          node_->store().RecordsOfDay(h.today, 0));
+  TUPHAP_ASSIGN_OR_RETURN(store::Store::DayRecords today, node_->store().RecordsOfDay(h.today, 0));
   h.registered_today = today.in_force;
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_->store().Heads());
   for (const auto& head : heads)
@@ -412,6 +411,8 @@ Result<node::RevocationResult> Office::RevokeNode(const std::string& node_id,
 // --- sync ------------------------------------------------------------------
 
 Status Office::Unlock() { return node_->Unlock(); }
+
+Status Office::Refresh() { return node_->ReloadTrustIfChanged().status(); }
 
 Status Office::Serve(const node::ServeOptions& options, std::atomic<bool>* stop) {
   return node::Serve(*node_, options, stop);

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -110,12 +111,18 @@ class Office {
   };
   // Diacritic-insensitive search over names, ID numbers and register
   // references (domain::Registry::Search), hits [offset, offset + limit).
+  // A reference typed with its entry number unpadded ("ks 2026/24") is
+  // read as the register writes it ("KS 2026/000024": NormalizeReferences).
   // `type`, `from`, `to` (YYYY-MM-DD) empty: any. The first page is exactly
   // what a search for `limit` hits gives (the CLI's --limit); the registry
   // ranks the window it fetched, so with a larger offset a hit may move
   // across a page boundary (docs/architecture.md, Application layer).
   Result<SearchPage> Search(std::string_view query, std::string_view type, std::string_view from,
                             std::string_view to, size_t offset, size_t limit);
+  // "ks 2026/24" -> "KS 2026/000024": every register reference in `query`
+  // (a register code, a year, an entry number of 1 to 6 digits) with its
+  // number padded as records are numbered; the rest as it is.
+  static std::string NormalizeReferences(std::string_view query);
 
   // Everything a record page shows.
   struct RecordPage {
@@ -238,6 +245,9 @@ class Office {
   // code is not one.
   static std::string CommuneName(std::string_view code);
   static std::string ProvinceName(std::string_view code);
+  // The province code of a commune code ("22333" -> "56"); "" when the
+  // code is not one.
+  static std::string ProvinceOf(std::string_view commune);
   Result<std::vector<store::ScopeDigest>> Digests(const std::string& scope = {});
 
   // --- indexes -------------------------------------------------------------
@@ -279,6 +289,10 @@ class Office {
 
   // Syncs with the node at `endpoint` until both sides caught up. `peer`:
   // the node expected there, default this province's hub.
+  // Re-reads what this node trusts when another process (enroll accept, a
+  // sync) changed it since: a long-lived office (the web app's) calls it
+  // before each request. One pragma when nothing was written.
+  Status Refresh();
   // Reads the private keys now (asking for the passphrase): a server asks
   // at start, not in the middle of its work.
   Status Unlock();
@@ -321,6 +335,18 @@ class Office {
     kReached,
   };
   Result<HubState> RecordHubState(const store::RecordView& record);
+  // What the hub side is known to hold of this node's feeds (per hub-side
+  // peer, its heads), read once for a page that shows the state of many
+  // records: RecordHubState reads the peers and their heads per call.
+  struct HubHeads {
+    std::vector<std::map<store::FeedKey, uint64_t>> peers;
+  };
+  Result<HubHeads> ReadHubHeads();
+  // Whether a sync peer is the province's hub by its certificate (false
+  // when no certificate of it is known), for pages that name peers.
+  bool IsHubPeer(const replication::PublicKey& peer);
+  // RecordHubState against heads read before (ReadHubHeads).
+  HubState RecordHubState(const store::RecordView& record, const HubHeads& heads) const;
 
   // Records registered on `date` (YYYY-MM-DD, their event date), the
   // highest record id first, at most `limit`; revoked ones too. Reads the

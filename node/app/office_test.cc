@@ -288,5 +288,30 @@ TEST_F(OfficeTest, NamesOfCodesComeFromTheReferenceData) {
   EXPECT_EQ(Office::ProvinceName("00"), "");
 }
 
+// A long-lived office (the web app's, beside `serve`) while another process
+// enrols the node: its next write is sealed, not a draft after sealed
+// changes that would never leave the node.
+TEST_F(OfficeTest, ALongLivedOfficeWritesSealedAfterAnotherProcessEnrolsTheNode) {
+  auto hub = Make("hub", Role::kHub);
+  auto office = MakeOffice("c");
+  auto births = Generated(kCommune, 40)["birth"];
+  ASSERT_GE(births.size(), 2u);
+  auto first = office->Register("birth", NewLine(births[0]));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto before = office->GetNodeStatus();
+  ASSERT_TRUE(before.ok());
+  EXPECT_EQ(before->security.drafts, 1u) << "before enrolment a write is a draft";
+  {
+    auto other = Open("c");  // another process: enroll accept seals the drafts
+    node::Enrol(*hub, *other);
+  }
+  auto second = office->Register("birth", NewLine(births[1]));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto after = office->GetNodeStatus();
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->security.drafts, 0u) << "the write after enrolment must be sealed";
+  EXPECT_TRUE(after->security.enrolled);
+}
+
 }  // namespace
 }  // namespace tuphap::app

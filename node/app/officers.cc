@@ -193,6 +193,7 @@ Result<Officer> Officers::Converted(const store::Store::OfficerRow& row) const {
   o.created_ms = row.created_ms;
   o.failures = row.failures;
   o.locked_until_ms = row.locked_until_ms;
+  o.changed_ms = row.changed_ms;
   return o;
 }
 
@@ -298,18 +299,22 @@ Result<Officer> Officers::Verify(std::string_view login, std::string_view passwo
     return WrongCredentials();
   }
   const int64_t now = clock_.WallMillis();
-  if (row->locked_until_ms > now) return LockedError(row->locked_until_ms);
   const bool right =
       crypto_pwhash_str_verify(row->password_hash.c_str(), given.data(), given.size()) == 0 &&
       checked.ok();
+  // A lock is said only to whoever knows the password: to anyone else a
+  // locked account answers as an unknown login does, after as long a hash,
+  // so locking does not tell which logins exist.
+  if (row->locked_until_ms > now) {
+    return right ? LockedError(row->locked_until_ms) : WrongCredentials();
+  }
   if (!right) {
     // A disabled account cannot be got into, so its failures are not kept.
     if (row->disabled) return WrongCredentials();
-    TUPHAP_ASSIGN_OR_RETURN(
-        std::optional<store::Store::OfficerRow> after,
-        store_.AddOfficerFailure(row->login, kMaxFailures,
-                                 std::chrono::milliseconds(kLockout).count(), now));
-    if (after && after->locked_until_ms > now) return LockedError(after->locked_until_ms);
+    TUPHAP_RETURN_IF_ERROR(store_
+                               .AddOfficerFailure(row->login, kMaxFailures,
+                                                  std::chrono::milliseconds(kLockout).count(), now)
+                               .status());
     return WrongCredentials();
   }
   if (row->disabled) {

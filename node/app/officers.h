@@ -46,6 +46,9 @@ struct Officer {
   int64_t created_ms = 0;
   int failures = 0;             // consecutive wrong passwords
   int64_t locked_until_ms = 0;  // locked while later than now; 0: never locked
+  // Last disabled, enabled or given a new password: a web session opened
+  // before it ends.
+  int64_t changed_ms = 0;
 };
 
 class Officers {
@@ -86,8 +89,9 @@ class Officers {
   // (reason "credentials"), and an unknown login still spends one hash so
   // the time taken does not tell them apart either. The right password of
   // a disabled account: reason "disabled" (a wrong one says only that it is
-  // wrong). A locked account: reason "locked", the message says until when;
-  // the password is not even checked. kMaxFailures consecutive wrong
+  // wrong). A locked account, to the right password: reason "locked", the
+  // message says until when; to a wrong one, the same answer as an unknown
+  // login (so a lock tells no one which logins exist). kMaxFailures consecutive wrong
   // passwords lock it for kLockout; a success resets the count, and so
   // does the end of a lock.
   Result<Officer> Verify(std::string_view login, std::string_view password);

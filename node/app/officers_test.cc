@@ -145,19 +145,26 @@ TEST_F(OfficersTest, FiveWrongPasswordsLockTheAccountForFifteenMinutes) {
   EXPECT_EQ(officers_->Find("lan")->failures, 0);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "credentials");
 
-  // The fifth in a row locks.
+  // The fifth in a row locks; it answers as any wrong password does, and so
+  // does every wrong password while locked: to someone who does not know
+  // the password, a locked account looks like any other and like none.
   clock_.SetWall(1'750'000'000'000);  // 15:06:40 UTC = 22:06:40 in Vietnam
   const Status fifth = Refusal("lan", "wrong-password");
   EXPECT_EQ(fifth.code(), StatusCode::kPermissionDenied);
-  EXPECT_EQ(fifth.reason(), "locked");
-  EXPECT_NE(fifth.message().find("until 22:21 15/06/2025"), std::string::npos) << fifth.message();
+  EXPECT_EQ(fifth.reason(), "credentials");
+  EXPECT_EQ(fifth.message(), Refusal("nobody", "wrong-password").message());
   EXPECT_EQ(officers_->Find("lan")->locked_until_ms,
             1'750'000'000'000 + milliseconds(Officers::kLockout).count());
-  // Locked: even the right password is refused, and says until when.
+  EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "credentials");
+  EXPECT_EQ(officers_->Find("lan")->locked_until_ms,
+            1'750'000'000'000 + milliseconds(Officers::kLockout).count())
+      << "a wrong password while locked does not lengthen the lock";
+  // Locked: even the right password is refused, and it is told until when.
   clock_.Advance(14 * 60 * 1000);
   const Status locked = Refusal("lan", kPassword);
   EXPECT_EQ(locked.reason(), "locked");
-  EXPECT_EQ(locked.message(), fifth.message());
+  EXPECT_NE(locked.message().find("until 22:21 15/06/2025"), std::string::npos)
+      << locked.message();
   auto vi = Make(*store_, domain::Lang::kVietnamese);
   auto vr = vi->Verify("lan", kPassword);
   ASSERT_FALSE(vr.ok());
@@ -182,8 +189,8 @@ TEST_F(OfficersTest, TheCountStartsAgainWhenALockRunsOut) {
   // One wrong password after the lock is the first of a new run, not the sixth.
   EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "credentials");
   EXPECT_EQ(officers_->Find("lan")->failures, 1);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "credentials");
-  EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "locked");
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(Refusal("lan", "wrong-password").reason(), "credentials");
+  EXPECT_EQ(Refusal("lan", kPassword).reason(), "locked");
 }
 
 TEST_F(OfficersTest, ADisabledAccountIsRefusedUntilEnabled) {

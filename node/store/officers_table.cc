@@ -87,7 +87,8 @@ Result<std::optional<Store::OfficerRow>> Store::OfficerById(int64_t id) {
 Result<bool> Store::SetOfficerDisabled(std::string_view login, bool disabled, int64_t now_ms) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt up, db_->Prepare("UPDATE officers SET disabled = ?, changed_ms = ? WHERE login = ?"));
+      Stmt up, db_->Prepare("UPDATE officers SET disabled = ?, changed_ms = max(?, changed_ms + 1) "
+                            "WHERE login = ?"));
   TUPHAP_RETURN_IF_ERROR(up.Bind(1, int64_t{disabled}).Bind(2, now_ms).Bind(3, login).Run());
   return db_->Changes() > 0;
 }
@@ -97,7 +98,8 @@ Result<bool> Store::SetOfficerPassword(std::string_view login, std::string_view 
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt up,
                           db_->Prepare("UPDATE officers SET password_hash = ?, failures = 0, "
-                                       "locked_until_ms = 0, changed_ms = ? WHERE login = ?"));
+                                       "locked_until_ms = 0, changed_ms = max(?, changed_ms + 1) "
+                                       "WHERE login = ?"));
   TUPHAP_RETURN_IF_ERROR(up.Bind(1, password_hash).Bind(2, now_ms).Bind(3, login).Run());
   return db_->Changes() > 0;
 }
