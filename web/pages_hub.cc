@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "base/file_io.h"
@@ -44,17 +45,22 @@ std::string Th(const PageCtx& c, std::string_view key, bool num = false) {
          "</th>";
 }
 
+// A heading in few words with its full meaning on hover (key + ".short"
+// the words, key the meaning): a wide table stays on one screen.
+std::string ThShort(const PageCtx& c, const std::string& key, bool num = false) {
+  return std::string("<th scope=\"col\"") + (num ? " class=\"num\"" : "") + "><abbr title=\"" +
+         Esc(c.T(key)) + "\">" + Esc(c.T(key + ".short")) + "</abbr></th>";
+}
+
 // The commune pages' words for types and fields (pages_commune.h): one
 // translation of each in the catalogue.
 std::string TypeName(const PageCtx& c, const std::string& type) { return TypeLabel(c, type); }
 
-// A field for people, its path under it for whoever looks further.
+// A field by its label; the path (data.child.birth_place) is the CSV's.
 void FieldCell(Html& h, const PageCtx& c, const std::string& type, const std::string& path) {
-  h << "<td>";
+  h << "<td class=\"field-label\">";
   h.Text(FieldLabel(c, type, path));
-  h << "<code class=\"meta\">";
-  h.Text(path);
-  h << "</code></td>";
+  h << "</td>";
 }
 
 // A commune for a person: its name when the reference data knows the code
@@ -98,10 +104,59 @@ std::string OfficerOf(const PageCtx& c, const node::EntryView& v) {
   return v.officer.empty() ? "—" : v.officer;
 }
 
+// A record by its register reference ("KS 2026/000012"), as the commune
+// pages show it; the id is the link's alone.
 std::string RecordLink(const std::string& id) {
-  return "<a class=\"record-link\" href=\"/records/" + Esc(UrlEncode(id)) + "\">" + Esc(id) +
-         "</a>";
+  const std::string ref = RegisterRef(id);
+  return "<a class=\"record-link\" href=\"/records/" + Esc(UrlEncode(id)) + "\">" +
+         Esc(ref.empty() ? id : ref) + "</a>";
 }
+
+// A rule (person rules) or a reason code for people, the code when the
+// catalogue has no words for it.
+std::string Words(const PageCtx& c, const std::string& prefix, const std::string& code) {
+  const std::string key = prefix + code;
+  return HasKey(key) ? std::string(c.T(key)) : code;
+}
+std::string RuleText(const PageCtx& c, const std::string& rule) { return Words(c, "rule.", rule); }
+std::string RefusalText(const PageCtx& c, const std::string& reason) {
+  return Words(c, "hub.refusal.", reason);
+}
+// Why a record was judged invalid: its error class in words (the person
+// rules' words where the class is one of them).
+std::string FlagText(const PageCtx& c, const std::string& reason) {
+  const std::string key = "hub.flag." + reason;
+  return HasKey(key) ? std::string(c.T(key)) : RuleText(c, reason);
+}
+
+// The machines of the province for a person: a node id
+// ("GC9F-D5W6-H478-MEPX-Z8YE") as its commune's name (with the id's first
+// group when the commune has more than one), this hub as such; an unknown
+// one by its first groups.
+class NodeNames {
+ public:
+  NodeNames(const PageCtx& c, const report::StatusReport* status)
+      : hub_id_(c.office.node_id()), hub_(c.T("hub.node.hub")), machine_(c.T("hub.node.machine")) {
+    if (status == nullptr) return;
+    for (const auto& r : status->communes) {
+      for (const report::NodeStatusRow& n : r.nodes) {
+        names_[n.node_id] = {CommuneLabel(r.commune), r.nodes.size() > 1};
+      }
+    }
+  }
+  std::string operator()(const std::string& id) const {
+    if (id == hub_id_) return hub_;
+    auto it = names_.find(id);
+    if (it == names_.end()) return Short(id) + "…";
+    return it->second.second ? it->second.first + " (" + machine_ + " " + Short(id) + ")"
+                             : it->second.first;
+  }
+
+ private:
+  static std::string Short(const std::string& id) { return id.substr(0, id.find('-')); }
+  std::string hub_id_, hub_, machine_;
+  std::map<std::string, std::pair<std::string, bool>> names_;
+};
 
 // --- the communes ------------------------------------------------------------
 
@@ -205,22 +260,25 @@ Response Console(PageCtx& c) {
     return PageResponse(c, c.T("hub.title"), h.str());
   }
 
-  h << "<div class=\"scroll\"><table id=\"communes\" class=\"grid\"><thead><tr>"
-    << Th(c, "hub.col.commune") << Th(c, "hub.col.name") << Th(c, "hub.col.state")
-    << Th(c, "hub.col.nodes", true) << Th(c, "hub.col.last_contact") << Th(c, "hub.col.last_sync")
-    << Th(c, "hub.col.pending_out", true) << Th(c, "hub.col.pending_in", true)
-    << Th(c, "hub.col.records", true) << Th(c, "hub.col.conflicts", true)
-    << Th(c, "hub.col.person_conflicts", true) << Th(c, "hub.col.refused", true)
-    << Th(c, "hub.col.equivocations", true) << Th(c, "hub.col.invalid", true)
+  // One line per commune that fits the page: the state and the last sync
+  // in one cell, short headings with their meaning on hover; each machine
+  // (how many, which is revoked) in the nodes table below.
+  h << "<p class=\"hint\">" << Esc(c.T("hub.table_note")) << "</p>"
+    << "<table id=\"communes\" class=\"grid communes\"><thead><tr>" << Th(c, "hub.col.name")
+    << Th(c, "hub.col.sync") << Th(c, "hub.col.last_contact")
+    << ThShort(c, "hub.col.pending_out", true) << ThShort(c, "hub.col.pending_in", true)
+    << Th(c, "hub.col.records", true) << ThShort(c, "hub.col.conflicts", true)
+    << ThShort(c, "hub.col.person_conflicts", true) << ThShort(c, "hub.col.refused", true)
+    << ThShort(c, "hub.col.equivocations", true) << ThShort(c, "hub.col.invalid", true)
     << "</tr></thead><tbody>";
   for (const CommuneLine& l : lines) {
     const auto& r = *l.row;
     h << "<tr data-commune=\"" << Esc(r.commune) << "\"" << (l.behind ? " class=\"behind\"" : "")
-      << "><td class=\"code\">";
-    h.Text(r.commune);
-    h << "</td><td class=\"name\">";
+      << "><td class=\"name\">";
     h.Text(r.name.empty() ? r.commune : r.name);
-    h << "</td><td>";
+    h << "<span class=\"meta code\">";
+    h.Text(r.commune);
+    h << "</span></td><td class=\"time\">";
     if (!l.behind) {
       h << "<span class=\"badge ok\">" << Esc(c.T("hub.state.ok")) << "</span>";
     } else if (l.nodes == 0) {
@@ -230,28 +288,34 @@ Response Console(PageCtx& c) {
     } else {
       h << "<span class=\"badge bad\">" << Esc(c.T("hub.state.behind")) << "</span>";
     }
-    h << "</td><td class=\"num\">" << Esc(N(c, l.nodes));
-    if (l.revoked > 0) {
-      h << " <span class=\"hint\">(+" << Esc(N(c, l.revoked)) << " "
-        << Esc(c.T("hub.node.revoked_short")) << ")</span>";
+    if (l.last_success > 0) {
+      h << "<span class=\"meta\">";
+      h.Text(c.tz.Human(l.last_success));
+      h << "</span>";
     }
     h << "</td><td class=\"time\">";
     h.Text(When(c, l.last_contact));
-    h << "</td><td class=\"time\">";
-    h.Text(When(c, l.last_success));
-    h << "</td>" << NumCell(c, l.pending_out) << NumCell(c, l.pending_in) << NumCell(c, r.records)
-      << NumCell(c, r.conflicts, true) << NumCell(c, r.person_conflicts, true)
-      << NumCell(c, l.refused, true) << NumCell(c, r.equivocations, true)
-      << NumCell(c, r.invalid, true) << "</tr>";
+    h << "</td>" << NumCell(c, l.pending_out);
+    // Held changes wait for missing ones: received, not yet taken in.
+    if (r.held > 0) {
+      h << "<td class=\"num\">" << Esc(N(c, l.pending_in)) << "<span class=\"meta\"><abbr title=\""
+        << Esc(c.T("hub.col.held")) << "\">+" << Esc(N(c, r.held)) << " "
+        << Esc(c.T("hub.held_short")) << "</abbr></span></td>";
+    } else {
+      h << NumCell(c, l.pending_in);
+    }
+    h << NumCell(c, r.records) << NumCell(c, r.conflicts, true)
+      << NumCell(c, r.person_conflicts, true) << NumCell(c, l.refused, true)
+      << NumCell(c, r.equivocations, true) << NumCell(c, r.invalid, true) << "</tr>";
   }
-  h << "</tbody></table></div>";
+  h << "</tbody></table>";
 
   // Each node: which machine of a commune is the one behind.
   h << "<h2>" << Esc(c.T("hub.nodes.title")) << "</h2><div class=\"scroll\">"
     << "<table id=\"nodes\" class=\"grid\"><thead><tr>" << Th(c, "hub.col.name")
     << Th(c, "hub.col.node") << Th(c, "hub.col.state") << Th(c, "hub.col.last_contact")
-    << Th(c, "hub.col.last_sync") << Th(c, "hub.col.pending_out", true)
-    << Th(c, "hub.col.pending_in", true) << Th(c, "hub.col.refused", true)
+    << Th(c, "hub.col.last_sync") << ThShort(c, "hub.col.pending_out", true)
+    << ThShort(c, "hub.col.pending_in", true) << ThShort(c, "hub.col.refused", true)
     << "</tr></thead><tbody>";
   for (const auto& r : status->communes) {
     for (const report::NodeStatusRow& n : r.nodes) {
@@ -282,9 +346,11 @@ Response Console(PageCtx& c) {
       << Th(c, "hub.col.count", true) << Th(c, "hub.col.last_time") << Th(c, "hub.col.last_commune")
       << "</tr></thead><tbody>";
     for (const store::RefusalCount& x : status->refusals) {
-      h << "<tr><td class=\"code\">";
+      h << "<tr><td>";
+      h.Text(RefusalText(c, x.reason));
+      h << "<span class=\"meta code\">";
       h.Text(x.reason);
-      h << "</td>" << NumCell(c, x.count) << "<td class=\"time\">";
+      h << "</span></td>" << NumCell(c, x.count) << "<td class=\"time\">";
       h.Text(When(c, x.last_at_ms));
       h << "</td><td>";
       if (!x.last_scope.empty()) h.Text(CommuneLabel(x.last_scope));
@@ -299,9 +365,11 @@ Response Console(PageCtx& c) {
     for (const store::InvalidCount& x : status->invalid) {
       h << "<tr><td>";
       h.Text(CommuneLabel(x.scope));
-      h << "</td><td class=\"code\">";
+      h << "</td><td>";
+      h.Text(FlagText(c, x.reason));
+      h << "<span class=\"meta code\">";
       h.Text(x.reason);
-      h << "</td>" << NumCell(c, x.count) << "</tr>";
+      h << "</span></td>" << NumCell(c, x.count) << "</tr>";
     }
     h << "</tbody></table>";
   }
@@ -314,34 +382,52 @@ Response Console(PageCtx& c) {
 Response Conflicts(PageCtx& c) {
   auto open = c.office.Conflicts();
   if (!open.ok()) return ErrorPage(c, 500, open.status().message());
+  // Which commune each machine is (the values' origins): only when some
+  // value needs it.
+  std::optional<report::StatusReport> status;
+  if (!open->fields.empty()) {
+    auto got = c.office.ProvinceStatus();
+    if (!got.ok()) return ErrorPage(c, 500, got.status().message());
+    status = std::move(*got);
+  }
+  const NodeNames machine(c, status ? &*status : nullptr);
+  auto s = [&](std::string_view key) { return std::string(c.T(key)); };
 
   if (WantsCsv(c)) {
+    // Every code beside its words, so that a spreadsheet can join on the
+    // codes and a person read the words.
     Rows rows;
-    rows.push_back({std::string(c.T("hub.col.record")), std::string(c.T("hub.col.commune")),
-                    std::string(c.T("hub.col.name")), std::string(c.T("hub.col.type_code")),
-                    std::string(c.T("hub.col.type")), std::string(c.T("hub.col.field")),
-                    std::string(c.T("hub.col.value")), std::string(c.T("hub.col.officer")),
-                    std::string(c.T("hub.col.node")), std::string(c.T("hub.col.time"))});
+    rows.push_back({s("hub.col.record"), s("hub.col.reference"), s("hub.col.commune"),
+                    s("hub.col.name"), s("hub.col.type_code"), s("hub.col.type"),
+                    s("hub.col.field_path"), s("hub.col.field"), s("hub.col.value"),
+                    s("hub.col.officer"), s("hub.col.node"), s("hub.col.node_label"),
+                    s("hub.col.time"), s("hub.col.since")});
     for (const report::ConflictReportRow& r : open->fields) {
       for (const node::EntryView& v : r.values) {
-        rows.push_back({r.row.record_id, r.row.scope, app::Office::CommuneName(r.row.scope),
-                        r.row.type, TypeName(c, r.row.type), r.row.field, v.value.ToDisplay(),
-                        OfficerOf(c, v), node::NodeIdText(v.origin.bytes),
-                        c.tz.Iso(static_cast<int64_t>(v.hlc.millis()))});
+        const std::string node_id = node::NodeIdText(v.origin.bytes);
+        rows.push_back({r.row.record_id, RegisterRef(r.row.record_id), r.row.scope,
+                        app::Office::CommuneName(r.row.scope), r.row.type, TypeName(c, r.row.type),
+                        r.row.field, FieldLabel(c, r.row.type, r.row.field), v.value.ToDisplay(),
+                        OfficerOf(c, v), node_id, machine(node_id),
+                        c.tz.Iso(static_cast<int64_t>(v.hlc.millis())),
+                        c.tz.Iso(static_cast<int64_t>(r.since.millis()))});
       }
     }
     if (!open->persons.empty()) {
       // Person conflicts have other columns: a second table after a blank
       // line, as `tuphap report conflicts --format csv` writes them.
       rows.push_back({});
-      rows.push_back({std::string(c.T("hub.col.personal_id")), std::string(c.T("hub.col.rule")),
-                      std::string(c.T("hub.col.record")), std::string(c.T("hub.col.commune")),
-                      std::string(c.T("hub.col.type")), std::string(c.T("hub.col.date")),
-                      std::string(c.T("hub.col.other_record")), std::string(c.T("hub.col.commune")),
-                      std::string(c.T("hub.col.type")), std::string(c.T("hub.col.date"))});
+      rows.push_back({s("hub.col.personal_id"), s("hub.col.rule_code"), s("hub.col.rule"),
+                      s("hub.col.record"), s("hub.col.reference"), s("hub.col.commune"),
+                      s("hub.col.type_code"), s("hub.col.type"), s("hub.col.date"),
+                      s("hub.col.other_record"), s("hub.col.other_reference"),
+                      s("hub.col.other_commune"), s("hub.col.other_type_code"),
+                      s("hub.col.other_type"), s("hub.col.other_date")});
       for (const store::PersonConflictRow& p : open->persons) {
-        rows.push_back({p.personal_id, p.rule, p.record_id, p.scope, p.type, p.date, p.other_id,
-                        p.other_scope, p.other_type, p.other_date});
+        rows.push_back({p.personal_id, p.rule, RuleText(c, p.rule), p.record_id,
+                        RegisterRef(p.record_id), p.scope, p.type, TypeName(c, p.type), p.date,
+                        p.other_id, RegisterRef(p.other_id), p.other_scope, p.other_type,
+                        TypeName(c, p.other_type), p.other_date});
       }
     }
     return CsvResponse("conflicts-" + c.office.info().province + ".csv", rows);
@@ -358,13 +444,14 @@ Response Conflicts(PageCtx& c) {
     << (open->persons.empty() ? "good" : "warn") << "\"><dt>" << Esc(c.T("hub.persons.title"))
     << "</dt><dd>" << Esc(N(c, open->persons.size())) << "</dd></div></dl>";
 
-  h << "<h2>" << Esc(c.T("hub.fields.title")) << "</h2>";
+  h << "<h2>" << Esc(c.T("hub.fields.title")) << "</h2><p class=\"hint\">"
+    << Esc(c.T("hub.fields.intro")) << "</p>";
   if (open->fields.empty()) {
     h << "<p class=\"empty\">" << Esc(c.T("hub.conflicts.none")) << "</p>";
   } else {
     h << "<div class=\"scroll\"><table id=\"conflict-list\" class=\"grid\"><thead><tr>"
       << Th(c, "hub.col.name") << Th(c, "hub.col.record") << Th(c, "hub.col.type")
-      << Th(c, "hub.col.field") << Th(c, "hub.col.values") << Th(c, "hub.col.since")
+      << Th(c, "hub.col.field_short") << Th(c, "hub.col.values") << Th(c, "hub.col.since")
       << "</tr></thead><tbody>";
     for (const report::ConflictReportRow& r : open->fields) {
       h << "<tr data-commune=\"" << Esc(r.row.scope) << "\"><td class=\"name\">";
@@ -381,9 +468,9 @@ Response Conflicts(PageCtx& c) {
         h.Text(OfficerOf(c, v));
         h << " · ";
         h.Text(c.tz.Human(static_cast<int64_t>(v.hlc.millis())));
-        h << " · <span class=\"code\" title=\"" << Esc(c.T("hub.col.node")) << "\">";
-        h.Text(node::NodeIdText(v.origin.bytes));
-        h << "</span></span></li>";
+        h << " · ";
+        h.Text(machine(node::NodeIdText(v.origin.bytes)));
+        h << "</span></li>";
       }
       h << "</ul></td><td class=\"time\">";
       h.Text(c.tz.Human(static_cast<int64_t>(r.since.millis())));
@@ -413,9 +500,9 @@ Response Conflicts(PageCtx& c) {
     for (const store::PersonConflictRow& p : open->persons) {
       h << "<tr><td class=\"code\">";
       h.Text(p.personal_id);
-      h << "</td><td><code>";
-      h.Text(p.rule);
-      h << "</code></td>";
+      h << "</td><td>";
+      h.Text(RuleText(c, p.rule));
+      h << "</td>";
       side(p.record_id, p.scope, p.type, p.date);
       side(p.other_id, p.other_scope, p.other_type, p.other_date);
       h << "</tr>";
@@ -458,6 +545,19 @@ std::vector<std::string> MonthsBetween(const std::string& first, const std::stri
     }
   }
   return out;
+}
+
+// "2025-07" -> "07/25": a month under a bar.
+std::string ShortMonth(const std::string& month) {
+  return month.size() == 7 ? month.substr(5, 2) + "/" + month.substr(2, 2) : month;
+}
+
+// How many bars from `first` (YYYY-MM) to the first month whose number is
+// 1 modulo `every` (January, April, ... for every 3), so that labels fall on
+// the same months in every chart.
+int MonthOffset(const std::string& first, int every) {
+  const int m = std::atoi(first.substr(5, 2).c_str());  // 1..12
+  return ((1 - m) % every + every) % every;
 }
 
 // Registrations per month as an SVG bar chart, drawn here (no script): a
@@ -505,9 +605,18 @@ std::string Chart(const PageCtx& c, const std::map<std::string, uint64_t>& per_m
   const int n = static_cast<int>(months.size());
   const double slot = n > 0 ? static_cast<double>(plot_w) / n : plot_w;
   const double bar = std::clamp(slot * 0.7, 1.0, 72.0);  // a few months: bars, not walls
-  // Month labels every `every` bars, so they never overlap (about 44 units
-  // each); values over the bars when there is room for them.
-  const int every = std::max(1, static_cast<int>(44 / slot + 0.999));
+  // Month labels "07/25" (about 34 units at 12px) under every `every`-th
+  // bar, `every` a divisor of a year so that the labelled months stay the
+  // same ones, with 56 units from one to the next: they never run
+  // together, whatever the width the page scales the chart to.
+  int every = 12;
+  for (int e : {1, 2, 3, 4, 6}) {
+    if (slot * e >= 56) {
+      every = e;
+      break;
+    }
+  }
+  const int first_label = every == 1 || months.empty() ? 0 : MonthOffset(months.front(), every);
   const bool values = slot >= 30;
   for (int i = 0; i < n; ++i) {
     auto it = per_month.find(months[i]);
@@ -526,10 +635,10 @@ std::string Chart(const PageCtx& c, const std::map<std::string, uint64_t>& per_m
       h << "<text class=\"value\" x=\"" << cx << "\" y=\"" << std::to_string(y - 4)
         << "\" text-anchor=\"middle\">" << Esc(N(c, v)) << "</text>";
     }
-    if (i % every == 0) {
+    if (i % every == first_label) {
       h << "<text class=\"axis\" x=\"" << cx << "\" y=\"" << std::to_string(kTop + plot_h + 18)
         << "\" text-anchor=\"middle\">";
-      h.Text(PeriodText(c, months[i]));
+      h.Text(ShortMonth(months[i]));
       h << "</text>";
     }
     h << "</g>";
@@ -733,6 +842,7 @@ Response Stats(PageCtx& c) {
       << Esc(c.T("hub.stats.held_note")) << " <a href=\"/hub/conflicts\">"
       << Esc(c.T("nav.conflicts")) << "</a></p>";
   }
+  h << "<p class=\"hint\">" << Esc(c.T("hub.stats.csv_note")) << "</p>";
   h << "</div>";
   return PageResponse(c, c.T("hub.stats.title"), h.str());
 }
@@ -770,9 +880,9 @@ bool IsCommuneCode(std::string_view s) {
 std::string ReconcileForm(const PageCtx& c, const std::string& commune, const std::string& peer) {
   Html h;
   h << "<form id=\"reconcile-form\" class=\"panel\" method=\"post\" "
-       "enctype=\"multipart/form-data\" action=\"/hub/reconcile?csrf="
-    << Esc(UrlEncode(c.session.csrf)) << "\">" << CsrfInput(c) << "<label for=\"f_commune\">"
-    << Esc(c.T("hub.rec.commune")) << "</label><input id=\"f_commune\" name=\"commune\" "
+       "enctype=\"multipart/form-data\" action=\"/hub/reconcile\">"
+    << CsrfInput(c) << "<label for=\"f_commune\">" << Esc(c.T("hub.rec.commune"))
+    << "</label><input id=\"f_commune\" name=\"commune\" "
     << "inputmode=\"numeric\" pattern=\"[0-9]{5}\" maxlength=\"5\" size=\"7\" value=\""
     << Esc(commune) << "\"><p class=\"hint\">" << Esc(c.T("hub.rec.commune_hint"))
     << "</p><fieldset><legend>" << Esc(c.T("hub.rec.other")) << "</legend>"
@@ -787,8 +897,18 @@ std::string ReconcileForm(const PageCtx& c, const std::string& commune, const st
   return h.Take();
 }
 
+// The node's own words (English, for the log) under an error, folded:
+// the operator reads the sentence, a technician opens this.
+void TechnicalDetail(Html& h, const PageCtx& c, std::string_view detail) {
+  if (detail.empty()) return;
+  h << "<details class=\"tech-detail\"><summary>" << Esc(c.T("hub.detail")) << "</summary><p>";
+  h.Text(detail);
+  h << "</p></details>";
+}
+
 Response ReconcilePage(PageCtx& c, int status, const std::string& commune, const std::string& peer,
-                       std::string_view error, std::string_view result) {
+                       std::string_view error, std::string_view result,
+                       std::string_view detail = {}) {
   Html h;
   h << "<div class=\"hub-wide\"><h1>" << Esc(c.T("hub.rec.title")) << "</h1><p class=\"sub\">"
     << Esc(c.T("hub.rec.intro")) << "</p>";
@@ -796,6 +916,7 @@ Response ReconcilePage(PageCtx& c, int status, const std::string& commune, const
     h << "<p class=\"error\" id=\"form-error\" role=\"alert\">";
     h.Text(error);
     h << "</p>";
+    TechnicalDetail(h, c, detail);
   }
   h << ReconcileForm(c, commune, peer) << result << "</div>";
   Response r = PageResponse(c, c.T("hub.rec.title"), h.str());
@@ -816,6 +937,10 @@ std::string ScopeLabel(const PageCtx& c, const std::string& scope) {
   if (scope.size() == 3 && scope[0] == 'P') return std::string(c.T("hub.rec.public_scope"));
   return CommuneLabel(scope);
 }
+
+// The largest upload the server takes for /hub/reconcile (its request
+// limit there); a larger copy is reconciled with the CLI.
+constexpr size_t kMaxReconcileUpload = size_t{64} << 20;
 
 // A page shows this many rows of each difference table; the CSV has all.
 constexpr size_t kShownDifferences = 200;
@@ -839,6 +964,8 @@ Response ReconcilePost(PageCtx& c) {
       if (p.name == "peer") peer = p.data;
       if (p.name == "format") format = p.data;
       if (p.name == "from" && !p.data.empty()) {
+        if (p.data.size() > kMaxReconcileUpload)
+          return ReconcilePage(c, 413, commune, peer, c.T("hub.rec.too_big"), {});
         has_upload = true;
         upload = std::move(p.data);
         upload_name = p.filename;
@@ -875,8 +1002,7 @@ Response ReconcilePost(PageCtx& c) {
   }
   auto run = c.office.Reconcile(o);
   if (!run.ok()) {
-    return ReconcilePage(c, 422, commune, peer,
-                         std::string(c.T("hub.rec.failed")) + " " + run.status().message(), {});
+    return ReconcilePage(c, 422, commune, peer, c.T("hub.rec.failed"), {}, run.status().message());
   }
   const node::ReconcileReport& r = run->report;
   // Office names a peer "NODE-ID at ENDPOINT" (in English): the page says
@@ -896,19 +1022,21 @@ Response ReconcilePost(PageCtx& c) {
 
   if (format == "csv") {
     Rows rows;
-    rows.push_back({std::string(c.T("hub.col.commune")), std::string(c.T("hub.col.record")),
-                    std::string(c.T("hub.col.field")), std::string(c.T("hub.col.ours")),
-                    std::string(c.T("hub.col.theirs")), std::string(c.T("hub.col.reason")),
-                    std::string(c.T("hub.col.detail"))});
+    auto t = [&](std::string_view key) { return std::string(c.T(key)); };
+    rows.push_back({t("hub.col.commune"), t("hub.col.name"), t("hub.col.record"),
+                    t("hub.col.reference"), t("hub.col.field_path"), t("hub.col.field"),
+                    t("hub.col.ours"), t("hub.col.theirs"), t("hub.col.reason_code"),
+                    t("hub.col.reason"), t("hub.col.detail")});
     const std::string present(c.T("hub.rec.present")), absent(c.T("hub.rec.absent"));
     for (const node::Difference& d : r.differences) {
       const bool whole = d.field == "*";
-      rows.push_back({d.scope, d.record_id, d.field,
+      rows.push_back({d.scope, ScopeLabel(c, d.scope), d.record_id, RegisterRef(d.record_id),
+                      d.field, whole ? std::string() : FieldLabel(c, "", d.field),
                       whole ? (d.ours_present ? present : absent)
                             : (d.ours.empty() ? absent : ValuesText(d.ours)),
                       whole ? (d.theirs_present ? present : absent)
                             : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
-                      d.reason, d.detail});
+                      d.reason, ReasonText(c, d.reason), d.detail});
     }
     return CsvResponse("reconcile" + (commune.empty() ? "" : "-" + commune) + ".csv", rows);
   }
@@ -1043,36 +1171,38 @@ Response ReconcilePost(PageCtx& c) {
 constexpr int kDefaultDays = 365;
 constexpr int kMaxDays = 10 * 365;
 
-// `detail`: what the node said, under the officer's sentence.
+// `detail`: what the node said (English), folded under the operator's
+// sentence for the technician.
 Response EnrolPage(PageCtx& c, int status, const std::string& days, std::string_view error,
                    std::string_view detail = {}) {
   Html h;
-  h << "<h1>" << Esc(c.T("hub.enrol.title")) << "</h1><ol class=\"steps\"><li>"
-    << Esc(c.T("hub.enrol.step1")) << " <code>tuphap enroll request --out "
-    << Esc(c.T("hub.enrol.file_example")) << ".request</code></li><li>"
-    << Esc(c.T("hub.enrol.step2")) << "</li><li>" << Esc(c.T("hub.enrol.step3"))
-    << " <code>tuphap enroll accept " << Esc(c.T("hub.enrol.file_example"))
-    << ".enrolment</code></li></ol>";
+  h << "<div class=\"hub-wide\"><h1>" << Esc(c.T("hub.enrol.title"))
+    << "</h1><ol class=\"steps\"><li>" << Esc(c.T("hub.enrol.step1"))
+    << " <code>tuphap enroll request --out " << Esc(c.T("hub.enrol.file_example"))
+    << ".request</code></li><li>" << Esc(c.T("hub.enrol.step2")) << "</li><li>"
+    << Esc(c.T("hub.enrol.step3")) << " <code>tuphap enroll accept "
+    << Esc(c.T("hub.enrol.file_example")) << ".enrolment</code></li></ol><p class=\"hint\">"
+    << Esc(c.T("hub.enrol.terminal_note")) << "</p>";
   if (!error.empty()) {
     h << "<p class=\"error\" id=\"form-error\" role=\"alert\">";
     h.Text(error);
-    if (!detail.empty()) {
-      h << "<span class=\"error-detail\">" << Esc(c.T("hub.detail")) << " ";
-      h.Text(detail);
-      h << "</span>";
-    }
     h << "</p>";
+    TechnicalDetail(h, c, detail);
   }
+  // The token travels as a part of the upload, never in the URL (where
+  // logs and the history would keep it).
   h << "<form id=\"enrol-form\" class=\"panel\" method=\"post\" enctype=\"multipart/form-data\" "
-       "action=\"/hub/enrol?csrf="
-    << Esc(UrlEncode(c.session.csrf)) << "\">" << CsrfInput(c) << "<label for=\"f_request\">"
-    << Esc(c.T("hub.enrol.request")) << " <span class=\"req\" aria-hidden=\"true\">*</span>"
-    << "</label><input type=\"file\" id=\"f_request\" name=\"request\" required>"
+       "action=\"/hub/enrol\">"
+    << CsrfInput(c) << "<label for=\"f_request\">" << Esc(c.T("hub.enrol.request"))
+    << " <span class=\"req\" aria-hidden=\"true\">*</span></label><p class=\"hint\" "
+    << "id=\"f_request-hint\">" << Esc(c.T("hub.enrol.picker_hint")) << "</p>"
+    << "<input type=\"file\" id=\"f_request\" name=\"request\" accept=\".request\" "
+    << "aria-describedby=\"f_request-hint\" required>"
     << "<label for=\"f_days\">" << Esc(c.T("hub.enrol.days")) << "</label><input id=\"f_days\" "
     << "name=\"days\" type=\"number\" min=\"1\" max=\"" << std::to_string(kMaxDays)
     << "\" size=\"6\" value=\"" << Esc(days) << "\" required><p class=\"hint\">"
     << Esc(c.T("hub.enrol.days_hint")) << "</p><div class=\"actions\"><button type=\"submit\" "
-    << "id=\"enrol-submit\">" << Esc(c.T("hub.enrol.submit")) << "</button></div></form>";
+    << "id=\"enrol-submit\">" << Esc(c.T("hub.enrol.submit")) << "</button></div></form></div>";
   Response r = PageResponse(c, c.T("hub.enrol.title"), h.str());
   r.status = status;
   return r;

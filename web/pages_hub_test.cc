@@ -7,6 +7,7 @@
 
 #include <fstream>
 #include <regex>
+#include <set>
 
 #include "base/file_io.h"
 #include "base/line_reader.h"
@@ -64,13 +65,14 @@ class HubPagesTest : public node::NodesTest {
 
   // Generated records of `commune`, registered over the first half of 2025
   // (the clock stands at 2025-07-01), imported as an officer would.
-  void Import(app::Office& office, const std::string& commune, int records, uint64_t seed) {
+  void Import(app::Office& office, const std::string& commune, int records, uint64_t seed,
+              const std::string& from = "2025-01-01", const std::string& to = "2025-06-30") {
     domain::GeneratorOptions g;
     g.seed = seed;
     g.communes = {commune};
     g.records = records;
-    g.from = "2025-01-01";
-    g.to = "2025-06-30";
+    g.from = from;
+    g.to = to;
     const std::string path = Dir(commune + ".jsonl");
     {
       std::ofstream out(path);
@@ -197,6 +199,14 @@ TEST_F(HubPagesTest, TheConsoleShowsEachCommuneAndWhichAreBehind) {
   EXPECT_NE(never.find("class=\"behind\""), std::string::npos) << never;
   EXPECT_NE(never.find("Chưa từng đồng bộ"), std::string::npos) << never;
   EXPECT_NE(page.body.find("id=\"summary\""), std::string::npos);
+  // Words an operator reads, not the engine's; a table that fits the page
+  // (no sideways scrolling box around it).
+  EXPECT_NE(page.body.find("Máy ký hai lịch sử khác nhau"), std::string::npos);
+  EXPECT_NE(page.body.find("Mục bị sửa khác nhau"), std::string::npos);
+  EXPECT_NE(page.body.find("Hồ sơ sai quy định"), std::string::npos);
+  for (const char* jargon : {"Chuỗi ký mâu thuẫn", "Xung đột trường", "Không hợp lệ"})
+    EXPECT_EQ(page.body.find(jargon), std::string::npos) << jargon;
+  EXPECT_EQ(page.body.find("<div class=\"scroll\"><table id=\"communes\""), std::string::npos);
 
   // Two days on, the synced one is behind too (threshold one day); the
   // session timed out meanwhile.
@@ -251,8 +261,24 @@ TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
   const Login op = LogIn("op");
   Response page = Get("/hub/conflicts", op.cookie);
   ASSERT_EQ(page.status, 200);
-  EXPECT_NE(page.body.find("href=\"/records/" + first_birth_ + "\""), std::string::npos);
-  EXPECT_NE(page.body.find("data.child.birth_place"), std::string::npos);
+  // The record by its register reference, the id only in the link.
+  const std::string ref = Find(first_birth_, "-([A-Z]+)-") + " " +
+                          Find(first_birth_, "-(\\d{4})-") + "/" + Find(first_birth_, "-(\\d+)$");
+  ASSERT_GT(ref.size(), std::string("KS 2025/1").size() - 1) << first_birth_;
+  EXPECT_NE(page.body.find("href=\"/records/" + first_birth_ + "\">" + ref + "</a>"),
+            std::string::npos)
+      << page.body;
+  EXPECT_EQ(page.body.find(">" + first_birth_ + "<"), std::string::npos);
+  // The field by its label; its path is the CSV's.
+  EXPECT_NE(page.body.find("Nơi sinh (Trẻ)"), std::string::npos) << page.body;
+  EXPECT_EQ(page.body.find("data.child.birth_place"), std::string::npos);
+  // Each value's machine by who it is: the commune by name, the hub as
+  // such; no node id.
+  const std::string values = page.body.substr(page.body.find("<ul class=\"values\">"));
+  EXPECT_NE(values.find(app::Office::CommuneName(kCommune)), std::string::npos);
+  EXPECT_NE(values.find("Sở Tư pháp (máy này)"), std::string::npos);
+  EXPECT_EQ(page.body.find(node::NodeIdText(c1_->node().sign_key())), std::string::npos);
+  EXPECT_EQ(page.body.find(node::NodeIdText(hub_->sign_key())), std::string::npos);
   EXPECT_NE(page.body.find("Trạm Y tế xã"), std::string::npos);
   EXPECT_NE(page.body.find("Bệnh viện &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
@@ -263,9 +289,19 @@ TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
   Response csv = Get("/hub/conflicts?format=csv", op.cookie);
   ASSERT_EQ(csv.status, 200);
   const auto lines = CsvLines(csv.body.substr(3));
-  int values = 0;
-  for (const auto& l : lines) values += l.rfind(first_birth_ + ",", 0) == 0 ? 1 : 0;
-  EXPECT_EQ(values, 2) << csv.body;
+  // Codes beside their words: the path beside the label, the node id
+  // beside the machine, the type code beside the type.
+  EXPECT_NE(lines[0].find("Mã trường,"), std::string::npos) << lines[0];
+  int rows = 0;
+  for (const auto& l : lines) {
+    if (l.rfind(first_birth_ + ",", 0) != 0) continue;
+    ++rows;
+    EXPECT_NE(l.find("," + ref + ","), std::string::npos) << l;
+    EXPECT_NE(l.find(",data.child.birth_place,Nơi sinh (Trẻ),"), std::string::npos) << l;
+    EXPECT_NE(l.find(",birth,Khai sinh,"), std::string::npos) << l;
+    EXPECT_NE(l.find("+07:00"), std::string::npos) << l;
+  }
+  EXPECT_EQ(rows, 2) << csv.body;
   // The hub's page shows it among the communes' figures too.
   EXPECT_NE(Row(Get("/hub", op.cookie).body, "communes", kCommune).find("num attn"),
             std::string::npos);
@@ -278,7 +314,12 @@ TEST_F(HubPagesTest, StatisticsByCommuneTypeAndMonthWithAChart) {
   EXPECT_NE(page.body.find("<svg id=\"chart\""), std::string::npos);
   EXPECT_NE(page.body.find("<title id=\"chart-title\">"), std::string::npos);
   EXPECT_NE(page.body.find("<table id=\"stats\""), std::string::npos);
-  EXPECT_NE(page.body.find(">06/2025<"), std::string::npos);  // a month's label under its bar
+  // Months under the bars written short, so that they never run together.
+  const std::string chart =
+      page.body.substr(page.body.find("<svg id=\"chart\""),
+                       page.body.find("</svg>") - page.body.find("<svg id=\"chart\""));
+  EXPECT_NE(chart.find(">06/25</text>"), std::string::npos) << chart;
+  EXPECT_NE(chart.find(">01/25</text>"), std::string::npos) << chart;
   EXPECT_NE(page.body.find("Khai sinh"), std::string::npos);
   EXPECT_EQ(page.body.find(" style="), std::string::npos) << "the CSP forbids inline styles";
 
@@ -320,6 +361,32 @@ TEST_F(HubPagesTest, StatisticsByCommuneTypeAndMonthWithAChart) {
   EXPECT_EQ(page.status, 422);
 }
 
+TEST_F(HubPagesTest, MonthLabelsUnderTheChartNeverRunTogether) {
+  // Four and a half years of months: far more than labels fit under.
+  Import(*c2_, kOtherCommune, 300, 9, "2021-01-01", "2024-12-31");
+  node::Ingest(*hub_, node::Envelopes(c2_->node()));
+  const Login op = LogIn("op");
+  Response page = Get("/hub/stats", op.cookie);
+  ASSERT_EQ(page.status, 200);
+  const size_t from = page.body.find("<svg id=\"chart\"");
+  const std::string chart = page.body.substr(from, page.body.find("</svg>", from) - from);
+  const std::regex label("<text class=\"axis\" x=\"([0-9.]+)\"[^>]*>(\\d\\d)/(\\d\\d)</text>");
+  std::vector<double> xs;
+  std::set<std::string> months;
+  for (auto it = std::sregex_iterator(chart.begin(), chart.end(), label);
+       it != std::sregex_iterator(); ++it) {
+    xs.push_back(std::stod((*it)[1].str()));
+    months.insert((*it)[2].str());
+  }
+  ASSERT_GE(xs.size(), 4u) << chart;
+  // A label is about 34 units wide at 12px: 56 apart leaves room between
+  // them at any width the page scales the chart to.
+  for (size_t i = 1; i < xs.size(); ++i) EXPECT_GE(xs[i] - xs[i - 1], 56.0) << chart;
+  // The same months each year, January among them.
+  EXPECT_TRUE(months.count("01")) << chart;
+  EXPECT_LE(months.size(), 6u) << chart;
+}
+
 TEST_F(HubPagesTest, EnrolmentTakesAnUploadedRequestAndAnswersTheFile) {
   const Login op = LogIn("op");
   auto commune = Make("c3", Role::kCommune, "18100");
@@ -331,30 +398,50 @@ TEST_F(HubPagesTest, EnrolmentTakesAnUploadedRequestAndAnswersTheFile) {
   EXPECT_NE(form.body.find("enctype=\"multipart/form-data\""), std::string::npos);
   EXPECT_NE(form.body.find("name=\"request\""), std::string::npos);
   EXPECT_NE(form.body.find("name=\"days\""), std::string::npos);
+  // The token is a field of the form, never in its URL; the steps ask no
+  // commune officer to type a command.
+  const std::string enrol_form = form.body.substr(form.body.find("<form id=\"enrol-form\""));
+  EXPECT_NE(enrol_form.find("action=\"/hub/enrol\""), std::string::npos) << enrol_form;
+  EXPECT_NE(enrol_form.substr(0, enrol_form.find("</form>")).find("name=\"csrf\""),
+            std::string::npos);
+  EXPECT_EQ(form.body.find("csrf="), std::string::npos);
+  EXPECT_NE(form.body.find("kỹ thuật viên"), std::string::npos);
 
-  // No token: refused before anything is read.
+  // No token: refused before anything is read; a token in the URL alone
+  // is not one either.
   EXPECT_EQ(Upload("/hub/enrol", {{"days", "30"}}, {{"request", "r", *request}}, op.cookie).status,
             403);
+  EXPECT_EQ(Upload("/hub/enrol", {{"csrf", "0" + op.csrf}, {"days", "30"}},
+                   {{"request", "r", *request}}, op.cookie)
+                .status,
+            403);
 
-  const std::string target = "/hub/enrol?csrf=" + op.csrf;
-  Response bad = Upload(target, {{"days", "30"}}, {{"request", "r", "not a request"}}, op.cookie);
+  const std::string target = "/hub/enrol";
+  Response bad = Upload(target, {{"csrf", op.csrf}, {"days", "30"}},
+                        {{"request", "r", "not a request"}}, op.cookie);
   EXPECT_EQ(bad.status, 422);
-  EXPECT_NE(bad.body.find("không phải tệp yêu cầu cấp phép"), std::string::npos) << bad.body;
+  // The sentence for the operator; the node's English words folded away
+  // for the technician.
+  const std::string error = Find(bad.body, "<p class=\"error\" id=\"form-error\"[^>]*>([^<]*)</p>");
+  EXPECT_NE(error.find("không phải tệp yêu cầu cấp phép"), std::string::npos) << bad.body;
+  EXPECT_EQ(error.find("enrolment request"), std::string::npos) << error;
+  EXPECT_NE(bad.body.find("<details class=\"tech-detail\">"), std::string::npos) << bad.body;
 
   auto foreign = Make("x", Role::kCommune, "22333");  // Khánh Hòa, province 56
   auto foreign_request = foreign->EnrollRequestFile("");
   ASSERT_TRUE(foreign_request.ok());
-  bad = Upload(target, {{"days", "30"}}, {{"request", "r", *foreign_request}}, op.cookie);
+  bad = Upload(target, {{"csrf", op.csrf}, {"days", "30"}}, {{"request", "r", *foreign_request}},
+               op.cookie);
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("không thuộc tỉnh"), std::string::npos) << bad.body;
 
-  bad = Upload(target, {{"days", "0"}}, {{"request", "r", *request}}, op.cookie);
+  bad = Upload(target, {{"csrf", op.csrf}, {"days", "0"}}, {{"request", "r", *request}}, op.cookie);
   EXPECT_EQ(bad.status, 422);
-  bad = Upload(target, {{"days", "30"}}, {}, op.cookie);
+  bad = Upload(target, {{"csrf", op.csrf}, {"days", "30"}}, {}, op.cookie);
   EXPECT_EQ(bad.status, 422);
 
-  Response file =
-      Upload(target, {{"days", "30"}}, {{"request", "18100.request", *request}}, op.cookie);
+  Response file = Upload(target, {{"csrf", op.csrf}, {"days", "30"}},
+                         {{"request", "18100.request", *request}}, op.cookie);
   ASSERT_EQ(file.status, 200) << file.body;
   EXPECT_EQ(file.content_type, "application/octet-stream");
   EXPECT_EQ(Header(file, "Content-Disposition"), "attachment; filename=\"18100.enrolment\"");
@@ -375,8 +462,12 @@ TEST_F(HubPagesTest, ReconcileAgainstAnUploadedBundleListsWhatDiffers) {
   auto bytes = ReadFileBounded(path, 16 << 20);
   ASSERT_TRUE(bytes.ok());
 
-  const std::string target = "/hub/reconcile?csrf=" + op.csrf;
-  Response page = Upload(target, {{"commune", kOtherCommune}, {"peer", ""}},
+  const std::string target = "/hub/reconcile";
+  const std::string page0 = Get(target, op.cookie).body;
+  EXPECT_NE(page0.find("action=\"/hub/reconcile\""), std::string::npos);
+  EXPECT_EQ(page0.find("csrf="), std::string::npos);
+  EXPECT_NE(page0.find("64 MiB"), std::string::npos);
+  Response page = Upload(target, {{"csrf", op.csrf}, {"commune", kOtherCommune}, {"peer", ""}},
                          {{"from", "c2.bundle", *bytes}}, op.cookie);
   ASSERT_EQ(page.status, 200) << page.body;
   EXPECT_NE(page.body.find("id=\"reconcile-result\""), std::string::npos);
@@ -387,18 +478,20 @@ TEST_F(HubPagesTest, ReconcileAgainstAnUploadedBundleListsWhatDiffers) {
             std::string::npos);
   EXPECT_EQ(page.body.find("<table id=\"only-here\""), std::string::npos);
 
-  Response csv = Upload(target, {{"commune", kOtherCommune}, {"format", "csv"}},
+  Response csv = Upload(target, {{"csrf", op.csrf}, {"commune", kOtherCommune}, {"format", "csv"}},
                         {{"from", "c2.bundle", *bytes}}, op.cookie);
   ASSERT_EQ(csv.status, 200);
   EXPECT_EQ(csv.content_type, "text/csv; charset=utf-8");
   EXPECT_EQ(CsvLines(csv.body.substr(3)).size(), 1u + 10u);  // the header, each record
 
   // One other copy exactly, and a commune code that is one.
-  EXPECT_EQ(
-      Upload(target, {{"peer", "X@tcp://127.0.0.1:1"}}, {{"from", "b", *bytes}}, op.cookie).status,
-      422);
-  EXPECT_EQ(Upload(target, {}, {}, op.cookie).status, 422);
-  Response bad = Upload(target, {{"commune", "12"}}, {{"from", "b", *bytes}}, op.cookie);
+  EXPECT_EQ(Upload(target, {{"csrf", op.csrf}, {"peer", "X@tcp://127.0.0.1:1"}},
+                   {{"from", "b", *bytes}}, op.cookie)
+                .status,
+            422);
+  EXPECT_EQ(Upload(target, {{"csrf", op.csrf}}, {}, op.cookie).status, 422);
+  Response bad =
+      Upload(target, {{"csrf", op.csrf}, {"commune", "12"}}, {{"from", "b", *bytes}}, op.cookie);
   EXPECT_EQ(bad.status, 422);
   EXPECT_NE(bad.body.find("id=\"form-error\""), std::string::npos);
 }
