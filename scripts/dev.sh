@@ -15,7 +15,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libicu-dev
-  librapidcheck-dev strace)
+  librapidcheck-dev strace
+  chromium chromium-driver python3-selenium fonts-dejavu-core)  # the web app's browser tests
 JOBS=$(nproc 2>/dev/null || echo 2)
 
 install_deps() {
@@ -62,6 +63,7 @@ case "${1:-}" in
     ./build/release/tests/security_bench
     ./build/release/tests/sync_bench
     ./build/release/tests/reconcile_bench
+    ./build/release/tests/web_bench
     # The issue's own workload, where the shared generator is beside the project.
     if [ -f ../shared/workload/gen.py ]; then
       gen_file=$(mktemp --suffix=.jsonl)
