@@ -1,14 +1,19 @@
 // The commune's pages: home, search, the conflicts queue and sync; the
 // record pages and the registration forms are in pages_commune_*.cc.
-#include "web/pages_commune.h"
+#include <algorithm>
+#include <optional>
+
+#include "node/domain/messages.h"
 #include "node/keys.h"
 #include "web/format.h"
 #include "web/i18n.h"
+#include "web/pages_commune.h"
 
 namespace tuphap::web {
 namespace {
 
 constexpr size_t kPerPage = 20;
+constexpr int kMaxPages = 50;
 
 std::string RecordLink(const std::string& id) {
   const std::string ref = RegisterRef(id);
@@ -26,6 +31,48 @@ std::string Card(const std::string& id, const std::string& href, std::string_vie
   return h.Take();
 }
 
+// The people a record names, one a line: their part in it, name, date of
+// birth and personal ID, so that two hits with one name tell apart.
+void People(Html& h, const PageCtx& c, const store::RecordView& r) {
+  const domain::TypeSchema* s = SchemaOf(r);
+  if (s == nullptr) {
+    h.Text(NamesOf(r));
+    return;
+  }
+  const std::string type = r.state.Type();
+  h << "<ul class=\"people\">";
+  for (const std::string& p : s->name_paths) {
+    const std::string name = Winner(r, p);
+    if (name.empty()) continue;
+    const size_t dot = p.rfind('.');
+    const std::string person = dot == std::string::npos ? p : p.substr(0, dot);
+    h << "<li>";
+    if (person != "data" && person.find('.') != std::string::npos) {
+      h << "<span class=\"role\">";
+      h.Text(ShortLabel(c, type, person));
+      h << ":</span> ";
+    }
+    h << "<strong>";
+    h.Text(name);
+    h << "</strong>";
+    std::string born = Winner(r, person + ".birth_date");
+    born = born.empty() ? Winner(r, person + ".birth_year") : DisplayDate(born);
+    if (!born.empty()) {
+      h << " <span class=\"hint\">· " << Esc(c.T("search.born")) << " ";
+      h.Text(born);
+      h << "</span>";
+    }
+    const std::string id = Winner(r, person + ".personal_id");
+    if (!id.empty()) {
+      h << " <span class=\"hint mono\">· ";
+      h.Text(id);
+      h << "</span>";
+    }
+    h << "</li>";
+  }
+  h << "</ul>";
+}
+
 Response Home(PageCtx& c) {
   if (c.officer->role == app::Role::kOperator) return Response::Redirect("/hub");
   auto home = c.office.HomePage();
@@ -34,11 +81,11 @@ Response Home(PageCtx& c) {
   h << "<div class=\"page-head\"><div><h1>" << Esc(c.T("home.title")) << "</h1><p class=\"hint\">"
     << Esc(c.T("home.today_is")) << " " << Esc(DisplayDate(home->today)) << " · ";
   const std::string commune = c.office.info().commune;
-  const std::string name = app::Office::CommuneName(commune);
+  const std::string name = PlaceName(c, app::Office::CommuneName(commune));
   h.Text(name.empty() ? commune : name + " (" + commune + ")");
   h << "</p></div><form class=\"quick-search\" method=\"get\" action=\"/search\" role=\"search\">"
     << "<input name=\"q\" type=\"search\" aria-label=\"" << Esc(c.T("search.label"))
-    << "\" placeholder=\"" << Esc(c.T("search.placeholder")) << "\"> <button type=\"submit\">"
+    << "\" placeholder=\"" << Esc(c.T("home.search_placeholder")) << "\"> <button type=\"submit\">"
     << Esc(c.T("nav.search")) << "</button></form></div>";
 
   const uint64_t conflicts = home->open_conflicts + home->person_conflicts;
@@ -77,6 +124,23 @@ Response Home(PageCtx& c) {
   } else if (today->empty()) {
     h << "<p class=\"empty\" id=\"today-list\">" << Esc(c.T("home.none_today")) << "</p>";
   } else {
+    // In the order they were registered: by the first change of each.
+    auto registered = [](const store::RecordView& r) {
+      uint64_t first = UINT64_MAX;
+      for (const store::ChangeRef& ch : r.history) first = std::min(first, ch.hlc.raw());
+      return first;
+    };
+    std::stable_sort(today->begin(), today->end(),
+                     [&](const store::RecordView& a, const store::RecordView& b) {
+                       const uint64_t x = registered(a), y = registered(b);
+                       return x != y ? x < y : a.record_id < b.record_id;
+                     });
+    // What the hub holds, read once for the list (a hub has no hub above).
+    std::optional<app::Office::HubHeads> heads;
+    if (!c.hub()) {
+      auto read = c.office.ReadHubHeads();
+      if (read.ok()) heads = std::move(*read);
+    }
     h << "<table id=\"today-list\"><thead><tr><th>" << Esc(c.T("search.reference")) << "</th><th>"
       << Esc(c.T("search.type")) << "</th><th>" << Esc(c.T("search.names")) << "</th><th>"
       << Esc(c.T("search.state")) << "</th></tr></thead><tbody>";
@@ -87,9 +151,8 @@ Response Home(PageCtx& c) {
       h << "</td><td>";
       if (r.state.Revoked()) {
         h << "<span class=\"badge bad\">" << Esc(c.T("record.revoked_short")) << "</span>";
-      } else {
-        auto state = c.office.RecordHubState(r);
-        const bool waiting = state.ok() && *state == app::Office::HubState::kWaiting;
+      } else if (heads) {
+        const bool waiting = c.office.RecordHubState(r, *heads) == app::Office::HubState::kWaiting;
         h << "<span class=\"badge " << (waiting ? "warn" : "ok") << "\">"
           << Esc(waiting ? c.T("record.waiting_sync") : c.T("record.reached_hub")) << "</span>";
       }
@@ -105,7 +168,10 @@ Response Search(PageCtx& c) {
   const std::string type = FieldValue(c.query, "type");
   int page = std::atoi(FieldValue(c.query, "page").c_str());
   if (page < 1) page = 1;
-  if (page > 100000) page = 100000;
+  // Each page ranks every hit before it: an officer narrows a search
+  // rather than paging through thousands.
+  const bool capped = page > kMaxPages;
+  if (capped) page = kMaxPages;
   Html h;
   h << "<h1>" << Esc(c.T("search.title")) << "</h1>"
     << "<form class=\"search-form\" method=\"get\" action=\"/search\" role=\"search\">"
@@ -133,8 +199,16 @@ Response Search(PageCtx& c) {
     r.status = result.status().code() == StatusCode::kInvalidArgument ? 400 : 500;
     return r;
   }
+  auto capped_note = [&] {
+    h << "<p class=\"hint\" id=\"search-capped\">"
+      << Esc(domain::FillTemplate(std::string(c.T("search.capped")).c_str(),
+                                  {std::to_string(kMaxPages),
+                                   Count(static_cast<int64_t>(kMaxPages * kPerPage), c.lang())}))
+      << "</p>";
+  };
   if (result->hits.empty()) {
     h << "<p class=\"empty\" id=\"no-results\">" << Esc(c.T("search.none")) << "</p>";
+    if (capped) capped_note();
     return PageResponse(c, c.T("search.title"), h.str());
   }
   h << "<p class=\"hint\">" << Esc(c.T("search.page")) << " " << std::to_string(page) << " · "
@@ -145,7 +219,12 @@ Response Search(PageCtx& c) {
     << "</th></tr></thead><tbody>";
   for (const domain::SearchHit& hit : result->hits) {
     h << "<tr><td>" << RecordLink(hit.record_id) << "</td><td>";
-    h.Text(hit.names);
+    auto rec = c.office.GetRecord(hit.record_id);
+    if (rec.ok()) {
+      People(h, c, *rec);
+    } else {
+      h.Text(hit.names);
+    }
     h << "</td><td>" << Esc(TypeLabel(c, hit.type)) << "</td><td class=\"nowrap\">"
       << Esc(DisplayDate(hit.date)) << "</td></tr>";
   }
@@ -157,8 +236,9 @@ Response Search(PageCtx& c) {
     h << "<a rel=\"" << rel << "\" href=\"" << Esc(href) << "\">" << Esc(label) << "</a>";
   };
   if (page > 1) link(page - 1, c.T("search.previous"), "prev");
-  if (result->more) link(page + 1, c.T("search.next"), "next");
+  if (result->more && page < kMaxPages) link(page + 1, c.T("search.next"), "next");
   h << "</nav>";
+  if (capped || (result->more && page == kMaxPages)) capped_note();
   return PageResponse(c, c.T("search.title"), h.str());
 }
 
@@ -227,6 +307,20 @@ Response Conflicts(PageCtx& c) {
   return PageResponse(c, c.T("conflicts.title"), h.str());
 }
 
+// "Sở Tư pháp Khánh Hòa": the province's department, whose hub this
+// commune syncs with.
+std::string HubName(const PageCtx& c) {
+  std::string province = c.office.info().province;
+  if (province.empty()) province = app::Office::ProvinceOf(c.office.info().commune);
+  std::string name = app::Office::ProvinceName(province);
+  // "Tỉnh Khánh Hòa" -> "Khánh Hòa": after "Sở Tư pháp" the kind is not said.
+  for (std::string_view kind : {"Tỉnh ", "Thành phố "}) {
+    if (name.starts_with(kind)) name.erase(0, kind.size());
+  }
+  if (name.empty()) name = province;
+  return domain::FillTemplate(std::string(c.T("sync.hub_name")).c_str(), {name});
+}
+
 Response SyncPage(PageCtx& c, const std::string& outcome_html) {
   auto status = c.office.GetNodeStatus();
   if (!status.ok()) return ErrorPage(c, 500, status.status().message());
@@ -261,14 +355,16 @@ Response SyncPage(PageCtx& c, const std::string& outcome_html) {
     << Esc(c.T("sync.pending_in")) << "</th></tr></thead><tbody>";
   for (const auto& p : status->peers) {
     const std::string id = node::NodeIdText(p.peer);
-    h << "<tr><td><span class=\"mono\" title=\"" << Esc(id) << "\">";
+    h << "<tr><td><strong>";
+    if (c.office.IsHubPeer(p.peer)) {
+      h.Text(HubName(c));
+    } else {
+      h << Esc(c.T("sync.other_machine"));
+    }
+    // The node id for an administrator, small.
+    h << "</strong><br><span class=\"hint mono\" title=\"" << Esc(id) << "\">";
     h.Text(id.substr(0, 16));
     h << "…</span>";
-    if (!p.endpoint.empty()) {
-      h << "<br><span class=\"hint\">";
-      h.Text(p.endpoint);
-      h << "</span>";
-    }
     h << "</td><td>"
       << Esc(p.last_contact_ms ? c.tz.Human(p.last_contact_ms) : std::string(c.T("home.never")))
       << "</td><td>"
@@ -281,38 +377,85 @@ Response SyncPage(PageCtx& c, const std::string& outcome_html) {
   return PageResponse(c, c.T("sync.title"), h.str());
 }
 
-Response SyncGet(PageCtx& c) { return SyncPage(c, ""); }
+// What a sync with the upstreams shows, from strings taken on the request
+// thread: the job runs on the worker's thread and reads no page state.
+struct SyncWords {
+  domain::Lang lang;
+  std::string hub, done, sent, received, refused, failed;
+};
 
-Response SyncPost(PageCtx& c) {
+Jobs::Outcome SyncAll(app::Office& office, const SyncWords& w,
+                      const std::vector<std::string>& upstreams) {
+  Jobs::Outcome outcome{true, {}};
   Html out;
-  out << "<section id=\"sync-result\" class=\"panel\"><h2>" << Esc(c.T("sync.result")) << "</h2>";
-  if (c.options.upstreams.empty()) {
-    out << "<p class=\"error\">" << Esc(c.T("sync.no_upstream")) << "</p>";
-  }
-  for (const std::string& endpoint : c.options.upstreams) {
-    auto r = c.office.SyncNow(endpoint, "", 30);
-    out << "<p class=\"" << (r.ok() ? "ok" : "error") << "\"><code>";
+  for (const std::string& endpoint : upstreams) {
+    auto r = office.SyncNow(endpoint, "", 30);
+    outcome.ok = outcome.ok && r.ok();
+    out << "<p class=\"" << (r.ok() ? "ok" : "error") << "\"><strong>";
+    out.Text(w.hub);
+    out << "</strong> <span class=\"hint\">(";
     out.Text(endpoint);
-    out << "</code>: ";
+    out << ")</span>: ";
     if (r.ok()) {
-      out << Esc(c.T("sync.done")) << " " << Esc(c.T("sync.sent")) << " "
-          << Esc(Count(static_cast<int64_t>(r->stats.sent), c.lang())) << ", "
-          << Esc(c.T("sync.received")) << " "
-          << Esc(Count(static_cast<int64_t>(r->stats.received), c.lang()));
-      if (r->stats.refused_by_peer + r->stats.refused_here > 0) {
-        out << ", " << Esc(c.T("sync.refused")) << " "
-            << Esc(Count(static_cast<int64_t>(r->stats.refused_by_peer + r->stats.refused_here),
-                         c.lang()));
-      }
+      out << Esc(w.done) << " " << Esc(w.sent) << " "
+          << Esc(Count(static_cast<int64_t>(r->stats.sent), w.lang)) << ", " << Esc(w.received)
+          << " " << Esc(Count(static_cast<int64_t>(r->stats.received), w.lang));
+      const uint64_t refused = r->stats.refused_by_peer + r->stats.refused_here;
+      if (refused > 0)
+        out << ", " << Esc(w.refused) << " " << Esc(Count(static_cast<int64_t>(refused), w.lang));
       out << ".";
     } else {
-      out << Esc(c.T("sync.failed")) << " ";
+      out << Esc(w.failed) << " ";
       out.Text(r.status().message());
     }
     out << "</p>";
   }
-  out << "</section>";
-  return SyncPage(c, out.str());
+  outcome.html = out.Take();
+  return outcome;
+}
+
+// The state of "sync now": running (the page reloads itself until it
+// ends), or how the last one went and when.
+std::string SyncJobHtml(PageCtx& c) {
+  if (c.jobs == nullptr) return {};
+  const Jobs::State st = c.jobs->Get("sync");
+  if (st.started_ms == 0) return {};
+  Html h;
+  h << "<section id=\"sync-result\" class=\"panel\"><h2>" << Esc(c.T("sync.result")) << "</h2>";
+  if (st.running) {
+    h << "<p data-refresh=\"2\" role=\"status\">" << Esc(c.T("sync.running")) << " "
+      << Esc(c.tz.Human(st.started_ms)) << "</p>";
+  } else {
+    h << "<p class=\"hint\">" << Esc(c.tz.Human(st.finished_ms)) << "</p>" << st.outcome.html;
+  }
+  h << "</section>";
+  return h.Take();
+}
+
+Response SyncGet(PageCtx& c) { return SyncPage(c, SyncJobHtml(c)); }
+
+Response SyncPost(PageCtx& c) {
+  if (c.options.upstreams.empty()) {
+    return SyncPage(c, "<section id=\"sync-result\" class=\"panel\"><p class=\"error\">" +
+                           Esc(c.T("sync.no_upstream")) + "</p></section>");
+  }
+  SyncWords w{c.lang(),
+              HubName(c),
+              std::string(c.T("sync.done")),
+              std::string(c.T("sync.sent")),
+              std::string(c.T("sync.received")),
+              std::string(c.T("sync.refused")),
+              std::string(c.T("sync.failed"))};
+  if (c.jobs == nullptr) {  // no worker (tests): here and now
+    Jobs::Outcome o = SyncAll(c.office, w, c.options.upstreams);
+    return SyncPage(c, "<section id=\"sync-result\" class=\"panel\"><h2>" +
+                           Esc(c.T("sync.result")) + "</h2>" + o.html + "</section>");
+  }
+  // On the worker: a hub that cannot be reached holds up no page.
+  c.jobs->Start("sync", [w, upstreams = c.options.upstreams](app::Office& office) {
+    return SyncAll(office, w, upstreams);
+  });
+  return Response::Redirect("/sync");
 }
 
 }  // namespace

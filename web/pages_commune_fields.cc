@@ -2,8 +2,14 @@
 // schemas (pages_commune.h).
 #include <algorithm>
 #include <charconv>
+#include <map>
+#include <regex>
+#include <set>
 
 #include "base/json.h"
+#include "node/domain/messages.h"
+#include "node/domain/record_json.h"
+#include "node/domain/vn_text.h"
 #include "web/format.h"
 #include "web/i18n.h"
 #include "web/pages_commune.h"
@@ -58,6 +64,167 @@ std::string PlainNumber(const std::string& text) {
     out += ch;
   }
   return out.empty() ? text : out;
+}
+
+// Whether `path` sits in a block the record may leave out (a parent, a
+// death notice): its required fields are required only when the block is
+// filled in.
+bool InOptionalBlock(const domain::TypeSchema& s, std::string_view path) {
+  for (size_t dot = path.find('.'); dot != std::string_view::npos; dot = path.find('.', dot + 1)) {
+    const domain::FieldSpec* b = s.Find(path.substr(0, dot));
+    if (b != nullptr && b->kind == domain::Kind::kBlock && (!b->required || b->nullable))
+      return true;
+  }
+  return false;
+}
+
+std::string_view LeafOf(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? path : path.substr(dot + 1);
+}
+
+std::string_view ParentOf(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
+}
+
+// The nationality most records carry, stored as the generator and imports
+// write it ("VN"); the form shows the country's name.
+constexpr std::string_view kVietNamCode = "VN";
+constexpr std::string_view kVietNamName = "Việt Nam";
+
+bool IsVietNam(const std::string& text) {
+  const std::string folded = domain::FoldForSearch(text);
+  return folded == "viet nam" || folded == "vietnam" || folded == "vn";
+}
+
+void ReplaceAll(std::string* s, std::string_view from, std::string_view to) {
+  size_t at = 0;
+  while ((at = s->find(from, at)) != std::string::npos) {
+    s->replace(at, from.size(), to);
+    at += to.size();
+  }
+}
+
+// The field paths of `type` a message may name, the longest first (so that
+// "data.child" is not taken out of "data.child.birth_date").
+std::vector<const domain::FieldSpec*> PathsOf(std::string_view type) {
+  std::vector<const domain::FieldSpec*> paths;
+  for (const domain::TypeSchema& s : domain::AllSchemas()) {
+    if (s.type != type) continue;
+    for (const domain::FieldSpec& f : s.fields) paths.push_back(&f);
+  }
+  std::sort(paths.begin(), paths.end(), [](const domain::FieldSpec* a, const domain::FieldSpec* b) {
+    return a->path.size() > b->path.size();
+  });
+  return paths;
+}
+
+// Every field path in `text` as its label: a person (a block) by its name
+// ("Chồng"), a field in «» (its label may hold commas); `own` (the field
+// the message is shown at) by `own_label`.
+std::string ReplacePaths(const PageCtx& c, std::string_view type, std::string text,
+                         std::string_view own, const std::string& own_label) {
+  auto ident = [](char ch) { return (ch >= 'a' && ch <= 'z') || ch == '_' || ch == '.'; };
+  for (const domain::FieldSpec* f : PathsOf(type)) {
+    const std::string& p = f->path;
+    size_t at = 0;
+    while ((at = text.find(p, at)) != std::string::npos) {
+      const size_t end = at + p.size();
+      if ((at > 0 && ident(text[at - 1])) ||
+          (end < text.size() && ident(text[end]) && text[end] != '.')) {
+        at = end;
+        continue;
+      }
+      std::string label = p == own ? own_label : FieldLabel(c, type, p);
+      if (f->kind != domain::Kind::kBlock) label = "«" + label + "»";
+      text.replace(at, p.size(), label);
+      at += label.size();
+    }
+  }
+  return text;
+}
+
+// The domain's sentence made to read as one: dates dd/mm/yyyy, sex codes as
+// words, "mục" for the catalogue's "trường", a capital first, a full stop.
+std::string Tidy(std::string text) {
+  static const std::regex kDateTime(R"((\d{4})-(\d{2})-(\d{2})T(\d{2}:\d{2}))");
+  static const std::regex kDate(R"((^|[^0-9\-])(\d{4})-(\d{2})-(\d{2})(?![0-9\-]))");
+  text = std::regex_replace(text, kDateTime, "$3/$2/$1 $4");
+  text = std::regex_replace(text, kDate, "$1$4/$3/$2");
+  ReplaceAll(&text, "YYYY-MM-DDTHH:MM", "dd/mm/yyyy hh:mm");
+  ReplaceAll(&text, "YYYY-MM-DD", "dd/mm/yyyy");
+  // The sex codes where the validator writes them (IdCenturySex, Sexes).
+  ReplaceAll(&text, "giới tính M ", "giới tính nam ");
+  ReplaceAll(&text, "giới tính F ", "giới tính nữ ");
+  ReplaceAll(&text, "phải là M:", "phải là nam:");
+  ReplaceAll(&text, "phải là F:", "phải là nữ:");
+  ReplaceAll(&text, "a M born", "a male born");
+  ReplaceAll(&text, "a F born", "a female born");
+  ReplaceAll(&text, "must be M:", "must be male:");
+  ReplaceAll(&text, "must be F:", "must be female:");
+  ReplaceAll(&text, "trường bắt buộc", "mục bắt buộc");
+  ReplaceAll(&text, "là trường của", "là mục của");
+  ReplaceAll(&text, "chứa trường này", "chứa mục này");
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  if (text.empty()) return text;
+  // The first letter (a whole UTF-8 sequence) in capitals.
+  size_t n = 1;
+  const unsigned char lead = static_cast<unsigned char>(text[0]);
+  if (lead >= 0xF0)
+    n = 4;
+  else if (lead >= 0xE0)
+    n = 3;
+  else if (lead >= 0xC0)
+    n = 2;
+  if (n <= text.size()) text = domain::ToUpper(text.substr(0, n)) + text.substr(n);
+  const char last = text.back();
+  if (last != '.' && last != '!' && last != '?') text += '.';
+  return text;
+}
+
+// `message` without the leading "field: " the registry's refusals and the
+// validator's own sentences put before it (once or twice).
+std::string_view WithoutPrefix(std::string_view field, std::string_view message) {
+  if (field.empty()) return message;
+  const std::string prefix = std::string(field) + ": ";
+  while (message.substr(0, prefix.size()) == prefix) message.remove_prefix(prefix.size());
+  return message;
+}
+
+bool IsMissing(std::string_view field, std::string_view message) {
+  for (domain::Lang l : {domain::Lang::kVietnamese, domain::Lang::kEnglish}) {
+    if (message == domain::Format(l, domain::Msg::kMissing, {field})) return true;
+  }
+  return false;
+}
+
+int DaysInMonth(int month, int year) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (month == 2 && ((year % 4 == 0 && year % 100 != 0) || year % 400 == 0)) return 29;
+  return kDays[month - 1];
+}
+
+// Why `text`, written dd/mm/yyyy, is no date; "" when it is not even
+// written so (then the shape is what to say).
+std::string NoSuchDate(const PageCtx& c, const std::string& text) {
+  static const std::regex kShape(R"((\d{1,2})/(\d{1,2})/(\d{4}))");
+  std::smatch m;
+  if (!std::regex_match(text, m, kShape)) return "";
+  const int d = std::atoi(m[1].str().c_str());
+  const int mo = std::atoi(m[2].str().c_str());
+  const int y = std::atoi(m[3].str().c_str());
+  char shown[32], month[32];
+  std::snprintf(shown, sizeof shown, "%02d/%02d/%04d", d, mo, y);
+  std::snprintf(month, sizeof month, "%02d/%04d", mo, y);
+  if (mo < 1 || mo > 12)
+    return domain::FillTemplate(std::string(c.T("form.no_such_month")).c_str(), {shown});
+  const int days = DaysInMonth(mo, y);
+  if (d < 1 || d > days) {
+    return domain::FillTemplate(std::string(c.T("form.no_such_day")).c_str(),
+                                {shown, month, std::to_string(days)});
+  }
+  return domain::FillTemplate(std::string(c.T("form.date_out_of_range")).c_str(), {shown});
 }
 
 }  // namespace
@@ -121,6 +288,7 @@ std::string DisplayValue(const PageCtx& c, const domain::FieldSpec* spec, std::s
     case domain::Kind::kIntList:
       return FormText(*spec, value);
     default:
+      if (LeafOf(path) == "nationality" && value == kVietNamCode) return std::string(kVietNamName);
       return value;
   }
 }
@@ -184,8 +352,63 @@ bool OfficerField(const domain::FieldSpec& f) {
   return p != "data.event_type" && p != "data.violator_kind" && p != "data.event";
 }
 
+std::string ImpliedValue(const domain::TypeSchema& schema, std::string_view path) {
+  if (LeafOf(path) != "sex") return "";
+  for (const domain::Rule& r : schema.rules) {
+    if (r.kind == domain::RuleKind::kSexIs && r.a == ParentOf(path)) return r.b;
+  }
+  return "";
+}
+
+namespace {
+
+// What a registration form leaves out: a marriage's dissolution is written
+// into its entry later (by an amend), or re-registered with it.
+bool LaterField(const domain::TypeSchema& s, const domain::FieldSpec& f) {
+  return s.type == "marriage" &&
+         (f.path.ends_with(".dissolved_on") || f.path.ends_with(".dissolution"));
+}
+
+// The schema's fields in form order: a full name after the last of its
+// name parts (the parts are typed, the full name follows from them).
+std::vector<const domain::FieldSpec*> FormOrder(const domain::TypeSchema& s) {
+  std::map<std::string, size_t> last_part;
+  for (size_t i = 0; i < s.fields.size(); ++i) {
+    if (s.fields[i].kind == domain::Kind::kNamePart)
+      last_part[std::string(ParentOf(s.fields[i].path))] = i;
+  }
+  std::vector<const domain::FieldSpec*> out;
+  std::map<std::string, const domain::FieldSpec*> held;
+  for (size_t i = 0; i < s.fields.size(); ++i) {
+    const domain::FieldSpec& f = s.fields[i];
+    const std::string block(ParentOf(f.path));
+    auto last = last_part.find(block);
+    if (f.kind == domain::Kind::kFullName && last != last_part.end() && last->second > i) {
+      held[block] = &f;
+      continue;
+    }
+    out.push_back(&f);
+    if (last != last_part.end() && last->second == i) {
+      auto h = held.find(block);
+      if (h != held.end()) out.push_back(h->second);
+    }
+  }
+  return out;
+}
+
+// Defaults of people's fields: most people registered are Kinh and
+// Vietnamese.
+std::string PersonDefault(std::string_view path) {
+  const std::string_view leaf = LeafOf(path);
+  if (leaf == "ethnicity") return "Kinh";
+  if (leaf == "nationality") return std::string(kVietNamName);
+  return "";
+}
+
+}  // namespace
+
 void RenderFields(Html& h, const PageCtx& c, const domain::TypeSchema& schema,
-                  const FormState& state) {
+                  const FormState& state, bool new_record) {
   std::vector<std::string> open;  // blocks whose fieldset is open
   auto close_to = [&](const std::string& path) {
     while (!open.empty() && path.rfind(open.back() + ".", 0) != 0) {
@@ -193,13 +416,16 @@ void RenderFields(Html& h, const PageCtx& c, const domain::TypeSchema& schema,
       open.pop_back();
     }
   };
-  for (const domain::FieldSpec& f : schema.fields) {
+  bool nationality_list = false;
+  for (const domain::FieldSpec* fp : FormOrder(schema)) {
+    const domain::FieldSpec& f = *fp;
     if (!OfficerField(f)) continue;
+    if (new_record && LaterField(schema, f)) continue;
     close_to(f.path);
     if (f.kind == domain::Kind::kBlock) {
       h << "<fieldset class=\"block\" id=\"" << Esc(FieldId(f.path)) << "\"><legend>"
         << Esc(FieldLabel(c, schema.type, f.path));
-      if (!f.required)
+      if (!f.required || f.nullable)
         h << " <span class=\"hint\">" << Esc(c.T("form.optional_block")) << "</span>";
       h << "</legend>";
       open.push_back(f.path);
@@ -208,23 +434,39 @@ void RenderFields(Html& h, const PageCtx& c, const domain::TypeSchema& schema,
     const std::string id = FieldId(f.path);
     auto v = state.values.find(f.path);
     const std::string value = v != state.values.end() ? v->second : std::string();
+    // A value the rules leave no choice for (a husband is a man): filled,
+    // not asked.
+    const std::string implied = ImpliedValue(schema, f.path);
+    if (!implied.empty()) {
+      h << "<input type=\"hidden\" id=\"" << Esc(id) << "\" name=\"" << Esc(f.path) << "\" value=\""
+        << Esc(value.empty() ? implied : value) << "\">";
+      continue;
+    }
     auto e = state.errors.find(f.path);
     const bool bad = e != state.errors.end();
+    auto w = state.warnings.find(f.path);
     const bool wide = f.kind == domain::Kind::kNotes || f.kind == domain::Kind::kTextList ||
-                      f.kind == domain::Kind::kIntList || f.path.ends_with("description");
+                      f.kind == domain::Kind::kIntList || f.kind == domain::Kind::kPlace ||
+                      f.path.ends_with("description");
     // Inside a person's fieldset its legend names the person.
     const std::string label =
         open.empty() ? FieldLabel(c, schema.type, f.path) : ShortLabel(c, schema.type, f.path);
+    const bool conditional = f.required && InOptionalBlock(schema, f.path);
     h << "<div class=\"field" << (wide ? " wide" : "") << "\"><label for=\"" << Esc(id) << "\">"
       << Esc(label);
     if (f.required) {
-      h << " <abbr class=\"req\" title=\"" << Esc(c.T("form.required")) << "\">*</abbr>";
+      h << " <abbr class=\"req" << (conditional ? " if-filled" : "") << "\" title=\""
+        << Esc(conditional ? c.T("form.required_if_block") : c.T("form.required")) << "\">*</abbr>";
     }
     h << "</label>";
+    std::string describedby;
+    if (bad) describedby = id + "-err";
+    if (conditional) describedby += (describedby.empty() ? "" : " ") + id + "-hint";
     const std::string common =
         " id=\"" + Esc(id) + "\" name=\"" + Esc(f.path) + "\"" +
-        (f.required ? " aria-required=\"true\"" : "") +
-        (bad ? " aria-invalid=\"true\" aria-describedby=\"" + Esc(id) + "-err\"" : "");
+        (f.required && !conditional ? " aria-required=\"true\"" : "") +
+        (bad ? " aria-invalid=\"true\"" : "") +
+        (describedby.empty() ? "" : " aria-describedby=\"" + Esc(describedby) + "\"");
     switch (f.kind) {
       case domain::Kind::kEnum: {
         h << "<select" << common << "><option value=\"\"></option>";
@@ -264,16 +506,141 @@ void RenderFields(Html& h, const PageCtx& c, const domain::TypeSchema& schema,
           kind = "money";
           extra = " inputmode=\"numeric\"";
         }
+        if (LeafOf(f.path) == "nationality") {
+          extra += " list=\"nationalities\"";
+          nationality_list = true;
+        }
+        // In a block the record may leave out, the defaults are filled by
+        // the script once the block is begun (a parent who is named).
+        const std::string fallback = PersonDefault(f.path);
+        if (!fallback.empty() && InOptionalBlock(schema, f.path))
+          extra += " data-default=\"" + Esc(fallback) + "\"";
         h << "<input type=\"text\"" << common << " value=\"" << Esc(value) << "\"";
         if (!kind.empty()) h << " data-kind=\"" << kind << "\"";
         h << extra << ">";
       }
     }
+    if (conditional) {
+      h << "<span class=\"hint\" id=\"" << Esc(id) << "-hint\">"
+        << Esc(c.T("form.required_if_block")) << "</span>";
+    }
     h << "<span class=\"field-error\" id=\"" << Esc(id) << "-err\" role=\"alert\">";
     if (bad) h.Text(e->second);
+    h << "</span><span class=\"field-warning\" id=\"" << Esc(id) << "-warn\" role=\"status\">";
+    if (w != state.warnings.end()) h.Text(w->second);
     h << "</span></div>";
   }
   close_to("");
+  if (nationality_list) {
+    h << "<datalist id=\"nationalities\"><option value=\"" << Esc(kVietNamName)
+      << "\"></option></datalist>";
+  }
+}
+
+void FormDefaults(const PageCtx& c, const domain::TypeSchema& schema, FormState* state) {
+  state->values["registered_at"] = DisplayDate(c.office.Today());
+  for (const domain::FieldSpec& f : schema.fields) {
+    if (!OfficerField(f) || f.kind == domain::Kind::kBlock) continue;
+    std::string v;
+    if (LeafOf(f.path) == "registrar" && c.officer != nullptr) {
+      v = c.officer->name;
+    } else if (!InOptionalBlock(schema, f.path)) {
+      v = PersonDefault(f.path);
+      if (v.empty()) v = ImpliedValue(schema, f.path);
+    }
+    if (!v.empty()) state->values[f.path] = v;
+  }
+}
+
+void FillFullNames(const domain::TypeSchema& schema, std::map<std::string, std::string>* values) {
+  auto blank = [](const std::string& t) {
+    return t.find_first_not_of(" \t\r\n") == std::string::npos;
+  };
+  for (const domain::FieldSpec& f : schema.fields) {
+    if (f.kind != domain::Kind::kFullName) continue;
+    std::string& full = (*values)[f.path];
+    if (!blank(full)) continue;
+    const std::string p(ParentOf(f.path));
+    std::string joined;
+    for (const char* part : {".family_name", ".middle_name", ".given_name"}) {
+      auto it = values->find(p + part);
+      if (it == values->end() || blank(it->second)) continue;
+      std::string t = it->second;
+      while (!t.empty() && t.back() == ' ') t.pop_back();
+      while (!t.empty() && t.front() == ' ') t.erase(0, 1);
+      joined += (joined.empty() ? "" : " ") + t;
+    }
+    full = joined;
+  }
+}
+
+std::map<std::string, std::string> DraftWarnings(const PageCtx& c, const domain::TypeSchema& schema,
+                                                 const Json& doc) {
+  std::map<std::string, std::string> out;
+  auto year_of = [&](const std::string& person, std::string* field) -> int {
+    const Json* y = domain::JsonAt(doc, person + ".birth_year");
+    if (y != nullptr && y->is_int()) {
+      *field = person + ".birth_year";
+      return static_cast<int>(y->as_int());
+    }
+    const Json* d = domain::JsonAt(doc, person + ".birth_date");
+    if (d != nullptr && d->is_string() && d->as_string().size() >= 4) {
+      *field = person + ".birth_date";
+      return std::atoi(d->as_string().substr(0, 4).c_str());
+    }
+    return 0;
+  };
+  // A parent and the child of one record: a birth's mother and father, a
+  // recognition's parent.
+  for (const domain::FieldSpec& f : schema.fields) {
+    if (f.kind != domain::Kind::kBlock) continue;
+    const std::string_view leaf = LeafOf(f.path);
+    if (leaf != "mother" && leaf != "father" && leaf != "parent") continue;
+    const std::string child = std::string(ParentOf(f.path)) + ".child";
+    std::string parent_field, child_field;
+    const int parent_year = year_of(f.path, &parent_field);
+    const int child_year = year_of(child, &child_field);
+    if (parent_year == 0 || child_year == 0) continue;
+    const int age = child_year - parent_year;
+    if (age >= 12) continue;
+    const std::string who = FieldLabel(c, schema.type, f.path);
+    out[parent_field] =
+        age < 0 ? domain::FillTemplate(std::string(c.T("form.parent_after_child")).c_str(), {who})
+                : domain::FillTemplate(std::string(c.T("form.parent_too_young")).c_str(),
+                                       {who, std::to_string(age)});
+  }
+  return out;
+}
+
+void FormErrorSummary(Html& h, const PageCtx& c, const domain::TypeSchema& schema,
+                      const FormState& state, std::string_view heading, const std::string& other) {
+  const bool any = !heading.empty() || !state.errors.empty() || !other.empty();
+  h << "<div class=\"error\" id=\"form-error\" role=\"alert\" tabindex=\"-1\""
+    << (any ? "" : " hidden") << "><p>" << Esc(heading) << "</p><ul>";
+  std::set<std::string> listed;
+  auto item = [&](const std::string& path) {
+    auto e = state.errors.find(path);
+    if (e == state.errors.end() || !listed.insert(path).second) return;
+    h << "<li data-field=\"" << Esc(path) << "\"><a href=\"#" << Esc(FieldId(path)) << "\">";
+    auto named = state.named.find(path);
+    if (named != state.named.end()) {
+      h.Text(named->second);
+    } else {
+      const std::string label = schema.Find(path) != nullptr ? FieldLabel(c, schema.type, path)
+                                : path == "reason"           ? std::string(c.T("amend.reason"))
+                                                             : path;
+      h.Text(label + ": " + e->second);
+    }
+    h << "</a></li>";
+  };
+  for (const domain::FieldSpec* f : FormOrder(schema)) item(f->path);
+  for (const auto& [path, message] : state.errors) item(path);
+  if (!other.empty()) {
+    h << "<li>";
+    h.Text(other);
+    h << "</li>";
+  }
+  h << "</ul></div>";
 }
 
 bool FormValue(const PageCtx& c, const domain::FieldSpec& f, const std::string& raw,
@@ -286,7 +653,8 @@ bool FormValue(const PageCtx& c, const domain::FieldSpec& f, const std::string& 
     case domain::Kind::kDate: {
       auto d = ParseDisplayDate(text);
       if (!d) {
-        *error = std::string(c.T("form.bad_date"));
+        const std::string why = NoSuchDate(c, text);
+        *error = why.empty() ? std::string(c.T("form.bad_date")) : why;
         return false;
       }
       *out = *d;
@@ -300,7 +668,8 @@ bool FormValue(const PageCtx& c, const domain::FieldSpec& f, const std::string& 
       while (!time.empty() && time.front() == ' ') time.erase(0, 1);
       if (time.size() == 4 && time[1] == ':') time = "0" + time;
       if (!d || time.size() != 5 || time[2] != ':') {
-        *error = std::string(c.T("form.bad_datetime"));
+        const std::string why = d ? "" : NoSuchDate(c, text.substr(0, space));
+        *error = why.empty() ? std::string(c.T("form.bad_datetime")) : why;
         return false;
       }
       *out = *d + "T" + time;
@@ -334,7 +703,7 @@ bool FormValue(const PageCtx& c, const domain::FieldSpec& f, const std::string& 
       return true;
     }
     default:
-      *out = text;
+      *out = LeafOf(f.path) == "nationality" && IsVietNam(text) ? std::string(kVietNamCode) : text;
       return true;
   }
 }
@@ -359,43 +728,99 @@ std::string FormText(const domain::FieldSpec& f, const std::string& stored) {
       return out;
     }
     default:
+      if (LeafOf(f.path) == "nationality" && stored == kVietNamCode)
+        return std::string(kVietNamName);
       return stored;
   }
 }
 
 std::string Humanize(const PageCtx& c, std::string_view type, std::string_view message) {
-  std::vector<const std::string*> paths;
-  for (const domain::TypeSchema& s : domain::AllSchemas()) {
-    if (s.type != type) continue;
-    for (const domain::FieldSpec& f : s.fields) paths.push_back(&f.path);
-  }
-  std::sort(paths.begin(), paths.end(),
-            [](const std::string* a, const std::string* b) { return a->size() > b->size(); });
-  auto ident = [](char ch) { return (ch >= 'a' && ch <= 'z') || ch == '_' || ch == '.'; };
-  std::string out(message);
-  for (const std::string* p : paths) {
-    size_t at = 0;
-    while ((at = out.find(*p, at)) != std::string::npos) {
-      const size_t end = at + p->size();
-      if ((at > 0 && ident(out[at - 1])) ||
-          (end < out.size() && ident(out[end]) && out[end] != '.')) {
-        at = end;
-        continue;
-      }
-      const std::string label = "«" + FieldLabel(c, type, *p) + "»";
-      out.replace(at, p->size(), label);
-      at += label.size();
-    }
-  }
-  return out;
+  return Tidy(ReplacePaths(c, type, std::string(message), {}, {}));
 }
 
 std::string FieldMessage(const PageCtx& c, std::string_view type, std::string_view field,
                          std::string_view message) {
-  std::string_view m = message;
-  const std::string prefix = std::string(field) + ": ";
-  if (!field.empty() && m.substr(0, prefix.size()) == prefix) m.remove_prefix(prefix.size());
-  return Humanize(c, type, m);
+  std::string_view m = WithoutPrefix(field, message);
+  if (IsMissing(field, m)) return std::string(c.T("form.missing"));
+  // Under its label the field is "it": a sentence that starts by naming it
+  // starts with its short name instead, unquoted.
+  const std::string own = ShortLabel(c, type, field);
+  std::string text(m);
+  if (!field.empty() && m.substr(0, field.size() + 1) == std::string(field) + " ")
+    text = own + text.substr(field.size());
+  return Tidy(ReplacePaths(c, type, std::move(text), field, own));
+}
+
+std::string NamedFieldMessage(const PageCtx& c, std::string_view type, std::string_view field,
+                              std::string_view message) {
+  std::string_view m = WithoutPrefix(field, message);
+  if (field.empty()) return Humanize(c, type, m);
+  const std::string label = FieldLabel(c, type, field);
+  if (IsMissing(field, m)) return label + ": " + std::string(c.T("form.missing_short"));
+  std::string text(m);
+  if (m.substr(0, field.size() + 1) == std::string(field) + " ") {
+    text = label + text.substr(field.size());
+  } else {
+    text = label + ": " + text;
+  }
+  return Tidy(ReplacePaths(c, type, std::move(text), field, label));
+}
+
+Json DraftDoc(const PageCtx& c, const domain::TypeSchema& s, FormState* state) {
+  Json doc = Json::MakeObject();
+  // The variant the schema is (the server's, not typed).
+  if (!s.variant.empty()) {
+    for (const char* field : {"data.event_type", "data.violator_kind"}) {
+      if (s.Find(field) != nullptr) domain::SetJsonAt(&doc, field, Json(s.variant));
+    }
+  }
+  for (const domain::FieldSpec& f : s.fields) {
+    if (!OfficerField(f) || f.kind == domain::Kind::kBlock) continue;
+    std::string raw = FieldValue(c.form, f.path);
+    if (raw.empty()) raw = ImpliedValue(s, f.path);
+    state->values[f.path] = raw;
+  }
+  FillFullNames(s, &state->values);
+  for (const domain::FieldSpec& f : s.fields) {
+    if (!OfficerField(f) || f.kind == domain::Kind::kBlock) continue;
+    const std::string& raw = state->values[f.path];
+    if (raw.find_first_not_of(" \r\n\t") == std::string::npos) continue;
+    std::string text, error;
+    if (!FormValue(c, f, raw, &text, &error)) {
+      state->errors[f.path] = error;
+      continue;
+    }
+    domain::SetJsonAt(&doc, f.path, app::Office::CoerceField(s.type, f.path, text));
+  }
+  return doc;
+}
+
+void JudgeAll(PageCtx& c, const domain::TypeSchema& s, const Json& doc, FormState* state) {
+  std::vector<std::string> all;
+  for (const domain::FieldSpec& f : s.fields) {
+    if (OfficerField(f) && f.kind != domain::Kind::kBlock) all.push_back(f.path);
+  }
+  auto problems = c.office.CheckDraft(s.type, doc, all);
+  if (!problems.ok()) return;
+  for (const domain::Problem& p : *problems) {
+    if (s.Find(p.field) == nullptr || state->errors.count(p.field) > 0) continue;
+    state->errors[p.field] = FieldMessage(c, s.type, p.field, p.message);
+    state->named[p.field] = NamedFieldMessage(c, s.type, p.field, p.message);
+  }
+}
+
+std::string PlaceName(const PageCtx& c, const std::string& name) {
+  if (c.lang() != domain::Lang::kEnglish) return name;
+  static constexpr std::pair<std::string_view, std::string_view> kKinds[] = {
+      {"Thành phố ", " City"},
+      {"Tỉnh ", " Province"},
+      {"Phường ", " Ward"},
+      {"Đặc khu ", " Special Zone"},
+      {"Xã ", " Commune"}};
+  for (const auto& [vi, en] : kKinds) {
+    if (name.starts_with(vi)) return name.substr(vi.size()) + std::string(en);
+  }
+  return name;
 }
 
 std::pair<std::string, std::string> SplitRefusal(std::string_view message) {

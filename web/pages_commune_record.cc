@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <set>
 
+#include "node/domain/messages.h"
 #include "node/domain/vn_text.h"
 #include "web/format.h"
 #include "web/i18n.h"
@@ -45,9 +46,31 @@ bool CanRegister(const PageCtx& c) {
 }
 bool IsHead(const PageCtx& c) { return c.officer->role == app::Role::kHead; }
 
-std::string CommuneText(const std::string& code) {
+std::string CommuneText(const PageCtx& c, const std::string& code) {
   const std::string name = app::Office::CommuneName(code);
-  return name.empty() ? code : name + " (" + code + ")";
+  return name.empty() ? code : PlaceName(c, name) + " (" + code + ")";
+}
+
+// A resolve refused: shown at its field's form on the record page.
+struct ResolveError {
+  std::string field;
+  std::string message;
+};
+
+// A person's name parts: settled with the full name they make up.
+constexpr const char* kNameParts[] = {"family_name", "middle_name", "given_name"};
+
+std::string_view ParentPath(std::string_view path) {
+  const size_t dot = path.rfind('.');
+  return dot == std::string_view::npos ? std::string_view() : path.substr(0, dot);
+}
+
+bool IsNamePart(std::string_view field) {
+  const std::string_view leaf = field.substr(field.rfind('.') + 1);
+  for (const char* p : kNameParts) {
+    if (leaf == p) return true;
+  }
+  return false;
 }
 
 // A refusal's message to show: the field's label instead of its path.
@@ -55,7 +78,7 @@ std::string Readable(const PageCtx& c, std::string_view type, const Status& s) {
   auto [field, sentence] = SplitRefusal(s.message());
   if (field.empty() || domain::FindField(type, field) == nullptr)
     return Humanize(c, type, s.message());
-  return FieldLabel(c, type, field) + ": " + FieldMessage(c, type, field, sentence);
+  return NamedFieldMessage(c, type, field, sentence);
 }
 
 void FieldsTable(Html& h, const PageCtx& c, const app::Office::RecordPage& page) {
@@ -75,7 +98,8 @@ void FieldsTable(Html& h, const PageCtx& c, const app::Office::RecordPage& page)
   };
   row(std::string(c.T("record.reference")), RegisterRef(r.record_id), "");
   row(std::string(c.T("record.id")), r.record_id, "");
-  row(FieldLabel(c, type, "commune_code"), CommuneText(Winner(r, "commune_code")), "commune_code");
+  row(FieldLabel(c, type, "commune_code"), CommuneText(c, Winner(r, "commune_code")),
+      "commune_code");
   std::set<std::string> shown;
   if (s != nullptr) {
     for (const domain::FieldSpec& f : s->fields) {
@@ -106,22 +130,56 @@ void FieldsTable(Html& h, const PageCtx& c, const app::Office::RecordPage& page)
   h << "</tbody></table>";
 }
 
-void ConflictsSection(Html& h, const PageCtx& c, const app::Office::RecordPage& page) {
+void ConflictsSection(Html& h, const PageCtx& c, const app::Office::RecordPage& page,
+                      const ResolveError* error) {
   if (page.conflicts.empty() && page.person_conflicts.empty()) return;
   const store::RecordView& r = page.record;
   const std::string type = r.state.Type();
   const domain::TypeSchema* s = SchemaOf(r);
+  std::set<std::string> conflicted;
+  for (const auto& [field, values] : page.conflicts) conflicted.insert(field);
+  // A name part in conflict beside its full name is settled with it: the
+  // full name chosen brings the parts written with it.
+  auto settled_with_full_name = [&](const std::string& field) {
+    return IsNamePart(field) && conflicted.count(std::string(ParentPath(field)) + ".full_name") > 0;
+  };
   h << "<section id=\"conflicts\" class=\"panel warn-panel\"><h2>" << Esc(c.T("record.conflicts"))
     << "</h2><p class=\"hint\">" << Esc(c.T("record.conflicts_intro")) << "</p>";
   for (const auto& [field, values] : page.conflicts) {
+    if (settled_with_full_name(field)) continue;
     const bool duplicate = field == "$type";
-    const std::string label =
+    std::vector<std::string> parts;  // name parts settled with this full name
+    if (field.ends_with(".full_name")) {
+      for (const char* p : kNameParts) {
+        const std::string part = std::string(ParentPath(field)) + "." + p;
+        if (conflicted.count(part) > 0) parts.push_back(part);
+      }
+    }
+    std::string label =
         duplicate ? std::string(c.T("record.duplicate_registration")) : FieldLabel(c, type, field);
-    h << "<div class=\"conflict-field\"><h3>" << Esc(label) << "</h3>";
+    h << "<div class=\"conflict-field\" id=\"conflict-" << Esc(FieldId(field)) << "\"><h3>"
+      << Esc(label) << "</h3>";
+    if (!parts.empty()) {
+      std::string names;
+      for (const std::string& p : parts)
+        names += (names.empty() ? "" : ", ") + ShortLabel(c, type, p);
+      h << "<p class=\"hint\">" << Esc(c.T("record.names_together")) << " ";
+      h.Text(names);
+      h << "</p>";
+    }
+    const bool here = error != nullptr && error->field == field;
+    if (here) {
+      h << "<p class=\"error\" id=\"resolve-error\" role=\"alert\">";
+      h.Text(error->message);
+      h << "</p>";
+    }
     if (IsHead(c)) {
       h << "<form class=\"resolve\" method=\"post\" action=\"" << Esc(RecordUrl(r.record_id))
         << "/resolve\">" << CsrfInput(c) << "<input type=\"hidden\" name=\"field\" value=\""
-        << Esc(field) << "\"><fieldset><legend>" << Esc(c.T("record.choose_value")) << "</legend>";
+        << Esc(field) << "\">";
+      for (const std::string& p : parts)
+        h << "<input type=\"hidden\" name=\"with\" value=\"" << Esc(p) << "\">";
+      h << "<fieldset><legend>" << Esc(c.T("record.choose_value")) << "</legend>";
     }
     h << "<ul class=\"values\">";
     size_t i = 0;
@@ -133,8 +191,9 @@ void ConflictsSection(Html& h, const PageCtx& c, const app::Office::RecordPage& 
       h << "<li>";
       if (IsHead(c)) {
         const std::string id = "v_" + FieldId(field) + "_" + std::to_string(i);
+        // Nothing chosen for the head: a value is a decision.
         h << "<label for=\"" << Esc(id) << "\"><input type=\"radio\" name=\"value\" id=\""
-          << Esc(id) << "\" value=\"" << Esc(stored) << "\"" << (i == 0 ? " checked" : "") << "> ";
+          << Esc(id) << "\" value=\"" << Esc(stored) << "\" required> ";
       }
       h << "<strong>";
       h.Text(shown.empty() ? std::string(c.T("record.empty_value")) : shown);
@@ -147,8 +206,11 @@ void ConflictsSection(Html& h, const PageCtx& c, const app::Office::RecordPage& 
     }
     h << "</ul>";
     if (IsHead(c)) {
-      h << "</fieldset><label>" << Esc(c.T("record.reason"))
-        << " <input name=\"reason\" maxlength=\"2000\" class=\"wide-input\"></label>"
+      const std::string rid = "reason_" + FieldId(field);
+      h << "</fieldset><div class=\"field\"><label for=\"" << Esc(rid) << "\">"
+        << Esc(c.T("record.reason")) << " <abbr class=\"req\" title=\"" << Esc(c.T("form.required"))
+        << "\">*</abbr></label><input id=\"" << Esc(rid)
+        << "\" name=\"reason\" maxlength=\"2000\" class=\"wide-input\" required></div>"
         << "<button type=\"submit\">" << Esc(c.T("record.resolve")) << "</button></form>";
     } else {
       h << "<p class=\"hint\">" << Esc(c.T("record.head_resolves")) << "</p>";
@@ -227,7 +289,7 @@ void HistoryTable(Html& h, const PageCtx& c, const app::Office::RecordPage& page
   h << "</tbody></table>";
 }
 
-Response Page(PageCtx& c, const std::string& id) {
+Response Page(PageCtx& c, const std::string& id, const ResolveError* error = nullptr) {
   auto page = c.office.Record(id);
   if (!page.ok()) {
     if (page.status().code() == StatusCode::kNotFound)
@@ -265,7 +327,7 @@ Response Page(PageCtx& c, const std::string& id) {
     << "<span class=\"dot\"></span>"
     << Esc(reached ? c.T("record.reached_hub") : c.T("record.waiting_sync")) << "</p>";
 
-  ConflictsSection(h, c, *page);
+  ConflictsSection(h, c, *page, error);
   h << "<h2>" << Esc(c.T("record.fields")) << "</h2>";
   FieldsTable(h, c, *page);
   HistoryTable(h, c, *page);
@@ -281,23 +343,24 @@ Response Page(PageCtx& c, const std::string& id) {
       << "</textarea><button type=\"submit\" class=\"danger\">" << Esc(c.T("record.revoke_button"))
       << "</button></form></details>";
   }
-  return PageResponse(c, Heading(c, r), h.str());
+  Response resp = PageResponse(c, Heading(c, r), h.str());
+  if (error != nullptr) resp.status = 422;
+  return resp;
 }
 
 // --- amend -----------------------------------------------------------------
 
 Response AmendForm(const PageCtx& c, const store::RecordView& r, const FormState& state,
-                   const std::string& reason, const std::string& form_error, int status) {
+                   const std::string& reason, std::string_view heading, const std::string& other,
+                   int status) {
   const domain::TypeSchema* s = SchemaOf(r);
   Html h;
   h << "<p class=\"crumbs noprint\"><a href=\"" << Esc(RecordUrl(r.record_id)) << "\">"
     << Esc(Heading(c, r)) << "</a> › " << Esc(c.T("record.amend")) << "</p><h1>"
     << Esc(c.T("amend.title")) << " — " << Esc(Heading(c, r)) << "</h1><p class=\"hint\">"
     << Esc(c.T("amend.intro")) << "</p>";
-  h << "<p class=\"error\" id=\"form-error\" role=\"alert\""
-    << (form_error.empty() ? " hidden" : "") << ">";
-  h.Text(form_error);
-  h << "</p><form id=\"amend-form\" class=\"record-form\" method=\"post\" action=\""
+  FormErrorSummary(h, c, *s, state, heading, other);
+  h << "<form id=\"amend-form\" class=\"record-form\" method=\"post\" action=\""
     << Esc(RecordUrl(r.record_id)) << "/amend\" data-check=\""
     << Esc("/register/" + s->type + "/check") << "\" novalidate>" << CsrfInput(c);
   // The variant the check judges the form by.
@@ -307,7 +370,7 @@ Response AmendForm(const PageCtx& c, const store::RecordView& r, const FormState
         << "\">";
     }
   }
-  RenderFields(h, c, *s, state);
+  RenderFields(h, c, *s, state, /*new_record=*/false);
   auto err = state.errors.find("reason");
   h << "<div class=\"field wide reason\"><label for=\"f_reason\">" << Esc(c.T("amend.reason"))
     << " <abbr class=\"req\" title=\"" << Esc(c.T("form.required")) << "\">*</abbr></label>"
@@ -338,7 +401,7 @@ Response Amend(PageCtx& c, const std::string& id, bool post) {
   const domain::TypeSchema* s = SchemaOf(*rec);
   if (s == nullptr) return ErrorPage(c, 409, c.T("amend.no_schema"));
   FormState current = CurrentValues(*rec, *s);
-  if (!post) return AmendForm(c, *rec, current, "", "", 200);
+  if (!post) return AmendForm(c, *rec, current, "", {}, {}, 200);
 
   FormState state;
   std::vector<std::pair<std::string, std::string>> changes;
@@ -367,17 +430,35 @@ Response Amend(PageCtx& c, const std::string& id, bool post) {
   const std::string reason = FieldValue(c.form, "reason");
   if (reason.find_first_not_of(" \r\n\t") == std::string::npos)
     state.errors["reason"] = std::string(c.T("amend.reason_needed"));
-  if (!state.errors.empty())
-    return AmendForm(c, *rec, state, reason, std::string(c.T("register.fix_fields")), 422);
-  if (changes.empty())
-    return AmendForm(c, *rec, state, reason, std::string(c.T("amend.nothing")), 422);
+  // Every problem of the record as it would be, each at its field.
+  auto judge = [&] {
+    FormState draft;
+    const Json doc = DraftDoc(c, *s, &draft);
+    JudgeAll(c, *s, doc, &state);
+  };
+  if (!state.errors.empty() && changes.empty() && state.errors.count("reason") > 0 &&
+      state.errors.size() == 1) {
+    return AmendForm(c, *rec, state, reason, c.T("amend.nothing"), {}, 422);
+  }
+  if (!state.errors.empty()) {
+    judge();
+    return AmendForm(c, *rec, state, reason, c.T("amend.fix_fields"), {}, 422);
+  }
+  if (changes.empty()) return AmendForm(c, *rec, state, reason, c.T("amend.nothing"), {}, 422);
   Status done = c.office.Amend(id, changes, reason);
   if (!done.ok()) {
+    judge();
     auto [field, sentence] = SplitRefusal(done.message());
-    if (!field.empty() && s->Find(field) != nullptr)
-      state.errors[field] = FieldMessage(c, s->type, field, sentence);
-    return AmendForm(c, *rec, state, reason,
-                     std::string(c.T("amend.refused")) + " " + Readable(c, s->type, done), 422);
+    std::string other;
+    if (!field.empty() && s->Find(field) != nullptr) {
+      if (state.errors.count(field) == 0) {
+        state.errors[field] = FieldMessage(c, s->type, field, sentence);
+        state.named[field] = NamedFieldMessage(c, s->type, field, sentence);
+      }
+    } else {
+      other = Readable(c, s->type, done);
+    }
+    return AmendForm(c, *rec, state, reason, c.T("amend.fix_fields"), other, 422);
   }
   c.session.flash = std::string(c.T("amend.done"));
   return Response::Redirect(RecordUrl(id));
@@ -387,16 +468,58 @@ Response Amend(PageCtx& c, const std::string& id, bool post) {
 
 Response Resolve(PageCtx& c, const std::string& id) {
   const std::string field = FieldValue(c.form, "field");
+  const bool chosen =
+      std::any_of(c.form.begin(), c.form.end(), [](const auto& f) { return f.first == "value"; });
   const std::string value = FieldValue(c.form, "value");
-  if (field.empty() ||
-      c.form.end() == std::find_if(c.form.begin(), c.form.end(),
-                                   [](const auto& f) { return f.first == "value"; }))
-    return ErrorPage(c, 422, c.T("resolve.choose"));
-  Status s = c.office.Resolve(id, field, value, FieldValue(c.form, "reason"));
-  if (!s.ok()) {
-    auto rec = c.office.GetRecord(id);
-    return ErrorPage(c, s.code() == StatusCode::kNotFound ? 404 : 422,
-                     rec.ok() ? Readable(c, rec->state.Type(), s) : s.message());
+  const std::string reason = FieldValue(c.form, "reason");
+  auto page = c.office.Record(id);
+  if (!page.ok()) {
+    if (page.status().code() == StatusCode::kNotFound)
+      return ErrorPage(c, 404, c.T("record.not_found"));
+    return ErrorPage(c, 500, page.status().message());
+  }
+  // Refused: the record page again, the message at the field's form.
+  auto refuse = [&](std::string message) {
+    ResolveError e{field, std::move(message)};
+    return Page(c, id, &e);
+  };
+  if (field.empty() || !chosen) return refuse(std::string(c.T("resolve.choose")));
+  if (reason.find_first_not_of(" \r\n\t") == std::string::npos)
+    return refuse(std::string(c.T("resolve.reason_needed")));
+
+  // The name parts settled with a full name: each takes the value written
+  // in the same change as the full name chosen.
+  std::vector<std::pair<std::string, std::string>> settle;
+  const node::EntryView* written = nullptr;
+  for (const auto& [f, values] : page->conflicts) {
+    if (f != field) continue;
+    for (const node::EntryView& e : values) {
+      if (e.value.ToDisplay() == value) written = &e;
+    }
+  }
+  for (const auto& [key, part] : c.form) {
+    if (key != "with" || !IsNamePart(part) || ParentPath(part) != ParentPath(field)) continue;
+    for (const auto& [f, values] : page->conflicts) {
+      if (f != part) continue;
+      for (const node::EntryView& e : values) {
+        if (written != nullptr && e.origin == written->origin && e.seq == written->seq)
+          settle.emplace_back(part, e.value.ToDisplay());
+      }
+    }
+  }
+  settle.emplace_back(field, value);
+  const std::string type = page->record.state.Type();
+  for (size_t i = 0; i < settle.size(); ++i) {
+    Status s = c.office.Resolve(id, settle[i].first, settle[i].second, reason);
+    if (s.ok()) continue;
+    // The registry settles one field at a time and checks the record with
+    // the others as shown, so a name chosen from the side not shown is
+    // refused part by part (its full name does not match the parts shown).
+    // One amend writes them together over every competing value, checked
+    // as a whole.
+    if (i == 0 && settle.size() > 1) s = c.office.Amend(id, settle, reason);
+    if (!s.ok()) return refuse(Readable(c, type, s));
+    break;
   }
   c.session.flash = std::string(c.T("resolve.done"));
   return Response::Redirect(RecordUrl(id));
@@ -421,9 +544,9 @@ Response Extract(PageCtx& c, const std::string& id) {
   const domain::TypeSchema* s = SchemaOf(r);
   const std::string type = r.state.Type();
   const std::string commune = Winner(r, "commune_code");
-  std::string commune_name = app::Office::CommuneName(commune);
+  std::string commune_name = PlaceName(c, app::Office::CommuneName(commune));
   if (commune_name.empty()) commune_name = commune;
-  const std::string province = app::Office::ProvinceName(Winner(r, "province_code"));
+  const std::string province = PlaceName(c, app::Office::ProvinceName(Winner(r, "province_code")));
 
   Html h;
   h << "<div class=\"noprint extract-tools\"><a href=\"" << Esc(RecordUrl(r.record_id)) << "\">← "
@@ -503,12 +626,11 @@ Response Extract(PageCtx& c, const std::string& id) {
       Winner(r, s != nullptr && s->Find("data.event.signer.title") ? "data.event.signer.title"
                                                                    : "data.signer.title");
   h << "<div class=\"signature\"><p class=\"place-date\"><em>";
-  h.Text(commune_name);
-  h << ", " << Esc(c.T("extract.day")) << " " << Esc(today.substr(8, 2)) << " "
-    << Esc(c.T("extract.month")) << " " << Esc(today.substr(5, 2)) << " "
-    << Esc(c.T("extract.year")) << " " << Esc(today.substr(0, 4)) << "</em></p><p class=\"strong\">"
-    << Esc(c.T("extract.signer")) << "</p><p class=\"hint\">" << Esc(c.T("extract.sign_hint"))
-    << "</p><div class=\"sign-space\"></div><p class=\"strong\">";
+  h.Text(domain::FillTemplate(
+      std::string(c.T("extract.place_date")).c_str(),
+      {commune_name, today.substr(8, 2), today.substr(5, 2), today.substr(0, 4)}));
+  h << "</em></p><p class=\"strong\">" << Esc(c.T("extract.signer")) << "</p><p class=\"hint\">"
+    << Esc(c.T("extract.sign_hint")) << "</p><div class=\"sign-space\"></div><p class=\"strong\">";
   h.Text(domain::ToUpper(signer));
   h << "</p>";
   if (!title.empty()) {

@@ -56,39 +56,15 @@ bool ParseRest(const std::string& rest, std::string* type, bool* check) {
   return domain::IsRecordType(*type);
 }
 
-// The form's fields as a create line; date shapes the server cannot read
-// go to `errors` instead. `values` gets the text as typed.
-Json FormDoc(const PageCtx& c, const domain::TypeSchema& s, FormState* state) {
-  Json doc = Json::MakeObject();
-  const std::string variant_field = VariantField(s.type);
-  if (!variant_field.empty()) domain::SetJsonAt(&doc, variant_field, Json(s.variant));
-  for (const domain::FieldSpec& f : s.fields) {
-    if (!OfficerField(f) || f.kind == domain::Kind::kBlock) continue;
-    const std::string raw = FieldValue(c.form, f.path);
-    state->values[f.path] = raw;
-    if (raw.find_first_not_of(" \r\n\t") == std::string::npos) continue;
-    std::string text, error;
-    if (!FormValue(c, f, raw, &text, &error)) {
-      state->errors[f.path] = error;
-      continue;
-    }
-    domain::SetJsonAt(&doc, f.path, app::Office::CoerceField(s.type, f.path, text));
-  }
-  return doc;
-}
-
 Response FormPage(const PageCtx& c, const domain::TypeSchema& s, const FormState& state,
-                  const std::string& form_error, int status) {
+                  std::string_view heading, const std::string& other, int status) {
   Html h;
   const std::string title = FormTitle(c, s);
   h << "<p class=\"crumbs noprint\"><a href=\"/register\">" << Esc(c.T("nav.register")) << "</a> › "
     << Esc(TypeLabel(c, s.type)) << "</p>";
   h << "<h1>" << Esc(title) << "</h1>";
   h << "<p class=\"hint\">" << Esc(c.T("register.intro")) << "</p>";
-  h << "<p class=\"error\" id=\"form-error\" role=\"alert\""
-    << (form_error.empty() ? " hidden" : "") << ">";
-  h.Text(form_error);
-  h << "</p>";
+  FormErrorSummary(h, c, s, state, heading, other);
   const std::string action = "/register/" + s.type + VariantQuery(s);
   h << "<form id=\"register-form\" class=\"record-form\" method=\"post\" action=\"" << Esc(action)
     << "\" data-check=\"" << Esc("/register/" + s.type + "/check") << "\" novalidate>"
@@ -98,7 +74,7 @@ Response FormPage(const PageCtx& c, const domain::TypeSchema& s, const FormState
     h << "<input type=\"hidden\" name=\"" << Esc(variant_field) << "\" value=\"" << Esc(s.variant)
       << "\">";
   }
-  RenderFields(h, c, s, state);
+  RenderFields(h, c, s, state, /*new_record=*/true);
   h << "<div class=\"actions\"><button type=\"submit\" id=\"submit\">"
     << Esc(c.T("register.submit")) << "</button> <a class=\"button secondary\" href=\"/register\">"
     << Esc(c.T("form.cancel")) << "</a></div></form>";
@@ -144,8 +120,8 @@ Response Form(PageCtx& c) {
   std::string variant = FieldValue(c.query, type == "re_registration" ? "event" : "kind");
   const domain::TypeSchema* s = FormSchema(type, variant);
   FormState state;
-  state.values["registered_at"] = DisplayDate(c.office.Today());
-  return FormPage(c, *s, state, {}, 200);
+  FormDefaults(c, *s, &state);
+  return FormPage(c, *s, state, {}, {}, 200);
 }
 
 Response Submit(PageCtx& c) {
@@ -156,7 +132,7 @@ Response Submit(PageCtx& c) {
   const domain::TypeSchema* s =
       FormSchema(type, variant_field.empty() ? "" : FieldValue(c.form, variant_field));
   FormState state;
-  Json doc = FormDoc(c, *s, &state);
+  Json doc = DraftDoc(c, *s, &state);
 
   if (check) {
     // The fields the officer has typed in so far (the script names them).
@@ -181,33 +157,45 @@ Response Submit(PageCtx& c) {
     for (const auto& [path, message] : state.errors) {
       if (out.Find(path) != nullptr) out.Set(path, message);
     }
+    // Hints that refuse nothing, under a key no field path takes.
+    Json warnings = Json::MakeObject();
+    for (const auto& [path, message] : DraftWarnings(c, *s, doc)) warnings.Set(path, message);
+    out.Set("$warnings", std::move(warnings));
     Response r;
     r.content_type = "application/json; charset=utf-8";
     r.body = out.Dump();
     return r;
   }
 
+  state.warnings = DraftWarnings(c, *s, doc);
   if (!state.errors.empty()) {
-    return FormPage(c, *s, state, std::string(c.T("register.fix_fields")), 422);
+    JudgeAll(c, *s, doc, &state);
+    return FormPage(c, *s, state, c.T("register.fix_fields"), {}, 422);
   }
-  auto done = c.office.Register(type, std::move(doc));
+  auto done = c.office.Register(type, Json(doc));
   if (!done.ok()) {
-    const Status& st = done.status();
-    auto [field, sentence] = SplitRefusal(st.message());
-    std::string summary = std::string(c.T("register.refused")) + " ";
+    JudgeAll(c, *s, doc, &state);
+    // The refusal itself: a rule the draft check does not run (a person
+    // already registered) or one it reported already.
+    auto [field, sentence] = SplitRefusal(done.status().message());
+    std::string other;
     if (!field.empty() && s->Find(field) != nullptr) {
-      const std::string shown = FieldMessage(c, type, field, sentence);
-      state.errors[field] = shown;
-      summary += FieldLabel(c, type, field) + ": " + shown;
+      if (state.errors.count(field) == 0) {
+        state.errors[field] = FieldMessage(c, type, field, sentence);
+        state.named[field] = NamedFieldMessage(c, type, field, sentence);
+      }
     } else {
-      summary += Humanize(c, type, st.message());
+      other = Humanize(c, type, done.status().message());
     }
-    return FormPage(c, *s, state, summary, 422);
+    return FormPage(c, *s, state, c.T("register.fix_fields"), other, 422);
   }
   std::string flash = std::string(c.T("register.done")) + " " + RegisterRef(done->id);
   if (done->marital && !done->marital->status.empty()) {
     flash += " · " + FieldLabel(c, type, "data.marital_status") + ": " +
              ChoiceLabel(c, "data.marital_status", done->marital->status);
+  }
+  for (const auto& [path, message] : state.warnings) {
+    flash += " · " + std::string(c.T("form.warning")) + " " + message;
   }
   c.session.flash = flash;
   return Response::Redirect("/records/" + UrlEncode(done->id));

@@ -124,8 +124,11 @@ TEST_F(CommunePagesTest, RegisterRefusesWithTheImportMessageAtTheFieldThenRegist
   const std::string at_field =
       Find(refused.body, "id=\"f_data_child_personal_id-err\" role=\"alert\">([^<]+)<");
   EXPECT_NE(at_field.find("không khớp giới tính"), std::string::npos) << at_field;
-  EXPECT_NE(Find(refused.body, "id=\"form-error\" role=\"alert\">([^<]+)<").find(at_field),
-            std::string::npos);
+  // The summary names the field once and links to it.
+  const std::string listed = Find(
+      refused.body,
+      "<li data-field=\"data.child.personal_id\"><a href=\"#f_data_child_personal_id\">([^<]+)<");
+  EXPECT_NE(listed.find("Số định danh cá nhân (Trẻ): chữ số thứ 4"), std::string::npos) << listed;
   EXPECT_NE(refused.body.find("value=\"Nguyễn Thị Hồng\""), std::string::npos);  // refilled
 
   // A date the server cannot read is refused at its field before anything else.
@@ -216,7 +219,10 @@ TEST_F(CommunePagesTest, EveryFormRendersAndAnEmptyOneIsRefusedAtItsFields) {
     }
     Response r = Send("POST", "/register/" + type, empty, lan.cookie);
     EXPECT_EQ(r.status, 422) << page;
-    EXPECT_NE(r.body.find("id=\"form-error\" role=\"alert\">Chưa"), std::string::npos) << page;
+    EXPECT_NE(r.body.find("id=\"form-error\" role=\"alert\" tabindex=\"-1\"><p>Chưa"),
+              std::string::npos)
+        << page;
+    EXPECT_NE(r.body.find("<li data-field=\""), std::string::npos) << page;
   }
   EXPECT_EQ(Get("/register/note", lan.cookie).status, 404);
 }
@@ -263,6 +269,265 @@ TEST_F(CommunePagesTest, AmendNeedsAReasonAndOnlyAHeadRevokes) {
   EXPECT_EQ(revoked.body.find("id=\"amend-link\""), std::string::npos);
 }
 
+TEST_F(CommunePagesTest, ARefusedFormShowsEveryProblemAtItsFieldAndInTheSummary) {
+  Login lan = LogIn("lan");
+  FormFields bad = Birth(lan, "999325000123");  // no such province in an ID
+  for (auto& [k, v] : bad) {
+    if (k == "data.child.birth_place") v = "";
+    if (k == "data.declarant.full_name") v = "";
+  }
+  Response r = Send("POST", "/register/birth", bad, lan.cookie);
+  ASSERT_EQ(r.status, 422);
+  const std::string at_id =
+      Find(r.body, "id=\"f_data_child_personal_id-err\" role=\"alert\">([^<]+)<");
+  EXPECT_NE(at_id.find("999"), std::string::npos) << at_id;
+  EXPECT_EQ(Find(r.body, "id=\"f_data_child_birth_place-err\" role=\"alert\">([^<]+)<"),
+            "Chưa nhập mục bắt buộc này.");
+  EXPECT_EQ(Find(r.body, "id=\"f_data_declarant_full_name-err\" role=\"alert\">([^<]+)<"),
+            "Chưa nhập mục bắt buộc này.");
+  // One linked line per problem, in form order.
+  std::vector<std::string> links;
+  const std::regex li("<li data-field=\"[^\"]+\"><a href=\"#(f_[a-z_]+)\">");
+  for (std::sregex_iterator it(r.body.begin(), r.body.end(), li), end; it != end; ++it)
+    links.push_back((*it)[1].str());
+  EXPECT_EQ(links, (std::vector<std::string>{"f_data_child_personal_id", "f_data_child_birth_place",
+                                             "f_data_declarant_full_name"}));
+  EXPECT_NE(r.body.find("Nơi sinh (Trẻ): chưa nhập (bắt buộc)."), std::string::npos);
+
+  // The same for an amend: every problem, under its own heading.
+  ASSERT_EQ(Send("POST", "/register/birth", Birth(lan, "056325000123"), lan.cookie).status, 303);
+  FormFields change = Birth(lan, "999325000123");
+  for (auto& [k, v] : change) {
+    if (k == "data.child.birth_place") v = "";
+  }
+  change.emplace_back("reason", "sửa thử");
+  Response amend = Send("POST", "/records/18568-KS-2025-000001/amend", change, lan.cookie);
+  ASSERT_EQ(amend.status, 422);
+  EXPECT_NE(amend.body.find("<p>Chưa ghi được thay đổi"), std::string::npos);
+  EXPECT_NE(amend.body.find("<a href=\"#f_data_child_personal_id\">"), std::string::npos);
+  EXPECT_NE(amend.body.find("<a href=\"#f_data_child_birth_place\">"), std::string::npos);
+  // Nothing changed: said so.
+  FormFields same = Birth(lan, "056325000123");
+  same.emplace_back("reason", "không đổi gì");
+  Response nothing = Send("POST", "/records/18568-KS-2025-000001/amend", same, lan.cookie);
+  EXPECT_EQ(nothing.status, 422);
+  EXPECT_NE(nothing.body.find("<p>Bạn chưa sửa mục nào.</p>"), std::string::npos);
+}
+
+TEST_F(CommunePagesTest, AnImpossibleDateIsSaidSoAndAWrongShapeGetsTheShape) {
+  Login lan = LogIn("lan");
+  FormFields f = Birth(lan, "056325000123");
+  f[7].second = "31/02/2025";
+  Response r = Send("POST", "/register/birth", f, lan.cookie);
+  ASSERT_EQ(r.status, 422);
+  EXPECT_EQ(Find(r.body, "id=\"f_data_child_birth_date-err\" role=\"alert\">([^<]+)<"),
+            "Không có ngày 31/02/2025: tháng 02/2025 chỉ có 28 ngày.");
+  f[7].second = "20/13/2025";
+  EXPECT_NE(Find(Send("POST", "/register/birth", f, lan.cookie).body,
+                 "id=\"f_data_child_birth_date-err\" role=\"alert\">([^<]+)<")
+                .find("tháng chỉ từ 01 đến 12"),
+            std::string::npos);
+  f[7].second = "20.06.2025";
+  EXPECT_NE(Find(Send("POST", "/register/birth", f, lan.cookie).body,
+                 "id=\"f_data_child_birth_date-err\" role=\"alert\">([^<]+)<")
+                .find("ngày/tháng/năm"),
+            std::string::npos);
+}
+
+TEST_F(CommunePagesTest, MessagesReadAsSentencesWithoutCodesOrIsoDates) {
+  Login lan = LogIn("lan");
+  // A boy's century digit for a girl, and a birth after the registration.
+  FormFields f = Birth(lan, "056225000123");
+  f[7].second = "02/07/2025";
+  Response r = Send("POST", "/register/birth", f, lan.cookie);
+  ASSERT_EQ(r.status, 422);
+  const std::string id =
+      Find(r.body, "id=\"f_data_child_personal_id-err\" role=\"alert\">([^<]+)<");
+  EXPECT_EQ(id.rfind("Chữ số thứ 4", 0), 0u) << id;  // a capital, no "field:" before it
+  EXPECT_NE(id.find("giới tính nữ"), std::string::npos) << id;
+  EXPECT_EQ(id.find(" F "), std::string::npos) << id;
+  EXPECT_EQ(id.back(), '.');
+  const std::string date =
+      Find(r.body, "id=\"f_data_child_birth_date-err\" role=\"alert\">([^<]+)<");
+  EXPECT_NE(date.find("02/07/2025"), std::string::npos) << date;
+  EXPECT_NE(date.find("«Ngày đăng ký» (01/07/2025)"), std::string::npos) << date;
+  // Nothing a person would not write, in any message of the page.
+  std::string messages;
+  const std::regex message("role=\"alert\"[^>]*>(.*?)</(span|div)>");
+  for (std::sregex_iterator it(r.body.begin(), r.body.end(), message), end; it != end; ++it)
+    messages += std::regex_replace((*it)[1].str(), std::regex("<[^>]*>"), " ") + "\n";
+  EXPECT_NE(messages.find("chữ số thứ 4"), std::string::npos) << messages;
+  for (const char* raw : {"2025-07-0", "data.child", "registered_at", "trường", "«Số định danh"}) {
+    EXPECT_EQ(messages.find(raw), std::string::npos) << raw << " in " << messages;
+  }
+}
+
+TEST_F(CommunePagesTest, FormsFillWhatTheyCanAndAskOnlyWhatTheyMust) {
+  Login lan = LogIn("lan");
+  Response birth = Get("/register/birth", lan.cookie);
+  ASSERT_EQ(birth.status, 200);
+  EXPECT_NE(birth.body.find("name=\"data.registrar\" value=\"Trần Thị Lan\""), std::string::npos);
+  EXPECT_NE(birth.body.find("name=\"data.child.ethnicity\" aria-required=\"true\" value=\"Kinh\""),
+            std::string::npos);
+  EXPECT_NE(
+      birth.body.find("name=\"data.child.nationality\" aria-required=\"true\" value=\"Việt Nam\" "
+                      "list=\"nationalities\""),
+      std::string::npos);
+  // A parent may be unknown: nothing filled in until the officer begins it.
+  EXPECT_NE(birth.body.find("name=\"data.mother.ethnicity\" value=\"\" data-default=\"Kinh\""),
+            std::string::npos);
+  // Name parts first, the full name after them; required only with the parent.
+  EXPECT_LT(birth.body.find("id=\"f_data_mother_given_name\""),
+            birth.body.find("id=\"f_data_mother_full_name\""));
+  EXPECT_NE(birth.body.find("id=\"f_data_mother_full_name-hint\">bắt buộc nếu khai mục này"),
+            std::string::npos);
+  EXPECT_NE(birth.body.find("<div class=\"field wide\"><label for=\"f_data_child_birth_place\">"),
+            std::string::npos);
+
+  Response marriage = Get("/register/marriage", lan.cookie);
+  EXPECT_NE(marriage.body.find("<input type=\"hidden\" id=\"f_data_husband_sex\" "
+                               "name=\"data.husband.sex\" value=\"M\">"),
+            std::string::npos);
+  EXPECT_NE(marriage.body.find("name=\"data.wife.sex\" value=\"F\">"), std::string::npos);
+  EXPECT_EQ(marriage.body.find("<select id=\"f_data_husband_sex\""), std::string::npos);
+  EXPECT_EQ(marriage.body.find("f_data_dissolved_on"), std::string::npos);
+  EXPECT_NE(Get("/register/re_registration?event=marriage", lan.cookie)
+                .body.find("id=\"f_data_event_dissolved_on\""),
+            std::string::npos);
+
+  // The full name from its parts; "Việt Nam" kept as the records write it.
+  FormFields f = Birth(lan, "056325000123");
+  for (auto& [k, v] : f) {
+    if (k == "data.child.full_name") v = "";
+  }
+  Response ok = Send("POST", "/register/birth", f, lan.cookie);
+  ASSERT_EQ(ok.status, 303) << ok.body;
+  auto rec = app_->office().GetRecord("18568-KS-2025-000001");
+  ASSERT_TRUE(rec.ok());
+  EXPECT_EQ(rec->state.Field("data.child.full_name")->Winner()->value.ToDisplay(),
+            "Nguyễn Thị Hồng");
+  EXPECT_EQ(rec->state.Field("data.child.nationality")->Winner()->value.ToDisplay(), "VN");
+  EXPECT_NE(Get("/records/18568-KS-2025-000001", lan.cookie).body.find("Việt Nam"),
+            std::string::npos);
+}
+
+TEST_F(CommunePagesTest, AMotherYoungerThanTwelveIsAWarningNotARefusal) {
+  Login lan = LogIn("lan");
+  Response check = Send("POST", "/register/birth/check",
+                        {{"csrf", lan.csrf},
+                         {"data.child.birth_date", "20/06/2025"},
+                         {"data.mother.full_name", "Lê Thị Mai"},
+                         {"data.mother.birth_year", "2015"},
+                         {"touched", "data.mother.birth_year"}},
+                        lan.cookie);
+  auto j = ParseJson(check.body, nullptr);
+  ASSERT_TRUE(j && j->Find("$warnings") != nullptr) << check.body;
+  const Json* w = j->Find("$warnings")->Find("data.mother.birth_year");
+  ASSERT_NE(w, nullptr) << check.body;
+  EXPECT_NE(w->as_string().find("Mẹ mới 10 tuổi"), std::string::npos) << w->as_string();
+  EXPECT_EQ(j->Find("data.mother.birth_year")->as_string(), "");  // no error
+
+  FormFields f = Birth(lan, "056325000123");
+  f.emplace_back("data.mother.birth_year", "2015");
+  Response r = Send("POST", "/register/birth", f, lan.cookie);
+  EXPECT_EQ(r.status, 303) << r.body;
+  EXPECT_NE(Get(Header(r, "Location"), lan.cookie).body.find("Mẹ mới 10 tuổi"), std::string::npos);
+}
+
+TEST_F(CommunePagesTest, SearchTellsPeopleApartReadsShortReferencesAndStopsAtFiftyPages) {
+  Login lan = LogIn("lan");
+  ASSERT_EQ(Send("POST", "/register/birth", Birth(lan, "056325000123"), lan.cookie).status, 303);
+  Response r = Get("/search?q=" + UrlEncode("ks 2025/1"), lan.cookie);
+  EXPECT_NE(r.body.find("/records/18568-KS-2025-000001"), std::string::npos);
+  EXPECT_NE(r.body.find("<span class=\"role\">Trẻ:</span> <strong>Nguyễn Thị Hồng</strong>"),
+            std::string::npos);
+  EXPECT_NE(r.body.find("sinh 20/06/2025"), std::string::npos);
+  EXPECT_NE(r.body.find("056325000123"), std::string::npos);
+  Response far = Get("/search?q=hong&page=400", lan.cookie);
+  EXPECT_EQ(far.status, 200);
+  EXPECT_NE(far.body.find("id=\"search-capped\""), std::string::npos);
+  EXPECT_NE(far.body.find("50 trang đầu"), std::string::npos);
+}
+
+TEST_F(CommunePagesTest, AHeadSettlesANameAndItsPartsTogetherWithAReasonOnTheRecordPage) {
+  app::Office hub(Make("h", node::Role::kHub), domain::Lang::kVietnamese);
+  node::Node& commune = app_->office().node();
+  node::Enrol(hub.node(), commune);
+  Login lan = LogIn("lan");
+  ASSERT_EQ(Send("POST", "/register/birth", Birth(lan, "056325000123"), lan.cookie).status, 303);
+  const std::string id = "18568-KS-2025-000001";
+  node::Ingest(hub.node(), node::Envelopes(commune));
+  // The given name corrected here and at the hub before either saw the other.
+  clock_.Advance(1000);
+  FormFields here = Birth(lan, "056325000123");
+  for (auto& [k, v] : here) {
+    if (k == "data.child.given_name") v = "Hoa";
+    if (k == "data.child.full_name") v = "Nguyễn Thị Hoa";
+  }
+  here.emplace_back("reason", "giấy chứng sinh ghi Hoa");
+  ASSERT_EQ(Send("POST", "/records/" + id + "/amend", here, lan.cookie).status, 303);
+  hub.set_officer("Sở Tư pháp");
+  ASSERT_TRUE(
+      hub.Amend(id, {{"data.child.given_name", "Huệ"}, {"data.child.full_name", "Nguyễn Thị Huệ"}},
+                "hồ sơ gốc ghi Huệ", kCommune)
+          .ok());
+  node::Ingest(hub.node(), node::Envelopes(commune));
+  node::Ingest(commune, node::Envelopes(hub.node()));
+
+  Login minh = LogIn("minh");
+  Response page = Get("/records/" + id, minh.cookie);
+  ASSERT_EQ(page.status, 200);
+  // One form for the full name, the given name settled with it; nothing
+  // chosen beforehand; a reason asked for.
+  EXPECT_NE(page.body.find("name=\"field\" value=\"data.child.full_name\"><input type=\"hidden\" "
+                           "name=\"with\" value=\"data.child.given_name\">"),
+            std::string::npos);
+  EXPECT_EQ(page.body.find("name=\"field\" value=\"data.child.given_name\""), std::string::npos);
+  EXPECT_EQ(page.body.find(" checked"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"reason\" maxlength=\"2000\" class=\"wide-input\" required"),
+            std::string::npos);
+
+  // Refusals come back on the record page, at the form.
+  const std::string url = "/records/" + id + "/resolve";
+  Response no_reason = Send("POST", url,
+                            {{"csrf", minh.csrf},
+                             {"field", "data.child.full_name"},
+                             {"with", "data.child.given_name"},
+                             {"value", "Nguyễn Thị Hoa"},
+                             {"reason", " "}},
+                            minh.cookie);
+  EXPECT_EQ(no_reason.status, 422);
+  EXPECT_NE(no_reason.body.find("id=\"resolve-error\" role=\"alert\">Hãy ghi lý do"),
+            std::string::npos);
+  EXPECT_NE(no_reason.body.find("<table id=\"fields\""), std::string::npos);
+  Response no_value =
+      Send("POST", url, {{"csrf", minh.csrf}, {"field", "data.child.full_name"}, {"reason", "x"}},
+           minh.cookie);
+  EXPECT_EQ(no_value.status, 422);
+  EXPECT_NE(no_value.body.find("Hãy chọn một giá trị"), std::string::npos);
+
+  // Either side can be chosen, the one shown or the other: the parts follow.
+  auto rec = app_->office().GetRecord(id);
+  ASSERT_TRUE(rec.ok());
+  const std::string shown = rec->state.Field("data.child.given_name")->Winner()->value.ToDisplay();
+  const std::string other = shown == "Hoa" ? "Huệ" : "Hoa";
+  Response done = Send("POST", url,
+                       {{"csrf", minh.csrf},
+                        {"field", "data.child.full_name"},
+                        {"with", "data.child.given_name"},
+                        {"value", "Nguyễn Thị " + other},
+                        {"reason", "theo giấy chứng sinh"}},
+                       minh.cookie);
+  ASSERT_EQ(done.status, 303) << done.body;
+  auto page_after = app_->office().Record(id);
+  ASSERT_TRUE(page_after.ok());
+  EXPECT_TRUE(page_after->conflicts.empty());
+  EXPECT_EQ(page_after->record.state.Field("data.child.given_name")->Winner()->value.ToDisplay(),
+            other);
+  EXPECT_EQ(page_after->record.state.Field("data.child.full_name")->Winner()->value.ToDisplay(),
+            "Nguyễn Thị " + other);
+}
+
 TEST_F(CommunePagesTest, SyncWithoutAHubAddressSaysHowToSetIt) {
   Login lan = LogIn("lan");
   Response r = Get("/sync", lan.cookie);
@@ -270,6 +535,8 @@ TEST_F(CommunePagesTest, SyncWithoutAHubAddressSaysHowToSetIt) {
   EXPECT_NE(r.body.find("<table id=\"peers\""), std::string::npos);
   EXPECT_NE(r.body.find("id=\"no-upstream\""), std::string::npos);
   EXPECT_NE(r.body.find("upstream = "), std::string::npos);
+  EXPECT_NE(r.body.find("máy của xã"), std::string::npos);
+  EXPECT_EQ(r.body.find("nút"), std::string::npos);
   Response conflicts = Get("/conflicts", lan.cookie);
   EXPECT_NE(conflicts.body.find("<table id=\"conflict-list\""), std::string::npos);
 }

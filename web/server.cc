@@ -151,11 +151,12 @@ Result<std::unique_ptr<HttpServer>> HttpServer::Listen(const std::string& addres
   return std::unique_ptr<HttpServer>(new HttpServer(std::move(impl)));
 }
 
-void HttpServer::Serve(Handler handler) {
+void HttpServer::Serve(Handler handler, std::function<void()> on_start) {
   Impl* raw = impl_.get();
   raw->handler = std::move(handler);
   raw->Accept();
-  raw->thread = std::thread([raw] {
+  raw->thread = std::thread([raw, on_start = std::move(on_start)] {
+    if (on_start) on_start();
     try {
       raw->io.run();
     } catch (...) {

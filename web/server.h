@@ -38,8 +38,9 @@ class HttpServer {
   // IP literal; Unavailable when it cannot be bound.
   static Result<std::unique_ptr<HttpServer>> Listen(const std::string& address, uint16_t port,
                                                     ServerLimits limits = {});
-  // Serves on a thread of its own until Stop.
-  void Serve(Handler handler);
+  // Serves on a thread of its own until Stop; `on_start` runs first on
+  // that thread (to hand it what it will use).
+  void Serve(Handler handler, std::function<void()> on_start = {});
   ~HttpServer();
   uint16_t port() const;
   // Stops accepting, closes every connection and joins the thread.

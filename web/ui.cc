@@ -17,9 +17,14 @@ Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office,
                           app::Office::Open(data_dir, node_options, options.web.default_lang));
   TUPHAP_RETURN_IF_ERROR(office->Unlock());
+  // The worker's own office, for what must not hold up the pages.
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> worker,
+                          app::Office::Open(data_dir, node_options, options.web.default_lang));
+  TUPHAP_RETURN_IF_ERROR(worker->Unlock());
   std::unique_ptr<Ui> ui(new Ui());
   ui->address_ = options.address;
-  ui->app_ = std::make_unique<WebApp>(std::move(office), std::move(tz), options.web);
+  ui->app_ =
+      std::make_unique<WebApp>(std::move(office), std::move(tz), options.web, std::move(worker));
   WebApp* app = ui->app_.get();
   ServerLimits limits;
   limits.large_body_paths = {"/hub/reconcile"};
@@ -41,7 +46,8 @@ Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
       for (const char* h : {"localhost", "127.0.0.1", "[::1]"}) app->AllowHost(h);
     }
   }
-  ui->server_->Serve([app](const Request& r) { return app->Handle(r); });
+  ui->server_->Serve([app](const Request& r) { return app->Handle(r); },
+                     [app] { app->office().AdoptThread(); });
   return ui;
 }
 

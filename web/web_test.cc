@@ -9,10 +9,13 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <condition_variable>
 #include <fstream>
+#include <mutex>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "node/app/office.h"
 #include "node/app/officers.h"
@@ -21,6 +24,7 @@
 #include "web/html.h"
 #include "web/http.h"
 #include "web/i18n.h"
+#include "web/jobs.h"
 #include "web/server.h"
 #include "web/webapp.h"
 
@@ -370,6 +374,38 @@ TEST_F(WebAppTest, AnUploadCarriesItsTokenAsAPart) {
   r.headers["content-type"] = "multipart/form-data; boundary=B";
   r.body = "--B\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n" + csrf + "\r\n--B--\r\n";
   EXPECT_EQ(app_->Handle(r).status, 303);
+}
+
+// Long work runs off the request thread, one of a kind at a time, on an
+// office that was opened on another thread and handed over.
+TEST_F(WebAppTest, AJobRunsOnTheWorkersOwnOfficeOneOfAKindAtATime) {
+  auto worker = std::make_unique<app::Office>(Open("c"), domain::Lang::kVietnamese);
+  Jobs jobs(std::move(worker), clock_);
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  ASSERT_TRUE(jobs.Start("sync", [&](app::Office& office) {
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+    return Jobs::Outcome{true, office.info().commune};
+  }));
+  EXPECT_TRUE(jobs.Get("sync").running);
+  EXPECT_FALSE(jobs.Start("sync", [](app::Office&) { return Jobs::Outcome{}; }))
+      << "a second click waits for the first";
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  for (int i = 0; i < 500 && jobs.Get("sync").running; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  const Jobs::State done = jobs.Get("sync");
+  EXPECT_FALSE(done.running);
+  EXPECT_TRUE(done.outcome.ok);
+  EXPECT_EQ(done.outcome.html, kCommune);
+  EXPECT_NE(done.finished_ms, 0);
+  EXPECT_TRUE(jobs.Start("sync", [](app::Office&) { return Jobs::Outcome{}; }))
+      << "once it ended, another may start";
 }
 
 // The server's bounds over a real socket.

@@ -107,8 +107,10 @@ std::string PageCtx::Actor() const {
   return name + suffix;
 }
 
-WebApp::WebApp(std::unique_ptr<app::Office> office, TimeZone tz, WebOptions options)
+WebApp::WebApp(std::unique_ptr<app::Office> office, TimeZone tz, WebOptions options,
+               std::unique_ptr<app::Office> worker)
     : office_(std::move(office)), tz_(std::move(tz)), options_(std::move(options)) {
+  if (worker) jobs_ = std::make_unique<Jobs>(std::move(worker), *options_.clock);
   officers_ = std::make_unique<app::Officers>(office_->node().store(), *options_.clock,
                                               options_.default_lang, options_.officer_kdf);
   AddCommunePages(&routes_);
@@ -239,9 +241,10 @@ Response WebApp::Dispatch(const Request& req) {
   // new key epoch from a sync) counts for this one.
   if (Status s = office_->Refresh(); !s.ok()) return Response::Text(500, s.ToString() + "\n");
 
-  PageCtx c{
-      req,  *session, officer ? &*officer : nullptr, *office_, *officers_, options_, tz_, {}, {},
-      path, {}};
+  PageCtx c{req,      *session,    officer ? &*officer : nullptr,
+            *office_, *officers_,  options_,
+            tz_,      jobs_.get(), {},
+            {},       path,        {}};
   c.query = req.Query();
   office_->set_lang(session->lang);
 
@@ -354,13 +357,15 @@ std::string Layout(const PageCtx& c, std::string_view title, std::string_view bo
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     << "<title>" << Esc(title) << " · tuphap</title>"
     << "<link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><header class=\"top\">"
-    << "<a class=\"brand\" href=\"/\">" << Esc(c.T("app.name")) << "</a> <span class=\"place\">";
+    << "<a class=\"brand\" href=\"/\">" << Esc(c.T(c.hub() ? "app.name_hub" : "app.name"))
+    << "</a> <span class=\"place\">";
+  // The office by its name ("Sở Tư pháp Tỉnh Khánh Hòa", "Phường Bắc Nha
+  // Trang"), the code only when the reference data has no name for it.
   const node::NodeInfo& info = c.office.info();
-  if (info.role == node::Role::kHub) {
-    h << Esc(c.T("app.hub")) << " " << Esc(info.province);
-  } else {
-    h << Esc(c.T("app.commune")) << " " << Esc(info.commune);
-  }
+  const std::string& code = c.hub() ? info.province : info.commune;
+  std::string name = c.hub() ? app::Office::ProvinceName(code) : app::Office::CommuneName(code);
+  if (name.empty()) name = code;
+  h << Esc(c.T(c.hub() ? "app.hub" : "app.commune")) << " " << Esc(name);
   h << "</span><nav>";
   if (c.officer != nullptr) {
     const app::Role role = c.officer->role;

@@ -24,6 +24,7 @@
 #include "node/app/officers.h"
 #include "web/format.h"
 #include "web/http.h"
+#include "web/jobs.h"
 
 namespace tuphap::web {
 
@@ -74,6 +75,9 @@ struct PageCtx {
   app::Officers& officers;
   const WebOptions& options;
   const TimeZone& tz;
+  // Long work (sync now) off the request thread; null when the app has no
+  // worker (tests): the page then does it inline.
+  Jobs* jobs;
   FormFields form;   // a POST's fields
   FormFields query;  // the query string's
   std::string path;  // decoded, without the query
@@ -106,7 +110,9 @@ struct Route {
 
 class WebApp {
  public:
-  WebApp(std::unique_ptr<app::Office> office, TimeZone tz, WebOptions options);
+  // `worker`: an Office of its own for the long jobs (Jobs); null: none.
+  WebApp(std::unique_ptr<app::Office> office, TimeZone tz, WebOptions options,
+         std::unique_ptr<app::Office> worker = nullptr);
   ~WebApp();
   Response Handle(const Request& req);
   void AllowHost(std::string host) { options_.hosts.push_back(std::move(host)); }
@@ -123,6 +129,7 @@ class WebApp {
   bool HostAllowed(std::string_view host) const;
 
   std::unique_ptr<app::Office> office_;
+  std::unique_ptr<Jobs> jobs_;
   std::unique_ptr<app::Officers> officers_;
   TimeZone tz_;
   WebOptions options_;

@@ -289,6 +289,9 @@ class Office {
 
   // Syncs with the node at `endpoint` until both sides caught up. `peer`:
   // the node expected there, default this province's hub.
+  // Hands this office (its node's store) to the calling thread, for a
+  // server that opens it on one thread and serves on another.
+  void AdoptThread() { node_->store().AdoptThread(); }
   // Re-reads what this node trusts when another process (enroll accept, a
   // sync) changed it since: a long-lived office (the web app's) calls it
   // before each request. One pragma when nothing was written.

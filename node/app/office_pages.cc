@@ -3,6 +3,7 @@
 // and the check of a record as the officer types it (office.h).
 #include <algorithm>
 #include <map>
+#include <regex>
 #include <set>
 
 #include "node/app/office.h"
@@ -165,6 +166,67 @@ Result<Office::HubState> Office::RecordHubState(const store::RecordView& record)
   return HubState::kWaiting;
 }
 
+Result<Office::HubHeads> Office::ReadHubHeads() {
+  HubHeads out;
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<node::Node::PeerRow> peers, node_->Peers());
+  const node::Trust* trust = node_->trust();
+  for (const auto& p : peers) {
+    if (trust != nullptr) {
+      const replication::Certificate* cert = trust->CertFor(p.peer);
+      if (cert != nullptr && cert->role != replication::NodeRole::kHub) continue;
+    }
+    TUPHAP_ASSIGN_OR_RETURN(auto heads, node_->PeerHeads(p.peer));
+    out.peers.push_back(std::move(heads));
+  }
+  return out;
+}
+
+std::string Office::ProvinceOf(std::string_view commune) {
+  const domain::CommuneInfo* c = domain::ReferenceData::Get().Commune(commune);
+  return c != nullptr ? c->province_code : std::string();
+}
+
+bool Office::IsHubPeer(const replication::PublicKey& peer) {
+  const node::Trust* trust = node_->trust();
+  const replication::Certificate* cert = trust != nullptr ? trust->CertFor(peer) : nullptr;
+  return cert != nullptr && cert->role == replication::NodeRole::kHub;
+}
+
+Office::HubState Office::RecordHubState(const store::RecordView& record,
+                                        const HubHeads& heads) const {
+  const crdt::ReplicaId& self = info().id;
+  uint64_t last = 0;
+  for (const store::ChangeRef& c : record.history) {
+    if (c.origin == self) last = std::max(last, c.seq);
+  }
+  if (last == 0) return HubState::kNoLocalChange;
+  const store::FeedKey feed{self, record.scope};
+  for (const auto& peer : heads.peers) {
+    auto it = peer.find(feed);
+    if (it != peer.end() && it->second >= last) return HubState::kReached;
+  }
+  return HubState::kWaiting;
+}
+
+std::string Office::NormalizeReferences(std::string_view query) {
+  // A code, the year, the entry: "KS 2026/24", "ks-2026-24", "KS2026 24".
+  static const std::regex kRef(
+      R"((^|[^A-Za-z0-9])(ks|kt|kh|cmc|gh|tdcc|xnhn|xp)[ \-]*([0-9]{4})[ /\-]+([0-9]{1,6})(?![0-9]))",
+      std::regex::icase);
+  std::string out;
+  std::string rest(query);
+  std::smatch m;
+  while (std::regex_search(rest, m, kRef)) {
+    std::string code = m[2].str();
+    for (char& ch : code) ch = static_cast<char>(std::toupper(static_cast<unsigned char>(ch)));
+    const std::string n = m[4].str();
+    out += m.prefix().str() + m[1].str() + code + " " + m[3].str() + "/" +
+           std::string(6 - n.size(), '0') + n;
+    rest = m.suffix().str();
+  }
+  return out + rest;
+}
+
 Result<std::vector<store::RecordView>> Office::RegisteredOn(const std::string& date, size_t limit) {
   TUPHAP_ASSIGN_OR_RETURN(store::Store::DayRecords day, node_->store().RecordsOfDay(date, limit));
   return std::move(day.records);
@@ -205,14 +267,11 @@ Result<std::vector<domain::Problem>> Office::CheckDraft(std::string_view type, J
   const domain::TypeSchema* schema = domain::SchemaFor(type, doc);
   if (schema == nullptr) return Status::InvalidArgument("no schema for " + std::string(type));
   std::set<std::string> stand_ins;
-  std::vector<std::string> ids;
   auto stand_in = [&](const domain::FieldSpec& f) {
     domain::SetJsonAt(&doc, f.path, StandIn(f, registered_at));
     stand_ins.insert(f.path);
-    if (f.kind == domain::Kind::kPersonalId) ids.push_back(f.path);
   };
   auto fill = [&] {
-    ids.clear();
     for (const domain::FieldSpec& f : schema->fields) {
       if (!f.required) continue;
       if (!f.block.empty()) {
@@ -234,7 +293,12 @@ Result<std::vector<domain::Problem>> Office::CheckDraft(std::string_view type, J
       }
       if (!joined.empty()) domain::SetJsonAt(&doc, f.path, Json(joined));
     }
-    for (const std::string& p : ids) FixStandInId(&doc, p);
+    // Every stand-in ID, also one put in for a typed ID found wrong (the
+    // person's other fields may have been typed since).
+    for (const std::string& p : stand_ins) {
+      const domain::FieldSpec* f = schema->Find(p);
+      if (f != nullptr && f->kind == domain::Kind::kPersonalId) FixStandInId(&doc, p);
+    }
   };
   fill();
 

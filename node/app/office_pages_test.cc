@@ -56,6 +56,13 @@ TEST_F(OfficePagesTest, RecordReachesTheHubWhenTheHubHoldsItsLastChange) {
   auto rec = commune->GetRecord(reg->id);
   ASSERT_TRUE(rec.ok());
   EXPECT_EQ(*commune->RecordHubState(*rec), Office::HubState::kWaiting);  // never synced
+  // The heads read once for a page say the same.
+  auto same = [&](const store::RecordView& r) {
+    auto heads = commune->ReadHubHeads();
+    ASSERT_TRUE(heads.ok()) << heads.status().ToString();
+    EXPECT_EQ(commune->RecordHubState(r, *heads), *commune->RecordHubState(r));
+  };
+  same(*rec);
 
   // The hub acknowledged the commune's feed up to the registration.
   const crdt::ReplicaId hub_id{hub->node().sign_key()};
@@ -70,6 +77,8 @@ TEST_F(OfficePagesTest, RecordReachesTheHubWhenTheHubHoldsItsLastChange) {
                                  node::kMaxPeerHeads)
                   .ok());
   EXPECT_EQ(*commune->RecordHubState(*rec), Office::HubState::kReached);
+  same(*rec);
+  EXPECT_TRUE(commune->IsHubPeer(hub->node().sign_key()));
 
   // A later change here waits again until the hub has it.
   clock_.Advance(1000);
@@ -93,6 +102,27 @@ TEST_F(OfficePagesTest, RecordReachesTheHubWhenTheHubHoldsItsLastChange) {
   auto theirs = commune->GetRecord(at_hub->id);
   ASSERT_TRUE(theirs.ok()) << theirs.status().ToString();
   EXPECT_EQ(*commune->RecordHubState(*theirs), Office::HubState::kNoLocalChange);
+  same(*theirs);
+}
+
+TEST_F(OfficePagesTest, AReferenceTypedShortIsFoundAsTheRegisterWritesIt) {
+  EXPECT_EQ(Office::NormalizeReferences("ks 2026/24"), "KS 2026/000024");
+  EXPECT_EQ(Office::NormalizeReferences("KH-2025-7 và xp 2025 000123"),
+            "KH 2025/000007 và XP 2025/000123");
+  EXPECT_EQ(Office::NormalizeReferences("18568-KS-2025-1"), "18568-KS 2025/000001");
+  // Names, ID numbers and seven-digit numbers are left as they are.
+  EXPECT_EQ(Office::NormalizeReferences("nguyen thi hong"), "nguyen thi hong");
+  EXPECT_EQ(Office::NormalizeReferences("056325000123"), "056325000123");
+  EXPECT_EQ(Office::NormalizeReferences("ks 2026/1234567"), "ks 2026/1234567");
+  EXPECT_EQ(Office::NormalizeReferences("hoks 2026/24"), "hoks 2026/24");
+
+  auto office = MakeOffice("c");
+  auto reg = office->Register("birth", FirstBirth());
+  ASSERT_TRUE(reg.ok()) << reg.status().ToString();
+  auto hits = office->Search("ks 2025/1", "", "", "", 0, 10);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->hits.size(), 1u);
+  EXPECT_EQ(hits->hits[0].record_id, reg->id);
 }
 
 TEST_F(OfficePagesTest, RegisteredOnListsTheDaysRecordsLatestFirst) {
@@ -155,6 +185,19 @@ TEST_F(OfficePagesTest, DraftCheckGivesTheImportMessagesForTypedFieldsOnly) {
   EXPECT_EQ(by.size(), 2u);
   EXPECT_EQ(by.count("data.child.birth_date"), 1u);
   EXPECT_EQ(by.count("data.child.personal_id"), 1u);
+
+  // A wrong ID digit does not hide a later rule: the ID put in for it
+  // agrees with the person, so a birth after the registration is said too.
+  full = FirstBirth();
+  domain::SetJsonAt(&full, "data.child.personal_id", Json("056225000123"));
+  domain::SetJsonAt(&full, "data.child.sex", Json("F"));
+  domain::SetJsonAt(&full, "data.child.birth_date", Json("2025-07-02"));
+  r = office->CheckDraft("birth", full,
+                         {"data.child.personal_id", "data.child.birth_date", "registered_at"});
+  ASSERT_TRUE(r.ok());
+  by = ByField(*r);
+  EXPECT_EQ(by.count("data.child.personal_id"), 1u);
+  EXPECT_EQ(by.count("data.child.birth_date"), 1u);
 
   // A whole valid record has nothing to say; a typed field made empty is
   // missing.

@@ -70,7 +70,7 @@ CHILD = {
 # The 4th digit says a boy born 2000-2099 (2); a girl is 3 (DOMAIN.md 3.1):
 # the check "chữ số thứ 4" of node/domain/validator.cc IdCenturySex.
 WRONG_ID = "056226104857"
-WRONG_ID_MESSAGE = "chữ số thứ 4"
+WRONG_ID_MESSAGE = "hữ số thứ 4"  # "Chữ số thứ 4 …" (the case of its first letter aside)
 
 FIRST_PLACE = "Phường Nam Nha Trang, Tỉnh Khánh Hòa"
 BROWSER_PLACE = "Bệnh viện Đa khoa tỉnh Khánh Hòa"

@@ -32,7 +32,22 @@
       input.setAttribute("aria-describedby", el.id);
     } else {
       input.removeAttribute("aria-invalid");
+      settled(input.name);
     }
+  }
+  // A field put right leaves the summary of the refused form; the summary
+  // goes when nothing is left in it.
+  function settled(name) {
+    var summary = document.getElementById("form-error");
+    if (!summary || !name) return;
+    summary.querySelectorAll("li[data-field]").forEach(function (li) {
+      if (li.getAttribute("data-field") === name) li.remove();
+    });
+    if (!summary.querySelector("li")) summary.hidden = true;
+  }
+  function warn(input, text) {
+    var el = document.getElementById(input.id + "-warn");
+    if (el) el.textContent = text || "";
   }
 
   function checkDate(v) {
@@ -40,9 +55,15 @@
     if (!m) return t("Ngày phải viết theo dạng ngày/tháng/năm, ví dụ 05/12/2026.",
                      "A date is written day/month/year, e.g. 05/12/2026.");
     var d = +m[1], mo = +m[2], y = +m[3];
-    var dt = new Date(Date.UTC(y, mo - 1, d));
-    if (dt.getUTCFullYear() !== y || dt.getUTCMonth() !== mo - 1 || dt.getUTCDate() !== d)
-      return t("Không có ngày " + v + ".", "There is no day " + v + ".");
+    var two = function (n) { return (n < 10 ? "0" : "") + n; };
+    var shown = two(d) + "/" + two(mo) + "/" + y;
+    if (mo < 1 || mo > 12)
+      return t("Không có ngày " + shown + ": tháng chỉ từ 01 đến 12.",
+               "There is no day " + shown + ": months run from 01 to 12.");
+    var days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
+    if (d < 1 || d > days)
+      return t("Không có ngày " + shown + ": tháng " + two(mo) + "/" + y + " chỉ có " + days + " ngày.",
+               "There is no day " + shown + ": " + two(mo) + "/" + y + " has only " + days + " days.");
     return "";
   }
   function checkDateTime(v) {
@@ -119,9 +140,15 @@
         .then(function (j) {
           if (!j || mine !== seq) return;  // a later check is on its way
           Object.keys(j).forEach(function (name) {
+            if (name === "$warnings") return;
             var input = form.querySelector("[name='" + name + "']");
             if (!input || shape(input)) return;  // the shape message stays
             show(input, j[name]);
+          });
+          var warnings = j["$warnings"] || {};
+          form.querySelectorAll(".field-warning").forEach(function (el) {
+            var input = document.getElementById(el.id.slice(0, -"-warn".length));
+            if (input) warn(input, warnings[input.name] || "");
           });
         })
         .catch(function () {});  // offline from the server: it checks on submit
@@ -143,9 +170,34 @@
     });
   }
 
+  // In a part the record may leave out (a parent), the usual values
+  // (ethnicity Kinh, nationality Việt Nam) once the officer begins it: an
+  // unknown parent's part stays empty.
+  function defaults(form) {
+    form.querySelectorAll("fieldset").forEach(function (set) {
+      var fills = set.querySelectorAll(":scope > .field > [data-default]");
+      if (!fills.length) return;
+      set.addEventListener("input", function (e) {
+        if (!e.target.value || e.target.hasAttribute("data-default")) return;
+        fills.forEach(function (input) {
+          if (!input.value) input.value = input.getAttribute("data-default");
+        });
+      });
+    });
+  }
+
   document.querySelectorAll("form.record-form").forEach(function (form) {
     fullNames(form);
+    defaults(form);
     liveForm(form);
+  });
+  // A refused form: its summary first, read out and in view.
+  var summary = document.getElementById("form-error");
+  if (summary && !summary.hidden && summary.focus) summary.focus();
+  // A page that waits for work on the server (sync now) looks again.
+  document.querySelectorAll("[data-refresh]").forEach(function (el) {
+    var s = parseInt(el.getAttribute("data-refresh"), 10) || 2;
+    setTimeout(function () { window.location.reload(); }, s * 1000);
   });
   document.querySelectorAll("button[data-print]").forEach(function (b) {
     b.addEventListener("click", function () { window.print(); });
