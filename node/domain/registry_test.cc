@@ -375,6 +375,7 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     ASSERT_TRUE(store::TestAccess::Db(n->store())
                     .Exec("DROP TABLE peer_heads; DROP TABLE peers; DROP TABLE trust_objects; "
                           "DROP TABLE refusals; DROP TABLE record_search; "
+                          "DROP INDEX records_stats; "
                           "DROP INDEX records_event_date; ALTER TABLE records DROP COLUMN event_date; "
                           "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                           "ALTER TABLE records DROP COLUMN invalid_field; "

@@ -38,6 +38,25 @@ Status CheckDate(const std::string& d, const char* what) {
   return Status::Ok();
 }
 
+constexpr const char* kViolationDecision = "violation_decision";
+
+// A violation decision in force, added to its row's fines when its penalty
+// is a fine that was not cancelled.
+void AddFine(const crdt::RecordState& s, StatsRow* row) {
+  if (Winner(s, "data.principal_penalty") != "fine") return;
+  const std::string status = Winner(s, "data.status");
+  if (status == "cancelled") return;
+  const int64_t amount = WinnerInt(s, "data.fine_amount_vnd");
+  ++row->fines;
+  row->fines_issued_vnd += amount;
+  if (status == "paid") {
+    const int64_t paid = WinnerInt(s, "data.paid_amount_vnd");
+    row->fines_paid_vnd += paid > 0 ? paid : amount;
+  } else {
+    row->fines_outstanding_vnd += amount;
+  }
+}
+
 }  // namespace
 
 Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
@@ -45,60 +64,66 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
   TUPHAP_RETURN_IF_ERROR(CheckDate(o.to, "--to"));
   if (!o.from.empty() && !o.to.empty() && o.from > o.to)
     return Status::InvalidArgument("--from " + o.from + " is after --to " + o.to);
-  // The records and the person conflicts that hold some back, of one moment
-  // (a serving node may commit meanwhile).
+  // The counts, the fines and the person conflicts that hold some back, of
+  // one moment (a serving node may commit meanwhile).
   store::ReadSnapshot snapshot(node.store());
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ScopeDigest> scopes, node.Digests(std::nullopt));
   std::map<std::tuple<std::string, std::string, std::string>, StatsRow> groups;
-  for (const auto& sc : scopes) {
-    if (replication::IsPublicScope(sc.scope)) continue;
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<store::RecordView> records,
-                            node.store().RecordsWithPrefix(sc.scope, ""));
-    TUPHAP_ASSIGN_OR_RETURN(std::set<std::string> held,
-                            node.store().HeldForPersonConflicts(sc.scope));
-    for (const auto& rec : records) {
-      const std::string type = rec.state.Type();
-      if (type.empty() || type[0] == '_') continue;  // bookkeeping (number leases)
-      std::string date = Winner(rec.state, "registered_at");
-      if (date.empty()) date = Winner(rec.state, "data.decision_date");
-      if (date.size() < 10) continue;
-      if ((!o.from.empty() && date < o.from) || (!o.to.empty() && date.substr(0, 10) > o.to))
-        continue;
-      const auto key = std::make_tuple(o.by_commune ? sc.scope : "all", o.by_type ? type : "all",
-                                       o.by_month ? date.substr(0, 7) : "all");
-      StatsRow& row = groups[key];
-      row.commune = std::get<0>(key);
-      row.type = std::get<1>(key);
-      row.period = std::get<2>(key);
-      if (!rec.invalid.empty()) {  // judged invalid: counted apart, never in the figures
-        ++row.invalid;
-        continue;
-      }
-      if (rec.state.Revoked()) {
-        ++row.revoked;
-        continue;
-      }
+  auto row_of = [&](std::string_view scope, std::string_view type,
+                    std::string_view month) -> StatsRow& {
+    auto key = std::make_tuple(o.by_commune ? std::string(scope) : "all",
+                               o.by_type ? std::string(type) : "all",
+                               o.by_month ? std::string(month) : "all");
+    auto [it, added] = groups.try_emplace(std::move(key));
+    if (added) {
+      it->second.commune = std::get<0>(it->first);
+      it->second.type = std::get<1>(it->first);
+      it->second.period = std::get<2>(it->first);
+    }
+    return it->second;
+  };
+  // Nearly every record: counted from the index, its state never read.
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::StatsCount> counts,
+                          node.store().StatsCounts(o.from, o.to));
+  for (const auto& c : counts) {
+    if (replication::IsPublicScope(c.scope)) continue;
+    StatsRow& row = row_of(c.scope, c.type, c.month);
+    row.invalid += c.invalid;
+    row.revoked += c.revoked;
+    row.held_back += c.held_back;
+    row.count += c.records - c.invalid - c.revoked - c.held_back;
+  }
+  TUPHAP_RETURN_IF_ERROR(node.store().ForEachStatsState(
+      kViolationDecision, o.from, o.to,
+      [&](std::string_view scope, std::string_view month, const crdt::RecordState& state) {
+        if (!replication::IsPublicScope(scope))
+          AddFine(state, &row_of(scope, kViolationDecision, month));
+      }));
+  // The few whose event date the index does not hold as YYYY-MM-DD…: their
+  // date read from the state, as the index would have been.
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::StatsOddRecord> odd,
+                          node.store().StatsOddRecords());
+  for (const auto& [rec, held_back] : odd) {
+    if (replication::IsPublicScope(rec.scope)) continue;
+    const std::string type = rec.state.Type();
+    if (type.empty() || type[0] == '_') continue;  // bookkeeping (number leases)
+    std::string date = Winner(rec.state, "registered_at");
+    if (date.empty()) date = Winner(rec.state, "data.decision_date");
+    if (date.size() < 10) continue;
+    if ((!o.from.empty() && date < o.from) || (!o.to.empty() && date.substr(0, 10) > o.to))
+      continue;
+    StatsRow& row = row_of(rec.scope, type, date.substr(0, 7));
+    if (!rec.invalid.empty()) {  // judged invalid: counted apart, never in the figures
+      ++row.invalid;
+    } else if (rec.state.Revoked()) {
+      ++row.revoked;
+    } else if (held_back) {
       // A second registration of one person (a child registered twice...)
       // would count the person twice: the later one waits for a person to
       // settle the conflict.
-      if (held.count(rec.record_id) != 0) {
-        ++row.held_back;
-        continue;
-      }
+      ++row.held_back;
+    } else {
       ++row.count;
-      if (type == "violation_decision" && Winner(rec.state, "data.principal_penalty") == "fine") {
-        const std::string status = Winner(rec.state, "data.status");
-        if (status == "cancelled") continue;
-        const int64_t amount = WinnerInt(rec.state, "data.fine_amount_vnd");
-        ++row.fines;
-        row.fines_issued_vnd += amount;
-        if (status == "paid") {
-          const int64_t paid = WinnerInt(rec.state, "data.paid_amount_vnd");
-          row.fines_paid_vnd += paid > 0 ? paid : amount;
-        } else {
-          row.fines_outstanding_vnd += amount;
-        }
-      }
+      if (type == kViolationDecision) AddFine(rec.state, &row);
     }
   }
   std::vector<StatsRow> out;

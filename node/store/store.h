@@ -240,6 +240,10 @@ class Store {
 
   static Result<std::unique_ptr<Store>> Open(const std::string& path, Database::OpenMode mode,
                                              StoreOptions options = {});
+  // Hands this Store to the calling thread: a server opens it where it can
+  // report an error, then uses it on its own thread. The thread that had it
+  // must not use it again (nothing is shared: it is handed over whole).
+  void AdoptThread() { owner_ = std::this_thread::get_id(); }
   ~Store();
 
   // Whether a write session (BeginSession) is open on this Store now.
@@ -472,10 +476,9 @@ class Store {
   Result<std::vector<StatsCount>> StatsCounts(std::string_view from, std::string_view to);
   // The states of the records of `type` in force (not invalid, revoked or
   // held back), with their scope and month; the views live for one call.
-  Status ForEachStatsState(
-      std::string_view type, std::string_view from, std::string_view to,
-      const std::function<void(std::string_view scope, std::string_view month,
-                               const crdt::RecordState& state)>& fn);
+  Status ForEachStatsState(std::string_view type, std::string_view from, std::string_view to,
+                           const std::function<void(std::string_view scope, std::string_view month,
+                                                    const crdt::RecordState& state)>& fn);
   // The registrations the two above leave out because their event date is
   // missing or of another shape (content judged invalid, or a store indexed
   // without a date): whole, with whether held back.
