@@ -263,7 +263,6 @@ Response WebApp::Dispatch(const Request& req) {
           if (part.name == "csrf" && part.filename.empty()) token = part.data;
         }
       }
-      if (token.empty()) token = FieldValue(c.query, "csrf");
     }
     if (!SameToken(token, session->csrf)) return finish(ErrorPage(c, 403, c.T("error.csrf")));
   } else if (req.method != "GET" && req.method != "HEAD") {
