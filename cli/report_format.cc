@@ -6,6 +6,7 @@
 
 #include "cli/format.h"
 #include "node/report/reports.h"
+#include "web/html.h"
 
 namespace tuphap::cli {
 
@@ -41,33 +42,6 @@ void WriteCsv(std::ostream& out, const Grid& grid) {
   for (const auto& r : grid.rows) line(r);
 }
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string BarChartSvg(const std::vector<std::pair<std::string, double>>& bars) {
   if (bars.empty()) return "";
   const double max = std::max_element(bars.begin(), bars.end(), [](const auto& a, const auto& b) {
@@ -84,7 +58,7 @@ std::string BarChartSvg(const std::vector<std::pair<std::string, double>>& bars)
     char num[32];
     std::snprintf(num, sizeof num, "%.0f", bars[i].second);
     svg += "<text x=\"" + std::to_string(label - 6) + "\" y=\"" + std::to_string(y + 14) +
-           "\" text-anchor=\"end\" font-size=\"12\">" + HtmlEscape(bars[i].first) + "</text>";
+           "\" text-anchor=\"end\" font-size=\"12\">" + web::Esc(bars[i].first) + "</text>";
     svg += "<rect x=\"" + std::to_string(label) + "\" y=\"" + std::to_string(y) + "\" width=\"" +
            std::to_string(std::max(w, 1)) + "\" height=\"16\" fill=\"#3b6ea5\"/>";
     svg += "<text x=\"" + std::to_string(label + w + 6) + "\" y=\"" + std::to_string(y + 13) +
@@ -96,23 +70,23 @@ std::string BarChartSvg(const std::vector<std::pair<std::string, double>>& bars)
 void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Grid>& grids,
                const std::string& chart_svg) {
   out << "<!DOCTYPE html>\n<html lang=\"vi\">\n<head>\n<meta charset=\"utf-8\"/>\n<title>"
-      << HtmlEscape(title) << "</title>\n<style>\n"
+      << web::Esc(title) << "</title>\n<style>\n"
       << "body{font-family:system-ui,sans-serif;margin:2em;color:#222}\n"
       << "table{border-collapse:collapse;margin:1em 0}\n"
       << "th,td{border:1px solid #bbb;padding:3px 8px;text-align:left}\n"
       << "th{background:#eef2f7}\ntd.n{text-align:right}\n</style>\n</head>\n<body>\n<h1>"
-      << HtmlEscape(title) << "</h1>\n";
+      << web::Esc(title) << "</h1>\n";
   if (!chart_svg.empty()) out << "<figure>" << chart_svg << "</figure>\n";
   for (const auto& g : grids) {
-    if (!g.title.empty()) out << "<h2>" << HtmlEscape(g.title) << "</h2>\n";
+    if (!g.title.empty()) out << "<h2>" << web::Esc(g.title) << "</h2>\n";
     out << "<table>\n<thead><tr>";
-    for (const auto& h : g.header) out << "<th>" << HtmlEscape(h) << "</th>";
+    for (const auto& h : g.header) out << "<th>" << web::Esc(h) << "</th>";
     out << "</tr></thead>\n<tbody>\n";
     for (const auto& r : g.rows) {
       out << "<tr>";
       for (const auto& c : r) {
         const bool numeric = !c.empty() && c.find_first_not_of("0123456789-.") == std::string::npos;
-        out << (numeric ? "<td class=\"n\">" : "<td>") << HtmlEscape(c) << "</td>";
+        out << (numeric ? "<td class=\"n\">" : "<td>") << web::Esc(c) << "</td>";
       }
       out << "</tr>\n";
     }

@@ -32,7 +32,6 @@ struct Grid {
 };
 
 void WriteCsv(std::ostream& out, const Grid& grid);
-std::string HtmlEscape(std::string_view text);
 // A horizontal bar chart as inline SVG (labels and non-negative values).
 std::string BarChartSvg(const std::vector<std::pair<std::string, double>>& bars);
 // A whole HTML document: the grids as tables, `chart_svg` (may be empty)

@@ -14,6 +14,7 @@
 #include <set>
 
 #include "base/file_io.h"
+#include "node/domain/schema.h"
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/pages_commune.h"
@@ -790,15 +791,7 @@ Response Stats(PageCtx& c) {
   figure_heads();
   h << "</tr></thead><tbody>";
   // In the order of the register (DOMAIN.md), not of the codes.
-  std::vector<std::string> types = {"birth",
-                                    "death",
-                                    "marriage",
-                                    "parent_child_recognition",
-                                    "guardianship",
-                                    "change_correction",
-                                    "marital_status_confirmation",
-                                    "re_registration",
-                                    "violation_decision"};
+  std::vector<std::string> types = domain::RecordTypes();
   for (const auto& [type, r] : per_type) {
     if (std::find(types.begin(), types.end(), type) == types.end()) types.push_back(type);
   }
