@@ -20,6 +20,9 @@ struct HttpServer::Impl {
   Handler handler;
   ServerLimits limits;
   std::atomic<size_t> connections{0};
+  // Requests reading a large body now: one at a time, so the large limit
+  // bounds memory once, not once per connection.
+  size_t large_bodies = 0;  // the io thread's alone
   std::atomic<bool> stopped{false};
   asio::io_context io{1};
   tcp::acceptor acceptor{io};
@@ -36,7 +39,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : stream_(std::move(socket)), server_(server) {
     ++server_->connections;
   }
-  ~Connection() { --server_->connections; }
+  ~Connection() {
+    EndLarge();
+    --server_->connections;
+  }
 
   void Read() {
     parser_.emplace();
@@ -49,7 +55,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
  private:
+  void EndLarge() {
+    if (large_) --server_->large_bodies;
+    large_ = false;
+  }
+
   void OnRead(beast::error_code ec) {
+    EndLarge();
     if (ec == http::error::body_limit || ec == http::error::header_limit) {
       Respond(Response::Text(413, "request too large\n"), false);
       return;
@@ -113,6 +125,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   HttpServer::Impl* server_;
+  bool large_ = false;  // reading a large body (counted in large_bodies)
 };
 
 }  // namespace

@@ -23,7 +23,9 @@ namespace tuphap::web {
 struct ServerLimits {
   size_t max_body = 1 << 20;
   // Paths (prefixes) that take larger bodies, up to max_large_body: the
-  // hub's reconcile takes a commune's snapshot as an upload.
+  // hub's reconcile takes a commune's snapshot as an upload. One such body
+  // is read at a time (another meanwhile gets the ordinary limit), so they
+  // cost max_large_body of memory at most, whoever sends them.
   std::vector<std::string> large_body_paths;
   size_t max_large_body = 64 << 20;
   size_t max_connections = 64;

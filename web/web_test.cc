@@ -320,13 +320,42 @@ TEST_F(WebAppTest, WhatAnOfficerTypedIsEscapedOnTheRecordPage) {
   EXPECT_EQ(page.status, 200) << page.body;
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
   EXPECT_EQ(page.body.find("<b>reason"), std::string::npos);
+  // Shown, escaped: the note among the fields, the reason in the history.
+  EXPECT_NE(page.body.find("&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;b&gt;reason&lt;/b&gt;"), std::string::npos);
   EXPECT_NE(page.body.find("Nguyễn Thị Hồng"), std::string::npos);
 }
 
 TEST_F(WebAppTest, AFloodOfAnonymousSessionsPushesNoOfficerOut) {
+  // Small rooms, so that the flood fills the anonymous one many times over.
+  WebOptions o = app_->options();
+  o.max_sessions = 2;
+  o.max_anonymous_sessions = 4;
+  auto tz = TimeZone::Named(o.time_zone);
+  ASSERT_TRUE(tz.ok());
+  auto office = std::move(app_);
+  app_ = std::make_unique<WebApp>(
+      std::make_unique<app::Office>(Open("c"), domain::Lang::kVietnamese), std::move(*tz), o);
+  office.reset();
   auto [cookie, csrf] = LogIn("lan");
-  for (int i = 0; i < 1100; ++i) Get("/login");
-  EXPECT_EQ(Get("/", cookie).status, 200);
+  const std::string first_anonymous = CookieOf(Get("/login"));
+  for (int i = 0; i < 20; ++i) {
+    clock_.Advance(1);
+    Get("/login");
+  }
+  EXPECT_EQ(Get("/", cookie).status, 200) << "the officer's session outlived the flood";
+  Response again = Get("/login", first_anonymous);
+  EXPECT_FALSE(Header(again, "Set-Cookie").empty())
+      << "the flood's oldest anonymous session was the one that went";
+  // Logged-in sessions share a room of their own: a third login pushes out
+  // the session idle longest.
+  clock_.Advance(1000);
+  auto second = LogIn("minh");
+  clock_.Advance(1000);
+  Get("/", second.first);
+  LogIn("minh");
+  EXPECT_EQ(Get("/", cookie).status, 303) << "the session idle longest went";
+  EXPECT_EQ(Get("/", second.first).status, 200);
 }
 
 TEST_F(WebAppTest, ANewPasswordEndsTheSessionsOpenedBeforeIt) {

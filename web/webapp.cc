@@ -247,6 +247,7 @@ Response WebApp::Dispatch(const Request& req) {
             {},       path,        {}};
   c.query = req.Query();
   office_->set_lang(session->lang);
+  officers_->set_lang(session->lang);
 
   auto finish = [&](Response r) {
     if (!set_cookie.empty()) r.headers.emplace_back("Set-Cookie", set_cookie);

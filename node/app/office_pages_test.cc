@@ -23,7 +23,10 @@ class OfficePagesTest : public node::NodesTest {
                                      domain::Lang lang = domain::Lang::kEnglish) {
     return std::make_unique<Office>(Make(name, role, kCommune), lang);
   }
-  Json FirstBirth() {
+  Json FirstBirth() { return First("birth"); }
+  // The first generated record of `type`, with only its data and date: the
+  // node numbers it.
+  Json First(const std::string& type) {
     domain::GeneratorOptions o;
     o.seed = 5;
     o.communes = {kCommune};
@@ -32,7 +35,7 @@ class OfficePagesTest : public node::NodesTest {
     Json out;
     domain::GenerateRecords(o, [&](const std::string& line) {
       auto j = ParseJson(line, nullptr);
-      if (out.is_null() && j && j->Find("type")->as_string() == "birth") {
+      if (out.is_null() && j && j->Find("type")->as_string() == type) {
         out = Json::MakeObject();
         out.Set("data", *j->Find("data"));
         out.Set("registered_at", *j->Find("registered_at"));
@@ -130,10 +133,18 @@ TEST_F(OfficePagesTest, RegisteredOnListsTheDaysRecordsLatestFirst) {
   Json line = FirstBirth();
   auto first = office->Register("birth", line);
   ASSERT_TRUE(first.ok()) << first.status().ToString();
+  auto second = office->Register("death", First("death"));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
   auto on = office->RegisteredOn("2025-07-01", 10);
   ASSERT_TRUE(on.ok()) << on.status().ToString();
-  ASSERT_EQ(on->size(), 1u);
-  EXPECT_EQ((*on)[0].record_id, first->id);
+  ASSERT_EQ(on->size(), 2u);
+  // The highest record id first (22333-KT-… after 22333-KS-…).
+  EXPECT_EQ((*on)[0].record_id, std::max(first->id, second->id));
+  EXPECT_EQ((*on)[1].record_id, std::min(first->id, second->id));
+  auto one = office->RegisteredOn("2025-07-01", 1);
+  ASSERT_TRUE(one.ok());
+  ASSERT_EQ(one->size(), 1u);
+  EXPECT_EQ((*one)[0].record_id, std::max(first->id, second->id));
   EXPECT_TRUE(office->RegisteredOn("2025-07-02", 10)->empty());
   EXPECT_TRUE(office->RegisteredOn("2025-07-01", 0)->empty());
 }
