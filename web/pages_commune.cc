@@ -219,7 +219,7 @@ Response Search(PageCtx& c) {
     << "</th></tr></thead><tbody>";
   for (const domain::SearchHit& hit : result->hits) {
     h << "<tr><td>" << RecordLink(hit.record_id) << "</td><td>";
-    auto rec = c.office.GetRecord(hit.record_id);
+    auto rec = c.office.GetRecord(hit.record_id, hit.scope);
     if (rec.ok()) {
       People(h, c, *rec);
     } else {
