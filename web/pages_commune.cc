@@ -15,12 +15,6 @@ namespace {
 constexpr size_t kPerPage = 20;
 constexpr int kMaxPages = 50;
 
-std::string RecordLink(const std::string& id) {
-  const std::string ref = RegisterRef(id);
-  return "<a class=\"record-link\" href=\"/records/" + Esc(UrlEncode(id)) + "\">" +
-         Esc(ref.empty() ? id : ref) + "</a>";
-}
-
 std::string Card(const std::string& id, const std::string& href, std::string_view label,
                  const std::string& value, std::string_view note, const char* tone) {
   Html h;

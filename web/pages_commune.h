@@ -35,6 +35,9 @@ std::string DisplayValue(const PageCtx& c, const domain::FieldSpec* spec, std::s
 // The register reference of a record id "22333-KS-2026-000012":
 // "KS 2026/000012"; "" when the id is not one.
 std::string RegisterRef(std::string_view record_id);
+// A link to a record's page that shows its register reference (the id when
+// it has none): the commune pages and the hub console alike.
+std::string RecordLink(const std::string& id);
 // The winning value of a field of a record, "" when it has none.
 std::string Winner(const store::RecordView& r, std::string_view field);
 // The schema a stored record was checked against (its type and variant).

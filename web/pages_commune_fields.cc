@@ -307,6 +307,12 @@ std::string RegisterRef(std::string_view id) {
   return std::string(seg[1]) + " " + std::string(seg[2]) + "/" + std::string(seg[3]);
 }
 
+std::string RecordLink(const std::string& id) {
+  const std::string ref = RegisterRef(id);
+  return "<a class=\"record-link\" href=\"/records/" + Esc(UrlEncode(id)) + "\">" +
+         Esc(ref.empty() ? id : ref) + "</a>";
+}
+
 std::string Winner(const store::RecordView& r, std::string_view field) {
   const crdt::MvRegister* reg = r.state.Field(field);
   const crdt::RegisterEntry* w = reg != nullptr ? reg->Winner() : nullptr;

@@ -105,14 +105,6 @@ std::string OfficerOf(const PageCtx& c, const node::EntryView& v) {
   return v.officer.empty() ? "—" : v.officer;
 }
 
-// A record by its register reference ("KS 2026/000012"), as the commune
-// pages show it; the id is the link's alone.
-std::string RecordLink(const std::string& id) {
-  const std::string ref = RegisterRef(id);
-  return "<a class=\"record-link\" href=\"/records/" + Esc(UrlEncode(id)) + "\">" +
-         Esc(ref.empty() ? id : ref) + "</a>";
-}
-
 // A rule (person rules) or a reason code for people, the code when the
 // catalogue has no words for it.
 std::string Words(const PageCtx& c, const std::string& prefix, const std::string& code) {
