@@ -235,11 +235,6 @@ Node::~Node() = default;
 Result<std::unique_ptr<store::Store::Session>> Node::BeginSession() {
   // A key made in a session that rolled back must not seal anything.
   TUPHAP_RETURN_IF_ERROR(ForgetUncommittedKeys());
-  // Another process (enroll accept, a sync bringing a new key epoch) may
-  // have changed what this long-lived node trusts since it last looked: a
-  // write decides draft or sealed, and with which key, from current trust
-  // (one pragma when nothing was written).
-  TUPHAP_RETURN_IF_ERROR(ReloadTrustIfChanged().status());
   // Keys first (a prompt, then Argon2id): never while holding the write
   // lock. A node with trust seals what it writes and may open what it
   // reads; one without (a commune before enrolment) writes drafts only.

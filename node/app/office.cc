@@ -93,6 +93,7 @@ Status Office::CheckWriteScope(const std::string& scope) const {
 
 Result<Office::Registered> Office::Register(std::string_view type, Json doc,
                                             const std::string& scope) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   TUPHAP_RETURN_IF_ERROR(CheckWriteScope(scope));
   domain::MaritalRecord marital;
   Registered out;
@@ -104,15 +105,18 @@ Result<Office::Registered> Office::Register(std::string_view type, Json doc,
 Status Office::Amend(const std::string& id,
                      const std::vector<std::pair<std::string, std::string>>& fields,
                      const std::string& reason, const std::string& scope) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   return registry().Amend(id, fields, reason, scope);
 }
 
 Status Office::Revoke(const std::string& id, const std::string& reason, const std::string& scope) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   return node_->Revoke(id, reason, scope);
 }
 
 Status Office::Resolve(const std::string& id, const std::string& field, const std::string& value,
                        const std::string& reason, const std::string& scope) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   return registry().Resolve(id, field, value, reason, scope);
 }
 
@@ -232,6 +236,7 @@ Result<Office::PersonPage> Office::Person(const std::string& personal_id, const 
 
 Result<int64_t> Office::LeaseNumbers(const std::string& to_node, std::string_view register_code,
                                      int year, int count) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   return registry().GrantLease(to_node, register_code, year, count);
 }
 
@@ -239,6 +244,7 @@ Result<int64_t> Office::LeaseNumbers(const std::string& to_node, std::string_vie
 
 Result<domain::ImportSummary> Office::Import(LineReader& reader,
                                              const domain::ImportOptions& options) {
+  TUPHAP_RETURN_IF_ERROR(Refresh());
   return domain::Import(registry(), reader, options);
 }
 

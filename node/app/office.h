@@ -293,8 +293,12 @@ class Office {
   // server that opens it on one thread and serves on another.
   void AdoptThread() { node_->store().AdoptThread(); }
   // Re-reads what this node trusts when another process (enroll accept, a
-  // sync) changed it since: a long-lived office (the web app's) calls it
-  // before each request. One pragma when nothing was written.
+  // sync bringing a new key epoch) changed it since, so that a long-lived
+  // office (the web app's) writes sealed, with the current key, and reads
+  // with current grants. Every write service calls it first, and the web
+  // app before each request; never inside the node, where a reload would
+  // free what a caller holds of the old trust. One pragma when nothing was
+  // written.
   Status Refresh();
   // Reads the private keys now (asking for the passphrase): a server asks
   // at start, not in the middle of its work.
