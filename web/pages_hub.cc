@@ -454,9 +454,11 @@ Response Conflicts(PageCtx& c) {
       h << "</td>";
       FieldCell(h, c, r.row.type, r.row.field);
       h << "<td><ul class=\"values\">";
+      const domain::FieldSpec* spec = domain::FindField(r.row.type, r.row.field);
       for (const node::EntryView& v : r.values) {
         h << "<li><strong>";
-        h.Text(v.value.ToDisplay());
+        // As the record page shows it: dd/mm/yyyy, words for codes, money.
+        h.Text(DisplayValue(c, spec, r.row.field, v.value.ToDisplay()));
         h << "</strong><span class=\"meta\">";
         h.Text(OfficerOf(c, v));
         h << " · ";

@@ -248,12 +248,16 @@ TEST_F(HubPagesTest, OnlyAnOperatorOpensTheConsole) {
 TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
   ASSERT_FALSE(first_birth_.empty());
   // A correction at the commune and another at the hub, concurrently.
-  ASSERT_TRUE(
-      c1_->Amend(first_birth_, {{"data.child.birth_place", "Trạm Y tế xã"}}, "sai nơi sinh").ok());
+  Status at_commune = c1_->Amend(
+      first_birth_,
+      {{"data.child.birth_place", "Trạm Y tế xã"}, {"data.child.birth_date", "2024-06-01"}},
+      "sai nơi sinh");
+  ASSERT_TRUE(at_commune.ok()) << at_commune.ToString();
   app::Office at_hub(Open("hub"), domain::Lang::kVietnamese);
   at_hub.set_officer("Phạm Thu Hà");
   Status s = at_hub.Amend(first_birth_,
-                          {{"data.child.birth_place", "Bệnh viện <script>alert(1)</script>"}},
+                          {{"data.child.birth_place", "Bệnh viện <script>alert(1)</script>"},
+                           {"data.child.birth_date", "2024-06-02"}},
                           "theo giấy chứng sinh", kCommune);
   ASSERT_TRUE(s.ok()) << s.ToString();
   node::Ingest(*hub_, node::Envelopes(c1_->node()));
@@ -280,6 +284,10 @@ TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
   EXPECT_EQ(page.body.find(node::NodeIdText(c1_->node().sign_key())), std::string::npos);
   EXPECT_EQ(page.body.find(node::NodeIdText(hub_->sign_key())), std::string::npos);
   EXPECT_NE(page.body.find("Trạm Y tế xã"), std::string::npos);
+  // A date as people write it, as on the record page.
+  EXPECT_NE(values.find("01/06/2024"), std::string::npos) << values;
+  EXPECT_NE(values.find("02/06/2024"), std::string::npos) << values;
+  EXPECT_EQ(values.find("2024-06-01"), std::string::npos) << values;
   EXPECT_NE(page.body.find("Bệnh viện &lt;script&gt;alert(1)&lt;/script&gt;"), std::string::npos);
   EXPECT_EQ(page.body.find("<script>alert"), std::string::npos);
   EXPECT_NE(page.body.find("Phạm Thu Hà"), std::string::npos);
@@ -297,11 +305,14 @@ TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
     if (l.rfind(first_birth_ + ",", 0) != 0) continue;
     ++rows;
     EXPECT_NE(l.find("," + ref + ","), std::string::npos) << l;
-    EXPECT_NE(l.find(",data.child.birth_place,Nơi sinh (Trẻ),"), std::string::npos) << l;
+    EXPECT_TRUE(l.find(",data.child.birth_place,Nơi sinh (Trẻ),") != std::string::npos ||
+                l.find(",data.child.birth_date,\"Ngày, tháng, năm sinh (Trẻ)\",2024-06-0") !=
+                    std::string::npos)
+        << l;
     EXPECT_NE(l.find(",birth,Khai sinh,"), std::string::npos) << l;
     EXPECT_NE(l.find("+07:00"), std::string::npos) << l;
   }
-  EXPECT_EQ(rows, 2) << csv.body;
+  EXPECT_EQ(rows, 4) << csv.body;  // two fields, two values each
   // The hub's page shows it among the communes' figures too.
   EXPECT_NE(Row(Get("/hub", op.cookie).body, "communes", kCommune).find("num attn"),
             std::string::npos);
