@@ -230,6 +230,10 @@ TEST_F(WebAppTest, LoginNeedsTheFormsTokenAndGivesAStrictHttpOnlyCookie) {
   EXPECT_EQ(Header(none, "Location"), "/login?next=%2Frecords%2Fx");
   Response page = Get("/login");
   EXPECT_NE(page.body.find("<html lang=\"vi\""), std::string::npos);
+  // The script's messages come with the page, from the catalogue.
+  EXPECT_NE(page.body.find("&quot;js.no_such_day&quot;:&quot;Không có ngày {0}: tháng {1} chỉ "
+                           "có {2} ngày.&quot;"),
+            std::string::npos);
   EXPECT_NE(Header(page, "Content-Security-Policy").find("script-src 'self'"), std::string::npos);
   EXPECT_EQ(Header(page, "Content-Security-Policy").find("unsafe-inline"), std::string::npos);
   const std::string cookie = CookieOf(page);

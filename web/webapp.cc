@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "base/json.h"
 #include "replication/limits.h"
 #include "web/html.h"
 #include "web/i18n.h"
@@ -17,6 +18,11 @@ namespace tuphap::web {
 namespace {
 
 constexpr std::string_view kCookie = "tuphap_session";
+
+// The catalogue entries the page script shows (web/assets/app.js).
+constexpr const char* kScriptStrings[] = {
+    "js.date_shape",     "js.month_range", "js.no_such_day", "js.datetime_shape", "js.id_digits",
+    "js.commune_digits", "js.year_digits", "js.digits_only", "js.money_digits"};
 
 std::string RandomToken() {
   unsigned char b[32];
@@ -351,12 +357,27 @@ std::string CsrfInput(const PageCtx& c) {
   return "<input type=\"hidden\" name=\"csrf\" value=\"" + Esc(c.session.csrf) + "\">";
 }
 
+// The script's messages, from the catalogue like every other string, as
+// JSON in an attribute of the page's body (no inline script: the CSP
+// forbids it).
+std::string ScriptStrings(const PageCtx& c) {
+  std::string out = "{";
+  for (const char* key : kScriptStrings) {
+    if (out.size() > 1) out += ',';
+    AppendJsonString(key, &out);
+    out += ':';
+    AppendJsonString(c.T(key), &out);
+  }
+  return out + '}';
+}
+
 std::string Layout(const PageCtx& c, std::string_view title, std::string_view body) {
   Html h;
   h << "<!doctype html><html lang=\"" << LangCode(c.lang()) << "\"><head><meta charset=\"utf-8\">"
     << "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
     << "<title>" << Esc(title) << " · tuphap</title>"
-    << "<link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body><header class=\"top\">"
+    << "<link rel=\"stylesheet\" href=\"/assets/style.css\"></head><body data-strings=\""
+    << Esc(ScriptStrings(c)) << "\"><header class=\"top\">"
     << "<a class=\"brand\" href=\"/\">" << Esc(c.T(c.hub() ? "app.name_hub" : "app.name"))
     << "</a> <span class=\"place\">";
   // The office by its name ("Sở Tư pháp Tỉnh Khánh Hòa", "Phường Bắc Nha

@@ -9,8 +9,15 @@
 //  * the print button of the extract, and confirmations.
 "use strict";
 (function () {
-  var vi = document.documentElement.lang === "vi";
-  function t(viText, enText) { return vi ? viText : enText; }
+  // Messages come from the catalogue, in the page's language (JSON the
+  // server puts on <body data-strings>); {0}, {1}, ... are filled in.
+  var strings = {};
+  try { strings = JSON.parse(document.body.getAttribute("data-strings") || "{}"); } catch (e) {}
+  function say(key) {
+    var s = strings[key] || key;
+    for (var i = 1; i < arguments.length; i++) s = s.split("{" + (i - 1) + "}").join(String(arguments[i]));
+    return s;
+  }
 
   function errorEl(input) {
     var id = input.id + "-err";
@@ -52,25 +59,21 @@
 
   function checkDate(v) {
     var m = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/.exec(v);
-    if (!m) return t("Ngày phải viết theo dạng ngày/tháng/năm, ví dụ 05/12/2026.",
-                     "A date is written day/month/year, e.g. 05/12/2026.");
+    if (!m) return say("js.date_shape");
     var d = +m[1], mo = +m[2], y = +m[3];
     var two = function (n) { return (n < 10 ? "0" : "") + n; };
     var shown = two(d) + "/" + two(mo) + "/" + y;
     if (mo < 1 || mo > 12)
-      return t("Không có ngày " + shown + ": tháng chỉ từ 01 đến 12.",
-               "There is no day " + shown + ": months run from 01 to 12.");
+      return say("js.month_range", shown);
     var days = new Date(Date.UTC(y, mo, 0)).getUTCDate();
     if (d < 1 || d > days)
-      return t("Không có ngày " + shown + ": tháng " + two(mo) + "/" + y + " chỉ có " + days + " ngày.",
-               "There is no day " + shown + ": " + two(mo) + "/" + y + " has only " + days + " days.");
+      return say("js.no_such_day", shown, two(mo) + "/" + y, days);
     return "";
   }
   function checkDateTime(v) {
     var m = /^(\S+)\s+(\d{1,2}):(\d{2})$/.exec(v);
     if (!m || +m[2] > 23 || +m[3] > 59)
-      return t("Giờ và ngày phải viết theo dạng dd/mm/yyyy hh:mm, ví dụ 05/12/2026 13:45.",
-               "Write the date and time as dd/mm/yyyy hh:mm, e.g. 05/12/2026 13:45.");
+      return say("js.datetime_shape");
     return checkDate(m[1]);
   }
   // The shape of a value by its kind; "" when it looks right (the server
@@ -82,17 +85,15 @@
       case "date": return checkDate(v);
       case "datetime": return checkDateTime(v);
       case "personal_id":
-        return /^\d{12}$/.test(v) ? "" : t("Số định danh cá nhân gồm đúng 12 chữ số (đang có " +
-            v.replace(/\D/g, "").length + ").", "A personal ID is exactly 12 digits.");
+        return /^\d{12}$/.test(v) ? "" : say("js.id_digits", v.replace(/\D/g, "").length);
       case "commune":
-        return /^\d{5}$/.test(v) ? "" : t("Mã xã gồm đúng 5 chữ số.", "A commune code is 5 digits.");
+        return /^\d{5}$/.test(v) ? "" : say("js.commune_digits");
       case "year":
-        return /^\d{4}$/.test(v) ? "" : t("Năm gồm 4 chữ số, ví dụ 1990.", "A year is 4 digits, e.g. 1990.");
+        return /^\d{4}$/.test(v) ? "" : say("js.year_digits");
       case "int":
-        return /^\d+$/.test(v) ? "" : t("Chỉ gồm chữ số.", "Digits only.");
+        return /^\d+$/.test(v) ? "" : say("js.digits_only");
       case "money":
-        return /^\d{1,3}([.\s]?\d{3})*$/.test(v) ? "" : t("Số tiền chỉ gồm chữ số, ví dụ 1.500.000.",
-                                                         "An amount is digits only, e.g. 1,500,000.");
+        return /^\d{1,3}([.\s]?\d{3})*$/.test(v) ? "" : say("js.money_digits");
     }
     return "";
   }
