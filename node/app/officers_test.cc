@@ -163,8 +163,7 @@ TEST_F(OfficersTest, FiveWrongPasswordsLockTheAccountForFifteenMinutes) {
   clock_.Advance(14 * 60 * 1000);
   const Status locked = Refusal("lan", kPassword);
   EXPECT_EQ(locked.reason(), "locked");
-  EXPECT_NE(locked.message().find("until 22:21 15/06/2025"), std::string::npos)
-      << locked.message();
+  EXPECT_NE(locked.message().find("until 22:21 15/06/2025"), std::string::npos) << locked.message();
   auto vi = Make(*store_, domain::Lang::kVietnamese);
   auto vr = vi->Verify("lan", kPassword);
   ASSERT_FALSE(vr.ok());

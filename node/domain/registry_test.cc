@@ -372,19 +372,20 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     std::vector<std::string> expected;
     RunImport(r, Generate(o, &expected));
     // Back to what a version-1 store looked like.
-    ASSERT_TRUE(store::TestAccess::Db(n->store())
-                    .Exec("DROP TABLE peer_heads; DROP TABLE peers; DROP TABLE trust_objects; "
-                          "DROP TABLE refusals; DROP TABLE record_search; "
-                          "DROP INDEX records_stats; "
-                          "DROP INDEX records_event_date; ALTER TABLE records DROP COLUMN event_date; "
-                          "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
-                          "ALTER TABLE records DROP COLUMN invalid_field; "
-                          "ALTER TABLE records DROP COLUMN invalid_history; "
-                          "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
-                          "DROP INDEX records_duplicate_key; "
-                          "ALTER TABLE records DROP COLUMN duplicate_key; "
-                          "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
-                    .ok());
+    ASSERT_TRUE(
+        store::TestAccess::Db(n->store())
+            .Exec("DROP TABLE peer_heads; DROP TABLE peers; DROP TABLE trust_objects; "
+                  "DROP TABLE refusals; DROP TABLE record_search; "
+                  "DROP INDEX records_stats; "
+                  "DROP INDEX records_event_date; ALTER TABLE records DROP COLUMN event_date; "
+                  "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
+                  "ALTER TABLE records DROP COLUMN invalid_field; "
+                  "ALTER TABLE records DROP COLUMN invalid_history; "
+                  "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
+                  "DROP INDEX records_duplicate_key; "
+                  "ALTER TABLE records DROP COLUMN duplicate_key; "
+                  "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
+            .ok());
   }
   auto n = node::Node::Open(dir, node::TestOptions());
   ASSERT_TRUE(n.ok()) << n.status().ToString();
