@@ -152,20 +152,24 @@ std::string Tidy(std::string text) {
   static const std::regex kDate(R"((^|[^0-9\-])(\d{4})-(\d{2})-(\d{2})(?![0-9\-]))");
   text = std::regex_replace(text, kDateTime, "$3/$2/$1 $4");
   text = std::regex_replace(text, kDate, "$1$4/$3/$2");
-  ReplaceAll(&text, "YYYY-MM-DDTHH:MM", "dd/mm/yyyy hh:mm");
-  ReplaceAll(&text, "YYYY-MM-DD", "dd/mm/yyyy");
-  // The sex codes where the validator writes them (IdCenturySex, Sexes).
-  ReplaceAll(&text, "giới tính M ", "giới tính nam ");
-  ReplaceAll(&text, "giới tính F ", "giới tính nữ ");
-  ReplaceAll(&text, "phải là M:", "phải là nam:");
-  ReplaceAll(&text, "phải là F:", "phải là nữ:");
-  ReplaceAll(&text, "a M born", "a male born");
-  ReplaceAll(&text, "a F born", "a female born");
-  ReplaceAll(&text, "must be M:", "must be male:");
-  ReplaceAll(&text, "must be F:", "must be female:");
-  ReplaceAll(&text, "trường bắt buộc", "mục bắt buộc");
-  ReplaceAll(&text, "là trường của", "là mục của");
-  ReplaceAll(&text, "chứa trường này", "chứa mục này");
+  // Shapes for people, the sex codes where the validator writes them
+  // (IdCenturySex, Sexes), and "mục" for the jargon "trường".
+  static constexpr std::pair<std::string_view, std::string_view> kWords[] = {
+      {"YYYY-MM-DDTHH:MM", "dd/mm/yyyy hh:mm"},
+      {"YYYY-MM-DD", "dd/mm/yyyy"},
+      {"giới tính M ", "giới tính nam "},
+      {"giới tính F ", "giới tính nữ "},
+      {"phải là M:", "phải là nam:"},
+      {"phải là F:", "phải là nữ:"},
+      {"a M born", "a male born"},
+      {"a F born", "a female born"},
+      {"must be M:", "must be male:"},
+      {"must be F:", "must be female:"},
+      {"trường bắt buộc", "mục bắt buộc"},
+      {"là trường của", "là mục của"},
+      {"chứa trường này", "chứa mục này"},
+  };
+  for (const auto& [from, to] : kWords) ReplaceAll(&text, from, to);
   while (!text.empty() && text.back() == ' ') text.pop_back();
   if (text.empty()) return text;
   // The first letter (a whole UTF-8 sequence) in capitals.
