@@ -13,6 +13,14 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
         .WithReason("E_NOT_ENROLLED");
   }
   TUPHAP_RETURN_IF_ERROR(Unlock());
+  // Keys another process wrote since trust was read: `revoke` beside
+  // `serve` rotates a commune's key, this serve hands the commune the new
+  // epoch from the store, and the commune's next changes come sealed under
+  // it. Read them first, and retry the feeds that stopped for want of a
+  // key this process now holds (or held from its start: a feed stopped by
+  // an earlier process resumes here, not only at the next rotation).
+  TUPHAP_RETURN_IF_ERROR(ReloadTrustIfChanged().status());
+  TUPHAP_RETURN_IF_ERROR(RetryBlockedFeedsIfKeysGrew());
   // The public feed first: certificates, revocations and key grants in it
   // decide what the rest of the batch may do.
   std::vector<size_t> order_public, order_rest;
@@ -38,14 +46,20 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
   };
   TUPHAP_RETURN_IF_ERROR(run(order_public));
   if (!order_public.empty()) {
-    const size_t keys_before = vault_.keyring().size();
     TUPHAP_RETURN_IF_ERROR(LoadTrust());
     TUPHAP_RETURN_IF_ERROR(OpenGrants());
-    if (vault_.keyring().size() != keys_before)
-      TUPHAP_RETURN_IF_ERROR(store_->RetryBlockedFeeds(*opener_));
+    TUPHAP_RETURN_IF_ERROR(RetryBlockedFeedsIfKeysGrew());
   }
   TUPHAP_RETURN_IF_ERROR(run(order_rest));
   return total;
+}
+
+Status Node::RetryBlockedFeedsIfKeysGrew() {
+  const size_t keys = vault_.keyring().size();
+  if (keys_at_retry_ == keys) return Status::Ok();
+  TUPHAP_RETURN_IF_ERROR(store_->RetryBlockedFeeds(*opener_));
+  keys_at_retry_ = keys;
+  return Status::Ok();
 }
 
 }  // namespace tuphap::node

@@ -343,11 +343,18 @@ class Node {
   // nothing was written since.
   std::optional<store::Store::Stamp> trust_checked_at_;
   KeyVault vault_;  // private keys and granted data keys (vault.h)
+  // How many data keys this process held when it last retried the feeds
+  // that stopped for want of a key (Ingest); none yet: the first ingest
+  // retries them.
+  std::optional<size_t> keys_at_retry_;
   // Data keys made in a session not yet known to be committed: dropped
   // from memory if their grant did not reach the store.
   std::vector<std::pair<std::string, uint32_t>> pending_keys_;
   bool no_drafts_ = false;  // this commune's feed holds no unsealed draft
   Status ForgetUncommittedKeys();
+  // Store::RetryBlockedFeeds, when this process holds data keys it did not
+  // hold at the last retry (or has not retried yet).
+  Status RetryBlockedFeedsIfKeysGrew();
 };
 
 }  // namespace tuphap::node

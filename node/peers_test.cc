@@ -200,5 +200,72 @@ TEST_F(PeersTest, AListenerAcceptsANodeEnrolledByAnotherProcessAtOnce) {
   EXPECT_TRUE(listener.hello_done());
 }
 
+// `tuphap revoke` beside a running `serve` rotates the commune's key; the
+// serve hands the new epoch to the commune (it streams the public feed from
+// the store), and the commune seals its next changes with it. The serve's
+// node must open them: before, it had not read the key another process
+// wrote, stopped the commune's feed at E_NO_KEY, and never tried it again.
+TEST_F(PeersTest, ChangesSealedUnderAKeyAnotherProcessRotatedAreApplied) {
+  auto hub = Make("hub", Role::kHub);  // `serve`
+  auto c = Make("c");
+  auto lost = MakeSecondary("lost");
+  Enrol(*hub, *c);
+  Enrol(*hub, *lost);
+  ASSERT_TRUE(c->CreateRecord("R1", "note", "", {}).ok());
+  Ingest(*hub, Envelopes(*c, kCommune));
+  auto revoker = Open("hub");  // `tuphap revoke`, another process
+  ASSERT_TRUE(revoker->RevokeNode(NodeIdText(lost->sign_key()), "lost", std::nullopt).ok());
+  Ingest(*c, Envelopes(*hub, public_scope_));
+  ASSERT_EQ(c->Security()->key_epochs.at(kCommune), 2u);
+  ASSERT_TRUE(c->CreateRecord("R2", "note", "", {}).ok());  // sealed under epoch 2
+
+  Ingest(*hub, Envelopes(*c, kCommune));
+  auto r2 = hub->GetRecord("R2", kCommune);
+  EXPECT_TRUE(r2.ok()) << r2.status().ToString();
+  auto q = store::TestAccess::Db(hub->store())
+               .Prepare("SELECT count(*) FROM feeds WHERE blocked IS NOT NULL");
+  ASSERT_TRUE(q.ok() && *q->Step());
+  EXPECT_EQ(q->Int(0), 0);
+  auto digests = [](Node& n) {
+    auto d = n.Digests(std::string_view(kCommune));
+    EXPECT_TRUE(d.ok() && d->size() == 1);
+    return d.ok() && d->size() == 1 ? d->front().digest : replication::Hash{};
+  };
+  EXPECT_EQ(digests(*hub), digests(*c));
+}
+
+TEST_F(PeersTest, AFeedStoppedForWantOfAKeyResumesOnceTheKeyIsHere) {
+  // A store left with such a stopped feed (by a build before the fix, or a
+  // key that came later by any path) resumes at the next ingest of a node
+  // that holds the key, though the ingest brings nothing new.
+  auto hub = Make("hub", Role::kHub);
+  auto c = Make("c");
+  auto lost = MakeSecondary("lost");
+  Enrol(*hub, *c);
+  Enrol(*hub, *lost);
+  ASSERT_TRUE(c->CreateRecord("R1", "note", "", {}).ok());
+  Ingest(*hub, Envelopes(*c, kCommune));
+  ASSERT_TRUE(hub->RevokeNode(NodeIdText(lost->sign_key()), "lost", std::nullopt).ok());
+  Ingest(*c, Envelopes(*hub, public_scope_));
+  ASSERT_TRUE(c->CreateRecord("R2", "note", "", {}).ok());
+  Ingest(*hub, Envelopes(*c, kCommune));
+  ASSERT_TRUE(hub->GetRecord("R2", kCommune).ok());
+  // Stop the feed as a node without the key would have.
+  ASSERT_TRUE(store::TestAccess::Db(hub->store())
+                  .Exec("UPDATE feeds SET applied_seq = applied_seq - 1, blocked = 'seq 3: "
+                        "E_NO_KEY' WHERE scope = '18568' AND applied_seq = head_seq AND "
+                        "head_seq > 1")
+                  .ok());
+  hub.reset();
+  hub = Open("hub");                      // `serve` started again
+  Ingest(*hub, Envelopes(*c, kCommune));  // nothing new in it
+  auto q = store::TestAccess::Db(hub->store())
+               .Prepare(
+                   "SELECT count(*) FROM feeds WHERE blocked IS NOT NULL OR "
+                   "applied_seq < head_seq");
+  ASSERT_TRUE(q.ok() && *q->Step());
+  EXPECT_EQ(q->Int(0), 0);
+}
+
 }  // namespace
 }  // namespace tuphap::node
