@@ -172,11 +172,14 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
     return Fail("E_PROTOCOL", "the HELLO's role is not the certificate's", out);
   peer_cert_ = *cert;
   peer_ = &peer_cert_;
+  std::map<store::FeedKey, const FeedHeadWire*> announced;
   for (const auto& h : hello.heads) {
     if (!Offers(h.scope)) continue;  // never sent to it: nothing to remember
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
+    announced[{h.origin, h.scope}] = &h;
   }
+  TUPHAP_RETURN_IF_ERROR(ResendForkedHeads(announced));
   // What the peer holds, for status (pending each way) and bundle export:
   // bookkeeping, so a busy store does not end the session.
   (void)node_.SavePeerHeads(*peer_, hello.heads, Node::PeerHeadsSource::kHello);
@@ -186,6 +189,29 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
   }
   TUPHAP_RETURN_IF_ERROR(RefillCursors());
   return Pump(out);
+}
+
+// A fork at the head itself: the peer holds the seq this node holds at a
+// feed's head, with another hash (a node restored from an old backup that
+// wrote before it pulled, or one key on two machines). Neither side would
+// send anything and both would report caught up. This side sends its own
+// envelope at that seq, so the peer records the equivocation (and the peer
+// does the same here). Below the head no such step is needed: the next
+// envelope's prev hash shows the fork to the receiver.
+Status SyncSession::ResendForkedHeads(
+    const std::map<store::FeedKey, const FeedHeadWire*>& announced) {
+  if (announced.empty()) return Status::Ok();
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::FeedHead> heads, node_.store().Heads());
+  for (const auto& head : heads) {
+    auto it = announced.find(head.feed);
+    if (it == announced.end() || it->second->seq != head.seq || it->second->hash == head.hash)
+      continue;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                            node_.store().GetEnvelope(head.feed, head.seq));
+    if (!env || env->is_draft()) continue;  // drafts never leave
+    peer_head_[head.feed] = head.seq - 1;
+  }
+  return Status::Ok();
 }
 
 Status SyncSession::RefillCursors() {

@@ -136,6 +136,8 @@ class SyncSession {
   Result<replication::Hello> MakeHello(const std::vector<replication::FeedHeadWire>* answered);
   // Whether this node offers `scope` to the peer.
   bool Offers(std::string_view scope) const;
+  Status ResendForkedHeads(
+      const std::map<store::FeedKey, const replication::FeedHeadWire*>& announced);
   Status RefillCursors();
   Status Fail(std::string code, std::string message, std::vector<std::string>* out);
   void Emit(std::string frame, std::vector<std::string>* out);

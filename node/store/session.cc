@@ -764,6 +764,17 @@ Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
   TUPHAP_RETURN_IF_ERROR(Add(in, /*local=*/true, /*signature_ok=*/true));
   if (report_.appended != before + 1) {
     const Outcome& o = report_.outcomes.back();
+    if (o.reason == "E_QUARANTINED") {
+      // This node learnt that another copy of it signed other changes at
+      // the same places of its history: it must not sign any more.
+      return Status::FailedPrecondition(
+                 "this node is quarantined: another copy of it (a laptop restored from a "
+                 "backup, or a copied key) signed different changes with the same numbers, so "
+                 "it may not write any more. Nothing was saved. The hub revokes this node and "
+                 "enrols the real office laptop again as a new node (operator guide, \"An "
+                 "equivocation\")")
+          .WithReason("E_QUARANTINED");
+    }
     return Status::Internal("a local change was not appended (" + o.reason + ")");
   }
   bool progress = false;
