@@ -1,11 +1,17 @@
 #include "node/node.h"
 
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <map>
 
+#include "base/file_io.h"
 #include "base/ulid.h"
 #include "base/utf8.h"
 #include "node/domain/content_rules.h"
@@ -86,53 +92,102 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
     return Status::AlreadyExists("a node already lives in " + dir +
                                  " (remove it first to start over)");
   }
+  // The folders created here are made durable (an fsync of each one's
+  // parent): a power cut after init returned must not take the node away.
+  std::vector<fs::path> created;
+  for (fs::path p = fs::absolute(dir, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path())
+    created.push_back(p);
   fs::create_directories(dir, ec);
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  NodeSecrets secrets = GenerateSecrets(params.role == Role::kHub);
-  const int64_t now = params.now_ms != 0 ? params.now_ms : SystemClock().WallMillis();
-  TUPHAP_RETURN_IF_ERROR(WriteKeyFile(KeyFilePath(dir), secrets, passphrase, kdf));
-  {
-    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> s,
-                            store::Store::Open(StorePath(dir), store::Database::OpenMode::kCreate));
-    auto bytes = [](const replication::PublicKey& k) {
-      return std::string(replication::AsBytes(k));
-    };
-    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, s->BeginTransaction());
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(
-        kMetaNumbering,
-        params.role == Role::kHub ? "none" : (params.secondary ? "secondary" : "primary")));
-    // The node id is its Ed25519 public key: every change it signs names it.
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaNodeId, bytes(secrets.sign.public_key())));
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaBoxKey, bytes(secrets.box.public_key())));
-    TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCreated, std::to_string(now)));
-    if (secrets.root)
-      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRootKey, bytes(secrets.root->public_key())));
-    TUPHAP_RETURN_IF_ERROR(txn->Commit());
+  for (auto p = created.rbegin(); p != created.rend(); ++p)
+    TUPHAP_RETURN_IF_ERROR(SyncParentDirectory(p->string()));
+  // The node is built in a staging folder and published when whole: its
+  // key file, then its store (the store's name is what says a node lives
+  // here). A crash or power cut part way leaves no half-made node, and init
+  // can simply run again.
+  // One init at a time in a folder (the lock is taken, then the store's
+  // absence checked again), so two inits cannot mix their keys and stores.
+  const std::string lock_path = (fs::path(dir) / ".init-lock").string();
+  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (lock_fd < 0)
+    return Status::IoError("cannot create " + lock_path + ": " + std::strerror(errno));
+  struct LockHolder {
+    int fd;
+    std::string path;
+    ~LockHolder() {
+      ::unlink(path.c_str());
+      ::close(fd);
+    }
+  };
+  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lock_fd);
+    return Status::AlreadyExists("another 'tuphap init' is running in " + dir);
   }
-  if (params.role != Role::kHub) return Status::Ok();
-  ManualClock init_clock(now);
-  // The hub certifies itself with the root it holds and publishes the
-  // certificate, so every node of the province can check its changes.
-  NodeOptions options;
-  options.clock = &init_clock;
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Node> n, Node::Open(dir, options));
-  n->vault_.Adopt(std::move(secrets));
-  replication::Certificate cert;
-  cert.sign_key = n->sign_pk_;
-  cert.box_key = n->box_pk_;
-  cert.role = replication::NodeRole::kHub;
-  cert.province = params.province;
-  cert.not_before_ms = static_cast<uint64_t>(now - kHubCertMarginMs);
-  cert.not_after_ms = static_cast<uint64_t>(now + kHubCertValidMs);
-  cert.issuer = n->trust_->root();
-  const std::string signed_cert = cert.Sign(*n->vault_.secrets()->root);
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, n->BeginSession());
-  TUPHAP_RETURN_IF_ERROR(n->StoreTrustObject(TrustKind::kCertificate, signed_cert));
-  TUPHAP_RETURN_IF_ERROR(n->Publish(*session, {{TrustKind::kCertificate, signed_cert}}));
-  return session->Commit();
+  const LockHolder lock{lock_fd, lock_path};
+  if (fs::exists(StorePath(dir), ec)) {
+    return Status::AlreadyExists("a node already lives in " + dir +
+                                 " (remove it first to start over)");
+  }
+  const std::string stage = (fs::path(dir) / ".init").string();
+  fs::remove_all(stage, ec);
+  fs::create_directory(stage, ec);
+  if (ec) return Status::IoError("cannot create " + stage + ": " + ec.message());
+  auto build = [&]() -> Status {
+    NodeSecrets secrets = GenerateSecrets(params.role == Role::kHub);
+    const int64_t now = params.now_ms != 0 ? params.now_ms : SystemClock().WallMillis();
+    TUPHAP_RETURN_IF_ERROR(WriteKeyFile(KeyFilePath(stage), secrets, passphrase, kdf));
+    {
+      TUPHAP_ASSIGN_OR_RETURN(
+          std::unique_ptr<store::Store> s,
+          store::Store::Open(StorePath(stage), store::Database::OpenMode::kCreate));
+      auto bytes = [](const replication::PublicKey& k) {
+        return std::string(replication::AsBytes(k));
+      };
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Transaction> txn, s->BeginTransaction());
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRole, RoleName(params.role)));
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCommune, params.commune));
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaProvince, params.province));
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(
+          kMetaNumbering,
+          params.role == Role::kHub ? "none" : (params.secondary ? "secondary" : "primary")));
+      // The node id is its Ed25519 public key: every change it signs names it.
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaNodeId, bytes(secrets.sign.public_key())));
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaBoxKey, bytes(secrets.box.public_key())));
+      TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaCreated, std::to_string(now)));
+      if (secrets.root)
+        TUPHAP_RETURN_IF_ERROR(s->SetMeta(kMetaRootKey, bytes(secrets.root->public_key())));
+      TUPHAP_RETURN_IF_ERROR(txn->Commit());
+    }
+    if (params.role != Role::kHub) return Status::Ok();
+    ManualClock init_clock(now);
+    // The hub certifies itself with the root it holds and publishes the
+    // certificate, so every node of the province can check its changes.
+    NodeOptions options;
+    options.clock = &init_clock;
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Node> n, Node::Open(stage, options));
+    n->vault_.Adopt(std::move(secrets));
+    replication::Certificate cert;
+    cert.sign_key = n->sign_pk_;
+    cert.box_key = n->box_pk_;
+    cert.role = replication::NodeRole::kHub;
+    cert.province = params.province;
+    cert.not_before_ms = static_cast<uint64_t>(now - kHubCertMarginMs);
+    cert.not_after_ms = static_cast<uint64_t>(now + kHubCertValidMs);
+    cert.issuer = n->trust_->root();
+    const std::string signed_cert = cert.Sign(*n->vault_.secrets()->root);
+    TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store::Session> session, n->BeginSession());
+    TUPHAP_RETURN_IF_ERROR(n->StoreTrustObject(TrustKind::kCertificate, signed_cert));
+    TUPHAP_RETURN_IF_ERROR(n->Publish(*session, {{TrustKind::kCertificate, signed_cert}}));
+    return session->Commit();
+  };
+  TUPHAP_RETURN_IF_ERROR(build());
+  if (fs::exists(StorePath(stage) + "-wal", ec)) {
+    return Status::Internal("the new store in " + stage + " was not checkpointed when closed");
+  }
+  TUPHAP_RETURN_IF_ERROR(PublishFile(KeyFilePath(stage), KeyFilePath(dir)));
+  TUPHAP_RETURN_IF_ERROR(PublishFile(StorePath(stage), StorePath(dir)));
+  fs::remove_all(stage, ec);
+  return Status::Ok();
 }
 
 Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptions& options) {

@@ -350,12 +350,13 @@ TEST_F(CliFilesTest, EveryRenameIsFollowedByAnFsyncOfItsDirectory) {
                            "renameat2,close");
     ASSERT_EQ(r.exit_code, 0) << step.args[2] << ": " << r.err;
     // rename("…/x.tmp-…", "…/x") = 0, then openat(…, "…", O_RDONLY|O_DIRECTORY…) = FD
-    // and fsync(FD) = 0 in the same process.
+    // and fsync(FD) = 0 in the same process, FD being the folder of the new
+    // name (init moves its files out of a staging folder).
     std::istringstream in(ReadFile(log));
     std::string line;
     std::map<std::string, std::string> pending;  // pid -> renamed file's directory
     std::map<std::string, std::string> dir_fd;   // pid -> fd of that directory
-    const std::regex rename_re(R"re(^(\d+) +rename(?:at2?)?\(.*"([^"]*)/[^"/]*", .*\) = 0)re");
+    const std::regex rename_re(R"re(^(\d+) +rename(?:at2?)?\(.*, .*"([^"]*)/[^"/]*"(?:, \w+)?\) = 0)re");
     const std::regex open_re(
         R"re(^(\d+) +open(?:at)?\(.*"([^"]*)", O_RDONLY[^)]*O_DIRECTORY.*\) = (\d+))re");
     const std::regex fsync_re(R"re(^(\d+) +fsync\((\d+)\) += 0)re");
