@@ -356,7 +356,8 @@ TEST_F(CliFilesTest, EveryRenameIsFollowedByAnFsyncOfItsDirectory) {
     std::string line;
     std::map<std::string, std::string> pending;  // pid -> renamed file's directory
     std::map<std::string, std::string> dir_fd;   // pid -> fd of that directory
-    const std::regex rename_re(R"re(^(\d+) +rename(?:at2?)?\(.*, .*"([^"]*)/[^"/]*"(?:, \w+)?\) = 0)re");
+    const std::regex rename_re(
+        R"re(^(\d+) +rename(?:at2?)?\(.*, .*"([^"]*)/[^"/]*"(?:, \w+)?\) = 0)re");
     const std::regex open_re(
         R"re(^(\d+) +open(?:at)?\(.*"([^"]*)", O_RDONLY[^)]*O_DIRECTORY.*\) = (\d+))re");
     const std::regex fsync_re(R"re(^(\d+) +fsync\((\d+)\) += 0)re");
