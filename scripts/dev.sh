@@ -4,11 +4,12 @@
 #   scripts/dev.sh test       install packages, build (Release), run the whole test suite
 #   scripts/dev.sh test-asan  the same suite under AddressSanitizer + UBSan
 #   scripts/dev.sh bench      build and run the benchmark programs
+#   scripts/dev.sh stress [KILLS]  build (Release), SIGKILL real processes KILLS times (1000)
 #   scripts/dev.sh build      install packages and build only
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
-# `test`, `test-asan` and `bench` build with -DTUPHAP_TEST_KDF=ON (new key files
-# may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and `docs` with it
-# OFF, the way to build a binary to deploy.
+# `test`, `test-asan`, `bench` and `stress` build with -DTUPHAP_TEST_KDF=ON (new
+# key files may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and
+# `docs` with it OFF, the way to build a binary to deploy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -75,6 +76,11 @@ case "${1:-}" in
     # if a range does not converge; last, so the figures above are printed).
     python3 tests/bench/bad_link_bench.py --tuphap ./build/release/cli/tuphap
     ;;
+  stress)  # kill points: tests/stress/kill_stress.py; its last line is the counts
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
+    python3 tests/stress/kill_stress.py ./build/release/cli/tuphap --kills "${2:-1000}"
+    ;;
   docs)  # regenerate the field tables in docs/record-format.md from `tuphap schema`
     build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
     ./build/release/cli/tuphap schema > build/release/schema.txt
@@ -93,7 +99,7 @@ PY
     build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
     ;;
   *)
-    sed -n '2,11p' "$0"
+    sed -n '2,/^[^#]/{/^#/p}' "$0"
     exit 2
     ;;
 esac
