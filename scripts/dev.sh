@@ -7,6 +7,7 @@
 #   scripts/dev.sh stress [KILLS]  build (Release), SIGKILL real processes KILLS times (1000)
 #   scripts/dev.sh build      install packages and build only
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
+#   scripts/dev.sh simulate [SEEDS]  the one-seed simulation over SEEDS seeds (default 10000)
 # `test`, `test-asan`, `bench` and `stress` build with -DTUPHAP_TEST_KDF=ON (new
 # key files may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and
 # `docs` with it OFF, the way to build a binary to deploy.
@@ -80,6 +81,11 @@ case "${1:-}" in
     install_deps
     build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
     python3 tests/stress/kill_stress.py ./build/release/cli/tuphap --kills "${2:-1000}"
+    ;;
+  simulate)  # the one-seed deterministic simulation (tests/sim); its last line is the counts
+    install_deps
+    build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
+    ./build/release/tests/tuphap_sim --seeds "${2:-10000}"
     ;;
   docs)  # regenerate the field tables in docs/record-format.md from `tuphap schema`
     build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF
