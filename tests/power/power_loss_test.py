@@ -21,7 +21,7 @@ each, with the real SQLite and the real binary:
   - the node still works: its next command succeeds, and a later sync with its
     peer converges (equal digests).
 
-  power_loss_test.py TUPHAP PRELOAD NET_DIR SCENARIO [--points N] [--seed S]
+  power_loss_test.py TUPHAP PRELOAD SCENARIO [--points N] [--seed S]
 
 Ends with one line: "power_loss SCENARIO: P crash points (D drop, T torn) over
 N operations, 0 failures". Exit status 1 on any failure.
@@ -52,14 +52,13 @@ class Lab:
     """The prepared nodes (under ROOT/base) and the copies each run works on
     (under ROOT/run)."""
 
-    def __init__(self, tuphap, preload, net_dir, root):
+    def __init__(self, tuphap, preload, root):
         self.tuphap = os.path.abspath(tuphap)
         self.preload = os.path.abspath(preload)
         self.root = root
         self.base = os.path.join(root, "base")
         self.work = os.path.join(root, "run")
         os.makedirs(self.base)
-        self.net_dir = net_dir
         self.cwd = self.base  # where node directories are made and used
 
     def dir(self, name):
@@ -492,7 +491,6 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tuphap")
     ap.add_argument("preload")
-    ap.add_argument("net_dir")
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--points", type=int, default=120, help="crash points (half of them torn)")
     ap.add_argument("--seed", type=int, default=None)
@@ -503,7 +501,7 @@ def main():
     os.environ.setdefault("TUPHAP_KDF", "weak")
     os.environ.setdefault("TUPHAP_OFFICER", "power-loss")
     root = tempfile.mkdtemp(prefix=f"tuphap-power-{a.scenario}-")
-    lab = Lab(a.tuphap, a.preload, a.net_dir, root)
+    lab = Lab(a.tuphap, a.preload, root)
     scenario = SCENARIOS[a.scenario]()
     failures = 0
     points = {"drop": 0, "torn": 0}
