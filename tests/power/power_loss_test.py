@@ -27,6 +27,7 @@ Ends with one line: "power_loss SCENARIO: P crash points (D drop, T torn) over
 N operations, 0 failures". Exit status 1 on any failure.
 """
 import argparse
+import contextlib
 import json
 import os
 import random
@@ -171,12 +172,12 @@ def hub_and_commune(lab, records=20):
         lab.tp("c", "import", lab.dir("c-lines.jsonl"))
 
 
-def converges(lab, a, b, scope, peer=None):
-    """A sync between a and b (a serving; PEER: its node id, when b is a hub
-    dialling a commune) ends with equal digests."""
-    port = free_port()
-    ep = f"tcp://127.0.0.1:{port}"
-    server = subprocess.Popen([lab.tuphap, "--data", lab.dir(a), "serve", "--listen", ep],
+@contextlib.contextmanager
+def serving(lab, name):
+    """`tuphap serve --listen` on NAME (with the real VFS) while the block
+    runs; yields its endpoint."""
+    ep = f"tcp://127.0.0.1:{free_port()}"
+    server = subprocess.Popen([lab.tuphap, "--data", lab.dir(name), "serve", "--listen", ep],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = ""
@@ -184,11 +185,19 @@ def converges(lab, a, b, scope, peer=None):
             if "listening on" in line:
                 break
         else:
-            raise Failure(f"serve {a} did not start: {line}")
-        lab.tp(b, "sync", ep, "--once", "--timeout", "60", *(["--peer", peer] if peer else []))
+            raise Failure(f"serve {name} did not start: {line}")
+        yield ep
     finally:
         server.terminate()
         server.wait(20)
+        server.stdout.close()
+
+
+def converges(lab, a, b, scope, peer=None):
+    """A sync between a and b (a serving; PEER: its node id, when b is a hub
+    dialling a commune) ends with equal digests."""
+    with serving(lab, a) as ep:
+        lab.tp(b, "sync", ep, "--once", "--timeout", "60", *(["--peer", peer] if peer else []))
     da, db = lab.digest(a, scope), lab.digest(b, scope)
     check(da == db, f"after a sync, {a} and {b} differ on {scope}: {da} vs {db}")
 
@@ -258,26 +267,18 @@ class Ingest(Scenario):
 
     def prepare(self, lab):
         hub_and_commune(lab, records=60)
-        self.port = free_port()
         self.commune_id = lab.js("c", "status")["node_id"]
 
     def command(self, lab):
         # The commune serves from the copy, with the real VFS; only the hub's
         # process (this command) loses power.
-        ep = f"tcp://127.0.0.1:{self.port}"
-        self.server = subprocess.Popen(
-            [lab.tuphap, "--data", lab.dir("c"), "serve", "--listen", ep],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in self.server.stdout:
-            if "listening on" in line:
-                break
+        self.server = contextlib.ExitStack()
+        ep = self.server.enter_context(serving(lab, "c"))
         return ["--data", lab.dir("hub"), "sync", ep, "--once", "--timeout", "30", "--peer",
                 self.commune_id]
 
     def verify(self, lab, rc, out):
-        self.server.terminate()
-        self.server.wait(20)
-        self.server.stdout.close()
+        self.server.close()
         lab.store_intact("hub")
         if rc == 0:
             check(lab.digest("hub", COMMUNE) == lab.digest("c", COMMUNE),
@@ -393,17 +394,8 @@ class Revoke(Scenario):
         lab.enrol("d")
         self.victim = lab.js("d", "status")["node_id"]
         # The hub holds the commune's records, so the later sync checks them.
-        port = free_port()
-        ep = f"tcp://127.0.0.1:{port}"
-        server = subprocess.Popen([lab.tuphap, "--data", lab.dir("hub"), "serve", "--listen", ep],
-                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in server.stdout:
-            if "listening on" in line:
-                break
-        lab.tp("c", "sync", ep, "--once")
-        server.terminate()
-        server.wait(20)
-        server.stdout.close()
+        with serving(lab, "hub") as ep:
+            lab.tp("c", "sync", ep, "--once")
 
     def command(self, lab):
         return ["--data", lab.dir("hub"), "revoke", self.victim, "--reason", "máy bị mất"]

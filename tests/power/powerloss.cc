@@ -579,16 +579,8 @@ int open(const char* path, int flags, ...) {
   return OpenTracked(path, flags, mode);
 }
 
-int open64(const char* path, int flags, ...) {
-  mode_t mode = 0;
-  if (flags & (O_CREAT | O_TMPFILE)) {
-    va_list ap;
-    va_start(ap, flags);
-    mode = static_cast<mode_t>(va_arg(ap, int));
-    va_end(ap);
-  }
-  return OpenTracked(path, flags, mode);
-}
+// The same function under its large-file name (what SQLite calls).
+int open64(const char* path, int flags, ...) __attribute__((alias("open")));
 
 int close(int fd) {
   {
