@@ -389,9 +389,17 @@ void MsgpackReader::Skip(int max_depth) {
     case Type::kBool:
       ReadBool();
       break;
-    case Type::kInt:
-      ReadInt();
+    case Type::kInt: {
+      // A positive integer may be above INT64_MAX (a uint64 seq or HLC):
+      // valid msgpack, so it is read as unsigned, not refused as ReadInt would.
+      const uint8_t t = static_cast<uint8_t>(data_[pos_]);
+      if (t <= 0x7f || (t >= 0xcc && t <= 0xcf)) {
+        ReadUint();
+      } else {
+        ReadInt();
+      }
       break;
+    }
     case Type::kStr:
       ReadStr();
       break;

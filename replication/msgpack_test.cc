@@ -123,6 +123,17 @@ TEST(MsgpackTest, SizeHeaderBombIsRefusedWithoutAllocating) {
   }
 }
 
+// Found by fuzz_reconcile_query: a reconcile answer echoing an asker's
+// change reference with an HLC above INT64_MAX did not Skip as one value.
+TEST(MsgpackTest, SkipTakesAnUnsignedIntegerAboveInt64Max) {
+  const std::string big("\x92\xcf\xff\xff\xff\xff\xff\xff\xff\xfe\x01", 11);
+  MsgpackReader r(big);
+  r.Skip();
+  r.ExpectEnd();
+  EXPECT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_EQ(r.position(), big.size());
+}
+
 TEST(MsgpackTest, DeepNestingIsRefused) {
   std::string deep(100000, '\x91');
   deep.push_back('\xc0');
