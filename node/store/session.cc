@@ -824,16 +824,18 @@ Status Store::Batch::Flush() {
     TUPHAP_ASSIGN_OR_RETURN(const ContentFlag invalid,
                             Verdict(scope, record_id, r.state, r.history_flag));
     if (checker != nullptr) judged[scope].insert(record_id);
-    auto bind_flags = [&](Stmt& q, int first) {
+    // `rec`, not `r`: clang 14 (the fuzz build's) cannot capture a
+    // structured binding.
+    auto bind_flags = [&, &rec = r](Stmt& q, int first) {
       if (invalid.empty()) {
         q.BindNull(first).BindNull(first + 1);
       } else {
         q.Bind(first, invalid.reason).Bind(first + 1, invalid.field);
       }
-      if (r.history_flag.empty()) {
+      if (rec.history_flag.empty()) {
         q.BindNull(first + 2);
       } else {
-        q.Bind(first + 2, r.history_flag);
+        q.Bind(first + 2, rec.history_flag);
       }
     };
     std::vector<std::string> conflicts;
