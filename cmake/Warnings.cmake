@@ -10,10 +10,12 @@ function(tuphap_target target)
   target_include_directories(${target} PUBLIC ${PROJECT_SOURCE_DIR})
 endfunction()
 
-# tuphap_test(name SOURCES... LIBS...) — one gtest binary, every case registered
-# with CTest by name so a failure names its case.
+# tuphap_test(name SOURCES... LIBS... [PREFIX p]) — one gtest binary, every case
+# registered with CTest by name so a failure names its case; PREFIX goes in
+# front of each name (binaries sharing one main, e.g. the fuzz smoke tests,
+# stay apart and selectable: `ctest -R fuzz_`).
 function(tuphap_test name)
-  cmake_parse_arguments(T "OWN_MAIN" "TIMEOUT" "SOURCES;LIBS" ${ARGN})
+  cmake_parse_arguments(T "OWN_MAIN" "TIMEOUT;PREFIX" "SOURCES;LIBS" ${ARGN})
   add_executable(${name} ${T_SOURCES})
   tuphap_target(${name})
   target_link_libraries(${name} PRIVATE ${T_LIBS} GTest::gtest)
@@ -23,5 +25,6 @@ function(tuphap_test name)
   if(NOT T_TIMEOUT)
     set(T_TIMEOUT 600)
   endif()
-  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 PROPERTIES TIMEOUT ${T_TIMEOUT})
+  gtest_discover_tests(${name} DISCOVERY_TIMEOUT 60 TEST_PREFIX "${T_PREFIX}"
+                       PROPERTIES TIMEOUT ${T_TIMEOUT})
 endfunction()

@@ -8,6 +8,7 @@
 #   scripts/dev.sh build      install packages and build only
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
 #   scripts/dev.sh simulate [SEEDS]  the one-seed simulation over SEEDS seeds (default 10000)
+#   scripts/dev.sh fuzz [S]   build with clang + libFuzzer, run every fuzz target S seconds (60)
 # `test`, `test-asan`, `bench` and `stress` build with -DTUPHAP_TEST_KDF=ON (new
 # key files may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and
 # `docs` with it OFF, the way to build a binary to deploy.
@@ -99,6 +100,45 @@ _, tail = rest.split("<!-- schema:end -->", 1)
 open(sys.argv[2], "w", encoding="utf-8").write(
     head + "<!-- schema:begin -->\n```text\n" + tables + "```\n<!-- schema:end -->" + tail)
 PY
+    ;;
+  fuzz)  # every decoder of untrusted bytes under libFuzzer (tests/fuzz), SECONDS each
+    PACKAGES+=(clang libclang-rt-dev)
+    install_deps
+    seconds=${2:-60}
+    dir=${FUZZ_BUILD_DIR:-build/fuzz}
+    CC=clang CXX=clang++ build "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTUPHAP_FUZZ=ON \
+      -DTUPHAP_BENCH=OFF -DTUPHAP_TEST_KDF=ON
+    mkdir -p "$dir/fuzz-logs" "$dir/crashes" "$dir/corpus"
+    targets=0 total=0 crashes=0
+    # detect_leaks: a leak is a failure like a crash.
+    export ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+    # One set of nodes for every target and run (tests/fuzz/fuzz_world.h), so
+    # the corpora kept in $dir/corpus stay meaningful from run to run.
+    export TUPHAP_FUZZ_WORLD=${TUPHAP_FUZZ_WORLD:-$dir/fuzz-world}
+    while read -r t; do
+      [ -n "$t" ] || continue
+      corpus="$dir/corpus/$t"
+      log="$dir/fuzz-logs/$t.log"
+      # The corpus starts from the target's seeds and keeps what each run adds.
+      "$dir/tests/$t" --dump-seeds "$corpus" >/dev/null
+      rc=0
+      "$dir/tests/$t" "$corpus" -max_total_time="$seconds" -timeout=60 -print_final_stats=1 \
+        -artifact_prefix="$dir/crashes/$t-" >"$log" 2>&1 || rc=$?
+      runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1 || true)
+      speed=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1 || true)
+      cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2 || true)
+      targets=$((targets + 1))
+      total=$((total + ${runs:-0}))
+      status=ok
+      if [ "$rc" -ne 0 ]; then
+        crashes=$((crashes + 1))
+        status="CRASH (exit $rc): $(grep -m1 -E 'ERROR|invariant broken|runtime error' "$log" || true); see $log"
+      fi
+      printf '%-24s %12s executions %8s exec/s  cov %6s  %s\n' "$t" "${runs:-0}" "${speed:-0}" \
+        "${cov:-?}" "$status"
+    done <"$dir/tests/fuzz_targets.txt"
+    echo "fuzz: $targets targets, $total executions, $crashes crashes"
+    [ "$crashes" -eq 0 ]
     ;;
   build)
     install_deps

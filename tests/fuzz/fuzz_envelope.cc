@@ -16,8 +16,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     crdt::Change c;
     replication::ChangeHeaderFromEnvelope(env->header(), &c);
     if (replication::DecodeChangeBody(env->body(), replication::kDefaultLimits, &c).ok()) {
-      if (replication::EncodeChangeBody(c) != env->body()) std::abort();
-      if (!c.CheckShape().ok()) std::abort();
+      FUZZ_FAIL_IF(replication::EncodeChangeBody(c) != env->body());
+      FUZZ_FAIL_IF(!c.CheckShape().ok());
     }
   }
   // The body decoder on its own, too.
@@ -25,7 +25,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   c.origin = crdt::ReplicaId::ForTest(1);
   c.seq = 5;
   if (replication::DecodeChangeBody(bytes, replication::kDefaultLimits, &c).ok()) {
-    if (replication::EncodeChangeBody(c) != bytes) std::abort();
+    FUZZ_FAIL_IF(replication::EncodeChangeBody(c) != bytes);
   }
   return 0;
 }

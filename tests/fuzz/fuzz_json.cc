@@ -11,9 +11,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   auto v = tuphap::ParseJson(text, &err);
   if (v) {
     auto again = tuphap::ParseJson(v->Dump(), nullptr);
-    if (!again || !(*again == *v)) std::abort();
-  } else if (err.offset > size) {
-    std::abort();
+    FUZZ_FAIL_IF(!again || !(*again == *v));
+  } else {
+    FUZZ_FAIL_IF(err.offset > size);
   }
   return 0;
 }

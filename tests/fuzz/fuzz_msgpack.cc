@@ -76,9 +76,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   MsgpackWriter w;
   if (Copy(r, w, 0) && r.ok()) {
     const std::string_view consumed = in.substr(0, r.position());
-    if (w.bytes() != consumed) std::abort();  // accepted a non-canonical form
+    FUZZ_FAIL_IF(w.bytes() != consumed);  // accepted a non-canonical form
   }
-  if (r.position() > size) std::abort();
+  FUZZ_FAIL_IF(r.position() > size);
   return 0;
 }
 
