@@ -89,17 +89,28 @@ Result<std::string> ReadFileBounded(const std::string& path, size_t max_bytes) {
 void RemoveStaleTemporaries(const std::string& path) {
   const std::string dir = ParentDirectory(path);
   const std::string prefix = path.substr(path.find_last_of('/') + 1) + ".tmp-";
+  // Exactly the names tuphap gives: PID, then -N (AtomicFile, snapshots),
+  // then -journal or -wal (what SQLite adds to a snapshot being written).
+  auto digits = [](std::string_view s) {
+    return std::min(s.find_first_not_of("0123456789"), s.size());
+  };
   DIR* d = ::opendir(dir.c_str());
   if (d == nullptr) return;
   while (const dirent* e = ::readdir(d)) {
     const std::string_view name(e->d_name);
     if (name.substr(0, prefix.size()) != prefix) continue;
-    const std::string_view rest = name.substr(prefix.size());
-    const size_t digits = std::min(rest.find_first_not_of("0123456789"), rest.size());
-    if (digits == 0 || digits > 9) continue;  // not a process id
-    const pid_t pid = static_cast<pid_t>(std::stol(std::string(rest.substr(0, digits))));
+    std::string_view rest = name.substr(prefix.size());
+    const size_t pid_digits = digits(rest);
+    if (pid_digits == 0 || pid_digits > 9) continue;
+    const pid_t pid = static_cast<pid_t>(std::stol(std::string(rest.substr(0, pid_digits))));
+    rest.remove_prefix(pid_digits);
+    if (!rest.empty() && rest[0] == '-' && digits(rest.substr(1)) > 0)
+      rest.remove_prefix(1 + digits(rest.substr(1)));
+    if (!rest.empty() && rest != "-journal" && rest != "-wal") continue;
     if (pid == ::getpid() || ::kill(pid, 0) == 0 || errno != ESRCH) continue;  // still running
-    ::unlink((dir + "/" + std::string(name)).c_str());
+    const std::string full = dir + "/" + std::string(name);
+    struct stat st;
+    if (::lstat(full.c_str(), &st) == 0 && S_ISREG(st.st_mode)) ::unlink(full.c_str());
   }
   ::closedir(d);
 }
@@ -189,6 +200,13 @@ Status PublishFile(const std::string& tmp, const std::string& path) {
     return s;
   }
   return SyncParentDirectory(path);
+}
+
+Status RenameFile(const std::string& from, const std::string& to) {
+  if (std::rename(from.c_str(), to.c_str()) != 0) {
+    return Status::IoError("cannot rename " + from + " to " + to + ": " + std::strerror(errno));
+  }
+  return SyncParentDirectory(to);
 }
 
 Status SyncParentDirectory(const std::string& path) {

@@ -67,6 +67,10 @@ Status WriteFileAtomic(const std::string& path, std::string_view bytes, mode_t m
 // directory. The temporary file is removed on failure.
 Status PublishFile(const std::string& tmp, const std::string& path);
 
+// Renames `from` to `to` and fsyncs the directory of `to`; on failure
+// nothing is removed (IoError naming both).
+Status RenameFile(const std::string& from, const std::string& to);
+
 // Removes what writers of `path` killed part way left beside it: files
 // named `path` + ".tmp-PID" (then anything) whose process PID no longer
 // runs (a bundle or snapshot cut short on a USB stick would otherwise stay

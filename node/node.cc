@@ -101,33 +101,45 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
   if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
   for (auto p = created.rbegin(); p != created.rend(); ++p)
     TUPHAP_RETURN_IF_ERROR(SyncParentDirectory(p->string()));
-  // The node is built in a staging folder and published when whole: its
-  // key file, then its store (the store's name is what says a node lives
-  // here). A crash or power cut part way leaves no half-made node, and init
-  // can simply run again.
-  // One init at a time in a folder (the lock is taken, then the store's
-  // absence checked again), so two inits cannot mix their keys and stores.
-  const std::string lock_path = (fs::path(dir) / ".init-lock").string();
-  const int lock_fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (lock_fd < 0)
-    return Status::IoError("cannot create " + lock_path + ": " + std::strerror(errno));
-  struct LockHolder {
+  // One init at a time in a folder: a lock on the folder itself (nothing
+  // to create or remove), then the checks again, so two inits cannot mix
+  // their keys and stores.
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dir_fd < 0) return Status::IoError("cannot open " + dir + ": " + std::strerror(errno));
+  struct FdCloser {
     int fd;
-    std::string path;
-    ~LockHolder() {
-      ::unlink(path.c_str());
-      ::close(fd);
-    }
-  };
-  if (::flock(lock_fd, LOCK_EX | LOCK_NB) != 0) {
-    ::close(lock_fd);
-    return Status::AlreadyExists("another 'tuphap init' is running in " + dir);
+    ~FdCloser() { ::close(fd); }
+  } const dir_lock{dir_fd};
+  if (::flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
+    if (errno == EWOULDBLOCK)
+      return Status::AlreadyExists("another 'tuphap init' is running in " + dir);
+    return Status::IoError("cannot lock " + dir + ": " + std::strerror(errno));
   }
-  const LockHolder lock{lock_fd, lock_path};
   if (fs::exists(StorePath(dir), ec)) {
     return Status::AlreadyExists("a node already lives in " + dir +
                                  " (remove it first to start over)");
   }
+  // What a removed store left (its WAL or journal) would be replayed into
+  // a new store of the same name: SQLite does not tie them to their file.
+  for (const char* suffix : {"-wal", "-journal"}) {
+    if (fs::exists(StorePath(dir) + suffix, ec)) {
+      return Status::AlreadyExists("the store of an earlier node left " + StorePath(dir) + suffix +
+                                   " behind: remove the whole folder " + dir +
+                                   " (or choose another) to start over");
+    }
+  }
+  // A key file without a store (an earlier init cut short before it
+  // published the store) is kept aside, not overwritten: secret keys are
+  // never destroyed by init.
+  if (fs::exists(KeyFilePath(dir), ec)) {
+    const std::string aside =
+        KeyFilePath(dir) + ".replaced-" + std::to_string(SystemClock().WallMillis());
+    TUPHAP_RETURN_IF_ERROR(RenameFile(KeyFilePath(dir), aside));
+  }
+  // The node is built in a staging folder and published when whole: its
+  // key file, then its store (the store's name is what says a node lives
+  // here). A crash or power cut part way leaves no half-made node, and init
+  // can simply run again.
   const std::string stage = (fs::path(dir) / ".init").string();
   fs::remove_all(stage, ec);
   fs::create_directory(stage, ec);

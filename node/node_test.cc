@@ -1,10 +1,13 @@
 #include "node/node.h"
 #include "node/test_keys.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 
 #include "node/store/draft_opener.h"
 
@@ -69,6 +72,52 @@ class NodeTest : public testing::Test {
   fs::path root_;
   ManualClock clock_{1'751'328'000'000};
 };
+
+// init publishes a node whole, and never mixes it with what an earlier one
+// left: a key file without a store (an init cut short) is kept aside, not
+// overwritten; a WAL left by a removed store is refused (SQLite would replay
+// it into the new store); a second init while one runs is told so.
+TEST_F(NodeTest, InitKeepsOldKeysAsideRefusesALeftoverWalAndRunsOneAtATime) {
+  InitParams p;
+  p.commune = "18568";
+  const std::string dir = (root_ / "n").string();
+  fs::create_directories(dir);
+  { std::ofstream(KeyFilePath(dir)) << "the keys of an earlier node"; }
+  ASSERT_TRUE(InitForTest(dir, p).ok());
+  int aside = 0;
+  for (const auto& e : fs::directory_iterator(dir)) {
+    const std::string name = e.path().filename();
+    if (name.rfind("keys.replaced-", 0) == 0) {
+      ++aside;
+      std::ifstream in(e.path());
+      std::string text;
+      std::getline(in, text);
+      EXPECT_EQ(text, "the keys of an earlier node");
+    }
+    EXPECT_NE(name, ".init") << "the staging folder stayed";
+  }
+  EXPECT_EQ(aside, 1);
+  ASSERT_TRUE(Node::Open(dir, TestOptions()).ok());
+
+  const std::string other = (root_ / "o").string();
+  fs::create_directories(other);
+  { std::ofstream(StorePath(other) + "-wal") << "frames of a removed store"; }
+  Status wal = InitForTest(other, p);
+  EXPECT_EQ(wal.code(), StatusCode::kAlreadyExists) << wal.ToString();
+  EXPECT_NE(wal.message().find("-wal"), std::string::npos) << wal.ToString();
+  EXPECT_FALSE(fs::exists(StorePath(other)));
+
+  const std::string busy = (root_ / "b").string();
+  fs::create_directories(busy);
+  const int fd = ::open(busy.c_str(), O_RDONLY | O_DIRECTORY);
+  ASSERT_GE(fd, 0);
+  ASSERT_EQ(::flock(fd, LOCK_EX), 0);  // another init holds the folder
+  Status locked = InitForTest(busy, p);
+  EXPECT_EQ(locked.code(), StatusCode::kAlreadyExists) << locked.ToString();
+  EXPECT_NE(locked.message().find("another 'tuphap init'"), std::string::npos);
+  ::close(fd);
+  EXPECT_TRUE(InitForTest(busy, p).ok());
+}
 
 TEST_F(NodeTest, CreateAmendRevokeAndReadBack) {
   auto n = Make("a");

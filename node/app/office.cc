@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <iterator>
 
@@ -375,15 +376,20 @@ Result<uint64_t> Office::Snapshot(const std::string& path) {
   // The copy holds readable records, as the store does: owner only. Written
   // under a temporary name and published whole (fsync, rename, fsync of the
   // directory): a crash leaves no half snapshot.
+  // The temporary's name is this process's (and unique in it); one with
+  // that name can only be left by an earlier process that had our PID.
+  static std::atomic<uint64_t> counter{0};
   RemoveStaleTemporaries(path);
-  const std::string tmp = path + ".tmp-" + std::to_string(getpid());
+  const std::string tmp =
+      path + ".tmp-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+  std::error_code ignored;
+  std::filesystem::remove(tmp, ignored);
   const mode_t old = umask(077);
   Status s = node_->store().Snapshot(tmp);
   umask(old);
   if (s.ok()) {
     s = PublishFile(tmp, path);
   } else {
-    std::error_code ignored;
     std::filesystem::remove(tmp, ignored);
   }
   TUPHAP_RETURN_IF_ERROR(s.Annotate("snapshot to " + path));
