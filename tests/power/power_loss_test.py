@@ -153,6 +153,8 @@ COMMUNE, OTHER = "22333", "22366"  # two communes of Khánh Hòa (56)
 
 
 class Scenario:
+    commits = True  # the command commits to a store (the library must see it)
+
     def prepare(self, lab):
         raise NotImplementedError
 
@@ -310,6 +312,8 @@ class BundleImport(Scenario):
 class BundleExport(Scenario):
     """A commune writes a bundle file."""
 
+    commits = False
+
     def prepare(self, lab):
         hub_and_commune(lab, records=40)
         self.hub_id = lab.js("hub", "status")["node_id"]
@@ -331,6 +335,8 @@ class BundleExport(Scenario):
 
 class Snapshot(Scenario):
     """A commune writes a snapshot of its store."""
+
+    commits = False
 
     def prepare(self, lab):
         hub_and_commune(lab, records=40)
@@ -444,17 +450,19 @@ class Init(Scenario):
         return ["--data", lab.dir("n"), "init", "--role", "commune", "--commune", COMMUNE]
 
     def verify(self, lab, rc, out):
-        if rc == 0:
-            lab.store_intact("n")
-            return
-        # Cut short: either the node is whole, or init can be run again.
-        r = lab.tp("n", "status", check_rc=False)
-        if r.returncode != 0:
-            again = lab.tp("n", "init", "--role", "commune", "--commune", COMMUNE, check_rc=False)
-            check(again.returncode == 0,
-                  f"after a power cut in init the node neither opens ({r.stderr.strip()}) nor can "
-                  f"be made again ({again.stderr.strip()})")
+        if rc != 0:
+            # Cut short: either the node is whole, or init can be run again.
+            r = lab.tp("n", "status", check_rc=False)
+            if r.returncode != 0:
+                again = lab.tp("n", "init", "--role", "commune", "--commune", COMMUNE,
+                               check_rc=False)
+                check(again.returncode == 0,
+                      f"after a power cut in init the node neither opens ({r.stderr.strip()}) "
+                      f"nor can be made again ({again.stderr.strip()})")
         lab.store_intact("n")
+        # The key file opens with the passphrase and holds this node's keys
+        # (status does not read it): a command that signs with them.
+        lab.tp("n", "enroll", "request", "--out", lab.dir("n.req"))
 
 
 SCENARIOS = {
@@ -472,11 +480,28 @@ SCENARIOS = {
 
 
 def read_counts(path):
-    """(operations, commits, commits returned unsynced) from the library."""
+    """(operations, commits, commits returned unsynced, kinds) from the
+    library: kinds has a letter per operation, 'w' a data write, 's' an
+    fsync, 'n' a name change."""
     with open(path) as f:
-        ops, commits, unsynced = (int(x) for x in f.read().split())
+        ops, commits, unsynced, kinds = f.read().split()
     os.remove(path)
-    return ops, commits, unsynced
+    return int(ops), int(commits), int(unsynced), kinds.replace("-", "")
+
+
+def crash_points(kinds, budget, rng):
+    """Operations to fail at (1-based; len(kinds) + 1 is "just after the
+    end"): every fsync and name change and the operation after each (where
+    a missing sync shows), then data writes drawn at random up to BUDGET."""
+    ops = len(kinds)
+    chosen = {ops + 1}
+    for i, k in enumerate(kinds, start=1):
+        if k != "w":
+            chosen.update({i, i + 1})
+    rest = [i for i in range(1, ops + 1) if i not in chosen]
+    if budget > len(chosen):
+        chosen.update(rng.sample(rest, min(len(rest), budget - len(chosen))))
+    return sorted(chosen)
 
 
 def main():
@@ -508,25 +533,23 @@ def main():
         r = lab.run(*argv, count_file=count_file, check_rc=False)
         scenario.verify(lab, r.returncode, r.stdout)
         check(r.returncode == 0, f"the command fails without power loss: {r.stderr.strip()}")
-        ops, commits, unsynced = read_counts(count_file)
-        check(ops > 0, "the preloaded library counted no operation: is it loaded?")
+        ops, commits, unsynced, kinds = read_counts(count_file)
+        check(ops > 0 and len(kinds) == ops,
+              "the preloaded library counted no operation: is it loaded?")
+        check(commits > 0 or not scenario.commits,
+              "the library saw no commit: its hooks are not installed")
         check(unsynced == 0, f"{unsynced} of {commits} commits returned before they were synced")
-        # Every operation when there are few; else a spread with random
-        # offsets; always the moment just after the command ends (ops + 1).
-        candidates = list(range(1, ops + 2))
-        if len(candidates) * 2 > a.points:
-            chosen = sorted(set(rng.sample(candidates, a.points // 2 - 1)) | {ops + 1})
-        else:
-            chosen = candidates
+        chosen = crash_points(kinds, a.points // 2, rng)
         plan = [(k, m) for k in chosen for m in ("drop", "torn")]
-        print(f"power_loss {a.scenario}: seed={seed} (replay with --seed {seed}), {ops} operations, "
+        print(f"power_loss {a.scenario}: seed={seed} (replay with --seed {seed}), {ops} operations "
+              f"({kinds.count('s')} syncs, {kinds.count('n')} name changes), "
               f"{len(plan)} crash points", flush=True)
         for k, mode in plan:
             lab.fresh_copy()
             argv = scenario.command(lab)
             r = lab.run(*argv, power_at=k, mode=mode, check_rc=False, count_file=count_file)
             try:
-                _, done, unsynced = read_counts(count_file)
+                _, done, unsynced, _ = read_counts(count_file)
                 commits_checked += done
                 check(unsynced == 0, f"{unsynced} of {done} commits returned before they were "
                       "synced")

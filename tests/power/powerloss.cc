@@ -103,6 +103,7 @@ struct State {
   long long crash_at = 0;
   bool torn = false;
   long long ops = 0;
+  std::string kinds;               // one letter per operation (Step)
   long long commits = 0;           // commits SQLite reported done
   long long unsynced_commits = 0;  // ... of which a power cut then would lose a part
   bool crashing = false;
@@ -122,11 +123,18 @@ State& S() {
 
 thread_local bool in_vfs_open = false;
 
+// An absolute, lexically normal path without a trailing slash ("." and
+// "dir/" name the folders SQLite and base/file_io open to sync them).
 std::string Absolute(const char* path) {
-  if (path[0] == '/') return path;
-  char cwd[4096];
-  if (!getcwd(cwd, sizeof cwd)) return path;
-  return std::string(cwd) + "/" + path;
+  std::filesystem::path p(path);
+  if (!p.is_absolute()) {
+    char cwd[4096];
+    if (!getcwd(cwd, sizeof cwd)) return path;
+    p = std::filesystem::path(cwd) / p;
+  }
+  std::string out = p.lexically_normal().string();
+  while (out.size() > 1 && out.back() == '/') out.pop_back();
+  return out;
 }
 
 std::string Parent(const std::string& path) {
@@ -144,7 +152,11 @@ bool Tracked(const State& s, const std::string& path) {
 void PowerLoss(State& s);
 
 // Counts one operation; the power fails before operation number crash_at.
-void Step(State& s) {
+// KIND: 'w' a data write or truncate, 's' an fsync, 'n' a name change (a
+// create, rename, unlink or mkdir); the driver places crash points at every
+// 's' and 'n' and the operation after it, and samples the many 'w's.
+void Step(State& s, char kind) {
+  s.kinds.push_back(kind);
   if (++s.ops == s.crash_at) PowerLoss(s);
 }
 
@@ -267,7 +279,8 @@ void LoseUnsynced(State& s, bool torn) {
 void Report(const State& s) {
   if (const char* count = std::getenv("TUPHAP_POWERLOSS_COUNT")) {
     if (FILE* f = std::fopen(count, "w")) {
-      std::fprintf(f, "%lld %lld %lld\n", s.ops, s.commits, s.unsynced_commits);
+      std::fprintf(f, "%lld %lld %lld %s\n", s.ops, s.commits, s.unsynced_commits,
+                   s.kinds.empty() ? "-" : s.kinds.c_str());
       std::fclose(f);
     }
   }
@@ -307,7 +320,7 @@ int PlWrite(sqlite3_file* f, const void* buf, int n, sqlite3_int64 off) {
   if (p->tracked) {
     State& s = S();
     std::lock_guard lock(s.mu);
-    Step(s);
+    Step(s, 'w');
     SaveBeforeWrite(s, p->ino, off, buf, static_cast<size_t>(n));
   }
   return p->real->pMethods->xWrite(p->real, buf, n, off);
@@ -317,7 +330,7 @@ int PlTruncate(sqlite3_file* f, sqlite3_int64 size) {
   if (p->tracked) {
     State& s = S();
     std::lock_guard lock(s.mu);
-    Step(s);
+    Step(s, 'w');
     SaveBeforeTruncate(s, p->ino, size);
   }
   return p->real->pMethods->xTruncate(p->real, size);
@@ -327,7 +340,7 @@ int PlSync(sqlite3_file* f, int flags) {
   if (p->tracked) {
     State& s = S();
     std::lock_guard lock(s.mu);
-    Step(s);
+    Step(s, 's');
   }
   const int rc = p->real->pMethods->xSync(p->real, flags);
   if (rc == SQLITE_OK && p->tracked) {
@@ -547,9 +560,9 @@ static int OpenTracked(const char* path, int flags, mode_t mode) {
   }
   if (existed && !S_ISREG(before.st_mode)) return R().open(path, flags, mode);
   const bool creates = !existed && (flags & O_CREAT);
-  if (creates) Step(s);
+  if (creates) Step(s, 'n');
   if (existed && (flags & O_TRUNC) && before.st_size > 0) {
-    Step(s);
+    Step(s, 'w');
     Track(s, before.st_ino, abs, before.st_size);
     SaveBeforeTruncate(s, before.st_ino, 0);
   }
@@ -559,7 +572,10 @@ static int OpenTracked(const char* path, int flags, mode_t mode) {
   if (fstat(fd, &st) != 0) return fd;
   if (creates) s.pending.push_back({NameOp::kCreate, Parent(abs), abs, {}, {}});
   Inode& node = Track(s, st.st_ino, abs, creates ? 0 : st.st_size);
-  if (creates) node.synced_size = node.size = 0;
+  if (creates) {  // a new file (its inode number may be a removed file's)
+    node.synced_size = node.size = 0;
+    node.undo.clear();
+  }
   if (in_vfs_open) {
     s.vfs_fds.insert(fd);
   } else {
@@ -598,7 +614,7 @@ static bool BeforeWriteAt(int fd, const void* buf, size_t n, off_t offset, bool 
   std::lock_guard lock(s.mu);
   auto it = s.fds.find(fd);
   if (it == s.fds.end() || s.crashing) return false;
-  Step(s);
+  Step(s, 'w');
   if (at_cursor) {
     offset = (fcntl(fd, F_GETFL) & O_APPEND) ? s.inodes[it->second].size : lseek(fd, 0, SEEK_CUR);
   }
@@ -627,7 +643,7 @@ static int SyncFd(int fd, int (*real)(int)) {
   const auto file = s.fds.find(fd);
   const auto dir = s.dir_fds.find(fd);
   const bool tracked = !s.crashing && (file != s.fds.end() || dir != s.dir_fds.end());
-  if (tracked) Step(s);
+  if (tracked) Step(s, 's');
   lock.unlock();
   const int rc = real(fd);
   if (rc != 0 || !tracked) return rc;
@@ -645,7 +661,7 @@ int ftruncate(int fd, off_t size) {
     State& s = S();
     std::lock_guard lock(s.mu);
     if (auto it = s.fds.find(fd); it != s.fds.end() && !s.crashing) {
-      Step(s);
+      Step(s, 'w');
       SaveBeforeTruncate(s, it->second, size);
     }
   }
@@ -659,7 +675,7 @@ int rename(const char* from, const char* to) {
   const std::string a = Absolute(from), b = Absolute(to);
   std::lock_guard lock(s.mu);
   if (!Tracked(s, a) || !Tracked(s, b)) return R().rename(from, to);
-  Step(s);
+  Step(s, 'n');
   struct stat st;
   const std::string backup = ::stat(b.c_str(), &st) == 0 ? Backup(s, b) : std::string();
   const int rc = R().rename(from, to);
@@ -678,11 +694,17 @@ int unlink(const char* path) {
   const std::string a = Absolute(path);
   std::lock_guard lock(s.mu);
   if (!Tracked(s, a)) return R().unlink(path);
-  Step(s);
+  Step(s, 'n');
   // A name created since the directory's last sync goes without a trace.
   for (auto op = s.pending.begin(); op != s.pending.end(); ++op) {
     if (op->kind == NameOp::kCreate && op->a == a) {
       s.pending.erase(op);
+      for (auto it = s.inodes.begin(); it != s.inodes.end(); ++it) {
+        if (it->second.path == a) {
+          s.inodes.erase(it);
+          break;
+        }
+      }
       return R().unlink(path);
     }
   }
@@ -702,7 +724,7 @@ int mkdir(const char* path, mode_t mode) {
   const std::string a = Absolute(path);
   std::lock_guard lock(s.mu);
   if (!Tracked(s, a)) return R().mkdir(path, mode);
-  Step(s);
+  Step(s, 'n');
   const int rc = R().mkdir(path, mode);
   if (rc == 0) s.pending.push_back({NameOp::kMkdir, Parent(a), a, {}, {}});
   return rc;
