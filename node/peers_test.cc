@@ -258,6 +258,12 @@ TEST_F(PeersTest, AFeedStoppedForWantOfAKeyResumesOnceTheKeyIsHere) {
                         "E_NO_KEY' WHERE scope = '18568' AND applied_seq = head_seq AND "
                         "head_seq > 1")
                   .ok());
+  {
+    auto stopped = store::TestAccess::Db(hub->store())
+                       .Prepare("SELECT count(*) FROM feeds WHERE blocked IS NOT NULL");
+    ASSERT_TRUE(stopped.ok() && *stopped->Step());
+    ASSERT_EQ(stopped->Int(0), 1) << "the test did not stop the commune's feed";
+  }
   hub.reset();
   hub = Open("hub");                      // `serve` started again
   Ingest(*hub, Envelopes(*c, kCommune));  // nothing new in it
