@@ -116,7 +116,6 @@ void RemoveStaleTemporaries(const std::string& path) {
 }
 
 Result<AtomicFile> AtomicFile::Create(const std::string& path, mode_t mode) {
-  RemoveStaleTemporaries(path);
   // Unique per process and call, so two writers of one target never share
   // (or delete) each other's temporary file.
   static std::atomic<uint64_t> counter{0};

@@ -74,8 +74,9 @@ Status RenameFile(const std::string& from, const std::string& to);
 // Removes what writers of `path` killed part way left beside it: files
 // named `path` + ".tmp-PID" (then anything) whose process PID no longer
 // runs (a bundle or snapshot cut short on a USB stick would otherwise stay
-// there, up to its whole size). Best effort: errors are ignored. Called by
-// AtomicFile::Create and before a snapshot.
+// there, up to its whole size). Best effort: errors are ignored. Called
+// before writing a bundle or a snapshot (the large files; not on every
+// atomic write, which would list a folder each time).
 void RemoveStaleTemporaries(const std::string& path);
 
 // fsync of the directory that holds `path`: makes a rename or a newly

@@ -132,7 +132,7 @@ TEST_F(FileIoTest, PublishFileRenamesAndRemovesOnFailure) {
 }
 
 // A writer killed part way leaves its temporary beside the target; the next
-// writer of that target removes those of processes that no longer run, with
+// writer of a bundle or snapshot removes those of processes that no longer run, with
 // exactly the names tuphap gives, and nothing else (found by the kill-point
 // stress: 139 in 1,000 kills).
 TEST_F(FileIoTest, TemporariesOfDeadWritersAreRemovedByTheNextWriter) {
@@ -146,6 +146,7 @@ TEST_F(FileIoTest, TemporariesOfDeadWritersAreRemovedByTheNextWriter) {
         "b.tpb.tmp-" + live + "-3", "other.tmp-" + d + "-0", std::string("b.tpb.tmp-x1"),
         "b.tpb.tmp-" + d + "-notes.pdf"})
     ASSERT_TRUE(WriteFileAtomic(Path(name), "left").ok());
+  RemoveStaleTemporaries(Path("b.tpb"));
   ASSERT_TRUE(WriteFileAtomic(Path("b.tpb"), "bundle").ok());
   RemoveStaleTemporaries(Path("snap.db"));
   std::vector<std::string> kept = {"b.tpb", "b.tpb.tmp-" + d + "-notes.pdf",

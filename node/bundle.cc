@@ -74,6 +74,8 @@ Result<BundleExport> ExportBundle(Node& node, const std::string& peer, bool all,
   // chunk whatever the bundle's size; published only when whole and
   // within the bound the importer enforces (a bundle nobody may import is
   // refused here, and no partial file is left).
+  // What earlier exports killed part way left beside it goes first.
+  RemoveStaleTemporaries(path);
   TUPHAP_ASSIGN_OR_RETURN(AtomicFile file, AtomicFile::Create(path));
   auto write_frame = [&](std::string_view frame) -> Status {
     if (file.size() + 4 + frame.size() > max_bytes) {
