@@ -21,7 +21,9 @@ each, with the real SQLite and the real binary:
   - the node still works: its next command succeeds, and a later sync with its
     peer converges (equal digests).
 
-  power_loss_test.py TUPHAP PRELOAD SCENARIO [--points N] [--seed S]
+  power_loss_test.py TUPHAP PRELOAD NET_DIR SCENARIO [--points N] [--seed S]
+
+NET_DIR is tests/net (its badlink.Nodes drives the nodes).
 
 Ends with one line: "power_loss SCENARIO: P crash points (D drop, T torn) over
 N operations, 0 failures". Exit status 1 on any failure.
@@ -37,26 +39,21 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, sys.argv[3] if len(sys.argv) > 3 else os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "net"))
+import badlink  # noqa: E402  (tests/net)
+from badlink import Failure, check, free_port  # noqa: E402
+
 POWER_LOSS_EXIT = 86
 
 
-class Failure(Exception):
-    pass
-
-
-def check(cond, what):
-    if not cond:
-        raise Failure(what)
-
-
-class Lab:
+class Lab(badlink.Nodes):
     """The prepared nodes (under ROOT/base) and the copies each run works on
     (under ROOT/run)."""
 
     def __init__(self, tuphap, preload, root):
-        self.tuphap = os.path.abspath(tuphap)
+        super().__init__(tuphap, os.devnull, root)
         self.preload = os.path.abspath(preload)
-        self.root = root
         self.base = os.path.join(root, "base")
         self.work = os.path.join(root, "run")
         os.makedirs(self.base)
@@ -83,19 +80,10 @@ class Lab:
             raise Failure(f"tuphap {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
         return r
 
-    def tp(self, name, *args, **kw):
-        return self.run("--data", self.dir(name), *args, **kw)
-
     def js(self, name, *args):
         return json.loads(self.tp(name, "--json", *args).stdout)
 
     # -- set-up helpers ----------------------------------------------------
-    def enrol(self, name, hub="hub"):
-        req, cert = self.dir(name + ".req"), self.dir(name + ".enrol")
-        self.tp(name, "enroll", "request", "--out", req)
-        self.tp(hub, "enroll", "sign", req, "--out", cert)
-        self.tp(name, "enroll", "accept", cert)
-
     def generate(self, out, commune, n, seed):
         self.run("generate", "--records", str(n), "--commune", commune, "--seed", str(seed),
                  "--out", self.dir(out))
@@ -107,22 +95,10 @@ class Lab:
         shutil.copytree(self.base, self.work, symlinks=True)
         self.cwd = self.work
 
-    # -- the store, read with SQLite itself ------------------------------------
-    def query(self, name, sql, params=()):
-        path = os.path.join(self.dir(name), "tuphap.db")
-        check(os.path.exists(path), f"no store at {path}")
-        db = sqlite3.connect(path, timeout=30)
-        try:
-            return db.execute(sql, params).fetchall()
-        finally:
-            db.close()
-
-    def scalar(self, name, sql, params=()):
-        return self.query(name, sql, params)[0][0]
-
+    # -- the store, read with SQLite itself (badlink.Nodes.query) --------------
     def store_intact(self, name):
-        rows = self.query(name, "PRAGMA integrity_check")
-        check([r[0] for r in rows] == ["ok"], f"{name}: integrity_check: {rows[:5]}")
+        integrity = self.integrity(name)
+        check(integrity == "ok", f"{name}: integrity_check: {integrity[:300]}")
         bad = self.query(
             name, "SELECT origin, scope, head_seq FROM feeds f WHERE head_seq != "
             "(SELECT count(*) FROM changes c WHERE c.origin = f.origin AND c.scope = f.scope) "
@@ -135,13 +111,6 @@ class Lab:
         if scope is None:
             return self.scalar(name, "SELECT count(*) FROM records")
         return self.scalar(name, "SELECT count(*) FROM records WHERE scope = ?", (scope,))
-
-    def digest(self, name, scope):
-        for d in self.js(name, "digest", "--scope", scope):
-            if d.get("scope") == scope:
-                return d["digest"], d["records"]
-        return None, 0
-
 
 COMMUNE, OTHER = "22333", "22366"  # two communes of Khánh Hòa (56)
 
@@ -202,15 +171,6 @@ def converges(lab, a, b, scope, peer=None):
         lab.tp(b, "sync", ep, "--once", "--timeout", "60", *(["--peer", peer] if peer else []))
     da, db = lab.digest(a, scope), lab.digest(b, scope)
     check(da == db, f"after a sync, {a} and {b} differ on {scope}: {da} vs {db}")
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class LocalWrite(Scenario):
@@ -508,6 +468,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("tuphap")
     ap.add_argument("preload")
+    ap.add_argument("net_dir")
     ap.add_argument("scenario", choices=sorted(SCENARIOS))
     ap.add_argument("--points", type=int, default=120, help="crash points (half of them torn)")
     ap.add_argument("--seed", type=int, default=None)
