@@ -9,9 +9,10 @@
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
 #   scripts/dev.sh simulate [SEEDS]  the one-seed simulation over SEEDS seeds (default 10000)
 #   scripts/dev.sh fuzz [S]   build with clang + libFuzzer, run every fuzz target S seconds (60)
-# `test`, `test-asan`, `bench` and `stress` build with -DTUPHAP_TEST_KDF=ON (new
-# key files may use the weak test KDF, TUPHAP_KDF=weak); `demo`, `build` and
-# `docs` with it OFF, the way to build a binary to deploy.
+# `test`, `test-asan`, `bench`, `stress`, `simulate` and `fuzz` build with
+# -DTUPHAP_TEST_KDF=ON (new key files may use the weak test KDF,
+# TUPHAP_KDF=weak); `demo`, `build` and `docs` with it OFF, the way to build a
+# binary to deploy.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
