@@ -13,7 +13,6 @@
 #include "replication/certificate.h"
 
 namespace tuphap::report {
-namespace {
 
 std::string Winner(const crdt::RecordState& s, std::string_view field) {
   const crdt::MvRegister* r = s.Field(field);
@@ -28,6 +27,8 @@ int64_t WinnerInt(const crdt::RecordState& s, std::string_view field) {
   const crdt::Value& v = r->Winner()->value;
   return v.kind() == crdt::Value::Kind::kInt ? v.as_int() : 0;
 }
+
+namespace {
 
 Status CheckDate(const std::string& d, const char* what) {
   if (d.empty()) return Status::Ok();

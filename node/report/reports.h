@@ -48,6 +48,11 @@ struct StatsRow {
 };
 
 // InvalidArgument when a date is not YYYY-MM-DD or `from` is after `to`.
+// The winning value of a field (its text; an integer as decimal), "" when
+// unset; and the winning integer, 0 when unset or not an integer.
+std::string Winner(const crdt::RecordState& s, std::string_view field);
+int64_t WinnerInt(const crdt::RecordState& s, std::string_view field);
+
 Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& options);
 
 // An open conflict with its competing values (display winner first), each

@@ -34,22 +34,10 @@ using domain::Lang;
 using domain::Registry;
 using report::StatsOptions;
 using report::StatsRow;
+using report::Winner;
+using report::WinnerInt;
 
 // ------------------------------------------------- the former implementation
-
-std::string Winner(const crdt::RecordState& s, std::string_view field) {
-  const crdt::MvRegister* r = s.Field(field);
-  if (r == nullptr || r->Winner() == nullptr) return "";
-  const crdt::Value& v = r->Winner()->value;
-  return v.kind() == crdt::Value::Kind::kInt ? std::to_string(v.as_int()) : v.text();
-}
-
-int64_t WinnerInt(const crdt::RecordState& s, std::string_view field) {
-  const crdt::MvRegister* r = s.Field(field);
-  if (r == nullptr || r->Winner() == nullptr) return 0;
-  const crdt::Value& v = r->Winner()->value;
-  return v.kind() == crdt::Value::Kind::kInt ? v.as_int() : 0;
-}
 
 // Every record of every commune decoded (options already checked).
 Result<std::vector<StatsRow>> OracleStats(Node& node, const StatsOptions& o) {
