@@ -20,7 +20,8 @@ void ListFieldConflicts(const Context& ctx,
       values += "\"" + e.value.ToDisplay() + "\" (" + OfficerText(e, ctx.lang) + ", " +
                 ShortNodeId(e.origin) + ")";
     }
-    t.Add({c.since.ToString().substr(0, 16), c.row.record_id, c.row.field, values});
+    t.Add({ctx.PersonTime(static_cast<int64_t>(c.since.millis())), c.row.record_id, c.row.field,
+           values});
   }
   t.Print(*ctx.out);
 }
@@ -33,7 +34,7 @@ Status List(const Context& ctx) {
   const std::vector<report::ConflictReportRow>& conflicts = open.fields;
   const std::vector<store::PersonConflictRow>& persons = open.persons;
   if (ctx.json) {
-    ctx.PrintJson(ConflictsJson(conflicts, persons));
+    ctx.PrintJson(ConflictsJson(ctx, conflicts, persons));
     return Status::Ok();
   }
   if (conflicts.empty() && persons.empty()) {

@@ -75,7 +75,7 @@ Result<Accounts> OpenAccounts(const Context& ctx) {
   return a;
 }
 
-Json OfficerJson(const app::Officer& o, int64_t now_ms) {
+Json OfficerJson(const Context& ctx, const app::Officer& o, int64_t now_ms) {
   Json j = Json::MakeObject();
   j.Set("id", o.id);
   j.Set("login", o.login);
@@ -84,18 +84,18 @@ Json OfficerJson(const app::Officer& o, int64_t now_ms) {
   j.Set("disabled", o.disabled);
   j.Set("failures", static_cast<int64_t>(o.failures));
   if (o.locked_until_ms > now_ms) {
-    j.Set("locked_until", JsonTime(o.locked_until_ms));
+    j.Set("locked_until", ctx.JsonTime(o.locked_until_ms));
   } else {
     j.Set("locked_until", Json());
   }
-  j.Set("created", JsonTime(o.created_ms));
+  j.Set("created", ctx.JsonTime(o.created_ms));
   return j;
 }
 
 std::string StateText(const Context& ctx, const app::Officer& o, int64_t now_ms) {
   if (o.disabled) return Tr(ctx, "disabled", "đã khoá");
   if (o.locked_until_ms > now_ms) {
-    return Tr(ctx, "locked until ", "tạm khoá đến ") + TableTime(o.locked_until_ms) + " UTC";
+    return Tr(ctx, "locked until ", "tạm khoá đến ") + ctx.PersonTime(o.locked_until_ms);
   }
   return Tr(ctx, "active", "đang dùng");
 }
@@ -156,7 +156,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       sodium_memzero(password.data(), password.size());
       if (!added.ok()) return added.status();
       if (ctx.json) {
-        ctx.PrintJson(OfficerJson(*added, a.office->node().options().clock->WallMillis()));
+        ctx.PrintJson(OfficerJson(ctx, *added, a.office->node().options().clock->WallMillis()));
       } else {
         *ctx.out << Tr(ctx, "added officer account ", "đã thêm tài khoản cán bộ ") << added->login
                  << " (" << added->name << ", " << app::RoleName(added->role) << ")\n";
@@ -174,7 +174,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       if (ctx.json) {
         Json j = Json::MakeObject();
         Json rows = Json::MakeArray();
-        for (const auto& o : all) rows.Push(OfficerJson(o, now));
+        for (const auto& o : all) rows.Push(OfficerJson(ctx, o, now));
         j.Set("officers", std::move(rows));
         ctx.PrintJson(j);
         return Status::Ok();
@@ -187,10 +187,10 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       }
       Table t({Tr(ctx, "login", "tên đăng nhập"), Tr(ctx, "name", "họ tên"),
                Tr(ctx, "role", "vai trò"), Tr(ctx, "state", "trạng thái"),
-               Tr(ctx, "created (UTC)", "tạo lúc (UTC)")});
+               Tr(ctx, "created", "tạo lúc")});
       for (const auto& o : all) {
         t.Add({o.login, o.name, std::string(app::RoleName(o.role)), StateText(ctx, o, now),
-               TableTime(o.created_ms)});
+               ctx.PersonTime(o.created_ms)});
       }
       t.Print(*ctx.out);
       return Status::Ok();

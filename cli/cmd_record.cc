@@ -62,9 +62,9 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
       for (const auto& e : entries) {
         if (!note.empty()) note += " | ";
         note += "\"" + e.value.ToDisplay() + "\" by " + OfficerText(e, ctx.lang) + " at " +
-                ShortNodeId(e.origin) + " " + e.hlc.ToString();
+                ShortNodeId(e.origin) + " " + ctx.PersonTime(static_cast<int64_t>(e.hlc.millis()));
       }
-      conflicts.Set(name, EntriesToJson(entries));
+      conflicts.Set(name, EntriesToJson(ctx, entries));
       note = (duplicate ? "DUPLICATE REGISTRATION: " : "CONFLICT: ") + note;
     }
     table.Add({name, w->value.ToDisplay(), note});
@@ -106,7 +106,7 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
       Json j = Json::MakeObject();
       j.Set("origin", ShortNodeId(h.origin));
       j.Set("seq", static_cast<int64_t>(h.seq));
-      j.Set("hlc", h.hlc.ToString());
+      ctx.SetHlc(&j, "hlc", h.hlc);
       j.Set("officer", h.officer);
       j.Set("reason", h.reason);
       Json ops = Json::MakeArray();
@@ -132,8 +132,9 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
     return Status::Ok();
   }
   for (const auto& h : history) {
-    *ctx.out << h.hlc.ToString() << "  " << OfficerText(h.officer, false, ctx.lang) << "  node "
-             << ShortNodeId(h.origin) << " #" << h.seq;
+    *ctx.out << ctx.PersonTime(static_cast<int64_t>(h.hlc.millis())) << "  "
+             << OfficerText(h.officer, false, ctx.lang) << "  node " << ShortNodeId(h.origin)
+             << " #" << h.seq;
     if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
     *ctx.out << '\n';
     Table t({"  field", "old", "new"});

@@ -87,6 +87,8 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
               Tr(ctx, "issued VND", "phạt (đồng)"),
               Tr(ctx, "paid VND", "đã nộp (đồng)"),
               Tr(ctx, "outstanding VND", "còn nợ (đồng)")};
+  g.keys = {"commune",   "type",  "period",     "count",    "revoked",        "invalid",
+            "held_back", "fines", "issued_vnd", "paid_vnd", "outstanding_vnd"};
   std::vector<std::pair<std::string, double>> bars;
   for (const auto& r : rows) {
     const bool money = r.fines > 0;
@@ -126,7 +128,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   const std::vector<report::ConflictReportRow>& rows = open.fields;
   const std::vector<store::PersonConflictRow>& persons = open.persons;
   if (format == ReportFormat::kJson) {
-    ctx.PrintJson(ConflictsJson(rows, persons));
+    ctx.PrintJson(ConflictsJson(ctx, rows, persons));
     return Status::Ok();
   }
   Grid g;
@@ -134,12 +136,14 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
   g.header = {Tr(ctx, "record", "hồ sơ"),  Tr(ctx, "commune", "xã"),     Tr(ctx, "field", "trường"),
               Tr(ctx, "value", "giá trị"), Tr(ctx, "officer", "cán bộ"), Tr(ctx, "node", "nút"),
               Tr(ctx, "time", "thời điểm")};
+  g.keys = {"record", "commune", "field", "value", "officer", "node", "time"};
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.values.size(); ++i) {
       const auto& v = r.values[i];
       g.rows.push_back({i == 0 ? r.row.record_id : "", i == 0 ? r.row.scope : "",
                         i == 0 ? r.row.field : "", v.value.ToDisplay(), OfficerText(v, ctx.lang),
-                        node::NodeIdText(v.origin.bytes), v.hlc.ToString()});
+                        node::NodeIdText(v.origin.bytes),
+                        GridTime(ctx, format, static_cast<int64_t>(v.hlc.millis()))});
     }
   }
   const Grid p = PersonConflictsGrid(ctx, persons);
@@ -234,8 +238,8 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
         Json o = Json::MakeObject();
         o.Set("node_id", x.node_id);
         o.Set("revoked", x.revoked);
-        o.Set("last_contact", JsonTime(x.last_contact_ms));
-        o.Set("last_sync", JsonTime(x.last_success_ms));
+        o.Set("last_contact", ctx.JsonTime(x.last_contact_ms));
+        o.Set("last_sync", ctx.JsonTime(x.last_success_ms));
         o.Set("pending_out", static_cast<int64_t>(x.pending_out));
         o.Set("pending_in", static_cast<int64_t>(x.pending_in));
         o.Set("refused", static_cast<int64_t>(x.refused));
@@ -268,6 +272,9 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
               Tr(ctx, "person conflicts", "xung đột nhân thân"),
               Tr(ctx, "equivocations", "gian lận chuỗi"),
               Tr(ctx, "invalid", "không hợp lệ")};
+  g.keys = {"commune",          "name",          "node",    "last_contact", "last_sync",
+            "pending_out",      "pending_in",    "records", "held",         "conflicts",
+            "person_conflicts", "equivocations", "invalid"};
   for (const auto& c : r.communes) {
     const auto counts = std::vector<std::string>{
         std::to_string(c.records),       std::to_string(c.held),
@@ -284,8 +291,8 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
           i == 0 ? c.commune : "",
           i == 0 ? c.name : "",
           x.node_id + (x.revoked ? Tr(ctx, " (revoked)", " (thu hồi)") : ""),
-          TableTime(x.last_contact_ms),
-          TableTime(x.last_success_ms),
+          GridTime(ctx, format, x.last_contact_ms),
+          GridTime(ctx, format, x.last_success_ms),
           std::to_string(x.pending_out),
           std::to_string(x.pending_in)};
       for (const auto& v : counts) row.push_back(i == 0 ? v : "");
@@ -295,6 +302,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
   Grid refused;
   refused.title = Tr(ctx, "Refused changes by reason", "Thay đổi bị từ chối theo lý do");
   refused.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "count", "số")};
+  refused.keys = {"reason", "count"};
   for (const auto& x : r.refusals) refused.rows.push_back({x.reason, std::to_string(x.count)});
   // Content judged invalid is kept and forwarded, not refused: counted under
   // its own code, by reason (tuphap report attention lists the records).
@@ -302,6 +310,7 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
   invalid.title = Tr(ctx, "Records judged invalid, kept (E_INVALID_CONTENT; report attention)",
                      "Hồ sơ không hợp lệ, vẫn giữ (E_INVALID_CONTENT; report attention)");
   invalid.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "records", "hồ sơ")};
+  invalid.keys = {"reason", "records"};
   std::map<std::string, uint64_t> by_reason;
   for (const auto& x : r.invalid) by_reason[x.reason] += x.count;
   for (const auto& [reason, count] : by_reason)
@@ -345,7 +354,7 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
       Json by = Json::MakeArray();
       for (const auto& c : a.created_by) by.Push(c);
       j.Set("created_by", std::move(by));
-      j.Set("last_change", a.last_change.ToString());
+      ctx.SetHlc(&j, "last_change", a.last_change);
       list.Push(std::move(j));
     }
     Json out = Json::MakeObject();
@@ -362,6 +371,7 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
               Tr(ctx, "field", "trường"),
               Tr(ctx, "problem", "vấn đề"),
               Tr(ctx, "registered by", "máy đăng ký")};
+  g.keys = {"record", "commune", "type", "reason", "field", "problem", "registered_by"};
   for (const auto& a : rows) {
     std::string by;
     for (const auto& c : a.created_by) by += (by.empty() ? "" : ", ") + c;
@@ -398,11 +408,12 @@ std::string ValuesText(const std::vector<node::EntryView>& values) {
   return out;
 }
 
-std::string ByText(const Context& ctx, const std::vector<node::EntryView>& values) {
+std::string ByText(const Context& ctx, ReportFormat format,
+                   const std::vector<node::EntryView>& values) {
   if (values.empty()) return "";
   const auto& v = values.front();
   return OfficerText(v, ctx.lang) + " @ " +
-         FormatUtc(static_cast<int64_t>(v.hlc.millis()), "%Y-%m-%d %H:%M:%S");
+         GridTime(ctx, format, static_cast<int64_t>(v.hlc.millis()));
 }
 
 Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat format) {
@@ -443,8 +454,8 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
       j.Set("theirs", side(d.theirs_present, d.theirs));
       j.Set("reason", d.reason);
       j.Set("detail", d.detail);
-      j.Set("ours_values", EntriesToJson(d.ours));
-      j.Set("theirs_values", EntriesToJson(d.theirs));
+      j.Set("ours_values", EntriesToJson(ctx, d.ours));
+      j.Set("theirs_values", EntriesToJson(ctx, d.theirs));
       diffs.Push(std::move(j));
     }
     Json scopes_json = Json::MakeArray();
@@ -475,6 +486,7 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
   scopes_grid.title = Tr(ctx, "Communes compared", "Các xã đã đối chiếu");
   scopes_grid.header = {Tr(ctx, "commune", "xã"), Tr(ctx, "ours", "bên này"),
                         Tr(ctx, "theirs", "bên kia"), Tr(ctx, "result", "kết quả")};
+  scopes_grid.keys = {"commune", "ours", "theirs", "result"};
   for (const auto& c : r.scopes) {
     std::string result = !c.compared ? Tr(ctx, "not shared", "không chia sẻ")
                          : c.equal   ? Tr(ctx, "equal", "khớp")
@@ -493,16 +505,18 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
               Tr(ctx, "theirs by", "bên kia bởi"),
               Tr(ctx, "reason", "lý do"),
               Tr(ctx, "detail", "chi tiết")};
+  g.keys = {"commune", "record",    "field",  "ours",  "ours_by",
+            "theirs",  "theirs_by", "reason", "detail"};
   auto absent = Tr(ctx, "(absent)", "(không có)");
   for (const auto& d : r.differences) {
     const bool whole = d.field == "*";
     g.rows.push_back({d.scope, d.record_id, d.field,
                       whole ? (d.ours_present ? Tr(ctx, "(present)", "(có)") : absent)
                             : (d.ours.empty() ? absent : ValuesText(d.ours)),
-                      ByText(ctx, d.ours),
+                      ByText(ctx, format, d.ours),
                       whole ? (d.theirs_present ? Tr(ctx, "(present)", "(có)") : absent)
                             : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
-                      ByText(ctx, d.theirs), d.reason, d.detail});
+                      ByText(ctx, format, d.theirs), d.reason, d.detail});
   }
   const std::string title = Tr(ctx, "Reconcile with ", "Đối chiếu với ") + other;
   if (format == ReportFormat::kCsv) {
@@ -534,18 +548,27 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
   CLI::App* report = app.add_subcommand("report", "Reports for the hub operator");
   report->require_subcommand(1);
   auto format = std::make_shared<std::string>("table");
+  auto bom = std::make_shared<bool>(false);
   // Every report: a subcommand with --format (the global --json wins), run
   // by `run` once the arguments are parsed.
   using Runner = std::function<Status(ReportFormat)>;
-  auto add = [&ctx, action, format, report](const char* name, const char* help,
-                                            std::function<Result<Runner>()> prepare) {
+  auto add = [&ctx, action, format, bom, report](const char* name, const char* help,
+                                                 std::function<Result<Runner>()> prepare) {
     CLI::App* cmd = report->add_subcommand(name, help);
     cmd->add_option("--format", *format, "table, csv, json or html")->capture_default_str();
-    cmd->callback([&ctx, action, format, prepare] {
-      *action = [&ctx, format, prepare]() -> Status {
+    cmd->add_flag("--bom", *bom,
+                  "with --format csv: begin with a UTF-8 byte order mark, so that spreadsheet "
+                  "programs read Vietnamese letters right");
+    cmd->callback([&ctx, action, format, bom, prepare] {
+      *action = [&ctx, format, bom, prepare]() -> Status {
         TUPHAP_ASSIGN_OR_RETURN(Runner run, prepare());
         TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
                                 ParseReportFormat(ctx.json ? std::string("json") : *format));
+        if (*bom && f != ReportFormat::kCsv) {
+          return Status::InvalidArgument(
+              Tr(ctx, "--bom goes with --format csv only", "--bom chỉ dùng cùng --format csv"));
+        }
+        if (*bom) *ctx.out << "\xEF\xBB\xBF";
         return run(f);
       };
     });

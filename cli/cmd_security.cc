@@ -11,15 +11,14 @@
 namespace tuphap::cli {
 namespace {
 
-std::string Date(uint64_t ms) { return FormatUtc(static_cast<int64_t>(ms), "%Y-%m-%d"); }
-Json CertJson(const replication::Certificate& c) {
+Json CertJson(const Context& ctx, const replication::Certificate& c) {
   Json j = Json::MakeObject();
   j.Set("node_id", node::NodeIdText(c.sign_key));
   j.Set("role", replication::NodeRoleCode(c.role));
   j.Set("commune", c.commune);
   j.Set("province", c.province);
-  j.Set("valid_from", Date(c.not_before_ms));
-  j.Set("valid_to", Date(c.not_after_ms));
+  j.Set("valid_from", ctx.JsonTime(static_cast<int64_t>(c.not_before_ms)));
+  j.Set("valid_to", ctx.JsonTime(static_cast<int64_t>(c.not_after_ms)));
   return j;
 }
 
@@ -37,7 +36,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
     j.Set("enrolled", s.enrolled);
     j.Set("revoked", s.revoked);
     j.Set("root", s.root);
-    if (s.certificate) j.Set("certificate", CertJson(*s.certificate));
+    if (s.certificate) j.Set("certificate", CertJson(ctx, *s.certificate));
     Json keys = Json::MakeObject();
     for (const auto& [scope, epoch] : s.key_epochs) keys.Set(scope, static_cast<int64_t>(epoch));
     j.Set("key_epochs", std::move(keys));
@@ -72,8 +71,8 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
       Json o = Json::MakeObject();
       o.Set("node_id", node::NodeIdText(p.peer));
       o.Set("endpoint", p.endpoint);
-      o.Set("last_contact", JsonTime(p.last_contact_ms));
-      o.Set("last_success", JsonTime(p.last_success_ms));
+      o.Set("last_contact", ctx.JsonTime(p.last_contact_ms));
+      o.Set("last_success", ctx.JsonTime(p.last_success_ms));
       o.Set("pending_out", static_cast<int64_t>(p.pending_out));
       o.Set("pending_in", static_cast<int64_t>(p.pending_in));
       o.Set("sent", static_cast<int64_t>(p.sent));
@@ -94,8 +93,10 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
   if (s.certificate) {
     out << Tr(ctx, "enrolment    ", "đăng ký      ")
         << (s.revoked ? Tr(ctx, "REVOKED", "ĐÃ THU HỒI") : Tr(ctx, "enrolled", "đã đăng ký"))
-        << Tr(ctx, ", valid ", ", hiệu lực ") << Date(s.certificate->not_before_ms) << " → "
-        << Date(s.certificate->not_after_ms) << Tr(ctx, ", root ", ", gốc ") << s.root << '\n';
+        << Tr(ctx, ", valid ", ", hiệu lực ")
+        << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_before_ms)) << " → "
+        << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_after_ms))
+        << Tr(ctx, ", root ", ", gốc ") << s.root << '\n';
   } else {
     out << Tr(ctx, "enrolment    not enrolled (tuphap enroll request, then enroll accept)",
               "đăng ký      chưa đăng ký (tuphap enroll request, rồi enroll accept)")
@@ -160,7 +161,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
              Tr(ctx, "refused", "từ chối")});
     for (const auto& p : rows)
       t.Add({node::NodeIdText(p.peer), p.endpoint.empty() ? "-" : p.endpoint,
-             TableTime(p.last_contact_ms), TableTime(p.last_success_ms),
+             ctx.PersonTime(p.last_contact_ms), ctx.PersonTime(p.last_success_ms),
              std::to_string(p.pending_out), std::to_string(p.pending_in), std::to_string(p.sent),
              std::to_string(p.received), std::to_string(p.refused)});
     t.Print(out);
@@ -231,7 +232,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       if (!e.ok()) return Status(e.status()).Annotate(sign->request);
       TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(sign->out, e->file));
       if (ctx.json) {
-        Json j = CertJson(e->certificate);
+        Json j = CertJson(ctx, e->certificate);
         Json epochs = Json::MakeArray();
         for (uint32_t ep : e->epochs_granted) epochs.Push(static_cast<int64_t>(ep));
         j.Set("epochs_granted", std::move(epochs));
@@ -241,7 +242,8 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "certified node ", "đã cấp chứng chỉ cho nút ")
                  << node::NodeIdText(e->certificate.sign_key) << Tr(ctx, " of commune ", " của xã ")
                  << e->certificate.commune << Tr(ctx, " until ", " đến ")
-                 << Date(e->certificate.not_after_ms) << "; " << e->epochs_granted.size()
+                 << ctx.PersonDate(static_cast<int64_t>(e->certificate.not_after_ms)) << "; "
+                 << e->epochs_granted.size()
                  << Tr(ctx, " key epoch(s) granted; wrote ", " kỳ khoá đã cấp; đã ghi ")
                  << sign->out << '\n';
       }
@@ -262,7 +264,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
       if (!r.ok()) return Status(r.status()).Annotate(*cert_file);
       const std::string& root = r->root;
       if (ctx.json) {
-        Json j = CertJson(r->certificate);
+        Json j = CertJson(ctx, r->certificate);
         j.Set("root", root);
         j.Set("drafts_sealed", static_cast<int64_t>(r->drafts_sealed));
         ctx.PrintJson(j);
@@ -270,7 +272,7 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "enrolled: node ", "đã đăng ký: nút ")
                  << node::NodeIdText(r->certificate.sign_key) << Tr(ctx, ", commune ", ", xã ")
                  << r->certificate.commune << Tr(ctx, ", valid until ", ", hiệu lực đến ")
-                 << Date(r->certificate.not_after_ms)
+                 << ctx.PersonDate(static_cast<int64_t>(r->certificate.not_after_ms))
                  << Tr(ctx, "; province root ", "; gốc của tỉnh ") << root << "; "
                  << r->drafts_sealed
                  << Tr(ctx, " earlier change(s) signed and encrypted",

@@ -19,13 +19,24 @@ node::NodeOptions Context::NodeOptions() const {
   return o;
 }
 
+namespace {
+
+Status SetZone(Context* ctx) {
+  TUPHAP_ASSIGN_OR_RETURN(domain::TimeZone zone, domain::TimeZone::Named(ctx->time_zone));
+  ctx->zone = std::make_shared<const domain::TimeZone>(std::move(zone));
+  return Status::Ok();
+}
+
+}  // namespace
+
 Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
   std::string file = path;
   if (file.empty()) {
     file = ctx->data_dir + "/tuphap.toml";
     std::error_code ec;
-    if (!std::filesystem::exists(file, ec)) return Status::Ok();
+    if (!std::filesystem::exists(file, ec)) file.clear();
   }
+  if (file.empty()) return SetZone(ctx);
   TUPHAP_ASSIGN_OR_RETURN(config::Config c, config::LoadConfigFile(file));
   const bool officer_given =
       app.get_option("--officer")->count() > 0 || std::getenv("TUPHAP_OFFICER") != nullptr;
@@ -36,7 +47,7 @@ Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
   if (c.ui) ctx->ui = c.ui;
   if (c.time_zone) ctx->time_zone = *c.time_zone;
   if (c.behind_after_hours) ctx->behind_after_hours = *c.behind_after_hours;
-  return Status::Ok();
+  return SetZone(ctx);
 }
 
 Result<std::unique_ptr<app::Office>> Context::OpenOffice() const {
@@ -44,5 +55,25 @@ Result<std::unique_ptr<app::Office>> Context::OpenOffice() const {
 }
 
 void Context::PrintJson(const Json& j) const { *out << j.Dump() << '\n'; }
+
+std::string Context::PersonTime(int64_t ms) const {
+  if (ms <= 0) return Tr(*this, "never", "chưa bao giờ");
+  return zone->Human(ms);
+}
+
+std::string Context::PersonDate(int64_t ms) const {
+  const std::string iso = zone->Date(ms);
+  return iso.substr(8, 2) + "/" + iso.substr(5, 2) + "/" + iso.substr(0, 4);
+}
+
+Json Context::JsonTime(int64_t ms) const {
+  if (ms <= 0) return Json();
+  return Json(zone->Iso(ms));
+}
+
+void Context::SetHlc(Json* j, const std::string& key, crdt::Hlc hlc) const {
+  j->Set(key, zone->IsoMillis(static_cast<int64_t>(hlc.millis())));
+  j->Set(key + "_counter", static_cast<int64_t>(hlc.counter()));
+}
 
 }  // namespace tuphap::cli

@@ -11,6 +11,7 @@
 #include "base/status.h"
 #include "node/app/office.h"
 #include "node/domain/messages.h"
+#include "node/domain/time_zone.h"
 #include "node/node.h"
 
 namespace CLI {
@@ -33,12 +34,27 @@ struct Context {
   domain::Lang lang = domain::Lang::kEnglish;  // from LANG
   std::ostream* out;
   std::ostream* err;
+  // The node's time zone (config `time_zone`), set by ApplyConfig: every
+  // time a command shows is in it.
+  std::shared_ptr<const domain::TimeZone> zone;
 
   node::NodeOptions NodeOptions() const;
   // The node's services (node/app): what every command goes through.
   Result<std::unique_ptr<app::Office>> OpenOffice() const;
   // Prints `j` as one line of JSON.
   void PrintJson(const Json& j) const;
+  // A moment for people, the one form every command and page uses:
+  // "05/12/2026 13:45 (UTC+07:00)"; "never" for 0.
+  std::string PersonTime(int64_t ms) const;
+  // A date for people: "05/12/2026".
+  std::string PersonDate(int64_t ms) const;
+  // A moment in JSON: ISO 8601 with the zone's offset
+  // ("2026-12-05T13:45:10+07:00"); null for 0 (it has not happened).
+  Json JsonTime(int64_t ms) const;
+  // A change's clock in JSON: its time to the millisecond under `key`
+  // ("2026-12-05T13:45:10.123+07:00") and the HLC counter under
+  // `key`_counter, so the time parses as ISO 8601.
+  void SetHlc(Json* j, const std::string& key, crdt::Hlc hlc) const;
 };
 
 // The officer's language: `vi` text when LANG starts with "vi".

@@ -1,9 +1,9 @@
 #include "cli/format.h"
 
-#include <ctime>
 #include <ostream>
 
 #include "base/utf8.h"
+#include "cli/context.h"
 #include "node/keys.h"
 #include "node/node.h"
 
@@ -29,16 +29,13 @@ Json ValueToJson(const crdt::Value& v) {
 
 std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
 
-std::string JsonTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%dT%H:%M:%SZ"); }
-std::string TableTime(int64_t ms) { return FormatUtc(ms, "%Y-%m-%d %H:%M"); }
-
-Json EntryToJson(const node::EntryView& e) {
+Json EntryToJson(const Context& ctx, const node::EntryView& e) {
   Json j = Json::MakeObject();
   j.Set("value", ValueToJson(e.value));
   j.Set("origin", ShortNodeId(e.origin));
   j.Set("officer", e.officer);
   j.Set("sealed", e.sealed);
-  j.Set("hlc", e.hlc.ToString());
+  ctx.SetHlc(&j, "hlc", e.hlc);
   j.Set("seq", static_cast<int64_t>(e.seq));
   return j;
 }
@@ -52,20 +49,10 @@ std::string OfficerText(const node::EntryView& e, domain::Lang lang) {
   return OfficerText(e.officer, e.sealed, lang);
 }
 
-Json EntriesToJson(const std::vector<node::EntryView>& entries) {
+Json EntriesToJson(const Context& ctx, const std::vector<node::EntryView>& entries) {
   Json list = Json::MakeArray();
-  for (const auto& e : entries) list.Push(EntryToJson(e));
+  for (const auto& e : entries) list.Push(EntryToJson(ctx, e));
   return list;
-}
-
-std::string FormatUtc(int64_t ms, const char* format) {
-  if (ms <= 0) return "never";
-  const time_t t = static_cast<time_t>(ms / 1000);
-  tm parts{};
-  gmtime_r(&t, &parts);
-  char buf[64];
-  std::strftime(buf, sizeof buf, format, &parts);
-  return buf;
 }
 
 size_t DisplayWidth(std::string_view s) {

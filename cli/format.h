@@ -19,27 +19,22 @@ struct EntryView;
 
 namespace tuphap::cli {
 
+struct Context;
+
 Json ValueToJson(const crdt::Value& v);
 // One competing value of a field, the same in every command's JSON:
 // {"value", "origin" (node id text), "officer", "sealed", "hlc", "seq"};
 // "sealed" true (and "officer" "") when its change did not open here.
-Json EntryToJson(const node::EntryView& e);
+Json EntryToJson(const Context& ctx, const node::EntryView& e);
 // Who wrote a value, the same in every command's text: the officer, or
 // "(encrypted)" / "(mã hoá)" when the change did not open here (the keys
 // are locked: no passphrase, or a wrong one), "-" when none was recorded.
 std::string OfficerText(const node::EntryView& e, domain::Lang lang);
 std::string OfficerText(std::string_view officer, bool sealed, domain::Lang lang);
 // A field's values, display winner first.
-Json EntriesToJson(const std::vector<node::EntryView>& entries);
+Json EntriesToJson(const Context& ctx, const std::vector<node::EntryView>& entries);
 // A short form of a node id for tables.
 std::string ShortNodeId(const crdt::ReplicaId& id);
-// A Unix time in milliseconds as UTC text with strftime's `format`; "never"
-// for 0 (a time that has not happened).
-std::string FormatUtc(int64_t ms, const char* format);
-// The two forms every command uses: ISO 8601 for JSON ("2026-11-27T17:10:48Z"),
-// minutes for tables ("2026-11-27 17:10"); "never" for 0.
-std::string JsonTime(int64_t ms);
-std::string TableTime(int64_t ms);
 // Terminal columns taken by UTF-8 text.
 size_t DisplayWidth(std::string_view s);
 

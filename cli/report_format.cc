@@ -38,7 +38,7 @@ void WriteCsv(std::ostream& out, const Grid& grid) {
     }
     out << "\r\n";
   };
-  line(grid.header);
+  line(grid.keys);
   for (const auto& r : grid.rows) line(r);
 }
 
@@ -95,7 +95,12 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
   out << "</body>\n</html>\n";
 }
 
-Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows,
+std::string GridTime(const Context& ctx, ReportFormat format, int64_t ms) {
+  if (format != ReportFormat::kCsv) return ctx.PersonTime(ms);
+  return ms <= 0 ? "" : ctx.zone->Iso(ms);
+}
+
+Json ConflictsJson(const Context& ctx, const std::vector<report::ConflictReportRow>& rows,
                    const std::vector<store::PersonConflictRow>& persons) {
   Json list = Json::MakeArray();
   for (const auto& r : rows) {
@@ -106,7 +111,7 @@ Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows,
     j.Set("type", r.row.type);
     j.Set("field", r.row.field);
     j.Set("kind", r.row.field == crdt::kTypeField ? "duplicate_registration" : "concurrent_edit");
-    j.Set("values", EntriesToJson(r.values));
+    j.Set("values", EntriesToJson(ctx, r.values));
     list.Push(std::move(j));
   }
   Json person_list = Json::MakeArray();
@@ -165,6 +170,8 @@ Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConf
               Tr(ctx, "commune", "xã"),
               Tr(ctx, "type", "loại"),
               Tr(ctx, "date", "ngày")};
+  g.keys = {"personal_id", "rule",         "later_record",  "later_commune", "later_type",
+            "later_date",  "other_record", "other_commune", "other_type",    "other_date"};
   for (const auto& p : rows) {
     g.rows.push_back({p.personal_id, PersonRuleText(ctx.lang, p.rule), p.record_id, p.scope, p.type,
                       p.date, p.other_id, p.other_scope, p.other_type, p.other_date});
@@ -200,6 +207,8 @@ Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateRepor
               Tr(ctx, "registered", "ngày đăng ký"),
               Tr(ctx, "mother", "mẹ"),
               Tr(ctx, "father", "cha")};
+  g.keys = {"group",     "record",     "commune",    "type",   "personal_id",
+            "full_name", "birth_date", "registered", "mother", "father"};
   for (size_t i = 0; i < groups.size(); ++i) {
     for (size_t k = 0; k < groups[i].members.size(); ++k) {
       const auto& m = groups[i].members[k];

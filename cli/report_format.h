@@ -27,7 +27,10 @@ Result<ReportFormat> ParseReportFormat(const std::string& text);
 
 struct Grid {
   std::string title;
-  std::vector<std::string> header;
+  std::vector<std::string> header;  // for people, in their language
+  // The same columns for machines: CSV's header line, the same in every
+  // language.
+  std::vector<std::string> keys;
   std::vector<std::vector<std::string>> rows;
 };
 
@@ -46,7 +49,11 @@ void WriteHtml(std::ostream& out, const std::string& title, const std::vector<Gr
 // "other": {...}}]} (`record`: the later registration, not counted in the
 // statistics until the conflict is settled; `other`: the one it collides
 // with).
-Json ConflictsJson(const std::vector<report::ConflictReportRow>& rows,
+// A moment in a report's cell: ISO 8601 with the offset in CSV (a machine
+// format), the people's form otherwise.
+std::string GridTime(const Context& ctx, ReportFormat format, int64_t ms);
+
+Json ConflictsJson(const Context& ctx, const std::vector<report::ConflictReportRow>& rows,
                    const std::vector<store::PersonConflictRow>& persons);
 
 // A person rule (an error class name) in words, in the officer's language.

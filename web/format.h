@@ -12,28 +12,12 @@
 
 #include "base/status.h"
 #include "node/domain/messages.h"
+#include "node/domain/time_zone.h"
 
 namespace tuphap::web {
 
-class TimeZone {
- public:
-  // An IANA zone name (default of the node: Asia/Ho_Chi_Minh).
-  // InvalidArgument naming the zone when ICU does not know it.
-  static Result<TimeZone> Named(const std::string& name);
-  const std::string& name() const { return name_; }
-  // Offset from UTC at `ms`, in minutes.
-  int OffsetMinutes(int64_t ms) const;
-  // "05/12/2026 13:45 (UTC+07:00)"; "" for 0 (never).
-  std::string Human(int64_t ms) const;
-  // "2026-12-05T13:45:10+07:00".
-  std::string Iso(int64_t ms) const;
-  // The local calendar date at `ms`: "YYYY-MM-DD".
-  std::string Date(int64_t ms) const;
-
- private:
-  std::string name_;
-  std::shared_ptr<const void> zone_;  // icu::TimeZone
-};
+// The node's time zone: one form for a moment in the web app and the CLI.
+using TimeZone = domain::TimeZone;
 
 // "2026-12-05" -> "05/12/2026"; anything else as it is.
 std::string DisplayDate(std::string_view iso);

@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <random>
+#include <regex>
 #include <thread>
 #include <zmq.hpp>
 
@@ -432,6 +433,15 @@ TEST_F(SyncTest, reports_on_a_synced_hub_match_the_generated_input_in_every_form
   auto rows = ParseCsv(csv.out);
   ASSERT_GE(rows.size(), 2u);
   EXPECT_EQ(rows[0][0], "commune");
+  // CSV is a machine format: the same header line in Vietnamese, and
+  // --bom puts one UTF-8 byte order mark before it (spreadsheet programs).
+  auto vi = RunTuphap({"--data", Dir("hub"), "report", "stats", "--by", "commune,type,month",
+                       "--format", "csv", "--bom"},
+                      "LANG=vi_VN.UTF-8");
+  ASSERT_EQ(vi.exit_code, 0) << vi.err;
+  ASSERT_EQ(vi.out.rfind("\xEF\xBB\xBF", 0), 0u) << vi.out.substr(0, 40);
+  EXPECT_EQ(vi.out.substr(3, vi.out.find('\n') - 2), csv.out.substr(0, csv.out.find('\n') + 1));
+  EXPECT_EQ(csv.out.find("\xEF\xBB\xBF"), std::string::npos);
   int64_t total = 0;
   for (size_t i = 1; i < rows.size(); ++i) {
     ASSERT_EQ(rows[i].size(), rows[0].size()) << i;
@@ -501,7 +511,11 @@ TEST_F(SyncTest, reports_on_a_synced_hub_match_the_generated_input_in_every_form
                                     .Find("node_id")
                                     ->as_string();
     EXPECT_EQ(node.Find("node_id")->as_string(), node_id);
-    EXPECT_NE(node.Find("last_sync")->as_string(), "never");
+    // ISO 8601 with the node zone's offset.
+    const std::string last_sync = node.Find("last_sync")->as_string();
+    EXPECT_TRUE(std::regex_match(last_sync,
+                                 std::regex("20\\d\\d-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\+07:00")))
+        << last_sync;
     EXPECT_EQ(node.Find("pending_out")->as_int(), 0);
   }
   EXPECT_TRUE(TagsBalanced(Tp("hub", {"report", "status", "--format", "html"}).out, &why)) << why;
