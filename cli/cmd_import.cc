@@ -102,10 +102,9 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
     const std::string count = std::to_string(s.refused);
     return Status::InvalidArgument(
         s.rolled_back
-            ? Tr(ctx, count + " line(s) refused: nothing was committed (--all-or-nothing)",
-                 count + " dòng bị từ chối: không ghi gì (--all-or-nothing)")
-            : Tr(ctx, count + " line(s) refused (listed above); the accepted lines are committed",
-                 count + " dòng bị từ chối (liệt kê ở trên); các dòng được nhận đã được ghi"));
+            ? Tr(ctx, "{0} line(s) refused: nothing was committed (--all-or-nothing)", {count})
+            : Tr(ctx, "{0} line(s) refused (listed above); the accepted lines are committed",
+                 {count}));
   }
   return Status::Ok();
 }

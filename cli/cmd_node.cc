@@ -41,17 +41,13 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
       // commune's province comes from its code, a hub has no commune and
       // takes no leased numbers.
       if (p.role == node::Role::kCommune && !p.province.empty()) {
-        return Status::InvalidArgument(
-            Tr(ctx, "--province cannot apply to a commune node: its province comes from --commune",
-               "--province không áp dụng cho nút xã: tỉnh lấy theo mã xã --commune"));
+        return Status::InvalidArgument(Tr(
+            ctx, "--province cannot apply to a commune node: its province comes from --commune"));
       }
       if (p.role == node::Role::kHub && (!p.commune.empty() || p.secondary)) {
         return Status::InvalidArgument(
-            Tr(ctx,
-               std::string(p.secondary ? "--secondary" : "--commune") +
-                   " cannot apply to a hub (it serves a province: --province)",
-               std::string(p.secondary ? "--secondary" : "--commune") +
-                   " không áp dụng cho Sở (Sở phục vụ cả tỉnh: --province)"));
+            Tr(ctx, "{0} cannot apply to a hub (it serves a province: --province)",
+               {std::string(p.secondary ? "--secondary" : "--commune")}));
       }
       TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
       TUPHAP_RETURN_IF_ERROR(app::Office::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));

@@ -195,8 +195,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
               (!code->is_string() || code->as_string() != args->scope)) {
             return Status::InvalidArgument(
                 args->input + ": " +
-                Tr(ctx, "the line's commune_code and --scope " + args->scope + " disagree",
-                   "commune_code của dòng và --scope " + args->scope + " không khớp"));
+                Tr(ctx, "the line's commune_code and --scope {0} disagree", {args->scope}));
           }
           doc = std::move(input);
         } else {
@@ -262,7 +261,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("amended", static_cast<int64_t>(fields.size()));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "amended ", "đã sửa ") << args->id << '\n';
+        *ctx.out << Tr(ctx, "amended ") << args->id << '\n';
       }
       return Status::Ok();
     };
@@ -343,11 +342,10 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       if (hits.empty()) {
-        *ctx.out << Tr(ctx, "no record found\n", "không tìm thấy hồ sơ nào\n");
+        *ctx.out << Tr(ctx, "no record found\n");
         return Status::Ok();
       }
-      Table t(
-          {"record", "type", Tr(ctx, "registered", "ngày đăng ký"), Tr(ctx, "names", "họ tên")});
+      Table t({"record", "type", Tr(ctx, "registered"), Tr(ctx, "names")});
       for (const auto& h : hits) t.Add({h.record_id, h.type, h.date, h.names});
       t.Print(*ctx.out);
       return Status::Ok();

@@ -39,7 +39,7 @@ Status RunSchema(const Context& ctx, const std::string& type) {
       continue;
     }
     *ctx.out << s.type << (s.variant.empty() ? "" : " (" + s.variant + ")") << '\n';
-    Table t({"field", "kind", Tr(ctx, "required", "bắt buộc"), "merge"});
+    Table t({"field", "kind", Tr(ctx, "required"), "merge"});
     for (const domain::FieldSpec& f : s.fields) {
       std::string kind(domain::KindName(f.kind));
       for (size_t i = 0; i < f.choices.size(); ++i) kind += (i == 0 ? " " : "|") + f.choices[i];
