@@ -57,8 +57,8 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
       j.Set("message", p.message);
       ctx.PrintJson(j);
     } else {
-      *ctx.out << "line " << line << ": " << cls << ": " << (p.field.empty() ? "-" : p.field)
-               << ": " << p.message << '\n';
+      *ctx.out << Tr(ctx, "line {0}", {std::to_string(line)}) << ": " << cls << ": "
+               << (p.field.empty() ? "-" : p.field) << ": " << p.message << '\n';
     }
   };
   TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary s, office->Import(*reader, options));
@@ -78,14 +78,17 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
     j.Set("summary", std::move(sum));
     ctx.PrintJson(j);
   } else {
-    *ctx.out << "accepted " << s.accepted << ", refused " << s.refused << ", already present "
-             << s.duplicates << " (" << s.lines << " lines)\n";
+    *ctx.out << Tr(ctx, "accepted {0}, refused {1}, already present {2} ({3} lines)",
+                   {std::to_string(s.accepted), std::to_string(s.refused),
+                    std::to_string(s.duplicates), std::to_string(s.lines)})
+             << '\n';
     for (const auto& [k, v] : s.by_class) *ctx.out << "  " << k << ": " << v << '\n';
     if (s.accepted == 0 && s.duplicates > 0 && s.refused == 0) {
-      *ctx.out << "nothing new: every record in the file was already imported\n";
+      *ctx.out << Tr(ctx, "nothing new: every record in the file was already imported") << '\n';
     }
     if (s.rolled_back)
-      *ctx.out << "--all-or-nothing: nothing was committed because some lines were refused\n";
+      *ctx.out << Tr(ctx, "--all-or-nothing: nothing was committed because some lines were refused")
+               << '\n';
   }
   if (!s.complete) {
     const std::string done =

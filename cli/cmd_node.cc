@@ -61,8 +61,10 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("province", office->info().province);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "created " << node::RoleName(office->info().role) << " node "
-                 << ShortNodeId(office->info().id) << " in " << ctx.data_dir << '\n';
+        *ctx.out << Tr(ctx, "created {0} node {1} in {2}",
+                       {Tr(ctx, node::RoleName(office->info().role)),
+                        ShortNodeId(office->info().id), ctx.data_dir})
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -88,10 +90,10 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         ctx.PrintJson(list);
         return Status::Ok();
       }
-      Table t({"scope", "records", "digest"});
+      Table t({Tr(ctx, "scope"), Tr(ctx, "records"), Tr(ctx, "digest")});
       for (const auto& d : digests) t.Add({d.scope, std::to_string(d.records), ToHex(d.digest)});
       if (t.empty()) {
-        *ctx.out << "no records yet\n";
+        *ctx.out << Tr(ctx, "no records yet") << '\n';
       } else {
         t.Print(*ctx.out);
       }
@@ -116,7 +118,9 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("bytes", static_cast<int64_t>(bytes));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "snapshot written to " << *snap_out << " (" << bytes << " bytes)\n";
+        *ctx.out << Tr(ctx, "snapshot written to {0} ({1} bytes)",
+                       {*snap_out, std::to_string(bytes)})
+                 << '\n';
       }
       return Status::Ok();
     };

@@ -328,6 +328,23 @@ def tr_msgids(files):
                     yield c, t, where
 
 
+def help_texts(files):
+    """(text, where) of every command and option description given to CLI11."""
+    pat = re.compile(r"(?:add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag)\(")
+    for f in files:
+        src = open(f, encoding="utf-8").read()
+        for m in pat.finditer(src):
+            try:
+                args, _ = call_args(src, m.end() - 1)
+            except ValueError:
+                continue
+            if len(args) < 2:
+                continue
+            t = literal_text(src[args[-1][0]:args[-1][1]].strip())
+            if t is not None and " " in t:
+                yield t, "%s:%d" % (os.path.relpath(f, ROOT), src.count("\n", 0, m.start()) + 1)
+
+
 def matches_template(msg, templates):
     for rx in templates:
         if rx.match(msg):
@@ -349,6 +366,10 @@ def check(stubs):
         if not entries.get((ctxt, t)):
             problems.append("%s: no Vietnamese for '%s'" % (where, t))
             missing.append((ctxt, t, where))
+    for t, where in help_texts(front):
+        if not entries.get(("", t)):
+            problems.append("%s: no Vietnamese for the help text '%s'" % (where, t))
+            missing.append(("", t, where))
     # A Status message passes when an entry translates it exactly or as a
     # template; literal runs of the message stand for themselves.
     templates = []

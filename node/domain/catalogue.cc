@@ -280,9 +280,21 @@ std::string TrList(Lang lang, std::string_view en, const std::vector<std::string
   return (Strict() ? "[UNTRANSLATED] " : "") + Fill(en, args);
 }
 
+// Text a front end already put in Vietnamese (through Tr) carries letters
+// English never has: it passes through as it is.
+bool LooksVietnamese(std::string_view s) {
+  for (std::string_view mark : {"đ", "ư", "ơ", "ă", "â", "ê", "ô", "à", "á", "ả", "ã", "ạ", "ế",
+                                "ề", "ệ", "ố", "ồ", "ộ", "ớ", "ờ", "ợ", "ứ", "ừ", "ự", "í", "ì",
+                                "ị", "ú", "ù", "ụ", "ó", "ò", "ọ", "é", "è", "ẹ", "ấ", "ầ", "ậ"}) {
+    if (s.find(mark) != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 std::string TranslateMessage(Lang lang, std::string_view message) {
   if (lang != Lang::kVietnamese) return std::string(message);
   if (auto t = Translate(message, 0)) return *t;
+  if (LooksVietnamese(message)) return std::string(message);
   return (Strict() ? "[UNTRANSLATED] " : "") + std::string(message);
 }
 
