@@ -84,9 +84,12 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     ctx.PrintJson(j);
     return Status::Ok();
   }
-  *ctx.out << "record " << rec.record_id << " (" << rec.state.Type() << ") of commune " << rec.scope
+  *ctx.out << Tr(ctx, "record {0} ({1}) of commune {2}",
+                 {rec.record_id, rec.state.Type(), rec.scope})
            << '\n';
-  if (rec.state.Revoked()) *ctx.out << "REVOKED: " << revoked->Winner()->value.ToDisplay() << '\n';
+  if (rec.state.Revoked()) {
+    *ctx.out << Tr(ctx, "REVOKED: {0}", {revoked->Winner()->value.ToDisplay()}) << '\n';
+  }
   table.Print(*ctx.out);
   return Status::Ok();
 }
@@ -132,11 +135,11 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
     return Status::Ok();
   }
   for (const auto& h : history) {
-    *ctx.out << h.hlc.ToString() << "  " << OfficerText(h.officer, false, ctx.lang) << "  node "
-             << ShortNodeId(h.origin) << " #" << h.seq;
+    *ctx.out << h.hlc.ToString() << "  " << OfficerText(h.officer, false, ctx.lang) << "  "
+             << Tr(ctx, "node {0}", {ShortNodeId(h.origin)}) << " #" << h.seq;
     if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
     *ctx.out << '\n';
-    Table t({"  field", "old", "new"});
+    Table t({"  " + Tr(ctx, "field"), Tr(ctx, "old"), Tr(ctx, "new")});
     for (const auto& op : h.ops) t.Add({"  " + op.field, Joined(op.old), op.value.ToDisplay()});
     t.Print(*ctx.out);
   }

@@ -282,7 +282,7 @@ def source_files(dirs, pattern=("*.cc", "*.h")):
 def status_messages():
     """(template, where) of every English Status message built in node code."""
     pat = re.compile(r"(?<![A-Za-z0-9_])(?:Status::(?:%s)|\.Annotate)\(" % ERROR_CODES)
-    for f in source_files(["node", "base", "replication", "crdt"]):
+    for f in source_files(["node", "base", "replication", "crdt", "cli"]):
         src = open(f, encoding="utf-8").read()
         for m in pat.finditer(src):
             line_start = src.rfind("\n", 0, m.start()) + 1
@@ -330,7 +330,7 @@ def tr_msgids(files):
 
 def help_texts(files):
     """(text, where) of every command and option description given to CLI11."""
-    pat = re.compile(r"(?:add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag)\(")
+    pat = re.compile(r"(?:\badd|add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag)\(")
     for f in files:
         src = open(f, encoding="utf-8").read()
         for m in pat.finditer(src):
@@ -340,9 +340,14 @@ def help_texts(files):
                 continue
             if len(args) < 2:
                 continue
-            t = literal_text(src[args[-1][0]:args[-1][1]].strip())
-            if t is not None and " " in t:
-                yield t, "%s:%d" % (os.path.relpath(f, ROOT), src.count("\n", 0, m.start()) + 1)
+            where = "%s:%d" % (os.path.relpath(f, ROOT), src.count("\n", 0, m.start()) + 1)
+            last = literal_text(src[args[-1][0]:args[-1][1]].strip())
+            if last is not None and re.search(r"[a-z]{2}", last) and not last.startswith("-"):
+                yield last, where
+            for x, y in args[1:-1]:  # add("name", "description", callback)
+                t = literal_text(src[x:y].strip())
+                if t is not None and " " in t:
+                    yield t, where
 
 
 def matches_template(msg, templates):

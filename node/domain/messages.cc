@@ -144,7 +144,12 @@ std::string Format(Lang lang, Msg msg, std::initializer_list<std::string_view> a
   if (lang != Lang::kVietnamese) return FillTemplate(tmpl, args);
   // Field paths get their Vietnamese labels; other arguments stay as given.
   std::vector<std::string> labelled;
-  for (std::string_view a : args) labelled.push_back(FieldLabel(lang, a));
+  // A nested English text (a parser's message) is translated when the
+  // catalogue has it.
+  for (std::string_view a : args) {
+    auto vi = CatalogueLookup(a);
+    labelled.push_back(vi ? std::string(*vi) : FieldLabel(lang, a));
+  }
   return TrList(lang, tmpl, labelled);
 }
 
