@@ -11,8 +11,7 @@ namespace {
 
 void ListFieldConflicts(const Context& ctx,
                         const std::vector<report::ConflictReportRow>& conflicts) {
-  Table t({Tr(ctx, "since", "từ lúc"), "record", Tr(ctx, "field", "trường"),
-           Tr(ctx, "competing values", "các giá trị")});
+  Table t({Tr(ctx, "since"), "record", Tr(ctx, "field"), Tr(ctx, "competing values")});
   for (const auto& c : conflicts) {
     std::string values;
     for (const auto& e : c.values) {
@@ -38,7 +37,7 @@ Status List(const Context& ctx) {
     return Status::Ok();
   }
   if (conflicts.empty() && persons.empty()) {
-    *ctx.out << Tr(ctx, "no open conflicts\n", "không có xung đột nào đang chờ\n");
+    *ctx.out << Tr(ctx, "no open conflicts\n");
     return Status::Ok();
   }
   if (!conflicts.empty()) ListFieldConflicts(ctx, conflicts);
@@ -86,7 +85,7 @@ void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("resolved", true);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "resolved ", "đã giải quyết ") << r->id << " " << r->field << '\n';
+        *ctx.out << Tr(ctx, "resolved ") << r->id << " " << r->field << '\n';
       }
       return Status::Ok();
     };

@@ -111,12 +111,15 @@ Status KeepServing(const Context& ctx, const std::filesystem::path& dir,
   uo.web.upstreams.clear();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<web::Ui> hub_ui,
                           web::Ui::Start((dir / "hub").string(), options_for("hub"), uo));
-  out << "\nthe web app is running (Ctrl-C stops everything):\n"
-      << "  commune " << commune << ":  " << commune_ui->url()
-      << "   log in as lan (head) or hoa (officer), password " << password << "\n"
-      << "  hub (province 56): " << hub_ui->url() << "   log in as hung (operator), password "
-      << password << "\n"
-      << "the commune syncs live with the hub at " << endpoint << std::endl;
+  out << "\n"
+      << Tr(ctx, "the web app is running (Ctrl-C stops everything):") << "\n  "
+      << Tr(ctx, "commune {0}: {1}   log in as lan (head) or hoa (officer), password {2}",
+            {commune, commune_ui->url(), password})
+      << "\n  "
+      << Tr(ctx, "hub (province 56): {0}   log in as hung (operator), password {1}",
+            {hub_ui->url(), password})
+      << "\n"
+      << Tr(ctx, "the commune syncs live with the hub at {0}", {endpoint}) << std::endl;
   web::WaitForStopSignal();
   commune_ui->Stop();
   hub_ui->Stop();
@@ -147,13 +150,13 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
   const char* const communes[] = {"22333", "22366", "22390"};
   const char* const officers[] = {"Trần Thị Lan", "Lê Văn Hùng", "Phạm Thu Trang"};
 
-  out << "== tuphap demo: the Khánh Hòa hub (province 56) and three communes ==\n\n";
+  out << Tr(ctx, "== tuphap demo: the Khánh Hòa hub (province 56) and three communes ==") << "\n\n";
   node::InitParams hp;
   hp.role = node::Role::kHub;
   hp.province = "56";
   TUPHAP_RETURN_IF_ERROR(app::Office::Init((dir / "hub").string(), hp, *pass));
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> hub, open("hub", "Sở Tư pháp Khánh Hòa"));
-  out << "hub      " << hub->node_id() << "  (holds the province root key)\n";
+  out << Tr(ctx, "hub      {0}  (holds the province root key)", {hub->node_id()}) << '\n';
   std::vector<std::unique_ptr<app::Office>> nodes;
   for (int i = 0; i < 3; ++i) {
     node::InitParams p;
@@ -166,13 +169,15 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
     TUPHAP_ASSIGN_OR_RETURN(node::Enrolment e, hub->EnrollSign(request, 365));
     TUPHAP_RETURN_IF_ERROR(n->EnrollAccept(e.file).status());
     const domain::CommuneInfo* info = domain::ReferenceData::Get().Commune(communes[i]);
-    out << "commune  " << n->node_id() << "  " << communes[i] << " "
-        << (info != nullptr ? info->name : "") << ", enrolled\n";
+    out << Tr(ctx, "commune  {0}  {1} {2}, enrolled",
+              {n->node_id(), communes[i], info != nullptr ? info->name : ""})
+        << '\n';
     nodes.push_back(std::move(n));
   }
 
   // Offline work: each commune registers generated records.
-  out << "\noffline, each commune registers " << records << " records:\n";
+  out << "\n"
+      << Tr(ctx, "offline, each commune registers {0} records:", {std::to_string(records)}) << '\n';
   for (int i = 0; i < 3; ++i) {
     domain::GeneratorOptions g;
     g.communes = {communes[i]};
@@ -186,7 +191,8 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
     TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<LineReader> reader, LineReader::Open(file));
     TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary sum,
                             nodes[i]->Import(*reader, domain::ImportOptions{}));
-    out << "  " << communes[i] << ": " << sum.accepted << " registered\n";
+    out << "  " << Tr(ctx, "{0}: {1} registered", {communes[i], std::to_string(sum.accepted)})
+        << '\n';
   }
 
   // Everyone syncs with the hub over loopback.
@@ -195,13 +201,16 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
     DemoServe serving([&] { return open("hub", "Sở Tư pháp Khánh Hòa"); }, Listening(endpoint));
     for (int i : which) {
       TUPHAP_ASSIGN_OR_RETURN(node::SyncResult r, nodes[i]->SyncNow(endpoint, {}, 30));
-      out << "  " << communes[i] << " synced with " << endpoint << ": sent " << r.stats.sent
-          << ", received " << r.stats.received << ", " << r.stats.bytes_out + r.stats.bytes_in
-          << " bytes\n";
+      out << "  "
+          << Tr(ctx, "{0} synced with {1}: sent {2}, received {3}, {4} bytes",
+                {communes[i], endpoint, std::to_string(r.stats.sent),
+                 std::to_string(r.stats.received),
+                 std::to_string(r.stats.bytes_out + r.stats.bytes_in)})
+          << '\n';
     }
     return serving.Stop();
   };
-  out << "\nthe hub starts serving; each commune syncs:\n";
+  out << "\n" << Tr(ctx, "the hub starts serving; each commune syncs:") << '\n';
   TUPHAP_RETURN_IF_ERROR(sync_all({0, 1, 2}));
 
   // A concurrent edit: the same record, corrected at the commune and at the
@@ -229,12 +238,15 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
   TUPHAP_RETURN_IF_ERROR(
       hub->Amend(id, {{"data.child.given_name", "Khoa"}, {"data.child.full_name", full("Khoa")}},
                  "the birth certificate says Khoa", communes[0]));
-  out << "\nconcurrent corrections of " << id << " at " << communes[0]
-      << " and at the hub; sync again:\n";
+  out << "\n"
+      << Tr(ctx,
+            "concurrent corrections of {0} at {1} and at the hub; sync again:", {id, communes[0]})
+      << '\n';
   TUPHAP_RETURN_IF_ERROR(sync_all({0}));
 
-  out << "\nstate digests (equal on the hub and each commune):\n";
-  Table t({"  scope", "hub records", "hub digest", "commune digest", "equal"});
+  out << "\n" << Tr(ctx, "state digests (equal on the hub and each commune):") << '\n';
+  Table t({"  " + Tr(ctx, "scope"), Tr(ctx, "hub records"), Tr(ctx, "hub digest"),
+           Tr(ctx, "commune digest"), Tr(ctx, "equal")});
   for (int i = 0; i < 3; ++i) {
     TUPHAP_ASSIGN_OR_RETURN(auto at_hub, hub->Digests(communes[i]));
     TUPHAP_ASSIGN_OR_RETURN(auto at_commune, nodes[i]->Digests(communes[i]));
@@ -244,33 +256,40 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
            at_hub.empty() ? "0" : std::to_string(at_hub[0].records),
            at_hub.empty() ? "" : ToHex(at_hub[0].digest).substr(0, 16),
            at_commune.empty() ? "" : ToHex(at_commune[0].digest).substr(0, 16),
-           equal ? "yes" : "NO"});
+           equal ? Tr(ctx, "yes") : Tr(ctx, "NO")});
   }
   t.Print(out);
 
-  out << "\nopen conflicts (the same at the hub and at " << communes[0] << "):\n";
+  out << "\n" << Tr(ctx, "open conflicts (the same at the hub and at {0}):", {communes[0]}) << '\n';
   for (app::Office* n : {hub.get(), nodes[0].get()}) {
     TUPHAP_ASSIGN_OR_RETURN(app::Office::ConflictsReport conflicts, n->Conflicts());
     for (const auto& c : conflicts.fields) {
-      out << "  at " << (n == hub.get() ? std::string("hub") : std::string(communes[0])) << ": "
-          << c.row.record_id << " " << c.row.field << '\n';
+      out << "  " << Tr(ctx, "at {0}", {n == hub.get() ? Tr(ctx, "hub") : std::string(communes[0])})
+          << ": " << c.row.record_id << " " << c.row.field << '\n';
       for (const auto& v : c.values)
-        out << "      \"" << v.value.ToDisplay() << "\"  by " << OfficerText(v, ctx.lang)
-            << ", node " << node::NodeIdText(v.origin.bytes) << '\n';
+        out << "      \"" << v.value.ToDisplay() << "\"  "
+            << Tr(ctx, "by {0}, node {1}",
+                  {OfficerText(v, ctx.lang), node::NodeIdText(v.origin.bytes)})
+            << '\n';
     }
   }
 
-  out << "\nhub status:\n";
+  out << "\n" << Tr(ctx, "hub status:") << '\n';
   TUPHAP_ASSIGN_OR_RETURN(app::Office::NodeStatus hub_status, hub->GetNodeStatus());
   const std::vector<node::Node::PeerRow>& peers = hub_status.peers;
-  Table ps({"  peer", "last sync", "sent", "received", "refused"});
+  Table ps({"  " + Tr(ctx, "peer"), Tr(ctx, "last sync"), Tr(ctx, "sent"), Tr(ctx, "received"),
+            Tr(ctx, "refused")});
   for (const auto& p : peers)
-    ps.Add({"  " + node::NodeIdText(p.peer), p.last_success_ms > 0 ? "ok" : "never",
-            std::to_string(p.sent), std::to_string(p.received), std::to_string(p.refused)});
+    ps.Add({"  " + node::NodeIdText(p.peer),
+            p.last_success_ms > 0 ? Tr(ctx, "ok") : Tr(ctx, "never"), std::to_string(p.sent),
+            std::to_string(p.received), std::to_string(p.refused)});
   ps.Print(out);
 
-  out << "\nregistrations at the hub by commune and type (tuphap report stats --by "
-         "commune,type):\n";
+  out << "\n"
+      << Tr(ctx,
+            "registrations at the hub by commune and type (tuphap report stats --by "
+            "commune,type):")
+      << '\n';
   report::StatsOptions so;
   so.by_month = false;
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> stats, hub->Stats(so));
@@ -284,8 +303,11 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
   hub.reset();
   if (ui) TUPHAP_RETURN_IF_ERROR(KeepServing(ctx, dir, options_for, communes[0]));
   if (keep) {
-    out << "\nkept " << dir.string() << " (try: TUPHAP_PASSPHRASE is random; the stores can be "
-        << "read with sqlite3)\n";
+    out << "\n"
+        << Tr(ctx,
+              "kept {0} (try: TUPHAP_PASSPHRASE is random; the stores can be read with sqlite3)",
+              {dir.string()})
+        << '\n';
   } else {
     fs::remove_all(dir);
   }

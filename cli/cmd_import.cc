@@ -8,6 +8,7 @@
 
 #include "base/line_reader.h"
 #include "cli/commands.h"
+#include "node/domain/catalogue.h"
 
 namespace tuphap::cli {
 namespace {
@@ -57,8 +58,9 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
       j.Set("message", p.message);
       ctx.PrintJson(j);
     } else {
-      *ctx.out << "line " << line << ": " << cls << ": " << (p.field.empty() ? "-" : p.field)
-               << ": " << p.message << '\n';
+      *ctx.out << Tr(ctx, "line {0}", {std::to_string(line)}) << ": " << cls << ": "
+               << (p.field.empty() ? "-" : domain::FieldLabel(ctx.lang, p.field)) << ": "
+               << domain::LabelPaths(ctx.lang, p.message) << '\n';
     }
   };
   TUPHAP_ASSIGN_OR_RETURN(domain::ImportSummary s, office->Import(*reader, options));
@@ -78,14 +80,17 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
     j.Set("summary", std::move(sum));
     ctx.PrintJson(j);
   } else {
-    *ctx.out << "accepted " << s.accepted << ", refused " << s.refused << ", already present "
-             << s.duplicates << " (" << s.lines << " lines)\n";
+    *ctx.out << Tr(ctx, "accepted {0}, refused {1}, already present {2} ({3} lines)",
+                   {std::to_string(s.accepted), std::to_string(s.refused),
+                    std::to_string(s.duplicates), std::to_string(s.lines)})
+             << '\n';
     for (const auto& [k, v] : s.by_class) *ctx.out << "  " << k << ": " << v << '\n';
     if (s.accepted == 0 && s.duplicates > 0 && s.refused == 0) {
-      *ctx.out << "nothing new: every record in the file was already imported\n";
+      *ctx.out << Tr(ctx, "nothing new: every record in the file was already imported") << '\n';
     }
     if (s.rolled_back)
-      *ctx.out << "--all-or-nothing: nothing was committed because some lines were refused\n";
+      *ctx.out << Tr(ctx, "--all-or-nothing: nothing was committed because some lines were refused")
+               << '\n';
   }
   if (!s.complete) {
     const std::string done =
@@ -102,10 +107,9 @@ Status RunImport(const Context& ctx, const ImportArgs& args) {
     const std::string count = std::to_string(s.refused);
     return Status::InvalidArgument(
         s.rolled_back
-            ? Tr(ctx, count + " line(s) refused: nothing was committed (--all-or-nothing)",
-                 count + " dòng bị từ chối: không ghi gì (--all-or-nothing)")
-            : Tr(ctx, count + " line(s) refused (listed above); the accepted lines are committed",
-                 count + " dòng bị từ chối (liệt kê ở trên); các dòng được nhận đã được ghi"));
+            ? Tr(ctx, "{0} line(s) refused: nothing was committed (--all-or-nothing)", {count})
+            : Tr(ctx, "{0} line(s) refused (listed above); the accepted lines are committed",
+                 {count}));
   }
   return Status::Ok();
 }

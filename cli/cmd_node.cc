@@ -41,17 +41,13 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
       // commune's province comes from its code, a hub has no commune and
       // takes no leased numbers.
       if (p.role == node::Role::kCommune && !p.province.empty()) {
-        return Status::InvalidArgument(
-            Tr(ctx, "--province cannot apply to a commune node: its province comes from --commune",
-               "--province không áp dụng cho nút xã: tỉnh lấy theo mã xã --commune"));
+        return Status::InvalidArgument(Tr(
+            ctx, "--province cannot apply to a commune node: its province comes from --commune"));
       }
       if (p.role == node::Role::kHub && (!p.commune.empty() || p.secondary)) {
         return Status::InvalidArgument(
-            Tr(ctx,
-               std::string(p.secondary ? "--secondary" : "--commune") +
-                   " cannot apply to a hub (it serves a province: --province)",
-               std::string(p.secondary ? "--secondary" : "--commune") +
-                   " không áp dụng cho Sở (Sở phục vụ cả tỉnh: --province)"));
+            Tr(ctx, "{0} cannot apply to a hub (it serves a province: --province)",
+               {std::string(p.secondary ? "--secondary" : "--commune")}));
       }
       TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
       TUPHAP_RETURN_IF_ERROR(app::Office::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
@@ -65,8 +61,10 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("province", office->info().province);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "created " << node::RoleName(office->info().role) << " node "
-                 << ShortNodeId(office->info().id) << " in " << ctx.data_dir << '\n';
+        *ctx.out << Tr(ctx, "created {0} node {1} in {2}",
+                       {Tr(ctx, node::RoleName(office->info().role)),
+                        ShortNodeId(office->info().id), ctx.data_dir})
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -92,10 +90,10 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         ctx.PrintJson(list);
         return Status::Ok();
       }
-      Table t({"scope", "records", "digest"});
+      Table t({Tr(ctx, "scope"), Tr(ctx, "records"), Tr(ctx, "digest")});
       for (const auto& d : digests) t.Add({d.scope, std::to_string(d.records), ToHex(d.digest)});
       if (t.empty()) {
-        *ctx.out << "no records yet\n";
+        *ctx.out << Tr(ctx, "no records yet") << '\n';
       } else {
         t.Print(*ctx.out);
       }
@@ -120,7 +118,9 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("bytes", static_cast<int64_t>(bytes));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "snapshot written to " << *snap_out << " (" << bytes << " bytes)\n";
+        *ctx.out << Tr(ctx, "snapshot written to {0} ({1} bytes)",
+                       {*snap_out, std::to_string(bytes)})
+                 << '\n';
       }
       return Status::Ok();
     };

@@ -24,14 +24,10 @@ Result<std::string> AskQuietly(const Context& ctx, const std::string& question) 
       replication::SecretBytes line,
       ReadHiddenLine(
           question,
-          Status::FailedPrecondition(
-              Tr(ctx,
-                 "the officer's password: set TUPHAP_OFFICER_PASSWORD or run the command on a "
-                 "terminal",
-                 "mật khẩu của cán bộ: đặt biến TUPHAP_OFFICER_PASSWORD hoặc chạy lệnh trên "
-                 "terminal")),
-          Status::InvalidArgument(
-              Tr(ctx, "the password is longer than 1024 bytes", "mật khẩu dài quá 1024 byte"))));
+          Status::FailedPrecondition(Tr(ctx,
+                                        "the officer's password: set TUPHAP_OFFICER_PASSWORD or "
+                                        "run the command on a terminal")),
+          Status::InvalidArgument(Tr(ctx, "the password is longer than 1024 bytes"))));
   return std::string(line.view());
 }
 
@@ -40,18 +36,14 @@ Result<std::string> NewPassword(const Context& ctx, const std::string& login) {
     return std::string(env);
   TUPHAP_ASSIGN_OR_RETURN(
       std::string first,
-      AskQuietly(ctx, Tr(ctx, "new password for " + login + " (10 characters or more): ",
-                         "mật khẩu mới cho " + login + " (từ 10 ký tự): ")));
-  TUPHAP_ASSIGN_OR_RETURN(
-      std::string again,
-      AskQuietly(ctx, Tr(ctx, "the same password again: ", "nhập lại mật khẩu đó: ")));
+      AskQuietly(ctx, Tr(ctx, "new password for {0} (10 characters or more): ", {login})));
+  TUPHAP_ASSIGN_OR_RETURN(std::string again, AskQuietly(ctx, Tr(ctx, "the same password again: ")));
   const bool same =
       first.size() == again.size() && sodium_memcmp(first.data(), again.data(), first.size()) == 0;
   sodium_memzero(again.data(), again.size());
   if (!same) {
     sodium_memzero(first.data(), first.size());
-    return Status::InvalidArgument(Tr(ctx, "the two passwords differ; nothing was changed",
-                                      "hai lần nhập mật khẩu khác nhau; chưa thay đổi gì"));
+    return Status::InvalidArgument(Tr(ctx, "the two passwords differ; nothing was changed"));
   }
   return first;
 }
@@ -93,23 +85,23 @@ Json OfficerJson(const Context& ctx, const app::Officer& o, int64_t now_ms) {
 }
 
 std::string StateText(const Context& ctx, const app::Officer& o, int64_t now_ms) {
-  if (o.disabled) return Tr(ctx, "disabled", "đã khoá");
+  if (o.disabled) return Tr(ctx, "disabled");
   if (o.locked_until_ms > now_ms) {
-    return Tr(ctx, "locked until ", "tạm khoá đến ") + ctx.PersonTime(o.locked_until_ms);
+    return Tr(ctx, "locked until ") + ctx.PersonTime(o.locked_until_ms);
   }
-  return Tr(ctx, "active", "đang dùng");
+  return Tr(ctx, "active");
 }
 
 // One line saying what was done to `login`, or its JSON.
-Status Done(const Context& ctx, const std::string& login, const char* what, std::string en,
-            std::string vi) {
+Status Done(const Context& ctx, const std::string& login, const char* what,
+            const std::string& text) {
   if (ctx.json) {
     Json j = Json::MakeObject();
     j.Set("login", login);
     j.Set(what, true);
     ctx.PrintJson(j);
   } else {
-    *ctx.out << Tr(ctx, en, vi) << '\n';
+    *ctx.out << text << '\n';
   }
   return Status::Ok();
 }
@@ -142,9 +134,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       // The console an operator uses is a hub's alone.
       if (role == app::Role::kOperator && a.office->info().role != node::Role::kHub) {
         return Status::InvalidArgument(
-                   Tr(ctx, "role operator is for the hub's console; this is a commune node",
-                      "vai trò operator (quản trị Sở) chỉ dùng trên máy chủ của Sở; đây là "
-                      "máy của xã"))
+                   Tr(ctx, "role operator is for the hub's console; this is a commune node"))
             .WithReason("role");
       }
       // A malformed login is said before the password is asked for.
@@ -158,8 +148,8 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       if (ctx.json) {
         ctx.PrintJson(OfficerJson(ctx, *added, a.office->node().options().clock->WallMillis()));
       } else {
-        *ctx.out << Tr(ctx, "added officer account ", "đã thêm tài khoản cán bộ ") << added->login
-                 << " (" << added->name << ", " << app::RoleName(added->role) << ")\n";
+        *ctx.out << Tr(ctx, "added officer account ") << added->login << " (" << added->name << ", "
+                 << app::RoleName(added->role) << ")\n";
       }
       return Status::Ok();
     };
@@ -180,14 +170,11 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       if (all.empty()) {
-        *ctx.out << Tr(ctx, "no officer accounts (add one with 'tuphap officer add')",
-                       "chưa có tài khoản cán bộ nào (thêm bằng 'tuphap officer add')")
-                 << '\n';
+        *ctx.out << Tr(ctx, "no officer accounts (add one with 'tuphap officer add')") << '\n';
         return Status::Ok();
       }
-      Table t({Tr(ctx, "login", "tên đăng nhập"), Tr(ctx, "name", "họ tên"),
-               Tr(ctx, "role", "vai trò"), Tr(ctx, "state", "trạng thái"),
-               Tr(ctx, "created", "tạo lúc")});
+      Table t({Tr(ctx, "login"), Tr(ctx, "name"), Tr(ctx, "role"), Tr(ctx, "state"),
+               Tr(ctx, "created")});
       for (const auto& o : all) {
         t.Add({o.login, o.name, std::string(app::RoleName(o.role)), StateText(ctx, o, now),
                ctx.PersonTime(o.created_ms)});
@@ -205,8 +192,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
     *action = [&ctx, login]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(Accounts a, OpenAccounts(ctx));
       TUPHAP_RETURN_IF_ERROR(a.officers->Disable(*login));
-      return Done(ctx, *login, "disabled", "disabled officer account " + *login,
-                  "đã khoá tài khoản cán bộ " + *login);
+      return Done(ctx, *login, "disabled", Tr(ctx, "disabled officer account {0}", {*login}));
     };
   });
   CLI::App* enable = officer->add_subcommand("enable", "Let a disabled account log in again");
@@ -215,8 +201,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
     *action = [&ctx, login]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(Accounts a, OpenAccounts(ctx));
       TUPHAP_RETURN_IF_ERROR(a.officers->Enable(*login));
-      return Done(ctx, *login, "enabled", "enabled officer account " + *login,
-                  "đã mở lại tài khoản cán bộ " + *login);
+      return Done(ctx, *login, "enabled", Tr(ctx, "enabled officer account {0}", {*login}));
     };
   });
   CLI::App* passwd = officer->add_subcommand(
@@ -231,8 +216,7 @@ void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action) {
       const Status s = a.officers->SetPassword(*login, password);
       sodium_memzero(password.data(), password.size());
       TUPHAP_RETURN_IF_ERROR(s);
-      return Done(ctx, *login, "password_set", "new password set for " + *login,
-                  "đã đặt mật khẩu mới cho " + *login);
+      return Done(ctx, *login, "password_set", Tr(ctx, "new password set for {0}", {*login}));
     };
   });
 }

@@ -15,21 +15,20 @@
 namespace tuphap::cli {
 
 std::string DescribeMaritalRecord(const Context& ctx, const domain::MaritalRecord& m) {
-  static const std::map<std::string, std::pair<const char*, const char*>> kStatus = {
-      {"never_married",
-       {"never married (no marriage on record)", "chưa kết hôn (không có hồ sơ kết hôn)"}},
-      {"married", {"married", "đang có vợ hoặc chồng"}},
-      {"divorced", {"divorced", "đã ly hôn"}},
-      {"widowed", {"widowed", "vợ hoặc chồng đã chết"}}};
+  // The English of each status; the Vietnamese is in po/vi.po.
+  static const std::map<std::string, const char*> kStatus = {
+      {"never_married", "never married (no marriage on record)"},
+      {"married", "married"},
+      {"divorced", "divorced"},
+      {"widowed", "widowed"}};
   const auto it = kStatus.find(m.status);
-  std::string text = Tr(ctx, "records on this node: ", "hồ sơ tại máy này: ");
-  text += it != kStatus.end() ? Tr(ctx, it->second.first, it->second.second) : m.status;
+  std::string text = Tr(ctx, "records on this node: ");
+  text += it != kStatus.end() ? Tr(ctx, it->second) : m.status;
   for (size_t i = 0; i < m.marriages.size(); ++i) {
     text += (i == 0 ? " — " : ", ") + m.marriages[i].record_id + " (" + m.marriages[i].date + ")";
   }
   if (m.deceased) {
-    text += Tr(ctx, "; recorded dead on ", "; đã đăng ký khai tử, chết ngày ") + m.deceased->date +
-            " (" + m.deceased->record_id + ")";
+    text += Tr(ctx, "; recorded dead on ") + m.deceased->date + " (" + m.deceased->record_id + ")";
   }
   return text;
 }
@@ -46,15 +45,12 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
   show->callback([&ctx, action, id, on] {
     *action = [&ctx, id, on]() -> Status {
       if (id->size() != 12 || id->find_first_not_of("0123456789") != std::string::npos) {
-        return Status::InvalidArgument(
-            Tr(ctx, "personal ID '" + *id + "' is not 12 digits",
-               "số định danh cá nhân '" + *id + "' không phải 12 chữ số"));
+        return Status::InvalidArgument(Tr(ctx, "personal ID '{0}' is not 12 digits", {*id}));
       }
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       // The flag named in the message; the office checks the date again.
       if (!on->empty() && !domain::ParseDateOrNull(*on)) {
-        return Status::InvalidArgument(Tr(ctx, "--on '" + *on + "' is not a date (YYYY-MM-DD)",
-                                          "--on '" + *on + "' không phải ngày (YYYY-MM-DD)"));
+        return Status::InvalidArgument(Tr(ctx, "--on '{0}' is not a date (YYYY-MM-DD)", {*on}));
       }
       TUPHAP_ASSIGN_OR_RETURN(app::Office::PersonPage page, office->Person(*id, *on));
       const std::string& date = page.on;
@@ -100,27 +96,21 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       if (rows.empty()) {
-        *ctx.out << Tr(ctx, "no record names personal ID " + *id,
-                       "không có hồ sơ nào ghi số định danh cá nhân " + *id)
-                 << '\n';
+        *ctx.out << Tr(ctx, "no record names personal ID {0}", {*id}) << '\n';
         return Status::Ok();
       }
       Table t({"record", "commune", "type", "role", "date", ""});
       for (const auto& r : rows) {
-        t.Add({r.record_id, r.scope, r.type, r.role, r.date,
-               r.revoked ? Tr(ctx, "revoked", "đã hủy") : ""});
+        t.Add({r.record_id, r.scope, r.type, r.role, r.date, r.revoked ? Tr(ctx, "revoked") : ""});
       }
       t.Print(*ctx.out);
       if (page.cut) {
-        *ctx.out << Tr(ctx, "(the first " + std::to_string(rows.size()) + " records only)",
-                       "(chỉ " + std::to_string(rows.size()) + " hồ sơ đầu tiên)")
-                 << '\n';
+        *ctx.out << Tr(ctx, "(the first {0} records only)", {std::to_string(rows.size())}) << '\n';
       }
       *ctx.out << DescribeMaritalRecord(ctx, marital) << " (" << date << ")\n";
       for (const auto& c : conflicts) {
-        *ctx.out << Tr(ctx, "person conflict ", "xung đột nhân thân ") << c.rule << ": "
-                 << c.record_id << " (" << c.scope << ") / " << c.other_id << " (" << c.other_scope
-                 << ")\n";
+        *ctx.out << Tr(ctx, "person conflict ") << c.rule << ": " << c.record_id << " (" << c.scope
+                 << ") / " << c.other_id << " (" << c.other_scope << ")\n";
       }
       return Status::Ok();
     };
@@ -141,8 +131,8 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("person_conflicts", static_cast<int64_t>(conflicts));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "indexes rebuilt; ", "đã dựng lại chỉ mục; ") << conflicts
-                 << Tr(ctx, " person conflicts", " xung đột nhân thân") << '\n';
+        *ctx.out << Tr(ctx, "indexes rebuilt; ") << conflicts << Tr(ctx, " person conflicts")
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -158,10 +148,8 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
       // The first entry one has and the other lacks, to say where.
       std::string first;
       if (!compared.first_difference.empty()) {
-        first =
-            (compared.missing ? Tr(ctx, "missing: ", "thiếu: ")
-                              : Tr(ctx, "not in a rebuild: ", "không có trong bản dựng lại: ")) +
-            compared.first_difference;
+        first = (compared.missing ? Tr(ctx, "missing: ") : Tr(ctx, "not in a rebuild: ")) +
+                compared.first_difference;
       }
       if (ctx.json) {
         Json j = Json::MakeObject();
@@ -169,14 +157,11 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
         if (!first.empty()) j.Set("first_difference", first);
         ctx.PrintJson(j);
       } else if (compared.equal) {
-        *ctx.out << Tr(ctx, "the person index equals a rebuild",
-                       "chỉ mục nhân thân khớp với bản dựng lại")
-                 << '\n';
+        *ctx.out << Tr(ctx, "the person index equals a rebuild") << '\n';
       }
       if (!compared.equal) {
         return Status::Corruption(
-                   Tr(ctx, "the person index differs from a rebuild; run 'tuphap index rebuild'",
-                      "chỉ mục nhân thân khác bản dựng lại; hãy chạy 'tuphap index rebuild'"))
+                   Tr(ctx, "the person index differs from a rebuild; run 'tuphap index rebuild'"))
             .Annotate(first);
       }
       return Status::Ok();

@@ -61,11 +61,12 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
       const std::vector<node::EntryView>& entries = *found;
       for (const auto& e : entries) {
         if (!note.empty()) note += " | ";
-        note += "\"" + e.value.ToDisplay() + "\" by " + OfficerText(e, ctx.lang) + " at " +
-                ShortNodeId(e.origin) + " " + ctx.PersonTime(static_cast<int64_t>(e.hlc.millis()));
+        note += Tr(ctx, "\"{0}\" by {1} at node {2}, {3}",
+                   {e.value.ToDisplay(), OfficerText(e, ctx.lang), ShortNodeId(e.origin),
+                    ctx.PersonTime(static_cast<int64_t>(e.hlc.millis()))});
       }
       conflicts.Set(name, EntriesToJson(ctx, entries));
-      note = (duplicate ? "DUPLICATE REGISTRATION: " : "CONFLICT: ") + note;
+      note = (duplicate ? Tr(ctx, "DUPLICATE REGISTRATION: ") : Tr(ctx, "CONFLICT: ")) + note;
     }
     table.Add({name, w->value.ToDisplay(), note});
   }
@@ -84,9 +85,12 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     ctx.PrintJson(j);
     return Status::Ok();
   }
-  *ctx.out << "record " << rec.record_id << " (" << rec.state.Type() << ") of commune " << rec.scope
+  *ctx.out << Tr(ctx, "record {0} ({1}) of commune {2}",
+                 {rec.record_id, rec.state.Type(), rec.scope})
            << '\n';
-  if (rec.state.Revoked()) *ctx.out << "REVOKED: " << revoked->Winner()->value.ToDisplay() << '\n';
+  if (rec.state.Revoked()) {
+    *ctx.out << Tr(ctx, "REVOKED: {0}", {revoked->Winner()->value.ToDisplay()}) << '\n';
+  }
   table.Print(*ctx.out);
   return Status::Ok();
 }
@@ -133,11 +137,11 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
   }
   for (const auto& h : history) {
     *ctx.out << ctx.PersonTime(static_cast<int64_t>(h.hlc.millis())) << "  "
-             << OfficerText(h.officer, false, ctx.lang) << "  node " << ShortNodeId(h.origin)
-             << " #" << h.seq;
+             << OfficerText(h.officer, false, ctx.lang) << "  "
+             << Tr(ctx, "node {0}", {ShortNodeId(h.origin)}) << " #" << h.seq;
     if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
     *ctx.out << '\n';
-    Table t({"  field", "old", "new"});
+    Table t({"  " + Tr(ctx, "field"), Tr(ctx, "old"), Tr(ctx, "new")});
     for (const auto& op : h.ops) t.Add({"  " + op.field, Joined(op.old), op.value.ToDisplay()});
     t.Print(*ctx.out);
   }
@@ -196,8 +200,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
               (!code->is_string() || code->as_string() != args->scope)) {
             return Status::InvalidArgument(
                 args->input + ": " +
-                Tr(ctx, "the line's commune_code and --scope " + args->scope + " disagree",
-                   "commune_code của dòng và --scope " + args->scope + " không khớp"));
+                Tr(ctx, "the line's commune_code and --scope {0} disagree", {args->scope}));
           }
           doc = std::move(input);
         } else {
@@ -263,7 +266,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("amended", static_cast<int64_t>(fields.size()));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "amended ", "đã sửa ") << args->id << '\n';
+        *ctx.out << Tr(ctx, "amended ") << args->id << '\n';
       }
       return Status::Ok();
     };
@@ -344,11 +347,10 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       if (hits.empty()) {
-        *ctx.out << Tr(ctx, "no record found\n", "không tìm thấy hồ sơ nào\n");
+        *ctx.out << Tr(ctx, "no record found\n");
         return Status::Ok();
       }
-      Table t(
-          {"record", "type", Tr(ctx, "registered", "ngày đăng ký"), Tr(ctx, "names", "họ tên")});
+      Table t({"record", "type", Tr(ctx, "registered"), Tr(ctx, "names")});
       for (const auto& h : hits) t.Add({h.record_id, h.type, h.date, h.names});
       t.Print(*ctx.out);
       return Status::Ok();

@@ -33,7 +33,7 @@ void Emit(const Context& ctx, ReportFormat format, const std::string& title, con
       return;
     default: {
       if (grid.rows.empty()) {
-        out << Tr(ctx, "nothing to report\n", "không có gì để báo cáo\n");
+        out << Tr(ctx, "nothing to report\n");
         return;
       }
       Table t(grid.header);
@@ -76,17 +76,17 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
     return Status::Ok();
   }
   Grid g;
-  g.header = {Tr(ctx, "commune", "xã"),
-              Tr(ctx, "type", "loại"),
-              Tr(ctx, "period", "kỳ"),
-              Tr(ctx, "count", "số"),
-              Tr(ctx, "revoked", "thu hồi"),
-              Tr(ctx, "invalid", "không hợp lệ"),
-              Tr(ctx, "held back", "tạm chưa tính"),
-              Tr(ctx, "fines", "quyết định phạt tiền"),
-              Tr(ctx, "issued VND", "phạt (đồng)"),
-              Tr(ctx, "paid VND", "đã nộp (đồng)"),
-              Tr(ctx, "outstanding VND", "còn nợ (đồng)")};
+  g.header = {Tr(ctx, "commune"),
+              Tr(ctx, "type"),
+              Tr(ctx, "period"),
+              Tr(ctx, "count"),
+              TrCtx(ctx, "cmd_report", "revoked"),
+              Tr(ctx, "invalid"),
+              Tr(ctx, "held back"),
+              Tr(ctx, "fines"),
+              Tr(ctx, "issued VND"),
+              Tr(ctx, "paid VND"),
+              Tr(ctx, "outstanding VND")};
   g.keys = {"commune",   "type",  "period",     "count",    "revoked",        "invalid",
             "held_back", "fines", "issued_vnd", "paid_vnd", "outstanding_vnd"};
   std::vector<std::pair<std::string, double>> bars;
@@ -103,21 +103,18 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
                       m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
     bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
   }
-  const std::string title = Tr(ctx, "Registrations and decisions", "Đăng ký và quyết định") +
+  const std::string title = Tr(ctx, "Registrations and decisions") +
                             (o.from.empty() && o.to.empty() ? "" : " " + o.from + " – " + o.to);
   Emit(ctx, format, title, g, format == ReportFormat::kHtml ? BarChartSvg(bars) : "");
   // A person registered twice would be counted twice: the later record
   // waits, and the table says so rather than silently counting less.
   if (format == ReportFormat::kTable && held_back > 0) {
-    *ctx.out << '\n'
-             << held_back
-             << Tr(ctx,
-                   " registration(s) held back for person conflicts: each is the later of two "
-                   "records of one person, counted once the conflict is settled (tuphap report "
-                   "conflicts)\n",
-                   " hồ sơ tạm chưa tính vì xung đột nhân thân: mỗi hồ sơ là hồ sơ sau trong hai "
-                   "hồ sơ của cùng một người, được tính khi xung đột được giải quyết (tuphap "
-                   "report conflicts)\n");
+    *ctx.out
+        << '\n'
+        << held_back
+        << Tr(ctx,
+              " registration(s) held back for person conflicts: each is the later of two records "
+              "of one person, counted once the conflict is settled (tuphap report conflicts)\n");
   }
   return Status::Ok();
 }
@@ -132,10 +129,9 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
     return Status::Ok();
   }
   Grid g;
-  g.title = Tr(ctx, "Open conflicts, oldest first", "Xung đột chờ xử lý, cũ nhất trước");
-  g.header = {Tr(ctx, "record", "hồ sơ"),  Tr(ctx, "commune", "xã"),     Tr(ctx, "field", "trường"),
-              Tr(ctx, "value", "giá trị"), Tr(ctx, "officer", "cán bộ"), Tr(ctx, "node", "nút"),
-              Tr(ctx, "time", "thời điểm")};
+  g.title = Tr(ctx, "Open conflicts, oldest first");
+  g.header = {Tr(ctx, "record"),  Tr(ctx, "commune"), Tr(ctx, "field"), Tr(ctx, "value"),
+              Tr(ctx, "officer"), Tr(ctx, "node"),    Tr(ctx, "time")};
   g.keys = {"record", "commune", "field", "value", "officer", "node", "time"};
   for (const auto& r : rows) {
     for (size_t i = 0; i < r.values.size(); ++i) {
@@ -191,12 +187,8 @@ Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
       Tr(ctx,
          "Only POSSIBLE duplicates: records with the same name, birth date and parents' names but "
          "different or missing personal IDs. They may be one person registered twice, or two "
-         "people. Nothing is blocked or merged: look at each group and correct or revoke a "
-         "record only if it is wrong.",
-         "Chỉ là hồ sơ CÓ THỂ trùng: cùng họ tên, ngày sinh và họ tên cha mẹ nhưng số định danh "
-         "khác nhau hoặc không có. Có thể là một người được đăng ký hai lần, cũng có thể là hai "
-         "người. Không hồ sơ nào bị chặn hay gộp: xem từng nhóm và chỉ sửa hoặc thu hồi hồ sơ khi "
-         "hồ sơ đó sai.");
+         "people. Nothing is blocked or merged: look at each group and correct or revoke a record "
+         "only if it is wrong.");
   if (format == ReportFormat::kHtml) {
     Grid titled = g;
     titled.title = note;
@@ -211,9 +203,8 @@ Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
   Emit(ctx, format, g.title, g, "");
   if (more) {
     *ctx.out << '\n'
-             << Tr(ctx, "the first ", "mới hiện ") << limit
-             << Tr(ctx, " groups are shown; --limit N shows more\n",
-                   " nhóm đầu; dùng --limit N để xem thêm\n");
+             << Tr(ctx, "the first ") << limit
+             << Tr(ctx, " groups are shown; --limit N shows more\n");
   }
   return Status::Ok();
 }
@@ -259,19 +250,19 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
     return Status::Ok();
   }
   Grid g;
-  g.header = {Tr(ctx, "commune", "xã"),
-              Tr(ctx, "name", "tên"),
-              Tr(ctx, "node", "nút"),
-              Tr(ctx, "last contact", "liên lạc cuối"),
-              Tr(ctx, "last sync", "đồng bộ cuối"),
-              Tr(ctx, "pending out", "chờ gửi"),
-              Tr(ctx, "pending in", "chờ nhận"),
-              Tr(ctx, "records", "hồ sơ"),
-              Tr(ctx, "held", "đang giữ"),
-              Tr(ctx, "conflicts", "xung đột"),
-              Tr(ctx, "person conflicts", "xung đột nhân thân"),
-              Tr(ctx, "equivocations", "gian lận chuỗi"),
-              Tr(ctx, "invalid", "không hợp lệ")};
+  g.header = {Tr(ctx, "commune"),
+              TrCtx(ctx, "cmd_report", "name"),
+              Tr(ctx, "node"),
+              Tr(ctx, "last contact"),
+              Tr(ctx, "last sync"),
+              Tr(ctx, "pending out"),
+              Tr(ctx, "pending in"),
+              Tr(ctx, "records"),
+              Tr(ctx, "held"),
+              Tr(ctx, "conflicts"),
+              Tr(ctx, "person conflicts"),
+              Tr(ctx, "equivocations"),
+              Tr(ctx, "invalid")};
   g.keys = {"commune",          "name",          "node",    "last_contact", "last_sync",
             "pending_out",      "pending_in",    "records", "held",         "conflicts",
             "person_conflicts", "equivocations", "invalid"};
@@ -287,35 +278,33 @@ Status RunStatus(const Context& ctx, ReportFormat format) {
     }
     for (size_t i = 0; i < c.nodes.size(); ++i) {
       const auto& x = c.nodes[i];
-      std::vector<std::string> row{
-          i == 0 ? c.commune : "",
-          i == 0 ? c.name : "",
-          x.node_id + (x.revoked ? Tr(ctx, " (revoked)", " (thu hồi)") : ""),
-          GridTime(ctx, format, x.last_contact_ms),
-          GridTime(ctx, format, x.last_success_ms),
-          std::to_string(x.pending_out),
-          std::to_string(x.pending_in)};
+      std::vector<std::string> row{i == 0 ? c.commune : "",
+                                   i == 0 ? c.name : "",
+                                   x.node_id + (x.revoked ? Tr(ctx, " (revoked)") : ""),
+                                   GridTime(ctx, format, x.last_contact_ms),
+                                   GridTime(ctx, format, x.last_success_ms),
+                                   std::to_string(x.pending_out),
+                                   std::to_string(x.pending_in)};
       for (const auto& v : counts) row.push_back(i == 0 ? v : "");
       g.rows.push_back(std::move(row));
     }
   }
   Grid refused;
-  refused.title = Tr(ctx, "Refused changes by reason", "Thay đổi bị từ chối theo lý do");
-  refused.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "count", "số")};
+  refused.title = Tr(ctx, "Refused changes by reason");
+  refused.header = {Tr(ctx, "reason"), Tr(ctx, "count")};
   refused.keys = {"reason", "count"};
   for (const auto& x : r.refusals) refused.rows.push_back({x.reason, std::to_string(x.count)});
   // Content judged invalid is kept and forwarded, not refused: counted under
   // its own code, by reason (tuphap report attention lists the records).
   Grid invalid;
-  invalid.title = Tr(ctx, "Records judged invalid, kept (E_INVALID_CONTENT; report attention)",
-                     "Hồ sơ không hợp lệ, vẫn giữ (E_INVALID_CONTENT; report attention)");
-  invalid.header = {Tr(ctx, "reason", "lý do"), Tr(ctx, "records", "hồ sơ")};
+  invalid.title = Tr(ctx, "Records judged invalid, kept (E_INVALID_CONTENT; report attention)");
+  invalid.header = {Tr(ctx, "reason"), Tr(ctx, "records")};
   invalid.keys = {"reason", "records"};
   std::map<std::string, uint64_t> by_reason;
   for (const auto& x : r.invalid) by_reason[x.reason] += x.count;
   for (const auto& [reason, count] : by_reason)
     invalid.rows.push_back({reason, std::to_string(count)});
-  const std::string title = Tr(ctx, "Sync status", "Tình trạng đồng bộ");
+  const std::string title = Tr(ctx, "Sync status");
   if (format == ReportFormat::kHtml) {
     WriteHtml(*ctx.out, title, {g, refused, invalid}, "");
   } else if (format == ReportFormat::kCsv) {
@@ -364,30 +353,23 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
     return Status::Ok();
   }
   Grid g;
-  g.header = {Tr(ctx, "record", "hồ sơ"),
-              Tr(ctx, "commune", "xã"),
-              Tr(ctx, "type", "loại"),
-              Tr(ctx, "reason", "lý do"),
-              Tr(ctx, "field", "trường"),
-              Tr(ctx, "problem", "vấn đề"),
-              Tr(ctx, "registered by", "máy đăng ký")};
+  g.header = {Tr(ctx, "record"), Tr(ctx, "commune"), Tr(ctx, "type"),         Tr(ctx, "reason"),
+              Tr(ctx, "field"),  Tr(ctx, "problem"), Tr(ctx, "registered by")};
   g.keys = {"record", "commune", "type", "reason", "field", "problem", "registered_by"};
   for (const auto& a : rows) {
     std::string by;
     for (const auto& c : a.created_by) by += (by.empty() ? "" : ", ") + c;
     g.rows.push_back(
-        {a.record.record_id + (a.record.revoked ? Tr(ctx, " (revoked)", " (đã hủy)") : ""),
+        {a.record.record_id + (a.record.revoked ? TrCtx(ctx, "cmd_report", " (revoked)") : ""),
          a.record.scope, a.record.type, a.record.flag.reason, a.record.flag.field, a.message, by});
   }
   Emit(ctx, format,
-       Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)",
-          "Hồ sơ có nội dung sai quy tắc (được giữ, không tính; hủy hoặc sửa)"),
-       g, "");
+       Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)"), g,
+       "");
   if (format == ReportFormat::kTable && person_conflicts > 0) {
     *ctx.out << '\n'
              << person_conflicts
-             << Tr(ctx, " person conflict(s) also wait for an officer: tuphap report conflicts\n",
-                   " xung đột nhân thân cũng đang chờ cán bộ xử lý: tuphap report conflicts\n");
+             << Tr(ctx, " person conflict(s) also wait for an officer: tuphap report conflicts\n");
   }
   return Status::Ok();
 }
@@ -483,42 +465,35 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
     return Status::Ok();
   }
   Grid scopes_grid;
-  scopes_grid.title = Tr(ctx, "Communes compared", "Các xã đã đối chiếu");
-  scopes_grid.header = {Tr(ctx, "commune", "xã"), Tr(ctx, "ours", "bên này"),
-                        Tr(ctx, "theirs", "bên kia"), Tr(ctx, "result", "kết quả")};
+  scopes_grid.title = Tr(ctx, "Communes compared");
+  scopes_grid.header = {Tr(ctx, "commune"), Tr(ctx, "ours"), Tr(ctx, "theirs"), Tr(ctx, "result")};
   scopes_grid.keys = {"commune", "ours", "theirs", "result"};
   for (const auto& c : r.scopes) {
-    std::string result = !c.compared ? Tr(ctx, "not shared", "không chia sẻ")
-                         : c.equal   ? Tr(ctx, "equal", "khớp")
-                                     : std::to_string(c.differing_records) +
-                                         Tr(ctx, " record(s) differ", " hồ sơ khác nhau");
+    std::string result = !c.compared ? Tr(ctx, "not shared")
+                         : c.equal
+                             ? Tr(ctx, "equal")
+                             : std::to_string(c.differing_records) + Tr(ctx, " record(s) differ");
     scopes_grid.rows.push_back({c.scope, std::to_string(c.ours), std::to_string(c.theirs), result});
   }
   Grid g;
-  g.title = Tr(ctx, "Differences", "Khác biệt");
-  g.header = {Tr(ctx, "commune", "xã"),
-              Tr(ctx, "record", "hồ sơ"),
-              Tr(ctx, "field", "trường"),
-              Tr(ctx, "ours", "bên này"),
-              Tr(ctx, "ours by", "bên này bởi"),
-              Tr(ctx, "theirs", "bên kia"),
-              Tr(ctx, "theirs by", "bên kia bởi"),
-              Tr(ctx, "reason", "lý do"),
-              Tr(ctx, "detail", "chi tiết")};
+  g.title = Tr(ctx, "Differences");
+  g.header = {Tr(ctx, "commune"),   Tr(ctx, "record"),  Tr(ctx, "field"),
+              Tr(ctx, "ours"),      Tr(ctx, "ours by"), Tr(ctx, "theirs"),
+              Tr(ctx, "theirs by"), Tr(ctx, "reason"),  Tr(ctx, "detail")};
   g.keys = {"commune", "record",    "field",  "ours",  "ours_by",
             "theirs",  "theirs_by", "reason", "detail"};
-  auto absent = Tr(ctx, "(absent)", "(không có)");
+  auto absent = Tr(ctx, "(absent)");
   for (const auto& d : r.differences) {
     const bool whole = d.field == "*";
     g.rows.push_back({d.scope, d.record_id, d.field,
-                      whole ? (d.ours_present ? Tr(ctx, "(present)", "(có)") : absent)
+                      whole ? (d.ours_present ? Tr(ctx, "(present)") : absent)
                             : (d.ours.empty() ? absent : ValuesText(d.ours)),
                       ByText(ctx, format, d.ours),
-                      whole ? (d.theirs_present ? Tr(ctx, "(present)", "(có)") : absent)
+                      whole ? (d.theirs_present ? Tr(ctx, "(present)") : absent)
                             : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
                       ByText(ctx, format, d.theirs), d.reason, d.detail});
   }
-  const std::string title = Tr(ctx, "Reconcile with ", "Đối chiếu với ") + other;
+  const std::string title = Tr(ctx, "Reconcile with ") + other;
   if (format == ReportFormat::kCsv) {
     WriteCsv(*ctx.out, g);
   } else if (format == ReportFormat::kHtml) {
@@ -527,16 +502,14 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
     *ctx.out << title << "\n";
     Emit(ctx, format, scopes_grid.title, scopes_grid, "");
     *ctx.out << "\n"
-             << (r.equal ? Tr(ctx, "equal: both copies hold the same records\n",
-                              "khớp: hai bản giữ cùng hồ sơ\n")
-                         : std::to_string(r.differences.size()) +
-                               Tr(ctx, " difference(s):\n", " khác biệt:\n"));
+             << (r.equal ? Tr(ctx, "equal: both copies hold the same records\n")
+                         : std::to_string(r.differences.size()) + Tr(ctx, " difference(s):\n"));
     if (!r.differences.empty()) Emit(ctx, format, g.title, g, "");
     if (reconciled.remote) {
       *ctx.out << "\n"
-               << reconciled.queries << Tr(ctx, " queries, ", " truy vấn, ")
-               << reconciled.bytes_sent << Tr(ctx, " bytes sent, ", " byte gửi, ")
-               << reconciled.bytes_received << Tr(ctx, " bytes received\n", " byte nhận\n");
+               << reconciled.queries << Tr(ctx, " queries, ") << reconciled.bytes_sent
+               << Tr(ctx, " bytes sent, ") << reconciled.bytes_received
+               << Tr(ctx, " bytes received\n");
     }
   }
   return Status::Ok();
@@ -565,8 +538,7 @@ void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action) {
         TUPHAP_ASSIGN_OR_RETURN(ReportFormat f,
                                 ParseReportFormat(ctx.json ? std::string("json") : *format));
         if (*bom && f != ReportFormat::kCsv) {
-          return Status::InvalidArgument(
-              Tr(ctx, "--bom goes with --format csv only", "--bom chỉ dùng cùng --format csv"));
+          return Status::InvalidArgument(Tr(ctx, "--bom goes with --format csv only"));
         }
         if (*bom) *ctx.out << "\xEF\xBB\xBF";
         return run(f);

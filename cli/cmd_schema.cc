@@ -39,12 +39,14 @@ Status RunSchema(const Context& ctx, const std::string& type) {
       continue;
     }
     *ctx.out << s.type << (s.variant.empty() ? "" : " (" + s.variant + ")") << '\n';
-    Table t({"field", "kind", Tr(ctx, "required", "bắt buộc"), "merge"});
+    Table t({Tr(ctx, "field"), TrCtx(ctx, "schema", "kind"), Tr(ctx, "required"),
+             TrCtx(ctx, "schema", "merge")});
     for (const domain::FieldSpec& f : s.fields) {
-      std::string kind(domain::KindName(f.kind));
+      std::string kind = TrCtx(ctx, "schema", domain::KindName(f.kind));
       for (size_t i = 0; i < f.choices.size(); ++i) kind += (i == 0 ? " " : "|") + f.choices[i];
-      t.Add({f.path, kind, f.required ? (f.nullable ? "yes, or null" : "yes") : "",
-             std::string(domain::MergeName(f.merge))});
+      t.Add({f.path, kind,
+             f.required ? (f.nullable ? Tr(ctx, "yes, or null") : Tr(ctx, "yes")) : "",
+             TrCtx(ctx, "schema", domain::MergeName(f.merge))});
     }
     t.Print(*ctx.out);
     *ctx.out << '\n';

@@ -85,40 +85,33 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
     return Status::Ok();
   }
   std::ostream& out = *ctx.out;
-  out << Tr(ctx, "node id      ", "mã nút       ") << s.node_id << '\n';
-  out << Tr(ctx, "role         ", "vai trò      ") << node::RoleName(info.role) << "  "
-      << (info.role == node::Role::kHub ? Tr(ctx, "province ", "tỉnh ") + info.province
-                                        : Tr(ctx, "commune ", "xã ") + info.commune)
+  out << Tr(ctx, "node id      ") << s.node_id << '\n';
+  out << Tr(ctx, "role         ") << node::RoleName(info.role) << "  "
+      << (info.role == node::Role::kHub ? Tr(ctx, "province ") + info.province
+                                        : Tr(ctx, "commune ") + info.commune)
       << '\n';
   if (s.certificate) {
-    out << Tr(ctx, "enrolment    ", "đăng ký      ")
-        << (s.revoked ? Tr(ctx, "REVOKED", "ĐÃ THU HỒI") : Tr(ctx, "enrolled", "đã đăng ký"))
-        << Tr(ctx, ", valid ", ", hiệu lực ")
-        << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_before_ms)) << " → "
-        << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_after_ms))
-        << Tr(ctx, ", root ", ", gốc ") << s.root << '\n';
+    out << Tr(ctx, "enrolment    ") << (s.revoked ? Tr(ctx, "REVOKED") : Tr(ctx, "enrolled"))
+        << Tr(ctx, ", valid ") << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_before_ms))
+        << " → " << ctx.PersonDate(static_cast<int64_t>(s.certificate->not_after_ms))
+        << Tr(ctx, ", root ") << s.root << '\n';
   } else {
-    out << Tr(ctx, "enrolment    not enrolled (tuphap enroll request, then enroll accept)",
-              "đăng ký      chưa đăng ký (tuphap enroll request, rồi enroll accept)")
-        << '\n';
+    out << Tr(ctx, "enrolment    not enrolled (tuphap enroll request, then enroll accept)") << '\n';
   }
   std::string keys;
   for (const auto& [scope, epoch] : s.key_epochs)
-    keys += (keys.empty() ? "" : ", ") + scope + Tr(ctx, " epoch ", " kỳ ") + std::to_string(epoch);
-  out << Tr(ctx, "data keys    ", "khoá dữ liệu ") << (keys.empty() ? "-" : keys) << '\n';
+    keys += (keys.empty() ? "" : ", ") + scope + Tr(ctx, " epoch ") + std::to_string(epoch);
+  out << Tr(ctx, "data keys    ") << (keys.empty() ? "-" : keys) << '\n';
   if (info.role == node::Role::kCommune) {
-    out << Tr(ctx, "drafts       ", "bản nháp     ") << s.drafts
-        << Tr(ctx, " (sealed when enrolled)", " (niêm phong khi đăng ký)") << '\n';
+    out << Tr(ctx, "drafts       ") << s.drafts << Tr(ctx, " (sealed when enrolled)") << '\n';
   }
-  out << Tr(ctx, "held         ", "đang giữ     ") << s.held
-      << Tr(ctx, " (waiting for earlier changes)", " (chờ thay đổi trước)") << '\n';
-  out << Tr(ctx, "trust        ", "tin cậy      ") << s.certificates
-      << Tr(ctx, " certificates, ", " chứng chỉ, ") << s.revocations
-      << Tr(ctx, " revoked", " đã thu hồi") << '\n';
+  out << Tr(ctx, "held         ") << s.held << Tr(ctx, " (waiting for earlier changes)") << '\n';
+  out << Tr(ctx, "trust        ") << s.certificates << Tr(ctx, " certificates, ") << s.revocations
+      << Tr(ctx, " revoked") << '\n';
   if (s.refusals.empty()) {
-    out << Tr(ctx, "refusals     none", "từ chối      không có") << '\n';
+    out << Tr(ctx, "refusals     none") << '\n';
   } else {
-    out << Tr(ctx, "refusals:", "từ chối:") << '\n';
+    out << Tr(ctx, "refusals:") << '\n';
     Table t({"reason", "count", "last origin", "scope", "seq"});
     for (const auto& r : s.refusals) {
       // An envelope that did not parse names no origin (E_MALFORMED).
@@ -129,36 +122,28 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
     t.Print(out);
   }
   if (!s.equivocations.empty()) {
-    out << Tr(ctx, "EQUIVOCATION (two different changes for one position; proof kept):",
-              "GIAN LẬN CHUỖI (hai thay đổi khác nhau cho một vị trí; đã giữ bằng chứng):")
-        << '\n';
+    out << Tr(ctx, "EQUIVOCATION (two different changes for one position; proof kept):") << '\n';
     Table t({"origin", "scope", "seq", "kind"});
     for (const auto& e : s.equivocations)
       t.Add({node::NodeIdText(e.origin.bytes), e.scope, std::to_string(e.seq), e.kind});
     t.Print(out);
   }
   for (const auto& q : s.quarantined)
-    out << Tr(ctx, "quarantined  ", "cách ly      ") << node::NodeIdText(q.bytes) << '\n';
+    out << Tr(ctx, "quarantined  ") << node::NodeIdText(q.bytes) << '\n';
   if (!s.invalid.empty()) {  // kept and forwarded, never numbered or counted
     std::map<std::string, uint64_t> by_reason;
     for (const auto& c : s.invalid) by_reason[c.reason] += c.count;
-    out << Tr(ctx, "invalid content (E_INVALID_CONTENT; tuphap report attention):",
-              "nội dung không hợp lệ (E_INVALID_CONTENT; tuphap report attention):")
-        << '\n';
-    Table t({Tr(ctx, "reason", "lý do"), Tr(ctx, "records", "hồ sơ")});
+    out << Tr(ctx, "invalid content (E_INVALID_CONTENT; tuphap report attention):") << '\n';
+    Table t({Tr(ctx, "reason"), Tr(ctx, "records")});
     for (const auto& [reason, count] : by_reason) t.Add({reason, std::to_string(count)});
     t.Print(out);
   }
   if (rows.empty()) {
-    out << Tr(ctx, "peers        none yet (tuphap sync, tuphap serve)",
-              "đồng bộ      chưa có (tuphap sync, tuphap serve)")
-        << '\n';
+    out << Tr(ctx, "peers        none yet (tuphap sync, tuphap serve)") << '\n';
   } else {
-    Table t({Tr(ctx, "peer", "nút"), Tr(ctx, "endpoint", "địa chỉ"),
-             Tr(ctx, "last contact", "liên lạc cuối"), Tr(ctx, "last sync", "đồng bộ cuối"),
-             Tr(ctx, "pending out", "chờ gửi"), Tr(ctx, "pending in", "chờ nhận"),
-             Tr(ctx, "sent", "đã gửi"), Tr(ctx, "received", "đã nhận"),
-             Tr(ctx, "refused", "từ chối")});
+    Table t({Tr(ctx, "peer"), Tr(ctx, "endpoint"), Tr(ctx, "last contact"), Tr(ctx, "last sync"),
+             Tr(ctx, "pending out"), Tr(ctx, "pending in"), Tr(ctx, "sent"), Tr(ctx, "received"),
+             Tr(ctx, "refused")});
     for (const auto& p : rows)
       t.Add({node::NodeIdText(p.peer), p.endpoint.empty() ? "-" : p.endpoint,
              ctx.PersonTime(p.last_contact_ms), ctx.PersonTime(p.last_success_ms),
@@ -197,14 +182,11 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("file", req->out);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "wrote the enrolment request of node ",
-                       "đã ghi yêu cầu đăng ký của nút ")
-                 << id << " (" << office->info().commune << ") " << Tr(ctx, "to ", "vào ")
-                 << req->out << '\n'
+        *ctx.out << Tr(ctx, "wrote the enrolment request of node ") << id << " ("
+                 << office->info().commune << ") " << Tr(ctx, "to ") << req->out << '\n'
                  << Tr(ctx,
-                       "take it to the hub; it answers with a certificate file for "
-                       "'tuphap enroll accept'",
-                       "mang tới Sở; Sở trả lại tệp chứng chỉ cho 'tuphap enroll accept'")
+                       "take it to the hub; it answers with a certificate file for 'tuphap enroll "
+                       "accept'")
                  << '\n';
       }
       return Status::Ok();
@@ -239,12 +221,10 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("file", sign->out);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "certified node ", "đã cấp chứng chỉ cho nút ")
-                 << node::NodeIdText(e->certificate.sign_key) << Tr(ctx, " of commune ", " của xã ")
-                 << e->certificate.commune << Tr(ctx, " until ", " đến ")
+        *ctx.out << Tr(ctx, "certified node ") << node::NodeIdText(e->certificate.sign_key)
+                 << Tr(ctx, " of commune ") << e->certificate.commune << Tr(ctx, " until ")
                  << ctx.PersonDate(static_cast<int64_t>(e->certificate.not_after_ms)) << "; "
-                 << e->epochs_granted.size()
-                 << Tr(ctx, " key epoch(s) granted; wrote ", " kỳ khoá đã cấp; đã ghi ")
+                 << e->epochs_granted.size() << Tr(ctx, " key epoch(s) granted; wrote ")
                  << sign->out << '\n';
       }
       return Status::Ok();
@@ -269,15 +249,11 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("drafts_sealed", static_cast<int64_t>(r->drafts_sealed));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "enrolled: node ", "đã đăng ký: nút ")
-                 << node::NodeIdText(r->certificate.sign_key) << Tr(ctx, ", commune ", ", xã ")
-                 << r->certificate.commune << Tr(ctx, ", valid until ", ", hiệu lực đến ")
+        *ctx.out << Tr(ctx, "enrolled: node ") << node::NodeIdText(r->certificate.sign_key)
+                 << Tr(ctx, ", commune ") << r->certificate.commune << Tr(ctx, ", valid until ")
                  << ctx.PersonDate(static_cast<int64_t>(r->certificate.not_after_ms))
-                 << Tr(ctx, "; province root ", "; gốc của tỉnh ") << root << "; "
-                 << r->drafts_sealed
-                 << Tr(ctx, " earlier change(s) signed and encrypted",
-                       " thay đổi trước đó đã được ký và mã hoá")
-                 << '\n';
+                 << Tr(ctx, "; province root ") << root << "; " << r->drafts_sealed
+                 << Tr(ctx, " earlier change(s) signed and encrypted") << '\n';
       }
       return Status::Ok();
     };
@@ -312,18 +288,14 @@ void RegisterSecurityCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("members_rekeyed", static_cast<int64_t>(r.members_rekeyed));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "revoked node ", "đã thu hồi nút ")
-                 << node::NodeIdText(r.revocation.node) << ':';
+        *ctx.out << Tr(ctx, "revoked node ") << node::NodeIdText(r.revocation.node) << ':';
         for (const auto& [scope, seq, id] : r.revocation.cuts)
-          *ctx.out << ' ' << scope << Tr(ctx, " accepted up to seq ", " nhận đến số ") << seq;
+          *ctx.out << ' ' << scope << Tr(ctx, " accepted up to seq ") << seq;
         *ctx.out << '\n';
         if (r.new_epoch != 0) {
-          *ctx.out << Tr(ctx, "new data key of ", "khoá dữ liệu mới của ") << r.scope
-                   << Tr(ctx, ", epoch ", ", kỳ ") << r.new_epoch
-                   << Tr(ctx, ", granted to ", ", cấp cho ") << r.members_rekeyed
-                   << Tr(ctx, " remaining node(s); it reaches them with the next sync",
-                         " nút còn lại; sẽ tới họ ở lần đồng bộ sau")
-                   << '\n';
+          *ctx.out << Tr(ctx, "new data key of ") << r.scope << Tr(ctx, ", epoch ") << r.new_epoch
+                   << Tr(ctx, ", granted to ") << r.members_rekeyed
+                   << Tr(ctx, " remaining node(s); it reaches them with the next sync") << '\n';
         }
       }
       return Status::Ok();

@@ -57,7 +57,7 @@ Result<std::unique_ptr<app::Office>> Context::OpenOffice() const {
 void Context::PrintJson(const Json& j) const { *out << j.Dump() << '\n'; }
 
 std::string Context::PersonTime(int64_t ms) const {
-  if (ms <= 0) return Tr(*this, "never", "chưa bao giờ");
+  if (ms <= 0) return Tr(*this, "never");
   return zone->Human(ms);
 }
 

@@ -10,6 +10,7 @@
 #include "base/json.h"
 #include "base/status.h"
 #include "node/app/office.h"
+#include "node/domain/catalogue.h"
 #include "node/domain/messages.h"
 #include "node/domain/time_zone.h"
 #include "node/node.h"
@@ -57,9 +58,17 @@ struct Context {
   void SetHlc(Json* j, const std::string& key, crdt::Hlc hlc) const;
 };
 
-// The officer's language: `vi` text when LANG starts with "vi".
-inline std::string Tr(const Context& ctx, std::string_view en, std::string_view vi) {
-  return std::string(ctx.lang == domain::Lang::kVietnamese ? vi : en);
+// `en` in the officer's language (from LANG): the Vietnamese comes from the
+// message catalogue po/vi.po, compiled in; {0}, {1}... are filled from
+// `args`. Add a new text with scripts/i18n_extract.py (docs/architecture.md).
+inline std::string Tr(const Context& ctx, std::string_view en,
+                      std::initializer_list<std::string_view> args = {}) {
+  return domain::Tr(ctx.lang, en, args);
+}
+// The same with a msgctxt: an English text that needs two translations.
+inline std::string TrCtx(const Context& ctx, std::string_view ctxt, std::string_view en,
+                         std::initializer_list<std::string_view> args = {}) {
+  return domain::TrCtx(ctx.lang, ctxt, en, args);
 }
 
 // A command body; its Status decides the exit code.

@@ -9,6 +9,7 @@
 #include <new>
 
 #include "cli/commands.h"
+#include "cli/i18n.h"
 
 namespace {
 
@@ -77,6 +78,10 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterReportCommands(app, ctx, &action);
   tuphap::cli::RegisterPersonCommands(app, ctx, &action);
   tuphap::cli::RegisterOfficerCommands(app, ctx, &action);
+  tuphap::cli::TranslateHelp(app, ctx);
+  app.failure_message([&ctx](const CLI::App* a, const CLI::Error& e) {
+    return tuphap::cli::ParseFailure(ctx, *a, e);
+  });
 
   try {
     app.parse(argc, argv);
@@ -87,7 +92,7 @@ int main(int argc, char** argv) {
       tuphap::Json j = tuphap::Json::MakeObject();
       tuphap::Json err = tuphap::Json::MakeObject();
       err.Set("code", "usage");
-      err.Set("message", e.what());
+      err.Set("message", tuphap::domain::TranslateMessage(ctx.lang, e.what()));
       j.Set("error", std::move(err));
       std::cerr << j.Dump() << '\n';
       return 2;
@@ -104,9 +109,7 @@ int main(int argc, char** argv) {
     if (s.ok()) s = action();
   } catch (const std::bad_alloc&) {
     s = tuphap::Status::ResourceExhausted(
-        ctx.lang == tuphap::domain::Lang::kVietnamese
-            ? "không đủ bộ nhớ: lệnh đã dừng, những gì đã ghi vẫn được giữ"
-            : "out of memory: the command stopped; what was already committed is kept");
+        "out of memory: the command stopped; what was already committed is kept");
   } catch (const std::exception& e) {
     s = tuphap::Status::Internal(std::string("unexpected error: ") + e.what());
   }
@@ -116,11 +119,11 @@ int main(int argc, char** argv) {
       tuphap::Json err = tuphap::Json::MakeObject();
       err.Set("code", tuphap::StatusCodeName(s.code()));
       if (!s.reason().empty()) err.Set("reason", s.reason());
-      err.Set("message", s.message());
+      err.Set("message", tuphap::cli::ErrorMessage(ctx, s));
       j.Set("error", std::move(err));
       std::cerr << j.Dump() << '\n';
     } else {
-      std::cerr << "tuphap: error: " << s.message();
+      std::cerr << tuphap::cli::Tr(ctx, "tuphap: error: ") << tuphap::cli::ErrorMessage(ctx, s);
       if (!s.reason().empty()) std::cerr << " [" << s.reason() << "]";
       std::cerr << '\n';
     }

@@ -158,18 +158,10 @@ std::string PersonRuleText(domain::Lang lang, std::string_view rule) {
 
 Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows) {
   Grid g;
-  g.title = Tr(ctx, "Person conflicts: two records of one person that cannot both stand",
-               "Xung đột nhân thân: hai hồ sơ của cùng một người không thể cùng tồn tại");
-  g.header = {Tr(ctx, "personal ID", "số định danh"),
-              Tr(ctx, "rule", "quy tắc"),
-              Tr(ctx, "later record", "hồ sơ sau"),
-              Tr(ctx, "commune", "xã"),
-              Tr(ctx, "type", "loại"),
-              Tr(ctx, "date", "ngày"),
-              Tr(ctx, "collides with", "trùng với hồ sơ"),
-              Tr(ctx, "commune", "xã"),
-              Tr(ctx, "type", "loại"),
-              Tr(ctx, "date", "ngày")};
+  g.title = Tr(ctx, "Person conflicts: two records of one person that cannot both stand");
+  g.header = {Tr(ctx, "personal ID"), Tr(ctx, "rule"), Tr(ctx, "later record"),  Tr(ctx, "commune"),
+              Tr(ctx, "type"),        Tr(ctx, "date"), Tr(ctx, "collides with"), Tr(ctx, "commune"),
+              Tr(ctx, "type"),        Tr(ctx, "date")};
   g.keys = {"personal_id", "rule",         "later_record",  "later_commune", "later_type",
             "later_date",  "other_record", "other_commune", "other_type",    "other_date"};
   for (const auto& p : rows) {
@@ -180,41 +172,29 @@ Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConf
 }
 
 std::string PersonConflictsAdvice(const Context& ctx) {
-  return Tr(ctx,
-            "Nothing settles a person conflict by itself, and the later record is not counted in "
-            "the statistics meanwhile. Look at both records, then revoke the one registered in "
-            "error:\n"
-            "  tuphap record revoke ID --reason \"...\"\n"
-            "or correct the wrong one (a personal ID, a dissolution date):\n"
-            "  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n",
-            "Xung đột nhân thân không tự được giải quyết, và trong lúc chờ hồ sơ sau không được "
-            "tính vào thống kê. Xem cả hai hồ sơ, rồi thu hồi hồ sơ đăng ký nhầm:\n"
-            "  tuphap record revoke ID --reason \"...\"\n"
-            "hoặc sửa hồ sơ sai (số định danh, ngày ly hôn):\n"
-            "  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n");
+  return Tr(
+      ctx,
+      "Nothing settles a person conflict by itself, and the later record is not counted in the "
+      "statistics meanwhile. Look at both records, then revoke the one registered in error:\n  "
+      "tuphap record revoke ID --reason \"...\"\nor correct the wrong one (a personal ID, a "
+      "dissolution date):\n  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n");
 }
 
 Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups) {
   Grid g;
-  g.title = Tr(ctx, "Possible duplicates", "Hồ sơ có thể trùng người");
-  g.header = {Tr(ctx, "group", "nhóm"),
-              Tr(ctx, "record", "hồ sơ"),
-              Tr(ctx, "commune", "xã"),
-              Tr(ctx, "type", "loại"),
-              Tr(ctx, "personal ID", "số định danh"),
-              Tr(ctx, "full name", "họ tên"),
-              Tr(ctx, "birth date", "ngày sinh"),
-              Tr(ctx, "registered", "ngày đăng ký"),
-              Tr(ctx, "mother", "mẹ"),
-              Tr(ctx, "father", "cha")};
+  g.title = Tr(ctx, "Possible duplicates");
+  g.header = {Tr(ctx, "group"),      Tr(ctx, "record"),      Tr(ctx, "commune"),
+              Tr(ctx, "type"),       Tr(ctx, "personal ID"), Tr(ctx, "full name"),
+              Tr(ctx, "birth date"), Tr(ctx, "registered"),  Tr(ctx, "mother"),
+              Tr(ctx, "father")};
   g.keys = {"group",     "record",     "commune",    "type",   "personal_id",
             "full_name", "birth_date", "registered", "mother", "father"};
   for (size_t i = 0; i < groups.size(); ++i) {
     for (size_t k = 0; k < groups[i].members.size(); ++k) {
       const auto& m = groups[i].members[k];
       g.rows.push_back({k == 0 ? std::to_string(i + 1) : "", m.record_id, m.commune, m.type,
-                        m.personal_id.empty() ? Tr(ctx, "(none)", "(không có)") : m.personal_id,
-                        m.full_name, m.birth_date, m.registered_at, m.mother, m.father});
+                        m.personal_id.empty() ? Tr(ctx, "(none)") : m.personal_id, m.full_name,
+                        m.birth_date, m.registered_at, m.mother, m.father});
     }
   }
   return g;

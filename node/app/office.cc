@@ -9,6 +9,7 @@
 #include <iterator>
 
 #include "base/file_io.h"
+#include "node/domain/catalogue.h"
 #include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
 #include "node/domain/reference_data.h"
@@ -16,10 +17,6 @@
 
 namespace tuphap::app {
 namespace {
-
-std::string Tr(domain::Lang lang, std::string_view en, std::string_view vi) {
-  return std::string(lang == domain::Lang::kVietnamese ? vi : en);
-}
 
 // The sorted lines of `text` (a person index dump).
 std::vector<std::string_view> SortedLines(const std::string& text) {
@@ -84,12 +81,10 @@ Status Office::CheckWriteScope(const std::string& scope) const {
   const node::NodeInfo& i = info();
   if (scope.empty() || i.role != node::Role::kCommune || scope == i.commune) return Status::Ok();
   return Status::InvalidArgument(
-      Tr(lang_,
-         "--scope " + scope + " cannot apply: this node is commune " + i.commune +
-             "'s and registers only into its own books (a hub registers into a commune's books "
-             "with --scope)",
-         "--scope " + scope + " không áp dụng được: nút này thuộc xã " + i.commune +
-             " và chỉ đăng ký vào sổ của xã mình (Sở đăng ký vào sổ của một xã bằng --scope)"));
+      domain::Tr(lang_,
+                 "--scope {0} cannot apply: this node is commune {1}'s and registers only into its "
+                 "own books (a hub registers into a commune's books with --scope)",
+                 {scope, i.commune}));
 }
 
 Result<Office::Registered> Office::Register(std::string_view type, Json doc,
@@ -210,15 +205,14 @@ Result<Office::PersonPage> Office::Person(const std::string& personal_id, const 
   if (personal_id.size() != 12 ||
       personal_id.find_first_not_of("0123456789") != std::string::npos) {
     return Status::InvalidArgument(
-        Tr(lang_, "personal ID '" + personal_id + "' is not 12 digits",
-           "số định danh cá nhân '" + personal_id + "' không phải 12 chữ số"));
+        domain::Tr(lang_, "personal ID '{0}' is not 12 digits", {personal_id}));
   }
   PersonPage page;
   page.personal_id = personal_id;
   page.on = on.empty() ? Today() : on;
   if (!domain::ParseDateOrNull(page.on)) {
-    return Status::InvalidArgument(Tr(lang_, "'" + page.on + "' is not a date (YYYY-MM-DD)",
-                                      "'" + page.on + "' không phải ngày (YYYY-MM-DD)"));
+    return Status::InvalidArgument(
+        domain::Tr(lang_, "'{0}' is not a date (YYYY-MM-DD)", {page.on}));
   }
   store::Store& s = node_->store();
   store::ReadSnapshot snapshot(s);  // the rows, the status and the conflicts of one moment
