@@ -19,6 +19,7 @@
 #include "node/domain/person_rules.h"
 #include "node/domain/reference_data.h"
 #include "node/node_dir.h"
+#include "node/restore.h"
 #include "replication/change_codec.h"
 #include "replication/draft.h"
 
@@ -62,6 +63,10 @@ Status CheckFieldNames(const std::vector<FieldUpdate>& fields) {
   }
   return Status::Ok();
 }
+
+// The store refuses a restored node's writes (E_RESTORED) in the write
+// transaction; the refusal is worded here for people.
+Status WordRestored(Status s) { return s.reason() == "E_RESTORED" ? RestoredRefusal() : s; }
 
 }  // namespace
 
@@ -270,7 +275,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
   }
   const RecordReader read = [&](const std::string& id) { return session.GetRecord(scope, id); };
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return session.AppendLocal(
+  return WordRestored(session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
@@ -282,7 +287,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
             replication::Envelope env,
             vault_.Seal(change, replication::EncodeChangeBody(change), slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
-      });
+      }));
 }
 
 Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
@@ -305,7 +310,7 @@ Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
 Status Node::AppendPrepared(store::Store::Session& session, const std::string& scope,
                             PreparedOps&& ops) {
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return session.AppendLocal(
+  return WordRestored(session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
@@ -314,7 +319,7 @@ Status Node::AppendPrepared(store::Store::Session& session, const std::string& s
         TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env,
                                 vault_.Seal(change, ops.body, slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
-      });
+      }));
 }
 
 Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {
