@@ -77,6 +77,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterReportCommands(app, ctx, &action);
   tuphap::cli::RegisterPersonCommands(app, ctx, &action);
   tuphap::cli::RegisterOfficerCommands(app, ctx, &action);
+  tuphap::cli::RegisterBackupCommands(app, ctx, &action);
 
   try {
     app.parse(argc, argv);
