@@ -114,9 +114,16 @@ TEST_F(RestoreTest, ARestoredNodeRefusesToWriteUntilItPulledItsFeedBackThenWrite
   Sync(*r, *hub);
   EXPECT_EQ(Head(*r, id, kCommune), head_before_disk_died);
   EXPECT_FALSE(IsRestored(*r));
+  // Its clock moves past the changes it pulled back (the HLC they carry).
+  auto pulled_last = r->store().GetEnvelope({id, kCommune}, head_before_disk_died);
+  ASSERT_TRUE(pulled_last.ok() && pulled_last->has_value());
   auto accepted = r->CreateRecord("AFTER-RESTORE", "note", "", {});
   ASSERT_TRUE(accepted.ok()) << accepted.status().ToString();
   EXPECT_EQ(Head(*r, id, kCommune), head_before_disk_died + 1);
+  auto written_now = r->store().GetEnvelope({id, kCommune}, head_before_disk_died + 1);
+  ASSERT_TRUE(written_now.ok() && written_now->has_value());
+  EXPECT_GT((*written_now)->header().hlc, (*pulled_last)->header().hlc);
+  EXPECT_EQ((*written_now)->header().prev, (*pulled_last)->hash());
   Sync(*r, *hub);
   auto security = hub->Security();
   ASSERT_TRUE(security.ok());
