@@ -81,6 +81,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
       peers.Push(std::move(o));
     }
     j.Set("peers", std::move(peers));
+    TUPHAP_RETURN_IF_ERROR(AddDeliveryToStatus(ctx, office, &j));
     ctx.PrintJson(j);
     return Status::Ok();
   }
@@ -130,6 +131,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
   }
   for (const auto& q : s.quarantined)
     out << Tr(ctx, "quarantined  ") << node::NodeIdText(q.bytes) << '\n';
+  TUPHAP_RETURN_IF_ERROR(AddDeliveryToStatus(ctx, office, nullptr));
   if (!s.invalid.empty()) {  // kept and forwarded, never numbered or counted
     std::map<std::string, uint64_t> by_reason;
     for (const auto& c : s.invalid) by_reason[c.reason] += c.count;

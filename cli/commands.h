@@ -20,6 +20,11 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterReportCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action);
 void RegisterOfficerCommands(CLI::App& app, Context& ctx, Action* action);
+void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action);
+
+// What `status` shows of restore and delivery (cmd_backup.cc): into `j`
+// for --json, as text lines otherwise (j null).
+Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j);
 
 // What the records show of a person's marital status, in the officer's
 // language (record add, person show).

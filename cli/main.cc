@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   tuphap::cli::RegisterReportCommands(app, ctx, &action);
   tuphap::cli::RegisterPersonCommands(app, ctx, &action);
   tuphap::cli::RegisterOfficerCommands(app, ctx, &action);
+  tuphap::cli::RegisterBackupCommands(app, ctx, &action);
   tuphap::cli::TranslateHelp(app, ctx);
   app.failure_message([&ctx](const CLI::App* a, const CLI::Error& e) {
     return tuphap::cli::ParseFailure(ctx, *a, e);

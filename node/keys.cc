@@ -139,7 +139,16 @@ Status WriteKeyFile(const std::string& path, const NodeSecrets& secrets,
   return WriteFileAtomic(path, file, 0600);
 }
 
-Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& passphrase) {
+namespace {
+
+// What a key file says before any key derivation, its structure checked.
+struct KeyFileHeader {
+  uint64_t format = 0, ops = 0, mem = 0;
+  std::string_view salt;
+  size_t header_size = 0;
+};
+
+Result<std::string> ReadKeyFileBytes(const std::string& path) {
   auto read = ReadFileBounded(path, kMaxKeyFileBytes);
   if (!read.ok()) {
     if (read.status().code() == StatusCode::kNotFound)
@@ -149,7 +158,10 @@ Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& pass
                                " bytes at most)");
     return read.status();
   }
-  const std::string& file = *read;
+  return std::move(*read);
+}
+
+Result<KeyFileHeader> ParseKeyFileHeader(const std::string& path, const std::string& file) {
   // The checksum first: it needs no key, so damage anywhere in a format-2
   // file is reported as damage, before any limit in it is used.
   const bool checksum_ok =
@@ -182,6 +194,22 @@ Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& pass
                              std::to_string(file.size()) + " bytes, expected " +
                              std::to_string(expected) + ")");
   }
+  return KeyFileHeader{format, ops, mem, salt, header_size};
+}
+
+}  // namespace
+
+Status CheckKeyFile(const std::string& path) {
+  TUPHAP_ASSIGN_OR_RETURN(std::string file, ReadKeyFileBytes(path));
+  return ParseKeyFileHeader(path, file).status();
+}
+
+Result<NodeSecrets> ReadKeyFile(const std::string& path, const SecretBytes& passphrase) {
+  TUPHAP_ASSIGN_OR_RETURN(std::string file, ReadKeyFileBytes(path));
+  TUPHAP_ASSIGN_OR_RETURN(KeyFileHeader h, ParseKeyFileHeader(path, file));
+  const uint64_t format = h.format, ops = h.ops, mem = h.mem;
+  const std::string_view salt = h.salt;
+  const size_t header_size = h.header_size;
   TUPHAP_ASSIGN_OR_RETURN(SecretBytes key,
                           DeriveKey(passphrase, reinterpret_cast<const uint8_t*>(salt.data()), ops,
                                     static_cast<size_t>(mem)));

@@ -71,6 +71,11 @@ Status WriteKeyFile(const std::string& path, const NodeSecrets& secrets,
 Result<NodeSecrets> ReadKeyFile(const std::string& path,
                                 const replication::SecretBytes& passphrase);
 
+// The structural checks of ReadKeyFile (size, checksum, format, limits),
+// without the passphrase: what a restore checks before it publishes a key
+// file. Same errors.
+Status CheckKeyFile(const std::string& path);
+
 // The short node id: "XXXX-XXXX-XXXX-XXXX-CCCC".
 std::string NodeIdText(const replication::PublicKey& sign_key);
 // The 10-byte fingerprint a node id names. InvalidArgument when it is not

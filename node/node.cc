@@ -18,6 +18,8 @@
 #include "node/domain/indexer.h"
 #include "node/domain/person_rules.h"
 #include "node/domain/reference_data.h"
+#include "node/node_dir.h"
+#include "node/restore.h"
 #include "replication/change_codec.h"
 #include "replication/draft.h"
 
@@ -62,6 +64,10 @@ Status CheckFieldNames(const std::vector<FieldUpdate>& fields) {
   return Status::Ok();
 }
 
+// The store refuses a restored node's writes (E_RESTORED) in the write
+// transaction; the refusal is worded here for people.
+Status WordRestored(Status s) { return s.reason() == "E_RESTORED" ? RestoredRefusal() : s; }
+
 }  // namespace
 
 Status Node::Init(const std::string& dir, const InitParams& params_in,
@@ -87,64 +93,9 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
     return Status::InvalidArgument("the passphrase must be at least " +
                                    std::to_string(kMinPassphrase) + " characters long");
   }
-  std::error_code ec;
-  if (fs::exists(StorePath(dir), ec)) {
-    return Status::AlreadyExists("a node already lives in " + dir +
-                                 " (remove it first to start over)");
-  }
-  // The folders created here are made durable (an fsync of each one's
-  // parent): a power cut after init returned must not take the node away.
-  std::vector<fs::path> created;
-  for (fs::path p = fs::absolute(dir, ec); !p.empty() && !fs::exists(p, ec); p = p.parent_path())
-    created.push_back(p);
-  fs::create_directories(dir, ec);
-  if (ec) return Status::IoError("cannot create " + dir + ": " + ec.message());
-  for (auto p = created.rbegin(); p != created.rend(); ++p)
-    TUPHAP_RETURN_IF_ERROR(SyncParentDirectory(p->string()));
-  // One init at a time in a folder: a lock on the folder itself (nothing
-  // to create or remove), then the checks again, so two inits cannot mix
-  // their keys and stores.
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dir_fd < 0) return Status::IoError("cannot open " + dir + ": " + std::strerror(errno));
-  struct FdCloser {
-    int fd;
-    ~FdCloser() { ::close(fd); }
-  } const dir_lock{dir_fd};
-  if (::flock(dir_fd, LOCK_EX | LOCK_NB) != 0) {
-    if (errno == EWOULDBLOCK)
-      return Status::AlreadyExists("another 'tuphap init' is running in " + dir);
-    return Status::IoError("cannot lock " + dir + ": " + std::strerror(errno));
-  }
-  if (fs::exists(StorePath(dir), ec)) {
-    return Status::AlreadyExists("a node already lives in " + dir +
-                                 " (remove it first to start over)");
-  }
-  // What a removed store left (its WAL or journal) would be replayed into
-  // a new store of the same name: SQLite does not tie them to their file.
-  for (const char* suffix : {"-wal", "-journal"}) {
-    if (fs::exists(StorePath(dir) + suffix, ec)) {
-      return Status::AlreadyExists("the store of an earlier node left " + StorePath(dir) + suffix +
-                                   " behind: remove the whole folder " + dir +
-                                   " (or choose another) to start over");
-    }
-  }
-  // A key file without a store (an earlier init cut short before it
-  // published the store) is kept aside, not overwritten: secret keys are
-  // never destroyed by init.
-  if (fs::exists(KeyFilePath(dir), ec)) {
-    const std::string aside =
-        KeyFilePath(dir) + ".replaced-" + std::to_string(SystemClock().WallMillis());
-    TUPHAP_RETURN_IF_ERROR(RenameFile(KeyFilePath(dir), aside));
-  }
-  // The node is built in a staging folder and published when whole: its
-  // key file, then its store (the store's name is what says a node lives
-  // here). A crash or power cut part way leaves no half-made node, and init
-  // can simply run again.
-  const std::string stage = (fs::path(dir) / ".init").string();
-  fs::remove_all(stage, ec);
-  fs::create_directory(stage, ec);
-  if (ec) return Status::IoError("cannot create " + stage + ": " + ec.message());
-  auto build = [&]() -> Status {
+  // The node is built in a staging folder and published when whole
+  // (node_dir.h): its key file, then its store.
+  auto build = [&](const std::string& stage) -> Status {
     NodeSecrets secrets = GenerateSecrets(params.role == Role::kHub);
     const int64_t now = params.now_ms != 0 ? params.now_ms : SystemClock().WallMillis();
     TUPHAP_RETURN_IF_ERROR(WriteKeyFile(KeyFilePath(stage), secrets, passphrase, kdf));
@@ -192,14 +143,7 @@ Status Node::Init(const std::string& dir, const InitParams& params_in,
     TUPHAP_RETURN_IF_ERROR(n->Publish(*session, {{TrustKind::kCertificate, signed_cert}}));
     return session->Commit();
   };
-  TUPHAP_RETURN_IF_ERROR(build());
-  if (fs::exists(StorePath(stage) + "-wal", ec)) {
-    return Status::Internal("the new store in " + stage + " was not checkpointed when closed");
-  }
-  TUPHAP_RETURN_IF_ERROR(PublishFile(KeyFilePath(stage), KeyFilePath(dir)));
-  TUPHAP_RETURN_IF_ERROR(PublishFile(StorePath(stage), StorePath(dir)));
-  fs::remove_all(stage, ec);
-  return Status::Ok();
+  return PublishNodeDir(dir, build);
 }
 
 Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptions& options) {
@@ -331,7 +275,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
   }
   const RecordReader read = [&](const std::string& id) { return session.GetRecord(scope, id); };
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return session.AppendLocal(
+  return WordRestored(session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
@@ -343,7 +287,7 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
             replication::Envelope env,
             vault_.Seal(change, replication::EncodeChangeBody(change), slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
-      });
+      }));
 }
 
 Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
@@ -366,7 +310,7 @@ Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
 Status Node::AppendPrepared(store::Store::Session& session, const std::string& scope,
                             PreparedOps&& ops) {
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return session.AppendLocal(
+  return WordRestored(session.AppendLocal(
       store::FeedKey{info_.id, scope},
       [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
         TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
@@ -375,7 +319,7 @@ Status Node::AppendPrepared(store::Store::Session& session, const std::string& s
         TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env,
                                 vault_.Seal(change, ops.body, slot.prev));
         return store::Store::Incoming{std::move(env), std::move(change)};
-      });
+      }));
 }
 
 Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {

@@ -262,6 +262,23 @@ class Node {
   // commune only its commune and the public feed).
   bool Offers(const replication::Certificate& peer, std::string_view scope) const;
 
+  // --- restore and delivery receipts (node/restore.cc, node/receipts.cc) ---
+  // Whether this node was restored from a backup and has not yet shown, by
+  // a sync, that it holds its latest changes: it writes nothing until then
+  // (E_RESTORED).
+  Result<bool> Restored();
+  // After a sync session with a peer caught up: when the peer announced
+  // (`peer_heads`, its HELLO) no head of this node's feeds beyond what this
+  // node now holds, the restored mark is cleared. Returns whether it was.
+  Result<bool> ClearRestoredIfCaughtUp(const std::vector<replication::FeedHeadWire>& peer_heads);
+  // Keeps a hub's verified receipt for this node's own feeds it names.
+  Status KeepReceipt(const replication::PublicKey& hub, const replication::Ack& ack);
+  // A hub's HELLO: every feed of this node it announced below a seq it once
+  // signed for (none announced: 0) is recorded as a rollback
+  // (E_HUB_ROLLBACK). Returns how many.
+  Result<size_t> CheckHubRollback(const replication::Certificate& hub,
+                                  const std::vector<replication::FeedHeadWire>& heads);
+
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }
   const NodeOptions& options() const { return options_; }

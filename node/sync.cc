@@ -139,6 +139,11 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
     peer_done_ = true;  // DONE
     s = Pump(out);
   }
+  // Caught up: everything the peer held of this node's feeds is here now.
+  if (s.ok() && caught_up() && !restore_checked_) {
+    restore_checked_ = true;
+    s = node_.ClearRestoredIfCaughtUp(own_heads_announced_).status();
+  }
   // A local failure (a busy disk, say) still tells the peer the session is
   // over, so it does not wait for an answer that will not come.
   if (!s.ok() && !error_sent_) {
@@ -178,7 +183,11 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
     announced[{h.origin, h.scope}] = &h;
+    if (h.origin.bytes == node_.sign_key()) own_heads_announced_.push_back(h);
   }
+  // A hub that now holds less than it signed for (restored from an old
+  // backup): flagged; what it lacks is sent again from its announced head.
+  (void)node_.CheckHubRollback(*peer_, hello.heads);  // bookkeeping
   TUPHAP_RETURN_IF_ERROR(ResendForkedHeads(announced));
   // What the peer holds, for status (pending each way) and bundle export:
   // bookkeeping, so a busy store does not end the session.
@@ -356,6 +365,9 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
                                     " does not verify")
         .WithReason("E_BAD_RECEIPT");
   }
+  // Kept so the commune can show what the hub signed for (bookkeeping: a
+  // later receipt covers a lost one).
+  if (peer_->role == replication::NodeRole::kHub) (void)node_.KeepReceipt(peer_->sign_key, ack);
   acknowledged_out_ += it->second;
   in_flight_.erase(it);
   ++progress_;

@@ -170,6 +170,10 @@ class SyncSession {
   uint64_t next_batch_ = 1;
   uint64_t catchup_last_batch_ = 0;        // the last batch of the catch-up (0: not all sent yet)
   std::map<store::FeedKey, int> retries_;  // re-sends after the peer refused, per feed
+  // The peer's HELLO heads of this node's own feeds: once caught up, a
+  // node restored from a backup that holds them all writes again.
+  std::vector<replication::FeedHeadWire> own_heads_announced_;
+  bool restore_checked_ = false;
   bool error_sent_ = false;
   bool initial_sent_ = false;  // the catch-up is all sent
   bool sent_done_ = false;

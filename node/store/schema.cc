@@ -235,9 +235,35 @@ constexpr const char* kV11 = R"sql(
 CREATE INDEX records_stats ON records(type, scope, event_date, revoked, invalid);
 )sql";
 
+// Version 12: the hub's signed delivery receipts for this node's own feeds
+// (the highest seq each hub signed for, with the signed ACK body and its
+// signature, so a commune can show a third party what the hub received),
+// and the times a hub later announced less than it had signed for (a hub
+// restored from an old backup: E_HUB_ROLLBACK).
+constexpr const char* kV12 = R"sql(
+CREATE TABLE receipts(
+  hub BLOB NOT NULL,
+  origin BLOB NOT NULL,
+  scope TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash BLOB NOT NULL,
+  signed_ms INTEGER NOT NULL,
+  body BLOB NOT NULL,
+  signature BLOB NOT NULL,
+  PRIMARY KEY(hub, origin, scope)) WITHOUT ROWID;
+CREATE TABLE hub_rollbacks(
+  id INTEGER PRIMARY KEY,
+  hub BLOB NOT NULL,
+  origin BLOB NOT NULL,
+  scope TEXT NOT NULL,
+  signed_seq INTEGER NOT NULL,
+  announced_seq INTEGER NOT NULL,
+  seen_ms INTEGER NOT NULL);
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},   {5, kV5},   {6, kV6},
-    {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11},
+    {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
 };
 
 }  // namespace

@@ -756,6 +756,17 @@ Status Store::Batch::DrainAll() {
 }
 
 Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
+  // Every local change passes here: a store restored from a backup writes
+  // nothing until a sync has shown it holds its own latest changes (read in
+  // the write transaction, so a sync in another process that clears the
+  // mark is seen at once). The node words the message (node/restore.cc).
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> restored, store_.GetMeta(kRestoredMetaKey));
+  if (restored) {
+    return Status::FailedPrecondition(
+               "this node was restored from a backup and may not hold its latest changes: it "
+               "writes again after a sync with the hub or a peer")
+        .WithReason("E_RESTORED");
+  }
   TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(key));
   TUPHAP_ASSIGN_OR_RETURN(crdt::Hlc stored, store_.LastHlc());
   TUPHAP_ASSIGN_OR_RETURN(Incoming in, make(LocalSlot{feed->head.seq + 1, feed->head.hash,

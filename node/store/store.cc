@@ -540,6 +540,12 @@ Status Store::SetMeta(std::string_view key, std::string_view value) {
   return q.Bind(1, key).BindBlob(2, value).Run();
 }
 
+Status Store::DeleteMeta(std::string_view key) {
+  AssertOwnerThread();
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("DELETE FROM meta WHERE key = ?"));
+  return q.Bind(1, key).Run();
+}
+
 Result<crdt::Hlc> Store::LastHlc() {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, GetMeta(kHlcMetaKey));

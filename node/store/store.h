@@ -183,6 +183,34 @@ inline constexpr uint64_t kMaxHeldBytesPerFeed = uint64_t{16} << 20;
 // with.
 inline constexpr std::string_view kContentRulesMetaKey = "content_rules";
 
+// The meta entry that marks a store restored from a backup (its value: when,
+// in ms). While it is there no local change is appended (E_RESTORED): the
+// node may not hold its latest changes, and writing would fork its own
+// feed. A sync that shows the node holds all a peer has of its feeds
+// removes it (node/restore.cc).
+inline constexpr std::string_view kRestoredMetaKey = "restored";
+
+// One delivery receipt: the highest seq of a feed a hub signed for, and
+// the signed ACK body with the hub's signature (replication::ReceiptBytes).
+struct ReceiptRow {
+  crdt::ReplicaId hub;
+  FeedKey feed;
+  uint64_t seq = 0;
+  replication::Hash hash{};
+  int64_t signed_ms = 0;  // when this node received it
+  std::string body;
+  std::string signature;
+};
+
+// A hub announced less of a feed than it had signed for.
+struct HubRollbackRow {
+  crdt::ReplicaId hub;
+  FeedKey feed;
+  uint64_t signed_seq = 0;
+  uint64_t announced_seq = 0;
+  int64_t seen_ms = 0;
+};
+
 struct StoreOptions {
   // Whether a conflict on (type, field) waits for a person. Fields for which
   // this is false keep their frontier but are not listed as conflicts: the
@@ -329,6 +357,7 @@ class Store {
   Status RejudgeIfStale();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   Status SetMeta(std::string_view key, std::string_view value);
+  Status DeleteMeta(std::string_view key);
   Result<crdt::Hlc> LastHlc();
   // Recomputes every record's index entry — search terms, event date,
   // duplicate key, person index — and every person conflict, in one
@@ -391,6 +420,17 @@ class Store {
   // Saves `heads` of `peer` in one transaction.
   Status SavePeerHeads(const crdt::ReplicaId& peer, const std::map<FeedKey, uint64_t>& heads,
                        PeerHeadsUpdate update, size_t cap);
+
+  // --- delivery receipts (store/receipts_table.cc): local rows, never synced ---
+  // Keeps `r` unless a receipt of that hub for that feed at a seq as high is
+  // kept already. One statement.
+  Status SaveReceipt(const ReceiptRow& r);
+  // Every receipt kept, by feed then hub.
+  Result<std::vector<ReceiptRow>> Receipts();
+  // Records a rollback and counts it as an E_HUB_ROLLBACK refusal naming the
+  // hub, the feed's scope and the announced seq. One transaction.
+  Status RecordHubRollback(const HubRollbackRow& r);
+  Result<std::vector<HubRollbackRow>> HubRollbacks();
 
   // --- trust objects (store/trust_table.cc): certificates, revocations and
   // grants, by the id each has as a record of the public scope ---

@@ -1,0 +1,180 @@
+// tuphap backup, restore and receipts (docs/operator-guide.md, "Backup and
+// restore", "Delivery receipts").
+#include <map>
+
+#include "base/clock.h"
+#include "base/hex.h"
+#include "cli/commands.h"
+#include "cli/format.h"
+#include "node/keys.h"
+#include "node/restore.h"
+
+namespace tuphap::cli {
+namespace {
+
+std::string Hex(std::string_view bytes) { return ToHex(bytes); }
+
+// Per scope of this node's own feeds: the highest seq a hub signed for.
+std::map<std::string, store::ReceiptRow> BestPerScope(const std::vector<store::ReceiptRow>& rows,
+                                                      const crdt::ReplicaId& self) {
+  std::map<std::string, store::ReceiptRow> out;
+  for (const auto& r : rows) {
+    if (r.feed.origin != self) continue;
+    auto [it, fresh] = out.try_emplace(r.feed.scope, r);
+    if (!fresh && it->second.seq < r.seq) it->second = r;
+  }
+  return out;
+}
+
+}  // namespace
+
+Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
+  node::Node& n = office.node();
+  TUPHAP_ASSIGN_OR_RETURN(bool restored, n.Restored());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ReceiptRow> rows, n.store().Receipts());
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::HubRollbackRow> rollbacks, n.store().HubRollbacks());
+  const auto best = BestPerScope(rows, n.info().id);
+  if (j != nullptr) {
+    j->Set("restored", restored);
+    Json delivered = Json::MakeArray();
+    for (const auto& [scope, r] : best) {
+      Json o = Json::MakeObject();
+      o.Set("scope", scope);
+      o.Set("seq", static_cast<int64_t>(r.seq));
+      o.Set("signed_at", ctx.JsonTime(r.signed_ms));
+      o.Set("hub", node::NodeIdText(r.hub.bytes));
+      delivered.Push(std::move(o));
+    }
+    j->Set("delivered", std::move(delivered));
+    Json rb = Json::MakeArray();
+    for (const auto& r : rollbacks) {
+      Json o = Json::MakeObject();
+      o.Set("hub", node::NodeIdText(r.hub.bytes));
+      o.Set("scope", r.feed.scope);
+      o.Set("signed_seq", static_cast<int64_t>(r.signed_seq));
+      o.Set("announced_seq", static_cast<int64_t>(r.announced_seq));
+      o.Set("seen_at", ctx.JsonTime(r.seen_ms));
+      rb.Push(std::move(o));
+    }
+    j->Set("hub_rollbacks", std::move(rb));
+    return Status::Ok();
+  }
+  std::ostream& out = *ctx.out;
+  if (restored) {
+    out << Tr(ctx,
+              "RESTORED     from a backup: no writing until a sync with the hub or a peer brings "
+              "back this node's latest changes (E_RESTORED)")
+        << '\n';
+  }
+  for (const auto& [scope, r] : best) {
+    out << Tr(ctx, "delivered to the hub up to {0} of {1}, signed {2}",
+              {std::to_string(r.seq), scope, ctx.PersonTime(r.signed_ms)})
+        << '\n';
+  }
+  for (const auto& r : rollbacks) {
+    out << Tr(ctx,
+              "HUB ROLLBACK (E_HUB_ROLLBACK): hub {0} signed for {1} of {2} but later announced "
+              "{3} ({4}); what it lacked was sent again",
+              {node::NodeIdText(r.hub.bytes), std::to_string(r.signed_seq), r.feed.scope,
+               std::to_string(r.announced_seq), ctx.PersonTime(r.seen_ms)})
+        << '\n';
+  }
+  return Status::Ok();
+}
+
+void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
+  auto out_path = std::make_shared<std::string>();
+  CLI::App* backup = app.add_subcommand(
+      "backup", "Write a backup of this node (store, encrypted keys, config) to one file");
+  backup->add_option("--out", *out_path, "the backup file to write (mode 0600)")->required();
+  backup->callback([&ctx, action, out_path] {
+    *action = [&ctx, out_path]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(node::BackupSummary s,
+                              node::WriteBackup(office->node(), ctx.data_dir, *out_path));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("file", *out_path);
+        j.Set("bytes", static_cast<int64_t>(s.bytes));
+        j.Set("store_bytes", static_cast<int64_t>(s.store_bytes));
+        j.Set("config", s.config);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << Tr(ctx, "backup written: ") << *out_path << " (" << s.bytes
+                 << Tr(ctx, " bytes; keep it as safe as the data folder)") << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+
+  auto in_path = std::make_shared<std::string>();
+  CLI::App* restore =
+      app.add_subcommand("restore", "Restore a backup into --data DIR (which must hold no node)");
+  restore->add_option("FILE", *in_path, "the backup file")->required();
+  restore->callback([&ctx, action, in_path] {
+    *action = [&ctx, in_path]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(
+          node::BackupSummary s,
+          node::RestoreBackup(*in_path, ctx.data_dir, SystemClock().WallMillis()));
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("data", ctx.data_dir);
+        j.Set("store_bytes", static_cast<int64_t>(s.store_bytes));
+        j.Set("config", s.config);
+        j.Set("restored", true);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << Tr(ctx, "restored into ") << ctx.data_dir << '\n'
+                 << Tr(ctx,
+                       "this node writes nothing until it has synced with the hub or a peer "
+                       "(tuphap sync ENDPOINT --once): it may not hold its latest changes")
+                 << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+
+  CLI::App* receipts = app.add_subcommand(
+      "receipts", "The hub's signed delivery receipts: per feed, the highest seq it signed for");
+  receipts->callback([&ctx, action] {
+    *action = [&ctx]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      node::Node& n = office->node();
+      TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ReceiptRow> rows, n.store().Receipts());
+      if (ctx.json) {
+        Json arr = Json::MakeArray();
+        for (const auto& r : rows) {
+          Json o = Json::MakeObject();
+          o.Set("scope", r.feed.scope);
+          o.Set("origin", node::NodeIdText(r.feed.origin.bytes));
+          o.Set("hub", node::NodeIdText(r.hub.bytes));
+          o.Set("hub_key", Hex(std::string_view(reinterpret_cast<const char*>(r.hub.bytes.data()),
+                                                r.hub.bytes.size())));
+          o.Set("seq", static_cast<int64_t>(r.seq));
+          o.Set("hash",
+                Hex(std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size())));
+          o.Set("signed_at", ctx.JsonTime(r.signed_ms));
+          o.Set("signed_body", Hex(r.body));
+          o.Set("signature", Hex(r.signature));
+          arr.Push(std::move(o));
+        }
+        ctx.PrintJson(arr);
+        return Status::Ok();
+      }
+      if (rows.empty()) {
+        *ctx.out << Tr(ctx, "no receipt yet: nothing of this node's was acknowledged by a hub")
+                 << '\n';
+        return Status::Ok();
+      }
+      Table t({Tr(ctx, "scope"), TrCtx(ctx, "cmd_backup", "hub"), Tr(ctx, "signed up to seq"),
+               Tr(ctx, "when")});
+      for (const auto& r : rows)
+        t.Add({r.feed.scope, node::NodeIdText(r.hub.bytes), std::to_string(r.seq),
+               ctx.PersonTime(r.signed_ms)});
+      t.Print(*ctx.out);
+      return Status::Ok();
+    };
+  });
+}
+
+}  // namespace tuphap::cli

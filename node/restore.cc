@@ -1,0 +1,49 @@
+// The restored mark: a node restored from a backup writes nothing until a
+// sync has shown it holds its own latest changes (node/restore.h).
+#include "node/restore.h"
+
+namespace tuphap::node {
+
+Status RestoredRefusal() {
+  // English here; the front ends put it in the officer's language through
+  // the catalogue (po/vi.po), as every node message.
+  return Status::FailedPrecondition(
+             "this node was restored from a backup and may not hold its latest changes: "
+             "writing now would fork its own history (and the node would be quarantined). "
+             "Nothing was saved. Sync with the hub or a peer first ('tuphap sync ENDPOINT "
+             "--once'), then write again")
+      .WithReason("E_RESTORED");
+}
+
+Result<bool> Node::Restored() {
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> mark,
+                          store_->GetMeta(store::kRestoredMetaKey));
+  return mark.has_value();
+}
+
+Result<bool> Node::ClearRestoredIfCaughtUp(
+    const std::vector<replication::FeedHeadWire>& peer_heads) {
+  TUPHAP_ASSIGN_OR_RETURN(bool restored, Restored());
+  if (!restored) return false;
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<crdt::ReplicaId> quarantined, store_->QuarantinedOrigins());
+  for (const auto& q : quarantined)
+    if (q == info_.id) return false;  // forked already: only a revocation helps
+  // Every feed of this node the peer holds: this node must hold it up to
+  // the peer's head, with the very envelope the peer named there. Then
+  // the HLC already stands past them (the store raised it on ingest) and
+  // the register numbers they used are taken (numbers are read from the
+  // records, not from a counter).
+  for (const auto& h : peer_heads) {
+    if (h.origin != info_.id || h.seq == 0) continue;
+    const store::FeedKey feed{h.origin, h.scope};
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, store_->Head(feed));
+    if (!head || head->seq < h.seq) return false;
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<replication::Envelope> env,
+                            store_->GetEnvelope(feed, h.seq));
+    if (!env || env->hash() != h.hash) return false;
+  }
+  TUPHAP_RETURN_IF_ERROR(store_->DeleteMeta(store::kRestoredMetaKey));
+  return true;
+}
+
+}  // namespace tuphap::node

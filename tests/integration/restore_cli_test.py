@@ -1,0 +1,126 @@
+"""Backup, safe restore and delivery receipts (issue 16, items 6 and 7)
+with the real binary, real processes and a hub serving on loopback.
+
+A commune backs up, writes 50 more records and syncs; the old backup is
+restored elsewhere and refuses to write (E_RESTORED) until a sync brought
+its own feed back, then writes; the hub shows no equivocation and holds
+every record (51 more than at the backup). The commune keeps the hub's
+signed receipts; the hub, restored from an older backup of itself, is
+flagged as a rollback (E_HUB_ROLLBACK) and gets again what it lacked.
+
+usage: restore_cli_test.py TUPHAP NET_DIR   (NET_DIR: tests/net, for badlink.py)
+"""
+import json
+import re
+import os
+import sys
+
+sys.path.insert(0, sys.argv[2])
+import badlink  # noqa: E402  (the shared node harness)
+from badlink import check  # noqa: E402
+
+TUPHAP = os.path.abspath(sys.argv[1])
+COMMUNE = "22333"
+
+
+def status(nodes, name):
+    return json.loads(nodes.tp(name, "--json", "status").stdout)
+
+
+def one_birth(nodes):
+    gen = nodes.run("generate", "--records", "40", "--commune", COMMUNE, "--seed", "99")
+    birth = next(json.loads(line) for line in gen.stdout.splitlines()
+                 if json.loads(line)["type"] == "birth")
+    path = nodes.dir("one.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(birth["data"], f, ensure_ascii=False)
+    return path
+
+
+def scenario(nodes):
+    nodes.init_hub()
+    nodes.init_commune("c", COMMUNE)
+    nodes.enrol("c")
+    gen = nodes.dir("g.jsonl")
+    nodes.run("generate", "--records", "150", "--commune", COMMUNE, "--seed", "8", "--out", gen)
+    with open(gen, encoding="utf-8") as f:
+        lines = f.readlines()
+    first, second = nodes.dir("a.jsonl"), nodes.dir("b.jsonl")
+    with open(first, "w", encoding="utf-8") as f:
+        f.writelines(lines[:100])
+    with open(second, "w", encoding="utf-8") as f:
+        f.writelines(lines[100:])
+    nodes.tp("c", "import", first)
+    port = badlink.free_port()
+    ep = f"tcp://127.0.0.1:{port}"
+    hub = nodes.serve("hub", "--listen", ep)
+    nodes.tp("c", "sync", ep, "--once")
+    at_backup = nodes.digest("hub", COMMUNE)["records"]
+    nodes.tp("c", "backup", "--out", nodes.dir("c.backup"))
+    nodes.tp("hub", "backup", "--out", nodes.dir("hub.backup"))
+    check(os.stat(nodes.dir("c.backup")).st_mode & 0o777 == 0o600, "the backup is not mode 0600")
+    receipts = json.loads(nodes.tp("c", "--json", "receipts").stdout)
+    signed_first = max(r["seq"] for r in receipts if r["scope"] == COMMUNE)
+    nodes.tp("c", "import", second)
+    nodes.tp("c", "sync", ep, "--once")
+    receipts = json.loads(nodes.tp("c", "--json", "receipts").stdout)
+    signed_last = max(r["seq"] for r in receipts if r["scope"] == COMMUNE)
+    check(signed_last > signed_first, f"no newer receipt: {receipts}")
+    # ISO 8601 in the node's zone (Asia/Ho_Chi_Minh by default), with its offset.
+    check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", r["signed_at"])
+              and len(r["signature"]) == 128 for r in receipts),
+          f"a receipt lacks its time or signature: {receipts}")
+    delivered = status(nodes, "c")["delivered"]
+    check([d["seq"] for d in delivered if d["scope"] == COMMUNE] == [signed_last],
+          f"status does not show the delivery: {delivered}")
+
+    # A damaged backup is refused, and nothing is published.
+    with open(nodes.dir("c.backup"), "rb") as f:
+        data = bytearray(f.read())
+    data[len(data) // 2] ^= 1
+    with open(nodes.dir("bad.backup"), "wb") as f:
+        f.write(data)
+    r = nodes.run("--data", nodes.dir("bad"), "restore", nodes.dir("bad.backup"), check=False)
+    check(r.returncode == 2 and "E_BACKUP_DAMAGED" in r.stderr,
+          f"a damaged backup was not refused: {r.returncode} {r.stderr.strip()}")
+    check(not os.path.exists(os.path.join(nodes.dir("bad"), "tuphap.db")),
+          "a refused restore left a store")
+
+    nodes.run("--data", nodes.dir("r"), "restore", nodes.dir("c.backup"))
+    one = one_birth(nodes)
+    for args in (("record", "add", "--type", "birth", "--input", one), ("import", second)):
+        r = nodes.tp("r", "--json", *args, check=False)
+        check(r.returncode == 4 and json.loads(r.stderr)["error"]["reason"] == "E_RESTORED",
+              f"a restored node wrote before it synced ({' '.join(args[:2])}): "
+              f"{r.returncode} {r.stderr.strip()}")
+    check(status(nodes, "r")["restored"] is True, "status does not say restored")
+    nodes.tp("r", "sync", ep, "--once")
+    check(status(nodes, "r")["restored"] is False, "the sync did not clear the mark")
+    nodes.tp("r", "record", "add", "--type", "birth", "--input", one)
+    nodes.tp("r", "sync", ep, "--once")
+    hub_status = status(nodes, "hub")
+    check(hub_status["equivocations"] == [] and hub_status["quarantined"] == [],
+          f"the hub saw a fork: {hub_status['equivocations']}")
+    check(nodes.digest("hub", COMMUNE) == nodes.digest("r", COMMUNE), "hub and node differ")
+    check(nodes.digest("hub", COMMUNE)["records"] == at_backup + 51,
+          f"the hub holds {nodes.digest('hub', COMMUNE)['records']}, want {at_backup + 51}")
+
+    # The hub's disk dies; it comes back from its backup, older than what
+    # it signed for since. The node flags it and sends again.
+    nodes.stop(hub)
+    nodes.run("--data", nodes.dir("hub2"), "restore", nodes.dir("hub.backup"))
+    nodes.serve("hub2", "--listen", ep)
+    nodes.tp("r", "sync", ep, "--once")
+    s = status(nodes, "r")
+    rollbacks = s["hub_rollbacks"]
+    check(len(rollbacks) == 1 and rollbacks[0]["announced_seq"] == signed_first
+          and rollbacks[0]["signed_seq"] > signed_first, f"no rollback flagged: {rollbacks}")
+    check(s["refusals"].get("E_HUB_ROLLBACK") == 1, f"not counted: {s['refusals']}")
+    check(nodes.digest("hub2", COMMUNE) == nodes.digest("r", COMMUNE),
+          "the restored hub did not get back what it lacked")
+    check(status(nodes, "hub2")["restored"] is False, "the restored hub is still marked")
+    print("ok")
+
+
+if __name__ == "__main__":
+    sys.exit(badlink.run_scenario(TUPHAP, sys.argv[2], "tuphap-restore-", scenario))
