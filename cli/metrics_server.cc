@@ -1,0 +1,38 @@
+#include "cli/metrics_server.h"
+
+#include "obs/log.h"
+#include "web/metrics_page.h"
+
+namespace tuphap::cli {
+
+Result<std::unique_ptr<web::HttpServer>> StartMetricsServer(const Context& ctx,
+                                                            const std::string& where, bool expose) {
+  TUPHAP_ASSIGN_OR_RETURN(auto host_port, web::ParseHostPort(where));
+  if (!web::IsLoopback(host_port.first) && !expose) {
+    return Status::InvalidArgument(
+        Tr(ctx,
+           "--metrics " + where +
+               " is not this computer alone (127.0.0.1): anyone on that network could read which "
+               "communes sync and how far each is behind. Give --metrics-expose to mean it "
+               "(docs/metrics.md).",
+           "--metrics " + where +
+               " không chỉ dành cho máy này (127.0.0.1): ai trong mạng đó cũng đọc được xã nào "
+               "đồng bộ và mỗi xã chậm bao nhiêu. Thêm --metrics-expose nếu thật sự muốn vậy "
+               "(docs/metrics.md)."));
+  }
+  web::ServerLimits limits;
+  limits.max_body = 4096;  // a scrape is a GET
+  limits.max_connections = 8;
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<web::HttpServer> server,
+                          web::HttpServer::Listen(host_port.first, host_port.second, limits));
+  server->Serve([](const web::Request& r) {
+    if (auto m = web::MetricsPage(r)) return *m;
+    return web::Response::Text(404, "only /metrics here\n");
+  });
+  const bool v6 = host_port.first.find(':') != std::string::npos;
+  obs::Log().info("metrics at http://{}:{}/metrics",
+                  v6 ? "[" + host_port.first + "]" : host_port.first, server->port());
+  return server;
+}
+
+}  // namespace tuphap::cli
