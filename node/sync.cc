@@ -292,7 +292,7 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
 }
 
 void SyncSession::ConnectionLost() {
-  SetEnded("connection lost");
+  SetEnded("connection ended");
   if (awaiting_ack()) budget_->Lost(Carried());
   in_flight_.clear();
 }
@@ -334,6 +334,7 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
   stats_.refused_here += report.refused + malformed;
   stats_.quarantined += report.quarantined;
   for (const auto& [reason, n] : report.refusals) refused_reasons_[reason] += n;
+  equivocations_ += report.equivocations;
   if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
   replication::Ack ack;
   ack.batch_no = batch.batch_no;

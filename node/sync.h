@@ -188,9 +188,10 @@ class SyncSession {
   bool peer_done_ = false;
   SyncStats stats_;
   // For the log line at the end: when it began, the peer's envelopes
-  // refused here by reason, and how it ended.
+  // refused here by reason, forks of a feed it sent, and how it ended.
   std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
   std::map<std::string, uint64_t> refused_reasons_;
+  uint64_t equivocations_ = 0;
   std::string ended_;
   bool failed_ = false;
 };

@@ -29,11 +29,12 @@ SyncSession::~SyncSession() {
                       .count();
   log.info(
       "sync session ended: side={} peer={} commune={} outcome={} sent={} received={} "
-      "refused_here={} refused_by_peer={} refused_reasons={} bytes_in={} bytes_out={} "
+      "refused_here={} refused_by_peer={} refused_reasons={} equivocations={} bytes_in={} "
+      "bytes_out={} "
       "duration_ms={} ended=\"{}\"",
       side, peer_ != nullptr ? NodeIdText(peer_->sign_key) : std::string("unknown"), commune,
       outcome, stats_.sent, stats_.received, stats_.refused_here, stats_.refused_by_peer,
-      refused.empty() ? "-" : refused, stats_.bytes_in, stats_.bytes_out, ms,
+      refused.empty() ? "-" : refused, equivocations_, stats_.bytes_in, stats_.bytes_out, ms,
       ended_.empty() ? "closed" : ended_);
 }
 

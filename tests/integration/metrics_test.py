@@ -132,7 +132,14 @@ def scenario(nodes):
     nodes.init_hub()
     nodes.init_commune("c", COMMUNE)
     nodes.enrol("c")
-    nodes.records("c", COMMUNE, RECORDS, 5)
+    lines = nodes.run("generate", "--records", str(RECORDS + 5), "--commune", COMMUNE, "--seed",
+                      "5").stdout.splitlines(keepends=True)
+    first, later = nodes.dir("first.jsonl"), nodes.dir("later.jsonl")
+    with open(first, "w", encoding="utf-8") as f:
+        f.writelines(lines[:RECORDS])
+    with open(later, "w", encoding="utf-8") as f:
+        f.writelines(lines[RECORDS:])
+    nodes.tp("c", "import", first)
     commune_id = nodes.node_id("c")
 
     # A non-loopback address is refused without --metrics-expose.
@@ -225,6 +232,30 @@ def scenario(nodes):
     # A command for people logs nothing by default.
     s = nodes.tp("c", "status")
     check(s.stderr == "", f"status logs: {s.stderr!r}")
+
+    # A copy of the commune's folder writes other changes at the same places
+    # in its feed (a laptop copied and used twice; the same lines make other
+    # changes, stamped at other times): the hub warns of the equivocation,
+    # and the metrics count it once read from the store.
+    badlink.copy_node(nodes.dir("c"), nodes.dir("copy"))
+    nodes.tp("c", "import", later)
+    nodes.tp("copy", "import", later)
+    nodes.tp("c", "sync", ep, "--once", timeout=120)
+    nodes.tp("copy", "sync", ep, "--once", check=False, timeout=120)
+    deadline = time.monotonic() + 60
+    while True:
+        m = scrape(mport)
+        if value(m, "tuphap_equivocations") == 1:
+            break
+        check(time.monotonic() < deadline, "the metrics never counted the equivocation")
+        time.sleep(0.2)
+    check(value(m, "tuphap_quarantined_origins") == 1, "the forked origin is not quarantined")
+    with open(nodes.dir("hub.log"), encoding="utf-8") as log:
+        text = log.read()
+    check(re.search(r" warning equivocation: \d+ envelope", text) is not None,
+          f"no equivocation warning in the hub's log: {text[-2000:]!r}")
+    check(re.search(r"sync session ended: side=listener .* equivocations=[1-9]", text) is not None,
+          f"no session line with its equivocations in the hub's log: {text[-2000:]!r}")
     print("ok")
 
 
