@@ -3,8 +3,6 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
-#include "web/metrics_page.h"
-
 namespace tuphap::web {
 
 Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
@@ -48,14 +46,8 @@ Result<std::unique_ptr<Ui>> Ui::Start(const std::string& data_dir,
       for (const char* h : {"localhost", "127.0.0.1", "[::1]"}) app->AllowHost(h);
     }
   }
-  // /metrics beside the pages (docs/metrics.md): no session, as a scraper
-  // has none; it says no more than the hub console's overview.
-  ui->server_->Serve(
-      [app](const Request& r) {
-        if (auto m = MetricsPage(r)) return *m;
-        return app->Handle(r);
-      },
-      [app] { app->office().AdoptThread(); });
+  ui->server_->Serve([app](const Request& r) { return app->Handle(r); },
+                     [app] { app->office().AdoptThread(); });
   return ui;
 }
 

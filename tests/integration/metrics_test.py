@@ -17,6 +17,7 @@ import re
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, sys.argv[2])
@@ -196,6 +197,17 @@ def scenario(nodes):
     check(value(m, "tuphap_store_size_bytes") > 0, "no store size")
     check(value(m, "tuphap_held_envelopes") == 0 and value(m, "tuphap_equivocations") == 0,
           "held envelopes or equivocations after a clean sync")
+
+    # A page of another site resolved to this address (DNS rebinding) is
+    # refused by both servers.
+    for port in (mport, uport):
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics",
+                                     headers={"Host": "evil.example"})
+        try:
+            urllib.request.urlopen(req, timeout=10)
+            check(False, f"port {port} answered /metrics to Host: evil.example")
+        except urllib.error.HTTPError as e:
+            check(e.code == 421, f"port {port}: Host evil.example got {e.code}")
 
     # The web app's server answers /metrics too, in the same format.
     u = scrape(uport)
