@@ -19,6 +19,7 @@ void WarnAbout(const store::ApplyReport& r, int64_t max_clock_ahead_ms) {
     std::string reasons;
     for (const auto& [reason, n] : r.refusals)
       reasons += (reasons.empty() ? "" : ",") + reason + "=" + std::to_string(n);
+    // E_QUARANTINED among them: the sender's origin forked its feed.
     log.warn("refused {} envelope(s): {}", r.refused, reasons);
   }
   if (auto it = r.refusals.find("E_CLOCK_AHEAD"); it != r.refusals.end())
@@ -29,8 +30,6 @@ void WarnAbout(const store::ApplyReport& r, int64_t max_clock_ahead_ms) {
   if (r.equivocations > 0)
     log.warn("equivocation: {} envelope(s) fork a feed already held; their origin is quarantined",
              r.equivocations);
-  if (r.quarantined > 0)
-    log.warn("refused {} envelope(s) of a quarantined origin (E_QUARANTINED)", r.quarantined);
   if (r.held > 0)
     log.warn("held {} envelope(s) ahead of a gap in their feed, until the gap fills", r.held);
 }
