@@ -32,6 +32,11 @@ void WarnAbout(const store::ApplyReport& r, int64_t max_clock_ahead_ms) {
              r.equivocations);
   if (r.held > 0)
     log.warn("held {} envelope(s) ahead of a gap in their feed, until the gap fills", r.held);
+  if (r.blocked_feeds > 0)
+    log.warn(
+        "{} feed(s) stopped at a change this node cannot open yet (its key has not arrived): "
+        "they resume when it does",
+        r.blocked_feeds);
 }
 
 }  // namespace
