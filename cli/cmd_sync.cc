@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/metrics_server.h"
 #include "cli/passphrase.h"
 #include "node/bundle.h"
 #include "node/transport.h"
@@ -22,6 +23,8 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
     std::string ui;
     bool ui_expose = false;
     bool outlive_parent = false;
+    std::string metrics;
+    bool metrics_expose = false;
   };
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve = app.add_subcommand(
@@ -33,6 +36,10 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   serve->add_flag("--ui-expose", serve_args->ui_expose,
                   "let --ui listen on an address other than 127.0.0.1: everyone on that network "
                   "can then reach the login page (docs/operator-guide.md)");
+  serve->add_option("--metrics", serve_args->metrics,
+                    "serve Prometheus metrics at http://ADDRESS:PORT/metrics (127.0.0.1:9464)");
+  serve->add_flag("--metrics-expose", serve_args->metrics_expose,
+                  "let --metrics listen on an address other than 127.0.0.1 (docs/metrics.md)");
   serve->add_flag("--outlive-parent", serve_args->outlive_parent,
                   "keep running when the process that started this one exits (nohup); by default "
                   "the node stops then, as on SIGTERM, so no orphan holds the port and the store");
@@ -87,13 +94,17 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         TUPHAP_ASSIGN_OR_RETURN(web_ui, web::Ui::Start(ctx.data_dir, node_options, std::move(uo)));
         *ctx.out << "web app at " << web_ui->url() << std::endl;
       }
+      std::unique_ptr<web::HttpServer> metrics;
+      if (!serve_args->metrics.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(
+            metrics, StartMetricsServer(ctx, serve_args->metrics, serve_args->metrics_expose));
+      }
       secret->reset();
       if (n == nullptr) {
         web::WaitForStopSignal();
         *ctx.out << "stopped" << std::endl;
         return Status::Ok();
       }
-      o.log = ctx.out;
       return n->Serve(o);
     };
   });

@@ -32,6 +32,7 @@ struct Context {
   std::optional<std::string> ui;               // config: serve's --ui
   std::string time_zone = "Asia/Ho_Chi_Minh";  // config: time_zone
   int64_t behind_after_hours = 24;             // config: behind_after_hours
+  std::optional<std::string> log_level;        // --log-level, config: log_level
   domain::Lang lang = domain::Lang::kEnglish;  // from LANG
   std::ostream* out;
   std::ostream* err;

@@ -10,6 +10,7 @@
 
 #include "cli/commands.h"
 #include "cli/i18n.h"
+#include "cli/logging.h"
 
 namespace {
 
@@ -62,6 +63,13 @@ int main(int argc, char** argv) {
                "this computer's clock is right, although times recorded here earlier are far "
                "ahead of it: go on after them instead of refusing");
 
+  std::string log_level;
+  app.add_option("--log-level", log_level,
+                 "log on stderr from this level up: trace, debug, info, warn, error, off "
+                 "(default info for serve and sync, warn otherwise)")
+      ->check(CLI::IsMember(std::vector<std::string>(std::begin(tuphap::cli::kLogLevels),
+                                                     std::end(tuphap::cli::kLogLevels))));
+
   std::string config_path;
   app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");
 
@@ -106,7 +114,9 @@ int main(int argc, char** argv) {
   // that fails anyway, or an exception a library throws where we did not
   // expect one, ends the command with a message and exit 1, not an abort.
   try {
+    if (!log_level.empty()) ctx.log_level = log_level;
     s = tuphap::cli::ApplyConfig(app, config_path, &ctx);
+    if (s.ok()) s = tuphap::cli::SetUpLogging(app, ctx);
     if (s.ok()) s = action();
   } catch (const std::bad_alloc&) {
     s = tuphap::Status::ResourceExhausted(

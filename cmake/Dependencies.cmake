@@ -14,3 +14,5 @@ if(TUPHAP_BENCH)
   find_package(benchmark REQUIRED)
 endif()
 find_package(Threads REQUIRED)
+find_package(spdlog REQUIRED)  # logs (obs/)
+find_package(prometheus-cpp CONFIG REQUIRED)  # metrics (obs/): core only

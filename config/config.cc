@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <toml++/toml.h>
+#include <set>
 
 #include "base/file_io.h"
 
@@ -94,6 +95,14 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
     } else if (k == "behind_after_hours") {
       TUPHAP_ASSIGN_OR_RETURN(c.behind_after_hours,
                               IntegerIn(node, at, k, 1, 24 * 365, "number of hours"));
+    } else if (k == "log_level") {
+      auto v = node.value<std::string>();
+      static const std::set<std::string> kLevels = {"trace", "debug", "info",
+                                                    "warn",  "error", "off"};
+      if (!v || kLevels.count(*v) == 0)
+        return Status::InvalidArgument(
+            at + ": 'log_level' must be one of trace, debug, info, warn, error, off");
+      c.log_level = *v;
     } else {
       return Status::InvalidArgument(at + ": unknown key '" + k + "'");
     }

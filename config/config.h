@@ -32,6 +32,9 @@ struct Config {
   std::optional<std::string> time_zone;
   // Hub console: a commune not synced for longer is shown as behind.
   std::optional<int64_t> behind_after_hours;
+  // The log's level (trace, debug, info, warn, error, off); --log-level
+  // overrides it.
+  std::optional<std::string> log_level;
 };
 
 // InvalidArgument naming the file, line and column of the first problem

@@ -17,6 +17,20 @@ TEST(ConfigTest, ReadsKnownKeys) {
   EXPECT_EQ(c->max_clock_ahead_seconds, 600);
 }
 
+TEST(ConfigTest, LogLevelIsOneOfTheNamedLevels) {
+  for (const char* level : {"trace", "debug", "info", "warn", "error", "off"}) {
+    auto c = ParseConfig(std::string("log_level = \"") + level + "\"\n", "node.toml");
+    ASSERT_TRUE(c.ok()) << level << ": " << c.status().ToString();
+    EXPECT_EQ(c->log_level, level);
+  }
+  for (const char* bad : {"\"verbose\"", "\"INFO\"", "\"\"", "3"}) {
+    auto c = ParseConfig(std::string("log_level = ") + bad + "\n", "node.toml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("node.toml:1"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("log_level"), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorWithItsPosition) {
   auto c = ParseConfig("officer = \"a\"\nofficr = \"b\"\n", "node.toml");
   ASSERT_FALSE(c.ok());

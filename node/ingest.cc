@@ -1,9 +1,45 @@
 // Ingest: envelopes from elsewhere (a sync peer, a bundle) through every
 // check, the province's public feed first so that the certificates,
 // revocations and keys it carries bind the rest of the batch.
+#include <chrono>
+
 #include "node/node.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 
 namespace tuphap::node {
+namespace {
+
+// What an operator should hear of a batch from elsewhere: nothing when all
+// went well.
+void WarnAbout(const store::ApplyReport& r, int64_t max_clock_ahead_ms) {
+  spdlog::logger& log = obs::Log();
+  if (!log.should_log(spdlog::level::warn)) return;
+  if (r.refused > 0) {
+    std::string reasons;
+    for (const auto& [reason, n] : r.refusals)
+      reasons += (reasons.empty() ? "" : ",") + reason + "=" + std::to_string(n);
+    // E_QUARANTINED among them: the sender's origin forked its feed.
+    log.warn("refused {} envelope(s): {}", r.refused, reasons);
+  }
+  if (auto it = r.refusals.find("E_CLOCK_AHEAD"); it != r.refusals.end())
+    log.warn(
+        "clock trouble: {} envelope(s) stamped more than {} s ahead of this computer's clock "
+        "(E_CLOCK_AHEAD): the sender's clock, or this one, is wrong",
+        it->second, max_clock_ahead_ms / 1000);
+  if (r.equivocations > 0)
+    log.warn("equivocation: {} envelope(s) fork a feed already held; their origin is quarantined",
+             r.equivocations);
+  if (r.held > 0)
+    log.warn("held {} envelope(s) ahead of a gap in their feed, until the gap fills", r.held);
+  if (r.blocked_feeds > 0)
+    log.warn(
+        "{} feed(s) stopped at a change this node cannot open yet (its key has not arrived): "
+        "they resume when it does",
+        r.blocked_feeds);
+}
+
+}  // namespace
 
 Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& batch) {
   if (!enrolled()) {
@@ -28,6 +64,7 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
     (replication::IsPublicScope(batch[i].envelope.header().scope) ? order_public : order_rest)
         .push_back(i);
   }
+  const auto began = std::chrono::steady_clock::now();
   store::ApplyReport total;
   total.outcomes.resize(batch.size());
   auto run = [&](const std::vector<size_t>& idx) -> Status {
@@ -51,6 +88,10 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
     TUPHAP_RETURN_IF_ERROR(RetryBlockedFeedsIfKeysGrew());
   }
   TUPHAP_RETURN_IF_ERROR(run(order_rest));
+  obs::Metrics::Get().BatchApplied(
+      total.appended + total.released,
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+  WarnAbout(total, options_.max_clock_ahead_ms);
   return total;
 }
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <set>
 
+#include "obs/metrics.h"
 #include "replication/certificate.h"
 
 namespace tuphap::node {
@@ -59,7 +60,9 @@ SyncSession::SyncSession(Node& node, Side side,
       memory_(memory != nullptr ? memory : &own_memory_),
       budget_(&memory_->budget),
       window_(window),
-      batch_envelopes_(std::min<size_t>(batch_envelopes, replication::kMaxBatchEnvelopes)) {}
+      batch_envelopes_(std::min<size_t>(batch_envelopes, replication::kMaxBatchEnvelopes)) {
+  obs::Metrics::Get().SessionOpened();
+}
 
 void SyncSession::Emit(std::string frame, std::vector<std::string>* out) {
   stats_.bytes_out += frame.size();
@@ -69,6 +72,8 @@ void SyncSession::Emit(std::string frame, std::vector<std::string>* out) {
 Status SyncSession::Fail(std::string code, std::string message, std::vector<std::string>* out) {
   Emit(replication::Encode(replication::ErrorMessage{code, message}), out);
   error_sent_ = true;
+  failed_ = true;
+  SetEnded("error " + code + ": " + message);
   return Status::FailedPrecondition(message).WithReason(std::move(code));
 }
 
@@ -117,6 +122,8 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
   auto msg = replication::Decode(frame);
   if (!msg.ok()) return Fail(msg.status().reason(), msg.status().message(), out);
   if (auto* e = std::get_if<replication::ErrorMessage>(&*msg)) {
+    SetEnded("peer error " + e->code);
+    failed_ = true;
     return Status::Aborted("the peer ended the session: " + e->message + " [" + e->code + "]")
         .WithReason(e->code);
   }
@@ -149,6 +156,11 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
   if (!s.ok() && !error_sent_) {
     Emit(replication::Encode(replication::ErrorMessage{"E_INTERNAL", s.message()}), out);
     error_sent_ = true;
+  }
+  if (!s.ok()) {
+    failed_ = true;
+    SetEnded("error " + (s.reason().empty() ? std::string("E_INTERNAL") : s.reason()) + ": " +
+             s.message());
   }
   return s;
 }
@@ -289,6 +301,7 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
 }
 
 void SyncSession::ConnectionLost() {
+  SetEnded("connection ended");
   if (awaiting_ack()) budget_->Lost(Carried());
   in_flight_.clear();
 }
@@ -329,6 +342,9 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
   stats_.received += report.appended + report.released;
   stats_.refused_here += report.refused + malformed;
   stats_.quarantined += report.quarantined;
+  for (const auto& [reason, n] : report.refusals) refused_reasons_[reason] += n;
+  equivocations_ += report.equivocations;
+  if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
   replication::Ack ack;
   ack.batch_no = batch.batch_no;
   ack.refused = report.refused + malformed;

@@ -12,6 +12,7 @@
 // starts over from the heads announced.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <optional>
 #include <string>
@@ -93,6 +94,17 @@ class SyncSession {
   // budget, what it relayed); null: this session's alone.
   SyncSession(Node& node, Side side, std::optional<replication::PublicKey> expected_box_key,
               PeerMemory* memory = nullptr, size_t window = 4, size_t batch_envelopes = 1000);
+  // Ends the session: one log line and the metrics (node/sync_report.cc).
+  ~SyncSession();
+  SyncSession(const SyncSession&) = delete;
+  SyncSession& operator=(const SyncSession&) = delete;
+
+  // How the session ended, as the transport knows it ("connection lost",
+  // "closed: WHY"), for its log line; the first said wins. Unsaid: an
+  // error of the session itself, or "closed" (this side stopped).
+  void SetEnded(std::string how) {
+    if (ended_.empty()) ended_ = std::move(how);
+  }
 
   // The dialer's opening frame (HELLO).
   Result<std::string> Start();
@@ -179,6 +191,13 @@ class SyncSession {
   bool sent_done_ = false;
   bool peer_done_ = false;
   SyncStats stats_;
+  // For the log line at the end: when it began, the peer's envelopes
+  // refused here by reason, forks of a feed it sent, and how it ended.
+  std::chrono::steady_clock::time_point began_ = std::chrono::steady_clock::now();
+  std::map<std::string, uint64_t> refused_reasons_;
+  uint64_t equivocations_ = 0;
+  std::string ended_;
+  bool failed_ = false;
 };
 
 }  // namespace tuphap::node

@@ -8,7 +8,6 @@
 #include <atomic>
 #include <functional>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <vector>
 
@@ -22,7 +21,9 @@ struct ServeOptions {
   std::string listen;                  // e.g. tcp://0.0.0.0:7700; empty: do not listen
   std::vector<std::string> upstreams;  // endpoints to dial and keep syncing with
   int pump_interval_ms = 200;          // how often local changes are looked for (live)
-  std::ostream* log = nullptr;
+  // How often the store's metrics (node_metrics.h) are read, at most; and
+  // a second after a session ended.
+  int metrics_interval_ms = 15000;
 };
 
 // Runs until SIGINT/SIGTERM (or `stop` becomes true).

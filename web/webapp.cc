@@ -8,6 +8,7 @@
 #include "replication/limits.h"
 #include "web/html.h"
 #include "web/i18n.h"
+#include "web/metrics_page.h"
 
 namespace tuphap::embedded {
 std::string_view web_style_css();
@@ -207,6 +208,9 @@ Response WebApp::Dispatch(const Request& req) {
 
   const std::string path = req.Path();
   if (path == "/healthz") return Response::Text(200, "ok\n");
+  // For a scraper, which has no session (docs/metrics.md); behind the host
+  // and origin checks above like every page.
+  if (auto m = MetricsPage(req)) return *m;
   if (req.method == "GET" && path.rfind("/assets/", 0) == 0) {
     Response a;
     if (path == "/assets/style.css") {

@@ -3,12 +3,14 @@
 // order, and writing feeds, records and conflicts back — and Store::Session,
 // the transaction around it.
 #include <algorithm>
+#include <chrono>
 #include <set>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "node/store/record_codec.h"
 #include "node/store/store.h"
+#include "obs/metrics.h"
 #include "replication/seal.h"
 
 namespace tuphap::store {
@@ -1021,7 +1023,10 @@ Status Store::Session::Checkpoint() {
 
 Status Store::Session::Commit() {
   TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  const auto began = std::chrono::steady_clock::now();
   TUPHAP_RETURN_IF_ERROR(Fail(txn_->Commit()));
+  obs::Metrics::Get().Committed(
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   committed_ = true;
   ++store_.commits_;
   return Status::Ok();

@@ -3,6 +3,7 @@
 #include <random>
 
 #include "node/transport/socket.h"
+#include "obs/log.h"
 
 namespace tuphap::node::transport {
 namespace {
@@ -55,7 +56,7 @@ Status ReceiveFrames(Dial& d, std::vector<std::string>& out) {
 // then, on a live session, each time later batches were acknowledged and
 // nothing is in flight: the last successful sync is then, not when the
 // session began.
-Status ReportCaughtUp(Node& node, Dial& d, std::ostream* log) {
+Status ReportCaughtUp(Node& node, Dial& d) {
   if (!d.session || !d.session->caught_up()) return Status::Ok();
   if (d.reported && (d.session->progress() == d.recorded_progress || !d.session->idle()))
     return Status::Ok();
@@ -66,9 +67,9 @@ Status ReportCaughtUp(Node& node, Dial& d, std::ostream* log) {
   d.recorded = d.session->stats();
   TUPHAP_RETURN_IF_ERROR(node.RecordPeerSession(d.peer.sign_key, d.endpoint, true, st.sent,
                                                 st.received, st.refused_here + st.refused_by_peer));
-  if (log != nullptr && first)
-    *log << "caught up with " << NodeIdText(d.peer.sign_key) << " at " << d.endpoint << ": sent "
-         << st.sent << ", received " << st.received << "\n";
+  if (first)
+    obs::Log().info("caught up with {} at {}: sent {}, received {}", NodeIdText(d.peer.sign_key),
+                    d.endpoint, st.sent, st.received);
   return Status::Ok();
 }
 
@@ -164,7 +165,7 @@ Status PollMonitor(Dial& d) {
       .WithReason("E_NOT_AUTHORISED");
 }
 
-Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
+Status ServiceDial(Node& node, Dial& d) {
   TUPHAP_RETURN_IF_ERROR(PollMonitor(d));
   // A lost connection, or a session silent for too long: start again on a
   // fresh socket, from the heads. Frames lost with it shrink the link's
@@ -178,12 +179,12 @@ Status ServiceDial(Node& node, Dial& d, std::ostream* log) {
     TUPHAP_RETURN_IF_ERROR(StartSession(node, d, out));
   TUPHAP_RETURN_IF_ERROR(ReceiveFrames(d, out));
   if (lost) {
-    if (d.session && log != nullptr) *log << "connection to " << d.endpoint << " lost" << std::endl;
+    if (d.session) obs::Log().info("connection to {} lost", d.endpoint);
     d.EndSession(/*lost=*/true);
     return OpenDial(node, d);
   }
   if (!SendAll(*d.socket, out)) d.EndSession(/*lost=*/true);
-  return ReportCaughtUp(node, d, log);
+  return ReportCaughtUp(node, d);
 }
 
 void PumpDial(Dial& d) {

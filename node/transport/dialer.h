@@ -5,7 +5,6 @@
 #pragma once
 
 #include <memory>
-#include <ostream>
 #include <string>
 #include <zmq.hpp>
 
@@ -98,7 +97,7 @@ Status PollMonitor(Dial& d);
 // Runs the dial's monitor and socket once: starts a session on a new
 // connection, hands it the frames that came, reconnects after a loss.
 // Returns an error only for what ends a --once sync.
-Status ServiceDial(Node& node, Dial& d, std::ostream* log);
+Status ServiceDial(Node& node, Dial& d);
 
 // A pump of the dial's live session: local changes, or a keepalive after
 // a silence.

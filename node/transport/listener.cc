@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include "node/transport/socket.h"
+#include "obs/log.h"
 
 namespace tuphap::node::transport {
 namespace {
@@ -33,12 +34,8 @@ uint64_t InodeOf(int fd) {
 }  // namespace
 
 Listener::Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
-                   const std::string& endpoint, std::ostream* log)
-    : node_(node),
-      log_(log),
-      zap_(ctx, node, log),
-      router_(ctx, zmq::socket_type::router),
-      responder_(node) {
+                   const std::string& endpoint)
+    : node_(node), zap_(ctx, node), router_(ctx, zmq::socket_type::router), responder_(node) {
   CommonOptions(router_);
   // A send to a gone or full peer fails instead of being dropped silently.
   router_.set(zmq::sockopt::router_mandatory, true);
@@ -48,6 +45,14 @@ Listener::Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
   monitor_.init(router_, "inproc://tuphap-listen-monitor",
                 ZMQ_EVENT_ACCEPTED | ZMQ_EVENT_DISCONNECTED);
   router_.bind(endpoint);
+}
+
+Listener::~Listener() {
+  for (auto& [rid, p] : peers_) {
+    if (!p.session) continue;
+    p.session->SetEnded("serve stopped");
+    if (!p.reported || p.session->progress() != p.recorded_progress) Record(p, false);
+  }
 }
 
 void Listener::AddPollItems(std::vector<zmq::pollitem_t>& items) {
@@ -137,7 +142,7 @@ void Listener::Pump() {
   for (auto& [fd, c] : conns_) {
     if (c.rid.empty() && !c.shut && carried.count(fd) == 0 && now - c.accepted_ms > kFirstFrameMs) {
       ShutDown(fd, c);  // connected and said nothing
-      if (log_ != nullptr) *log_ << "closed a connection that sent nothing" << std::endl;
+      obs::Log().info("closed a connection that sent nothing");
     }
   }
 }
@@ -239,6 +244,7 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
   if (replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kHello) ||
       !p.session) {
     // A new HELLO on the same connection: the peer's choice, not a loss.
+    if (p.session) p.session->SetEnded("a new HELLO on the connection");
     p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                               &memories_[p.box]);
     p.reported = false;
@@ -252,7 +258,10 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     return;
   }
   if (!s.ok()) {
-    if (log_ != nullptr) *log_ << "session ended: " << s.ToString() << std::endl;
+    obs::Log().error("session with {} failed: {}",
+                     p.session->peer() != nullptr ? NodeIdText(p.session->peer()->sign_key)
+                                                  : std::string("an unidentified node"),
+                     s.ToString());
     Record(p, false);
     p.session.reset();  // the connection stays; a new HELLO starts again
     return;
@@ -285,8 +294,7 @@ void Listener::AnswerQuery(const std::string& rid, zmq::message_t& frame) {
     if (a.ok()) {
       out.push_back(replication::Encode(replication::Answer{q.query_no, std::move(*a)}));
     } else {
-      if (log_ != nullptr)
-        *log_ << "query " << q.what << " refused: " << a.status().ToString() << "\n";
+      obs::Log().warn("query {} refused: {}", q.what, a.status().ToString());
       error(a.status().reason().empty() ? "E_INTERNAL" : a.status().reason(), a.status().message());
     }
   }
@@ -312,17 +320,17 @@ void Listener::Record(Peer& p, bool caught_up) {
   }
   if (caught_up && st.quarantined > 0) {
     // Not caught up: what its origin sends is refused here.
-    if (log_ != nullptr)
-      *log_ << "session with " << NodeIdText(c->sign_key) << ": " << st.quarantined
-            << " envelope(s) of a quarantined origin refused (E_QUARANTINED)" << std::endl;
+    obs::Log().warn(
+        "session with {}: {} envelope(s) of a quarantined origin refused (E_QUARANTINED)",
+        NodeIdText(c->sign_key), st.quarantined);
     caught_up = false;
   }
   Status rec = node_.RecordPeerSession(c->sign_key, "", caught_up, st.sent, st.received,
                                        st.refused_here + st.refused_by_peer);
-  if (!rec.ok() && log_ != nullptr) *log_ << "peer bookkeeping: " << rec.ToString() << std::endl;
-  if (caught_up && first && log_ != nullptr)
-    *log_ << "caught up with " << NodeIdText(c->sign_key) << ": sent " << st.sent << ", received "
-          << st.received << ", refused " << st.refused_here << std::endl;
+  if (!rec.ok()) obs::Log().error("peer bookkeeping: {}", rec.ToString());
+  if (caught_up && first)
+    obs::Log().info("caught up with {}: sent {}, received {}, refused {}", NodeIdText(c->sign_key),
+                    st.sent, st.received, st.refused_here);
 }
 
 // Forgets a peer's connection state; `why` non-null: also closes it.
@@ -336,11 +344,12 @@ void Listener::Drop(const std::string& rid, const std::string* why) {
     if (!p.reported || p.session->progress() != p.recorded_progress) Record(p, false);
   }
   if (why != nullptr) {
+    if (p.session) p.session->SetEnded("closed: " + *why);
     auto c = conns_.find(p.fd);
     if (c != conns_.end() && c->second.rid == rid) ShutDown(p.fd, c->second);
-    if (log_ != nullptr && p.session && p.session->peer() != nullptr)
-      *log_ << "closed a connection of " << NodeIdText(p.session->peer()->sign_key) << ": " << *why
-            << std::endl;
+    if (p.session && p.session->peer() != nullptr)
+      obs::Log().warn("closed a connection of {}: {}", NodeIdText(p.session->peer()->sign_key),
+                      *why);
   }
   inbox_.erase(rid);
   auto k = by_key_.find(p.box);

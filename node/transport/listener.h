@@ -14,7 +14,6 @@
 #include <deque>
 #include <map>
 #include <memory>
-#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -48,8 +47,10 @@ class Listener {
  public:
   // Binds the ZAP handler, then the ROUTER at `endpoint` with the node's
   // X25519 secret key. Throws zmq::error_t when it cannot bind.
-  Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets, const std::string& endpoint,
-           std::ostream* log);
+  Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
+           const std::string& endpoint);
+  // Ends every session (serve is stopping): each logs its end.
+  ~Listener();
 
   // The sockets the loop waits on.
   void AddPollItems(std::vector<zmq::pollitem_t>& items);
@@ -97,7 +98,6 @@ class Listener {
   void ShutDown(int fd, Conn& c);
 
   Node& node_;
-  std::ostream* log_;
   // Sockets, in the order they are made and the reverse of their closing:
   // ZAP before any connection can be accepted.
   ZapHandler zap_;

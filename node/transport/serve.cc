@@ -12,10 +12,13 @@
 #include <utility>
 #include <vector>
 
+#include "node/node_metrics.h"
 #include "node/transport.h"
 #include "node/transport/dialer.h"
 #include "node/transport/listener.h"
 #include "node/transport/socket.h"
+#include "obs/log.h"
+#include "obs/metrics.h"
 
 namespace tuphap::node {
 namespace {
@@ -82,26 +85,47 @@ Status OpenUpstreams(zmq::context_t& ctx, Node& node, const std::vector<std::str
 }
 
 void LogBanner(Node& node, const ServeOptions& options) {
-  if (options.log == nullptr) return;
-  std::ostream& log = *options.log;
-  log << "tuphap node " << NodeIdText(node.sign_key()) << " (" << RoleName(node.info().role) << ")";
-  if (!options.listen.empty()) log << " listening on " << options.listen;
-  for (const auto& e : options.upstreams) log << " dialling " << e;
-  log << std::endl;
+  std::string where;
+  if (!options.listen.empty()) where += " listening on " + options.listen;
+  for (const auto& e : options.upstreams) where += " dialling " + e;
+  obs::Log().info("tuphap node {} ({}){}", NodeIdText(node.sign_key()), RoleName(node.info().role),
+                  where);
 }
+
+// The store's metrics, read by the loop when due: every
+// `metrics_interval_ms`, and a second after a session ended (a scrape then
+// shows what it did). Scrapes read memory only.
+class StoreMetricsRefresh {
+ public:
+  explicit StoreMetricsRefresh(int interval_ms) : interval_ms_(interval_ms) {}
+  void MaybeRun(Node& node) {
+    const int64_t now = NowMs();
+    const uint64_t ended = obs::Metrics::Get().sessions_ended();
+    const bool due = now - last_ms_ >= interval_ms_ || (ended != ended_ && now - last_ms_ >= 1000);
+    if (!due) return;
+    last_ms_ = now;
+    ended_ = ended;
+    Status s = RefreshStoreMetrics(node);
+    if (!s.ok()) obs::Log().error("reading the store's metrics: {}", s.ToString());
+  }
+
+ private:
+  int interval_ms_;
+  int64_t last_ms_ = 0;
+  uint64_t ended_ = 0;
+};
 
 // One turn of the serve loop: waits up to 50 ms for a socket, then serves
 // the listener and every dial, and pumps them when the timer says so.
-void ServeTurn(Node& node, Listener* listener, std::vector<Dial>& dials, LoopEvents& events,
-               std::ostream* log) {
+void ServeTurn(Node& node, Listener* listener, std::vector<Dial>& dials, LoopEvents& events) {
   std::vector<zmq::pollitem_t> items;
   if (listener != nullptr) listener->AddPollItems(items);
   for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
   if (!transport::PollOrSignal(items, 50)) return;
   if (listener != nullptr) listener->Service();
   for (auto& d : dials) {
-    Status s = transport::ServiceDial(node, d, log);
-    if (!s.ok() && log != nullptr) *log << d.endpoint << ": " << s.ToString() << std::endl;
+    Status s = transport::ServiceDial(node, d);
+    if (!s.ok()) obs::Log().error("{}: {}", d.endpoint, s.ToString());
   }
   if (!events.TakePump()) return;
   if (listener != nullptr) listener->Pump();
@@ -120,18 +144,23 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
   try {
     std::unique_ptr<Listener> listener;
     if (!options.listen.empty())
-      listener = std::make_unique<Listener>(ctx, node, *secrets, options.listen, options.log);
+      listener = std::make_unique<Listener>(ctx, node, *secrets, options.listen);
     std::vector<Dial> dials(options.upstreams.size());
     TUPHAP_RETURN_IF_ERROR(OpenUpstreams(ctx, node, options.upstreams, dials));
     LogBanner(node, options);
+    StoreMetricsRefresh metrics(options.metrics_interval_ms);
     while (!events.stopped() && !(external_stop != nullptr && *external_stop)) {
       events.Poll();
-      ServeTurn(node, listener.get(), dials, events, options.log);
+      ServeTurn(node, listener.get(), dials, events);
+      metrics.MaybeRun(node);
+    }
+    for (auto& d : dials) {
+      if (d.session) d.session->SetEnded("serve stopped");
     }
   } catch (const zmq::error_t& e) {
     return Status::Unavailable(std::string("network: ") + e.what());
   }
-  if (options.log != nullptr) *options.log << "stopped" << std::endl;
+  obs::Log().info("stopped");
   return Status::Ok();
 }
 
@@ -151,8 +180,9 @@ Result<SyncResult> SyncOnce(Node& node, const SyncOnceOptions& options) {
       events.Poll();
       std::vector<zmq::pollitem_t> items{{d.socket->handle(), 0, ZMQ_POLLIN, 0}};
       if (!transport::PollOrSignal(items, 20)) continue;
-      TUPHAP_RETURN_IF_ERROR(transport::ServiceDial(node, d, nullptr));
+      TUPHAP_RETURN_IF_ERROR(transport::ServiceDial(node, d));
       if (d.session && d.session->caught_up()) {
+        d.session->SetEnded("sync done");
         SyncResult r;
         r.stats = d.Totals();
         r.sessions = d.sessions;

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "base/hex.h"
+#include "obs/log.h"
 
 namespace tuphap::node::transport {
 namespace {
@@ -35,8 +36,8 @@ std::optional<replication::PublicKey> BoxKeyOf(zmq::message_t& frame) {
   return k;
 }
 
-ZapHandler::ZapHandler(zmq::context_t& ctx, Node& node, std::ostream* log)
-    : node_(node), log_(log), socket_(ctx, zmq::socket_type::rep) {
+ZapHandler::ZapHandler(zmq::context_t& ctx, Node& node)
+    : node_(node), socket_(ctx, zmq::socket_type::rep) {
   socket_.bind(kZapEndpoint);
 }
 
@@ -83,8 +84,7 @@ ZapHandler::Verdict ZapHandler::Judge(const replication::PublicKey& client, cons
       v.text = "too many connections";
     }
   }
-  if (v.status == "400" && log_ != nullptr)
-    *log_ << "refused a connection from an unenrolled or revoked key" << std::endl;
+  if (v.status == "400") obs::Log().warn("refused a connection from an unenrolled or revoked key");
   return v;
 }
 

@@ -7,7 +7,6 @@
 
 #include <functional>
 #include <optional>
-#include <ostream>
 #include <string>
 #include <zmq.hpp>
 
@@ -32,7 +31,7 @@ class ZapHandler {
   using AdmitFn = std::function<bool(const replication::PublicKey&)>;
 
   // Binds the handler in `ctx` (throws zmq::error_t if it cannot).
-  ZapHandler(zmq::context_t& ctx, Node& node, std::ostream* log);
+  ZapHandler(zmq::context_t& ctx, Node& node);
 
   zmq::socket_t& socket() { return socket_; }
 
@@ -50,7 +49,6 @@ class ZapHandler {
   void Reply(const std::string& request_id, const Verdict& v);
 
   Node& node_;
-  std::ostream* log_;
   zmq::socket_t socket_;
 };
 

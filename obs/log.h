@@ -1,0 +1,31 @@
+// The node's log: levelled lines on stderr for operators (English: they are
+// not part of the people-facing catalogue), through spdlog. Under systemd
+// (stderr is the journal stream named by $JOURNAL_STREAM) each line starts
+// with an sd-daemon priority "<N>" instead of a time, so the journal keeps
+// the level and adds its own time (docs/metrics.md, "Logs").
+#pragma once
+
+#include <spdlog/logger.h>
+
+#include <optional>
+#include <string_view>
+
+namespace tuphap::obs {
+
+using LogLevel = spdlog::level::level_enum;
+
+// "trace", "debug", "info", "warn", "error" or "off"; nullopt otherwise.
+std::optional<LogLevel> ParseLogLevel(std::string_view text);
+
+// Sends the log to stderr at `level` from now on. Until it is called the
+// log is on stderr at warn (tests and tools that never set it stay quiet).
+void InitLogging(LogLevel level);
+
+// Whether stderr is the systemd journal's stream ($JOURNAL_STREAM names
+// stderr's device and inode, as sd_journal_stream_fd(3) says to check).
+bool StderrIsJournal();
+
+// The log. Its calls format nothing when their level is off.
+spdlog::logger& Log();
+
+}  // namespace tuphap::obs
