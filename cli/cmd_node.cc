@@ -53,7 +53,7 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
                std::string(p.secondary ? "--secondary" : "--commune") +
                    " không áp dụng cho Sở (Sở phục vụ cả tỉnh: --province)"));
       }
-      TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
+      TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase(ctx));
       TUPHAP_RETURN_IF_ERROR(app::Office::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (ctx.json) {

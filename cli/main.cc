@@ -9,6 +9,7 @@
 #include <new>
 
 #include "cli/commands.h"
+#include "cli/version.h"
 
 namespace {
 
@@ -49,6 +50,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"tuphap: offline-first sync node for commune justice offices"};
   app.set_help_all_flag("--help-all", "Help for every command");
+  app.set_version_flag("--version", tuphap::cli::VersionLine(),
+                       "print the program, store schema and protocol versions");
   // Global options may come before or after the command name.
   app.fallthrough();
   app.require_subcommand(1);
@@ -60,6 +63,10 @@ int main(int argc, char** argv) {
   app.add_flag("--accept-clock", ctx.accept_clock,
                "this computer's clock is right, although times recorded here earlier are far "
                "ahead of it: go on after them instead of refusing");
+
+  app.add_option("--passphrase-file", ctx.passphrase_file,
+                 "read the keys' passphrase from FILE (mode 600; one trailing newline is "
+                 "dropped) instead of $TUPHAP_PASSPHRASE or the terminal");
 
   std::string config_path;
   app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");
