@@ -23,6 +23,10 @@ struct ServeOptions {
   std::vector<std::string> upstreams;  // endpoints to dial and keep syncing with
   int pump_interval_ms = 200;          // how often local changes are looked for (live)
   std::ostream* log = nullptr;
+  // Called once the listener is bound and every upstream dialled (systemd's
+  // READY=1), and after every turn of the loop (its watchdog keep-alive).
+  std::function<void()> on_ready;
+  std::function<void()> on_turn;
 };
 
 // Runs until SIGINT/SIGTERM (or `stop` becomes true).

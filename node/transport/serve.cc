@@ -124,9 +124,11 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
     std::vector<Dial> dials(options.upstreams.size());
     TUPHAP_RETURN_IF_ERROR(OpenUpstreams(ctx, node, options.upstreams, dials));
     LogBanner(node, options);
+    if (options.on_ready) options.on_ready();
     while (!events.stopped() && !(external_stop != nullptr && *external_stop)) {
       events.Poll();
       ServeTurn(node, listener.get(), dials, events, options.log);
+      if (options.on_turn) options.on_turn();
     }
   } catch (const zmq::error_t& e) {
     return Status::Unavailable(std::string("network: ") + e.what());
