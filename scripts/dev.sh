@@ -22,7 +22,7 @@ PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libicu-dev
   librapidcheck-dev strace libsystemd-dev
-  dpkg-dev lintian debootstrap systemd  # the package and its install test
+  dpkg-dev lintian debootstrap systemd systemd-container  # the package and its install test
   chromium chromium-driver python3-selenium fonts-dejavu-core)  # the web app's browser tests
 JOBS=$(nproc 2>/dev/null || echo 2)
 

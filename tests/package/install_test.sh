@@ -35,6 +35,7 @@ fi
 root=$(mktemp -d /var/tmp/tuphap-root.XXXXXX)
 trap 'rm -rf --one-file-system "$root"' EXIT
 tar -C "$root" -xf "$cache"
+chmod 755 "$root"  # mktemp's 700 would stop every user but root at "/"
 cp /etc/resolv.conf "$root/etc/resolv.conf"
 cp "$deb" "$root/tmp/tuphap.deb"
 
@@ -73,8 +74,60 @@ systemd-analyze verify --man=no tuphap.service tuphap@node1.service >/tmp/verify
 [ -s /tmp/verify.log ] && { cat /tmp/verify.log; fail "systemd-analyze verify printed warnings"; }
 echo "install_test: systemd-analyze verify tuphap.service tuphap@node1.service: clean"
 echo "install_test: systemd-analyze security tuphap.service: $(systemd-analyze security --offline=yes /lib/systemd/system/tuphap.service 2>/dev/null | tail -1)"
+
+# The service as the operator guide sets it up (a hub), for the boot below.
+install -m 600 /dev/null /etc/tuphap/passphrase
+printf 'install-test-passphrase\n' >/etc/tuphap/passphrase
+tuphap --data /var/lib/tuphap --passphrase-file /etc/tuphap/passphrase init --role hub --province 56 >/dev/null
+chown -R tuphap:tuphap /var/lib/tuphap
+printf 'listen = "tcp://127.0.0.1:7700"\n' >/etc/tuphap/tuphap.toml
+systemctl enable tuphap.service >/dev/null 2>&1
+cat >/etc/systemd/system/tuphap-check.service <<'UNIT'
+[Unit]
+Description=install_test: tuphap.service under systemd
+After=tuphap.service
+[Service]
+Type=oneshot
+ExecStart=/bin/sh -c '/usr/local/bin/tuphap-check > /var/log/tuphap-check.log 2>&1; systemctl poweroff'
+[Install]
+WantedBy=multi-user.target
+UNIT
+mkdir -p /usr/local/bin
+cat >/usr/local/bin/tuphap-check <<'CHECK'
+#!/bin/sh
+# In the booted root: tuphap.service is up as its user and serves a sync.
+systemctl is-active --quiet tuphap.service || { systemctl status tuphap.service; journalctl -u tuphap.service; echo "FAIL: tuphap.service not active"; exit 1; }
+eval "$(systemctl show -p MainPID -p StatusText -p User -p NRestarts tuphap.service | sed 's/^/svc_/; s/=\(.*\)/="\1"/')"
+echo "tuphap.service active: pid $svc_MainPID, user $svc_User, status '$svc_StatusText', restarts $svc_NRestarts"
+[ "$(stat -c %U /proc/$svc_MainPID)" = tuphap ] || { echo "FAIL: not running as tuphap"; exit 1; }
+[ "$svc_StatusText" = serving ] || { echo "FAIL: no READY=1 status"; exit 1; }
+export TUPHAP_PASSPHRASE=commune-passphrase
+c=/var/tmp/c
+tuphap --data $c init --commune 22333 >/dev/null &&
+  tuphap --data $c enroll request --out $c.req >/dev/null &&
+  tuphap --data /var/lib/tuphap --passphrase-file /etc/tuphap/passphrase enroll sign $c.req --out $c.enr >/dev/null &&
+  tuphap --data $c enroll accept $c.enr >/dev/null || { echo "FAIL: enrolment"; exit 1; }
+tuphap --data $c generate --records 30 --commune 22333 --seed 3 > $c.jsonl && tuphap --data $c import $c.jsonl >/dev/null
+tuphap --data $c sync tcp://127.0.0.1:7700 --once || { journalctl -u tuphap.service; echo "FAIL: sync with the service"; exit 1; }
+systemctl stop tuphap.service
+journalctl -u tuphap.service -b --no-pager | grep -q 'tuphap\[.*stopped' || { journalctl -u tuphap.service; echo "FAIL: no clean stop"; exit 1; }
+echo "ok"
+CHECK
+chmod 755 /usr/local/bin/tuphap-check
+systemctl enable tuphap-check.service >/dev/null 2>&1
 INSIDE
 unshare --mount --propagation private sh -c '
   mount --bind /dev "$1/dev" && mount -t proc proc "$1/proc" && chroot "$1" sh /tmp/inside.sh' \
   sh "$root"
+
+if command -v systemd-nspawn >/dev/null; then
+  # --keep-unit --register=no: no systemd or machined on the host needed.
+  timeout 300 systemd-nspawn --quiet --keep-unit --register=no -D "$root" --boot \
+    >build/package-boot.log 2>&1 || true
+  sed 's/^/install_test: booted: /' "$root/var/log/tuphap-check.log" 2>/dev/null || true
+  grep -qx ok "$root/var/log/tuphap-check.log" 2>/dev/null ||
+    { echo "install_test: FAIL: tuphap.service under systemd (build/package-boot.log)" >&2; exit 1; }
+else
+  echo "install_test: systemd-nspawn not installed: the service was not booted"
+fi
 echo "install_test: ok in $(( $(date +%s) - start )) s ($deb)"
