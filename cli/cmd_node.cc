@@ -49,7 +49,7 @@ void RegisterNodeCommands(CLI::App& app, Context& ctx, Action* action) {
             Tr(ctx, "{0} cannot apply to a hub (it serves a province: --province)",
                {std::string(p.secondary ? "--secondary" : "--commune")}));
       }
-      TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase());
+      TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes pass, ReadNewPassphrase(ctx));
       TUPHAP_RETURN_IF_ERROR(app::Office::Init(ctx.data_dir, p, pass, KdfFromEnvironment()));
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (ctx.json) {

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_format.h"
+#include "cli/version.h"
 
 namespace tuphap::cli {
 namespace {
@@ -33,6 +34,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
     j.Set("role", node::RoleName(info.role));
     j.Set("commune", info.commune);
     j.Set("province", info.province);
+    SetVersionKeys(j);
     j.Set("enrolled", s.enrolled);
     j.Set("revoked", s.revoked);
     j.Set("root", s.root);

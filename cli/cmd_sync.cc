@@ -2,7 +2,11 @@
 #include <sys/prctl.h>
 #include <unistd.h>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <functional>
 #include <iostream>
 #include <ostream>
 
@@ -10,11 +14,34 @@
 #include "cli/format.h"
 #include "cli/metrics_server.h"
 #include "cli/passphrase.h"
+#include "cli/service_notify.h"
 #include "node/bundle.h"
 #include "node/transport.h"
 #include "web/ui.h"
 
 namespace tuphap::cli {
+namespace {
+
+// web::WaitForStopSignal for a node that serves only the web app (its
+// server runs in threads of its own): the main thread waits for
+// SIGINT/SIGTERM and keeps systemd's watchdog fed while it does.
+void WaitForStopSignalTicking(ServiceNotifier& notifier) {
+  boost::asio::io_context io;
+  boost::asio::signal_set signals(io, SIGINT, SIGTERM);
+  boost::asio::steady_timer timer(io);
+  std::function<void()> arm = [&] {
+    notifier.Tick();
+    timer.expires_after(std::chrono::seconds(1));
+    timer.async_wait([&](const boost::system::error_code& ec) {
+      if (!ec) arm();
+    });
+  };
+  signals.async_wait([&](const boost::system::error_code&, int) { timer.cancel(); });
+  arm();
+  io.run();
+}
+
+}  // namespace
 
 void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   struct ServeArgs {
@@ -22,7 +49,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
     std::vector<std::string> upstreams;
     std::string ui;
     bool ui_expose = false;
-    bool outlive_parent = false;
+    bool exit_with_parent = false;
     std::string metrics;
     bool metrics_expose = false;
   };
@@ -40,14 +67,15 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
                     "serve Prometheus metrics at http://ADDRESS:PORT/metrics (127.0.0.1:9464)");
   serve->add_flag("--metrics-expose", serve_args->metrics_expose,
                   "let --metrics listen on an address other than 127.0.0.1 (docs/metrics.md)");
-  serve->add_flag("--outlive-parent", serve_args->outlive_parent,
-                  "keep running when the process that started this one exits (nohup); by default "
-                  "the node stops then, as on SIGTERM, so no orphan holds the port and the store");
+  serve->add_flag("--exit-with-parent", serve_args->exit_with_parent,
+                  "stop (as on SIGTERM) when the process that started this one exits: for tests "
+                  "and scripts, so no orphan holds the port and the store; by default the node "
+                  "keeps running, as a service does");
   serve->callback([&ctx, action, serve_args] {
     *action = [&ctx, serve_args]() -> Status {
-      if (!serve_args->outlive_parent) {
-        // A server is owned by what started it (systemd, a script, the
-        // demo): when that exits, this one gets SIGTERM and stops cleanly.
+      if (serve_args->exit_with_parent) {
+        // Owned by what started it (a test, a script): when that exits,
+        // this one gets SIGTERM and stops cleanly.
         const pid_t parent = getppid();
         if (prctl(PR_SET_PDEATHSIG, SIGTERM) != 0 || getppid() != parent)
           return Status::Cancelled("the process that started this node has already exited");
@@ -64,9 +92,9 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       // node and the web app's, and forgotten once both are unlocked.
       auto secret = std::make_shared<std::optional<replication::SecretBytes>>();
       node::NodeOptions node_options = ctx.NodeOptions();
-      node_options.passphrase = [secret]() -> Result<replication::SecretBytes> {
+      node_options.passphrase = [secret, &ctx]() -> Result<replication::SecretBytes> {
         if (!secret->has_value()) {
-          TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes s, ReadPassphrase());
+          TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes s, ReadPassphrase(ctx));
           secret->emplace(std::move(s));
         }
         return replication::SecretBytes((*secret)->data(), (*secret)->size());
@@ -100,12 +128,19 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
             metrics, StartMetricsServer(ctx, serve_args->metrics, serve_args->metrics_expose));
       }
       secret->reset();
+      auto notifier = std::make_shared<ServiceNotifier>();
       if (n == nullptr) {
-        web::WaitForStopSignal();
+        notifier->Ready("serving the web app");
+        WaitForStopSignalTicking(*notifier);
+        notifier->Stopping();
         *ctx.out << "stopped" << std::endl;
         return Status::Ok();
       }
-      return n->Serve(o);
+      o.on_ready = [notifier] { notifier->Ready("serving"); };
+      o.on_turn = [notifier] { notifier->Tick(); };
+      Status served = n->Serve(o);
+      notifier->Stopping();
+      return served;
     };
   });
 

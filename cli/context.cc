@@ -15,7 +15,7 @@ node::NodeOptions Context::NodeOptions() const {
   o.officer = officer;
   o.max_clock_ahead_ms = max_clock_ahead_ms;
   o.accept_clock_behind = accept_clock;
-  o.passphrase = ReadPassphrase;
+  o.passphrase = [this] { return ReadPassphrase(*this); };
   return o;
 }
 

@@ -27,6 +27,7 @@ struct Context {
   std::string officer;   // --officer, $TUPHAP_OFFICER, config, $USER
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
   bool accept_clock = false;                   // --accept-clock
+  std::string passphrase_file;                 // --passphrase-file
   std::optional<std::string> listen;           // config: serve's --listen
   std::vector<std::string> upstreams;          // config: serve's --upstream
   std::optional<std::string> ui;               // config: serve's --ui

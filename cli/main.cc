@@ -11,6 +11,7 @@
 #include "cli/commands.h"
 #include "cli/i18n.h"
 #include "cli/logging.h"
+#include "cli/version.h"
 
 namespace {
 
@@ -51,6 +52,8 @@ int main(int argc, char** argv) {
 
   CLI::App app{"tuphap: offline-first sync node for commune justice offices"};
   app.set_help_all_flag("--help-all", "Help for every command");
+  app.set_version_flag("--version", tuphap::cli::VersionLine(),
+                       "print the program, store schema and protocol versions");
   // Global options may come before or after the command name.
   app.fallthrough();
   app.require_subcommand(1);
@@ -69,6 +72,9 @@ int main(int argc, char** argv) {
                  "(default info for serve and sync, warn otherwise)")
       ->check(CLI::IsMember(std::vector<std::string>(std::begin(tuphap::cli::kLogLevels),
                                                      std::end(tuphap::cli::kLogLevels))));
+  app.add_option("--passphrase-file", ctx.passphrase_file,
+                 "read the keys' passphrase from FILE (mode 600; one trailing newline is "
+                 "dropped) instead of $TUPHAP_PASSPHRASE or the terminal");
 
   std::string config_path;
   app.add_option("--config", config_path, "config file (default DATA/tuphap.toml when present)");

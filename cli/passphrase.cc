@@ -2,11 +2,15 @@
 
 #include <fcntl.h>
 #include <sodium.h>
+#include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <string_view>
 
@@ -20,8 +24,8 @@ constexpr size_t kMaxPassphrase = 1024;
 Result<replication::SecretBytes> Prompt(const char* question) {
   return ReadHiddenLine(question,
                         Status::FailedPrecondition(
-                            "the node's keys need its passphrase: set TUPHAP_PASSPHRASE or run "
-                            "the command on a terminal")
+                            "the node's keys need its passphrase: give --passphrase-file FILE, "
+                            "set TUPHAP_PASSPHRASE or run the command on a terminal")
                             .WithReason("E_LOCKED"),
                         Status::InvalidArgument("the passphrase is longer than 1024 bytes"));
 }
@@ -59,13 +63,83 @@ Result<replication::SecretBytes> ReadHiddenLine(std::string_view question, Statu
   return replication::SecretBytes(buf.data(), n);
 }
 
-Result<replication::SecretBytes> ReadPassphrase() {
+Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const std::string& path) {
+  const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  if (fd < 0) {
+    const int err = errno;
+    return Status::NotFound(Tr(ctx, "cannot open the passphrase file ") + path + ": " +
+                            std::strerror(err));
+  }
+  struct stat st {};
+  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    close(fd);
+    return Status::InvalidArgument(Tr(ctx, "the passphrase file is not a regular file: ") + path);
+  }
+  // A key's passphrase that other accounts on the machine can read guards
+  // nothing; refuse it rather than warn, as ssh does with a private key.
+  if ((st.st_mode & 077) != 0) {
+    close(fd);
+    char mode[8];
+    std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+    return Status::PermissionDenied(Tr(ctx, "the passphrase file ") + path +
+                                    Tr(ctx, " may be read or written by group or others (mode ") +
+                                    mode + Tr(ctx, "): run chmod 600 ") + path)
+        .WithReason("E_PASSPHRASE_FILE_MODE");
+  }
+  // One byte more than the limit, plus a trailing newline, tells a longer
+  // file from one exactly at the limit.
+  replication::SecretBytes buf(kMaxPassphrase + 2);
+  size_t n = 0;
+  while (n < buf.size()) {
+    const ssize_t r = read(fd, buf.data() + n, buf.size() - n);
+    if (r < 0 && errno == EINTR) continue;
+    if (r < 0) {
+      const int err = errno;
+      close(fd);
+      return Status::IoError(Tr(ctx, "cannot read the passphrase file ") + path + ": " +
+                             std::strerror(err));
+    }
+    if (r == 0) break;
+    n += static_cast<size_t>(r);
+  }
+  close(fd);
+  // `echo pass > file` writes one newline after it; it is not part of the
+  // passphrase. Only one: anything else is the operator's own.
+  if (n > 0 && buf.data()[n - 1] == '\n') --n;
+  if (n > kMaxPassphrase)
+    return Status::InvalidArgument(Tr(ctx, "the passphrase in ") + path +
+                                   Tr(ctx, " is longer than 1024 bytes"));
+  if (n == 0) return Status::InvalidArgument(Tr(ctx, "the passphrase file is empty: ") + path);
+  return replication::SecretBytes(buf.data(), n);
+}
+
+namespace {
+
+// --passphrase-file, else systemd's credential: the file to read, or none.
+std::string PassphraseFile(const Context& ctx) {
+  if (!ctx.passphrase_file.empty()) return ctx.passphrase_file;
+  // LoadCredential=passphrase:/etc/tuphap/passphrase puts a private copy
+  // here, readable by the service alone, instead of an Environment= line
+  // that every process of the user can read in /proc/PID/environ.
+  if (const char* dir = std::getenv("CREDENTIALS_DIRECTORY"); dir != nullptr && *dir != '\0') {
+    std::string file = std::string(dir) + "/passphrase";
+    std::error_code ec;
+    if (std::filesystem::exists(file, ec)) return file;
+  }
+  return "";
+}
+
+}  // namespace
+
+Result<replication::SecretBytes> ReadPassphrase(const Context& ctx) {
+  if (std::string file = PassphraseFile(ctx); !file.empty()) return ReadPassphraseFile(ctx, file);
   if (const char* env = std::getenv("TUPHAP_PASSPHRASE"); env != nullptr && *env != '\0')
     return replication::SecretBytes(env, std::strlen(env));
   return Prompt("passphrase of this node's keys: ");
 }
 
-Result<replication::SecretBytes> ReadNewPassphrase() {
+Result<replication::SecretBytes> ReadNewPassphrase(const Context& ctx) {
+  if (std::string file = PassphraseFile(ctx); !file.empty()) return ReadPassphraseFile(ctx, file);
   if (const char* env = std::getenv("TUPHAP_PASSPHRASE"); env != nullptr && *env != '\0')
     return replication::SecretBytes(env, std::strlen(env));
   TUPHAP_ASSIGN_OR_RETURN(replication::SecretBytes first,

@@ -1,8 +1,15 @@
-// Where the passphrase of a node's key file comes from: $TUPHAP_PASSPHRASE,
-// else a prompt on the terminal (no echo), else a clear error.
+// Where the passphrase of a node's key file comes from, first that applies:
+// --passphrase-file FILE; the service's credential
+// $CREDENTIALS_DIRECTORY/passphrase (systemd's LoadCredential=, see
+// packaging/tuphap.service); $TUPHAP_PASSPHRASE; a prompt on the terminal
+// (no echo); else a clear error. A file is refused when group or others may
+// read or write it, and loses one trailing newline.
 #pragma once
 
+#include <string>
+
 #include "base/status.h"
+#include "cli/context.h"
 #include "node/keys.h"
 #include "replication/crypto.h"
 
@@ -13,9 +20,11 @@ namespace tuphap::cli {
 Result<replication::SecretBytes> ReadHiddenLine(std::string_view question, Status no_terminal,
                                                 Status too_long);
 // For a command that needs the keys.
-Result<replication::SecretBytes> ReadPassphrase();
+Result<replication::SecretBytes> ReadPassphrase(const Context& ctx);
 // For `init`: asked twice on a terminal.
-Result<replication::SecretBytes> ReadNewPassphrase();
+Result<replication::SecretBytes> ReadNewPassphrase(const Context& ctx);
+// The passphrase kept in `path` (--passphrase-file, a credential).
+Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const std::string& path);
 // Argon2id limits for a new key file: libsodium's "interactive" ones, or
 // the smallest when $TUPHAP_KDF=weak in a build configured with
 // -DTUPHAP_TEST_KDF=ON (tests and benchmarks only: it makes a stolen key

@@ -24,6 +24,10 @@ struct ServeOptions {
   // How often the store's metrics (node_metrics.h) are read, at most; and
   // a second after a session ended.
   int metrics_interval_ms = 15000;
+  // Called once the listener is bound and every upstream dialled (systemd's
+  // READY=1), and after every turn of the loop (its watchdog keep-alive).
+  std::function<void()> on_ready;
+  std::function<void()> on_turn;
 };
 
 // Runs until SIGINT/SIGTERM (or `stop` becomes true).

@@ -9,17 +9,20 @@
 #   scripts/dev.sh docs       regenerate the schema tables in docs/record-format.md
 #   scripts/dev.sh simulate [SEEDS]  the one-seed simulation over SEEDS seeds (default 10000)
 #   scripts/dev.sh fuzz [S]   build with clang + libFuzzer, run every fuzz target S seconds (60)
+#   scripts/dev.sh package    build the Debian package (deploy build) into build/package/
 # `test`, `test-asan`, `bench`, `stress`, `simulate` and `fuzz` build with
 # -DTUPHAP_TEST_KDF=ON (new key files may use the weak test KDF,
-# TUPHAP_KDF=weak); `demo`, `build` and `docs` with it OFF, the way to build a
-# binary to deploy.
+# TUPHAP_KDF=weak); `demo`, `build`, `docs` and `package` with it OFF, the way
+# to build a binary to deploy. `test` ends with tests/package/install_test.sh:
+# the package installed into a clean Debian 12 root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev libcli11-dev libtomlplusplus-dev libicu-dev
-  librapidcheck-dev libspdlog-dev prometheus-cpp-dev strace gettext
+  librapidcheck-dev libspdlog-dev prometheus-cpp-dev strace gettext libsystemd-dev
+  dpkg-dev lintian debootstrap systemd systemd-container  # the package and its install test
   chromium chromium-driver python3-selenium fonts-dejavu-core)  # the web app's browser tests
 JOBS=$(nproc 2>/dev/null || echo 2)
 
@@ -52,6 +55,23 @@ case "${1:-}" in
     install_deps
     build build/release -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=ON
     ctest --test-dir build/release -j"$JOBS" --output-on-failure --timeout 900
+    "$0" package
+    tests/package/install_test.sh build/package
+    ;;
+  package)  # the .deb of a deploy build (Release, TUPHAP_TEST_KDF=OFF), only what it installs
+    install_deps
+    # Full RELRO at link time (the objects stay those of build/release, so
+    # ccache serves them).
+    cmake -S . -B build/package-build -G Ninja -DCMAKE_BUILD_TYPE=Release -DTUPHAP_TEST_KDF=OFF \
+      -DTUPHAP_BENCH=OFF "-DCMAKE_EXE_LINKER_FLAGS=-Wl,-z,relro,-z,now" >/dev/null
+    cmake --build build/package-build -j"$JOBS" --target tuphap tuphap_package_files
+    rm -f build/package/tuphap_*.deb
+    (cd build/package-build && cpack -G DEB >/dev/null)
+    deb=$(ls build/package/tuphap_*.deb)
+    echo "built $deb ($(du -k "$deb" | cut -f1) KB)"
+    if command -v lintian >/dev/null; then
+      lintian --suppress-tags-from-file packaging/lintian-suppressed "$deb" || true
+    fi
     ;;
   test-asan)
     install_deps

@@ -330,7 +330,7 @@ def tr_msgids(files):
 
 def help_texts(files):
     """(text, where) of every command and option description given to CLI11."""
-    pat = re.compile(r"(?:\badd|add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag)\(")
+    pat = re.compile(r"(?:\badd|add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag|set_version_flag)\(")
     for f in files:
         src = open(f, encoding="utf-8").read()
         for m in pat.finditer(src):

@@ -149,10 +149,12 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
     TUPHAP_RETURN_IF_ERROR(OpenUpstreams(ctx, node, options.upstreams, dials));
     LogBanner(node, options);
     StoreMetricsRefresh metrics(options.metrics_interval_ms);
+    if (options.on_ready) options.on_ready();
     while (!events.stopped() && !(external_stop != nullptr && *external_stop)) {
       events.Poll();
       ServeTurn(node, listener.get(), dials, events);
       metrics.MaybeRun(node);
+      if (options.on_turn) options.on_turn();
     }
     for (auto& d : dials) {
       if (d.session) d.session->SetEnded("serve stopped");

@@ -128,7 +128,7 @@ int main(int argc, char** argv) {
         const std::string e =
             "tcp://127.0.0.1:" + std::to_string(Port(2 + round * 2 + (which == "baseline")));
         const std::string l = dir.File("hub-" + tag + ".log");
-        const pid_t p = Spawn({"--data", h, "serve", "--listen", e}, l);
+        const pid_t p = Spawn({"--data", h, "serve", "--exit-with-parent", "--listen", e}, l);
         WaitListening(l);
         double t = 0;
         Json j = SyncJson(cc, e, dir.File("a-" + tag + ".json"), &t);
@@ -151,7 +151,7 @@ int main(int argc, char** argv) {
   // (a) initial sync
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(Port(0));
   const std::string hub_log = dir.File("hub.log");
-  pid_t hub_pid = Spawn({"--data", hub, "serve", "--listen", ep}, hub_log);
+  pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep}, hub_log);
   WaitListening(hub_log);
   double secs = 0;
   Json a = SyncJson(c, ep, dir.File("a.json"), &secs);
@@ -215,7 +215,7 @@ int main(int argc, char** argv) {
   }
   const std::string ep2 = "tcp://127.0.0.1:" + std::to_string(Port(1));
   const std::string log2 = dir.File("hub2.log");
-  hub_pid = Spawn({"--data", hub2, "serve", "--listen", ep2}, log2);
+  hub_pid = Spawn({"--data", hub2, "serve", "--exit-with-parent", "--listen", ep2}, log2);
   WaitListening(log2);
   bench::Stopwatch all;
   std::vector<pid_t> syncs;

@@ -110,8 +110,8 @@ class SyncTest : public testing::Test {
       const int fd = open(Dir("hub.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--listen",
-            endpoint_.c_str(), static_cast<char*>(nullptr));
+      execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--exit-with-parent",
+            "--listen", endpoint_.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
     // Ready when it has written its banner.
@@ -177,7 +177,7 @@ inline pid_t StartServe(const std::string& data, const std::string& log,
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    std::vector<std::string> all{"--data", data, "serve"};
+    std::vector<std::string> all{"--data", data, "serve", "--exit-with-parent"};
     all.insert(all.end(), args.begin(), args.end());
     ExecTuphap(all);
   }

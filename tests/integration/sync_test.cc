@@ -746,8 +746,8 @@ TEST_F(SyncTest, a_listening_commune_answers_no_other_commune_about_its_records)
     const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
     dup2(fd, 1);
     dup2(fd, 2);
-    execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--listen", ep.c_str(),
-          static_cast<char*>(nullptr));
+    execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--exit-with-parent",
+          "--listen", ep.c_str(), static_cast<char*>(nullptr));
     _exit(127);
   }
   ASSERT_TRUE(WaitFor(

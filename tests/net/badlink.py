@@ -190,7 +190,7 @@ class Nodes:
         log_path = self.dir(name + ".log")
         logf = open(log_path, "ab")
         try:
-            p = self._spawn([self.tuphap, "--data", self.dir(name), "serve", *args],
+            p = self._spawn([self.tuphap, "--data", self.dir(name), "serve", "--exit-with-parent", *args],
                             f"serve {name}", logf, subprocess.STDOUT)
         finally:
             logf.close()

@@ -148,7 +148,7 @@ def serving(lab, name):
     """`tuphap serve --listen` on NAME (with the real VFS) while the block
     runs; yields its endpoint."""
     ep = f"tcp://127.0.0.1:{free_port()}"
-    server = subprocess.Popen([lab.tuphap, "--data", lab.dir(name), "serve", "--listen", ep],
+    server = subprocess.Popen([lab.tuphap, "--data", lab.dir(name), "serve", "--exit-with-parent", "--listen", ep],
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         line = ""

@@ -249,7 +249,7 @@ class Stress:
         log_path = self.dir(name + ".serve.log")
         offset = os.path.getsize(log_path) if os.path.exists(log_path) else 0
         with open(log_path, "ab") as logf:
-            p = subprocess.Popen(self.argv(name, "serve", *args), stdout=logf,
+            p = subprocess.Popen(self.argv(name, "serve", "--exit-with-parent", *args), stdout=logf,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  preexec_fn=_die_with_parent)
         want = (b"listening on" if "--listen" in args else b"dialling")

@@ -147,7 +147,7 @@ class Cluster:
         ui_port = ui_port or free_port()
         log_path = self.dir(f"{name}-serve-{len(self.servers)}.log")
         log = open(log_path, "w", encoding="utf-8")
-        proc = subprocess.Popen([self.tuphap, "--data", self.dir(name), "serve", *args, "--ui",
+        proc = subprocess.Popen([self.tuphap, "--data", self.dir(name), "serve", "--exit-with-parent", *args, "--ui",
                                  f"127.0.0.1:{ui_port}"],
                                 stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                 env=base_env(), preexec_fn=_die_with_parent)

@@ -1,0 +1,321 @@
+// Operations (issue 16): the real `tuphap` binary as a packaged service
+// runs it. Its version line; the passphrase from a file or a systemd
+// credential; `serve` outliving what started it unless asked not to; the
+// readiness, watchdog and stopping messages of a Type=notify service over a
+// real AF_UNIX datagram socket; and the man page and bash completion
+// keeping up with `tuphap --help`.
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "node/store/schema.h"
+#include "tests/integration/sync_fixture.h"
+
+namespace tuphap {
+namespace {
+
+namespace fs = std::filesystem;
+using sync_testing::ExecTuphap;
+using sync_testing::JsonOf;
+using testing_support::RunTuphap;
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void WriteFile(const std::string& path, const std::string& text, mode_t mode) {
+  std::ofstream(path, std::ios::binary) << text;
+  chmod(path.c_str(), mode);
+}
+
+// The top-level commands `tuphap --help` lists.
+std::vector<std::string> HelpCommands() {
+  const auto help = testing_support::RunTuphap({"--help"}, "LC_ALL=C LANG=C");
+  std::vector<std::string> commands;
+  std::istringstream in(help.out);
+  std::string line;
+  bool in_section = false;
+  while (std::getline(in, line)) {
+    if (line == "Subcommands:") {
+      in_section = true;
+      continue;
+    }
+    std::smatch m;
+    if (in_section && std::regex_search(line, m, std::regex("^  ([a-z][a-z-]*) ")))
+      commands.push_back(m[1]);
+  }
+  return commands;
+}
+
+class OpsCliTest : public sync_testing::SyncTest {
+ protected:
+  // A hub and an enrolled commune "c", for a serve to sync with.
+  void HubAndCommune() {
+    InitHub();
+    Init("c", "22333");
+    Enrol("c");
+  }
+  // Waits for `text` in the file at `log` (the serve's banner).
+  bool LogSays(const std::string& log, const std::string& text) {
+    return sync_testing::WaitFor([&] { return ReadAll(log).find(text) != std::string::npos; }, 60);
+  }
+};
+
+TEST_F(OpsCliTest, version_names_the_program_the_store_schema_and_the_protocol) {
+  const auto r = RunTuphap({"--version"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // The numbers of this build, not copies: CMake's VERSION, the last
+  // migration, the protocol constant.
+  EXPECT_EQ(r.out, std::string("tuphap ") + TUPHAP_PROJECT_VERSION + " (schema " +
+                       std::to_string(store::LatestSchemaVersion()) + ", protocol " +
+                       std::to_string(replication::kProtocolVersion) + ")\n");
+}
+
+TEST_F(OpsCliTest, status_json_carries_the_versions) {
+  Init("c", "22333");
+  const Json j = JsonOf(Tp("c", {"--json", "status"}));
+  ASSERT_TRUE(j.is_object());
+  ASSERT_NE(j.Find("version"), nullptr);
+  EXPECT_EQ(j.Find("version")->as_string(), TUPHAP_PROJECT_VERSION);
+  ASSERT_NE(j.Find("schema_version"), nullptr);
+  EXPECT_EQ(j.Find("schema_version")->as_int(), store::LatestSchemaVersion());
+  ASSERT_NE(j.Find("protocol_version"), nullptr);
+  EXPECT_EQ(j.Find("protocol_version")->as_int(),
+            static_cast<int64_t>(replication::kProtocolVersion));
+}
+
+TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline) {
+  const std::string file = Dir("passphrase");
+  WriteFile(file, "from-the-file\n", 0600);
+  const std::string no_env = "env -u TUPHAP_PASSPHRASE";
+  auto init = RunTuphap(
+      {"--data", Dir("c"), "--passphrase-file", file, "init", "--commune", "22333"}, no_env);
+  ASSERT_EQ(init.exit_code, 0) << init.err;
+  // The key file was made with the file's text, less its one newline.
+  auto by_env = RunTuphap({"--data", Dir("c"), "enroll", "request", "--out", Dir("r1")},
+                          "TUPHAP_PASSPHRASE=from-the-file");
+  EXPECT_EQ(by_env.exit_code, 0) << by_env.err;
+  // The file wins over the environment.
+  auto by_file = RunTuphap(
+      {"--data", Dir("c"), "--passphrase-file", file, "enroll", "request", "--out", Dir("r2")},
+      "TUPHAP_PASSPHRASE=something-else");
+  EXPECT_EQ(by_file.exit_code, 0) << by_file.err;
+
+  // A file others may read is refused, saying how to fix it.
+  chmod(file.c_str(), 0644);
+  auto open_file = RunTuphap(
+      {"--data", Dir("c"), "--passphrase-file", file, "enroll", "request", "--out", Dir("r3")},
+      no_env);
+  EXPECT_EQ(open_file.exit_code, 4);
+  EXPECT_NE(open_file.err.find("chmod 600"), std::string::npos) << open_file.err;
+  EXPECT_FALSE(fs::exists(Dir("r3")));
+}
+
+TEST_F(OpsCliTest, a_service_reads_the_passphrase_from_its_credentials_directory) {
+  Init("c", "22333");
+  const std::string creds = Dir("credentials");
+  fs::create_directories(creds);
+  // The passphrase the nodes were made with (cli_runner.h's environment).
+  WriteFile(creds + "/passphrase", std::string(std::getenv("TUPHAP_PASSPHRASE")) + "\n", 0400);
+  auto r = RunTuphap({"--data", Dir("c"), "enroll", "request", "--out", Dir("req")},
+                     "env -u TUPHAP_PASSPHRASE CREDENTIALS_DIRECTORY=" + creds);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  // Without it (and no terminal, no variable) the keys stay locked.
+  auto locked = RunTuphap({"--data", Dir("c"), "enroll", "request", "--out", Dir("req2")},
+                          "env -u TUPHAP_PASSPHRASE setsid");
+  EXPECT_NE(locked.exit_code, 0);
+}
+
+TEST_F(OpsCliTest, serve_keeps_running_when_the_process_that_started_it_exits) {
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  HubAndCommune();
+  int pipefd[2];
+  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
+  const std::string log = Dir("hub.log");
+  const pid_t parent = fork();
+  if (parent == 0) {
+    const pid_t serve = fork();
+    if (serve == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_});
+    }
+    (void)!write(pipefd[1], &serve, sizeof serve);
+    _exit(0);
+  }
+  close(pipefd[1]);
+  pid_t serve = -1;
+  ASSERT_EQ(read(pipefd[0], &serve, sizeof serve), static_cast<ssize_t>(sizeof serve));
+  close(pipefd[0]);
+  Spawned(serve);
+  ASSERT_EQ(waitpid(parent, nullptr, 0), parent);  // the parent is gone
+  ASSERT_TRUE(LogSays(log, "listening on")) << ReadAll(log);
+  // The orphaned serve still serves: a whole sync goes through it.
+  auto r = Sync("c");
+  EXPECT_EQ(r.exit_code, 0) << r.err << ReadAll(log);
+  int status = 0;
+  EXPECT_EQ(waitpid(serve, &status, WNOHANG), 0) << "serve stopped: " << ReadAll(log);
+}
+
+TEST_F(OpsCliTest, serve_with_exit_with_parent_stops_cleanly_when_its_parent_exits) {
+  ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
+  HubAndCommune();
+  int to_parent[2], from_parent[2];
+  ASSERT_EQ(pipe2(to_parent, O_CLOEXEC), 0);
+  ASSERT_EQ(pipe2(from_parent, O_CLOEXEC), 0);
+  const std::string log = Dir("hub.log");
+  const pid_t parent = fork();
+  if (parent == 0) {
+    const pid_t serve = fork();
+    if (serve == 0) {
+      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+      dup2(fd, 1);
+      dup2(fd, 2);
+      ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
+    }
+    (void)!write(from_parent[1], &serve, sizeof serve);
+    close(to_parent[1]);
+    char c;
+    (void)!read(to_parent[0], &c, 1);  // until the test says so
+    _exit(0);
+  }
+  close(to_parent[0]);
+  close(from_parent[1]);
+  pid_t serve = -1;
+  ASSERT_EQ(read(from_parent[0], &serve, sizeof serve), static_cast<ssize_t>(sizeof serve));
+  Spawned(serve);
+  ASSERT_TRUE(LogSays(log, "listening on")) << ReadAll(log);
+  close(to_parent[1]);  // the parent exits now
+  ASSERT_EQ(waitpid(parent, nullptr, 0), parent);
+  int status = 0;
+  ASSERT_EQ(waitpid(serve, &status, 0), serve);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << ReadAll(log);
+  EXPECT_NE(ReadAll(log).find("stopped"), std::string::npos) << ReadAll(log);
+}
+
+// What systemd's manager would read from NOTIFY_SOCKET.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un a{};
+    a.sun_family = AF_UNIX;
+    std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
+    bound_ = bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    timeval tv{60, 0};  // a guard against a hang, not a measurement
+    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  ~NotifySocket() {
+    close(fd_);
+    unlink(path_.c_str());
+  }
+  bool bound() const { return bound_; }
+  // The next message holding `want`; "" on timeout. `seen` gathers all.
+  std::string Next(const std::string& want, std::vector<std::string>* seen) {
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+      if (n < 0) return "";
+      std::string m(buf, static_cast<size_t>(n));
+      seen->push_back(m);
+      if (m.find(want) != std::string::npos) return m;
+    }
+  }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  bool bound_ = false;
+};
+
+TEST_F(OpsCliTest, serve_tells_systemd_it_is_ready_alive_and_stopping) {
+  HubAndCommune();
+  NotifySocket notify(Dir("notify"));
+  ASSERT_TRUE(notify.bound());
+  const std::string log = Dir("hub.log");
+  const pid_t serve = fork();
+  if (serve == 0) {
+    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    dup2(fd, 1);
+    dup2(fd, 2);
+    setenv("NOTIFY_SOCKET", Dir("notify").c_str(), 1);
+    setenv("WATCHDOG_USEC", "400000", 1);  // WatchdogSec=0.4: a keep-alive every 0.2 s
+    ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
+  }
+  Spawned(serve);
+  std::vector<std::string> seen;
+  EXPECT_NE(notify.Next("READY=1", &seen), "") << ReadAll(log);
+  // Ready means the listener is bound: a sync goes through at once.
+  auto r = Sync("c");
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(notify.Next("WATCHDOG=1", &seen), "") << ReadAll(log);
+  EXPECT_NE(notify.Next("WATCHDOG=1", &seen), "") << "only one keep-alive";
+  ASSERT_EQ(kill(serve, SIGTERM), 0);
+  EXPECT_NE(notify.Next("STOPPING=1", &seen), "") << ReadAll(log);
+  int status = 0;
+  ASSERT_EQ(waitpid(serve, &status, 0), serve);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << ReadAll(log);
+  // READY came before any keep-alive.
+  ASSERT_FALSE(seen.empty());
+  EXPECT_NE(seen.front().find("READY=1"), std::string::npos) << seen.front();
+}
+
+TEST_F(OpsCliTest, the_man_page_names_every_command_and_global_option) {
+  const std::string man = ReadAll(std::string(TUPHAP_SOURCE_DIR) + "/docs/man/tuphap.1");
+  ASSERT_FALSE(man.empty());
+  const std::vector<std::string> commands = HelpCommands();
+  ASSERT_GT(commands.size(), 10u);
+  for (const std::string& c : commands)
+    EXPECT_NE(man.find("\n.B " + c), std::string::npos) << "tuphap.1 lacks the command " << c;
+  const auto help = RunTuphap({"--help"}, "LC_ALL=C LANG=C");
+  std::smatch m;
+  std::string rest = help.out.substr(0, help.out.find("Subcommands:"));
+  std::set<std::string> options;
+  while (std::regex_search(rest, m, std::regex("(--[a-z][a-z-]*)"))) {
+    options.insert(m[1]);
+    rest = m.suffix();
+  }
+  ASSERT_GT(options.size(), 5u);
+  for (const std::string& o : options) {
+    std::string troff;  // groff wants \- for a dash
+    for (char ch : o) troff += ch == '-' ? std::string("\\-") : std::string(1, ch);
+    EXPECT_NE(man.find(troff), std::string::npos) << "tuphap.1 lacks the option " << o;
+  }
+}
+
+TEST_F(OpsCliTest, bash_completion_completes_every_command_and_their_options) {
+  const std::string script = std::string(TUPHAP_SOURCE_DIR) + "/packaging/tuphap.bash-completion";
+  // COMP_WORDS as bash fills them for "tuphap WORDS...<TAB>".
+  auto complete = [&](const std::string& words) {
+    const std::string cmd =
+        "bash -c " +
+        testing_support::ShellQuote("source " + script + "; COMP_WORDS=(" +
+                                    testing_support::ShellQuote(TUPHAP_BINARY) + " " + words +
+                                    "); COMP_CWORD=$((${#COMP_WORDS[@]}-1)); "
+                                    "_tuphap; printf '%s\\n' \"${COMPREPLY[@]}\"");
+    std::string out;
+    FILE* p = popen(cmd.c_str(), "r");
+    char buf[4096];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+    pclose(p);
+    return "\n" + out;
+  };
+  const std::string all = complete("''");
+  for (const std::string& c : HelpCommands())
+    EXPECT_NE(all.find("\n" + c + "\n"), std::string::npos) << "no completion to " << c << all;
+  EXPECT_NE(complete("enroll ''").find("\nrequest\n"), std::string::npos);
+  const std::string serve = complete("serve --");
+  EXPECT_NE(serve.find("\n--exit-with-parent\n"), std::string::npos) << serve;
+  EXPECT_NE(serve.find("\n--passphrase-file\n"), std::string::npos) << serve;
+}
+
+}  // namespace
+}  // namespace tuphap
