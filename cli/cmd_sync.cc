@@ -8,6 +8,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/i18n.h"
 #include "cli/passphrase.h"
 #include "node/bundle.h"
 #include "node/transport.h"
@@ -85,15 +86,16 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         uo.web.upstreams = o.upstreams;
         uo.web.officer_kdf = KdfFromEnvironment();
         TUPHAP_ASSIGN_OR_RETURN(web_ui, web::Ui::Start(ctx.data_dir, node_options, std::move(uo)));
-        *ctx.out << "web app at " << web_ui->url() << std::endl;
+        *ctx.out << Tr(ctx, "web app at {0}", {web_ui->url()}) << std::endl;
       }
       secret->reset();
       if (n == nullptr) {
         web::WaitForStopSignal();
-        *ctx.out << "stopped" << std::endl;
+        *ctx.out << Tr(ctx, "stopped") << std::endl;
         return Status::Ok();
       }
-      o.log = ctx.out;
+      TranslatedLines log(*ctx.out, ctx.lang);
+      o.log = &log.stream();
       return n->Serve(o);
     };
   });
@@ -120,7 +122,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
     *action = [&ctx, sync_args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (!ctx.json) {
-        *ctx.out << "node " << office->node_id() << " syncing with " << sync_args->endpoint
+        *ctx.out << Tr(ctx, "node {0} syncing with {1}", {office->node_id(), sync_args->endpoint})
                  << std::endl;
       }
       TUPHAP_ASSIGN_OR_RETURN(
@@ -140,10 +142,12 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("sessions", static_cast<int64_t>(r.sessions));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "caught up with " << r.peer_id << ": sent " << r.stats.sent << ", received "
-                 << r.stats.received << ", refused " << refused << " ("
-                 << r.stats.bytes_out + r.stats.bytes_in << " bytes";
-        if (r.sessions > 1) *ctx.out << " in " << r.sessions << " connections";
+        *ctx.out << Tr(
+            ctx, "caught up with {0}: sent {1}, received {2}, refused {3} ({4} bytes",
+            {r.peer_id, std::to_string(r.stats.sent), std::to_string(r.stats.received),
+             std::to_string(refused), std::to_string(r.stats.bytes_out + r.stats.bytes_in)});
+        if (r.sessions > 1)
+          *ctx.out << Tr(ctx, " in {0} connections", {std::to_string(r.sessions)});
         *ctx.out << ")\n";
       }
       return Status::Ok();
@@ -175,8 +179,10 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("file", ex->out);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "wrote " << r.envelopes << " change(s) for " << r.peer << " to " << ex->out
-                 << " (" << r.bytes << " bytes, encrypted to that node)\n";
+        *ctx.out << Tr(ctx,
+                       "wrote {0} change(s) for {1} to {2} ({3} bytes, encrypted to that node)",
+                       {std::to_string(r.envelopes), r.peer, ex->out, std::to_string(r.bytes)})
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -198,11 +204,15 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("refused", static_cast<int64_t>(r.report.refused));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "bundle from " << r.sender << ": " << r.envelopes << " change(s), "
-                 << r.report.appended << " new, " << r.report.duplicates << " already here, "
-                 << r.report.held << " held, " << r.report.refused << " refused\n";
+        *ctx.out << Tr(ctx,
+                       "bundle from {0}: {1} change(s), {2} new, {3} already here, {4} held, {5} "
+                       "refused",
+                       {r.sender, std::to_string(r.envelopes), std::to_string(r.report.appended),
+                        std::to_string(r.report.duplicates), std::to_string(r.report.held),
+                        std::to_string(r.report.refused)})
+                 << '\n';
         if (r.report.appended == 0 && r.report.refused == 0 && r.report.held == 0)
-          *ctx.out << "nothing new: this bundle was already applied\n";
+          *ctx.out << Tr(ctx, "nothing new: this bundle was already applied") << '\n';
       }
       return Status::Ok();
     };
