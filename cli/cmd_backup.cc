@@ -100,8 +100,9 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("config", s.config);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "backup written: ") << *out_path << " (" << s.bytes
-                 << Tr(ctx, " bytes; keep it as safe as the data folder)") << '\n';
+        *ctx.out << Tr(ctx, "backup written: {0} ({1} bytes; keep it as safe as the data folder)",
+                       {*out_path, std::to_string(s.bytes)})
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -124,7 +125,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("restored", true);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << Tr(ctx, "restored into ") << ctx.data_dir << '\n'
+        *ctx.out << Tr(ctx, "restored into {0}", {ctx.data_dir}) << '\n'
                  << Tr(ctx,
                        "this node writes nothing until it has synced with the hub or a peer "
                        "(tuphap sync ENDPOINT --once): it may not hold its latest changes")

@@ -118,8 +118,10 @@ void RegisterConflictCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("last", first + l->count - 1);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "leased " << l->register_code << " " << l->year << " numbers " << first << "-"
-                 << first + l->count - 1 << '\n';
+        *ctx.out << Tr(ctx, "leased numbers {0}-{1} of register {2} for {3} to {4}",
+                       {std::to_string(first), std::to_string(first + l->count - 1),
+                        l->register_code, std::to_string(l->year), l->to})
+                 << '\n';
       }
       return Status::Ok();
     };

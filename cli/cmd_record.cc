@@ -286,7 +286,7 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("revoked", true);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "revoked " << args->id << '\n';
+        *ctx.out << Tr(ctx, "revoked record {0}", {args->id}) << '\n';
       }
       return Status::Ok();
     };

@@ -7,6 +7,7 @@
 #include "cli/commands.h"
 #include "cli/format.h"
 #include "cli/report_format.h"
+#include "node/domain/catalogue.h"
 #include "node/domain/content_rules.h"
 
 namespace tuphap::cli {
@@ -493,7 +494,11 @@ Status RunReconcile(const Context& ctx, const ReconcileArgs& args, ReportFormat 
                             : (d.theirs.empty() ? absent : ValuesText(d.theirs)),
                       ByText(ctx, format, d.theirs), d.reason, d.detail});
   }
-  const std::string title = Tr(ctx, "Reconcile with ") + other;
+  // A peer's `other` is "NODE-ID at ENDPOINT" (kept so in JSON): the title
+  // takes it whole through the catalogue.
+  const std::string title = reconciled.remote
+                                ? domain::TranslateMessage(ctx.lang, "Reconcile with " + other)
+                                : Tr(ctx, "Reconcile with ") + other;
   if (format == ReportFormat::kCsv) {
     WriteCsv(*ctx.out, g);
   } else if (format == ReportFormat::kHtml) {

@@ -12,6 +12,7 @@
 
 #include "cli/commands.h"
 #include "cli/format.h"
+#include "cli/i18n.h"
 #include "cli/metrics_server.h"
 #include "cli/passphrase.h"
 #include "cli/service_notify.h"
@@ -120,7 +121,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         uo.web.upstreams = o.upstreams;
         uo.web.officer_kdf = KdfFromEnvironment();
         TUPHAP_ASSIGN_OR_RETURN(web_ui, web::Ui::Start(ctx.data_dir, node_options, std::move(uo)));
-        *ctx.out << "web app at " << web_ui->url() << std::endl;
+        *ctx.out << Tr(ctx, "web app at {0}", {web_ui->url()}) << std::endl;
       }
       std::unique_ptr<web::HttpServer> metrics;
       if (!serve_args->metrics.empty()) {
@@ -133,7 +134,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         notifier->Ready("serving the web app");
         WaitForStopSignalTicking(*notifier);
         notifier->Stopping();
-        *ctx.out << "stopped" << std::endl;
+        *ctx.out << Tr(ctx, "stopped") << std::endl;
         return Status::Ok();
       }
       o.on_ready = [notifier] { notifier->Ready("serving"); };
@@ -166,7 +167,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
     *action = [&ctx, sync_args]() -> Status {
       TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
       if (!ctx.json) {
-        *ctx.out << "node " << office->node_id() << " syncing with " << sync_args->endpoint
+        *ctx.out << Tr(ctx, "node {0} syncing with {1}", {office->node_id(), sync_args->endpoint})
                  << std::endl;
       }
       TUPHAP_ASSIGN_OR_RETURN(
@@ -186,10 +187,12 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("sessions", static_cast<int64_t>(r.sessions));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "caught up with " << r.peer_id << ": sent " << r.stats.sent << ", received "
-                 << r.stats.received << ", refused " << refused << " ("
-                 << r.stats.bytes_out + r.stats.bytes_in << " bytes";
-        if (r.sessions > 1) *ctx.out << " in " << r.sessions << " connections";
+        *ctx.out << Tr(
+            ctx, "caught up with {0}: sent {1}, received {2}, refused {3} ({4} bytes",
+            {r.peer_id, std::to_string(r.stats.sent), std::to_string(r.stats.received),
+             std::to_string(refused), std::to_string(r.stats.bytes_out + r.stats.bytes_in)});
+        if (r.sessions > 1)
+          *ctx.out << Tr(ctx, " in {0} connections", {std::to_string(r.sessions)});
         *ctx.out << ")\n";
       }
       return Status::Ok();
@@ -221,8 +224,10 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("file", ex->out);
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "wrote " << r.envelopes << " change(s) for " << r.peer << " to " << ex->out
-                 << " (" << r.bytes << " bytes, encrypted to that node)\n";
+        *ctx.out << Tr(ctx,
+                       "wrote {0} change(s) for {1} to {2} ({3} bytes, encrypted to that node)",
+                       {std::to_string(r.envelopes), r.peer, ex->out, std::to_string(r.bytes)})
+                 << '\n';
       }
       return Status::Ok();
     };
@@ -244,11 +249,15 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("refused", static_cast<int64_t>(r.report.refused));
         ctx.PrintJson(j);
       } else {
-        *ctx.out << "bundle from " << r.sender << ": " << r.envelopes << " change(s), "
-                 << r.report.appended << " new, " << r.report.duplicates << " already here, "
-                 << r.report.held << " held, " << r.report.refused << " refused\n";
+        *ctx.out << Tr(ctx,
+                       "bundle from {0}: {1} change(s), {2} new, {3} already here, {4} held, {5} "
+                       "refused",
+                       {r.sender, std::to_string(r.envelopes), std::to_string(r.report.appended),
+                        std::to_string(r.report.duplicates), std::to_string(r.report.held),
+                        std::to_string(r.report.refused)})
+                 << '\n';
         if (r.report.appended == 0 && r.report.refused == 0 && r.report.held == 0)
-          *ctx.out << "nothing new: this bundle was already applied\n";
+          *ctx.out << Tr(ctx, "nothing new: this bundle was already applied") << '\n';
       }
       return Status::Ok();
     };

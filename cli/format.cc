@@ -4,6 +4,7 @@
 
 #include "base/utf8.h"
 #include "cli/context.h"
+#include "node/domain/catalogue.h"
 #include "node/keys.h"
 #include "node/node.h"
 
@@ -41,7 +42,7 @@ Json EntryToJson(const Context& ctx, const node::EntryView& e) {
 }
 
 std::string OfficerText(std::string_view officer, bool sealed, domain::Lang lang) {
-  if (sealed) return lang == domain::Lang::kVietnamese ? "(mã hoá)" : "(encrypted)";
+  if (sealed) return domain::Tr(lang, "(encrypted)");
   return officer.empty() ? "-" : std::string(officer);
 }
 

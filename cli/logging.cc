@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "node/domain/catalogue.h"
 #include "obs/log.h"
 
 namespace tuphap::cli {
@@ -20,6 +21,10 @@ Status SetUpLogging(const CLI::App& app, const Context& ctx) {
     level = *given;
   }
   obs::InitLogging(level);
+  if (ctx.lang == domain::Lang::kVietnamese) {
+    obs::SetLogTranslator(
+        [](std::string_view m) { return domain::TranslateMessage(domain::Lang::kVietnamese, m); });
+  }
   return Status::Ok();
 }
 

@@ -14,6 +14,7 @@
 #include <iostream>
 #include <string_view>
 
+#include "node/domain/catalogue.h"
 #include "node/domain/messages.h"
 
 namespace tuphap::cli {
@@ -21,8 +22,9 @@ namespace {
 
 constexpr size_t kMaxPassphrase = 1024;
 
+// `question` in English; asked in the officer's language (po/vi.po).
 Result<replication::SecretBytes> Prompt(const char* question) {
-  return ReadHiddenLine(question,
+  return ReadHiddenLine(domain::Tr(domain::LangFromEnvironment(), question),
                         Status::FailedPrecondition(
                             "the node's keys need its passphrase: give --passphrase-file FILE, "
                             "set TUPHAP_PASSPHRASE or run the command on a terminal")
@@ -155,13 +157,13 @@ Result<replication::SecretBytes> ReadNewPassphrase(const Context& ctx) {
 node::KdfLimits KdfFromEnvironment() {
   const char* env = std::getenv("TUPHAP_KDF");
   if (env == nullptr || *env == '\0') return {};
-  const bool vi = domain::LangFromEnvironment() == domain::Lang::kVietnamese;
+  const domain::Lang lang = domain::LangFromEnvironment();
   if (std::string_view(env) != "weak") {
-    std::cerr << (vi ? "tuphap: cảnh báo: bỏ qua TUPHAP_KDF="
-                     : "tuphap: warning: ignoring TUPHAP_KDF=")
-              << env
-              << (vi ? " (chỉ nhận giá trị weak, trong bản dựng kiểm thử)\n"
-                     : " (only 'weak' is known, and only by test builds)\n");
+    std::cerr << domain::Tr(lang,
+                            "tuphap: warning: ignoring TUPHAP_KDF={0} (only 'weak' is known, and "
+                            "only by test builds)",
+                            {env})
+              << '\n';
     return {};
   }
 #if TUPHAP_TEST_KDF
@@ -171,10 +173,10 @@ node::KdfLimits KdfFromEnvironment() {
   // real Argon2id limits (a weak one would make a stolen key file, and a
   // hub's province root key with it, cheap to brute-force). The acceptance
   // scripts that export the variable still run, only slower.
-  std::cerr << (vi ? "tuphap: cảnh báo: bỏ qua TUPHAP_KDF=weak: chỉ bản dựng kiểm thử "
-                     "(TUPHAP_TEST_KDF) nhận nó; khoá được tạo với Argon2id thông thường\n"
-                   : "tuphap: warning: ignoring TUPHAP_KDF=weak: only test builds "
-                     "(TUPHAP_TEST_KDF) honour it; the keys get the normal Argon2id limits\n");
+  std::cerr << domain::Tr(lang,
+                          "tuphap: warning: ignoring TUPHAP_KDF=weak: only test builds "
+                          "(TUPHAP_TEST_KDF) honour it; the keys get the normal Argon2id limits")
+            << '\n';
   return {};
 #endif
 }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "cli/format.h"
+#include "node/domain/catalogue.h"
 #include "node/report/reports.h"
 #include "web/html.h"
 
@@ -140,20 +141,16 @@ Json ConflictsJson(const Context& ctx, const std::vector<report::ConflictReportR
 }
 
 std::string PersonRuleText(domain::Lang lang, std::string_view rule) {
-  static const std::map<std::string_view, std::pair<const char*, const char*>> kRules = {
-      {"child_already_registered",
-       {"child's birth registered twice", "trẻ được đăng ký khai sinh hai lần"}},
-      {"death_already_registered", {"death registered twice", "người chết được khai tử hai lần"}},
-      {"person_deceased",
-       {"names as a party a person who had died", "ghi là một bên một người đã chết"}},
-      {"already_married",
-       {"marriage while an earlier marriage stands", "kết hôn khi hôn nhân trước vẫn còn"}},
-      {"marital_status_contradicted",
-       {"marital status the marriage records contradict",
-        "xác nhận tình trạng hôn nhân trái với hồ sơ kết hôn"}}};
+  // The English; the Vietnamese is in po/vi.po.
+  static const std::map<std::string_view, const char*> kRules = {
+      {"child_already_registered", "child's birth registered twice"},
+      {"death_already_registered", "death registered twice"},
+      {"person_deceased", "names as a party a person who had died"},
+      {"already_married", "marriage while an earlier marriage stands"},
+      {"marital_status_contradicted", "marital status the marriage records contradict"}};
   const auto it = kRules.find(rule);
   if (it == kRules.end()) return std::string(rule);
-  return lang == domain::Lang::kVietnamese ? it->second.second : it->second.first;
+  return domain::Tr(lang, it->second);
 }
 
 Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows) {

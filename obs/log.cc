@@ -43,6 +43,29 @@ class JournalPriority final : public spdlog::custom_flag_formatter {
   }
 };
 
+std::function<std::string(std::string_view)>& Translator() {
+  static std::function<std::string(std::string_view)> translate;
+  return translate;
+}
+
+// The line's message, through the translator when one is set.
+class Message final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    if (!Translator()) {
+      dest.append(text.data(), text.data() + text.size());
+      return;
+    }
+    const std::string t = Translator()(text);
+    dest.append(t.data(), t.data() + t.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<Message>();
+  }
+};
+
 std::shared_ptr<spdlog::logger> MakeLogger() {
   // stderr_sink_mt writes each line with one fwrite and flushes it: a line
   // reaches the log when it is written (a crash swallows nothing said).
@@ -50,10 +73,10 @@ std::shared_ptr<spdlog::logger> MakeLogger() {
   auto logger = std::make_shared<spdlog::logger>("tuphap", std::move(sink));
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
   if (StderrIsJournal()) {
-    formatter->add_flag<JournalPriority>('*').set_pattern("%*%v");
+    formatter->add_flag<JournalPriority>('*').add_flag<Message>('&').set_pattern("%*%&");
   } else {
     // ISO 8601 with the offset, to the millisecond; then the level.
-    formatter->set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %v");
+    formatter->add_flag<Message>('&').set_pattern("%Y-%m-%dT%H:%M:%S.%e%z %l %&");
   }
   logger->set_formatter(std::move(formatter));
   logger->set_level(spdlog::level::warn);
@@ -90,6 +113,10 @@ bool StderrIsJournal() {
 }
 
 void InitLogging(LogLevel level) { Instance()->set_level(level); }
+
+void SetLogTranslator(std::function<std::string(std::string_view)> translate) {
+  Translator() = std::move(translate);
+}
 
 spdlog::logger& Log() { return *Instance(); }
 

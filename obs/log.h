@@ -7,7 +7,9 @@
 
 #include <spdlog/logger.h>
 
+#include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tuphap::obs {
@@ -24,6 +26,13 @@ void InitLogging(LogLevel level);
 // Whether stderr is the systemd journal's stream ($JOURNAL_STREAM names
 // stderr's device and inode, as sd_journal_stream_fd(3) says to check).
 bool StderrIsJournal();
+
+// Puts each line's message through `translate` from now on (the CLI gives
+// the message catalogue's translation under LANG=vi_*, so an officer who
+// runs `serve` or `sync` on a terminal reads the log in Vietnamese; the
+// key=value fields stay as they are). Set once, before any other thread
+// logs.
+void SetLogTranslator(std::function<std::string(std::string_view)> translate);
 
 // The log. Its calls format nothing when their level is off.
 spdlog::logger& Log();

@@ -2,10 +2,11 @@
 
 #include <sodium.h>
 
-#include <ctime>
 #include <utility>
 
 #include "base/utf8.h"
+#include "node/domain/catalogue.h"
+#include "node/domain/time_zone.h"
 #include "node/domain/vn_text.h"
 #include "replication/hash.h"
 
@@ -31,56 +32,46 @@ enum class Text {
 struct Wording {
   Text text;
   const char* en;
-  const char* vi;
 };
 
-// The officer-facing sentences of accounts, in both languages
-// (domain::FillTemplate placeholders).
+// The officer-facing sentences of accounts (domain::Tr placeholders); their
+// Vietnamese is in po/vi.po.
 constexpr Wording kWordings[] = {
-    {Text::kLoginShape, "login '{0}' is not 2 to 32 small ASCII letters, digits, '.', '_' or '-'",
-     "tên đăng nhập '{0}' phải gồm 2 đến 32 ký tự: chữ thường không dấu, chữ số, '.', '_' "
-     "hoặc '-'"},
-    {Text::kNameEmpty, "the officer's name is empty", "họ tên cán bộ đang để trống"},
-    {Text::kNameLong, "the officer's name is longer than {0} characters",
-     "họ tên cán bộ dài quá {0} ký tự"},
+    {Text::kLoginShape, "login '{0}' is not 2 to 32 small ASCII letters, digits, '.', '_' or '-'"},
+    {Text::kNameEmpty, "the officer's name is empty"},
+    {Text::kNameLong, "the officer's name is longer than {0} characters"},
     {Text::kNameChars,
-     "the officer's name is not valid UTF-8 text or holds a control character (at byte {0})",
-     "họ tên cán bộ không phải văn bản UTF-8 hợp lệ hoặc chứa ký tự điều khiển (tại byte {0})"},
-    {Text::kPasswordShort, "the password is shorter than {0} bytes", "mật khẩu ngắn hơn {0} byte"},
-    {Text::kPasswordLong, "the password is longer than {0} bytes", "mật khẩu dài quá {0} byte"},
-    {Text::kPasswordUtf8, "the password is not valid UTF-8 text",
-     "mật khẩu không phải văn bản UTF-8 hợp lệ"},
-    {Text::kLoginTaken, "the login '{0}' is already taken", "tên đăng nhập '{0}' đã có người dùng"},
-    {Text::kUnknownLogin, "no officer account has the login '{0}'",
-     "không có tài khoản cán bộ nào có tên đăng nhập '{0}'"},
-    {Text::kWrongCredentials, "wrong login or password", "sai tên đăng nhập hoặc mật khẩu"},
-    {Text::kDisabled, "this account is disabled; ask the node's administrator",
-     "tài khoản này đã bị khoá; hãy liên hệ người quản trị máy"},
+     "the officer's name is not valid UTF-8 text or holds a control character (at byte {0})"},
+    {Text::kPasswordShort, "the password is shorter than {0} bytes"},
+    {Text::kPasswordLong, "the password is longer than {0} bytes"},
+    {Text::kPasswordUtf8, "the password is not valid UTF-8 text"},
+    {Text::kLoginTaken, "the login '{0}' is already taken"},
+    {Text::kUnknownLogin, "no officer account has the login '{0}'"},
+    {Text::kWrongCredentials, "wrong login or password"},
+    {Text::kDisabled, "this account is disabled; ask the node's administrator"},
     {Text::kLocked,
-     "this account is locked after {0} wrong passwords in a row, until {1} (Vietnam time); try "
-     "again then, or ask the node's administrator to set a new password",
-     "tài khoản tạm khoá do nhập sai mật khẩu {0} lần liên tiếp, đến {1} (giờ Việt Nam); hãy "
-     "thử lại sau thời điểm đó hoặc nhờ người quản trị đặt mật khẩu mới"},
-    {Text::kStoredRole, "the account '{0}' has an unknown role '{1}' in the store",
-     "tài khoản '{0}' có vai trò không xác định '{1}' trong kho dữ liệu"},
+     "this account is locked after {0} wrong passwords in a row, until {1}; try again then, or ask "
+     "the node's administrator to set a new password"},
+    {Text::kStoredRole, "the account '{0}' has an unknown role '{1}' in the store"},
 };
 
 std::string Say(domain::Lang lang, Text text, std::initializer_list<std::string_view> args = {}) {
   for (const Wording& w : kWordings) {
-    if (w.text == text)
-      return domain::FillTemplate(lang == domain::Lang::kVietnamese ? w.vi : w.en, args);
+    if (w.text == text) return domain::Tr(lang, w.en, args);
   }
   return "?";
 }
 
-// "17:10 27/11/2026": Vietnam keeps UTC+7 all year (domain::VietnamDate).
+// A lock-out's end in the one form people read times in
+// (domain::TimeZone::Human): the accounts are not told the node's zone, so
+// Vietnam's, which is the default zone of a node.
 std::string VietnamTime(int64_t unix_ms) {
-  const std::time_t t = static_cast<std::time_t>(unix_ms / 1000 + 7 * 3600);
-  std::tm parts{};
-  gmtime_r(&t, &parts);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%H:%M %d/%m/%Y", &parts);
-  return buf;
+  static const auto* zone = [] {
+    Result<domain::TimeZone> z = domain::TimeZone::Named("Asia/Ho_Chi_Minh");
+    return z.ok() ? new domain::TimeZone(std::move(*z)) : nullptr;
+  }();
+  if (zone == nullptr) return std::to_string(unix_ms / 1000) + " (Unix)";
+  return zone->Human(unix_ms);
 }
 
 bool IsControl(char32_t cp) { return cp < 0x20 || (cp >= 0x7F && cp < 0xA0); }

@@ -5,6 +5,7 @@
 #include <map>
 
 #include "base/hex.h"
+#include "node/domain/catalogue.h"
 #include "node/domain/record_json.h"
 #include "node/domain/schema.h"
 #include "node/domain/validator.h"
@@ -20,45 +21,29 @@ constexpr std::string_view kLeaseType = "number_lease";
 constexpr std::string_view kLeasePrefix = "_lease-";
 constexpr int64_t kMaxLeaseSize = 100'000;  // GrantLease's bound
 
-// Sentences these rules add to messages.cc's, in both languages.
-struct Text {
-  const char* en;
-  const char* vi;
-};
-constexpr Text kNotLeasedText{
-    "entry {0} of register {1} for {2} is outside every block leased to the node that "
-    "registered it, which is not the commune's primary node and takes this book's numbers "
-    "from leases",
-    "số {0} của sổ {1} năm {2} nằm ngoài các khối số đã cấp cho máy đã đăng ký nó, là máy không "
-    "phải máy chính của xã và chỉ được lấy số của sổ này từ khối được cấp"};
-constexpr Text kLeaseBySecondaryText{
+// Sentences these rules add to messages.cc's: English here, the Vietnamese
+// in po/vi.po (domain::Tr).
+constexpr const char* kNotLeasedText =
+    "entry {0} of register {1} for {2} is outside every block leased to the node that registered "
+    "it, which is not the commune's primary node and takes this book's numbers from leases";
+constexpr const char* kLeaseBySecondaryText =
     "lease {0} was written by a node whose certificate does not name it the primary node of "
-    "commune {1}: only the commune's primary node leases numbers",
-    "khối số {0} do một máy mà chứng thư không ghi là máy chính của xã {1} tạo ra: chỉ máy chính "
-    "của xã được cấp khối số"};
-constexpr Text kLeaseToSelfText{
-    "lease {0} names the node that wrote it as holder: the primary numbers its books itself",
-    "khối số {0} ghi chính máy đã tạo ra nó là máy giữ: máy chính tự lấy số cho sổ của mình"};
-constexpr Text kLeaseFieldText{"lease {0}: {1} is missing, malformed or out of range",
-                               "khối số {0}: {1} thiếu, sai dạng hoặc ngoài phạm vi"};
-constexpr Text kLeaseConflictText{"lease {0} holds two different values of {1}",
-                                  "khối số {0} có hai giá trị khác nhau của {1}"};
-constexpr Text kLeaseIdText{"lease id {0} does not match its register, year and first number",
-                            "mã khối số {0} không khớp sổ, năm và số đầu"};
-constexpr Text kForeignEntryText{
-    "record {0} has the id of an entry of register {1}, but a record of type '{2}' is not "
-    "entered in that register",
-    "hồ sơ {0} mang mã của một số trong sổ {1}, nhưng loại hồ sơ '{2}' không thuộc sổ này"};
-constexpr Text kStatusHistoryText{
-    "a change moved data.status along a path the decision lifecycle does not allow "
-    "(issued → paid, overdue, appealed or cancelled; overdue → enforced or paid; appealed → "
-    "issued or cancelled)",
-    "một thay đổi đã chuyển data.status theo hướng vòng đời quyết định không cho phép (issued → "
-    "paid, overdue, appealed hoặc cancelled; overdue → enforced hoặc paid; appealed → issued "
-    "hoặc cancelled)"};
+    "commune {1}: only the commune's primary node leases numbers";
+constexpr const char* kLeaseToSelfText =
+    "lease {0} names the node that wrote it as holder: the primary numbers its books itself";
+constexpr const char* kLeaseFieldText = "lease {0}: {1} is missing, malformed or out of range";
+constexpr const char* kLeaseConflictText = "lease {0} holds two different values of {1}";
+constexpr const char* kLeaseIdText =
+    "lease id {0} does not match its register, year and first number";
+constexpr const char* kForeignEntryText =
+    "record {0} has the id of an entry of register {1}, but a record of type '{2}' is not entered "
+    "in that register";
+constexpr const char* kStatusHistoryText =
+    "a change moved data.status along a path the decision lifecycle does not allow (issued → paid, "
+    "overdue, appealed or cancelled; overdue → enforced or paid; appealed → issued or cancelled)";
 
-std::string Say(Lang lang, const Text& t, std::initializer_list<std::string_view> args) {
-  return FillTemplate(lang == Lang::kVietnamese ? t.vi : t.en, args);
+std::string Say(Lang lang, const char* en, std::initializer_list<std::string_view> args) {
+  return Tr(lang, en, args);
 }
 
 ContentProblem Flagged(std::string_view reason, std::string field, std::string message) {

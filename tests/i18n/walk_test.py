@@ -7,15 +7,27 @@ against a missing node, a run with an unknown option, and for the cheap ones a
 successful run and a run with a bad input file. Under LANG=vi_VN.UTF-8 and
 TUPHAP_I18N_STRICT=1 a catalogue miss prints "[UNTRANSLATED]"; besides that,
 a Vietnamese line fails when it holds a common English word outside machine
-tokens (quoted text, paths, option names, ids, codes, JSON). JSON output must
-have the same keys in both languages. Usage: walk_test.py TUPHAP
+tokens (quoted text, key="value" fields, paths, option names, ids, codes,
+JSON). JSON output must
+have the same keys in both languages.
+
+The success paths that need a served hub run too, once per language on nodes
+of their own (they change state, so they cannot run twice on one node): a hub
+serves on loopback while a commune enrols, syncs, exports and imports a
+bundle, leases numbers, revokes a record and reconciles, the hub revokes a
+node and reports, and an officer account is added and listed. Each of those
+runs must exit 0 and print something in both languages (a crash is no pass),
+and serve's own lines are checked as well. Usage: walk_test.py TUPHAP
 """
 import json
 import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import tempfile
+import time
 
 TUPHAP = os.path.abspath(sys.argv[1])
 ENGLISH = set("""the of and not found accepted refused error errors record records node nodes with
@@ -24,14 +36,15 @@ written created first give only which has have be for by yet there into after be
 could would unknown invalid failed enrolled synced sent received changes duplicates duplicate
 present new none held keys key usage required expected argument arguments help print exit
 options option commands command run directory default see more information conflict conflicts
-open list show wrote applied caught up""".split())
+open list show wrote applied caught up at on stopped listening dialling syncing leased revoked
+bundle encrypted connection connections lost session ended bytes numbers register""".split())
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
 BASE_ENV.update(TUPHAP_PASSPHRASE="password1", TUPHAP_KDF="weak", TUPHAP_I18N_STRICT="1",
                 TUPHAP_OFFICER="walker")
 
 
 def run(args, lang, cwd):
-    env = dict(BASE_ENV, LANG=lang)
+    env = dict(BASE_ENV, LANG=lang, TUPHAP_OFFICER_PASSWORD="walker-password-1")
     p = subprocess.run([TUPHAP] + args, cwd=cwd, env=env, capture_output=True, timeout=120,
                        stdin=subprocess.DEVNULL)
     return p.returncode, p.stdout.decode("utf-8", "replace") + p.stderr.decode("utf-8", "replace")
@@ -56,7 +69,7 @@ def walk(path, cwd, out):
         walk(path + [name], cwd, out)
 
 
-MACHINE = re.compile(r"""'[^']*'|"[^"]*"|\S*[/_.=@:<>\[\]{}0-9$-]\S*|\b[A-Z][A-Z_]+\b""")
+MACHINE = re.compile(r"""\w+="[^"]*"|'[^']*'|"[^"]*"|\S*[/_.=@:<>\[\]{}0-9$-]\S*|\b[A-Z][A-Z_]+\b""")
 
 
 def english_words(line, command_names):
@@ -93,6 +106,118 @@ def json_keys(text):
             except ValueError:
                 pass
     return out
+
+
+def vietnamese_problems(label, text, names):
+    out = []
+    for line in text.splitlines():
+        if "[UNTRANSLATED]" in line:
+            out.append("%s: untranslated: %s" % (label, line.strip()))
+            continue
+        words = english_words(line, names)
+        if words:
+            out.append("%s: English (%s): %s" % (label, ", ".join(words), line.strip()))
+    return out
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_listening(port, serve, log_path):
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        assert serve.poll() is None, "serve exited: " + open(log_path, encoding="utf-8").read()
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.1)
+    raise AssertionError("serve did not listen on %d" % port)
+
+
+def served_runs(work, lang, names):
+    """The success paths of a served hub, in `lang`, on nodes made for it:
+    [(label, exit code, output)], serve's own output last."""
+    w = os.path.join(work, "served-" + lang.split(".")[0])
+    os.makedirs(w)
+    hub, c, c2 = (os.path.join(w, n) for n in ("hub", "c", "c2"))
+
+    def setup(args):
+        code, out = run(args, "C.UTF-8", w)
+        assert code == 0, "%s: %s" % (args, out)
+        return out
+
+    setup(["--data", hub, "init", "--role", "hub", "--province", "56"])
+    setup(["--data", c, "init", "--role", "commune", "--commune", "22333"])
+    setup(["--data", c2, "init", "--role", "commune", "--commune", "22333", "--secondary"])
+    gen = os.path.join(w, "g.jsonl")
+    setup(["generate", "--records", "6", "--commune", "22333", "--seed", "9", "--out", gen])
+    setup(["--data", c, "import", gen])
+    first = json.loads(open(gen, encoding="utf-8").readline())
+    rid = first.get("data", {}).get("record_id") or first.get("record_id", "")
+    ids = {n: json.loads(setup(["--data", d, "--json", "status"]))["node_id"]
+           for n, d in (("hub", hub), ("c", c), ("c2", c2))}
+    port = free_port()
+    endpoint = "tcp://127.0.0.1:%d" % port
+    steps = [
+        [c, "enroll", "request", "--out", os.path.join(w, "req")],
+        [hub, "enroll", "sign", os.path.join(w, "req"), "--out", os.path.join(w, "enr")],
+        [c, "enroll", "accept", os.path.join(w, "enr")],
+        [c2, "enroll", "request", "--out", os.path.join(w, "req2")],
+        [hub, "enroll", "sign", os.path.join(w, "req2"), "--out", os.path.join(w, "enr2")],
+        [c2, "enroll", "accept", os.path.join(w, "enr2")],
+        "serve",
+        [c, "sync", endpoint, "--once"],
+        [c2, "sync", endpoint, "--once"],
+        [c, "register", "lease", "--to", ids["c2"], "--register", "KS", "--year", "2026",
+         "--count", "20"],
+        [c, "record", "revoke", rid, "--reason", "walk test"],
+        [c, "sync", endpoint],
+        [c, "bundle", "export", "--for", ids["hub"], "--out", os.path.join(w, "to-hub")],
+        [hub, "bundle", "import", os.path.join(w, "to-hub")],
+        [hub, "bundle", "export", "--for", ids["c"], "--all", "--out", os.path.join(w, "to-c")],
+        [c, "bundle", "import", os.path.join(w, "to-c")],
+        [c, "report", "reconcile", "--peer", endpoint],
+        [hub, "revoke", ids["c2"], "--reason", "walk test"],
+        [hub, "report", "status"],
+        [hub, "report", "stats"],
+        [hub, "report", "conflicts"],
+        [c, "conflicts", "list"],
+        [hub, "officer", "add", "hoa", "--name", "Lê Thị Hoa", "--role", "operator"],
+        [hub, "officer", "list"],
+        [c, "status"],
+    ]
+    results = []
+    serve_log = os.path.join(w, "serve.log")
+    serve = None
+    try:
+        for step in steps:
+            if step == "serve":
+                with open(serve_log, "wb") as log:
+                    serve = subprocess.Popen(
+                        [TUPHAP, "--data", hub, "serve", "--listen", endpoint], cwd=w,
+                        env=dict(BASE_ENV, LANG=lang), stdin=subprocess.DEVNULL, stdout=log,
+                        stderr=subprocess.STDOUT)
+                wait_listening(port, serve, serve_log)
+                continue
+            args = ["--data"] + step
+            label = "[served] tuphap " + " ".join(x.replace(work, "$W") for x in args)
+            code, out = run(args, lang, w)
+            results.append((label, code, out))
+    finally:
+        if serve is not None:
+            serve.send_signal(signal.SIGTERM)
+            try:
+                serve.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                serve.kill()
+                serve.wait()
+    results.append(("[served] tuphap serve --listen", serve.returncode,
+                    open(serve_log, encoding="utf-8", errors="replace").read()))
+    return results
 
 
 def main():
@@ -162,9 +287,21 @@ def main():
                 problems.append("%s: English (%s): %s" % (label, ", ".join(words), line.strip()))
         if "--json" in args and json_keys(en) != json_keys(vi):
             problems.append("%s: JSON keys differ: %s" % (label, sorted(json_keys(en) ^ json_keys(vi))))
+    # The success paths that need a served hub, on nodes of each language's own.
+    served = {lang: served_runs(work, lang, names) for lang in ("C.UTF-8", "vi_VN.UTF-8")}
+    for lang, results in served.items():
+        for label, code, out in results:
+            if code != 0:
+                problems.append("%s (%s): exit %d: %s" % (label, lang, code, out.strip()))
+            if not out.strip():
+                problems.append("%s (%s): printed nothing" % (label, lang))
+            if lang.startswith("vi"):
+                problems += vietnamese_problems(label, out, names)
     for p in problems:
         print(p)
-    print("%d runs of %d commands; %d problem(s)" % (walked * 2, len(commands), len(problems)))
+    served_walked = sum(len(r) for r in served.values())
+    print("%d runs of %d commands, %d served runs; %d problem(s)" %
+          (walked * 2, len(commands), served_walked, len(problems)))
     return 1 if problems else 0
 
 
