@@ -17,6 +17,9 @@
 # the package installed into a clean Debian 12 root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+# ccache keys paths relative to the checkout, so build/release and
+# build/package-build (the same depth) share their objects.
+export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$PWD}"
 
 PACKAGES=(build-essential cmake ninja-build ccache pkg-config python3
   libsqlite3-dev libsodium-dev libzmq3-dev cppzmq-dev libmsgpack-cxx-dev libboost-dev

@@ -1,7 +1,9 @@
 #include "web/i18n.h"
 
 #include <mutex>
+
 #include <unordered_map>
+#include "node/domain/catalogue.h"
 
 namespace tuphap::embedded {
 std::string_view web_catalogue_tsv();
@@ -41,6 +43,10 @@ std::string_view Tr(domain::Lang lang, std::string_view key) {
   auto it = c.find(key);
   if (it == c.end()) return key;
   return lang == domain::Lang::kVietnamese ? it->second.vi : it->second.en;
+}
+
+std::string NodeMessage(domain::Lang lang, std::string_view message) {
+  return domain::TranslateMessageText(lang, message);
 }
 
 bool HasKey(std::string_view key) { return Catalogue().count(key) > 0; }

@@ -17,6 +17,10 @@ std::string_view Tr(domain::Lang lang, std::string_view key);
 bool HasKey(std::string_view key);
 // Every key in the catalogue (tests).
 std::vector<std::string> CatalogueKeys();
+// A node's message (English, as node code writes it: a refusal, an error)
+// in `lang`, through the CLI's message catalogue (po/vi.po); field paths are
+// left for the page to label.
+std::string NodeMessage(domain::Lang lang, std::string_view message);
 // "vi" / "en".
 std::string_view LangCode(domain::Lang lang);
 

@@ -745,7 +745,9 @@ std::string FormText(const domain::FieldSpec& f, const std::string& stored) {
 }
 
 std::string Humanize(const PageCtx& c, std::string_view type, std::string_view message) {
-  return Tidy(ReplacePaths(c, type, std::string(message), {}, {}));
+  // A node's message (English, as node code writes it) in the page's
+  // language; its field paths are labelled below, from this form.
+  return Tidy(ReplacePaths(c, type, NodeMessage(c.lang(), message), {}, {}));
 }
 
 std::string FieldMessage(const PageCtx& c, std::string_view type, std::string_view field,

@@ -213,7 +213,6 @@ std::optional<std::string> Translate(std::string_view m, int depth);
 
 std::string TranslatePiece(std::string_view piece, int depth) {
   if (auto t = Translate(piece, depth + 1)) return *t;
-  if (LooksLikePath(piece)) return FieldLabel(Lang::kVietnamese, piece);
   return std::string(piece);
 }
 
@@ -291,11 +290,15 @@ bool LooksVietnamese(std::string_view s) {
   return false;
 }
 
-std::string TranslateMessage(Lang lang, std::string_view message) {
+std::string TranslateMessageText(Lang lang, std::string_view message) {
   if (lang != Lang::kVietnamese) return std::string(message);
   if (auto t = Translate(message, 0)) return *t;
-  if (LooksVietnamese(message)) return LabelPaths(lang, message);
+  if (LooksVietnamese(message)) return std::string(message);
   return (Strict() ? "[UNTRANSLATED] " : "") + std::string(message);
+}
+
+std::string TranslateMessage(Lang lang, std::string_view message) {
+  return LabelPaths(lang, TranslateMessageText(lang, message));
 }
 
 std::string LabelPaths(Lang lang, std::string_view text) {

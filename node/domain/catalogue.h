@@ -33,7 +33,11 @@ std::string TrList(Lang lang, std::string_view en, const std::vector<std::string
 // and whose {N} parts take the variable pieces (ids, paths, numbers, and
 // nested messages, translated in turn), else the parts around ": " each
 // translated. What matches nothing is left as is (marked under strict mode).
+// Field paths in it get their labels (LabelPaths).
 std::string TranslateMessage(Lang lang, std::string_view message);
+// The same with field paths left as paths, for a front end that labels them
+// its own way (the web app, from the form being shown).
+std::string TranslateMessageText(Lang lang, std::string_view message);
 
 // A field path ("child.full_name", "parties[0].birth_date") with the
 // Vietnamese labels the web app's catalogue gives its parts, followed by the
