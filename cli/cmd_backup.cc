@@ -41,7 +41,7 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
       Json o = Json::MakeObject();
       o.Set("scope", scope);
       o.Set("seq", static_cast<int64_t>(r.seq));
-      o.Set("signed_at", ctx.JsonTime(r.signed_ms));
+      o.Set("received_at", ctx.JsonTime(r.received_ms));
       o.Set("hub", node::NodeIdText(r.hub.bytes));
       delivered.Push(std::move(o));
     }
@@ -67,8 +67,8 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
         << '\n';
   }
   for (const auto& [scope, r] : best) {
-    out << Tr(ctx, "delivered to the hub up to {0} of {1}, signed {2}",
-              {std::to_string(r.seq), scope, ctx.PersonTime(r.signed_ms)})
+    out << Tr(ctx, "delivered to the hub up to {0} of {1} (receipt of {2})",
+              {std::to_string(r.seq), scope, ctx.PersonTime(r.received_ms)})
         << '\n';
   }
   for (const auto& r : rollbacks) {
@@ -135,6 +135,29 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
     };
   });
 
+  CLI::App* resume = app.add_subcommand(
+      "resume-writes",
+      "Let a restored node write again on its operator's word that it holds its latest changes "
+      "(a hub once its communes have synced; a commune whose hub is lost)");
+  resume->callback([&ctx, action] {
+    *action = [&ctx]() -> Status {
+      TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<app::Office> office, ctx.OpenOffice());
+      TUPHAP_ASSIGN_OR_RETURN(bool resumed, office->node().ResumeWrites());
+      if (ctx.json) {
+        Json j = Json::MakeObject();
+        j.Set("resumed", resumed);
+        ctx.PrintJson(j);
+      } else {
+        *ctx.out << (resumed ? Tr(ctx,
+                                  "writes resumed: if this node's latest changes were not "
+                                  "brought back, its next writes fork its history (E_EQUIVOCATION)")
+                             : Tr(ctx, "this node was not restored from a backup: nothing to do"))
+                 << '\n';
+      }
+      return Status::Ok();
+    };
+  });
+
   CLI::App* receipts = app.add_subcommand(
       "receipts", "The hub's signed delivery receipts: per feed, the highest seq it signed for");
   receipts->callback([&ctx, action] {
@@ -154,7 +177,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
           o.Set("seq", static_cast<int64_t>(r.seq));
           o.Set("hash",
                 Hex(std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size())));
-          o.Set("signed_at", ctx.JsonTime(r.signed_ms));
+          o.Set("received_at", ctx.JsonTime(r.received_ms));
           o.Set("signed_body", Hex(r.body));
           o.Set("signature", Hex(r.signature));
           arr.Push(std::move(o));
@@ -168,10 +191,10 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       Table t({Tr(ctx, "scope"), TrCtx(ctx, "cmd_backup", "hub"), Tr(ctx, "signed up to seq"),
-               Tr(ctx, "when")});
+               Tr(ctx, "received")});
       for (const auto& r : rows)
         t.Add({r.feed.scope, node::NodeIdText(r.hub.bytes), std::to_string(r.seq),
-               ctx.PersonTime(r.signed_ms)});
+               ctx.PersonTime(r.received_ms)});
       t.Print(*ctx.out);
       return Status::Ok();
     };

@@ -226,6 +226,21 @@ Result<Enrolment> Node::EnrollSign(std::string_view request_file, int days) {
 Result<std::pair<Certificate, uint64_t>> Node::EnrollAccept(std::string_view file) {
   if (info_.role != Role::kCommune)
     return Status::FailedPrecondition("a hub is not enrolled; it holds the root key");
+  // A backup taken before enrolment holds drafts the hub may already hold
+  // sealed: sealing them again (another nonce, another hash) would fork this
+  // node's feed.
+  TUPHAP_ASSIGN_OR_RETURN(bool restored, Restored());
+  if (restored) {
+    TUPHAP_ASSIGN_OR_RETURN(uint64_t drafts, store_->DraftCount({info_.id, info_.commune}));
+    if (drafts > 0) {
+      return Status::FailedPrecondition(
+                 "this node was restored from a backup taken before it was enrolled, and holds " +
+                 std::to_string(drafts) +
+                 " change(s) written before enrolment: sealing them again would fork its "
+                 "history. Restore a backup taken after enrolment")
+          .WithReason("E_RESTORED");
+    }
+  }
   replication::MsgpackReader r(file);
   r.ExpectArray(4);
   if (r.ok() && r.ReadStr(64) != kEnrolmentMagic) r.Fail("not a tuphap enrolment file");

@@ -145,9 +145,14 @@ Status CheckStore(const std::string& file, const std::string& path, int64_t now_
 
 Result<BackupSummary> WriteBackup(Node& node, const std::string& dir, const std::string& out) {
   RemoveStaleTemporaries(out);
-  // The store's consistent copy, beside the backup (so on the same disk),
-  // named so a later backup removes it if this process dies.
-  const std::string copy = out + ".tmp-" + std::to_string(::getpid()) + "-store";
+  // The store's consistent copy, in the data folder: not beside the backup
+  // (a USB stick, say), where SQLite's file mode would leave the records
+  // readable, but under the folder's 0700 and on the store's own disk. Named
+  // as AtomicFile names its temporaries, so the next backup removes the copy
+  // of a process that died.
+  const std::string copy_base = dir + "/backup-copy";
+  RemoveStaleTemporaries(copy_base);
+  const std::string copy = copy_base + ".tmp-" + std::to_string(::getpid()) + "-1";
   std::error_code ec;
   fs::remove(copy, ec);
   struct Remover {

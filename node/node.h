@@ -270,7 +270,15 @@ class Node {
   // After a sync session with a peer caught up: when the peer announced
   // (`peer_heads`, its HELLO) no head of this node's feeds beyond what this
   // node now holds, the restored mark is cleared. Returns whether it was.
-  Result<bool> ClearRestoredIfCaughtUp(const std::vector<replication::FeedHeadWire>& peer_heads);
+  // Only a commune node's hub vouches, and only one that announces at
+  // least every seq this node holds a receipt for; a hub's mark is cleared
+  // by its operator (ResumeWrites).
+  Result<bool> ClearRestoredIfCaughtUp(const replication::Certificate& peer,
+                                       const std::vector<replication::FeedHeadWire>& peer_heads);
+  // The operator's word that this restored node holds its latest changes
+  // (a hub that synced its communes; a commune whose hub is lost): clears
+  // the mark. Returns whether there was one.
+  Result<bool> ResumeWrites();
   // Keeps a hub's verified receipt for this node's own feeds it names.
   Status KeepReceipt(const replication::PublicKey& hub, const replication::Ack& ack);
   // A hub's HELLO: every feed of this node it announced below a seq it once

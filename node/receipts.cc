@@ -13,7 +13,7 @@ Status Node::KeepReceipt(const replication::PublicKey& hub, const replication::A
     r.feed = store::FeedKey{h.origin, h.scope};
     r.seq = h.seq;
     r.hash = h.hash;
-    r.signed_ms = options_.clock->WallMillis();
+    r.received_ms = options_.clock->WallMillis();
     r.body = body;
     r.signature = ack.receipt;
     TUPHAP_RETURN_IF_ERROR(store_->SaveReceipt(r));

@@ -22,9 +22,28 @@ Result<bool> Node::Restored() {
 }
 
 Result<bool> Node::ClearRestoredIfCaughtUp(
+    const replication::Certificate& peer,
     const std::vector<replication::FeedHeadWire>& peer_heads) {
   TUPHAP_ASSIGN_OR_RETURN(bool restored, Restored());
   if (!restored) return false;
+  // A hub's own feeds (the public feed: certificates, revocations) went to
+  // every commune; no one session shows it holds their latest. Its operator
+  // syncs the communes, then says so (ResumeWrites, `tuphap resume-writes`).
+  if (info_.role == Role::kHub) return false;
+  // Every change of a commune node goes to its hub; a secondary node or a
+  // relay may lag behind it, and would vouch for a head that is not the
+  // latest.
+  if (peer.role != replication::NodeRole::kHub) return false;
+  // Nor a hub that holds less than it signed for (a hub restored in turn):
+  // every receipt this node keeps is a floor of its feed's head.
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ReceiptRow> receipts, store_->Receipts());
+  for (const auto& r : receipts) {
+    if (r.feed.origin != info_.id) continue;
+    uint64_t announced = 0;
+    for (const auto& h : peer_heads)
+      if (h.origin == info_.id && h.scope == r.feed.scope) announced = h.seq;
+    if (announced < r.seq) return false;
+  }
   TUPHAP_ASSIGN_OR_RETURN(std::vector<crdt::ReplicaId> quarantined, store_->QuarantinedOrigins());
   for (const auto& q : quarantined)
     if (q == info_.id) return false;  // forked already: only a revocation helps
@@ -42,6 +61,13 @@ Result<bool> Node::ClearRestoredIfCaughtUp(
                             store_->GetEnvelope(feed, h.seq));
     if (!env || env->hash() != h.hash) return false;
   }
+  TUPHAP_RETURN_IF_ERROR(store_->DeleteMeta(store::kRestoredMetaKey));
+  return true;
+}
+
+Result<bool> Node::ResumeWrites() {
+  TUPHAP_ASSIGN_OR_RETURN(bool restored, Restored());
+  if (!restored) return false;
   TUPHAP_RETURN_IF_ERROR(store_->DeleteMeta(store::kRestoredMetaKey));
   return true;
 }

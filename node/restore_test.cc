@@ -5,6 +5,9 @@
 // backup of itself is flagged as a rollback and sent again what it lacks.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
 
@@ -105,7 +108,24 @@ TEST_F(RestoreTest, ARestoredNodeRefusesToWriteUntilItPulledItsFeedBackThenWrite
   auto hub_head = hub->store().Head(store::FeedKey{id, kCommune});
   ASSERT_TRUE(hub_head.ok() && hub_head->has_value());
   replication::FeedHeadWire announced{id, kCommune, (*hub_head)->seq, (*hub_head)->hash};
-  auto cleared = r->ClearRestoredIfCaughtUp({announced});
+  replication::Certificate hub_cert;
+  hub_cert.role = replication::NodeRole::kHub;
+  hub_cert.sign_key = hub->sign_key();
+  auto cleared = r->ClearRestoredIfCaughtUp(hub_cert, {announced});
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_FALSE(*cleared);
+  EXPECT_TRUE(IsRestored(*r));
+  // Only the hub vouches: a secondary node or a relay that lags behind (here
+  // one that holds nothing of this feed) would clear the mark too early.
+  replication::Certificate secondary = hub_cert;
+  secondary.role = replication::NodeRole::kCommune;
+  cleared = r->ClearRestoredIfCaughtUp(secondary, {});
+  ASSERT_TRUE(cleared.ok());
+  EXPECT_FALSE(*cleared);
+  // Nor a hub that announces less than it signed for before the backup (a
+  // hub restored in turn): the receipts the backup kept are a floor.
+  ASSERT_FALSE(r->store().Receipts()->empty());
+  cleared = r->ClearRestoredIfCaughtUp(hub_cert, {});
   ASSERT_TRUE(cleared.ok());
   EXPECT_FALSE(*cleared);
   EXPECT_TRUE(IsRestored(*r));
@@ -151,6 +171,51 @@ TEST_F(RestoreTest, ARestoredNodeWhoseHubKnowsNothingNewerWritesAfterItsFirstSyn
   Sync(*r, *hub);
   EXPECT_TRUE(hub->Security()->equivocations.empty());
   EXPECT_EQ(Digest(*hub, kCommune).records, 5u);
+}
+
+TEST_F(RestoreTest, ABackupTakenBeforeEnrolmentCannotSealItsDraftsAgain) {
+  auto hub = Make("hub", Role::kHub);
+  auto a = Make("a");
+  Write(*a, "DRAFT-", 3);  // before enrolment: drafts, sealed at enrolment
+  ASSERT_TRUE(WriteBackup(*a, Dir("a"), File("a.backup")).ok());
+  auto request = a->EnrollRequestFile("test");
+  ASSERT_TRUE(request.ok());
+  auto enrolment = hub->EnrollSign(*request, 365);
+  ASSERT_TRUE(enrolment.ok());
+  ASSERT_TRUE(a->EnrollAccept(enrolment->file).ok());
+  Sync(*a, *hub);
+  a.reset();
+  ASSERT_TRUE(RestoreBackup(File("a.backup"), Dir("r"), clock_.WallMillis()).ok());
+  auto r = Open("r");
+  ASSERT_TRUE(r);
+  // Sealing the drafts again (new nonces, new hashes) would fork the feed
+  // the hub already holds sealed.
+  auto accepted = r->EnrollAccept(enrolment->file);
+  ASSERT_FALSE(accepted.ok());
+  EXPECT_EQ(accepted.status().reason(), "E_RESTORED");
+  EXPECT_NE(accepted.status().message().find("before it was enrolled"), std::string::npos);
+  EXPECT_TRUE(hub->Security()->equivocations.empty());
+}
+
+TEST_F(RestoreTest, TheStoresCopyStaysInTheDataFolderAndADeadBackupsCopyIsRemoved) {
+  auto a = Make("a");
+  Write(*a, "R-", 2);
+  // The copy a killed backup left behind (a process that has exited).
+  const pid_t dead = ::fork();
+  if (dead == 0) ::_exit(0);
+  ASSERT_GT(dead, 0);
+  ::waitpid(dead, nullptr, 0);
+  const std::string left = Dir("a") + "/backup-copy.tmp-" + std::to_string(dead) + "-1";
+  ASSERT_TRUE(WriteFileAtomic(left, "records in the clear", 0600).ok());
+  ASSERT_TRUE(WriteBackup(*a, Dir("a"), File("a.backup")).ok());
+  EXPECT_FALSE(std::filesystem::exists(left));
+  // Nothing but the backup beside it, nothing left in the data folder.
+  for (const auto& e : std::filesystem::directory_iterator(root_)) {
+    EXPECT_EQ(e.path().filename().string().find(".tmp-"), std::string::npos) << e.path();
+  }
+  for (const auto& e : std::filesystem::directory_iterator(Dir("a"))) {
+    EXPECT_EQ(e.path().filename().string().find("backup-copy"), std::string::npos) << e.path();
+  }
 }
 
 TEST_F(RestoreTest, ADamagedOrForeignBackupIsRefusedBeforeAnythingIsPublished) {
@@ -226,10 +291,18 @@ TEST_F(RestoreTest, TheHubsReceiptsAreKeptAndAHubRestoredFromAnOldBackupIsARollb
   EXPECT_EQ(rollbacks->front().signed_seq, signed_last);
   EXPECT_EQ(rollbacks->front().announced_seq, signed_at_backup);
   EXPECT_EQ(Refused(a->Security()->refusals, "E_HUB_ROLLBACK"), 1u);
-  // The commune sent again what the hub lacked, and the hub, which got its
-  // own feeds back from the commune, writes again.
+  // The commune sent again what the hub lacked.
   EXPECT_EQ(Head(*hub2, id, kCommune), signed_last);
   EXPECT_EQ(Digest(*hub2, kCommune).digest, Digest(*a, kCommune).digest);
+  // A restored hub stays marked after a commune's sync: its own feeds (the
+  // public feed's certificates) went to every commune, and one session
+  // cannot show it holds their latest. Its operator resumes writes once
+  // the communes have synced.
+  EXPECT_TRUE(IsRestored(*hub2));
+  EXPECT_EQ(hub2->EnrollSign(a->EnrollRequestFile("again").value(), 30).status().reason(),
+            "E_RESTORED");
+  auto resumed = hub2->ResumeWrites();
+  ASSERT_TRUE(resumed.ok() && *resumed);
   EXPECT_FALSE(IsRestored(*hub2));
   // A second sync with the hub caught up flags nothing more.
   Sync(*a, *hub2);

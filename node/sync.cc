@@ -147,9 +147,9 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
     s = Pump(out);
   }
   // Caught up: everything the peer held of this node's feeds is here now.
-  if (s.ok() && caught_up() && !restore_checked_) {
+  if (s.ok() && peer_ != nullptr && caught_up() && !restore_checked_) {
     restore_checked_ = true;
-    s = node_.ClearRestoredIfCaughtUp(own_heads_announced_).status();
+    s = node_.ClearRestoredIfCaughtUp(*peer_, own_heads_announced_).status();
   }
   // A local failure (a busy disk, say) still tells the peer the session is
   // over, so it does not wait for an answer that will not come.

@@ -23,16 +23,16 @@ bool ReadKey(std::string_view blob, crdt::ReplicaId* key) {
 Status Store::SaveReceipt(const ReceiptRow& r) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt up, db_->Prepare("INSERT INTO receipts(hub, origin, scope, seq, hash, signed_ms, body, "
+      Stmt up, db_->Prepare("INSERT INTO receipts(hub, origin, scope, seq, hash, received_ms, body, "
                             "signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
                             "ON CONFLICT(hub, origin, scope) DO UPDATE SET seq = ?4, hash = ?5, "
-                            "signed_ms = ?6, body = ?7, signature = ?8 WHERE seq < ?4"));
+                            "received_ms = ?6, body = ?7, signature = ?8 WHERE seq < ?4"));
   return up.BindBlob(1, Blob(r.hub))
       .BindBlob(2, Blob(r.feed.origin))
       .Bind(3, r.feed.scope)
       .Bind(4, static_cast<int64_t>(r.seq))
       .BindBlob(5, std::string_view(reinterpret_cast<const char*>(r.hash.data()), r.hash.size()))
-      .Bind(6, r.signed_ms)
+      .Bind(6, r.received_ms)
       .BindBlob(7, r.body)
       .BindBlob(8, r.signature)
       .Run();
@@ -41,7 +41,7 @@ Status Store::SaveReceipt(const ReceiptRow& r) {
 Result<std::vector<ReceiptRow>> Store::Receipts() {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT hub, origin, scope, seq, hash, signed_ms, body, signature "
+      Stmt q, db_->Prepare("SELECT hub, origin, scope, seq, hash, received_ms, body, signature "
                            "FROM receipts ORDER BY scope, origin, hub"));
   std::vector<ReceiptRow> out;
   while (true) {
@@ -53,7 +53,7 @@ Result<std::vector<ReceiptRow>> Store::Receipts() {
     r.seq = static_cast<uint64_t>(q.Int(3));
     const std::string_view hash = q.Blob(4);
     if (hash.size() == r.hash.size()) std::copy(hash.begin(), hash.end(), r.hash.begin());
-    r.signed_ms = q.Int(5);
+    r.received_ms = q.Int(5);
     r.body = std::string(q.Blob(6));
     r.signature = std::string(q.Blob(7));
     out.push_back(std::move(r));

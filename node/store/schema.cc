@@ -247,7 +247,7 @@ CREATE TABLE receipts(
   scope TEXT NOT NULL,
   seq INTEGER NOT NULL,
   hash BLOB NOT NULL,
-  signed_ms INTEGER NOT NULL,
+  received_ms INTEGER NOT NULL,
   body BLOB NOT NULL,
   signature BLOB NOT NULL,
   PRIMARY KEY(hub, origin, scope)) WITHOUT ROWID;

@@ -197,7 +197,7 @@ struct ReceiptRow {
   FeedKey feed;
   uint64_t seq = 0;
   replication::Hash hash{};
-  int64_t signed_ms = 0;  // when this node received it
+  int64_t received_ms = 0;  // when this node received it
   std::string body;
   std::string signature;
 };

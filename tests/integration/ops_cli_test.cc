@@ -270,10 +270,16 @@ TEST_F(OpsCliTest, serve_tells_systemd_it_is_ready_alive_and_stopping) {
 TEST_F(OpsCliTest, the_man_page_names_every_command_and_global_option) {
   const std::string man = ReadAll(std::string(TUPHAP_SOURCE_DIR) + "/docs/man/tuphap.1");
   ASSERT_FALSE(man.empty());
+  // troff writes a command's hyphen as "\-"; a person reads "-".
+  std::string plain;
+  for (size_t i = 0; i < man.size(); ++i) {
+    if (man[i] == '\\' && i + 1 < man.size() && man[i + 1] == '-') continue;
+    plain += man[i];
+  }
   const std::vector<std::string> commands = HelpCommands();
   ASSERT_GT(commands.size(), 10u);
   for (const std::string& c : commands)
-    EXPECT_NE(man.find("\n.B " + c), std::string::npos) << "tuphap.1 lacks the command " << c;
+    EXPECT_NE(plain.find("\n.B " + c), std::string::npos) << "tuphap.1 lacks the command " << c;
   const auto help = RunTuphap({"--help"}, "LC_ALL=C LANG=C");
   std::smatch m;
   std::string rest = help.out.substr(0, help.out.find("Subcommands:"));

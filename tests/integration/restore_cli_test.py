@@ -67,7 +67,7 @@ def scenario(nodes):
     signed_last = max(r["seq"] for r in receipts if r["scope"] == COMMUNE)
     check(signed_last > signed_first, f"no newer receipt: {receipts}")
     # ISO 8601 in the node's zone (Asia/Ho_Chi_Minh by default), with its offset.
-    check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", r["signed_at"])
+    check(all(re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+07:00", r["received_at"])
               and len(r["signature"]) == 128 for r in receipts),
           f"a receipt lacks its time or signature: {receipts}")
     delivered = status(nodes, "c")["delivered"]
@@ -118,6 +118,12 @@ def scenario(nodes):
     check(s["refusals"].get("E_HUB_ROLLBACK") == 1, f"not counted: {s['refusals']}")
     check(nodes.digest("hub2", COMMUNE) == nodes.digest("r", COMMUNE),
           "the restored hub did not get back what it lacked")
+    # A hub's own feeds went to every commune: one commune's sync does not
+    # show it holds their latest. It writes nothing (an enrolment, say)
+    # until its operator resumes writes.
+    check(status(nodes, "hub2")["restored"] is True, "one commune's sync cleared the hub's mark")
+    r = nodes.run("--data", nodes.dir("hub2"), "--json", "resume-writes")
+    check(json.loads(r.stdout)["resumed"] is True, f"resume-writes: {r.stdout} {r.stderr}")
     check(status(nodes, "hub2")["restored"] is False, "the restored hub is still marked")
     print("ok")
 
