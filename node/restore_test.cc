@@ -291,6 +291,16 @@ TEST_F(RestoreTest, TheHubsReceiptsAreKeptAndAHubRestoredFromAnOldBackupIsARollb
   EXPECT_EQ(rollbacks->front().signed_seq, signed_last);
   EXPECT_EQ(rollbacks->front().announced_seq, signed_at_backup);
   EXPECT_EQ(Refused(a->Security()->refusals, "E_HUB_ROLLBACK"), 1u);
+  // The same rollback announced again (a hub that stays behind, session
+  // after session) is one event, not a row and a refusal per session.
+  replication::Certificate hub2_cert;
+  hub2_cert.role = replication::NodeRole::kHub;
+  hub2_cert.sign_key = hub_key;
+  ASSERT_TRUE(a->CheckHubRollback(hub2_cert,
+                                  {replication::FeedHeadWire{id, kCommune, signed_at_backup, {}}})
+                  .ok());
+  EXPECT_EQ(a->store().HubRollbacks()->size(), 1u);
+  EXPECT_EQ(Refused(a->Security()->refusals, "E_HUB_ROLLBACK"), 1u);
   // The commune sent again what the hub lacked.
   EXPECT_EQ(Head(*hub2, id, kCommune), signed_last);
   EXPECT_EQ(Digest(*hub2, kCommune).digest, Digest(*a, kCommune).digest);

@@ -23,10 +23,11 @@ bool ReadKey(std::string_view blob, crdt::ReplicaId* key) {
 Status Store::SaveReceipt(const ReceiptRow& r) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
-      Stmt up, db_->Prepare("INSERT INTO receipts(hub, origin, scope, seq, hash, received_ms, body, "
-                            "signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
-                            "ON CONFLICT(hub, origin, scope) DO UPDATE SET seq = ?4, hash = ?5, "
-                            "received_ms = ?6, body = ?7, signature = ?8 WHERE seq < ?4"));
+      Stmt up,
+      db_->Prepare("INSERT INTO receipts(hub, origin, scope, seq, hash, received_ms, body, "
+                   "signature) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+                   "ON CONFLICT(hub, origin, scope) DO UPDATE SET seq = ?4, hash = ?5, "
+                   "received_ms = ?6, body = ?7, signature = ?8 WHERE seq < ?4"));
   return up.BindBlob(1, Blob(r.hub))
       .BindBlob(2, Blob(r.feed.origin))
       .Bind(3, r.feed.scope)
@@ -64,6 +65,19 @@ Result<std::vector<ReceiptRow>> Store::Receipts() {
 Status Store::RecordHubRollback(const HubRollbackRow& r) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, BeginTransaction());
+  // The same rollback seen again (a hub that stays behind, session after
+  // session) is one event: one row and one refusal, so the table stays
+  // bounded by what really happened.
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt seen, db_->Prepare("SELECT 1 FROM hub_rollbacks WHERE hub = ? AND origin = ? AND "
+                              "scope = ? AND signed_seq = ? AND announced_seq = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(bool already, seen.BindBlob(1, Blob(r.hub))
+                                            .BindBlob(2, Blob(r.feed.origin))
+                                            .Bind(3, r.feed.scope)
+                                            .Bind(4, static_cast<int64_t>(r.signed_seq))
+                                            .Bind(5, static_cast<int64_t>(r.announced_seq))
+                                            .Step());
+  if (already) return Status::Ok();
   TUPHAP_ASSIGN_OR_RETURN(Stmt ins,
                           db_->Prepare("INSERT INTO hub_rollbacks(hub, origin, scope, signed_seq, "
                                        "announced_seq, seen_ms) VALUES(?, ?, ?, ?, ?, ?)"));
