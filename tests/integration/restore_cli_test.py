@@ -12,6 +12,7 @@ usage: restore_cli_test.py TUPHAP NET_DIR   (NET_DIR: tests/net, for badlink.py)
 """
 import json
 import re
+import subprocess
 import os
 import sys
 
@@ -125,7 +126,36 @@ def scenario(nodes):
     r = nodes.run("--data", nodes.dir("hub2"), "--json", "resume-writes")
     check(json.loads(r.stdout)["resumed"] is True, f"resume-writes: {r.stdout} {r.stderr}")
     check(status(nodes, "hub2")["restored"] is False, "the restored hub is still marked")
+    backups_while_writing(nodes)
     print("ok")
+
+
+def backups_while_writing(nodes):
+    """Backups taken while another process imports: each restores to a
+    whole store (integrity, indexes, every record of a committed batch),
+    never to half a batch, and later backups never hold fewer records."""
+    nodes.init_commune("w", "22366")
+    gen = nodes.dir("w.jsonl")
+    nodes.run("generate", "--records", "3000", "--commune", "22366", "--seed", "5", "--out", gen)
+    importer = subprocess.Popen([TUPHAP, "--data", nodes.dir("w"), "import", gen, "--batch", "100"],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    counts = []
+    try:
+        while importer.poll() is None or not counts:
+            i = len(counts)
+            out = nodes.dir(f"w{i}.backup")
+            nodes.tp("w", "backup", "--out", out)
+            nodes.run("--data", nodes.dir(f"w{i}"), "restore", out)
+            nodes.tp(f"w{i}", "index", "check")
+            counts.append(nodes.digest(f"w{i}", "22366")["records"])
+            check(counts[-1] % 100 == 0 or counts[-1] == 3000,
+                  f"backup {i} holds {counts[-1]} records: not whole batches of 100")
+    finally:
+        importer.wait(timeout=300)
+    check(importer.returncode == 0, f"the import failed: {importer.stderr.read()}")
+    check(counts == sorted(counts), f"a later backup holds fewer records: {counts}")
+    check(len(counts) >= 2, f"only {len(counts)} backup(s) during the import")
+    print(f"backups while importing: {counts}")
 
 
 if __name__ == "__main__":
