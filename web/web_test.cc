@@ -77,6 +77,9 @@ TEST(WebFormat, TimesAreLocalAndMarkedDatesAndMoneyAreVietnamese) {
   const int64_t ms = 1'733'382'000'000;  // 2024-12-05T07:00:00Z
   EXPECT_EQ(tz->Human(ms), "05/12/2024 14:00 (UTC+07:00)");
   EXPECT_EQ(tz->Iso(ms), "2024-12-05T14:00:00+07:00");
+  // A change's clock in JSON: to the millisecond, the same offset.
+  EXPECT_EQ(tz->IsoMillis(ms + 45), "2024-12-05T14:00:00.045+07:00");
+  EXPECT_EQ(tz->IsoMillis(ms + 1999), "2024-12-05T14:00:01.999+07:00");
   EXPECT_EQ(tz->Date(1'733'419'800'000), "2024-12-06");  // 17:30Z is the next day in Vietnam
   EXPECT_EQ(tz->Human(0), "");
   auto paris = TimeZone::Named("Europe/Paris");

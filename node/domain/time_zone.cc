@@ -70,23 +70,19 @@ std::string TimeZone::Human(int64_t ms) const {
   return buf;
 }
 
-std::string TimeZone::Iso(int64_t ms) const {
-  const int off = OffsetMinutes(ms);
-  const Civil c = FromMillis(ms + int64_t{off} * 60000);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d%s",
-                static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                Offset(off).c_str());
-  return buf;
-}
+std::string TimeZone::Iso(int64_t ms) const { return IsoText(ms, false); }
 
-std::string TimeZone::IsoMillis(int64_t ms) const {
+std::string TimeZone::IsoMillis(int64_t ms) const { return IsoText(ms, true); }
+
+std::string TimeZone::IsoText(int64_t ms, bool millis) const {
   const int off = OffsetMinutes(ms);
   const Civil c = FromMillis(ms + int64_t{off} * 60000);
+  char fraction[8] = "";
+  if (millis) std::snprintf(fraction, sizeof fraction, ".%03d", c.millis);
   char buf[64];
-  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d.%03d%s",
+  std::snprintf(buf, sizeof buf, "%04lld-%02d-%02dT%02d:%02d:%02d%s%s",
                 static_cast<long long>(c.year), c.month, c.day, c.hour, c.minute, c.second,
-                c.millis, Offset(off).c_str());
+                fraction, Offset(off).c_str());
   return buf;
 }
 

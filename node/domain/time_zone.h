@@ -31,6 +31,8 @@ class TimeZone {
   std::string Date(int64_t ms) const;
 
  private:
+  std::string IsoText(int64_t ms, bool millis) const;
+
   std::string name_;
   std::shared_ptr<const void> zone_;  // icu::TimeZone
 };

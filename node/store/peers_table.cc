@@ -3,23 +3,10 @@
 // at most `cap` rows per peer: docs/security.md, Bounds).
 #include <string_view>
 
+#include "node/store/key_blob.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
-namespace {
-
-std::string_view Blob(const crdt::ReplicaId& k) {
-  return {reinterpret_cast<const char*>(k.bytes.data()), k.bytes.size()};
-}
-
-bool ReadKey(std::string_view blob, crdt::ReplicaId* key) {
-  if (blob.size() != key->bytes.size()) return false;
-  std::copy(blob.begin(), blob.end(), key->bytes.begin());
-  return true;
-}
-
-}  // namespace
-
 Result<std::vector<Store::PeerContact>> Store::PeerContacts() {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(

@@ -3,23 +3,10 @@
 // Local rows: no change, feed or bundle ever carries them.
 #include <string_view>
 
+#include "node/store/key_blob.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
-namespace {
-
-std::string_view Blob(const crdt::ReplicaId& k) {
-  return {reinterpret_cast<const char*>(k.bytes.data()), k.bytes.size()};
-}
-
-bool ReadKey(std::string_view blob, crdt::ReplicaId* key) {
-  if (blob.size() != key->bytes.size()) return false;
-  std::copy(blob.begin(), blob.end(), key->bytes.begin());
-  return true;
-}
-
-}  // namespace
-
 Status Store::SaveReceipt(const ReceiptRow& r) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(
