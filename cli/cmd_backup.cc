@@ -62,7 +62,7 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
   std::ostream& out = *ctx.out;
   if (restored) {
     out << Tr(ctx,
-              "RESTORED     from a backup: no writing until a sync with the hub or a peer brings "
+              "RESTORED     from a backup: no writing until a sync with the hub brings "
               "back this node's latest changes (E_RESTORED)")
         << '\n';
   }
@@ -127,7 +127,7 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
       } else {
         *ctx.out << Tr(ctx, "restored into {0}", {ctx.data_dir}) << '\n'
                  << Tr(ctx,
-                       "this node writes nothing until it has synced with the hub or a peer "
+                       "this node writes nothing until it has synced with its hub "
                        "(tuphap sync ENDPOINT --once): it may not hold its latest changes")
                  << '\n';
       }

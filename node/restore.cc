@@ -10,7 +10,7 @@ Status RestoredRefusal() {
   return Status::FailedPrecondition(
              "this node was restored from a backup and may not hold its latest changes: "
              "writing now would fork its own history (and the node would be quarantined). "
-             "Nothing was saved. Sync with the hub or a peer first ('tuphap sync ENDPOINT "
+             "Nothing was saved. Sync with the hub first ('tuphap sync ENDPOINT "
              "--once'), then write again")
       .WithReason("E_RESTORED");
 }

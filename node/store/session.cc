@@ -766,7 +766,7 @@ Status Store::Batch::AppendLocal(const FeedKey& key, const LocalFactory& make) {
   if (restored) {
     return Status::FailedPrecondition(
                "this node was restored from a backup and may not hold its latest changes: it "
-               "writes again after a sync with the hub or a peer")
+               "writes again after a sync with its hub")
         .WithReason("E_RESTORED");
   }
   TUPHAP_ASSIGN_OR_RETURN(FeedSlot * feed, LoadFeed(key));
