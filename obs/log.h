@@ -1,5 +1,6 @@
-// The node's log: levelled lines on stderr for operators (English: they are
-// not part of the people-facing catalogue), through spdlog. Under systemd
+// The node's log: levelled lines on stderr for operators, through spdlog.
+// The message part goes through SetLogTranslator's function (the catalogue
+// under LANG=vi_*); the time, level and key=value fields never do. Under systemd
 // (stderr is the journal stream named by $JOURNAL_STREAM) each line starts
 // with an sd-daemon priority "<N>" instead of a time, so the journal keeps
 // the level and adds its own time (docs/metrics.md, "Logs").
