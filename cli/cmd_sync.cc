@@ -67,7 +67,8 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   serve->add_option("--metrics", serve_args->metrics,
                     "serve Prometheus metrics at http://ADDRESS:PORT/metrics (127.0.0.1:9464)");
   serve->add_flag("--metrics-expose", serve_args->metrics_expose,
-                  "let --metrics listen on an address other than 127.0.0.1 (docs/metrics.md)");
+                  "let --metrics listen on an address other than 127.0.0.1, and let the web app's "
+                  "/metrics answer other computers (docs/metrics.md)");
   serve->add_flag("--exit-with-parent", serve_args->exit_with_parent,
                   "stop (as on SIGTERM) when the process that started this one exits: for tests "
                   "and scripts, so no orphan holds the port and the store; by default the node "
@@ -116,6 +117,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         uo.address = where.first;
         uo.port = where.second;
         uo.expose = serve_args->ui_expose;
+        uo.web.metrics_expose = serve_args->metrics_expose;
         uo.web.time_zone = ctx.time_zone;
         uo.web.behind_after_s = ctx.behind_after_hours * 3600;
         uo.web.upstreams = o.upstreams;

@@ -7,17 +7,23 @@
 
 namespace tuphap::cli {
 
+std::vector<std::string> LogLevelChoices() {
+  std::vector<std::string> out;
+  for (const auto& [name, level] : obs::kLogLevels) out.emplace_back(name);
+  return out;
+}
+
 Status SetUpLogging(const CLI::App& app, const Context& ctx) {
   obs::LogLevel level = spdlog::level::warn;
   for (const CLI::App* sub : app.get_subcommands()) {
-    if (sub->get_name() == "serve" || sub->get_name() == "sync") level = spdlog::level::info;
+    if (!ctx.json && (sub->get_name() == "serve" || sub->get_name() == "sync"))
+      level = spdlog::level::info;
   }
   if (ctx.log_level) {
     std::optional<obs::LogLevel> given = obs::ParseLogLevel(*ctx.log_level);
     if (!given)
-      return Status::InvalidArgument(
-          Tr(ctx, "unknown log level '{0}': trace, debug, info, warn, error or off",
-             {*ctx.log_level}));
+      return Status::InvalidArgument(Tr(ctx, "unknown log level '{0}' (the levels: {1})",
+                                        {*ctx.log_level, obs::LogLevelNames(", ")}));
     level = *given;
   }
   obs::InitLogging(level);

@@ -70,8 +70,7 @@ int main(int argc, char** argv) {
   app.add_option("--log-level", log_level,
                  "log on stderr from this level up: trace, debug, info, warn, error, off "
                  "(default info for serve and sync, warn otherwise)")
-      ->check(CLI::IsMember(std::vector<std::string>(std::begin(tuphap::cli::kLogLevels),
-                                                     std::end(tuphap::cli::kLogLevels))));
+      ->check(CLI::IsMember(tuphap::cli::LogLevelChoices()));
   app.add_option("--passphrase-file", ctx.passphrase_file,
                  "read the keys' passphrase from FILE (mode 600; one trailing newline is "
                  "dropped) instead of $TUPHAP_PASSPHRASE or the terminal");

@@ -69,13 +69,14 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int err = errno;
-    return Status::NotFound(Tr(ctx, "cannot open the passphrase file ") + path + ": " +
-                            std::strerror(err));
+    return Status::NotFound(
+        Tr(ctx, "cannot open the passphrase file {0}: {1}", {path, std::strerror(err)}));
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     close(fd);
-    return Status::InvalidArgument(Tr(ctx, "the passphrase file is not a regular file: ") + path);
+    return Status::InvalidArgument(
+        Tr(ctx, "the passphrase file is not a regular file: {0}", {path}));
   }
   // A key's passphrase that other accounts on the machine can read guards
   // nothing; refuse it rather than warn, as ssh does with a private key.
@@ -83,9 +84,10 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
     close(fd);
     char mode[8];
     std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-    return Status::PermissionDenied(Tr(ctx, "the passphrase file ") + path +
-                                    Tr(ctx, " may be read or written by group or others (mode ") +
-                                    mode + Tr(ctx, "): run chmod 600 ") + path)
+    return Status::PermissionDenied(Tr(ctx,
+                                       "the passphrase file {0} may be read or written by group "
+                                       "or others (mode {1}): run chmod 600 {0}",
+                                       {path, mode}))
         .WithReason("E_PASSPHRASE_FILE_MODE");
   }
   // One byte more than the limit, plus a trailing newline, tells a longer
@@ -98,20 +100,22 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
     if (r < 0) {
       const int err = errno;
       close(fd);
-      return Status::IoError(Tr(ctx, "cannot read the passphrase file ") + path + ": " +
-                             std::strerror(err));
+      return Status::IoError(
+          Tr(ctx, "cannot read the passphrase file {0}: {1}", {path, std::strerror(err)}));
     }
     if (r == 0) break;
     n += static_cast<size_t>(r);
   }
   close(fd);
-  // `echo pass > file` writes one newline after it; it is not part of the
-  // passphrase. Only one: anything else is the operator's own.
+  // `echo pass > file` writes one newline after it (a Windows editor "\r\n");
+  // it is not part of the passphrase. Only one: anything else is the
+  // operator's own.
   if (n > 0 && buf.data()[n - 1] == '\n') --n;
+  if (n > 0 && buf.data()[n - 1] == '\r') --n;
   if (n > kMaxPassphrase)
-    return Status::InvalidArgument(Tr(ctx, "the passphrase in ") + path +
-                                   Tr(ctx, " is longer than 1024 bytes"));
-  if (n == 0) return Status::InvalidArgument(Tr(ctx, "the passphrase file is empty: ") + path);
+    return Status::InvalidArgument(
+        Tr(ctx, "the passphrase in {0} is longer than 1024 bytes", {path}));
+  if (n == 0) return Status::InvalidArgument(Tr(ctx, "the passphrase file is empty: {0}", {path}));
   return replication::SecretBytes(buf.data(), n);
 }
 

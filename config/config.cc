@@ -1,9 +1,9 @@
 #include "config/config.h"
 
 #include <toml++/toml.h>
-#include <set>
 
 #include "base/file_io.h"
+#include "obs/log.h"
 
 namespace tuphap::config {
 namespace {
@@ -97,11 +97,9 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
                               IntegerIn(node, at, k, 1, 24 * 365, "number of hours"));
     } else if (k == "log_level") {
       auto v = node.value<std::string>();
-      static const std::set<std::string> kLevels = {"trace", "debug", "info",
-                                                    "warn",  "error", "off"};
-      if (!v || kLevels.count(*v) == 0)
-        return Status::InvalidArgument(
-            at + ": 'log_level' must be one of trace, debug, info, warn, error, off");
+      if (!v || !obs::ParseLogLevel(*v))
+        return Status::InvalidArgument(at + ": 'log_level' must be one of " +
+                                       obs::LogLevelNames(", "));
       c.log_level = *v;
     } else {
       return Status::InvalidArgument(at + ": unknown key '" + k + "'");

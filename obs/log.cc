@@ -92,13 +92,19 @@ std::shared_ptr<spdlog::logger>& Instance() {
 }  // namespace
 
 std::optional<LogLevel> ParseLogLevel(std::string_view text) {
-  if (text == "trace") return spdlog::level::trace;
-  if (text == "debug") return spdlog::level::debug;
-  if (text == "info") return spdlog::level::info;
-  if (text == "warn") return spdlog::level::warn;
-  if (text == "error") return spdlog::level::err;
-  if (text == "off") return spdlog::level::off;
+  for (const auto& [name, level] : kLogLevels) {
+    if (text == name) return level;
+  }
   return std::nullopt;
+}
+
+std::string LogLevelNames(std::string_view separator) {
+  std::string out;
+  for (const auto& [name, level] : kLogLevels) {
+    if (!out.empty()) out += separator;
+    out += name;
+  }
+  return out;
 }
 
 bool StderrIsJournal() {

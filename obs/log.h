@@ -1,5 +1,6 @@
-// The node's log: levelled lines on stderr for operators (English: they are
-// not part of the people-facing catalogue), through spdlog. Under systemd
+// The node's log: levelled lines on stderr for operators, through spdlog.
+// The message part goes through SetLogTranslator's function (the catalogue
+// under LANG=vi_*); the time, level and key=value fields never do. Under systemd
 // (stderr is the journal stream named by $JOURNAL_STREAM) each line starts
 // with an sd-daemon priority "<N>" instead of a time, so the journal keeps
 // the level and adds its own time (docs/metrics.md, "Logs").
@@ -7,16 +8,33 @@
 
 #include <spdlog/logger.h>
 
+#include <array>
 #include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace tuphap::obs {
 
 using LogLevel = spdlog::level::level_enum;
 
-// "trace", "debug", "info", "warn", "error" or "off"; nullopt otherwise.
+// The level names --log-level and the config's log_level take, with their
+// levels: the one list the CLI option, the config check and ParseLogLevel
+// read, so a name added here is accepted everywhere at once.
+inline constexpr std::array<std::pair<std::string_view, LogLevel>, 6> kLogLevels = {{
+    {"trace", spdlog::level::trace},
+    {"debug", spdlog::level::debug},
+    {"info", spdlog::level::info},
+    {"warn", spdlog::level::warn},
+    {"error", spdlog::level::err},
+    {"off", spdlog::level::off},
+}};
+
+// The names of kLogLevels joined with `separator`, for messages.
+std::string LogLevelNames(std::string_view separator);
+
+// One of kLogLevels' names; nullopt otherwise.
 std::optional<LogLevel> ParseLogLevel(std::string_view text);
 
 // Sends the log to stderr at `level` from now on. Until it is called the

@@ -10,9 +10,10 @@
       listed and left alone: convert them by hand.
   i18n_extract.py check [--stubs]     fails (exit 1) when a Tr pair is left in
       cli/ or node/app/, when a Tr/TrCtx English text has no entry, or when an
-      English Status message of node/, base/, replication/, crdt/ (Status::X(...),
-      .Annotate(...)) has no entry (exact or template); --stubs prints PO stubs
-      for the missing ones.
+      English Status message of node/, base/, replication/, crdt/, cli/
+      (Status::X(...), .Annotate(...), the MESSAGE_HELPERS) has no entry (exact
+      or template), or when one is built from variables only and is not in
+      OPAQUE_MESSAGES; --stubs prints PO stubs for the missing ones.
 """
 import glob
 import os
@@ -147,7 +148,8 @@ def po_quote(text):
     return '"' + text + '"'  # text is already C-escaped, as PO wants
 
 
-def load_po(path=PO):
+def load_po(path=None):
+    path = path or PO  # read now: a test points PO elsewhere
     entries = {}
     if not os.path.exists(path):
         return entries
@@ -279,11 +281,65 @@ def source_files(dirs, pattern=("*.cc", "*.h")):
                 yield f
 
 
-def status_messages():
-    """(template, where) of every English Status message built in node code."""
+# Status messages whose text the check cannot see (no literal in the
+# expression), each allowed with the reason it needs no entry of its own.
+# Keyed by file and expression (blanks squeezed), not by line, so an entry
+# does not rot when the file moves. Any other such message is a problem:
+# write its text where the Status is built, or list it here with a reason.
+OPAQUE_MESSAGES = {
+    ("node/domain/registry.cc", '(p.field.empty() ? "" : p.field + ": ") + p.message'):
+        "a validator problem: domain::Format already wrote it in the office's language",
+    ("node/node_security.cc", "s.message()"):
+        "Unlock's own Status message, checked where Unlock builds it",
+    ("node/reconcile/walk.cc", "where"):
+        "the side a reconcile error came from, put before a message checked where it is built",
+    ("node/store/sqlite.cc", "detail"):
+        "SQLite's own text (sqlite3_errmsg) of a constraint failure, not a message of ours",
+    ("replication/certificate.cc", "what"):
+        "the name of the object read, put before a message checked where it is built",
+    ("cli/cmd_person.cc", "first"):
+        "a record key (the first difference of the person index), not words",
+    ("cli/cmd_security.cc", "sign->request"): "a file name",
+    ("cli/cmd_security.cc", "*cert_file"): "a file name",
+    ("node/sync.cc", "message"): "SyncSession::Fail's message: see MESSAGE_HELPERS",
+    ("replication/change_codec.cc", "what"): "CheckLimits' over(): see MESSAGE_HELPERS",
+    ("crdt/change.cc", "std::move(m)"): "Change::CheckShape's bad(): see MESSAGE_HELPERS",
+}
+
+# Helpers that make a Status from a message their callers write: (file, name)
+# -> the argument holding the message, checked like Status::X(...)'s.
+MESSAGE_HELPERS = {
+    ("node/sync.cc", "Fail"): 1,
+    ("replication/change_codec.cc", "over"): 0,
+    ("crdt/change.cc", "bad"): 0,
+}
+
+# A message translated where it is built (the CLI's Tr, the node's
+# domain::Tr and Say): its text is checked as a Tr text.
+TRANSLATED_RE = re.compile(r"(?<![A-Za-z0-9_])(?:Tr|TrCtx|Say)\(")
+
+
+def status_messages(opaque=None):
+    """(template, where) of every English Status message built in node code.
+    A message built only from variables is added to `opaque` as (where,
+    file, expression) instead."""
     pat = re.compile(r"(?<![A-Za-z0-9_])(?:Status::(?:%s)|\.Annotate)\(" % ERROR_CODES)
     for f in source_files(["node", "base", "replication", "crdt", "cli"]):
         src = open(f, encoding="utf-8").read()
+        rel = os.path.relpath(f, ROOT)
+        for name, index in MESSAGE_HELPERS.items():
+            if name[0] != rel:
+                continue
+            for m in re.finditer(r"(?<![A-Za-z0-9_.>:])%s\(" % name[1], src):
+                try:
+                    args, _ = call_args(src, m.end() - 1)
+                except ValueError:
+                    continue
+                if len(args) <= index:
+                    continue
+                t = template(src[args[index][0]:args[index][1]], {})
+                if t is not None:
+                    yield t, "%s:%d" % (rel, src.count("\n", 0, m.start()) + 1)
         for m in pat.finditer(src):
             line_start = src.rfind("\n", 0, m.start()) + 1
             if "//" in src[line_start:m.start()]:
@@ -305,6 +361,8 @@ def status_messages():
             t = template(expr, {})
             if t is not None and re.search(r"[A-Za-z]{2}", t):
                 yield t, where
+            elif t is None and not TRANSLATED_RE.search(expr) and opaque is not None:
+                opaque.append((where, rel, norm(expr)))
 
 
 def tr_msgids(files):
@@ -383,8 +441,8 @@ def check(stubs):
             continue
         parts = re.split(r"\{\d\}", mid)
         templates.append(re.compile("^" + "(.+?)".join(re.escape(p) for p in parts) + "$", re.S))
-    seen = set()
-    for t, where in status_messages():
+    seen, opaque = set(), []
+    for t, where in status_messages(opaque):
         if t in seen:
             continue
         seen.add(t)
@@ -393,6 +451,12 @@ def check(stubs):
             continue
         problems.append("%s: no Vietnamese for the Status message '%s'" % (where, t))
         missing.append(("", t, where))
+    for where, rel, expr in opaque:
+        if (rel, expr) not in OPAQUE_MESSAGES:
+            problems.append("%s: a Status message built from variables only (%s): write its "
+                            "text where the Status is built (whole sentences, variables in "
+                            "them), or list it in OPAQUE_MESSAGES with the reason it needs no "
+                            "entry" % (where, expr))
     for p in problems:
         print(p)
     if stubs:

@@ -223,7 +223,11 @@ Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text) {
 bool IsLoopback(std::string_view address) {
   beast::error_code ec;
   const asio::ip::address a = asio::ip::make_address(std::string(address), ec);
-  return !ec && a.is_loopback();
+  if (ec) return false;
+  // A server bound to "::" sees an IPv4 client as ::ffff:a.b.c.d.
+  if (a.is_v6() && a.to_v6().is_v4_mapped())
+    return asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).is_loopback();
+  return a.is_loopback();
 }
 
 }  // namespace tuphap::web

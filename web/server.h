@@ -59,7 +59,7 @@ class HttpServer {
 // naming the text otherwise.
 Result<std::pair<std::string, uint16_t>> ParseHostPort(std::string_view text);
 
-// Whether `address` is a loopback address (127.0.0.0/8, ::1).
+// Whether `address` is a loopback address (127.0.0.0/8, ::1, ::ffff:127.x.y.z).
 bool IsLoopback(std::string_view address);
 
 }  // namespace tuphap::web

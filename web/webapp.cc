@@ -9,6 +9,7 @@
 #include "web/html.h"
 #include "web/i18n.h"
 #include "web/metrics_page.h"
+#include "web/server.h"
 
 namespace tuphap::embedded {
 std::string_view web_style_css();
@@ -210,6 +211,8 @@ Response WebApp::Dispatch(const Request& req) {
   if (path == "/healthz") return Response::Text(200, "ok\n");
   // For a scraper, which has no session (docs/metrics.md); behind the host
   // and origin checks above like every page.
+  if (path == "/metrics" && !options_.metrics_expose && !IsLoopback(req.remote))
+    return Response::Text(403, "/metrics answers this computer only (serve --metrics-expose)\n");
   if (auto m = MetricsPage(req)) return *m;
   if (req.method == "GET" && path.rfind("/assets/", 0) == 0) {
     Response a;

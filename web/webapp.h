@@ -51,6 +51,11 @@ struct WebOptions {
   // Argon2id limits for the dummy hash of an unknown login: the same as the
   // accounts' own (app/officers.h), so timing does not tell them apart.
   node::KdfLimits officer_kdf;
+  // Whether /metrics answers clients other than this computer (serve
+  // --metrics-expose). An exposed web app (--ui-expose) is for officers'
+  // browsers; the metrics (which communes sync, how far each is behind) are
+  // not theirs to read, nor anyone's on that network.
+  bool metrics_expose = false;
 };
 
 struct Session {

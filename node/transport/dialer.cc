@@ -197,32 +197,51 @@ void PumpDial(Dial& d) {
 }
 
 Status NoProgress(const Dial& d, int timeout_s) {
+  // Whole sentences with their numbers inline, so the message catalogue
+  // has one template per case to translate (po/vi.po).
   const DialCounts& c = d.since_progress;
-  const std::string head =
-      "no batch acknowledged with " + d.endpoint + " for " + std::to_string(timeout_s) + " s: ";
-  std::string why, reason;
+  const std::string s = std::to_string(timeout_s);
   if (c.tcp == 0) {
-    why = "no connection could be made (is 'tuphap serve' running there?)";
-    reason = "E_UNREACHABLE";
-  } else if (c.handshakes == 0) {
-    why = std::to_string(c.tcp) + " connection(s) made, the secure handshake failed on every one" +
-          (c.refused > 0 ? " (" + std::to_string(c.refused) + " refused)" : std::string()) +
-          ": the node there is not " + NodeIdText(d.peer.sign_key) +
-          " (another hub's key?) or the link drops during the handshake";
-    reason = "E_HANDSHAKE";
-  } else if (c.hellos == 0) {
-    why = std::to_string(c.handshakes) +
-          " connection(s) made, the peer never answered HELLO (peer silent)";
-    reason = "E_PEER_SILENT";
-  } else if (c.lost > 0) {
-    why = std::to_string(c.hellos) + " session(s) opened and " + std::to_string(c.lost) +
-          " connection(s) lost before a batch got through (the link drops connections)";
-    reason = "E_LINK_DROPS";
-  } else {
-    why = "the session opened but the peer has been silent since (peer silent)";
-    reason = "E_PEER_SILENT";
+    return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
+                               " s: no connection could be made (is 'tuphap serve' running "
+                               "there?)")
+        .WithReason("E_UNREACHABLE");
   }
-  return Status::Unavailable(head + why).WithReason(reason);
+  if (c.handshakes == 0) {
+    const std::string tcp = std::to_string(c.tcp), id = NodeIdText(d.peer.sign_key);
+    if (c.refused > 0) {
+      return Status::Unavailable(
+                 "no batch acknowledged with " + d.endpoint + " for " + s + " s: " + tcp +
+                 " connection(s) made, the secure handshake failed on " + "every one (" +
+                 std::to_string(c.refused) + " refused): the node there is not " + id +
+                 " (another hub's key?) or the link drops during the handshake")
+          .WithReason("E_HANDSHAKE");
+    }
+    return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
+                               " s: " + tcp +
+                               " connection(s) made, the secure handshake failed on every one: "
+                               "the node there is not " +
+                               id + " (another hub's key?) or the link drops during the handshake")
+        .WithReason("E_HANDSHAKE");
+  }
+  if (c.hellos == 0) {
+    return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
+                               " s: " + std::to_string(c.handshakes) +
+                               " connection(s) made, the peer never answered HELLO (peer silent)")
+        .WithReason("E_PEER_SILENT");
+  }
+  if (c.lost > 0) {
+    return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
+                               " s: " + std::to_string(c.hellos) + " session(s) opened and " +
+                               std::to_string(c.lost) +
+                               " connection(s) lost before a batch got through (the link drops "
+                               "connections)")
+        .WithReason("E_LINK_DROPS");
+  }
+  return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
+                             " s: the session opened but the peer has been silent since (peer "
+                             "silent)")
+      .WithReason("E_PEER_SILENT");
 }
 
 }  // namespace tuphap::node::transport

@@ -14,10 +14,14 @@ have the same keys in both languages.
 The success paths that need a served hub run too, once per language on nodes
 of their own (they change state, so they cannot run twice on one node): a hub
 serves on loopback while a commune enrols, syncs, exports and imports a
-bundle, leases numbers, revokes a record and reconciles, the hub revokes a
-node and reports, and an officer account is added and listed. Each of those
-runs must exit 0 and print something in both languages (a crash is no pass),
-and serve's own lines are checked as well. Usage: walk_test.py TUPHAP
+bundle, leases numbers, revokes a record and reconciles, backs up, lists its
+receipts, and a copy restored from the backup shows its status and refuses a
+write (E_RESTORED), the hub revokes a node and reports, and an officer
+account is added and listed. Each of those runs must exit as it should (0,
+or the refusal's code for the two that must fail: the restored write and a
+sync with a closed port) and print something in both languages (a crash is
+no pass), and serve's own lines are checked as well. Usage: walk_test.py
+TUPHAP
 """
 import json
 import os
@@ -69,7 +73,19 @@ def walk(path, cwd, out):
         walk(path + [name], cwd, out)
 
 
-MACHINE = re.compile(r"""\w+="[^"]*"|'[^']*'|"[^"]*"|\S*[/_.=@:<>\[\]{}0-9$-]\S*|\b[A-Z][A-Z_]+\b""")
+# Quoted text and key="value" fields are machine text as a whole.
+QUOTED = re.compile(r'\w+="[^"]*"' + r"|'[^']*'" + r'|"[^"]*"')
+# A token is a machine token (a path, key=value, an id, a number, an
+# address, a placeholder, a variable, an option) when it holds one of these,
+# or starts with "-" (an option). Dots, colons and dashes are not enough: a
+# sentence's last word ends with "." and the word before a colon with ":".
+MACHINE_CHAR = re.compile(r"[/=_0-9@<>\[\]{}$]")
+
+
+def machine_token(token):
+    word = token.rstrip(".,:;!?")
+    return (MACHINE_CHAR.search(word) is not None or word.startswith("-")
+            or (len(word) > 1 and word.upper() == word and word.lower() != word))  # E_CODE, HELLO
 
 
 def english_words(line, command_names):
@@ -79,7 +95,8 @@ def english_words(line, command_names):
     s = s.replace("JSON Lines", " ")
     if line.startswith("  ") and not line.startswith("   "):
         s = re.sub(r"^\S+", " ", s)  # help: the command or option column
-    s = MACHINE.sub(" ", s)
+    s = QUOTED.sub(" ", s)
+    s = " ".join(t for t in s.split() if not machine_token(t))
     words = re.findall(r"[A-Za-z]+", s)
     return [w for w in words if w.lower() in ENGLISH and w not in command_names]
 
@@ -158,6 +175,17 @@ def served_runs(work, lang, names):
     setup(["--data", c, "import", gen])
     first = json.loads(open(gen, encoding="utf-8").readline())
     rid = first.get("data", {}).get("record_id") or first.get("record_id", "")
+    # A birth of a child not in g.jsonl, for the restored node to refuse.
+    other = os.path.join(w, "other.jsonl")
+    setup(["generate", "--records", "40", "--commune", "22333", "--seed", "99", "--out", other])
+    one = os.path.join(w, "one.json")
+    for line in open(other, encoding="utf-8"):
+        d = json.loads(line)
+        if d["type"] == "birth":
+            json.dump(d["data"], open(one, "w", encoding="utf-8"), ensure_ascii=False)
+            break
+    closed = "tcp://127.0.0.1:%d" % free_port()  # nothing listens there
+    backup, restored = os.path.join(w, "backup"), os.path.join(w, "restored")
     ids = {n: json.loads(setup(["--data", d, "--json", "status"]))["node_id"]
            for n, d in (("hub", hub), ("c", c), ("c2", c2))}
     port = free_port()
@@ -171,6 +199,13 @@ def served_runs(work, lang, names):
         [c2, "enroll", "accept", os.path.join(w, "enr2")],
         "serve",
         [c, "sync", endpoint, "--once"],
+        (1, [c, "sync", closed, "--once", "--timeout", "2"]),
+        [c, "backup", "--out", backup],
+        [c, "receipts"],
+        [c, "--json", "receipts"],
+        ("restore", ["restore", backup, "--data", restored]),
+        [restored, "status"],
+        (4, [restored, "record", "add", "--type", "birth", "--input", one]),
         [c2, "sync", endpoint, "--once"],
         [c, "register", "lease", "--to", ids["c2"], "--register", "KS", "--year", "2026",
          "--count", "20"],
@@ -203,10 +238,16 @@ def served_runs(work, lang, names):
                         stderr=subprocess.STDOUT)
                 wait_listening(port, serve, serve_log)
                 continue
-            args = ["--data"] + step
+            want = 0
+            if isinstance(step, tuple) and step[0] == "restore":
+                args = step[1]  # restore takes --data after its file
+            else:
+                if isinstance(step, tuple):
+                    want, step = step
+                args = ["--data"] + step
             label = "[served] tuphap " + " ".join(x.replace(work, "$W") for x in args)
             code, out = run(args, lang, w)
-            results.append((label, code, out))
+            results.append((label, code - want, out))
     finally:
         if serve is not None:
             serve.send_signal(signal.SIGTERM)
@@ -292,7 +333,8 @@ def main():
     for lang, results in served.items():
         for label, code, out in results:
             if code != 0:
-                problems.append("%s (%s): exit %d: %s" % (label, lang, code, out.strip()))
+                problems.append("%s (%s): exit %d off what it should be: %s" %
+                                (label, lang, code, out.strip()))
             if not out.strip():
                 problems.append("%s (%s): printed nothing" % (label, lang))
             if lang.startswith("vi"):

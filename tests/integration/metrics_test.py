@@ -8,10 +8,15 @@ session that caught up, the envelopes applied, the apply and commit
 histograms' counts, and the commune's lag. Every metric emitted is
 documented in docs/metrics.md. The session's log line appears on both sides
 with its fields, with sd-daemon priorities and no time under the journal,
-and --log-level error silences it. A non-loopback --metrics is refused.
+and --log-level error silences it; with --json the JSON alone says how the
+sync went (no log line unless asked). A non-loopback --metrics is refused,
+and the web app's /metrics answers another computer only with
+--metrics-expose, even when the web app itself is exposed (--ui-expose).
 
 usage: metrics_test.py TUPHAP NET_DIR DOCS_DIR   (NET_DIR: tests/net, for badlink.py)
 """
+import http.client
+import json
 import os
 import re
 import subprocess
@@ -119,6 +124,49 @@ def scrape(port):
         check(r.headers.get("Content-Type", "").startswith("text/plain; version=0.0.4"),
               f"/metrics content type {r.headers.get('Content-Type')}")
         return parse_exposition(r.read().decode("utf-8"))
+
+
+def non_loopback_address():
+    """An IPv4 address of this computer that is not loopback: a client
+    connecting from it is "another computer" to a server."""
+    out = subprocess.run(["ip", "-o", "-4", "addr", "show", "scope", "global"],
+                         capture_output=True, text=True, check=True).stdout
+    m = re.search(r"\sinet (\d+\.\d+\.\d+\.\d+)/", out)
+    check(m is not None, f"this computer has no non-loopback IPv4 address to test from: {out!r}")
+    return m.group(1)
+
+
+def get_from(address, port, host):
+    """(status, body) of GET /metrics sent to ADDRESS:PORT (so from ADDRESS:
+    the kernel picks the destination's own address as the source)."""
+    c = http.client.HTTPConnection(address, port, timeout=10, source_address=(address, 0))
+    try:
+        c.request("GET", "/metrics", headers={"Host": host})
+        r = c.getresponse()
+        return r.status, r.read().decode("utf-8")
+    finally:
+        c.close()
+
+
+def exposed_web_app_metrics(nodes):
+    """An exposed web app (--ui 0.0.0.0:PORT --ui-expose) answers /metrics to
+    this computer; to another one only with --metrics-expose."""
+    other = non_loopback_address()
+    for name, expose in (("closed", False), ("open", True)):
+        nodes.init_hub(name)
+        uport = badlink.free_port()
+        nodes.serve(name, "--listen", f"tcp://127.0.0.1:{badlink.free_port()}", "--ui",
+                    f"0.0.0.0:{uport}", "--ui-expose", *(["--metrics-expose"] if expose else []))
+        host = f"0.0.0.0:{uport}"  # the one name a server bound to 0.0.0.0 answers to
+        status, body = get_from("127.0.0.1", uport, host)
+        check(status == 200 and "tuphap_" in body, f"{name}: /metrics from loopback: {status}")
+        status, body = get_from(other, uport, host)
+        if expose:
+            check(status == 200 and "tuphap_" in body,
+                  f"--metrics-expose: /metrics from {other} got {status}")
+        else:
+            check(status == 403 and "tuphap_" not in body,
+                  f"an exposed web app answered /metrics to {other}: {status}")
 
 
 def session_line(text, side):
@@ -237,6 +285,14 @@ def scenario(nodes):
     s = nodes.tp("c", "--log-level", "error", "sync", ep, "--once", timeout=120)
     check("caught up" in s.stdout, f"sync printed no result: {s.stdout!r}")
     check(s.stderr == "", f"--log-level error still logs: {s.stderr!r}")
+    # --json: the JSON says how the sync went; stderr is for trouble only...
+    s = nodes.tp("c", "--json", "sync", ep, "--once", timeout=120)
+    check(json.loads(s.stdout)["sessions"] >= 1, f"sync --json: {s.stdout!r}")
+    check(s.stderr == "", f"sync --json logs its result again on stderr: {s.stderr!r}")
+    # ...unless a level is asked for.
+    s = nodes.tp("c", "--json", "--log-level", "info", "sync", ep, "--once", timeout=120)
+    check(session_line(s.stderr, "dialer")[0] is not None,
+          f"sync --json --log-level info has no session line: {s.stderr!r}")
     # A command for people logs nothing by default.
     s = nodes.tp("c", "status")
     check(s.stderr == "", f"status logs: {s.stderr!r}")
@@ -277,6 +333,7 @@ def scenario(nodes):
         documented = set(re.findall(r"^\| `(tuphap_[a-z_]+)` \|", doc.read(), re.M))
     check(set(m) <= documented, f"metrics not in docs/metrics.md: {sorted(set(m) - documented)}")
     check(documented <= set(m), f"documented, never emitted: {sorted(documented - set(m))}")
+    exposed_web_app_metrics(nodes)
     print("ok")
 
 

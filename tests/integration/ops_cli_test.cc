@@ -53,6 +53,50 @@ std::vector<std::string> HelpCommands() {
   return commands;
 }
 
+// In a forked child: becomes `tuphap ARGS...` with its stdout and stderr
+// appended to `log`.
+[[noreturn]] void ExecTuphapLogged(const std::string& log, const std::vector<std::string>& args) {
+  const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  dup2(fd, 1);
+  dup2(fd, 2);
+  ExecTuphap(args);
+}
+
+// A serve started by another process, its "parent" (as a shell or a login
+// session starts one): the parent forks the serve, reports its pid, and
+// exits when the test closes `release`. The test reaps both: it is their
+// subreaper (PR_SET_CHILD_SUBREAPER).
+struct ServeUnderParent {
+  pid_t parent = -1;
+  pid_t serve = -1;  // -1 when the parent could not report it
+  int release = -1;  // the parent exits when this is closed
+};
+
+ServeUnderParent StartServeUnderParent(const std::string& log,
+                                       const std::vector<std::string>& args) {
+  int to_parent[2], from_parent[2];
+  if (pipe2(to_parent, O_CLOEXEC) != 0 || pipe2(from_parent, O_CLOEXEC) != 0) return {};
+  const pid_t parent = fork();
+  if (parent == 0) {
+    const pid_t serve = fork();
+    if (serve == 0) ExecTuphapLogged(log, args);
+    (void)!write(from_parent[1], &serve, sizeof serve);
+    close(to_parent[1]);
+    char c;
+    (void)!read(to_parent[0], &c, 1);  // until the test says so
+    _exit(0);
+  }
+  close(to_parent[0]);
+  close(from_parent[1]);
+  ServeUnderParent s;
+  s.parent = parent;
+  s.release = to_parent[1];
+  if (read(from_parent[0], &s.serve, sizeof s.serve) != static_cast<ssize_t>(sizeof s.serve))
+    s.serve = -1;
+  close(from_parent[0]);
+  return s;
+}
+
 class OpsCliTest : public sync_testing::SyncTest {
  protected:
   // A hub and an enrolled commune "c", for a serve to sync with.
@@ -106,6 +150,13 @@ TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline)
       {"--data", Dir("c"), "--passphrase-file", file, "enroll", "request", "--out", Dir("r2")},
       "TUPHAP_PASSPHRASE=something-else");
   EXPECT_EQ(by_file.exit_code, 0) << by_file.err;
+  // A file saved by a Windows editor ends its line with "\r\n": the same.
+  const std::string crlf = Dir("passphrase-crlf");
+  WriteFile(crlf, "from-the-file\r\n", 0600);
+  auto by_crlf = RunTuphap(
+      {"--data", Dir("c"), "--passphrase-file", crlf, "enroll", "request", "--out", Dir("r5")},
+      no_env);
+  EXPECT_EQ(by_crlf.exit_code, 0) << by_crlf.err;
 
   // A file others may read is refused, saying how to fix it.
   chmod(file.c_str(), 0644);
@@ -113,8 +164,16 @@ TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline)
       {"--data", Dir("c"), "--passphrase-file", file, "enroll", "request", "--out", Dir("r3")},
       no_env);
   EXPECT_EQ(open_file.exit_code, 4);
+  EXPECT_NE(open_file.err.find("[E_PASSPHRASE_FILE_MODE]"), std::string::npos) << open_file.err;
   EXPECT_NE(open_file.err.find("chmod 600"), std::string::npos) << open_file.err;
   EXPECT_FALSE(fs::exists(Dir("r3")));
+  // A file that is not there: not found (3), naming the file.
+  auto missing = RunTuphap({"--data", Dir("c"), "--passphrase-file", Dir("no-such-file"), "enroll",
+                            "request", "--out", Dir("r4")},
+                           no_env);
+  EXPECT_EQ(missing.exit_code, 3) << missing.err;
+  EXPECT_NE(missing.err.find(Dir("no-such-file")), std::string::npos) << missing.err;
+  EXPECT_FALSE(fs::exists(Dir("r4")));
 }
 
 TEST_F(OpsCliTest, a_service_reads_the_passphrase_from_its_credentials_directory) {
@@ -129,33 +188,23 @@ TEST_F(OpsCliTest, a_service_reads_the_passphrase_from_its_credentials_directory
   // Without it (and no terminal, no variable) the keys stay locked.
   auto locked = RunTuphap({"--data", Dir("c"), "enroll", "request", "--out", Dir("req2")},
                           "env -u TUPHAP_PASSPHRASE setsid");
-  EXPECT_NE(locked.exit_code, 0);
+  EXPECT_EQ(locked.exit_code, 4) << locked.err;
+  EXPECT_NE(locked.err.find("[E_LOCKED]"), std::string::npos) << locked.err;
+  EXPECT_NE(locked.err.find("--passphrase-file"), std::string::npos) << locked.err;
+  EXPECT_FALSE(fs::exists(Dir("req2")));
 }
 
 TEST_F(OpsCliTest, serve_keeps_running_when_the_process_that_started_it_exits) {
   ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   HubAndCommune();
-  int pipefd[2];
-  ASSERT_EQ(pipe2(pipefd, O_CLOEXEC), 0);
   const std::string log = Dir("hub.log");
-  const pid_t parent = fork();
-  if (parent == 0) {
-    const pid_t serve = fork();
-    if (serve == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_});
-    }
-    (void)!write(pipefd[1], &serve, sizeof serve);
-    _exit(0);
-  }
-  close(pipefd[1]);
-  pid_t serve = -1;
-  ASSERT_EQ(read(pipefd[0], &serve, sizeof serve), static_cast<ssize_t>(sizeof serve));
-  close(pipefd[0]);
+  const ServeUnderParent p =
+      StartServeUnderParent(log, {"--data", Dir("hub"), "serve", "--listen", endpoint_});
+  ASSERT_GT(p.serve, 0);
+  const pid_t serve = p.serve;
   Spawned(serve);
-  ASSERT_EQ(waitpid(parent, nullptr, 0), parent);  // the parent is gone
+  close(p.release);
+  ASSERT_EQ(waitpid(p.parent, nullptr, 0), p.parent);  // the parent is gone
   ASSERT_TRUE(LogSays(log, "listening on")) << ReadAll(log);
   // The orphaned serve still serves: a whole sync goes through it.
   auto r = Sync("c");
@@ -167,33 +216,15 @@ TEST_F(OpsCliTest, serve_keeps_running_when_the_process_that_started_it_exits) {
 TEST_F(OpsCliTest, serve_with_exit_with_parent_stops_cleanly_when_its_parent_exits) {
   ASSERT_EQ(prctl(PR_SET_CHILD_SUBREAPER, 1), 0);
   HubAndCommune();
-  int to_parent[2], from_parent[2];
-  ASSERT_EQ(pipe2(to_parent, O_CLOEXEC), 0);
-  ASSERT_EQ(pipe2(from_parent, O_CLOEXEC), 0);
   const std::string log = Dir("hub.log");
-  const pid_t parent = fork();
-  if (parent == 0) {
-    const pid_t serve = fork();
-    if (serve == 0) {
-      const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-      dup2(fd, 1);
-      dup2(fd, 2);
-      ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
-    }
-    (void)!write(from_parent[1], &serve, sizeof serve);
-    close(to_parent[1]);
-    char c;
-    (void)!read(to_parent[0], &c, 1);  // until the test says so
-    _exit(0);
-  }
-  close(to_parent[0]);
-  close(from_parent[1]);
-  pid_t serve = -1;
-  ASSERT_EQ(read(from_parent[0], &serve, sizeof serve), static_cast<ssize_t>(sizeof serve));
+  const ServeUnderParent p = StartServeUnderParent(
+      log, {"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
+  ASSERT_GT(p.serve, 0);
+  const pid_t serve = p.serve;
   Spawned(serve);
   ASSERT_TRUE(LogSays(log, "listening on")) << ReadAll(log);
-  close(to_parent[1]);  // the parent exits now
-  ASSERT_EQ(waitpid(parent, nullptr, 0), parent);
+  close(p.release);  // the parent exits now
+  ASSERT_EQ(waitpid(p.parent, nullptr, 0), p.parent);
   int status = 0;
   ASSERT_EQ(waitpid(serve, &status, 0), serve);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status << ReadAll(log);
@@ -242,12 +273,10 @@ TEST_F(OpsCliTest, serve_tells_systemd_it_is_ready_alive_and_stopping) {
   const std::string log = Dir("hub.log");
   const pid_t serve = fork();
   if (serve == 0) {
-    const int fd = open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    dup2(fd, 1);
-    dup2(fd, 2);
     setenv("NOTIFY_SOCKET", Dir("notify").c_str(), 1);
     setenv("WATCHDOG_USEC", "400000", 1);  // WatchdogSec=0.4: a keep-alive every 0.2 s
-    ExecTuphap({"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
+    ExecTuphapLogged(log,
+                     {"--data", Dir("hub"), "serve", "--listen", endpoint_, "--exit-with-parent"});
   }
   Spawned(serve);
   std::vector<std::string> seen;

@@ -4,7 +4,10 @@
 # re-run only unpacks it), `dpkg -i` then `apt-get -f install` in a chroot,
 # then `tuphap --version`, `tuphap demo` (and no tuphap process left behind),
 # the system user and state directory, and `systemd-analyze verify` on the
-# installed units with the root's own systemd.
+# installed units with the root's own systemd. Booted (systemd-nspawn):
+# tuphap.service serves a sync; installing the package again (an upgrade)
+# restarts it and a running tuphap@node1 instance on the new binary; and
+# `dpkg -r` stops both cleanly.
 #
 #   tests/package/install_test.sh [DIR_WITH_DEB]   (default build/package; as root)
 #
@@ -82,6 +85,12 @@ tuphap --data /var/lib/tuphap --passphrase-file /etc/tuphap/passphrase init --ro
 chown -R tuphap:tuphap /var/lib/tuphap
 printf 'listen = "tcp://127.0.0.1:7700"\n' >/etc/tuphap/tuphap.toml
 systemctl enable tuphap.service >/dev/null 2>&1
+# A second node as an instance, tuphap@node1, which the check starts.
+install -m 600 /etc/tuphap/passphrase /etc/tuphap/node1.passphrase
+tuphap --data /var/lib/tuphap/node1 --passphrase-file /etc/tuphap/node1.passphrase init --role hub --province 01 >/dev/null
+chown -R tuphap:tuphap /var/lib/tuphap
+printf 'listen = "tcp://127.0.0.1:7701"\n' >/etc/tuphap/node1.toml
+cp /tmp/tuphap.deb /var/tmp/tuphap.deb  # for the upgrade and removal in the booted root
 cat >/etc/systemd/system/tuphap-check.service <<'UNIT'
 [Unit]
 Description=install_test: tuphap.service under systemd
@@ -109,8 +118,25 @@ tuphap --data $c init --commune 22333 >/dev/null &&
   tuphap --data $c enroll accept $c.enr >/dev/null || { echo "FAIL: enrolment"; exit 1; }
 tuphap --data $c generate --records 30 --commune 22333 --seed 3 > $c.jsonl && tuphap --data $c import $c.jsonl >/dev/null
 tuphap --data $c sync tcp://127.0.0.1:7700 --once || { journalctl -u tuphap.service; echo "FAIL: sync with the service"; exit 1; }
-systemctl stop tuphap.service
-journalctl -u tuphap.service -b --no-pager | grep -q 'tuphap\[.*stopped' || { journalctl -u tuphap.service; echo "FAIL: no clean stop"; exit 1; }
+# An upgrade (the package installed again) restarts the running nodes on
+# the new binary: tuphap.service and the instance tuphap@node1.
+systemctl start tuphap@node1.service || { journalctl -u tuphap@node1.service; echo "FAIL: tuphap@node1 did not start"; exit 1; }
+pid_main=$(systemctl show -p MainPID --value tuphap.service)
+pid_node1=$(systemctl show -p MainPID --value tuphap@node1.service)
+dpkg -i /var/tmp/tuphap.deb >/var/tmp/upgrade.log 2>&1 || { cat /var/tmp/upgrade.log; echo "FAIL: dpkg -i over the installed package"; exit 1; }
+for u in tuphap.service tuphap@node1.service; do
+  systemctl is-active --quiet $u || { journalctl -u $u; echo "FAIL: $u not running after the upgrade"; exit 1; }
+done
+[ "$(systemctl show -p MainPID --value tuphap.service)" != "$pid_main" ] || { echo "FAIL: tuphap.service not restarted by the upgrade"; exit 1; }
+[ "$(systemctl show -p MainPID --value tuphap@node1.service)" != "$pid_node1" ] || { echo "FAIL: tuphap@node1 not restarted by the upgrade"; exit 1; }
+echo "upgrade: tuphap.service and tuphap@node1.service restarted on the new binary"
+# Removing the package stops every node, instances too, cleanly.
+dpkg -r tuphap >/var/tmp/remove.log 2>&1 || { cat /var/tmp/remove.log; echo "FAIL: dpkg -r tuphap"; exit 1; }
+for u in tuphap.service tuphap@node1.service; do
+  ! systemctl is-active --quiet $u || { echo "FAIL: $u still running after dpkg -r"; exit 1; }
+  journalctl -u $u -b --no-pager | grep -q 'tuphap\[.*stopped' || { journalctl -u $u; echo "FAIL: $u: no clean stop"; exit 1; }
+done
+echo "remove: tuphap.service and tuphap@node1.service stopped"
 echo "ok"
 CHECK
 chmod 755 /usr/local/bin/tuphap-check
