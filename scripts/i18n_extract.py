@@ -197,6 +197,22 @@ def append_po(new):
             f.write(po_entry(*e))
 
 
+def calls(src, pat, skip_comments=False):
+    """(match, [(start, end) of each argument], end) of every call of `pat`
+    (a regex ending at the opening parenthesis) in `src` whose arguments
+    parse; with skip_comments, not those after // on their line."""
+    for m in pat.finditer(src):
+        if skip_comments:
+            line_start = src.rfind("\n", 0, m.start()) + 1
+            if "//" in src[line_start:m.start()]:
+                continue
+        try:
+            args, end = call_args(src, m.end() - 1)
+        except ValueError:
+            continue
+        yield m, args, end
+
+
 # --- convert --------------------------------------------------------------
 
 TR_RE = re.compile(r"(?<![A-Za-z0-9_:.>])Tr\(")
@@ -204,15 +220,7 @@ TR_RE = re.compile(r"(?<![A-Za-z0-9_:.>])Tr\(")
 
 def find_pairs(src):
     """Yields (start, end, ctx_expr, en_expr, vi_expr) for every three-argument Tr call."""
-    for m in TR_RE.finditer(src):
-        # skip matches inside comments/literals: check the line prefix roughly
-        line_start = src.rfind("\n", 0, m.start()) + 1
-        if "//" in src[line_start:m.start()]:
-            continue
-        try:
-            args, end = call_args(src, m.end() - 1)
-        except ValueError:
-            continue
+    for m, args, end in calls(src, TR_RE, skip_comments=True):
         if len(args) != 3:
             continue
         a = [src[x:y] for x, y in args]
@@ -330,24 +338,13 @@ def status_messages(opaque=None):
         for name, index in MESSAGE_HELPERS.items():
             if name[0] != rel:
                 continue
-            for m in re.finditer(r"(?<![A-Za-z0-9_.>:])%s\(" % name[1], src):
-                try:
-                    args, _ = call_args(src, m.end() - 1)
-                except ValueError:
-                    continue
+            for m, args, _ in calls(src, re.compile(r"(?<![A-Za-z0-9_.>:])%s\(" % name[1])):
                 if len(args) <= index:
                     continue
                 t = template(src[args[index][0]:args[index][1]], {})
                 if t is not None:
                     yield t, "%s:%d" % (rel, src.count("\n", 0, m.start()) + 1)
-        for m in pat.finditer(src):
-            line_start = src.rfind("\n", 0, m.start()) + 1
-            if "//" in src[line_start:m.start()]:
-                continue
-            try:
-                args, _ = call_args(src, m.end() - 1)
-            except ValueError:
-                continue
+        for m, args, _ in calls(src, pat, skip_comments=True):
             if not args:
                 continue
             expr = src[args[0][0]:args[0][1]]
@@ -369,11 +366,7 @@ def tr_msgids(files):
     pat = re.compile(r'(?<![A-Za-z0-9_:.>])(Tr|TrCtx)\(')
     for f in files:
         src = open(f, encoding="utf-8").read()
-        for m in pat.finditer(src):
-            try:
-                args, _ = call_args(src, m.end() - 1)
-            except ValueError:
-                continue
+        for m, args, _ in calls(src, pat):
             a = [src[x:y].strip() for x, y in args]
             where = "%s:%d" % (os.path.relpath(f, ROOT), src.count("\n", 0, m.start()) + 1)
             if m.group(1) == "Tr" and len(a) >= 2:
@@ -391,11 +384,7 @@ def help_texts(files):
     pat = re.compile(r"(?:\badd|add_subcommand|add_option|add_flag|set_help_all_flag|set_help_flag|set_version_flag)\(")
     for f in files:
         src = open(f, encoding="utf-8").read()
-        for m in pat.finditer(src):
-            try:
-                args, _ = call_args(src, m.end() - 1)
-            except ValueError:
-                continue
+        for m, args, _ in calls(src, pat):
             if len(args) < 2:
                 continue
             where = "%s:%d" % (os.path.relpath(f, ROOT), src.count("\n", 0, m.start()) + 1)
