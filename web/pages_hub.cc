@@ -191,15 +191,11 @@ Response Console(PageCtx& c) {
 
   if (WantsCsv(c)) {
     Rows rows;
-    rows.push_back({std::string(c.T("hub.col.commune")), std::string(c.T("hub.col.name")),
-                    std::string(c.T("hub.col.state")), std::string(c.T("hub.col.nodes")),
-                    std::string(c.T("hub.col.last_contact")), std::string(c.T("hub.col.last_sync")),
-                    std::string(c.T("hub.col.pending_out")), std::string(c.T("hub.col.pending_in")),
-                    std::string(c.T("hub.col.records")), std::string(c.T("hub.col.held")),
-                    std::string(c.T("hub.col.conflicts")),
-                    std::string(c.T("hub.col.person_conflicts")),
-                    std::string(c.T("hub.col.refused")), std::string(c.T("hub.col.equivocations")),
-                    std::string(c.T("hub.col.invalid"))});
+    // Header lines are the columns' machine keys, the same in every
+    // language (as the CLI's CSV): a spreadsheet joins on them.
+    rows.push_back({"commune", "name", "state", "nodes", "last_contact", "last_sync", "pending_out",
+                    "pending_in", "records", "held", "conflicts", "person_conflicts", "refused",
+                    "equivocations", "invalid"});
     for (const CommuneLine& l : lines) {
       const auto& r = *l.row;
       rows.push_back(
@@ -384,17 +380,13 @@ Response Conflicts(PageCtx& c) {
     status = std::move(*got);
   }
   const NodeNames machine(c, status ? &*status : nullptr);
-  auto s = [&](std::string_view key) { return std::string(c.T(key)); };
 
   if (WantsCsv(c)) {
     // Every code beside its words, so that a spreadsheet can join on the
     // codes and a person read the words.
     Rows rows;
-    rows.push_back({s("hub.col.record"), s("hub.col.reference"), s("hub.col.commune"),
-                    s("hub.col.name"), s("hub.col.type_code"), s("hub.col.type"),
-                    s("hub.col.field_path"), s("hub.col.field"), s("hub.col.value"),
-                    s("hub.col.officer"), s("hub.col.node"), s("hub.col.node_label"),
-                    s("hub.col.time"), s("hub.col.since")});
+    rows.push_back({"record", "reference", "commune", "name", "type_code", "type", "field_path",
+                    "field", "value", "officer", "node", "node_label", "time", "since"});
     for (const report::ConflictReportRow& r : open->fields) {
       for (const node::EntryView& v : r.values) {
         const std::string node_id = node::NodeIdText(v.origin.bytes);
@@ -410,12 +402,9 @@ Response Conflicts(PageCtx& c) {
       // Person conflicts have other columns: a second table after a blank
       // line, as `tuphap report conflicts --format csv` writes them.
       rows.push_back({});
-      rows.push_back({s("hub.col.personal_id"), s("hub.col.rule_code"), s("hub.col.rule"),
-                      s("hub.col.record"), s("hub.col.reference"), s("hub.col.commune"),
-                      s("hub.col.type_code"), s("hub.col.type"), s("hub.col.date"),
-                      s("hub.col.other_record"), s("hub.col.other_reference"),
-                      s("hub.col.other_commune"), s("hub.col.other_type_code"),
-                      s("hub.col.other_type"), s("hub.col.other_date")});
+      rows.push_back({"personal_id", "rule_code", "rule", "record", "reference", "commune",
+                      "type_code", "type", "date", "other_record", "other_reference",
+                      "other_commune", "other_type_code", "other_type", "other_date"});
       for (const store::PersonConflictRow& p : open->persons) {
         rows.push_back({p.personal_id, p.rule, RuleText(c, p.rule), p.record_id,
                         RegisterRef(p.record_id), p.scope, p.type, TypeName(c, p.type), p.date,
@@ -679,13 +668,9 @@ Response Stats(PageCtx& c) {
 
   if (WantsCsv(c) && error.empty()) {
     Rows out;
-    out.push_back({std::string(c.T("hub.col.commune")), std::string(c.T("hub.col.name")),
-                   std::string(c.T("hub.col.type_code")), std::string(c.T("hub.col.type")),
-                   std::string(c.T("hub.col.period")), std::string(c.T("hub.col.count")),
-                   std::string(c.T("hub.col.revoked")), std::string(c.T("hub.col.invalid")),
-                   std::string(c.T("hub.col.held_back")), std::string(c.T("hub.col.fines")),
-                   std::string(c.T("hub.col.issued")), std::string(c.T("hub.col.paid")),
-                   std::string(c.T("hub.col.outstanding"))});
+    // The columns' machine keys, the same in every language.
+    out.push_back({"commune", "name", "type_code", "type", "period", "count", "revoked", "invalid",
+                   "held_back", "fines", "issued", "paid", "outstanding"});
     for (const report::StatsRow& r : rows) {
       out.push_back({r.commune, app::Office::CommuneName(r.commune), r.type, TypeName(c, r.type),
                      r.period, std::to_string(r.count), std::to_string(r.revoked),
@@ -1009,11 +994,10 @@ Response ReconcilePost(PageCtx& c) {
 
   if (format == "csv") {
     Rows rows;
-    auto t = [&](std::string_view key) { return std::string(c.T(key)); };
-    rows.push_back({t("hub.col.commune"), t("hub.col.name"), t("hub.col.record"),
-                    t("hub.col.reference"), t("hub.col.field_path"), t("hub.col.field"),
-                    t("hub.col.ours"), t("hub.col.theirs"), t("hub.col.reason_code"),
-                    t("hub.col.reason"), t("hub.col.detail")});
+    // Header lines are the columns' machine keys, the same in every
+    // language (as the CLI's CSV): a spreadsheet joins on them.
+    rows.push_back({"commune", "name", "record", "reference", "field_path", "field", "ours",
+                    "theirs", "reason_code", "reason", "detail"});
     const std::string present(c.T("hub.rec.present")), absent(c.T("hub.rec.absent"));
     for (const node::Difference& d : r.differences) {
       const bool whole = d.field == "*";
