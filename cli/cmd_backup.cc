@@ -60,7 +60,12 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
     return Status::Ok();
   }
   std::ostream& out = *ctx.out;
-  if (restored) {
+  if (restored && n.info().role == node::Role::kHub) {
+    out << Tr(ctx,
+              "RESTORED     from a backup: no writing until its operator runs 'tuphap "
+              "resume-writes', once the communes have synced with it (E_RESTORED)")
+        << '\n';
+  } else if (restored) {
     out << Tr(ctx,
               "RESTORED     from a backup: no writing until a sync with the hub brings "
               "back this node's latest changes (E_RESTORED)")
@@ -128,7 +133,9 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "restored into {0}", {ctx.data_dir}) << '\n'
                  << Tr(ctx,
                        "this node writes nothing until it has synced with its hub "
-                       "(tuphap sync ENDPOINT --once): it may not hold its latest changes")
+                       "(tuphap sync ENDPOINT --once): it may not hold its latest changes. A "
+                       "restored hub writes again once its communes have synced with it and its "
+                       "operator has run 'tuphap resume-writes'")
                  << '\n';
       }
       return Status::Ok();

@@ -90,9 +90,9 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
                                        {path, mode}))
         .WithReason("E_PASSPHRASE_FILE_MODE");
   }
-  // One byte more than the limit, plus a trailing newline, tells a longer
+  // One byte more than the limit, plus a trailing CR LF, tells a longer
   // file from one exactly at the limit.
-  replication::SecretBytes buf(kMaxPassphrase + 2);
+  replication::SecretBytes buf(kMaxPassphrase + 3);
   size_t n = 0;
   while (n < buf.size()) {
     const ssize_t r = read(fd, buf.data() + n, buf.size() - n);
@@ -110,8 +110,10 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
   // `echo pass > file` writes one newline after it (a Windows editor "\r\n");
   // it is not part of the passphrase. Only one: anything else is the
   // operator's own.
-  if (n > 0 && buf.data()[n - 1] == '\n') --n;
-  if (n > 0 && buf.data()[n - 1] == '\r') --n;
+  if (n > 0 && buf.data()[n - 1] == '\n') {
+    --n;
+    if (n > 0 && buf.data()[n - 1] == '\r') --n;
+  }
   if (n > kMaxPassphrase)
     return Status::InvalidArgument(
         Tr(ctx, "the passphrase in {0} is longer than 1024 bytes", {path}));

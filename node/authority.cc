@@ -237,7 +237,8 @@ Result<std::pair<Certificate, uint64_t>> Node::EnrollAccept(std::string_view fil
                  "this node was restored from a backup taken before it was enrolled, and holds " +
                  std::to_string(drafts) +
                  " change(s) written before enrolment: sealing them again would fork its "
-                 "history. Restore a backup taken after enrolment")
+                 "history. Restore a backup taken after enrolment; if this node was never "
+                 "enrolled before, run 'tuphap resume-writes' first")
           .WithReason("E_RESTORED");
     }
   }

@@ -1,9 +1,12 @@
 // Backup files: write and restore (format: node/restore.h).
+#include <fcntl.h>
 #include <sodium.h>
 #include <unistd.h>
 
 #include <array>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <set>
@@ -145,16 +148,19 @@ Status CheckStore(const std::string& file, const std::string& path, int64_t now_
 
 Result<BackupSummary> WriteBackup(Node& node, const std::string& dir, const std::string& out) {
   RemoveStaleTemporaries(out);
-  // The store's consistent copy, in the data folder: not beside the backup
-  // (a USB stick, say), where SQLite's file mode would leave the records
-  // readable, but under the folder's 0700 and on the store's own disk. Named
-  // as AtomicFile names its temporaries, so the next backup removes the copy
-  // of a process that died.
+  // The store's consistent copy, in the data folder (the store's own disk,
+  // not the backup's USB stick), created empty with mode 0600 first so that
+  // VACUUM INTO fills it without ever leaving the records readable by
+  // others. Named as AtomicFile names its temporaries, so the next backup
+  // removes the copy of a process that died.
   const std::string copy_base = dir + "/backup-copy";
   RemoveStaleTemporaries(copy_base);
   const std::string copy = copy_base + ".tmp-" + std::to_string(::getpid()) + "-1";
   std::error_code ec;
   fs::remove(copy, ec);
+  const int fd = ::open(copy.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd < 0) return Status::IoError("cannot create " + copy + ": " + std::strerror(errno));
+  ::close(fd);
   struct Remover {
     std::string path;
     ~Remover() {

@@ -66,7 +66,9 @@ Status CheckFieldNames(const std::vector<FieldUpdate>& fields) {
 
 // The store refuses a restored node's writes (E_RESTORED) in the write
 // transaction; the refusal is worded here for people.
-Status WordRestored(Status s) { return s.reason() == "E_RESTORED" ? RestoredRefusal() : s; }
+Status WordRestored(Status s, Role role) {
+  return s.reason() == "E_RESTORED" ? RestoredRefusal(role == Role::kHub) : s;
+}
 
 }  // namespace
 
@@ -275,19 +277,21 @@ Status Node::Append(store::Store::Session& session, const std::string& scope,
   }
   const RecordReader read = [&](const std::string& id) { return session.GetRecord(scope, id); };
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return WordRestored(session.AppendLocal(
-      store::FeedKey{info_.id, scope},
-      [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
-        TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
-        change.reason = reason;
-        TUPHAP_ASSIGN_OR_RETURN(change.records, build(read));
-        TUPHAP_RETURN_IF_ERROR(change.CheckShape());
-        TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
-        TUPHAP_ASSIGN_OR_RETURN(
-            replication::Envelope env,
-            vault_.Seal(change, replication::EncodeChangeBody(change), slot.prev));
-        return store::Store::Incoming{std::move(env), std::move(change)};
-      }));
+  return WordRestored(
+      session.AppendLocal(
+          store::FeedKey{info_.id, scope},
+          [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
+            TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
+            change.reason = reason;
+            TUPHAP_ASSIGN_OR_RETURN(change.records, build(read));
+            TUPHAP_RETURN_IF_ERROR(change.CheckShape());
+            TUPHAP_RETURN_IF_ERROR(replication::CheckLimits(change, replication::kDefaultLimits));
+            TUPHAP_ASSIGN_OR_RETURN(
+                replication::Envelope env,
+                vault_.Seal(change, replication::EncodeChangeBody(change), slot.prev));
+            return store::Store::Incoming{std::move(env), std::move(change)};
+          }),
+      info_.role);
 }
 
 Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
@@ -310,16 +314,18 @@ Result<Node::PreparedOps> Node::Prepare(std::vector<crdt::RecordOps> records,
 Status Node::AppendPrepared(store::Store::Session& session, const std::string& scope,
                             PreparedOps&& ops) {
   TUPHAP_RETURN_IF_ERROR(EnsureWriteKey(session, scope));
-  return WordRestored(session.AppendLocal(
-      store::FeedKey{info_.id, scope},
-      [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
-        TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
-        change.reason = std::move(ops.reason);
-        change.records = std::move(ops.records);
-        TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env,
-                                vault_.Seal(change, ops.body, slot.prev));
-        return store::Store::Incoming{std::move(env), std::move(change)};
-      }));
+  return WordRestored(
+      session.AppendLocal(
+          store::FeedKey{info_.id, scope},
+          [&](const store::Store::LocalSlot& slot) -> Result<store::Store::Incoming> {
+            TUPHAP_ASSIGN_OR_RETURN(crdt::Change change, StampChange(scope, slot));
+            change.reason = std::move(ops.reason);
+            change.records = std::move(ops.records);
+            TUPHAP_ASSIGN_OR_RETURN(replication::Envelope env,
+                                    vault_.Seal(change, ops.body, slot.prev));
+            return store::Store::Incoming{std::move(env), std::move(change)};
+          }),
+      info_.role);
 }
 
 Status Node::Commit(const std::string& scope, const std::string& reason, const OpsBuilder& build) {

@@ -4,14 +4,21 @@
 
 namespace tuphap::node {
 
-Status RestoredRefusal() {
+Status RestoredRefusal(bool hub) {
   // English here; the front ends put it in the officer's language through
   // the catalogue (po/vi.po), as every node message.
+  if (hub) {
+    return Status::FailedPrecondition(
+               "this hub was restored from a backup and may not hold the latest of what it "
+               "published (certificates, revocations): writing now would fork it. Nothing was "
+               "saved. Let the communes sync with it, then run 'tuphap resume-writes'")
+        .WithReason("E_RESTORED");
+  }
   return Status::FailedPrecondition(
              "this node was restored from a backup and may not hold its latest changes: "
              "writing now would fork its own history (and the node would be quarantined). "
-             "Nothing was saved. Sync with the hub first ('tuphap sync ENDPOINT "
-             "--once'), then write again")
+             "Nothing was saved. Sync with the hub first ('tuphap sync ENDPOINT --once'), then "
+             "write again")
       .WithReason("E_RESTORED");
 }
 

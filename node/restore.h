@@ -47,7 +47,8 @@ Result<BackupSummary> WriteBackup(Node& node, const std::string& dir, const std:
 Result<BackupSummary> RestoreBackup(const std::string& file, const std::string& dir,
                                     int64_t now_ms);
 
-// The refusal of a write by a restored node, worded for people.
-Status RestoredRefusal();
+// The refusal of a write by a restored node, worded for people: a commune
+// syncs with its hub; a hub lets its communes sync, then resumes writes.
+Status RestoredRefusal(bool hub);
 
 }  // namespace tuphap::node

@@ -300,6 +300,11 @@ TEST_F(RestoreTest, TheHubsReceiptsAreKeptAndAHubRestoredFromAnOldBackupIsARollb
                                   {replication::FeedHeadWire{id, kCommune, signed_at_backup, {}}})
                   .ok());
   EXPECT_EQ(a->store().HubRollbacks()->size(), 1u);
+  // Nor a hub that catches up in steps, below the same receipt each time.
+  ASSERT_TRUE(a->CheckHubRollback(
+                   hub2_cert, {replication::FeedHeadWire{id, kCommune, signed_at_backup + 1, {}}})
+                  .ok());
+  EXPECT_EQ(a->store().HubRollbacks()->size(), 1u);
   EXPECT_EQ(Refused(a->Security()->refusals, "E_HUB_ROLLBACK"), 1u);
   // The commune sent again what the hub lacked.
   EXPECT_EQ(Head(*hub2, id, kCommune), signed_last);
@@ -309,8 +314,10 @@ TEST_F(RestoreTest, TheHubsReceiptsAreKeptAndAHubRestoredFromAnOldBackupIsARollb
   // cannot show it holds their latest. Its operator resumes writes once
   // the communes have synced.
   EXPECT_TRUE(IsRestored(*hub2));
-  EXPECT_EQ(hub2->EnrollSign(a->EnrollRequestFile("again").value(), 30).status().reason(),
-            "E_RESTORED");
+  const Status enrol = hub2->EnrollSign(a->EnrollRequestFile("again").value(), 30).status();
+  EXPECT_EQ(enrol.reason(), "E_RESTORED");
+  // A hub is told what a hub does: not "sync with the hub".
+  EXPECT_NE(enrol.message().find("resume-writes"), std::string::npos) << enrol.message();
   auto resumed = hub2->ResumeWrites();
   ASSERT_TRUE(resumed.ok() && *resumed);
   EXPECT_FALSE(IsRestored(*hub2));

@@ -1,8 +1,8 @@
 #include "web/i18n.h"
 
 #include <mutex>
-
 #include <unordered_map>
+
 #include "node/domain/catalogue.h"
 
 namespace tuphap::embedded {

@@ -192,7 +192,7 @@ Response Console(PageCtx& c) {
   if (WantsCsv(c)) {
     Rows rows;
     // Header lines are the columns' machine keys, the same in every
-    // language (as the CLI's CSV): a spreadsheet joins on them.
+    // language.
     rows.push_back({"commune", "name", "state", "nodes", "last_contact", "last_sync", "pending_out",
                     "pending_in", "records", "held", "conflicts", "person_conflicts", "refused",
                     "equivocations", "invalid"});
@@ -385,8 +385,8 @@ Response Conflicts(PageCtx& c) {
     // Every code beside its words, so that a spreadsheet can join on the
     // codes and a person read the words.
     Rows rows;
-    rows.push_back({"record", "reference", "commune", "name", "type_code", "type", "field_path",
-                    "field", "value", "officer", "node", "node_label", "time", "since"});
+    rows.push_back({"record", "reference", "commune", "name", "type", "type_name", "field",
+                    "field_label", "value", "officer", "node", "node_label", "time", "since"});
     for (const report::ConflictReportRow& r : open->fields) {
       for (const node::EntryView& v : r.values) {
         const std::string node_id = node::NodeIdText(v.origin.bytes);
@@ -402,9 +402,9 @@ Response Conflicts(PageCtx& c) {
       // Person conflicts have other columns: a second table after a blank
       // line, as `tuphap report conflicts --format csv` writes them.
       rows.push_back({});
-      rows.push_back({"personal_id", "rule_code", "rule", "record", "reference", "commune",
-                      "type_code", "type", "date", "other_record", "other_reference",
-                      "other_commune", "other_type_code", "other_type", "other_date"});
+      rows.push_back({"personal_id", "rule", "rule_name", "record", "reference", "commune", "type",
+                      "type_name", "date", "other_record", "other_reference", "other_commune",
+                      "other_type", "other_type_name", "other_date"});
       for (const store::PersonConflictRow& p : open->persons) {
         rows.push_back({p.personal_id, p.rule, RuleText(c, p.rule), p.record_id,
                         RegisterRef(p.record_id), p.scope, p.type, TypeName(c, p.type), p.date,
@@ -660,7 +660,7 @@ Response Stats(PageCtx& c) {
   if (error.empty()) {
     auto got = c.office.Stats(o);
     if (!got.ok()) {
-      error = got.status().message();
+      error = NodeMessage(c.lang(), got.status().message());
     } else {
       rows = std::move(*got);
     }
@@ -669,8 +669,8 @@ Response Stats(PageCtx& c) {
   if (WantsCsv(c) && error.empty()) {
     Rows out;
     // The columns' machine keys, the same in every language.
-    out.push_back({"commune", "name", "type_code", "type", "period", "count", "revoked", "invalid",
-                   "held_back", "fines", "issued", "paid", "outstanding"});
+    out.push_back({"commune", "name", "type", "type_name", "period", "count", "revoked", "invalid",
+                   "held_back", "fines", "issued_vnd", "paid_vnd", "outstanding_vnd"});
     for (const report::StatsRow& r : rows) {
       out.push_back({r.commune, app::Office::CommuneName(r.commune), r.type, TypeName(c, r.type),
                      r.period, std::to_string(r.count), std::to_string(r.revoked),
@@ -968,13 +968,15 @@ Response ReconcilePost(PageCtx& c) {
     if (scratch.path().empty()) return ReconcilePage(c, 500, commune, peer, c.T("hub.scratch"), {});
     o.from = scratch.path() + "/upload";
     Status w = WriteFileAtomic(o.from, upload, 0600);
-    if (!w.ok()) return ReconcilePage(c, 500, commune, peer, w.message(), {});
+    if (!w.ok())
+      return ReconcilePage(c, 500, commune, peer, NodeMessage(c.lang(), w.message()), {});
   } else {
     o.peer = peer;
   }
   auto run = c.office.Reconcile(o);
   if (!run.ok()) {
-    return ReconcilePage(c, 422, commune, peer, c.T("hub.rec.failed"), {}, run.status().message());
+    return ReconcilePage(c, 422, commune, peer, c.T("hub.rec.failed"), {},
+                         NodeMessage(c.lang(), run.status().message()));
   }
   const node::ReconcileReport& r = run->report;
   // Office names a peer "NODE-ID at ENDPOINT" (in English): the page says
@@ -995,9 +997,10 @@ Response ReconcilePost(PageCtx& c) {
   if (format == "csv") {
     Rows rows;
     // Header lines are the columns' machine keys, the same in every
-    // language (as the CLI's CSV): a spreadsheet joins on them.
-    rows.push_back({"commune", "name", "record", "reference", "field_path", "field", "ours",
-                    "theirs", "reason_code", "reason", "detail"});
+    // language; a code is under the CLI's name for it (type, field,
+    // reason), its words under NAME_name/_label/_text.
+    rows.push_back({"commune", "name", "record", "reference", "field", "field_label", "ours",
+                    "theirs", "reason", "reason_text", "detail"});
     const std::string present(c.T("hub.rec.present")), absent(c.T("hub.rec.absent"));
     for (const node::Difference& d : r.differences) {
       const bool whole = d.field == "*";
@@ -1214,7 +1217,7 @@ Response EnrolPost(PageCtx& c) {
                st.message().rfind("enrolment request", 0) == 0) {
       lead = c.T("hub.enrol.not_a_request");
     }
-    return EnrolPage(c, 422, days_text, lead, st.message());
+    return EnrolPage(c, 422, days_text, lead, NodeMessage(c.lang(), st.message()));
   }
   std::string name;
   for (char ch : e->certificate.commune) {

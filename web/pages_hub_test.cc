@@ -301,7 +301,8 @@ TEST_F(HubPagesTest, TheConflictQueueShowsBothValuesEscapedWithWhoAndWhen) {
   // Codes beside their words: the path beside the label, the node id
   // beside the machine, the type code beside the type.
   // The header: machine keys, the same in every language.
-  EXPECT_EQ(lines[0].rfind("record,reference,commune,name,type_code,type,field_path,field,", 0), 0u)
+  EXPECT_EQ(lines[0].rfind("record,reference,commune,name,type,type_name,field,field_label,", 0),
+            0u)
       << lines[0];
   int rows = 0;
   for (const auto& l : lines) {

@@ -444,8 +444,12 @@ Response PageResponse(const PageCtx& c, std::string_view title, std::string_view
 
 Response ErrorPage(const PageCtx& c, int status, std::string_view message) {
   Html h;
-  h << "<h1>" << Esc(c.T("error.title")) << "</h1><p class=\"error\" role=\"alert\">"
-    << Esc(message) << "</p><p><a href=\"/\">" << Esc(c.T("nav.home")) << "</a></p>";
+  h << "<h1>" << Esc(c.T("error.title"))
+    << "</h1><p class=\"error\" role=\"alert\">"
+    // A node's message (English, as node code writes it) in the page's
+    // language; the page's own texts are already in it and pass unchanged.
+    << Esc(NodeMessage(c.lang(), message)) << "</p><p><a href=\"/\">" << Esc(c.T("nav.home"))
+    << "</a></p>";
   Response r = PageResponse(c, c.T("error.title"), h.str());
   r.status = status;
   return r;

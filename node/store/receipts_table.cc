@@ -52,17 +52,17 @@ Result<std::vector<ReceiptRow>> Store::Receipts() {
 Status Store::RecordHubRollback(const HubRollbackRow& r) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Transaction> txn, BeginTransaction());
-  // The same rollback seen again (a hub that stays behind, session after
-  // session) is one event: one row and one refusal, so the table stays
-  // bounded by what really happened.
+  // The same rollback seen again (a hub that stays behind, or catches up
+  // over several sessions) is one event: one row and one refusal per
+  // receipt the hub fell below, so the table stays bounded by what really
+  // happened.
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt seen, db_->Prepare("SELECT 1 FROM hub_rollbacks WHERE hub = ? AND origin = ? AND "
-                              "scope = ? AND signed_seq = ? AND announced_seq = ?"));
+                              "scope = ? AND signed_seq = ?"));
   TUPHAP_ASSIGN_OR_RETURN(bool already, seen.BindBlob(1, Blob(r.hub))
                                             .BindBlob(2, Blob(r.feed.origin))
                                             .Bind(3, r.feed.scope)
                                             .Bind(4, static_cast<int64_t>(r.signed_seq))
-                                            .Bind(5, static_cast<int64_t>(r.announced_seq))
                                             .Step());
   if (already) return Status::Ok();
   TUPHAP_ASSIGN_OR_RETURN(Stmt ins,

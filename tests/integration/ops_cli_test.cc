@@ -157,6 +157,12 @@ TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline)
       {"--data", Dir("c"), "--passphrase-file", crlf, "enroll", "request", "--out", Dir("r5")},
       no_env);
   EXPECT_EQ(by_crlf.exit_code, 0) << by_crlf.err;
+  // A lone CR is the operator's own character, not a line end.
+  WriteFile(crlf, "from-the-file\r", 0600);
+  auto by_cr = RunTuphap(
+      {"--data", Dir("c"), "--passphrase-file", crlf, "enroll", "request", "--out", Dir("r6")},
+      no_env);
+  EXPECT_NE(by_cr.exit_code, 0) << by_cr.out;
 
   // A file others may read is refused, saying how to fix it.
   chmod(file.c_str(), 0644);
