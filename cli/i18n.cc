@@ -48,34 +48,4 @@ std::string ErrorMessage(const Context& ctx, const Status& s) {
   return domain::TranslateMessage(ctx.lang, s.message());
 }
 
-TranslatedLines::TranslatedLines(std::ostream& out, domain::Lang lang)
-    : out_(out), lang_(lang), stream_(this) {}
-
-TranslatedLines::~TranslatedLines() {
-  if (!line_.empty()) Emit();
-}
-
-TranslatedLines::int_type TranslatedLines::overflow(int_type ch) {
-  if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
-  const char c = traits_type::to_char_type(ch);
-  if (c == '\n') {
-    Emit();
-  } else {
-    line_.push_back(c);
-  }
-  return ch;
-}
-
-std::streamsize TranslatedLines::xsputn(const char* s, std::streamsize n) {
-  for (std::streamsize i = 0; i < n; ++i) overflow(traits_type::to_int_type(s[i]));
-  return n;
-}
-
-// Each line is written and flushed whole: a log must hold what was already
-// said when the process dies.
-void TranslatedLines::Emit() {
-  out_ << domain::TranslateMessage(lang_, line_) << std::endl;
-  line_.clear();
-}
-
 }  // namespace tuphap::cli
