@@ -300,7 +300,15 @@ Status SyncSession::Pump(std::vector<std::string>* out) {
   return Status::Ok();
 }
 
+void SyncSession::KeepPendingReceipts() {
+  std::set<uint64_t> kept;  // one ACK may be the latest of several scopes
+  for (const auto& [scope, ack] : pending_receipts_)
+    if (kept.insert(ack.batch_no).second) (void)node_.KeepReceipt(peer_->sign_key, ack);
+  pending_receipts_.clear();
+}
+
 void SyncSession::ConnectionLost() {
+  KeepPendingReceipts();
   SetEnded("connection ended");
   if (awaiting_ack()) budget_->Lost(Carried());
   in_flight_.clear();
@@ -381,11 +389,17 @@ Status SyncSession::HandleAck(const replication::Ack& ack) {
                                     " does not verify")
         .WithReason("E_BAD_RECEIPT");
   }
-  // Kept so the commune can show what the hub signed for (bookkeeping: a
-  // later receipt covers a lost one).
-  if (peer_->role == replication::NodeRole::kHub) (void)node_.KeepReceipt(peer_->sign_key, ack);
+  // Kept so the commune can show what the hub signed for. Written when no
+  // batch is in flight (and when the connection is lost), not once per ACK:
+  // a commit per batch would cost the sender a disk flush each, and a later
+  // receipt covers one lost to a crash in between (bookkeeping only).
+  if (peer_->role == replication::NodeRole::kHub) {
+    for (const auto& h : ack.heads)
+      if (h.origin.bytes == node_.sign_key()) pending_receipts_[h.scope] = ack;
+  }
   acknowledged_out_ += it->second;
   in_flight_.erase(it);
+  if (in_flight_.empty()) KeepPendingReceipts();
   ++progress_;
   budget_->Acknowledged(Carried());
   refilled_at_.reset();  // what the peer holds moved: the next pump looks again

@@ -145,6 +145,8 @@ class SyncSession {
   Status HandleHello(const replication::Hello& hello, std::vector<std::string>* out);
   Status HandleBatch(replication::Batch& batch, std::vector<std::string>* out);
   Status HandleAck(const replication::Ack& ack);
+  // Writes the hub's latest receipt per scope of this node's feeds.
+  void KeepPendingReceipts();
   Result<replication::Hello> MakeHello(const std::vector<replication::FeedHeadWire>* answered);
   // Whether this node offers `scope` to the peer.
   bool Offers(std::string_view scope) const;
@@ -185,6 +187,9 @@ class SyncSession {
   // The peer's HELLO heads of this node's own feeds: once caught up, a
   // node restored from a backup that holds them all writes again.
   std::vector<replication::FeedHeadWire> own_heads_announced_;
+  // The hub's latest verified ACK naming each scope of this node's feeds,
+  // not yet written (KeepPendingReceipts).
+  std::map<std::string, replication::Ack> pending_receipts_;
   bool restore_checked_ = false;
   bool error_sent_ = false;
   bool initial_sent_ = false;  // the catch-up is all sent
