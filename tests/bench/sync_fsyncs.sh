@@ -2,7 +2,7 @@
 # Disk flushes of a commune's initial sync to a hub (real nodes on loopback):
 # tests/bench/sync_fsyncs.sh TUPHAP [RECORDS]. Needs strace and a build with
 # -DTUPHAP_TEST_KDF=ON. Prints the commune's fsync/fdatasync calls.
-T=$1; N=${2:-10000}; D=$(mktemp -d); cd $D
+T=$(realpath "$1"); N=${2:-10000}; D=$(mktemp -d); cd "$D"
 export TUPHAP_PASSPHRASE=password1 TUPHAP_KDF=weak
 $T --data hub init --role hub --province 56 >/dev/null; $T --data c init --role commune --commune 22333 >/dev/null
 $T --data c enroll request --out r >/dev/null; $T --data hub enroll sign r --out e >/dev/null; $T --data c enroll accept e >/dev/null
