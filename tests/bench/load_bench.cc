@@ -187,19 +187,45 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   WaitFor(log, "listening on", 10);
   RunFigures f;
   bench::Stopwatch all;
-  std::vector<pid_t> syncs;
-  for (const auto& node : nodes)
-    syncs.push_back(Spawn({"--data", node, "sync", ep, "--once", "--timeout", "120"}));
+  std::map<pid_t, size_t> syncs;  // pid -> index in nodes
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const std::vector<std::string> args = {"--data", nodes[i], "--json", "sync", ep,
+                                           "--once", "--timeout", "120"};
+    syncs[Spawn(args, nodes[i] + ".json", false)] = i;
+  }
   long peak = 0;
-  for (pid_t p : syncs) {
+  std::vector<std::pair<double, size_t>> finished;  // seconds, node
+  while (!syncs.empty()) {
     int status = 0;
-    while (waitpid(p, &status, WNOHANG) == 0) {
+    const pid_t p = waitpid(-1, &status, WNOHANG);
+    if (p <= 0) {
       peak = std::max(peak, StatusKb(hub_pid, "VmHWM"));
       usleep(20000);
+      continue;
     }
+    auto it = syncs.find(p);
+    if (it == syncs.end()) continue;
+    finished.emplace_back(all.Seconds(), it->second);
     f.failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    syncs.erase(it);
   }
   f.seconds = all.Seconds();
+  // The slowest three, with the connections their sync needed: a tail
+  // shows here first.
+  std::sort(finished.rbegin(), finished.rend());
+  std::vector<double> times;
+  for (const auto& [t, i] : finished) times.push_back(t);
+  std::printf("    communes caught up after %.1f / %.1f / %.1f s (median / p90 / last);",
+              bench::Percentile(times, 0.5), bench::Percentile(times, 0.9),
+              bench::Percentile(times, 1.0));
+  for (size_t k = 0; k < std::min<size_t>(3, finished.size()); ++k) {
+    const auto [t, i] = finished[k];
+    const auto j = ParseJson(bench::LastLine(nodes[i] + ".json"), nullptr);
+    const Json* sessions = j ? j->Find("sessions") : nullptr;
+    std::printf(" %s %.1f s %lld connection(s);", fs::path(nodes[i]).filename().c_str(), t,
+                sessions != nullptr ? static_cast<long long>(sessions->as_int()) : -1LL);
+  }
+  std::printf("\n");
   peak = std::max(peak, StatusKb(hub_pid, "VmHWM"));
   f.peak_mb = static_cast<double>(peak) / 1024.0;
   Stop(hub_pid);
