@@ -257,6 +257,7 @@ void Idle(const Setup& s, const fs::path& dir, int port, int seconds) {
   for (const auto& l : logs) WaitFor(l, "caught up", 300);
   std::printf("load_bench (b) %zu communes connected and caught up in %.1f s\n", logs.size(),
               w.Seconds());
+  std::fflush(stdout);
   const long hz = sysconf(_SC_CLK_TCK);
   const long t0 = CpuTicks(hub_pid);
   bench::Stopwatch idle;
