@@ -72,8 +72,9 @@ void Print(const char* what, const std::string& source, const Figures& f) {
   std::printf("import into %s (%s):\n", what, source.c_str());
   std::printf("    %.0f lines, %.0f accepted, %.0f refused: %.2f s  %.0f records/s  %.0f lines/s\n",
               f.lines, f.accepted, f.refused, f.seconds, f.rate(), f.lines / f.seconds);
-  std::printf("    CPU time of the import process: %.2f s (%.1f us a record; the machine has %ld cores)\n",
-              f.cpu, f.cpu * 1e6 / f.accepted, sysconf(_SC_NPROCESSORS_ONLN));
+  std::printf(
+      "    CPU time of the import process: %.2f s (%.1f us a record; the machine has %ld cores)\n",
+      f.cpu, f.cpu * 1e6 / f.accepted, sysconf(_SC_NPROCESSORS_ONLN));
   std::printf("    peak memory of the import process: %.1f MB\n", f.peak_mb);
 }
 
@@ -84,8 +85,7 @@ int main(int argc, char** argv) {
   // guards nothing, so the smallest Argon2id limits.
   setenv("TUPHAP_PASSPHRASE", "bench-passphrase", 0);
   setenv("TUPHAP_KDF", "weak", 0);
-  std::string records = "100000", province = "56", communes = "50", seed = "1", file, commune,
-              only;
+  std::string records = "100000", province = "56", communes = "50", seed = "1", file, commune, only;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--records") {
