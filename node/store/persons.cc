@@ -154,8 +154,22 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
   }
   for (const auto& id : ids) {
     // Every rule is about two entries of one ID: an ID named once (most of
-    // them, in an import) has no conflict to judge. Its entries are read
-    // once and handed to the rules.
+    // them, in an import) has no conflict to judge, and when it has no
+    // conflict stored either there is nothing to write. One cheap probe
+    // says so, instead of the windowed query and a DELETE per ID (about
+    // 8 % of an import's time before).
+    {
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt probe,
+          db_->Prepare("SELECT (SELECT count(*) FROM (SELECT 1 FROM person_index p JOIN records r "
+                       "ON r.id = p.record WHERE p.personal_id = ?1 AND p.family > 0 AND "
+                       "r.revoked = 0 AND r.invalid IS NULL LIMIT 2)), EXISTS(SELECT 1 FROM "
+                       "person_conflicts WHERE personal_id = ?1)"));
+      probe.Bind(1, id);
+      TUPHAP_ASSIGN_OR_RETURN(bool row, probe.Step());
+      if (row && probe.Int(0) < 2 && probe.Int(1) == 0) continue;
+    }
+    // Its entries are read once and handed to the rules.
     TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonRow> own, PersonRows(id, true));
     std::vector<PersonConflict> found;
     if (own.size() > 1) {

@@ -21,6 +21,7 @@ struct ChildRun {
   int status = -1;
   double seconds = 0;
   long peak_rss_kb = 0;
+  double cpu_seconds = 0;  // user + system, all threads
 };
 
 // The binary benchmarked: TUPHAP_BINARY, or another build named by
@@ -51,7 +52,7 @@ inline pid_t Spawn(const std::vector<std::string>& args, const std::string& log 
 }
 
 // Runs Binary() with `args`, stdout to `out_file` (or /dev/null):
-// wall time, status and the child's peak memory.
+// wall time, status, the child's CPU time and peak memory.
 inline ChildRun Run(const std::vector<std::string>& args,
                     const std::string& out_file = "/dev/null") {
   bench::Stopwatch w;
@@ -61,6 +62,8 @@ inline ChildRun Run(const std::vector<std::string>& args,
   wait4(pid, &r.status, 0, &usage);
   r.seconds = w.Seconds();
   r.peak_rss_kb = usage.ru_maxrss;
+  r.cpu_seconds = static_cast<double>(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) +
+                  static_cast<double>(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
   return r;
 }
 
