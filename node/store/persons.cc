@@ -189,8 +189,7 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
 
 Result<std::vector<PersonConflictRow>> Store::PersonConflicts(std::string_view scope) {
   AssertOwnerThread();
-  // Of one scope: its records' conflicts through the indexes on either
-  // record (a hub's record page), not every conflict of the province.
+  // Driven by the open person conflicts (few), of one scope or all.
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(scope.empty() ? kPersonConflictsOfAll.sql
                                                              : kPersonConflictsOfScope.sql));
   if (!scope.empty()) q.Bind(1, scope);

@@ -107,7 +107,7 @@ TEST_F(ScopedQueriesTest, PerScopeQueriesReadTheirScopeThroughTheScopeIndex) {
   // of them may be allowed to walk records.
   for (const ScopedQuery* query :
        {&kRecordsOfScope, &kDigestOfScope, &kMaxRecordId, &kIdsInRange, &kIdsWithPrefix,
-        &kRecordsWithPrefix, &kHeldBackOfScope, &kPersonConflictsOfScope, &kDuplicateKeysOfScope}) {
+        &kRecordsWithPrefix, &kHeldBackOfScope, &kDuplicateKeysOfScope}) {
     EXPECT_TRUE(query->may_scan.empty()) << query->name;
     bool searched = false;
     for (const std::string& line : Plan(query->sql)) {
