@@ -181,8 +181,8 @@ inline constexpr ScopedQuery kPersonConflictCounts{
 // the hub's conflict queue), driven by the conflicts.
 inline constexpr ScopedQuery kConflictRows{
     "conflict_rows",
-    "SELECT r.record_id, r.scope, r.type, c.field FROM conflicts c CROSS JOIN records r ON r.id "
-    "= c.record ORDER BY r.record_id, c.field",
+    "SELECT r.record_id, r.scope, r.type, c.field, r.state FROM conflicts c CROSS JOIN records r "
+    "ON r.id = c.record ORDER BY r.record_id, c.field",
     "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)", "SCAN c"};
 
 // Records judged invalid (report attention), through their partial index.

@@ -460,20 +460,29 @@ Result<std::vector<ConflictRow>> Store::Conflicts() {
   // every record in id order to avoid a sort (70 ms on a 1,000,000-record
   // hub with no conflict at all).
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kConflictRows.sql));
+  OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
+                    [this](int64_t id) { return OriginKey(id); }};
+  // Each field's competing values, from the row the join read: a record's
+  // fields come together (ordered by id), so it is decoded once.
+  crdt::RecordState state;
+  std::string decoded_id, decoded_scope;
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    out.push_back(ConflictRow{std::string(q.Text(0)),
-                              std::string(q.Text(1)),
-                              std::string(q.Text(2)),
-                              std::string(q.Text(3)),
-                              {}});
-  }
-  // Attach each field's competing values.
-  for (auto& c : out) {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> rec, GetRecord(c.record_id, c.scope));
-    if (!rec) continue;
-    if (const crdt::MvRegister* f = rec->state.Field(c.field)) c.values = *f;
+    ConflictRow c{std::string(q.Text(0)),
+                  std::string(q.Text(1)),
+                  std::string(q.Text(2)),
+                  std::string(q.Text(3)),
+                  {}};
+    if (c.record_id != decoded_id || c.scope != decoded_scope) {
+      state = crdt::RecordState();
+      std::vector<ChangeRef> history;
+      TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(4), origins, &state, &history));
+      decoded_id = c.record_id;
+      decoded_scope = c.scope;
+    }
+    if (const crdt::MvRegister* f = state.Field(c.field)) c.values = *f;
+    out.push_back(std::move(c));
   }
   return out;
 }
