@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <map>
 
+#include "node/store/scoped_queries.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
@@ -202,14 +203,10 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
 
 Result<std::vector<PersonConflictRow>> Store::PersonConflicts(std::string_view scope) {
   AssertOwnerThread();
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT c.personal_id, c.rule, a.record_id, a.scope, a.type, "
-                           "coalesce(a.event_date, ''), b.record_id, b.scope, b.type, "
-                           "coalesce(b.event_date, '') FROM person_conflicts c "
-                           "JOIN records a ON a.id = c.record JOIN records b ON b.id = c.other "
-                           "WHERE ?1 = '' OR a.scope = ?1 OR b.scope = ?1 "
-                           "ORDER BY c.personal_id, c.rule, a.record_id, b.record_id"));
-  q.Bind(1, scope);
+  // Driven by the open person conflicts (few), of one scope or all.
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(scope.empty() ? kPersonConflictsOfAll.sql
+                                                             : kPersonConflictsOfScope.sql));
+  if (!scope.empty()) q.Bind(1, scope);
   std::vector<PersonConflictRow> out;
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -232,15 +229,14 @@ Result<std::vector<PersonConflictRow>> Store::PersonConflicts(std::string_view s
 
 Result<std::vector<DuplicateGroup>> Store::DuplicateGroups(std::string_view scope, size_t limit) {
   AssertOwnerThread();
-  // Candidate keys first (one walk of the partial index), then each group's
-  // members with the ID their main person has in the index.
+  // Candidate keys first (one walk of the partial index; of one scope, its
+  // records' keys through records_scope), then each group's members with
+  // the ID their main person has in the index.
   std::vector<std::string> keys;
   {
     TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("SELECT duplicate_key FROM records WHERE duplicate_key IS NOT NULL "
-                             "AND revoked = 0 GROUP BY duplicate_key HAVING count(*) > 1 AND "
-                             "(?1 = '' OR max(scope = ?1))"));
-    q.Bind(1, scope);
+        Stmt q, db_->Prepare(scope.empty() ? kDuplicateKeysOfAll.sql : kDuplicateKeysOfScope.sql));
+    if (!scope.empty()) q.Bind(1, scope);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;

@@ -1,31 +1,28 @@
 // Read-only queries for reports and search.
+#include "node/store/scoped_queries.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
 
 Result<std::map<std::string, uint64_t>> Store::CountByScope(Counted what) {
   AssertOwnerThread();
-  const char* sql = nullptr;
+  std::string_view sql;
   switch (what) {
     case Counted::kRecords:
-      sql = "SELECT scope, count(*) FROM records GROUP BY scope";
+      sql = kRecordCounts.sql;
       break;
     case Counted::kHeld:
-      sql = "SELECT scope, count(*) FROM held GROUP BY scope";
+      sql = kHeldCounts.sql;
       break;
     case Counted::kOpenConflicts:
-      sql = "SELECT scope, count(*) FROM open_conflicts GROUP BY scope";
+      sql = kOpenConflictCounts.sql;
       break;
     case Counted::kEquivocations:
-      sql = "SELECT scope, count(*) FROM equivocations GROUP BY scope";
+      sql = kEquivocationCounts.sql;
       break;
     case Counted::kPersonConflicts:
       // Under each commune a conflict's records belong to (once when both do).
-      sql =
-          "SELECT scope, count(*) FROM (SELECT a.scope AS scope FROM person_conflicts c JOIN "
-          "records a ON a.id = c.record UNION ALL SELECT b.scope FROM person_conflicts c JOIN "
-          "records a ON a.id = c.record JOIN records b ON b.id = c.other WHERE b.scope <> "
-          "a.scope) GROUP BY scope";
+      sql = kPersonConflictCounts.sql;
       break;
   }
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(sql));
@@ -64,9 +61,7 @@ Result<std::vector<Store::SearchRow>> Store::SearchRecords(std::string_view matc
 
 Result<std::set<std::string>> Store::HeldForPersonConflicts(std::string_view scope) {
   AssertOwnerThread();
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT r.record_id FROM records r WHERE r.scope = ? AND EXISTS "
-                           "(SELECT 1 FROM person_conflicts c WHERE c.record = r.id)"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kHeldBackOfScope.sql));
   q.Bind(1, scope);
   std::set<std::string> out;
   while (true) {

@@ -261,9 +261,31 @@ CREATE TABLE hub_rollbacks(
   seen_ms INTEGER NOT NULL);
 )sql";
 
+// Version 13: indexes led by scope (issue 17). A province hub holds 1-3
+// million records of 60-170 communes; without them every read of one
+// commune (reconcile's tree, its digest, its register numbers, its person
+// conflicts) walked the whole table. records_scope costs every insert one
+// more index entry (measured: docs/architecture.md, "Indexes"); feeds_scope
+// is touched only when a feed is new. scope_counts keeps the records per
+// scope, counted by every write that adds one (records are never deleted;
+// Store::Reindex recounts), so a status reads one row per commune instead
+// of counting a million. records_stats_odd holds the few registrations
+// whose event date is not YYYY-MM-DD… (its WHERE is TUPHAP_STATS_ODD in
+// store/scoped_queries.h, word for word), so report stats finds them
+// without a walk of every index entry.
+constexpr const char* kV13 = R"sql(
+CREATE INDEX records_scope ON records(scope, record_id);
+CREATE INDEX feeds_scope ON feeds(scope);
+CREATE TABLE scope_counts(
+  scope TEXT PRIMARY KEY,
+  records INTEGER NOT NULL) WITHOUT ROWID;
+INSERT INTO scope_counts(scope, records) SELECT scope, count(*) FROM records GROUP BY scope;
+CREATE INDEX records_stats_odd ON records(scope) WHERE type <> '' AND substr(type, 1, 1) <> '_' AND NOT (coalesce(event_date, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*');
+)sql";
+
 constexpr Migration kMigrations[] = {
-    {1, kV1}, {2, kV2}, {3, kV3}, {4, kV4},   {5, kV5},   {6, kV6},
-    {7, kV7}, {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12},
+    {1, kV1}, {2, kV2}, {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},   {7, kV7},
+    {8, kV8}, {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12}, {13, kV13},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include <unordered_set>
 
 #include "node/store/record_codec.h"
+#include "node/store/scoped_queries.h"
 #include "node/store/store.h"
 #include "obs/metrics.h"
 #include "replication/seal.h"
@@ -633,10 +634,7 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
                                    const std::set<std::string>& skip) {
   std::vector<std::pair<int64_t, ContentFlag>> changed;
   {
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, store_.db_->Prepare("SELECT id, record_id, state, invalid, invalid_field, "
-                                    "invalid_history FROM records WHERE scope = ?1 AND "
-                                    "record_id >= ?2 AND record_id < ?2 || x'ff'"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, store_.db_->Prepare(kRecordsWithPrefix.sql));
     q.Bind(1, scope).Bind(2, prefix);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -827,6 +825,7 @@ Status Store::Batch::Flush() {
   const ContentChecker* checker = store_.options_.checker.get();
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
+  std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -892,6 +891,7 @@ Status Store::Batch::Flush() {
                                  .Bind(8, index.event_date)
                                  .Run());
       r.rowid = store_.db_->LastInsertRowid();
+      ++added[scope];
     } else {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
@@ -927,6 +927,14 @@ Status Store::Batch::Flush() {
     r.stored_conflicts = static_cast<int64_t>(conflicts.size());
     r.invalid = invalid;
     r.dirty = false;
+  }
+  // The records per scope (status), one row per scope of the flush rather
+  // than a trigger per record: a trigger measured ~16 µs per insert.
+  for (const auto& [scope, n] : added) {
+    TUPHAP_ASSIGN_OR_RETURN(
+        Stmt q, store_.db_->Prepare("INSERT INTO scope_counts(scope, records) VALUES(?1, ?2) ON "
+                                    "CONFLICT(scope) DO UPDATE SET records = records + ?2"));
+    TUPHAP_RETURN_IF_ERROR(q.Bind(1, scope).Bind(2, n).Run());
   }
   if (checker != nullptr) {
     // A record others' verdicts depend on (a lease: the entries of its
@@ -1064,7 +1072,7 @@ Status Store::Rejudge() {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Session> s, BeginSession(kNoOpener));
   std::vector<std::string> scopes;
   {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT DISTINCT scope FROM records"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kScopesWithRecords.sql));
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
       if (!row) break;

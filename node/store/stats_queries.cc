@@ -5,23 +5,10 @@
 #include <tuple>
 
 #include "node/store/record_codec.h"
+#include "node/store/scoped_queries.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
-namespace {
-
-// Registrations whose event date starts with YYYY-MM-DD, in [?1, ?2] (each
-// empty: any), over columns named `d` and `type`. Ten ASCII bytes first: then
-// substr, which counts characters, cuts the same bytes the report would.
-#define TUPHAP_STATS_DATED(d)                                              \
-  "type <> '' AND substr(type, 1, 1) <> '_' AND " d                        \
-  " GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*' AND (?1 = '' OR " d \
-  " >= ?1) AND (?2 "                                                       \
-  "= '' OR substr(" d ", 1, 10) <= ?2)"
-
-constexpr const char* kHeldBack = "EXISTS (SELECT 1 FROM person_conflicts c WHERE c.record = r.id)";
-
-}  // namespace
 
 Result<std::vector<Store::StatsCount>> Store::StatsCounts(std::string_view from,
                                                           std::string_view to) {
@@ -42,15 +29,7 @@ Result<std::vector<Store::StatsCount>> Store::StatsCounts(std::string_view from,
     return it->second;
   };
   {
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("WITH g AS MATERIALIZED (SELECT type, scope, event_date AS d, "
-                             "count(*) AS n, sum(CASE WHEN coalesce(invalid, '') <> '' THEN 1 "
-                             "ELSE 0 END) AS i, sum(CASE WHEN coalesce(invalid, '') = '' AND "
-                             "revoked <> 0 THEN 1 ELSE 0 END) AS v FROM records INDEXED BY "
-                             "records_stats GROUP BY type, scope, event_date) "
-                             "SELECT scope, type, substr(d, 1, 7), sum(n), sum(i), sum(v) FROM g "
-                             "WHERE " TUPHAP_STATS_DATED("d") " GROUP BY type, scope, "
-                                                              "substr(d, 1, 7)"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsCounts.sql));
     q.Bind(1, from).Bind(2, to);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -63,11 +42,7 @@ Result<std::vector<Store::StatsCount>> Store::StatsCounts(std::string_view from,
   }
   {
     // Few: driven by person_conflicts.
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("SELECT scope, type, substr(event_date, 1, 7), count(*) FROM "
-                             "records r WHERE r.id IN (SELECT record FROM person_conflicts) AND "
-                             "coalesce(invalid, '') = '' AND revoked = 0 AND " TUPHAP_STATS_DATED(
-                                 "event_date") " GROUP BY 1, 2, 3"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsHeldBack.sql));
     q.Bind(1, from).Bind(2, to);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -86,11 +61,7 @@ Status Store::ForEachStatsState(
     const std::function<void(std::string_view scope, std::string_view month,
                              const crdt::RecordState& state)>& fn) {
   AssertOwnerThread();
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare(std::string("SELECT scope, substr(event_date, 1, 7), state FROM records "
-                                       "r INDEXED BY records_stats WHERE r.type = ?3 AND "
-                                       "coalesce(invalid, '') = '' AND revoked = 0 AND NOT ") +
-                           kHeldBack + " AND " TUPHAP_STATS_DATED("event_date")));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsStates.sql));
   q.Bind(1, from).Bind(2, to).Bind(3, type);
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
@@ -107,14 +78,9 @@ Status Store::ForEachStatsState(
 
 Result<std::vector<Store::StatsOddRecord>> Store::StatsOddRecords() {
   AssertOwnerThread();
-  // The index finds them (a scan of the table would read every state).
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q,
-      db_->Prepare(std::string("SELECT record_id, scope, state, invalid, invalid_field, ") +
-                   kHeldBack +
-                   " FROM records r INDEXED BY records_stats WHERE type <> '' AND substr(type, "
-                   "1, 1) <> '_' AND NOT (coalesce(event_date, '') GLOB "
-                   "'[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')"));
+  // Their partial index finds them (a walk of records_stats would test
+  // every entry, a scan of the table would read every state).
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsOdd.sql));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};
   std::vector<StatsOddRecord> out;
@@ -132,7 +98,5 @@ Result<std::vector<Store::StatsOddRecord>> Store::StatsOddRecords() {
   }
   return out;
 }
-
-#undef TUPHAP_STATS_DATED
 
 }  // namespace tuphap::store

@@ -7,6 +7,7 @@
 
 #include "node/store/record_codec.h"
 #include "node/store/schema.h"
+#include "node/store/scoped_queries.h"
 
 namespace tuphap::store {
 namespace {
@@ -79,7 +80,6 @@ Status Store::WriteSearchEntry(int64_t rowid, bool replace, const IndexEntry& en
 
 Status Store::Reindex() {
   AssertOwnerThread();
-  if (!options_.index) return Status::Ok();
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
   TUPHAP_RETURN_IF_ERROR(ReindexIn());
@@ -87,6 +87,10 @@ Status Store::Reindex() {
 }
 
 Status Store::ReindexIn() {
+  // The records per scope, counted again (kept by every write otherwise).
+  TUPHAP_RETURN_IF_ERROR(
+      db_->Exec("DELETE FROM scope_counts; INSERT INTO scope_counts(scope, records) SELECT scope, "
+                "count(*) FROM records INDEXED BY records_scope GROUP BY scope;"));
   if (!options_.index) return Status::Ok();
   TUPHAP_RETURN_IF_ERROR(db_->Exec(
       "DELETE FROM record_search; DELETE FROM person_index; DELETE FROM person_conflicts;"));
@@ -287,11 +291,9 @@ Result<std::optional<RecordView>> Store::GetRecord(std::string_view record_id,
 Result<std::optional<std::string>> Store::MaxRecordId(std::string_view scope, std::string_view lo,
                                                       std::string_view hi) {
   AssertOwnerThread();
-  // Down the (record_id, scope) index from `hi`, past records judged
+  // Down the (scope, record_id) index from `hi`, past records judged
   // invalid: a forged entry 999999 must not fill a register.
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id BETWEEN ? AND ? AND "
-                           "scope = ? AND invalid IS NULL ORDER BY record_id DESC LIMIT 1"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kMaxRecordId.sql));
   q.Bind(1, lo).Bind(2, hi).Bind(3, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<std::string>();
@@ -318,9 +320,7 @@ Result<int64_t> Store::FirstFreeNumber(std::string_view scope, std::string_view 
   // Ids of the shape PREFIX + six digits sort as their numbers, so the ids
   // taken from `from` on come in order; the first number missing is free.
   // Other ids in the range ("…0000011") are passed over.
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id BETWEEN ? AND ? AND "
-                           "scope = ? ORDER BY record_id"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kIdsInRange.sql));
   q.Bind(1, id_of(from)).Bind(2, id_of(to)).Bind(3, scope);
   int64_t next = from;
   while (next <= to) {
@@ -346,9 +346,7 @@ Result<std::vector<RecordView>> Store::RecordsWithPrefix(std::string_view scope,
   AssertOwnerThread();
   std::vector<std::string> ids;
   {
-    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT record_id FROM records WHERE record_id >= "
-                                                 "?1 AND record_id < ?1 || x'ff' AND scope = ?2 "
-                                                 "ORDER BY record_id"));
+    TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kIdsWithPrefix.sql));
     q.Bind(1, prefix).Bind(2, scope);
     while (true) {
       TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -406,49 +404,41 @@ Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& f
 
 Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {
   AssertOwnerThread();
-  // One pass in record_id order over the (record_id, scope) index, one
-  // hasher per scope: every scope's records come out sorted by id. (A second
-  // index led by scope would cost ~20% of ingest speed for a rare read.)
-  std::map<std::string, std::pair<ScopeDigest, std::unique_ptr<replication::Hasher>>, std::less<>>
-      by_scope;
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q,
-      db_->Prepare(
-          "SELECT record_id, scope, state_hash FROM records INDEXED BY sqlite_autoindex_records_1 "
-          "WHERE ?1 = '' OR scope = ?1 ORDER BY record_id, scope"));
-  q.Bind(1, scope.value_or(""));
+  // Down the (scope, record_id) index: one scope's records come out
+  // together, sorted by id, so one hasher at a time.
+  std::vector<ScopeDigest> out;
+  std::optional<replication::Hasher> hasher;
+  auto finish = [&] {
+    if (hasher) out.back().digest = hasher->Final();
+  };
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(scope ? kDigestOfScope.sql : kDigestsOfAll.sql));
+  if (scope) {
+    q.Bind(1, *scope);
+    // An empty scope still has a digest: the hash of nothing.
+    out.push_back(ScopeDigest{std::string(*scope), 0, {}});
+    hasher.emplace();
+  }
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    const std::string_view s = q.Text(1);
-    auto it = by_scope.find(s);
-    if (it == by_scope.end()) {
-      it = by_scope
-               .emplace(std::string(s), std::make_pair(ScopeDigest{std::string(s), 0, {}},
-                                                       std::make_unique<replication::Hasher>()))
-               .first;
+    const int c = scope ? 0 : 1;  // the first column is the scope when all are read
+    if (!scope && (out.empty() || out.back().scope != q.Text(0))) {
+      finish();
+      out.push_back(ScopeDigest{std::string(q.Text(0)), 0, {}});
+      hasher.emplace();
     }
-    it->second.second->UpdateFramed(q.Text(0));
-    it->second.second->Update(q.Blob(2));
-    ++it->second.first.records;
+    hasher->UpdateFramed(q.Text(c));
+    hasher->Update(q.Blob(c + 1));
+    ++out.back().records;
   }
-  std::vector<ScopeDigest> out;
-  for (auto& [name, entry] : by_scope) {
-    entry.first.digest = entry.second->Final();
-    out.push_back(std::move(entry.first));
-  }
-  if (scope && out.empty()) {
-    // An empty scope still has a digest: the hash of nothing.
-    out.push_back(ScopeDigest{std::string(*scope), 0, replication::Hasher().Final()});
-  }
+  finish();
   return out;
 }
 
 Status Store::ForEachStoredState(std::string_view scope,
                                  const std::function<void(const StoredState&)>& fn) {
   AssertOwnerThread();
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT record_id, state, state_hash FROM records WHERE scope = ?"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kRecordsOfScope.sql));
   q.Bind(1, scope);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -469,23 +459,30 @@ Result<std::vector<ConflictRow>> Store::Conflicts() {
   // CROSS JOIN keeps conflicts the outer loop: left to itself SQLite walks
   // every record in id order to avoid a sort (70 ms on a 1,000,000-record
   // hub with no conflict at all).
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT r.record_id, r.scope, r.type, c.field FROM "
-                                               "conflicts c CROSS JOIN records r ON r.id = "
-                                               "c.record ORDER BY r.record_id, c.field"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kConflictRows.sql));
+  OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
+                    [this](int64_t id) { return OriginKey(id); }};
+  // Each field's competing values, from the row the join read: a record's
+  // fields come together (ordered by id), so it is decoded once.
+  crdt::RecordState state;
+  std::string decoded_id, decoded_scope;
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
-    out.push_back(ConflictRow{std::string(q.Text(0)),
-                              std::string(q.Text(1)),
-                              std::string(q.Text(2)),
-                              std::string(q.Text(3)),
-                              {}});
-  }
-  // Attach each field's competing values.
-  for (auto& c : out) {
-    TUPHAP_ASSIGN_OR_RETURN(std::optional<RecordView> rec, GetRecord(c.record_id, c.scope));
-    if (!rec) continue;
-    if (const crdt::MvRegister* f = rec->state.Field(c.field)) c.values = *f;
+    ConflictRow c{std::string(q.Text(0)),
+                  std::string(q.Text(1)),
+                  std::string(q.Text(2)),
+                  std::string(q.Text(3)),
+                  {}};
+    if (c.record_id != decoded_id || c.scope != decoded_scope) {
+      state = crdt::RecordState();
+      std::vector<ChangeRef> history;
+      TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(4), origins, &state, &history));
+      decoded_id = c.record_id;
+      decoded_scope = c.scope;
+    }
+    if (const crdt::MvRegister* f = state.Field(c.field)) c.values = *f;
+    out.push_back(std::move(c));
   }
   return out;
 }
@@ -493,10 +490,7 @@ Result<std::vector<ConflictRow>> Store::Conflicts() {
 Result<std::vector<FlaggedRecord>> Store::FlaggedRecords(bool include_revoked) {
   AssertOwnerThread();
   std::vector<FlaggedRecord> out;
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT record_id, scope, type, invalid, invalid_field, revoked FROM "
-                           "records INDEXED BY records_invalid WHERE invalid IS NOT NULL AND "
-                           "(?1 OR revoked = 0) ORDER BY scope, record_id"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kFlaggedRecords.sql));
   q.Bind(1, include_revoked);
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -510,10 +504,7 @@ Result<std::vector<FlaggedRecord>> Store::FlaggedRecords(bool include_revoked) {
 Result<std::vector<InvalidCount>> Store::InvalidCounts() {
   AssertOwnerThread();
   std::vector<InvalidCount> out;
-  TUPHAP_ASSIGN_OR_RETURN(
-      Stmt q, db_->Prepare("SELECT scope, invalid, count(*) FROM records INDEXED BY "
-                           "records_invalid WHERE invalid IS NOT NULL AND revoked = 0 GROUP BY "
-                           "scope, invalid ORDER BY scope, invalid"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kInvalidCounts.sql));
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;

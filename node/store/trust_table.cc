@@ -2,6 +2,7 @@
 // signed by the province root), by the id each has as a record of the
 // public scope. Rows are only ever added.
 #include "base/hex.h"
+#include "node/store/scoped_queries.h"
 #include "node/store/store.h"
 
 namespace tuphap::store {
@@ -42,12 +43,7 @@ Result<std::string> Store::TrustStamp(std::string_view public_scope) {
   // only when its feed materialises one more change: counts and sums say
   // whether anything trust is read from moved. About 30 µs on a province's
   // worth of objects and feeds, against ~30 ms for reading trust.
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q,
-                          db_->Prepare("SELECT (SELECT value FROM meta WHERE key = "
-                                       "'root_key'), "
-                                       "(SELECT count(*) FROM trust_objects), "
-                                       "(SELECT count(*) || '/' || coalesce(sum(applied_seq), "
-                                       "0) FROM feeds WHERE scope = ?1)"));
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kTrustStamp.sql));
   q.Bind(1, public_scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return Status::Internal("the trust stamp query returned nothing");
