@@ -38,8 +38,8 @@ inline constexpr uint32_t kMaxAckHeads = kMaxBatchEnvelopes;
 // version-1 form, byte for byte as before.
 inline constexpr uint64_t kSummaryVersion = 2;
 inline constexpr size_t kMaxFullHelloSent = 512;
-inline constexpr uint32_t kMaxSummaryBits = 11;          // 2,048 buckets, about 43 KB
-inline constexpr uint32_t kSummaryHeadsPerBucket = 64;   // the sender's aim, on average
+inline constexpr uint32_t kMaxSummaryBits = 11;         // 2,048 buckets: a HELLO of about 41 KB
+inline constexpr uint32_t kSummaryHeadsPerBucket = 64;  // the sender's aim, on average
 // The counts' sum, at most: twice the 100,000 feeds aimed at, and few
 // enough that every HEADS frame a side sends (at most 10) and its HELLO fit
 // in the 16 frames a connection queues.
