@@ -112,6 +112,15 @@ Result<std::string> SyncSession::Start() {
     return Status::FailedPrecondition("this node is not enrolled: it cannot sync yet")
         .WithReason("E_NOT_ENROLLED");
   TUPHAP_ASSIGN_OR_RETURN(replication::Hello h, MakeHello(nullptr));
+  // Many feeds (a hub): the summary form, expanded where the peer differs.
+  if (h.heads.size() > summary_full_max_) {
+    own_summary_ = replication::Summarise(
+        h.heads, replication::SummaryBits(h.heads.size(), summary_per_bucket_));
+    summarised_own_ = std::move(h.heads);
+    h.heads.clear();
+    h.version = replication::kSummaryVersion;
+    h.summary = own_summary_;
+  }
   std::string frame = replication::Encode(h);
   stats_.bytes_out += frame.size();
   return frame;
@@ -135,6 +144,12 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
     // insists on HELLO first.
     if (side_ == Side::kDialer) return Status::Ok();
     return Fail("E_PROTOCOL_ORDER", "a session starts with HELLO", out);
+  } else if (auto* m = std::get_if<replication::HeadsMessage>(&*msg)) {
+    if (!expansion_)
+      return Fail("E_PROTOCOL_ORDER", "HEADS outside the expansion of a summary HELLO", out);
+    s = HandleHeads(*m, out);
+  } else if (expansion_) {
+    return Fail("E_PROTOCOL_ORDER", "a frame other than HEADS before the last HEADS", out);
   } else if (auto* b = std::get_if<replication::Batch>(&*msg)) {
     s = HandleBatch(*b, out);
   } else if (auto* a = std::get_if<replication::Ack>(&*msg)) {
@@ -166,12 +181,20 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
 }
 
 Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std::string>* out) {
-  if (hello.version != replication::kProtocolVersion)
+  const bool summary = hello.summary.has_value();  // version 2 (the decoder checked)
+  if (!summary && hello.version != replication::kProtocolVersion)
     return Fail(
         "E_VERSION",
         "protocol version " + std::to_string(hello.version) + " is not spoken here (version 1)",
         out);
   if (peer_ != nullptr) return Fail("E_PROTOCOL_ORDER", "a second HELLO in one session", out);
+  // A listener answers in the form it was greeted in.
+  if (side_ == Side::kDialer && summary && !own_summary_)
+    return Fail("E_PROTOCOL_ORDER", "a summary HELLO answering a full one", out);
+  if (side_ == Side::kDialer && !summary && own_summary_)
+    return Fail("E_PROTOCOL_ORDER", "a full HELLO answering a summary", out);
+  if (side_ == Side::kDialer && summary && hello.summary->bits != own_summary_->bits)
+    return Fail("E_PROTOCOL", "the answering summary has other bits than ours", out);
   if (!node_.enrolled())
     return Fail("E_NOT_ENROLLED", "this node is not enrolled: it cannot sync yet", out);
   TUPHAP_RETURN_IF_ERROR(node_.ReloadTrustIfChanged().status());
@@ -189,8 +212,94 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
     return Fail("E_PROTOCOL", "the HELLO's role is not the certificate's", out);
   peer_cert_ = *cert;
   peer_ = &peer_cert_;
+  if (!summary) return AcceptPeerHeads(hello.heads, side_ == Side::kListener, out);
+  if (side_ == Side::kDialer) {
+    BeginExpansion(std::move(summarised_own_), *own_summary_, *hello.summary, out);
+    return Status::Ok();
+  }
+  // The listener summarises exactly the heads it would answer a full HELLO
+  // with: those it offers, and what this dialler relayed here (it cannot
+  // tell which of those the dialler announced: all of them, which tell the
+  // dialler nothing it did not send).
+  std::vector<FeedHeadWire> relayed;
+  for (const auto& [feed, head] : memory_->relayed) relayed.push_back(head);
+  TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&relayed));
+  std::vector<FeedHeadWire> own = std::move(reply.heads);
+  reply.heads.clear();
+  reply.version = replication::kSummaryVersion;
+  reply.summary = replication::Summarise(own, hello.summary->bits);
+  Emit(replication::Encode(reply), out);
+  BeginExpansion(std::move(own), *reply.summary, *hello.summary, out);
+  return Status::Ok();
+}
+
+// Version 2: the buckets whose count or digest differ (D) are expanded:
+// this side sends its heads in D, the last frame saying so, then waits for
+// the peer's last HEADS before it sends anything else.
+void SyncSession::BeginExpansion(std::vector<FeedHeadWire> own,
+                                 const replication::HeadsSummary& own_summary,
+                                 const replication::HeadsSummary& peer_summary,
+                                 std::vector<std::string>* out) {
+  Expansion e;
+  e.bits = own_summary.bits;
+  e.peer = peer_summary.buckets;
+  e.received.assign(e.peer.size(), 0);
+  e.differ.resize(e.peer.size());
+  for (size_t i = 0; i < e.peer.size(); ++i)
+    e.differ[i] = !(i < own_summary.buckets.size() && own_summary.buckets[i] == e.peer[i]);
+  replication::HeadsMessage m;
+  for (const auto& h : own) {
+    if (!e.differ[replication::SummaryBucket(h.origin, h.scope, e.bits)]) continue;
+    m.heads.push_back(h);
+    if (m.heads.size() == replication::kMaxHeadsMessageHeads) {
+      expanded_out_ += m.heads.size();
+      Emit(replication::Encode(m), out);
+      m.heads.clear();
+    }
+  }
+  m.last = true;
+  expanded_out_ += m.heads.size();
+  Emit(replication::Encode(m), out);
+  e.own = std::move(own);
+  expansion_ = std::move(e);
+}
+
+Status SyncSession::HandleHeads(const replication::HeadsMessage& msg,
+                                std::vector<std::string>* out) {
+  Expansion& e = *expansion_;
+  for (const auto& h : msg.heads) {
+    const uint32_t b = replication::SummaryBucket(h.origin, h.scope, e.bits);
+    if (!e.differ[b])
+      return Fail("E_PROTOCOL", "HEADS names a feed of a bucket whose summaries agree", out);
+    if (++e.received[b] > e.peer[b].count)
+      return Fail("E_PROTOCOL", "HEADS names more heads in a bucket than its summary counts", out);
+    e.theirs.push_back(h);
+  }
+  expanded_in_ += msg.heads.size();
+  if (!msg.last) return Status::Ok();
+  // The peer's heads: its own in D, checked against its summary, and ours
+  // outside D (the same there, as both summaries say).
+  auto buckets = replication::SplitIntoBuckets(std::move(e.theirs), e.bits);
+  std::vector<FeedHeadWire> heads;
+  for (size_t i = 0; i < buckets.size(); ++i) {
+    if (!e.differ[i]) continue;
+    if (!(replication::SummariseBucket(buckets[i]) == e.peer[i]))
+      return Fail("E_PROTOCOL",
+                  "the HEADS of bucket " + std::to_string(i) + " do not match the peer's summary",
+                  out);
+    for (auto& h : buckets[i]) heads.push_back(std::move(h));
+  }
+  for (auto& h : e.own)
+    if (!e.differ[replication::SummaryBucket(h.origin, h.scope, e.bits)])
+      heads.push_back(std::move(h));
+  expansion_.reset();
+  return AcceptPeerHeads(heads, false, out);
+}
+
+Status SyncSession::AcceptPeerHeads(const std::vector<FeedHeadWire>& heads, bool answer_full,
+                                    std::vector<std::string>* out) {
   std::map<store::FeedKey, const FeedHeadWire*> announced;
-  for (const auto& h : hello.heads) {
+  for (const auto& h : heads) {
     if (!Offers(h.scope)) continue;  // never sent to it: nothing to remember
     auto& known = peer_head_[{h.origin, h.scope}];
     known = std::max(known, h.seq);
@@ -199,13 +308,13 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
   }
   // A hub that now holds less than it signed for (restored from an old
   // backup): flagged; what it lacks is sent again from its announced head.
-  (void)node_.CheckHubRollback(*peer_, hello.heads);  // bookkeeping
+  (void)node_.CheckHubRollback(*peer_, heads);  // bookkeeping
   TUPHAP_RETURN_IF_ERROR(ResendForkedHeads(announced));
   // What the peer holds, for status (pending each way) and bundle export:
   // bookkeeping, so a busy store does not end the session.
-  (void)node_.SavePeerHeads(*peer_, hello.heads, Node::PeerHeadsSource::kHello);
-  if (side_ == Side::kListener) {
-    TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&hello.heads));
+  (void)node_.SavePeerHeads(*peer_, heads, Node::PeerHeadsSource::kHello);
+  if (answer_full) {
+    TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&heads));
     Emit(replication::Encode(reply), out);
   }
   TUPHAP_RETURN_IF_ERROR(RefillCursors());
@@ -255,7 +364,7 @@ Status SyncSession::RefillCursors() {
 }
 
 Status SyncSession::Pump(std::vector<std::string>* out) {
-  if (peer_ == nullptr) return Status::Ok();
+  if (peer_ == nullptr || expansion_) return Status::Ok();  // nothing before the last HEADS
   if (cursors_.empty() && initial_sent_) {  // live: only what is new since the last look
     TUPHAP_ASSIGN_OR_RETURN(store::Store::Stamp now, node_.store().HeadsStamp());
     if (!refilled_at_ || !(*refilled_at_ == now)) TUPHAP_RETURN_IF_ERROR(RefillCursors());
@@ -315,7 +424,7 @@ void SyncSession::ConnectionLost() {
 }
 
 void SyncSession::KeepAlive(std::vector<std::string>* out) {
-  if (peer_ == nullptr || in_flight_.size() >= window_) return;
+  if (peer_ == nullptr || expansion_ || in_flight_.size() >= window_) return;
   replication::Batch empty;
   empty.batch_no = next_batch_++;
   std::string frame = replication::Encode(empty);

@@ -119,7 +119,18 @@ class SyncSession {
   // known to be alive on both sides.
   void KeepAlive(std::vector<std::string>* out);
 
-  bool hello_done() const { return peer_ != nullptr; }
+  // The summary form of HELLO (protocol version 2): sent by a dialler whose
+  // HELLO would name more than `full_max` heads, with about `per_bucket`
+  // heads per bucket. Tests lower both to exercise it with few feeds.
+  void SetSummaryPolicy(size_t full_max, size_t per_bucket) {
+    summary_full_max_ = full_max;
+    summary_per_bucket_ = per_bucket;
+  }
+  // The heads this session received and sent in HEADS messages (version 2).
+  uint64_t expanded_heads_in() const { return expanded_in_; }
+  uint64_t expanded_heads_out() const { return expanded_out_; }
+
+  bool hello_done() const { return peer_ != nullptr && !expansion_; }
   // Both sides have sent all they had at the start and it was acknowledged.
   // (Live batches sent after that do not count: a busy hub still catches up.)
   bool caught_up() const { return sent_done_ && peer_done_; }
@@ -143,6 +154,17 @@ class SyncSession {
     uint64_t next = 0;  // next seq to send
   };
   Status HandleHello(const replication::Hello& hello, std::vector<std::string>* out);
+  // What follows a HELLO once the peer's heads are all known (from a full
+  // HELLO, or rebuilt from a summary and its HEADS); `answer_full`: a
+  // listener greeted with a full HELLO answers with its own.
+  Status AcceptPeerHeads(const std::vector<replication::FeedHeadWire>& heads, bool answer_full,
+                         std::vector<std::string>* out);
+  // Version 2: compares the summaries and sends this side's heads of the
+  // buckets that differ.
+  void BeginExpansion(std::vector<replication::FeedHeadWire> own,
+                      const replication::HeadsSummary& own_summary,
+                      const replication::HeadsSummary& peer_summary, std::vector<std::string>* out);
+  Status HandleHeads(const replication::HeadsMessage& heads, std::vector<std::string>* out);
   Status HandleBatch(replication::Batch& batch, std::vector<std::string>* out);
   Status HandleAck(const replication::Ack& ack);
   // Writes the hub's latest receipt per scope of this node's feeds.
@@ -190,6 +212,23 @@ class SyncSession {
   // The hub's latest verified ACK naming each scope of this node's feeds,
   // not yet written (KeepPendingReceipts).
   std::map<std::string, replication::Ack> pending_receipts_;
+  // Version 2 (summary HELLO): what this side announced, and, until the
+  // peer's last HEADS, the exchange of the buckets that differ.
+  size_t summary_full_max_ = replication::kMaxFullHelloSent;
+  size_t summary_per_bucket_ = replication::kSummaryHeadsPerBucket;
+  std::vector<replication::FeedHeadWire> summarised_own_;  // a dialler's, when it summarised
+  std::optional<replication::HeadsSummary> own_summary_;
+  struct Expansion {
+    uint32_t bits = 0;
+    std::vector<bool> differ;                       // per bucket
+    std::vector<replication::BucketSummary> peer;   // the peer's summary
+    std::vector<uint64_t> received;                 // per bucket, heads received
+    std::vector<replication::FeedHeadWire> own;     // this side's announced heads
+    std::vector<replication::FeedHeadWire> theirs;  // the peer's heads in D so far
+  };
+  std::optional<Expansion> expansion_;
+  uint64_t expanded_in_ = 0;
+  uint64_t expanded_out_ = 0;
   bool restore_checked_ = false;
   bool error_sent_ = false;
   bool initial_sent_ = false;  // the catch-up is all sent

@@ -91,6 +91,7 @@ case "${1:-}" in
     ./build/release/tests/sync_bench
     ./build/release/tests/reconcile_bench
     ./build/release/tests/web_bench
+    ./build/release/tests/hello_bench
     # The issue's own workload, where the shared generator is beside the project.
     if [ -f ../shared/workload/gen.py ]; then
       gen_file=$(mktemp --suffix=.jsonl)

@@ -1,8 +1,9 @@
-// Sync frames (replication/protocol.cc), all seven message types: never
+// Sync frames (replication/protocol.cc), all eight message types: never
 // crash; a frame that decodes is the canonical encoding of what it decoded
 // to (re-encoding gives the same bytes), and PeekType names its type.
 // Seeds: the frames of a real session between a commune node and its hub,
-// plus ERROR, QUERY and ANSWER frames.
+// plus ERROR, QUERY and ANSWER frames, and the commune's HELLO in the
+// summary form (version 2) with the HEADS that expand it.
 #include <cstdlib>
 
 #include "replication/protocol.h"
@@ -32,6 +33,16 @@ std::vector<std::string> FuzzSeeds() {
   seeds.insert(seeds.end(), w.listener_frames.begin(), w.listener_frames.end());
   seeds.push_back(replication::Encode(
       replication::ErrorMessage{"E_NOT_AUTHORISED", "nút này không được phép / not allowed"}));
+  auto hello = replication::Decode(w.dialer_frames.front());
+  if (hello.ok() && std::holds_alternative<replication::Hello>(*hello)) {
+    auto h = std::get<replication::Hello>(*hello);
+    const auto heads = h.heads;
+    h.summary = replication::Summarise(h.heads, 2);
+    h.heads.clear();
+    h.version = replication::kSummaryVersion;
+    seeds.push_back(replication::Encode(h));
+    seeds.push_back(replication::Encode(replication::HeadsMessage{true, heads}));
+  }
   for (const auto& [what, body] : w.queries) {
     seeds.push_back(replication::Encode(replication::Query{3, what, body}));
     seeds.push_back(replication::Encode(replication::Answer{3, body}));

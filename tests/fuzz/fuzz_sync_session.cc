@@ -52,6 +52,20 @@ std::vector<std::string> FuzzSeeds() {
   const fuzz::World& w = fuzz::TheWorld();
   std::vector<std::string> seeds{fuzz::JoinFrames(w.dialer_frames)};
   for (const auto& f : w.dialer_frames) seeds.push_back(fuzz::JoinFrames({w.dialer_frames[0], f}));
+  // The commune's HELLO in the summary form (version 2), every bucket
+  // expanded by one HEADS, then the rest of its frames.
+  auto hello = replication::Decode(w.dialer_frames.front());
+  if (hello.ok() && std::holds_alternative<replication::Hello>(*hello)) {
+    auto h = std::get<replication::Hello>(*hello);
+    const auto heads = h.heads;
+    h.summary = replication::Summarise(h.heads, 1);
+    h.heads.clear();
+    h.version = replication::kSummaryVersion;
+    std::vector<std::string> frames{replication::Encode(h),
+                                    replication::Encode(replication::HeadsMessage{true, heads})};
+    frames.insert(frames.end(), w.dialer_frames.begin() + 1, w.dialer_frames.end());
+    seeds.push_back(fuzz::JoinFrames(frames));
+  }
   // A reconcile query on the same connection, and a HELLO after it.
   const auto& [what, body] = w.queries.front();
   seeds.push_back(fuzz::JoinFrames(

@@ -21,6 +21,14 @@ constexpr const char* kHello =
     "5b8fc9b394a7636f6d6d756e659194c4208139770ea87d175f56a35466c34c7e"
     "cccb8d8a91b4ee37a25df60f5b8fc9b394a5313835363802c420123f1b08ce54"
     "45a9c189c0f64fc577e2ee8afb365811b41c6e333f5551651c3d";
+constexpr const char* kHelloSummary =
+    "960102c420ca93ac1705187071d67b83c7ff0efe8108e8ec4530575d77268793"
+    "33dbdabe7ca3687562909201929201c410aa1b1a8acf3fbc08a18f593f1db7b6"
+    "009201c4109615eae025c34d31d22d289cccce743e";
+constexpr const char* kHeads =
+    "9308c39194c4208139770ea87d175f56a35466c34c7ecccb8d8a91b4ee37a25d"
+    "f60f5b8fc9b394a5313835363802c420123f1b08ce5445a9c189c0f64fc577e2"
+    "ee8afb365811b41c6e333f5551651c3d";
 constexpr const char* kBatch =
     "93020191c5011a93c4569801c420ca93ac1705187071d67b83c7ff0efe8108e8"
     "ec4530575d7726879333dbdabe7ca350343201c4200000000000000000000000"
@@ -102,6 +110,28 @@ T DecodeAs(const char* hex) {
   EXPECT_TRUE(m.ok()) << m.status().ToString();
   EXPECT_TRUE(m.ok() && std::holds_alternative<T>(*m));
   return m.ok() && std::holds_alternative<T>(*m) ? std::get<T>(*m) : T{};
+}
+
+// Version 2: the hub's HELLO in the summary form over two heads (the
+// commune's feed of the HELLO above and the hub's P42 feed of the ACK
+// below) in 2 buckets, and the HEADS expanding the commune's.
+replication::Hello HubSummaryHello() {
+  replication::Hello h;
+  h.version = replication::kSummaryVersion;
+  h.node = K().hub.public_key();
+  h.role = "hub";
+  h.summary = replication::Summarise({Head(SealedEnvelope()), Head(ClearEnvelope())}, 1);
+  return h;
+}
+
+TEST(ProtocolGolden, SummaryHelloAndHeads) {
+  ExpectVector(kDoc, "hello-summary", replication::Encode(HubSummaryHello()), kHelloSummary);
+  const auto h = DecodeAs<replication::Hello>(kHelloSummary);
+  EXPECT_EQ(h.version, 2u);
+  EXPECT_EQ(h.summary, HubSummaryHello().summary);
+  const replication::HeadsMessage heads{true, {Head(SealedEnvelope())}};
+  ExpectVector(kDoc, "heads", replication::Encode(heads), kHeads);
+  EXPECT_EQ(DecodeAs<replication::HeadsMessage>(kHeads).heads, heads.heads);
 }
 
 TEST(ProtocolGolden, Hello) {
