@@ -154,9 +154,22 @@ Status Store::JudgePersons(const PersonsTouched& touched) {
   }
   for (const auto& id : ids) {
     // Every rule is about two entries of one ID: an ID named once (most of
-    // them, in an import) has no conflict to judge. Its entries are read
-    // once and handed to the rules.
-    TUPHAP_ASSIGN_OR_RETURN(std::vector<PersonRow> own, PersonRows(id, true));
+    // them, in an import or a sync) has no conflict to judge, which a probe
+    // of the primary key tells without the judged rows' window query. Its
+    // entries are read once and handed to the rules.
+    int64_t entries = 0;
+    {
+      TUPHAP_ASSIGN_OR_RETURN(Stmt probe,
+                              db_->Prepare("SELECT count(*) FROM (SELECT 1 FROM person_index WHERE "
+                                           "personal_id = ? AND family > 0 LIMIT 2)"));
+      probe.Bind(1, id);
+      TUPHAP_ASSIGN_OR_RETURN(bool row, probe.Step());
+      if (row) entries = probe.Int(0);
+    }
+    std::vector<PersonRow> own;
+    if (entries > 1) {
+      TUPHAP_ASSIGN_OR_RETURN(own, PersonRows(id, true));
+    }
     std::vector<PersonConflict> found;
     if (own.size() > 1) {
       const PersonRowsOf cached = [&](std::string_view p) -> Result<std::vector<PersonRow>> {
