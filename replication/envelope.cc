@@ -54,6 +54,17 @@ Envelope Envelope::Assemble(const EnvelopeHeader& header, std::string_view body,
   return e;
 }
 
+Result<bool> Envelope::IsDraft(std::string_view bytes) {
+  MsgpackReader r(bytes);
+  r.ExpectArray(3);
+  MsgpackReader h(r.ReadBin(1024));
+  TUPHAP_RETURN_IF_ERROR(r.status().Annotate("envelope"));
+  h.ExpectArray(8);
+  const uint64_t version = h.ReadUint();
+  TUPHAP_RETURN_IF_ERROR(h.status().Annotate("envelope header"));
+  return version == kDraftVersion;
+}
+
 Result<Envelope> Envelope::Parse(std::string bytes, const Limits& limits) {
   if (bytes.size() > limits.max_envelope_bytes) {
     return Status::InvalidArgument("an envelope of " + std::to_string(bytes.size()) +

@@ -67,6 +67,10 @@ class Envelope {
   // Parses and checks structure and limits; the bytes are kept as given.
   // InvalidArgument (E_FRAME_MALFORMED or E_LIMIT_SIZE) on bad input.
   static Result<Envelope> Parse(std::string bytes, const Limits& limits = kDefaultLimits);
+  // Whether `bytes` are a draft (header version 0), read without hashing:
+  // for a node's own stored envelopes, which were parsed when written.
+  // InvalidArgument when the outer structure or the version cannot be read.
+  static Result<bool> IsDraft(std::string_view bytes);
 
  private:
   std::string_view View(size_t off, size_t len) const {

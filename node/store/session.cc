@@ -92,6 +92,8 @@ class Store::Batch {
   // Whether holding one more envelope of `bytes` would pass the feed's held
   // limits (StoreOptions::max_held_per_feed, max_held_bytes_per_feed).
   Result<bool> HeldLimitReached(FeedSlot& feed, uint64_t bytes);
+  // Reads the feed's held count and bytes once per session (FeedSlot::held).
+  Status CountHeld(FeedSlot& feed);
   void Refuse(const std::string& reason, const replication::EnvelopeHeader& h);
   // A refusal that is not an input's outcome (a held envelope released).
   void CountRefusal(const std::string& reason, const replication::EnvelopeHeader& h);
@@ -177,7 +179,7 @@ Result<bool> Store::Batch::Quarantined(int64_t origin_id) {
   return flagged;
 }
 
-Result<bool> Store::Batch::HeldLimitReached(FeedSlot& feed, uint64_t bytes) {
+Status Store::Batch::CountHeld(FeedSlot& feed) {
   if (!feed.held) {
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt q, store_.db_->Prepare("SELECT count(*), coalesce(sum(length(envelope)), 0) FROM "
@@ -188,6 +190,11 @@ Result<bool> Store::Batch::HeldLimitReached(FeedSlot& feed, uint64_t bytes) {
         row ? std::make_pair(static_cast<uint64_t>(q.Int(0)), static_cast<uint64_t>(q.Int(1)))
             : std::make_pair(uint64_t{0}, uint64_t{0});
   }
+  return Status::Ok();
+}
+
+Result<bool> Store::Batch::HeldLimitReached(FeedSlot& feed, uint64_t bytes) {
+  TUPHAP_RETURN_IF_ERROR(CountHeld(feed));
   const StoreOptions& o = store_.options_;
   return feed.held->first + 1 > o.max_held_per_feed ||
          feed.held->second + bytes > o.max_held_bytes_per_feed;
@@ -401,6 +408,10 @@ Result<bool> Store::Batch::ChainReachesCut(const FeedSlot& feed, const IngestGat
 }
 
 Status Store::Batch::ReleaseHeld(FeedSlot& feed) {
+  // Nothing held for this feed: no query per appended envelope (the count
+  // is read once per session and kept up to date).
+  TUPHAP_RETURN_IF_ERROR(CountHeld(feed));
+  if (feed.held->first == 0) return Status::Ok();
   const IngestGate* gate = options_.gate;
   if (gate != nullptr) {
     // A revoked origin's feed below a known cut is released only as a

@@ -207,7 +207,11 @@ Result<std::optional<int64_t>> Store::FindOriginId(const crdt::ReplicaId& key) {
   q.BindBlob(1, {reinterpret_cast<const char*>(key.bytes.data()), key.bytes.size()});
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (!row) return std::optional<int64_t>();
-  return std::optional<int64_t>(q.Int(0));
+  // Kept, as OriginKey keeps what it reads: origins are never deleted, and
+  // a rolled-back session forgets the cache (ForgetCaches).
+  const int64_t id = q.Int(0);
+  origin_ids_[key] = id;
+  return std::optional<int64_t>(id);
 }
 
 Result<std::optional<FeedHead>> Store::LoadHead(const FeedKey& feed) {
@@ -400,6 +404,47 @@ Result<std::optional<replication::Envelope>> Store::GetEnvelope(const FeedKey& f
   if (!env.ok())
     return Status::Corruption("a stored envelope cannot be read: " + env.status().message());
   return std::optional<replication::Envelope>(std::move(env).value());
+}
+
+Result<Store::EnvelopeRun> Store::ReadEnvelopeRun(const FeedKey& feed, uint64_t from,
+                                                  size_t max_count, size_t max_bytes,
+                                                  bool first_always) {
+  AssertOwnerThread();
+  EnvelopeRun run;
+  TUPHAP_ASSIGN_OR_RETURN(std::optional<int64_t> id, FindOriginId(feed.origin));
+  if (!id) {
+    run.end = true;
+    return run;
+  }
+  TUPHAP_ASSIGN_OR_RETURN(
+      Stmt q, db_->Prepare("SELECT seq, envelope FROM changes WHERE origin = ? AND scope = ? AND "
+                           "seq >= ? ORDER BY seq LIMIT ?"));
+  // One more row than asked: whether the feed ends right after the run.
+  q.Bind(1, *id)
+      .Bind(2, feed.scope)
+      .Bind(3, static_cast<int64_t>(from))
+      .Bind(4, static_cast<int64_t>(std::min<size_t>(max_count, INT32_MAX)) + 1);
+  size_t bytes = 0;
+  uint64_t expected = from;
+  while (true) {
+    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+    if (!row || static_cast<uint64_t>(q.Int(0)) != expected) {
+      run.end = true;  // the head (the log below it has no gaps)
+      break;
+    }
+    if (run.envelopes.size() == max_count) break;
+    const std::string_view env = q.Blob(1);
+    TUPHAP_ASSIGN_OR_RETURN(bool draft, replication::Envelope::IsDraft(env));
+    if (draft) {
+      run.end = true;
+      break;
+    }
+    if ((!run.envelopes.empty() || !first_always) && bytes + env.size() > max_bytes) break;
+    bytes += env.size();
+    run.envelopes.emplace_back(env);
+    ++expected;
+  }
+  return run;
 }
 
 Result<std::vector<ScopeDigest>> Store::Digests(std::optional<std::string_view> scope) {

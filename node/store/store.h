@@ -304,6 +304,18 @@ class Store {
   Result<std::optional<RecordView>> GetRecord(std::string_view record_id,
                                               std::string_view scope = {});
   Result<std::optional<replication::Envelope>> GetEnvelope(const FeedKey& feed, uint64_t seq);
+  // A run of `feed`'s stored envelopes from seq `from` on, as stored: what a
+  // sync sender puts in a batch, read by one statement rather than one
+  // query (and one read transaction) per envelope. At most `max_count`
+  // envelopes and `max_bytes` bytes, except that the first always comes
+  // when `first_always`. `end`: the run stopped at the end of the feed —
+  // its head, or a draft (drafts never leave the node).
+  struct EnvelopeRun {
+    std::vector<std::string> envelopes;
+    bool end = false;
+  };
+  Result<EnvelopeRun> ReadEnvelopeRun(const FeedKey& feed, uint64_t from, size_t max_count,
+                                      size_t max_bytes, bool first_always);
   // The greatest record id of `scope` in [lo, hi] (byte order) among
   // records whose content was not judged invalid, if any.
   Result<std::optional<std::string>> MaxRecordId(std::string_view scope, std::string_view lo,

@@ -9,6 +9,8 @@
 #include "node/store/draft_opener.h"
 #include "node/store/schema.h"
 #include "node/store/test_access.h"
+#include "replication/change_codec.h"
+#include "replication/seal.h"
 #include "tests/property/crdt_sim.h"
 
 namespace tuphap::store {
@@ -604,6 +606,75 @@ TEST_F(StoreTest, DigestIsIndependentOfArrivalOrderAndSeesEveryDifference) {
   // One more op anywhere changes it.
   ApplyAll(*s2, {Draft(Make(2, 2, "r9", {{"note", Value::String("x"), {}}}))});
   EXPECT_NE(s1->Digests()->front().digest, s2->Digests()->front().digest);
+}
+
+// Opens signed clear bodies (and drafts): enough to store a signed feed.
+class ClearOpener final : public EnvelopeOpener {
+ public:
+  bool CanRead(std::string_view) const override { return true; }
+  Status Open(const replication::Envelope& e, crdt::Change* change) const override {
+    if (e.is_draft()) return replication::OpenDraft(e, replication::kDefaultLimits, change);
+    return replication::OpenSealed(e, nullptr, replication::kDefaultLimits, change);
+  }
+};
+
+TEST_F(StoreTest, EnvelopeRunsAreReadAsStoredUpToTheLimitsAndEndAtTheHeadOrADraft) {
+  const replication::SigningKey key = replication::SigningKey::Generate();
+  const ReplicaId origin{key.public_key()};
+  std::vector<replication::Envelope> feed;
+  replication::Hash prev{};
+  for (uint64_t seq = 1; seq <= 5; ++seq) {
+    Change c = Make(1, seq, "r" + std::to_string(seq), {{"$type", Value::String("note"), {}}});
+    c.origin = origin;
+    replication::EnvelopeHeader h;
+    h.origin = origin;
+    h.scope = c.scope;
+    h.seq = seq;
+    h.prev = prev;
+    h.hlc = c.hlc;
+    feed.push_back(replication::SealBody(h, replication::EncodeChangeBody(c), nullptr, 0, key));
+    prev = feed.back().hash();
+  }
+  Change last = Make(1, 6, "r6", {{"$type", Value::String("note"), {}}});
+  last.origin = origin;
+  feed.push_back(replication::MakeDraft(last, prev));  // a draft never leaves
+  std::vector<Store::Incoming> batch;
+  for (const auto& e : feed) batch.push_back({e, std::nullopt});
+  ClearOpener opener;
+  auto applied = store_->Apply(batch, opener, ApplyOptions{.allow_drafts = true});
+  ASSERT_TRUE(applied.ok()) << applied.status().ToString();
+  ASSERT_EQ(applied->appended, 6u);
+
+  const FeedKey fk{origin, "18568"};
+  auto run = [&](uint64_t from, size_t count, size_t bytes, bool first) {
+    auto r = store_->ReadEnvelopeRun(fk, from, count, bytes, first);
+    EXPECT_TRUE(r.ok()) << r.status().ToString();
+    return r.ok() ? *r : Store::EnvelopeRun{};
+  };
+  // Everything up to the draft, byte for byte as stored; the draft ends it.
+  Store::EnvelopeRun all = run(1, 100, SIZE_MAX, true);
+  ASSERT_EQ(all.envelopes.size(), 5u);
+  EXPECT_TRUE(all.end);
+  for (size_t i = 0; i < 5; ++i) EXPECT_EQ(all.envelopes[i], feed[i].bytes());
+  // A count limit: not the end.
+  Store::EnvelopeRun two = run(2, 2, SIZE_MAX, true);
+  ASSERT_EQ(two.envelopes.size(), 2u);
+  EXPECT_EQ(two.envelopes[0], feed[1].bytes());
+  EXPECT_FALSE(two.end);
+  // A byte limit: the first always comes when asked, then nothing over it.
+  const size_t one = feed[0].bytes().size();
+  EXPECT_EQ(run(1, 100, one + 1, false).envelopes.size(), 1u);
+  EXPECT_EQ(run(1, 100, 0, true).envelopes.size(), 1u);
+  Store::EnvelopeRun none = run(1, 100, 0, false);
+  EXPECT_TRUE(none.envelopes.empty());
+  EXPECT_FALSE(none.end);
+  // From the draft on, or past the head, or for an unknown feed: the end.
+  EXPECT_TRUE(run(6, 100, SIZE_MAX, true).end);
+  EXPECT_TRUE(run(7, 100, SIZE_MAX, true).envelopes.empty());
+  EXPECT_TRUE(run(7, 100, SIZE_MAX, true).end);
+  auto unknown = store_->ReadEnvelopeRun({ReplicaId::ForTest(9), "18568"}, 1, 100, SIZE_MAX, true);
+  ASSERT_TRUE(unknown.ok());
+  EXPECT_TRUE(unknown->end && unknown->envelopes.empty());
 }
 
 }  // namespace
