@@ -827,6 +827,7 @@ Status Store::Batch::Flush() {
   const ContentChecker* checker = store_.options_.checker.get();
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
+  ReconTouched recon_touched;      // reconcile's tree: buckets whose leaves changed
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -909,6 +910,7 @@ Status Store::Batch::Flush() {
                                  .Bind(11, r.rowid)
                                  .Run());
     }
+    TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash, &recon_touched));
     if (store_.options_.index) {
       TUPHAP_RETURN_IF_ERROR(store_.WriteSearchEntry(r.rowid, existed, index));
       TUPHAP_RETURN_IF_ERROR(
@@ -928,6 +930,7 @@ Status Store::Batch::Flush() {
     r.invalid = invalid;
     r.dirty = false;
   }
+  TUPHAP_RETURN_IF_ERROR(store_.UpdateReconNodes(recon_touched));
   if (checker != nullptr) {
     // A record others' verdicts depend on (a lease: the entries of its
     // book) changed: judge those again as they now are.
