@@ -76,22 +76,29 @@ class ReconcileSource {
                                                     const std::vector<RecordAsk>& asks) = 0;
 };
 
-// A store read through an opener that holds the keys of its scopes.
+// A store read through an opener that holds the keys of its scopes. Its
+// trees are read from the rows the store maintains (store::ReconRoot and
+// the rest); nothing is built.
 class StoreSource final : public ReconcileSource {
  public:
   using Shares = std::function<bool(std::string_view scope)>;
-  StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares);
-  // A store of its own (a snapshot, a bundle applied in memory).
+  // `verify`: the rows of each compared scope are checked against the
+  // maintained leaves (AlteredRows) — the asking side's own store; a node
+  // answering a peer does not.
+  StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares,
+              bool verify = true);
+  // A store of its own (a snapshot, a bundle applied in memory), verified.
   StoreSource(std::unique_ptr<store::Store> owned, const store::EnvelopeOpener& opener,
               Shares shares);
   ~StoreSource() override;
 
   Result<std::map<std::string, TreeSummary>> Roots(const std::vector<std::string>& scopes,
                                                    bool only) override;
-  // Roots, with the trees not built yet built in a second thread, on a
-  // connection to the same file of its own, while `meanwhile` runs in this
-  // one (the other side building its own trees). This source's Store is
-  // used from this thread only. A store in memory builds them here.
+  // Roots, with the rows of the scopes not verified yet checked in a
+  // second thread, on a connection to the same file of its own, while
+  // `meanwhile` runs in this one (the other side answering). This source's
+  // Store is used from this thread only. A store in memory checks later,
+  // in AlteredRows.
   Result<std::map<std::string, TreeSummary>> RootsWhile(const std::vector<std::string>& scopes,
                                                         bool only,
                                                         const std::function<void()>& meanwhile);
@@ -99,7 +106,7 @@ class StoreSource final : public ReconcileSource {
       const std::string& scope, const std::vector<std::string>& prefixes) override;
   Result<std::vector<std::vector<RecordLeaf>>> Leaves(
       const std::string& scope, const std::vector<std::string>& prefixes) override;
-  // Leaves, refusing (before copying any) a path with more than `max` records.
+  // Leaves, refusing (before copying more) a path with more than `max` records.
   Result<std::vector<std::vector<RecordLeaf>>> Leaves(const std::string& scope,
                                                       const std::vector<std::string>& prefixes,
                                                       size_t max);
@@ -107,20 +114,21 @@ class StoreSource final : public ReconcileSource {
   Result<std::vector<std::string>> Scopes();
   Result<std::vector<RecordDetail>> Records(const std::string& scope,
                                             const std::vector<RecordAsk>& asks) override;
-  // Records of `scope` whose row no longer matches its stored hash (found
-  // while building the tree).
+  // With `verify`: the records of `scope` whose row no longer matches its
+  // stored hash or its maintained leaf, and the leaves whose row is gone
+  // (one pass over the scope's rows, in one read snapshot). Without: none.
   Result<std::vector<std::string>> AlteredRows(const std::string& scope);
+  // The check AlteredRows makes, on any store.
+  static Result<std::vector<std::string>> VerifyRows(store::Store& store, const std::string& scope);
 
  private:
-  struct Tree;
-  using Trees = std::map<std::string, std::unique_ptr<Tree>>;
+  using Altered = std::map<std::string, std::vector<std::string>>;
   // The shared and readable scopes of `scopes` (and, unless `only`, held).
   Result<std::vector<std::string>> RootScopes(const std::vector<std::string>& scopes, bool only);
-  Result<const Tree*> TreeOf(const std::string& scope);
-  static Result<std::unique_ptr<Tree>> BuildTree(store::Store& store, const std::string& scope);
-  // The trees of `scopes`, read through a Store of its own on `path`.
-  static Result<Trees> BuildTreesAside(const std::string& path,
-                                       const std::vector<std::string>& scopes);
+  Status CheckShared(const std::string& scope) const;
+  // VerifyRows of `scopes`, read through a Store of its own on `path`.
+  static Result<Altered> VerifyAside(const std::string& path,
+                                     const std::vector<std::string>& scopes);
   Result<RecordDetail> Detail(const std::string& scope, const RecordAsk& ask,
                               const std::map<store::FeedKey, uint64_t>& applied);
 
@@ -128,7 +136,8 @@ class StoreSource final : public ReconcileSource {
   store::Store& store_;
   const store::EnvelopeOpener& opener_;
   Shares shares_;
-  Trees trees_;
+  bool verify_ = true;
+  Altered altered_;
 };
 
 // The other side over the wire: each call one QUERY and its ANSWER.
@@ -140,25 +149,51 @@ class QueryChannel {
 std::unique_ptr<ReconcileSource> RemoteSource(QueryChannel& channel);
 
 // The listening side: answers the queries of a peer from this node's store,
-// for the scopes this node offers that peer. Trees are kept for the asking
-// run (named in each query), so a walk sees one state of the store.
+// for the scopes this node offers that peer. Nothing is built or cached per
+// run: every query reads the tree the store maintains, so any number of
+// askers are served at once. Each asking key has a budget of queries and
+// of answer bytes (token buckets); a query over it is refused with
+// E_RATE_LIMITED, and every refusal is counted by reason.
 class ReconcileResponder {
  public:
+  struct Limits {
+    double queries_per_second = 20;  // sustained, per asking key
+    double query_burst = 200;        // queries an idle key may ask at once
+    // A records query costs one query more per this many changes it names.
+    size_t refs_per_query_token = 1024;
+    double bytes_per_minute = 16 << 20;  // answer bytes, sustained, per key
+    double byte_burst = 16 << 20;
+    size_t max_askers = 4096;  // keys tracked; past it the idlest is forgotten
+    static Limits Unlimited();
+  };
   explicit ReconcileResponder(Node& node);
+  ReconcileResponder(Node& node, Limits limits);
   ~ReconcileResponder();
   // An ANSWER body, or an error whose reason is the ERROR code to send.
-  // `now_ms`: a monotonic clock's time, for Expire.
+  // `now_ms`: a monotonic clock's time, for the budgets.
   Result<std::string> Answer(const replication::Certificate& peer, const std::string& what,
                              std::string_view body, int64_t now_ms);
-  // Drops the cached trees of a run idle for `idle_ms` (the serve loop's
-  // timer calls it).
+  // Forgets the budgets of keys idle for `idle_ms` (the serve loop's timer
+  // calls it): a key idle that long has a full budget anyway.
   void Expire(int64_t now_ms, int64_t idle_ms = 120000);
+  // Refused queries by reason: the ERROR code, and for E_RATE_LIMITED which budget
+  // ("E_RATE_LIMITED queries", "E_RATE_LIMITED bytes").
+  const std::map<std::string, uint64_t>& refusals() const { return refusals_; }
+  uint64_t answered() const { return answered_; }
 
  private:
+  struct Budget {
+    double queries = 0;
+    double bytes = 0;
+    int64_t at_ms = 0;
+  };
+  Result<std::string> AnswerIn(const replication::Certificate& peer, const std::string& what,
+                               std::string_view body, Budget& budget);
   Node& node_;
-  std::string run_;  // the run the cached source belongs to
-  int64_t last_ms_ = 0;
-  std::unique_ptr<StoreSource> source_;
+  Limits limits_;
+  std::map<std::string, Budget> budgets_;  // by the asker's signing key
+  std::map<std::string, uint64_t> refusals_;
+  uint64_t answered_ = 0;
 };
 
 struct Difference {

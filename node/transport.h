@@ -69,6 +69,8 @@ class PeerQueries final : public QueryChannel {
   uint64_t bytes_out() const;  // frames sent, in bytes (CURVE adds 33 a frame)
   uint64_t bytes_in() const;
   uint64_t queries() const;
+  // Queries the peer refused E_RATE_LIMITED (each asked again later).
+  uint64_t rate_limited() const;
   const std::string& peer_id() const;
 
  private:

@@ -15,6 +15,7 @@
 #include "node/bundle.h"
 #include "node/reconcile.h"
 #include "node/reconcile/internal.h"
+#include "node/store/recon_hash.h"
 #include "node/store/record_codec.h"
 
 namespace tuphap::node {
@@ -27,15 +28,6 @@ Hash16 Truncate(const replication::Hash& h) {
   Hash16 out;
   std::copy_n(h.begin(), out.size(), out.begin());
   return out;
-}
-
-// A record's place in the tree: the first 8 bytes of a hash of its id, so
-// the tree's shape depends on nothing but the ids.
-uint64_t PlaceOf(std::string_view record_id) {
-  const replication::Hash h = replication::Blake2b256(record_id);
-  uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | h[i];
-  return v;
 }
 
 Result<std::pair<uint64_t, uint64_t>> PrefixBounds(std::string_view prefix) {
@@ -160,74 +152,71 @@ std::vector<std::pair<std::string, std::vector<EntryView>>> FieldViews(
 
 // --- one store ---------------------------------------------------------------
 
-struct StoreSource::Tree {
-  struct Entry {
-    uint64_t place;
-    std::string id;
-    Hash16 hash;
-  };
-  std::vector<Entry> entries;  // by (place, id)
-  std::vector<std::string> altered;
+namespace {
 
-  std::pair<size_t, size_t> Range(uint64_t lo, uint64_t hi) const {
-    auto first = std::lower_bound(entries.begin(), entries.end(), lo,
-                                  [](const Entry& e, uint64_t v) { return e.place < v; });
-    auto last = std::upper_bound(first, entries.end(), hi,
-                                 [](uint64_t v, const Entry& e) { return v < e.place; });
-    return {static_cast<size_t>(first - entries.begin()),
-            static_cast<size_t>(last - entries.begin())};
-  }
-  TreeSummary Summary(size_t a, size_t b) const {
-    replication::Hasher h;
-    for (size_t i = a; i < b; ++i)
-      h.Update(std::string_view(reinterpret_cast<const char*>(entries[i].hash.data()), 16));
-    return TreeSummary{b - a, Truncate(h.Final())};
-  }
-};
+TreeSummary ToTree(const store::ReconSummary& s) { return TreeSummary{s.records, s.hash}; }
 
-StoreSource::StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares)
-    : store_(store), opener_(opener), shares_(std::move(shares)) {}
+}  // namespace
+
+StoreSource::StoreSource(store::Store& store, const store::EnvelopeOpener& opener, Shares shares,
+                         bool verify)
+    : store_(store), opener_(opener), shares_(std::move(shares)), verify_(verify) {}
 StoreSource::StoreSource(std::unique_ptr<store::Store> owned, const store::EnvelopeOpener& opener,
                          Shares shares)
     : owned_(std::move(owned)), store_(*owned_), opener_(opener), shares_(std::move(shares)) {}
 StoreSource::~StoreSource() = default;
 
-Result<const StoreSource::Tree*> StoreSource::TreeOf(const std::string& scope) {
+Status StoreSource::CheckShared(const std::string& scope) const {
   if (!shares_(scope)) {
     return Status::PermissionDenied("commune " + scope + " is not shared with the asking node")
         .WithReason("E_NOT_AUTHORISED");
   }
-  auto it = trees_.find(scope);
-  if (it != trees_.end()) return it->second.get();
-  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Tree> tree, BuildTree(store_, scope));
-  return (trees_[scope] = std::move(tree)).get();
+  return Status::Ok();
 }
 
-Result<std::unique_ptr<StoreSource::Tree>> StoreSource::BuildTree(store::Store& store,
-                                                                  const std::string& scope) {
-  auto tree = std::make_unique<Tree>();
-  store::ReadSnapshot snapshot(store);  // one moment of a store others may write
+Result<std::vector<std::string>> StoreSource::VerifyRows(store::Store& store,
+                                                         const std::string& scope) {
+  std::vector<std::string> altered;
+  std::vector<store::ReconLeaf> now;
+  store::ReadSnapshot snapshot(store);  // rows and maintained leaves of one moment
   TUPHAP_RETURN_IF_ERROR(store.ForEachStoredState(scope, [&](const auto& st) {
-    // The leaf hashes the row's state bytes as they are now, not the hash
-    // stored beside them: an edit behind tuphap's back changes the leaf.
+    // The row's bytes as they are now, not the hash stored beside them:
+    // an edit behind tuphap's back changes this leaf.
     const replication::Hash h = replication::Blake2b256(st.parsed ? st.state_bytes : st.row);
-    if (!st.parsed || st.stored_hash != replication::AsBytes(h))
-      tree->altered.emplace_back(st.record_id);
-    tree->entries.push_back({PlaceOf(st.record_id), std::string(st.record_id), Truncate(h)});
+    if (!st.parsed || st.stored_hash != replication::AsBytes(h)) altered.emplace_back(st.record_id);
+    now.push_back({store::ReconPlace(st.record_id), std::string(st.record_id), Truncate(h)});
   }));
-  std::sort(tree->entries.begin(), tree->entries.end(), [](const auto& a, const auto& b) {
-    return a.place != b.place ? a.place < b.place : a.id < b.id;
+  std::sort(now.begin(), now.end(), [](const auto& a, const auto& b) {
+    return a.place != b.place ? a.place < b.place : a.record_id < b.record_id;
   });
-  return tree;
+  // Merged with the maintained leaves in the same order: a row whose leaf
+  // differs, a row without a leaf, a leaf without its row (a deleted row).
+  size_t i = 0;
+  auto before = [](const store::ReconLeaf& a, const store::ReconLeaf& b) {
+    return a.place != b.place ? a.place < b.place : a.record_id < b.record_id;
+  };
+  TUPHAP_RETURN_IF_ERROR(store.ForEachReconLeaf(scope, [&](const store::ReconLeaf& kept) {
+    while (i < now.size() && before(now[i], kept)) altered.push_back(now[i++].record_id);
+    if (i < now.size() && now[i].place == kept.place && now[i].record_id == kept.record_id) {
+      if (now[i].leaf != kept.leaf) altered.push_back(kept.record_id);
+      ++i;
+    } else {
+      altered.push_back(kept.record_id);
+    }
+  }));
+  for (; i < now.size(); ++i) altered.push_back(now[i].record_id);
+  std::sort(altered.begin(), altered.end());
+  altered.erase(std::unique(altered.begin(), altered.end()), altered.end());
+  return altered;
 }
 
-Result<StoreSource::Trees> StoreSource::BuildTreesAside(const std::string& path,
-                                                        const std::vector<std::string>& scopes) {
+Result<StoreSource::Altered> StoreSource::VerifyAside(const std::string& path,
+                                                      const std::vector<std::string>& scopes) {
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Store> own,
                           store::Store::Open(path, store::Database::OpenMode::kExisting));
-  Trees out;
+  Altered out;
   for (const auto& scope : scopes) {
-    TUPHAP_ASSIGN_OR_RETURN(out[scope], BuildTree(*own, scope));
+    TUPHAP_ASSIGN_OR_RETURN(out[scope], VerifyRows(*own, scope));
   }
   return out;
 }
@@ -257,9 +246,10 @@ Result<std::map<std::string, TreeSummary>> StoreSource::Roots(
     const std::vector<std::string>& scopes, bool only) {
   TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> shared, RootScopes(scopes, only));
   std::map<std::string, TreeSummary> out;
+  store::ReadSnapshot snapshot(store_);
   for (const auto& s : shared) {
-    TUPHAP_ASSIGN_OR_RETURN(const Tree* t, TreeOf(s));
-    out[s] = t->Summary(0, t->entries.size());
+    TUPHAP_ASSIGN_OR_RETURN(store::ReconSummary root, store_.ReconRoot(s));
+    out[s] = ToTree(root);
   }
   return out;
 }
@@ -269,39 +259,38 @@ Result<std::map<std::string, TreeSummary>> StoreSource::RootsWhile(
   TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> shared, RootScopes(scopes, only));
   std::vector<std::string> missing;
   for (const auto& s : shared)
-    if (trees_.count(s) == 0) missing.push_back(s);
+    if (verify_ && altered_.count(s) == 0) missing.push_back(s);
   const std::string& path = store_.path();
   if (missing.empty() || path.empty() || path == ":memory:") {
-    meanwhile();  // nothing to build, or no second connection to build it on
+    meanwhile();  // nothing to check, or no second connection to check it on
     return Roots(scopes, only);
   }
   // The second thread reads through a Store of its own and touches nothing
   // of this source but what it returns: a Store is used from one thread.
   auto aside =
-      std::async(std::launch::async, [path, missing] { return BuildTreesAside(path, missing); });
+      std::async(std::launch::async, [path, missing] { return VerifyAside(path, missing); });
   meanwhile();
-  Result<Trees> built = aside.get();
-  // Should the second connection fail, Roots builds the trees here.
-  if (built.ok()) {
-    for (auto& [scope, tree] : *built) trees_.emplace(scope, std::move(tree));
+  Result<Altered> checked = aside.get();
+  // Should the second connection fail, AlteredRows checks here.
+  if (checked.ok()) {
+    for (auto& [scope, ids] : *checked) altered_.emplace(scope, std::move(ids));
   }
   return Roots(scopes, only);
 }
 
 Result<std::vector<std::array<TreeSummary, 16>>> StoreSource::Children(
     const std::string& scope, const std::vector<std::string>& prefixes) {
-  TUPHAP_ASSIGN_OR_RETURN(const Tree* t, TreeOf(scope));
+  TUPHAP_RETURN_IF_ERROR(CheckShared(scope));
   std::vector<std::array<TreeSummary, 16>> out;
+  store::ReadSnapshot snapshot(store_);
   for (const auto& p : prefixes) {
     if (p.size() >= kMaxDepth)
       return Status::InvalidArgument("no children below 16 digits").WithReason("E_PROTOCOL");
-    std::array<TreeSummary, 16> kids;
-    for (int d = 0; d < 16; ++d) {
-      TUPHAP_ASSIGN_OR_RETURN(auto bounds, PrefixBounds(p + kHex[d]));
-      const auto [a, b] = t->Range(bounds.first, bounds.second);
-      kids[d] = t->Summary(a, b);
-    }
-    out.push_back(kids);
+    TUPHAP_RETURN_IF_ERROR(PrefixBounds(p).status());  // lower-case hex
+    TUPHAP_ASSIGN_OR_RETURN(store::ReconKids kids, store_.ReconChildren(scope, p));
+    std::array<TreeSummary, 16> sums;
+    for (int d = 0; d < 16; ++d) sums[d] = ToTree(kids[d]);
+    out.push_back(sums);
   }
   return out;
 }
@@ -313,32 +302,46 @@ Result<std::vector<std::vector<RecordLeaf>>> StoreSource::Leaves(
 
 Result<std::vector<std::vector<RecordLeaf>>> StoreSource::Leaves(
     const std::string& scope, const std::vector<std::string>& prefixes, size_t max) {
-  TUPHAP_ASSIGN_OR_RETURN(const Tree* t, TreeOf(scope));
+  TUPHAP_RETURN_IF_ERROR(CheckShared(scope));
   std::vector<std::vector<RecordLeaf>> out;
+  store::ReadSnapshot snapshot(store_);
   for (const auto& p : prefixes) {
     TUPHAP_ASSIGN_OR_RETURN(auto bounds, PrefixBounds(p));
-    const auto [a, b] = t->Range(bounds.first, bounds.second);
-    if (b - a > max) {
-      return Status::InvalidArgument("asked to list " + std::to_string(b - a) +
-                                     " records under one tree path (at most " +
-                                     std::to_string(max) + ")")
+    auto kept = store_.ReconLeaves(scope, bounds.first, bounds.second, max);
+    if (!kept.ok() && kept.status().reason() == "E_TOO_LARGE") {
+      return Status::InvalidArgument("asked to list more than " + std::to_string(max) +
+                                     " records under one tree path")
           .WithReason("E_PROTOCOL");
     }
+    TUPHAP_RETURN_IF_ERROR(kept.status());
     std::vector<RecordLeaf> leaves;
-    for (size_t i = a; i < b; ++i) leaves.push_back({t->entries[i].id, t->entries[i].hash});
+    for (const auto& l : *kept) {
+      // The leaves of a differing node are checked against their rows as
+      // they are now: a row edited or deleted behind tuphap's back answers
+      // the leaf of its bytes (or zeros), so the record is drilled into.
+      TUPHAP_ASSIGN_OR_RETURN(std::optional<store::Leaf16> now,
+                              store_.ReconLeafNow(scope, l.record_id));
+      leaves.push_back({l.record_id, now ? *now : Hash16{}});
+    }
     out.push_back(std::move(leaves));
   }
   return out;
 }
 
 Result<std::vector<std::string>> StoreSource::AlteredRows(const std::string& scope) {
-  TUPHAP_ASSIGN_OR_RETURN(const Tree* t, TreeOf(scope));
-  return t->altered;
+  TUPHAP_RETURN_IF_ERROR(CheckShared(scope));
+  if (!verify_) return std::vector<std::string>{};
+  auto it = altered_.find(scope);
+  if (it == altered_.end()) {
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<std::string> ids, VerifyRows(store_, scope));
+    it = altered_.emplace(scope, std::move(ids)).first;
+  }
+  return it->second;
 }
 
 Result<std::vector<RecordDetail>> StoreSource::Records(const std::string& scope,
                                                        const std::vector<RecordAsk>& asks) {
-  TUPHAP_RETURN_IF_ERROR(TreeOf(scope).status());  // the share check
+  TUPHAP_RETURN_IF_ERROR(CheckShared(scope));
   // One SQLite snapshot: a node serving in another process may apply
   // changes meanwhile, and a record must be compared with the heads and
   // log of the same moment.

@@ -376,45 +376,101 @@ std::unique_ptr<ReconcileSource> RemoteSource(QueryChannel& channel) {
   return std::make_unique<Remote>(channel);
 }
 
-ReconcileResponder::ReconcileResponder(Node& node) : node_(node) {}
+ReconcileResponder::Limits ReconcileResponder::Limits::Unlimited() {
+  Limits l;
+  l.queries_per_second = l.query_burst = 1e18;
+  l.bytes_per_minute = l.byte_burst = 1e18;
+  return l;
+}
+
+ReconcileResponder::ReconcileResponder(Node& node) : ReconcileResponder(node, Limits{}) {}
+ReconcileResponder::ReconcileResponder(Node& node, Limits limits) : node_(node), limits_(limits) {}
 ReconcileResponder::~ReconcileResponder() = default;
 
 void ReconcileResponder::Expire(int64_t now_ms, int64_t idle_ms) {
-  if (source_ && now_ms - last_ms_ > idle_ms) {
-    source_.reset();
-    run_.clear();
+  for (auto it = budgets_.begin(); it != budgets_.end();) {
+    it = now_ms - it->second.at_ms > idle_ms ? budgets_.erase(it) : std::next(it);
   }
 }
 
 Result<std::string> ReconcileResponder::Answer(const replication::Certificate& peer,
                                                const std::string& what, std::string_view body,
                                                int64_t now_ms) {
+  const std::string key(reinterpret_cast<const char*>(peer.sign_key.data()), peer.sign_key.size());
+  auto it = budgets_.find(key);
+  if (it == budgets_.end()) {
+    if (budgets_.size() >= limits_.max_askers) {
+      // Bounded: the key idle longest is forgotten (its budget was the
+      // fullest anyway).
+      auto idlest = std::min_element(
+          budgets_.begin(), budgets_.end(),
+          [](const auto& a, const auto& b) { return a.second.at_ms < b.second.at_ms; });
+      budgets_.erase(idlest);
+    }
+    it = budgets_.emplace(key, Budget{limits_.query_burst, limits_.byte_burst, now_ms}).first;
+  }
+  Budget& b = it->second;
+  const double secs = static_cast<double>(std::max<int64_t>(0, now_ms - b.at_ms)) / 1000.0;
+  b.queries = std::min(limits_.query_burst, b.queries + secs * limits_.queries_per_second);
+  b.bytes = std::min(limits_.byte_burst, b.bytes + secs * limits_.bytes_per_minute / 60.0);
+  b.at_ms = std::max(b.at_ms, now_ms);
+  Result<std::string> a = AnswerIn(peer, what, body, b);
+  if (a.ok()) {
+    ++answered_;
+    b.bytes -= static_cast<double>(a->size());
+  } else {
+    std::string reason = a.status().reason().empty() ? "E_INTERNAL" : a.status().reason();
+    if (reason == "E_RATE_LIMITED")
+      reason += a.status().message().find("bytes") != std::string::npos ? " bytes" : " queries";
+    ++refusals_[reason];
+  }
+  return a;
+}
+
+Result<std::string> ReconcileResponder::AnswerIn(const replication::Certificate& peer,
+                                                 const std::string& what, std::string_view body,
+                                                 Budget& budget) {
+  if (budget.queries < 1) {
+    return Status::ResourceExhausted("over " +
+                                     std::to_string(static_cast<int>(limits_.queries_per_second)) +
+                                     " reconcile queries a second; ask again later")
+        .WithReason("E_RATE_LIMITED");
+  }
+  if (budget.bytes <= 0) {
+    return Status::ResourceExhausted(
+               "over " + std::to_string(static_cast<int64_t>(limits_.bytes_per_minute)) +
+               " answer bytes a minute; ask again later")
+        .WithReason("E_RATE_LIMITED");
+  }
+  budget.queries -= 1;
   const bool records = what == "recon.records";
   if (!records && what != "recon.roots" && what != "recon.children" && what != "recon.leaves")
     return Status::InvalidArgument("unknown query " + what).WithReason("E_UNKNOWN_MESSAGE");
   TUPHAP_ASSIGN_OR_RETURN(QueryArgs q, DecodeQuery(body, records));
-  // One cached source per asking run and peer: a new run sees the store anew.
-  const std::string run =
-      q.run + '\0' +
-      std::string(reinterpret_cast<const char*>(peer.sign_key.data()), peer.sign_key.size());
-  last_ms_ = now_ms;
-  if (run != run_ || !source_) {
-    run_ = run;
-    Node* n = &node_;
-    source_ = std::make_unique<StoreSource>(
-        node_.store(), node_.opener(), [n, peer](std::string_view scope) {
-          return PeerMayRead(peer, scope) && n->Offers(peer, scope) && n->opener().CanRead(scope);
-        });
+  if (records) {
+    // Re-derivation opens the changes a query names: a larger one costs more.
+    size_t refs = 0;
+    for (const auto& a : q.asks) refs += a.other_history.size();
+    budget.queries -= static_cast<double>(refs / std::max<size_t>(1, limits_.refs_per_query_token));
   }
+  // A source per query: it reads the maintained tree, so it costs nothing
+  // to make, and every query sees the store as it is.
+  Node* n = &node_;
+  StoreSource source(
+      node_.store(), node_.opener(),
+      [n, &peer](std::string_view scope) {
+        return PeerMayRead(peer, scope) && n->Offers(peer, scope) && n->opener().CanRead(scope);
+      },
+      /*verify=*/false);
   MsgpackWriter w(1024);
   if (what == "recon.roots") {
-    TUPHAP_RETURN_IF_ERROR(WriteRoots(*source_, q, w));
+    TUPHAP_RETURN_IF_ERROR(WriteRoots(source, q, w));
   } else if (what == "recon.children") {
-    TUPHAP_RETURN_IF_ERROR(WriteChildren(*source_, q, w));
+    TUPHAP_RETURN_IF_ERROR(WriteChildren(source, q, w));
   } else if (what == "recon.leaves") {
-    TUPHAP_RETURN_IF_ERROR(WriteLeaves(*source_, q, w));
+    TUPHAP_RETURN_IF_ERROR(WriteLeaves(source, q, w));
   } else {
-    TUPHAP_RETURN_IF_ERROR(WriteRecords(*source_, q, w));
+    TUPHAP_RETURN_IF_ERROR(WriteRecords(source, q, w));
   }
   if (w.bytes().size() + 64 > replication::kMaxFrameBytes)
     return Status::ResourceExhausted("the answer to " + what + " would exceed one frame")

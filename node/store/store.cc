@@ -49,6 +49,11 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> db, Database::Open(path, mode));
   TUPHAP_RETURN_IF_ERROR(Migrate(*db, StoreMigrations()));
   std::unique_ptr<Store> store(new Store(std::move(db), std::move(options)));
+  {
+    // Reconcile's tree, first filled from the records (schema 14).
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("recon_rebuild"));
+    if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->RebuildReconTree());
+  }
   if (store->options_.index) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("reindex"));
     if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->Reindex());

@@ -44,6 +44,7 @@
 
 #include "base/clock.h"
 #include "crdt/change.h"
+#include "node/store/recon_hash.h"
 #include "node/store/sqlite.h"
 #include "node/store/types.h"
 #include "replication/envelope.h"
@@ -355,6 +356,25 @@ class Store {
   };
   Status ForEachStoredState(std::string_view scope,
                             const std::function<void(const StoredState&)>& fn);
+  // Reconcile's tree of `scope` as maintained when records are
+  // materialised (recon_hash.h, docs/reconcile.md): its root; the 16
+  // children of a node `prefix` (lower-case hex, at most 15 digits); the
+  // leaves with places in [lo, hi] in (place, id) order, ResourceExhausted
+  // (E_TOO_LARGE) past `max` before copying more.
+  Result<ReconSummary> ReconRoot(std::string_view scope);
+  Result<ReconKids> ReconChildren(std::string_view scope, std::string_view prefix);
+  Result<std::vector<ReconLeaf>> ReconLeaves(std::string_view scope, uint64_t lo, uint64_t hi,
+                                             size_t max);
+  // Every maintained leaf of `scope` in (place, id) order; the view lives
+  // for one call of `fn`.
+  Status ForEachReconLeaf(std::string_view scope, const std::function<void(const ReconLeaf&)>& fn);
+  // The leaf of the row of `record_id` as its bytes are now (BLAKE2b of
+  // the state bytes, or of the whole row when it no longer parses); none
+  // without a row.
+  Result<std::optional<Leaf16>> ReconLeafNow(std::string_view scope, std::string_view record_id);
+  // Fills the tree again from the records' stored hashes (schema 14's
+  // first open; after a restore). One transaction.
+  Status RebuildReconTree();
   Result<std::vector<ConflictRow>> Conflicts();
   // Records whose content was judged invalid (the attention list), by scope
   // and id; revoked ones only with `include_revoked`.
@@ -590,6 +610,14 @@ class Store {
   Status ReindexIn();
   // Adds `count` to the refusals of `reason`, naming the last one's feed
   // position.
+  // Reconcile's tree: a record's new leaf (its state hash), and the
+  // buckets it touched (scope -> bucket, the top 16 bits of the place).
+  using ReconTouched = std::map<std::string, std::set<uint64_t>>;
+  Status WriteReconLeaf(std::string_view scope, std::string_view record_id,
+                        const replication::Hash& state_hash, ReconTouched* touched);
+  // Recomputes the touched buckets from their leaves and their ancestors
+  // from their children, bottom up.
+  Status UpdateReconNodes(const ReconTouched& touched);
   Status AddRefusals(std::string_view reason, uint64_t count, const crdt::ReplicaId& last_origin,
                      std::string_view last_scope, uint64_t last_seq);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);

@@ -1,5 +1,8 @@
 // PeerQueries: reconcile's questions to a listening node, outside any sync
 // session, over a Dial of their own.
+#include <chrono>
+#include <thread>
+
 #include "node/transport.h"
 #include "node/transport/dialer.h"
 #include "node/transport/socket.h"
@@ -8,13 +11,16 @@ namespace tuphap::node {
 
 using transport::NowMs;
 
+// A query refused E_RATE_LIMITED is asked again this much later.
+constexpr int64_t kRateWaitMs = 250;
+
 struct PeerQueries::Impl {
   zmq::context_t ctx;
   transport::Dial dial;
   Node* node = nullptr;
   int timeout_s = 60;
   uint64_t next_no = 0;
-  uint64_t bytes_out = 0, bytes_in = 0, queries = 0;
+  uint64_t bytes_out = 0, bytes_in = 0, queries = 0, rate_limited = 0;
   std::string peer_id;
 };
 
@@ -23,6 +29,7 @@ PeerQueries::~PeerQueries() = default;
 uint64_t PeerQueries::bytes_out() const { return impl_->bytes_out; }
 uint64_t PeerQueries::bytes_in() const { return impl_->bytes_in; }
 uint64_t PeerQueries::queries() const { return impl_->queries; }
+uint64_t PeerQueries::rate_limited() const { return impl_->rate_limited; }
 const std::string& PeerQueries::peer_id() const { return impl_->peer_id; }
 
 Result<std::unique_ptr<PeerQueries>> PeerQueries::Open(Node& node, const std::string& endpoint,
@@ -75,6 +82,13 @@ Result<std::string> PeerQueries::Ask(const std::string& what, std::string body) 
         auto msg = replication::Decode(reply.to_string_view());
         if (!msg.ok()) return msg.status();
         if (auto* e = std::get_if<replication::ErrorMessage>(&*msg)) {
+          if (e->code == "E_RATE_LIMITED" && NowMs() - start + kRateWaitMs < m.timeout_s * 1000LL) {
+            // Over the peer's budget for this node: asked again once it refilled.
+            ++m.rate_limited;
+            std::this_thread::sleep_for(std::chrono::milliseconds(kRateWaitMs));
+            sent = false;
+            continue;
+          }
           return Status::Aborted("the peer refused the query: " + e->message + " [" + e->code + "]")
               .WithReason(e->code);
         }

@@ -71,7 +71,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
 std::vector<std::string> FuzzSeeds() {
   fuzz::World& w = fuzz::TheWorld();
-  node::ReconcileResponder responder(*w.hub);
+  node::ReconcileResponder responder(*w.hub, node::ReconcileResponder::Limits::Unlimited());
   std::vector<std::string> seeds;
   for (int pick = 0; pick < 4; ++pick) {
     // The hub's real answer to the query RemoteSource asks for `pick`.

@@ -22,7 +22,7 @@ const char* const kWhat[] = {"recon.roots", "recon.children", "recon.leaves", "r
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   fuzz::World& w = fuzz::TheWorld();
-  static node::ReconcileResponder responder(*w.hub);
+  static node::ReconcileResponder responder(*w.hub, node::ReconcileResponder::Limits::Unlimited());
   const std::string what = kWhat[data[0] % 5];
   const std::string_view body(reinterpret_cast<const char*>(data) + 1, size - 1);
   static int64_t now = 0;

@@ -19,7 +19,7 @@ using namespace tuphap;
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   fuzz::World& w = fuzz::TheWorld();
   static node::PeerMemory memory;  // the listener keeps one per peer key
-  static node::ReconcileResponder responder(*w.hub);
+  static node::ReconcileResponder responder(*w.hub, node::ReconcileResponder::Limits::Unlimited());
   static int64_t now = 0;
   const auto frames =
       fuzz::SplitFrames(std::string_view(reinterpret_cast<const char*>(data), size));

@@ -98,7 +98,7 @@ void Sync(node::Node& dialer_node, node::Node& listener_node, World& w) {
 class RecordingChannel final : public node::QueryChannel {
  public:
   RecordingChannel(node::Node& answerer, const replication::Certificate& asker, World& w)
-      : responder_(answerer), asker_(asker), w_(w) {}
+      : responder_(answerer, node::ReconcileResponder::Limits::Unlimited()), asker_(asker), w_(w) {}
   Result<std::string> Ask(const std::string& what, std::string body) override {
     w_.queries.emplace_back(what, body);
     return responder_.Answer(asker_, what, body, 0);
