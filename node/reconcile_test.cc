@@ -189,7 +189,7 @@ TEST_F(ReconcileTest, TheMaintainedTreeIsTheTreeOfTheRowsAfterRandomWork) {
       ASSERT_TRUE((*db)
                       ->Exec("DROP TABLE recon_leaves; DROP TABLE recon_nodes; "
                              "DELETE FROM meta WHERE key = 'recon_rebuild'; "
-                             "PRAGMA user_version=12")
+                             "PRAGMA user_version=13")
                       .ok());
     }
     hub = Open(hub_name);
