@@ -26,6 +26,10 @@ constexpr int64_t kFirstFrameMs = 15000;
 // waiting at most, however far behind the worker is.
 constexpr size_t kMaxInboxFrames = 32;
 constexpr size_t kMaxInboxBytes = 16 << 20;  // two frames of the largest size
+// Connections closed here whose loss the monitor has not reported yet,
+// remembered so that what they still send is dropped (a ZeroMQ routing id
+// is never reused; the oldest are forgotten beyond this).
+constexpr size_t kMaxClosedRemembered = 4096;
 // How often idle and silent connections are looked for.
 constexpr int64_t kPumpMs = 200;
 
@@ -109,8 +113,7 @@ void NetLoop::Admissions() {
 // are read first: the worker still handles them (commits them), then ends
 // its session.
 void NetLoop::OnMonitorEvents() {
-  if (monitor_.events.empty()) return;
-  Drain();
+  // In order: a descriptor's number is reused by a later connection.
   for (const auto& e : monitor_.events) {
     if (e.accepted) {
       conns_[e.fd] = Conn{NowMs(), InodeOf(e.fd), {}, false};
@@ -120,7 +123,8 @@ void NetLoop::OnMonitorEvents() {
     if (it == conns_.end()) continue;
     if (!it->second.rid.empty()) {
       const std::string rid = it->second.rid;
-      if (closed_.erase(rid) == 0 && routes_.count(rid) != 0) handoff_.PushGone(rid);
+      Drain();  // its last whole frames
+      if (!Forgotten(rid) && routes_.count(rid) != 0) handoff_.PushGone(rid);
       Forget(rid);
     }
     conns_.erase(it);
@@ -224,12 +228,23 @@ void NetLoop::Close(const std::string& rid, const std::string& why) {
   auto r = routes_.find(rid);
   if (r == routes_.end()) return;
   auto c = conns_.find(r->second.fd);
-  if (c != conns_.end() && c->second.rid == rid) {
-    ShutDown(r->second.fd, c->second);
-    closed_.insert(rid);  // until the monitor reports it gone
+  if (c != conns_.end() && c->second.rid == rid) ShutDown(r->second.fd, c->second);
+  // What it sends until it is gone is dropped unread: never a new session.
+  closed_.insert(rid);
+  closed_order_.push_back(rid);
+  if (closed_order_.size() > kMaxClosedRemembered) {
+    closed_.erase(closed_order_.front());
+    closed_order_.pop_front();
   }
   handoff_.PushClosed(rid, why);
   Forget(rid);
+}
+
+// Whether this connection was closed here (and is now gone: forgotten).
+bool NetLoop::Forgotten(const std::string& rid) {
+  if (closed_.erase(rid) == 0) return false;
+  std::erase(closed_order_, rid);
+  return true;
 }
 
 void NetLoop::Forget(const std::string& rid) {

@@ -84,6 +84,7 @@ class NetLoop {
   void Accept(const std::string& rid, const replication::PublicKey& box, int fd);
   void Close(const std::string& rid, const std::string& why);
   void Forget(const std::string& rid);
+  bool Forgotten(const std::string& rid);
   bool Admit(const replication::PublicKey& key);
   void ShutDown(int fd, Conn& c);
 
@@ -98,7 +99,9 @@ class NetLoop {
   std::map<replication::PublicKey, std::deque<int64_t>> waiting_;
   std::map<int, Conn> conns_;            // by file descriptor
   std::map<std::string, Route> routes_;  // by ZeroMQ routing id
-  std::set<std::string> closed_;  // closed here, until the monitor reports the connection gone
+  // Closed here, until the monitor reports the connection gone (oldest first).
+  std::set<std::string> closed_;
+  std::deque<std::string> closed_order_;
   std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
   int64_t last_pump_ms_ = 0;
   std::atomic<bool> stop_{false};
