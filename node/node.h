@@ -183,6 +183,10 @@ class Node {
   const replication::PublicKey& box_key() const { return box_pk_; }
   bool enrolled() const { return trust_ != nullptr && trust_->CertFor(sign_pk_) != nullptr; }
   const Trust* trust() const { return trust_.get(); }
+  // The store's trust stamp (Store::TrustStamp) as of the trust held now:
+  // a reader elsewhere (the listener's admission cache) compares it with
+  // the file's.
+  const std::string& trust_stamp() const { return trust_stamp_; }
   // Who `node` is to the register books of `commune` (content_rules.h), as
   // its certificate says; for this node before it is enrolled, as its own
   // store says (init --secondary or not).

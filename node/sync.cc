@@ -312,7 +312,11 @@ Status SyncSession::AcceptPeerHeads(const std::vector<FeedHeadWire>& heads, bool
   TUPHAP_RETURN_IF_ERROR(ResendForkedHeads(announced));
   // What the peer holds, for status (pending each way) and bundle export:
   // bookkeeping, so a busy store does not end the session.
-  (void)node_.SavePeerHeads(*peer_, heads, Node::PeerHeadsSource::kHello);
+  if (defer_bookkeeping_) {
+    deferred_heads_ = heads;
+  } else {
+    (void)node_.SavePeerHeads(*peer_, heads, Node::PeerHeadsSource::kHello);
+  }
   if (answer_full) {
     TUPHAP_ASSIGN_OR_RETURN(replication::Hello reply, MakeHello(&heads));
     Emit(replication::Encode(reply), out);
@@ -422,6 +426,12 @@ void SyncSession::KeepPendingReceipts() {
   for (const auto& [scope, ack] : pending_receipts_)
     if (kept.insert(ack.batch_no).second) (void)node_.KeepReceipt(peer_->sign_key, ack);
   pending_receipts_.clear();
+}
+
+void SyncSession::WriteBookkeeping() {
+  if (!deferred_heads_ || peer_ == nullptr) return;
+  (void)node_.SavePeerHeads(*peer_, *deferred_heads_, Node::PeerHeadsSource::kHello);
+  deferred_heads_.reset();
 }
 
 void SyncSession::ConnectionLost() {

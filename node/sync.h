@@ -115,6 +115,12 @@ class SyncSession {
   // since. Call it whenever local changes may have been made.
   Status Pump(std::vector<std::string>* out);
 
+  // The HELLO's bookkeeping (what the peer holds: Node::SavePeerHeads, a
+  // write) waits for WriteBookkeeping instead of delaying the answer: a
+  // listener sends its HELLO first, then writes.
+  void DeferBookkeeping() { defer_bookkeeping_ = true; }
+  void WriteBookkeeping();
+
   // An empty BATCH, acknowledged like any other: keeps an idle session
   // known to be alive on both sides.
   void KeepAlive(std::vector<std::string>* out);
@@ -229,6 +235,8 @@ class SyncSession {
   std::optional<Expansion> expansion_;
   uint64_t expanded_in_ = 0;
   uint64_t expanded_out_ = 0;
+  bool defer_bookkeeping_ = false;
+  std::optional<std::vector<replication::FeedHeadWire>> deferred_heads_;  // of the HELLO
   bool restore_checked_ = false;
   bool error_sent_ = false;
   bool initial_sent_ = false;  // the catch-up is all sent

@@ -11,6 +11,7 @@
 #include "node/store/test_access.h"
 #include "replication/change_codec.h"
 #include "replication/seal.h"
+#include "node/store/trust_probe.h"
 #include "tests/property/crdt_sim.h"
 
 namespace tuphap::store {
@@ -107,6 +108,26 @@ TEST_F(StoreTest, HeadsStampMovesWithEveryWriteHereOrElsewhereAndOnlyThen) {
   std::unique_ptr<Store> other = Open("a.db");
   ApplyAll(*other, {Draft(Make(1, 2, "r2", {{"$type", Value::String("birth"), {}}}))});
   EXPECT_NE(stamp(*store_), after_own);
+}
+
+// The listener's network thread reads the trust stamp through a
+// connection of its own: the same stamp as the store's, moving when trust
+// is written through another connection, and only then.
+TEST_F(StoreTest, ATrustProbeReadsTheStoresTrustStampFromAConnectionOfItsOwn) {
+  auto probe = TrustProbe::Open((dir_ / "a.db").string(), "P56");
+  ASSERT_TRUE(probe.ok()) << probe.status().ToString();
+  const auto before = (*probe)->Stamp();
+  ASSERT_TRUE(before.ok()) << before.status().ToString();
+  EXPECT_EQ(*before, *store_->TrustStamp("P56"));
+  // Records of a commune are not trust.
+  ApplyAll(*store_, {Draft(Make(1, 1, "r1", {{"$type", Value::String("birth"), {}}}))});
+  EXPECT_EQ(*(*probe)->Stamp(), *before);
+  ASSERT_TRUE(store_->AddTrustObject("_cert-x#1", "certificate", "bytes").ok());
+  const auto after = (*probe)->Stamp();
+  ASSERT_TRUE(after.ok());
+  EXPECT_NE(*after, *before);
+  EXPECT_EQ(*after, *store_->TrustStamp("P56"));
+  EXPECT_FALSE(TrustProbe::Open((dir_ / "none.db").string(), "P56").ok());
 }
 
 TEST_F(StoreTest, ApplyingTheSameChangeTwiceChangesNothing) {

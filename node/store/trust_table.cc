@@ -4,6 +4,7 @@
 #include "base/hex.h"
 #include "node/store/scoped_queries.h"
 #include "node/store/store.h"
+#include "node/store/trust_probe.h"
 
 namespace tuphap::store {
 
@@ -39,15 +40,7 @@ Result<bool> Store::HasTrustObjectIn(std::string_view lo, std::string_view hi) {
 
 Result<std::string> Store::TrustStamp(std::string_view public_scope) {
   AssertOwnerThread();
-  // trust_objects rows are only ever inserted, and a public record changes
-  // only when its feed materialises one more change: counts and sums say
-  // whether anything trust is read from moved. About 30 µs on a province's
-  // worth of objects and feeds, against ~30 ms for reading trust.
-  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kTrustStamp.sql));
-  q.Bind(1, public_scope);
-  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-  if (!row) return Status::Internal("the trust stamp query returned nothing");
-  return ToHex(q.Blob(0)) + "|" + std::to_string(q.Int(1)) + "|" + std::string(q.Text(2));
+  return ReadTrustStamp(*db_, public_scope);
 }
 
 }  // namespace tuphap::store

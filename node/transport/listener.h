@@ -1,20 +1,15 @@
-// The listening side of `serve` (internal to node/transport): a ROUTER with
-// this node's CURVE key behind the ZAP handler, every connection followed
-// by file descriptor, each peer's sync session, and the per-peer bounds of
-// docs/protocol.md (Bounds).
-//
-// ZeroMQ gives a ROUTER no way to close one peer's connection, so the
-// listener follows connections by file descriptor (the monitor's
-// accepted/disconnected events, each frame's ZMQ_SRCFD) and closes one
-// itself with shutdown(2): libzmq then sees the stream end and cleans it up
-// as for any lost connection. The descriptor's inode is checked first, so a
-// number reused by a newer connection is never shut.
+// The listening side of `serve` (internal to node/transport), in two
+// threads. The network thread (NetLoop, net.h) holds the ROUTER with this
+// node's CURVE key, the ZAP handler, every connection and the per-peer
+// bounds of docs/protocol.md (Bounds); it only moves frames. The Listener
+// is the worker: on the thread that owns the Node (the one that calls
+// Serve), it runs each peer's sync session — ingest, bookkeeping — and
+// answers reconcile queries, taking frames from the Handoff (handoff.h)
+// and handing its answers back.
 #pragma once
 
-#include <deque>
 #include <map>
 #include <memory>
-#include <set>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -22,98 +17,58 @@
 #include "node/node.h"
 #include "node/reconcile.h"
 #include "node/sync.h"
-#include "node/transport/zap.h"
+#include "node/transport/handoff.h"
+#include "node/transport/net.h"
 
 namespace tuphap::node::transport {
-
-// Accepted and lost connections of the listener's ROUTER, by file
-// descriptor, read without blocking.
-class ListenMonitor final : public zmq::monitor_t {
- public:
-  struct Event {
-    int fd;
-    bool accepted;  // false: gone
-  };
-  std::vector<Event> events;
-  void on_event_accepted(const zmq_event_t& e, const char*) override {
-    events.push_back({static_cast<int>(e.value), true});
-  }
-  void on_event_disconnected(const zmq_event_t& e, const char*) override {
-    events.push_back({static_cast<int>(e.value), false});
-  }
-};
 
 class Listener {
  public:
   // Binds the ZAP handler, then the ROUTER at `endpoint` with the node's
-  // X25519 secret key. Throws zmq::error_t when it cannot bind.
+  // X25519 secret key, and starts the network thread. Throws zmq::error_t
+  // when it cannot bind.
   Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
            const std::string& endpoint);
-  // Ends every session (serve is stopping): each logs its end.
+  // Stops the network thread, then ends every session (serve is
+  // stopping): each logs its end.
   ~Listener();
 
-  // The sockets the loop waits on.
+  // What the worker's loop waits on (the network thread's wake-up).
   void AddPollItems(std::vector<zmq::pollitem_t>& items);
-  // New connections (ZAP, the monitor) and every frame waiting.
-  void Service();
-  // Every pump interval: live sessions' new changes, and idle connections.
+  // Whether work is waiting (the loop then does not wait).
+  bool has_work() { return handoff_.has_work(); }
+  // Handles what the network thread handed over, one frame or event at a
+  // time, for at most `budget_ms` or until `stop` says so: a signal stops
+  // serve between two batches, never inside one.
+  void Service(int64_t budget_ms, const std::function<bool()>& stop);
+  // Every pump interval: live sessions' new changes.
   void Pump();
 
  private:
-  struct Inbox {
-    std::deque<zmq::message_t> frames;  // read, not handled yet
-    size_t bytes = 0;
-  };
-  struct Conn {
-    int64_t accepted_ms = 0;
-    uint64_t inode = 0;
-    std::string rid;  // empty until its first frame
-    bool shut = false;
-  };
   struct Peer {
     std::unique_ptr<SyncSession> session;
     replication::PublicKey box{};
-    int fd = -1;
-    int64_t last_seen_ms = 0;
     bool reported = false;  // its catch-up was recorded
     // What the peers table holds of this session (see Record).
     SyncStats recorded;
     uint64_t recorded_progress = 0;
   };
 
-  void Admissions();
-  void OnMonitorEvents();
-  void Receive();
-  void Drain();
+  void OnFrame(const std::string& rid, zmq::message_t& frame, bool gone);
   void FinishGone(const std::string& rid);
-  void OnFrame(const std::string& rid, zmq::message_t& frame);
-  Peer& AcceptPeer(const std::string& rid, const replication::PublicKey& box, int fd);
-  void OnSessionFrame(const std::string& rid, Peer& p, std::string_view frame);
+  void OnSessionFrame(const std::string& rid, Peer& p, std::string_view frame, bool gone);
   void AnswerQuery(const std::string& rid, zmq::message_t& frame);
-  bool Send(const std::string& rid, std::vector<std::string>& frames);
   void Record(Peer& p, bool caught_up);
   void Drop(const std::string& rid, const std::string* why);
-  void Close(const std::string& rid, const std::string& why) { Drop(rid, &why); }
-  bool Admit(const replication::PublicKey& key);
-  void ShutDown(int fd, Conn& c);
+  void PublishTrustIfMoved();
 
   Node& node_;
-  // Sockets, in the order they are made and the reverse of their closing:
-  // ZAP before any connection can be accepted.
-  ZapHandler zap_;
-  zmq::socket_t router_;
-  ListenMonitor monitor_;
+  Handoff handoff_;
   ReconcileResponder responder_;
-  // Per enrolled key, when each connection ZAP admitted and that has sent
-  // nothing yet was admitted (oldest first).
-  std::map<replication::PublicKey, std::deque<int64_t>> waiting_;
-  std::map<int, Conn> conns_;           // by file descriptor
-  std::map<std::string, Inbox> inbox_;  // by routing id
-  std::set<std::string> overflowed_;    // closed for flooding, until the connection is gone
-  std::string gone_;                    // the lost connection whose last frames FinishGone handles
-  std::map<std::string, Peer> peers_;   // by ZeroMQ routing id
-  std::map<replication::PublicKey, std::deque<std::string>> by_key_;  // oldest first
-  std::map<replication::PublicKey, PeerMemory> memories_;             // enrolled keys only
+  std::map<std::string, Peer> peers_;                      // by ZeroMQ routing id
+  std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
+  std::string published_stamp_;   // the trust stamp last published to the network thread
+  std::unique_ptr<NetLoop> net_;  // last: stopped first
 };
 
 }  // namespace tuphap::node::transport

@@ -1,5 +1,6 @@
-// The composition: `serve` (a listener and any number of dials in one
-// single-threaded loop) and `sync --once` (one dial until caught up).
+// The composition: `serve` (a listener and any number of dials; the
+// listener's network thread beside the loop that owns the node) and
+// `sync --once` (one dial until caught up).
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -8,6 +9,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <csignal>
+#include <functional>
 #include <memory>
 #include <utility>
 #include <vector>
@@ -115,14 +117,19 @@ class StoreMetricsRefresh {
   uint64_t ended_ = 0;
 };
 
-// One turn of the serve loop: waits up to 50 ms for a socket, then serves
-// the listener and every dial, and pumps them when the timer says so.
-void ServeTurn(Node& node, Listener* listener, std::vector<Dial>& dials, LoopEvents& events) {
+// One turn of the serve loop on the thread that owns the node (the
+// listener's worker): waits up to 50 ms for the network thread or a dial
+// (not at all when work is waiting), handles what the network thread
+// handed over for up to 100 ms, serves every dial, and pumps them when the
+// timer says so.
+void ServeTurn(Node& node, Listener* listener, std::vector<Dial>& dials, LoopEvents& events,
+               const std::function<bool()>& stop) {
   std::vector<zmq::pollitem_t> items;
   if (listener != nullptr) listener->AddPollItems(items);
   for (auto& d : dials) items.push_back({d.socket->handle(), 0, ZMQ_POLLIN, 0});
-  if (!transport::PollOrSignal(items, 50)) return;
-  if (listener != nullptr) listener->Service();
+  const int wait_ms = listener != nullptr && listener->has_work() ? 0 : 50;
+  if (!transport::PollOrSignal(items, wait_ms)) return;
+  if (listener != nullptr) listener->Service(100, stop);
   for (auto& d : dials) {
     Status s = transport::ServiceDial(node, d);
     if (!s.ok()) obs::Log().error("{}: {}", d.endpoint, s.ToString());
@@ -150,9 +157,14 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
     LogBanner(node, options);
     StoreMetricsRefresh metrics(options.metrics_interval_ms);
     if (options.on_ready) options.on_ready();
-    while (!events.stopped() && !(external_stop != nullptr && *external_stop)) {
+    // Asked between two frames too: a signal stops serve after the batch
+    // in hand is committed and answered.
+    const std::function<bool()> stop = [&] {
       events.Poll();
-      ServeTurn(node, listener.get(), dials, events);
+      return events.stopped() || (external_stop != nullptr && *external_stop);
+    };
+    while (!stop()) {
+      ServeTurn(node, listener.get(), dials, events, stop);
       metrics.MaybeRun(node);
       if (options.on_turn) options.on_turn();
     }
