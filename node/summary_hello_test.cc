@@ -245,6 +245,21 @@ TEST_F(SummaryHelloTest, heads_out_of_bounds_or_out_of_order_end_the_session) {
     EXPECT_FALSE(l.OnFrame(Encode(replication::HeadsMessage{true, {}}), &out).ok());
     EXPECT_EQ(code_of(out), "E_PROTOCOL_ORDER");
   }
+  {  // a commune node's summary counting more than a version-1 HELLO may name
+    SyncSession dialer(*a_, SyncSession::Side::kDialer, b_->box_key());
+    dialer.SetSummaryPolicy(16, 2);
+    auto hello = Decode(*dialer.Start());
+    ASSERT_TRUE(hello.ok());
+    auto& h = std::get<replication::Hello>(*hello);
+    ASSERT_TRUE(h.summary.has_value());
+    h.summary->buckets.front().count = replication::kMaxHelloHeads + 1;
+    ASSERT_TRUE(Decode(Encode(h)).ok()) << "within what a hub's summary may count";
+    SyncSession l(*b_, SyncSession::Side::kListener, a_->box_key());
+    std::vector<std::string> out;
+    EXPECT_FALSE(l.OnFrame(Encode(h), &out).ok());
+    EXPECT_EQ(code_of(out), "E_PROTOCOL");
+    EXPECT_FALSE(l.hello_done());
+  }
   {  // a dialler answered in the other form
     SyncSession d(*a_, SyncSession::Side::kDialer, b_->box_key());
     ASSERT_TRUE(d.Start().ok());  // full (69 heads < 512)

@@ -210,6 +210,16 @@ Status SyncSession::HandleHello(const replication::Hello& hello, std::vector<std
     return Fail("E_PROTOCOL", "a node does not sync with itself", out);
   if (hello.role != replication::NodeRoleName(cert->role))
     return Fail("E_PROTOCOL", "the HELLO's role is not the certificate's", out);
+  if (summary && replication::IsCommuneRole(cert->role)) {
+    // A commune node may summarise no more heads than a version-1 HELLO
+    // names: what it can make this node hold until its last HEADS stays
+    // as before.
+    uint64_t total = 0;
+    for (const auto& b : hello.summary->buckets) total += b.count;
+    if (total > replication::kMaxHelloHeads)
+      return Fail("E_PROTOCOL", "a commune node's summary counts more heads than a HELLO may name",
+                  out);
+  }
   peer_cert_ = *cert;
   peer_ = &peer_cert_;
   if (!summary) return AcceptPeerHeads(hello.heads, side_ == Side::kListener, out);

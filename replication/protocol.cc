@@ -164,7 +164,7 @@ Result<Message> Decode(std::string_view frame) {
           b.count = r.ReadUint();
           r.ReadBinFixed(b.digest);
           if (r.ok() && (b.count > kMaxSummaryHeads || (total += b.count) > kMaxSummaryHeads))
-            return bad("summary counts over 200,000 heads");
+            return bad("summary counts over 150,000 heads");
           sum.buckets.push_back(b);
         }
         h.summary = std::move(sum);

@@ -40,13 +40,15 @@ inline constexpr uint64_t kSummaryVersion = 2;
 inline constexpr size_t kMaxFullHelloSent = 512;
 inline constexpr uint32_t kMaxSummaryBits = 11;         // 2,048 buckets: a HELLO of about 41 KB
 inline constexpr uint32_t kSummaryHeadsPerBucket = 64;  // the sender's aim, on average
-// The counts' sum, at most: twice the 100,000 feeds aimed at, and few
-// enough that every HEADS frame a side sends (at most 10) and its HELLO fit
-// in the 16 frames a connection queues.
-inline constexpr uint64_t kMaxSummaryHeads = 200'000;
+// The counts' sum, at most: half again the 100,000 feeds aimed at, and few
+// enough that a side's HEADS (a head is at most 95 bytes on the wire) stay
+// under the 16 MiB a listener holds unhandled per connection
+// (node/transport/net.cc): 150,000 x 95 bytes is 14.3 MB. A commune node's
+// summary may count no more than a version-1 HELLO names
+// (kMaxHelloHeads): what a commune can make a hub hold stays as before.
+inline constexpr uint64_t kMaxSummaryHeads = 150'000;
 // Heads in one HEADS frame (about 1.7 MB): as many as a version-1 HELLO, so
-// the 100,000 heads of a national tier that all differ take 5 frames, well
-// within the 16 frames a connection queues (ZMQ_SNDHWM).
+// the 100,000 heads of a national tier that all differ take 5 frames.
 inline constexpr uint32_t kMaxHeadsMessageHeads = kMaxHelloHeads;
 
 enum class MessageType : uint8_t {

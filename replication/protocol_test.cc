@@ -229,7 +229,7 @@ TEST(ProtocolTest, summary_bounds_are_checked_before_allocating) {
   EXPECT_EQ(Decode(hello_with(2, 0, 12, 4096, 1)).status().reason(), "E_PROTOCOL");  // bits
   EXPECT_EQ(Decode(hello_with(2, 0, 3, 7, 10)).status().reason(), "E_PROTOCOL");     // not 2^bits
   EXPECT_EQ(Decode(hello_with(2, 0, 3, 9, 10)).status().reason(), "E_PROTOCOL");
-  // Counts summing beyond 200,000 heads.
+  // Counts summing beyond 150,000 heads.
   EXPECT_TRUE(Decode(hello_with(2, 0, 3, 8, kMaxSummaryHeads / 8)).ok());
   EXPECT_EQ(Decode(hello_with(2, 0, 3, 8, kMaxSummaryHeads / 8 + 1)).status().reason(),
             "E_PROTOCOL");

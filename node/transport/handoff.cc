@@ -99,8 +99,8 @@ bool Handoff::has_work() {
   return !events_.empty() || !ready_.empty();
 }
 
-// Order: events but a lost connection's; then a frame that is not a BATCH
-// (one connection's frames stay in order); then a lost connection's end
+// Order: events but a lost connection's; then a frame that is neither a
+// BATCH nor a QUERY (one connection's frames stay in order); then a lost connection's end
 // (its session's last bookkeeping); then BATCHes, one connection at a time
 // in turn.
 Handoff::Work Handoff::Take() {
@@ -117,9 +117,14 @@ Handoff::Work Handoff::Take() {
   if (urgent != events_.end()) return take_event(urgent);
   // Connections closed meanwhile are skipped.
   std::erase_if(ready_, [this](const std::string& rid) { return queued_.count(rid) == 0; });
+  // Frames a session waits on (HELLO, HEADS, ACK, DONE, ERROR) go first;
+  // BATCHes and QUERYs (each may cost a transaction or a tree read) take
+  // turns, so one peer's stream of queries cannot hold back other peers'
+  // batches.
   auto light = std::find_if(ready_.begin(), ready_.end(), [this](const std::string& rid) {
-    return replication::PeekType(queued_[rid].front().to_string_view()) !=
-           static_cast<uint64_t>(replication::MessageType::kBatch);
+    const uint64_t type = replication::PeekType(queued_[rid].front().to_string_view());
+    return type != static_cast<uint64_t>(replication::MessageType::kBatch) &&
+           type != static_cast<uint64_t>(replication::MessageType::kQuery);
   });
   if (light == ready_.end() && !events_.empty()) return take_event(events_.begin());
   if (ready_.empty()) return w;

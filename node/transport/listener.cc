@@ -175,6 +175,10 @@ void Listener::AnswerQuery(const std::string& rid, zmq::message_t& frame) {
     out.push_back(replication::Encode(replication::ErrorMessage{code, message}));
   };
   const std::optional<replication::PublicKey> box = BoxKeyOf(frame);
+  // Trust as the store has it now (one pragma when nothing moved): a key
+  // revoked while its connection stays open is refused at its next query.
+  if (const Result<bool> r = node_.ReloadTrustIfChanged(); !r.ok())
+    obs::Log().error("reading trust: {}", r.status().ToString());
   const replication::Certificate* cert = box ? CertOfBoxKey(node_, *box) : nullptr;
   auto msg = replication::Decode(frame.to_string_view());
   if (cert == nullptr) {

@@ -168,8 +168,9 @@ void NetLoop::Drain() {
 void NetLoop::Deliver() {
   for (Handoff::Out& o : handoff_.TakeOut()) {
     if (o.trust) {
-      zap_.OnTrust(std::move(o.trust),
-                   [this](const replication::PublicKey& key) { return Admit(key); });
+      if (zap_.OnTrust(std::move(o.trust),
+                       [this](const replication::PublicKey& key) { return Admit(key); }))
+        handoff_.AskTrust();
       continue;
     }
     // A connection gone or closed meanwhile: what it would be answered is

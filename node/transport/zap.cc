@@ -100,10 +100,18 @@ bool ZapHandler::Service(const AdmitFn& admit) {
   }
 }
 
-void ZapHandler::OnTrust(std::shared_ptr<const TrustCache> trust, const AdmitFn& admit) {
+bool ZapHandler::OnTrust(std::shared_ptr<const TrustCache> trust, const AdmitFn& admit) {
   trust_ = std::move(trust);
-  // At least as new as the store was when each of them came: answered now.
+  // The worker may have published this trust before a revocation or a
+  // certificate that a waiting request saw the stamp move for: they are
+  // answered only with trust as new as the store is now (ask again
+  // otherwise). Without a readable probe, the worker's trust decides.
+  if (probe_ != nullptr && !waiting_.empty()) {
+    const Result<std::string> now = probe_->Stamp();
+    if (now.ok() && *now != trust_->stamp) return true;
+  }
   for (const Request& r : std::exchange(waiting_, {})) Reply(r, Judge(r, admit));
+  return false;
 }
 
 ZapHandler::Verdict ZapHandler::Judge(const Request& r, const AdmitFn& admit) {

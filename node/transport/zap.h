@@ -58,8 +58,10 @@ class ZapHandler {
   // Answers every waiting request it can. Returns whether one waits for
   // the worker's trust (ask for it).
   bool Service(const AdmitFn& admit);
-  // The worker published its trust: every request waiting is answered.
-  void OnTrust(std::shared_ptr<const TrustCache> trust, const AdmitFn& admit);
+  // The worker published its trust: every request waiting is answered when
+  // it is the store's trust now. Returns whether they still wait (ask the
+  // worker again: the store moved since it read it).
+  bool OnTrust(std::shared_ptr<const TrustCache> trust, const AdmitFn& admit);
 
  private:
   struct Request {

@@ -100,7 +100,7 @@ void Enrol(const std::string& hub, const std::string& node, const std::string& d
 }
 
 struct Setup {
-  std::string hub;                   // the enrolled hub, never served: copied per run
+  std::string hub;                    // the enrolled hub, never served: copied per run
   std::vector<std::string> communes;  // commune node folders, likewise
   uint64_t records = 0;
 };
@@ -189,8 +189,8 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   bench::Stopwatch all;
   std::map<pid_t, size_t> syncs;  // pid -> index in nodes
   for (size_t i = 0; i < nodes.size(); ++i) {
-    const std::vector<std::string> args = {"--data", nodes[i], "--json", "sync", ep,
-                                           "--once", "--timeout", "120"};
+    const std::vector<std::string> args = {"--data", nodes[i], "--json",    "sync",
+                                           ep,       "--once", "--timeout", "120"};
     syncs[Spawn(args, nodes[i] + ".json", false)] = i;
   }
   long peak = 0;
@@ -249,9 +249,9 @@ void Idle(const Setup& s, const fs::path& dir, int port, int seconds) {
     const std::string node = (dir / fs::path(c).filename()).string();
     fs::copy(c, node, fs::copy_options::recursive);
     logs.push_back(node + ".log");
-    serves.push_back(Spawn({"--data", node, "serve", "--exit-with-parent", "--upstream", ep,
-                            "--log-level", "info"},
-                           logs.back()));
+    serves.push_back(Spawn(
+        {"--data", node, "serve", "--exit-with-parent", "--upstream", ep, "--log-level", "info"},
+        logs.back()));
   }
   bench::Stopwatch w;
   for (const auto& l : logs) WaitFor(l, "caught up", 300);
@@ -315,9 +315,8 @@ int main(int argc, char** argv) {
         "load_bench (a) run %d: %zu communes x %d records to one hub at once: all caught up in "
         "%.1f s, hub peak RSS %.1f MB, %d failed, hub holds %llu of %llu records, %llu refused%s\n",
         r + 1, s.communes.size(), per_commune, f.seconds, f.peak_mb, f.failed,
-        static_cast<unsigned long long>(f.hub_records),
-        static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(f.refused),
-        ok ? "" : "  <- NOT WHOLE");
+        static_cast<unsigned long long>(f.hub_records), static_cast<unsigned long long>(s.records),
+        static_cast<unsigned long long>(f.refused), ok ? "" : "  <- NOT WHOLE");
     std::fflush(stdout);
   }
   if (runs > 0) {
