@@ -187,7 +187,7 @@ TEST_F(ReconcileTest, TheMaintainedTreeIsTheTreeOfTheRowsAfterRandomWork) {
           store::Database::Open(Dir(hub_name) + "/tuphap.db", store::Database::OpenMode::kExisting);
       ASSERT_TRUE(db.ok()) << db.status().ToString();
       ASSERT_TRUE((*db)
-                      ->Exec("DROP TABLE recon_leaves; DROP TABLE recon_nodes; "
+                      ->Exec("DROP TABLE recon_leaves; "
                              "DELETE FROM meta WHERE key = 'recon_rebuild'; "
                              "PRAGMA user_version=13")
                       .ok());

@@ -385,7 +385,7 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
                   "ALTER TABLE records DROP COLUMN invalid_history; "
                   "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
                   "DROP TABLE receipts; DROP TABLE hub_rollbacks; "
-                  "DROP TABLE recon_leaves; DROP TABLE recon_nodes; "
+                  "DROP TABLE recon_leaves; "
                   "DROP INDEX records_duplicate_key; "
                   "ALTER TABLE records DROP COLUMN duplicate_key; "
                   "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")

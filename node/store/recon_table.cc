@@ -1,7 +1,10 @@
 // Reconcile's Merkle tree kept in the store (schema 14, docs/reconcile.md):
-// each record's leaf is written when the record is, and the nodes above it
-// are recomputed once per flush for the buckets it touched, so answering a
-// reconcile reads rows rather than hashing every record.
+// each record's leaf is written when the record is, in the order of the
+// tree, so a node's summary is one range read of 16-byte leaves and their
+// hashes, never a pass over the records. The nodes above the leaves are not
+// stored: keeping them cost ingest a fifth of its speed (measured:
+// docs/architecture.md), and a node is computed from its range of leaves
+// when a reconcile asks for it.
 #include <algorithm>
 
 #include "node/store/record_codec.h"
@@ -15,15 +18,6 @@ namespace {
 int64_t Stored(uint64_t place) { return static_cast<int64_t>(place ^ (uint64_t{1} << 63)); }
 uint64_t Place(int64_t stored) { return static_cast<uint64_t>(stored) ^ (uint64_t{1} << 63); }
 
-constexpr char kHexDigits[] = "0123456789abcdef";
-
-// The `depth` hex digits of the node holding place prefix `value`.
-std::string PrefixText(uint64_t value, size_t depth) {
-  std::string out(depth, '0');
-  for (size_t i = 0; i < depth; ++i) out[depth - 1 - i] = kHexDigits[(value >> (4 * i)) & 0xF];
-  return out;
-}
-
 Leaf16 LeafOf(std::string_view blob) {
   Leaf16 l{};
   std::copy_n(blob.begin(), std::min(blob.size(), l.size()), l.begin());
@@ -33,7 +27,7 @@ Leaf16 LeafOf(std::string_view blob) {
 }  // namespace
 
 Status Store::WriteReconLeaf(std::string_view scope, std::string_view record_id,
-                             const replication::Hash& state_hash, ReconTouched* touched) {
+                             const replication::Hash& state_hash) {
   const uint64_t place = ReconPlace(record_id);
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q, db_->Prepare("INSERT INTO recon_leaves(scope, place, record_id, leaf) "
@@ -45,82 +39,26 @@ Status Store::WriteReconLeaf(std::string_view scope, std::string_view record_id,
           .Bind(3, record_id)
           .BindBlob(4, std::string_view(reinterpret_cast<const char*>(state_hash.data()), 16))
           .Run());
-  (*touched)[std::string(scope)].insert(place >> (64 - 4 * kReconBucketDepth));
-  return Status::Ok();
-}
-
-Status Store::UpdateReconNodes(const ReconTouched& touched) {
-  constexpr unsigned kBucketShift = 64 - 4 * kReconBucketDepth;
-  for (const auto& [scope, buckets] : touched) {
-    // The touched nodes of one level, by their place prefix.
-    std::map<uint64_t, ReconSummary> level;
-    for (uint64_t b : buckets) {
-      const uint64_t lo = b << kBucketShift;
-      const uint64_t hi = lo | ((uint64_t{1} << kBucketShift) - 1);
-      TUPHAP_ASSIGN_OR_RETURN(std::vector<ReconLeaf> leaves, ReconLeaves(scope, lo, hi, SIZE_MAX));
-      level[b] = FlatSummary(leaves.data(), leaves.data() + leaves.size());
-    }
-    for (size_t depth = kReconBucketDepth; depth-- > 0;) {
-      std::map<uint64_t, ReconSummary> up;
-      auto it = level.begin();
-      while (it != level.end()) {
-        const uint64_t parent = it->first >> 4;
-        const std::string prefix = PrefixText(parent, depth);
-        TUPHAP_ASSIGN_OR_RETURN(ReconKids kids, ReconChildren(scope, prefix));
-        for (; it != level.end() && (it->first >> 4) == parent; ++it)
-          kids[it->first & 0xF] = it->second;
-        const ReconSummary sum = InteriorSummary(kids);
-        if (sum.records == 0) {
-          TUPHAP_ASSIGN_OR_RETURN(
-              Stmt del, db_->Prepare("DELETE FROM recon_nodes WHERE scope = ? AND prefix = ?"));
-          TUPHAP_RETURN_IF_ERROR(del.Bind(1, scope).Bind(2, prefix).Run());
-        } else {
-          TUPHAP_ASSIGN_OR_RETURN(
-              Stmt put,
-              db_->Prepare("INSERT INTO recon_nodes(scope, prefix, kids) VALUES(?, ?, ?) "
-                           "ON CONFLICT(scope, prefix) DO UPDATE SET kids = excluded.kids"));
-          TUPHAP_RETURN_IF_ERROR(
-              put.Bind(1, scope).Bind(2, prefix).BindBlob(3, EncodeKids(kids)).Run());
-        }
-        up[parent] = sum;
-      }
-      level = std::move(up);
-    }
-  }
   return Status::Ok();
 }
 
 Result<ReconKids> Store::ReconChildren(std::string_view scope, std::string_view prefix) {
   AssertOwnerThread();
   ReconKids kids{};
-  if (prefix.size() < kReconBucketDepth) {
-    TUPHAP_ASSIGN_OR_RETURN(
-        Stmt q, db_->Prepare("SELECT kids FROM recon_nodes WHERE scope = ? AND prefix = ?"));
-    q.Bind(1, scope).Bind(2, prefix);
-    TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
-    if (row && !DecodeKids(q.Blob(0), &kids)) {
-      return Status::Corruption("reconcile tree node " + std::string(prefix) + " of " +
-                                std::string(scope) + " is not 384 bytes")
-          .WithReason("E_STORE_CORRUPT");
-    }
-    return kids;
-  }
-  // At and below a bucket a node's hash covers its leaves: computed from them.
   if (prefix.size() >= 16) return Status::InvalidArgument("no children below 16 digits");
   uint64_t v = 0;
   for (char c : prefix) v = (v << 4) | static_cast<uint64_t>(c <= '9' ? c - '0' : c - 'a' + 10);
-  const unsigned shift = static_cast<unsigned>(64 - 4 * prefix.size());
-  const uint64_t lo = v << shift;
-  const uint64_t hi = lo | ((uint64_t{1} << shift) - 1);
-  // Bounded: a bucket holds a 65,536th of a scope's records.
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<ReconLeaf> leaves, ReconLeaves(scope, lo, hi, 1 << 20));
-  const ReconLeaf* at = leaves.data();
-  const ReconLeaf* last = at + leaves.size();
-  for (unsigned d = 0; d < 16; ++d) {
-    const ReconLeaf* end = at;
-    while (end != last && PlaceDigit(end->place, prefix.size()) == d) ++end;
-    kids[d] = FlatSummary(at, end);
-    at = end;
+  // Each child from its own range of leaves: one child's leaves in memory
+  // at a time (a sixteenth of the node's), summarised as the tree's shape
+  // says (recon_hash.h: interior above kReconBucketDepth, flat below).
+  const size_t depth = prefix.size() + 1;
+  const unsigned shift = static_cast<unsigned>(64 - 4 * depth);
+  for (uint64_t d = 0; d < 16; ++d) {
+    const uint64_t lo = ((v << 4) | d) << shift;
+    const uint64_t hi = lo | ((uint64_t{1} << shift) - 1);
+    TUPHAP_ASSIGN_OR_RETURN(std::vector<ReconLeaf> leaves,
+                            ReconLeaves(scope, lo, hi, kMaxReconLeavesRead));
+    kids[d] = ScratchSummary(leaves.data(), leaves.data() + leaves.size(), depth);
   }
   return kids;
 }
@@ -187,8 +125,7 @@ Status Store::RebuildReconTree() {
   AssertOwnerThread();
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
-  TUPHAP_RETURN_IF_ERROR(db_->Exec("DELETE FROM recon_leaves; DELETE FROM recon_nodes;"));
-  ReconTouched touched;
+  TUPHAP_RETURN_IF_ERROR(db_->Exec("DELETE FROM recon_leaves"));
   {
     TUPHAP_ASSIGN_OR_RETURN(Stmt q,
                             db_->Prepare("SELECT scope, record_id, state_hash FROM records"));
@@ -198,10 +135,9 @@ Status Store::RebuildReconTree() {
       replication::Hash h{};
       const std::string_view stored = q.Blob(2);
       std::copy_n(stored.begin(), std::min(stored.size(), h.size()), h.begin());
-      TUPHAP_RETURN_IF_ERROR(WriteReconLeaf(q.Text(0), q.Text(1), h, &touched));
+      TUPHAP_RETURN_IF_ERROR(WriteReconLeaf(q.Text(0), q.Text(1), h));
     }
   }
-  TUPHAP_RETURN_IF_ERROR(UpdateReconNodes(touched));
   TUPHAP_RETURN_IF_ERROR(SetMeta("recon_rebuild", "0"));
   return txn.Commit();
 }

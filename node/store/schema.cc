@@ -283,14 +283,13 @@ INSERT INTO scope_counts(scope, records) SELECT scope, count(*) FROM records GRO
 CREATE INDEX records_stats_odd ON records(scope) WHERE type <> '' AND substr(type, 1, 1) <> '_' AND NOT (coalesce(event_date, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*');
 )sql";
 
-// Version 14 (after 13): reconcile's Merkle tree kept as records are
-// materialised (docs/reconcile.md), so a reconcile reads it rather than
+// Version 14 (after 13): reconcile's Merkle leaves kept as records are
+// materialised (docs/reconcile.md), so a reconcile reads them rather than
 // hashing every record. recon_leaves: each record's leaf (the first 16
 // bytes of its state_hash) at its place, stored with the top bit flipped
-// so SQLite's signed order is the places' unsigned order. recon_nodes: the
-// nodes above kReconBucketDepth (recon_hash.h) that hold records, each
-// with its 16 children's counts and hashes. Both are derived from the
-// records: filled from them on the next open (meta recon_rebuild).
+// so SQLite's signed order is the places' unsigned order; a tree node is
+// one range of it. Derived from the records: filled from them on the next
+// open (meta recon_rebuild).
 constexpr const char* kV14 = R"sql(
 CREATE TABLE recon_leaves(
   scope TEXT NOT NULL,
@@ -298,11 +297,6 @@ CREATE TABLE recon_leaves(
   record_id TEXT NOT NULL,
   leaf BLOB NOT NULL,
   PRIMARY KEY(scope, place, record_id)) WITHOUT ROWID;
-CREATE TABLE recon_nodes(
-  scope TEXT NOT NULL,
-  prefix TEXT NOT NULL,  -- '' (the root) to 3 lower-case hex digits
-  kids BLOB NOT NULL,    -- 16 x (count: 8 bytes big-endian, hash: 16 bytes)
-  PRIMARY KEY(scope, prefix)) WITHOUT ROWID;
 INSERT INTO meta(key, value) VALUES('recon_rebuild', '1')
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 )sql";

@@ -837,7 +837,6 @@ Status Store::Batch::Flush() {
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
-  ReconTouched recon_touched;      // reconcile's tree: buckets whose leaves changed
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -921,7 +920,7 @@ Status Store::Batch::Flush() {
                                  .Bind(11, r.rowid)
                                  .Run());
     }
-    TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash, &recon_touched));
+    TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash));
     if (store_.options_.index) {
       TUPHAP_RETURN_IF_ERROR(store_.WriteSearchEntry(r.rowid, existed, index));
       TUPHAP_RETURN_IF_ERROR(
@@ -949,7 +948,6 @@ Status Store::Batch::Flush() {
                                     "CONFLICT(scope) DO UPDATE SET records = records + ?2"));
     TUPHAP_RETURN_IF_ERROR(q.Bind(1, scope).Bind(2, n).Run());
   }
-  TUPHAP_RETURN_IF_ERROR(store_.UpdateReconNodes(recon_touched));
   if (checker != nullptr) {
     // A record others' verdicts depend on (a lease: the entries of its
     // book) changed: judge those again as they now are.

@@ -358,9 +358,12 @@ class Store {
                             const std::function<void(const StoredState&)>& fn);
   // Reconcile's tree of `scope` as maintained when records are
   // materialised (recon_hash.h, docs/reconcile.md): its root; the 16
-  // children of a node `prefix` (lower-case hex, at most 15 digits); the
-  // leaves with places in [lo, hi] in (place, id) order, ResourceExhausted
-  // (E_TOO_LARGE) past `max` before copying more.
+  // children of a node `prefix` (lower-case hex, at most 15 digits),
+  // computed from their ranges of leaves (ResourceExhausted, E_TOO_LARGE,
+  // past kMaxReconLeavesRead leaves under one child); the leaves with places
+  // in [lo, hi] in (place, id) order, ResourceExhausted (E_TOO_LARGE) past
+  // `max` before copying more.
+  static constexpr size_t kMaxReconLeavesRead = 1 << 20;
   Result<ReconSummary> ReconRoot(std::string_view scope);
   Result<ReconKids> ReconChildren(std::string_view scope, std::string_view prefix);
   Result<std::vector<ReconLeaf>> ReconLeaves(std::string_view scope, uint64_t lo, uint64_t hi,
@@ -610,14 +613,9 @@ class Store {
   Status ReindexIn();
   // Adds `count` to the refusals of `reason`, naming the last one's feed
   // position.
-  // Reconcile's tree: a record's new leaf (its state hash), and the
-  // buckets it touched (scope -> bucket, the top 16 bits of the place).
-  using ReconTouched = std::map<std::string, std::set<uint64_t>>;
+  // Reconcile's tree: a record's new leaf (its state hash).
   Status WriteReconLeaf(std::string_view scope, std::string_view record_id,
-                        const replication::Hash& state_hash, ReconTouched* touched);
-  // Recomputes the touched buckets from their leaves and their ancestors
-  // from their children, bottom up.
-  Status UpdateReconNodes(const ReconTouched& touched);
+                        const replication::Hash& state_hash);
   Status AddRefusals(std::string_view reason, uint64_t count, const crdt::ReplicaId& last_origin,
                      std::string_view last_scope, uint64_t last_seq);
   Result<std::optional<FeedHead>> LoadHead(const FeedKey& feed);

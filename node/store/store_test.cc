@@ -324,7 +324,7 @@ TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
                       "ALTER TABLE records DROP COLUMN invalid_history; "
                       "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
                       "DROP TABLE receipts; DROP TABLE hub_rollbacks; "
-                      "DROP TABLE recon_leaves; DROP TABLE recon_nodes; "
+                      "DROP TABLE recon_leaves; "
                       "DROP INDEX records_event_date; DROP INDEX records_duplicate_key; "
                       "ALTER TABLE records DROP COLUMN duplicate_key; "
                       "PRAGMA user_version = 5;")
