@@ -3,6 +3,7 @@
 #pragma once
 
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -81,6 +82,46 @@ inline std::string LastLine(const std::string& path) {
     if (!line.empty()) last = line;
   }
   return last;
+}
+
+// A field of /proc/PID/status in kB (VmHWM: peak resident set, VmRSS), 0
+// once the process is gone.
+inline long ProcStatusKb(pid_t pid, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
+  }
+  return 0;
+}
+
+// Waits until `log` contains `what` (a served node's "listening on", a
+// dialler's "caught up"); exits the bench after `seconds`.
+inline void WaitForLog(const std::string& log, const std::string& what, int seconds) {
+  for (int i = 0; i < seconds * 20; ++i) {
+    std::ifstream in(log);
+    const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (s.find(what) != std::string::npos) return;
+    usleep(50000);
+  }
+  std::fprintf(stderr, "no \"%s\" in %s after %d s\n", what.c_str(), log.c_str(), seconds);
+  std::exit(1);
+}
+
+// SIGTERM, then waits for it.
+inline void StopChild(pid_t pid) {
+  kill(pid, SIGTERM);
+  int status = 0;
+  waitpid(pid, &status, 0);
+}
+
+// A commune node enrolled by its hub with the real commands (request,
+// sign, accept), the files in `dir`.
+inline void Enrol(const std::string& hub, const std::string& node, const std::string& dir) {
+  Check(Run({"--data", node, "enroll", "request", "--out", dir + "/req"}), "enroll request");
+  Check(Run({"--data", hub, "enroll", "sign", dir + "/req", "--out", dir + "/enrol"}),
+        "enroll sign");
+  Check(Run({"--data", node, "enroll", "accept", dir + "/enrol"}), "enroll accept");
 }
 
 }  // namespace tuphap::bench

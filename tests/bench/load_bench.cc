@@ -42,16 +42,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// A field of /proc/PID/status (in kB), 0 when the process is gone.
-long StatusKb(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
-  }
-  return 0;
-}
-
 // utime + stime of a process, in clock ticks.
 long CpuTicks(pid_t pid) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
@@ -70,33 +60,6 @@ long CpuTicks(pid_t pid) {
   }
   // After ")": state is field 3 of stat, utime 14 and stime 15 (1-based).
   return f.size() > 12 ? std::stol(f[11]) + std::stol(f[12]) : 0;
-}
-
-std::string Slurp(const std::string& path) {
-  std::ifstream in(path);
-  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-}
-
-void WaitFor(const std::string& log, const std::string& what, int seconds) {
-  for (int i = 0; i < seconds * 20; ++i) {
-    if (Slurp(log).find(what) != std::string::npos) return;
-    usleep(50000);
-  }
-  std::fprintf(stderr, "no \"%s\" in %s after %d s\n", what.c_str(), log.c_str(), seconds);
-  std::exit(1);
-}
-
-void Stop(pid_t pid) {
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-}
-
-void Enrol(const std::string& hub, const std::string& node, const std::string& dir) {
-  Check(Run({"--data", node, "enroll", "request", "--out", dir + "/req"}), "enroll request");
-  Check(Run({"--data", hub, "enroll", "sign", dir + "/req", "--out", dir + "/enrol"}),
-        "enroll sign");
-  Check(Run({"--data", node, "enroll", "accept", dir + "/enrol"}), "enroll accept");
 }
 
 struct Setup {
@@ -137,7 +100,7 @@ Setup Build(const fs::path& at, const std::string& province, int communes, int p
     const std::string& node = s.communes[i];
     const std::string file = (at / "lines.jsonl").string();
     Check(Run({"--data", node, "init", "--role", "commune", "--commune", codes[i]}), "init");
-    Enrol(s.hub, node, at.string());
+    bench::Enrol(s.hub, node, at.string());
     Check(Run({"generate", "--commune", codes[i], "--records", std::to_string(per_commune),
                "--seed", std::to_string(100 + i), "--out", file}),
           "generate");
@@ -184,7 +147,7 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string log = (dir / "hub.log").string();
   const pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep}, log);
-  WaitFor(log, "listening on", 10);
+  bench::WaitForLog(log, "listening on", 10);
   RunFigures f;
   bench::Stopwatch all;
   std::map<pid_t, size_t> syncs;  // pid -> index in nodes
@@ -199,7 +162,7 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
     int status = 0;
     const pid_t p = waitpid(-1, &status, WNOHANG);
     if (p <= 0) {
-      peak = std::max(peak, StatusKb(hub_pid, "VmHWM"));
+      peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
       usleep(20000);
       continue;
     }
@@ -226,9 +189,9 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
                 sessions != nullptr ? static_cast<long long>(sessions->as_int()) : -1LL);
   }
   std::printf("\n");
-  peak = std::max(peak, StatusKb(hub_pid, "VmHWM"));
+  peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
   f.peak_mb = static_cast<double>(peak) / 1024.0;
-  Stop(hub_pid);
+  bench::StopChild(hub_pid);
   HubCounts(hub, (dir / "status.json").string(), &f);
   return f;
 }
@@ -242,7 +205,7 @@ void Idle(const Setup& s, const fs::path& dir, int port, int seconds) {
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string log = (dir / "hub.log").string();
   const pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep}, log);
-  WaitFor(log, "listening on", 10);
+  bench::WaitForLog(log, "listening on", 10);
   std::vector<pid_t> serves;
   std::vector<std::string> logs;
   for (const auto& c : s.communes) {
@@ -254,7 +217,7 @@ void Idle(const Setup& s, const fs::path& dir, int port, int seconds) {
         logs.back()));
   }
   bench::Stopwatch w;
-  for (const auto& l : logs) WaitFor(l, "caught up", 300);
+  for (const auto& l : logs) bench::WaitForLog(l, "caught up", 300);
   std::printf("load_bench (b) %zu communes connected and caught up in %.1f s\n", logs.size(),
               w.Seconds());
   std::fflush(stdout);
@@ -269,10 +232,10 @@ void Idle(const Setup& s, const fs::path& dir, int port, int seconds) {
       "load_bench (b) %zu idle `serve --upstream` sessions for %.0f s: hub CPU %.2f s = %.2f %% "
       "of one core, hub RSS %.1f MB (goal < 2 %%)\n",
       serves.size(), elapsed, cpu, 100.0 * cpu / elapsed,
-      static_cast<double>(StatusKb(hub_pid, "VmRSS")) / 1024.0);
+      static_cast<double>(bench::ProcStatusKb(hub_pid, "VmRSS")) / 1024.0);
   for (pid_t p : serves) kill(p, SIGTERM);
   for (pid_t p : serves) waitpid(p, nullptr, 0);
-  Stop(hub_pid);
+  bench::StopChild(hub_pid);
 }
 
 }  // namespace

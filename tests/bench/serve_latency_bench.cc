@@ -51,30 +51,6 @@ double MsSince(Clock::time_point t) {
   return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
 
-void WaitListening(const std::string& log) {
-  for (int i = 0; i < 400; ++i) {
-    std::ifstream in(log);
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (s.find("listening on") != std::string::npos) return;
-    usleep(50000);
-  }
-  std::fprintf(stderr, "the hub did not start (%s)\n", log.c_str());
-  std::exit(1);
-}
-
-void Stop(pid_t pid) {
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-}
-
-void Enrol(const std::string& hub, const std::string& node, const std::string& dir) {
-  Check(Run({"--data", node, "enroll", "request", "--out", dir + "/req"}), "enroll request");
-  Check(Run({"--data", hub, "enroll", "sign", dir + "/req", "--out", dir + "/enrol"}),
-        "enroll sign");
-  Check(Run({"--data", node, "enroll", "accept", dir + "/enrol"}), "enroll accept");
-}
-
 struct Keys {
   replication::PublicKey sign{}, box{}, hub_box{};
   std::string box_secret;
@@ -207,7 +183,7 @@ void RunOnce(const bench::ScratchDir& dir, const std::string& tag, const std::st
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string log = dir.File("hub-" + tag + ".log");
   const pid_t hub_pid = Spawn({"--data", h, "serve", "--exit-with-parent", "--listen", ep}, log);
-  WaitListening(log);
+  bench::WaitForLog(log, "listening on", 20);
   zmq::context_t ctx;
   std::vector<replication::FeedHeadWire> heads;
   Series quiet, loaded;
@@ -235,7 +211,7 @@ void RunOnce(const bench::ScratchDir& dir, const std::string& tag, const std::st
     }
   }
   const double secs = all.Seconds();
-  Stop(hub_pid);
+  bench::StopChild(hub_pid);
   std::printf(
       "serve_latency_bench [%s] %zu communes sent %lld records in %.1f s = %.0f records/s "
       "(%d syncs failed)\n",
@@ -288,7 +264,7 @@ int main(int argc, char** argv) {
     Check(Run({"--data", node, "init", "--role", "commune", "--commune", code}), "init");
     const std::string sub = dir.File("e-" + code);
     std::filesystem::create_directories(sub);
-    Enrol(hub, node, sub);
+    bench::Enrol(hub, node, sub);
     if (probe.empty()) {  // the first commune only probes: it imports nothing
       probe = node;
       continue;

@@ -37,40 +37,6 @@ namespace {
 
 int Port(int offset) { return 20000 + (getpid() % 20000) + offset; }
 
-// The VmHWM (peak resident set) of a running process, in kB.
-long PeakKb(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::stol(line.substr(6));
-  }
-  return 0;
-}
-
-void WaitListening(const std::string& log) {
-  for (int i = 0; i < 200; ++i) {
-    std::ifstream in(log);
-    std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (s.find("listening on") != std::string::npos) return;
-    usleep(50000);
-  }
-  std::fprintf(stderr, "the hub did not start (%s)\n", log.c_str());
-  std::exit(1);
-}
-
-void Stop(pid_t pid) {
-  kill(pid, SIGTERM);
-  int status = 0;
-  waitpid(pid, &status, 0);
-}
-
-void Enrol(const std::string& hub, const std::string& node, const std::string& dir) {
-  Check(Run({"--data", node, "enroll", "request", "--out", dir + "/req"}), "enroll request");
-  Check(Run({"--data", hub, "enroll", "sign", dir + "/req", "--out", dir + "/enrol"}),
-        "enroll sign");
-  Check(Run({"--data", node, "enroll", "accept", dir + "/enrol"}), "enroll accept");
-}
-
 Json SyncJson(const std::string& node, const std::string& endpoint, const std::string& out,
               double* seconds) {
   const ChildRun r = Run({"--data", node, "--json", "sync", endpoint, "--once"}, out);
@@ -98,7 +64,7 @@ int main(int argc, char** argv) {
   const std::string hub = dir.File("hub"), c = dir.File("c"), file = dir.File("c.jsonl");
   Check(Run({"--data", hub, "init", "--role", "hub", "--province", "56"}), "init hub");
   Check(Run({"--data", c, "init", "--role", "commune", "--commune", "22333"}), "init commune");
-  Enrol(hub, c, dir.path().string());
+  bench::Enrol(hub, c, dir.path().string());
   Check(Run({"generate", "--records", records, "--commune", "22333", "--seed", "1", "--out", file}),
         "generate");
   Check(Run({"--data", c, "import", file}), "import");
@@ -113,7 +79,7 @@ int main(int argc, char** argv) {
     Check(Run({"--data", bc, "init", "--role", "commune", "--commune", "22333"}),
           "init commune (base)");
     std::filesystem::create_directories(dir.File("e-base"));
-    Enrol(bhub, bc, dir.File("e-base"));
+    bench::Enrol(bhub, bc, dir.File("e-base"));
     Check(Run({"--data", bc, "import", file}), "import (base)");
     unsetenv("TUPHAP_BENCH_BINARY");
     std::map<std::string, std::vector<double>> rates;
@@ -129,10 +95,10 @@ int main(int argc, char** argv) {
             "tcp://127.0.0.1:" + std::to_string(Port(2 + round * 2 + (which == "baseline")));
         const std::string l = dir.File("hub-" + tag + ".log");
         const pid_t p = Spawn({"--data", h, "serve", "--exit-with-parent", "--listen", e}, l);
-        WaitListening(l);
+        bench::WaitForLog(l, "listening on", 20);
         double t = 0;
         Json j = SyncJson(cc, e, dir.File("a-" + tag + ".json"), &t);
-        Stop(p);
+        bench::StopChild(p);
         unsetenv("TUPHAP_BENCH_BINARY");
         rates[which].push_back(static_cast<double>(j.Find("sent")->as_int()) / t);
         std::filesystem::remove_all(h);
@@ -152,7 +118,7 @@ int main(int argc, char** argv) {
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(Port(0));
   const std::string hub_log = dir.File("hub.log");
   pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep}, hub_log);
-  WaitListening(hub_log);
+  bench::WaitForLog(hub_log, "listening on", 20);
   double secs = 0;
   Json a = SyncJson(c, ep, dir.File("a.json"), &secs);
   const double n = static_cast<double>(a.Find("sent")->as_int());
@@ -180,7 +146,7 @@ int main(int argc, char** argv) {
       "included), %lld bytes exchanged (goal < 100 ms, < 20 KB)\n",
       static_cast<long long>(b.Find("sent")->as_int()), secs * 1000,
       static_cast<long long>(b.Find("bytes_out")->as_int() + b.Find("bytes_in")->as_int()));
-  Stop(hub_pid);
+  bench::StopChild(hub_pid);
 
   // (c) many communes at once
   const std::string hub2 = dir.File("hub2");
@@ -209,14 +175,14 @@ int main(int argc, char** argv) {
     Check(Run({"--data", node, "init", "--role", "commune", "--commune", code}), "init");
     const std::string sub = dir.File("e-" + code);
     std::filesystem::create_directories(sub);
-    Enrol(hub2, node, sub);
+    bench::Enrol(hub2, node, sub);
     Check(Run({"--data", node, "import", dir.File("c-" + code + ".jsonl")}), "import");
     nodes.push_back(node);
   }
   const std::string ep2 = "tcp://127.0.0.1:" + std::to_string(Port(1));
   const std::string log2 = dir.File("hub2.log");
   hub_pid = Spawn({"--data", hub2, "serve", "--exit-with-parent", "--listen", ep2}, log2);
-  WaitListening(log2);
+  bench::WaitForLog(log2, "listening on", 20);
   bench::Stopwatch all;
   std::vector<pid_t> syncs;
   for (const auto& node : nodes)
@@ -226,14 +192,14 @@ int main(int argc, char** argv) {
   for (pid_t p : syncs) {
     int status = 0;
     while (waitpid(p, &status, WNOHANG) == 0) {
-      peak = std::max(peak, PeakKb(hub_pid));
+      peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
       usleep(20000);
     }
     failed += !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   const double all_s = all.Seconds();
-  peak = std::max(peak, PeakKb(hub_pid));
-  Stop(hub_pid);
+  peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
+  bench::StopChild(hub_pid);
   std::printf(
       "sync_bench (c) %zu communes x ~%d records to one hub at once: all caught up in "
       "%.1f s (%d failed), hub peak memory %.1f MB (goal < 60 s)\n",
