@@ -92,6 +92,8 @@ case "${1:-}" in
     ./build/release/tests/reconcile_bench
     ./build/release/tests/web_bench
     ./build/release/tests/hello_bench
+    ./build/release/tests/serve_latency_bench
+    ./build/release/tests/load_bench --communes 20 --per-commune 1000 --runs 2
     # The issue's own workload, where the shared generator is beside the project.
     if [ -f ../shared/workload/gen.py ]; then
       gen_file=$(mktemp --suffix=.jsonl)

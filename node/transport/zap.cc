@@ -105,8 +105,9 @@ bool ZapHandler::OnTrust(std::shared_ptr<const TrustCache> trust, const AdmitFn&
   // The worker may have published this trust before a revocation or a
   // certificate that a waiting request saw the stamp move for: they are
   // answered only with trust as new as the store is now (ask again
-  // otherwise). Without a readable probe, the worker's trust decides.
-  if (probe_ != nullptr && !waiting_.empty()) {
+  // otherwise). Without a readable probe, or when the worker could not read
+  // trust either (answered "500", try again), the worker's word decides.
+  if (probe_ != nullptr && trust_->available && !waiting_.empty()) {
     const Result<std::string> now = probe_->Stamp();
     if (now.ok() && *now != trust_->stamp) return true;
   }
