@@ -9,9 +9,9 @@
 #include "node/store/draft_opener.h"
 #include "node/store/schema.h"
 #include "node/store/test_access.h"
+#include "node/store/trust_probe.h"
 #include "replication/change_codec.h"
 #include "replication/seal.h"
-#include "node/store/trust_probe.h"
 #include "tests/property/crdt_sim.h"
 
 namespace tuphap::store {

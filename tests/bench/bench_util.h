@@ -7,8 +7,11 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace tuphap::bench {
@@ -35,6 +38,35 @@ inline long PeakRssKb() {
   rusage u{};
   getrusage(RUSAGE_SELF, &u);
   return u.ru_maxrss;
+}
+
+// The CPU's model name, from /proc/cpuinfo.
+inline std::string CpuModel() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("model name", 0) == 0) {
+      const size_t colon = line.find(':');
+      return colon == std::string::npos ? line : line.substr(colon + 2);
+    }
+  }
+  return "?";
+}
+
+// The command and the machine, printed above a bench's figures so each
+// figure says how to repeat it and where it was measured.
+inline void PrintRunHeader(int argc, char** argv, const char* sqlite_version) {
+  std::string command;
+  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
+  std::printf("command: %s\n", command.c_str());
+  std::printf("machine: nproc %u, %s, SQLite %s%s\n", std::thread::hardware_concurrency(),
+              CpuModel().c_str(), sqlite_version,
+#ifdef NDEBUG
+              ""
+#else
+              ", assertions on (not a Release build)"
+#endif
+  );
 }
 
 class ScratchDir {

@@ -11,9 +11,11 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
+#include "base/json.h"
 #include "tests/bench/bench_util.h"
 
 namespace tuphap::bench {
@@ -122,6 +124,24 @@ inline void Enrol(const std::string& hub, const std::string& node, const std::st
   Check(Run({"--data", hub, "enroll", "sign", dir + "/req", "--out", dir + "/enrol"}),
         "enroll sign");
   Check(Run({"--data", node, "enroll", "accept", dir + "/enrol"}), "enroll accept");
+}
+
+// Splits a generated province file (JSON Lines) into one file per commune,
+// `dir`/c-CODE.jsonl; returns the codes in order.
+inline std::vector<std::string> SplitByCommune(const std::string& file, const std::string& dir) {
+  std::map<std::string, std::ofstream> split;
+  std::ifstream in(file);
+  std::string line;
+  while (std::getline(in, line)) {
+    const std::string code = ParseJson(line, nullptr)->Find("commune_code")->as_string();
+    auto it = split.find(code);
+    if (it == split.end())
+      it = split.emplace(code, std::ofstream(dir + "/c-" + code + ".jsonl")).first;
+    it->second << line << '\n';
+  }
+  std::vector<std::string> codes;
+  for (const auto& [code, out] : split) codes.push_back(code);
+  return codes;
 }
 
 }  // namespace tuphap::bench

@@ -333,18 +333,6 @@ void Time(const std::string& label, int runs, const std::function<std::string()>
   std::fflush(stdout);
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "?";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -385,17 +373,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--records at least 1000, --communes and --runs at least 1\n");
     return 2;
   }
-  std::string command;
-  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
-  std::printf("command: %s\n", command.c_str());
-  std::printf("machine: nproc %u, %s, SQLite %s%s\n", std::thread::hardware_concurrency(),
-              CpuModel().c_str(), sqlite3_libversion(),
-#ifdef NDEBUG
-              ""
-#else
-              ", assertions on (not a Release build)"
-#endif
-  );
+  bench::PrintRunHeader(argc, argv, sqlite3_libversion());
   const std::vector<std::string> communes = CommunesOf(a.province, static_cast<size_t>(a.communes));
   const std::string cache = a.cache + "/p" + a.province + "-c" + std::to_string(a.communes) + "-r" +
                             std::to_string(a.records) + "-s" + std::to_string(a.seed);

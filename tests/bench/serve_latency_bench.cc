@@ -243,23 +243,12 @@ int main(int argc, char** argv) {
   Check(Run({"generate", "--province", "56", "--communes", std::to_string(communes + 1),
              "--records", std::to_string(records), "--seed", "7", "--out", dir.File("all.jsonl")}),
         "generate");
-  std::map<std::string, std::ofstream> split;
-  {
-    std::ifstream in(dir.File("all.jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::string code = ParseJson(line, nullptr)->Find("commune_code")->as_string();
-      auto it = split.find(code);
-      if (it == split.end())
-        it = split.emplace(code, std::ofstream(dir.File("c-" + code + ".jsonl"))).first;
-      it->second << line << '\n';
-    }
-  }
+  const std::vector<std::string> codes =
+      bench::SplitByCommune(dir.File("all.jsonl"), dir.path().string());
   std::vector<std::string> nodes;
   std::string probe;
   long long sent = 0;
-  for (auto& [code, out] : split) {
-    out.close();
+  for (const std::string& code : codes) {
     const std::string node = dir.File("n-" + code);
     Check(Run({"--data", node, "init", "--role", "commune", "--commune", code}), "init");
     const std::string sub = dir.File("e-" + code);

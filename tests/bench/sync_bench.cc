@@ -156,21 +156,10 @@ int main(int argc, char** argv) {
            std::to_string(communes * per_commune), "--seed", "5", "--out", dir.File("all.jsonl")}),
       "generate");
   // One file per commune, from the generated province file.
-  std::map<std::string, std::ofstream> split;
-  {
-    std::ifstream in(dir.File("all.jsonl"));
-    std::string line;
-    while (std::getline(in, line)) {
-      const std::string code = ParseJson(line, nullptr)->Find("commune_code")->as_string();
-      auto it = split.find(code);
-      if (it == split.end())
-        it = split.emplace(code, std::ofstream(dir.File("c-" + code + ".jsonl"))).first;
-      it->second << line << '\n';
-    }
-  }
+  const std::vector<std::string> codes =
+      bench::SplitByCommune(dir.File("all.jsonl"), dir.path().string());
   std::vector<std::string> nodes;
-  for (auto& [code, out] : split) {
-    out.close();
+  for (const std::string& code : codes) {
     const std::string node = dir.File("n-" + code);
     Check(Run({"--data", node, "init", "--role", "commune", "--commune", code}), "init");
     const std::string sub = dir.File("e-" + code);

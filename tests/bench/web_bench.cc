@@ -537,18 +537,6 @@ void HubPart(const Args& a, const std::filesystem::path& root) {
           std::vector<std::string>(n, "/hub/stats?from=01%2F01%2F2026&to=31%2F03%2F2026"));
 }
 
-std::string CpuModel() {
-  std::ifstream in("/proc/cpuinfo");
-  std::string line;
-  while (std::getline(in, line)) {
-    if (line.rfind("model name", 0) == 0) {
-      const size_t colon = line.find(':');
-      return colon == std::string::npos ? line : line.substr(colon + 2);
-    }
-  }
-  return "?";
-}
-
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -586,17 +574,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "--reps must be at least 1, the record counts at least 100\n");
     return 2;
   }
-  std::string command;
-  for (int i = 0; i < argc; ++i) command += (i ? " " : "") + std::string(argv[i]);
-  std::printf("command: %s\n", command.c_str());
-  std::printf("machine: nproc %u, %s, SQLite %s%s\n", std::thread::hardware_concurrency(),
-              CpuModel().c_str(), sqlite3_libversion(),
-#ifdef NDEBUG
-              ""
-#else
-              ", assertions on (not a Release build)"
-#endif
-  );
+  bench::PrintRunHeader(argc, argv, sqlite3_libversion());
   std::fflush(stdout);
   std::unique_ptr<bench::ScratchDir> scratch;
   std::filesystem::path root;
