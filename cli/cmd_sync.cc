@@ -53,6 +53,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
     bool exit_with_parent = false;
     std::string metrics;
     bool metrics_expose = false;
+    int max_catching_up = node::ServeOptions{}.max_catching_up;
   };
   auto serve_args = std::make_shared<ServeArgs>();
   CLI::App* serve = app.add_subcommand(
@@ -69,6 +70,11 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
   serve->add_flag("--metrics-expose", serve_args->metrics_expose,
                   "let --metrics listen on an address other than 127.0.0.1, and let the web app's "
                   "/metrics answer other computers (docs/metrics.md)");
+  serve
+      ->add_option("--max-catching-up", serve_args->max_catching_up,
+                   "how many peers may send their backlog at once; the others' HELLOs wait "
+                   "their turn (16; 0: no limit)")
+      ->check(CLI::Range(0, 100000));
   serve->add_flag("--exit-with-parent", serve_args->exit_with_parent,
                   "stop (as on SIGTERM) when the process that started this one exits: for tests "
                   "and scripts, so no orphan holds the port and the store; by default the node "
@@ -85,6 +91,7 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       node::ServeOptions o;
       o.listen = !serve_args->listen.empty() ? serve_args->listen : ctx.listen.value_or("");
       o.upstreams = !serve_args->upstreams.empty() ? serve_args->upstreams : ctx.upstreams;
+      o.max_catching_up = serve_args->max_catching_up;
       const std::string ui = !serve_args->ui.empty() ? serve_args->ui : ctx.ui.value_or("");
       if (o.listen.empty() && o.upstreams.empty() && ui.empty())
         return Status::InvalidArgument(

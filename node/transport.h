@@ -24,6 +24,11 @@ struct ServeOptions {
   // How often the store's metrics (node_metrics.h) are read, at most; and
   // a second after a session ended.
   int metrics_interval_ms = 15000;
+  // How many peers may send this node their backlog at once. A HELLO
+  // whose heads show the peer holds changes this node lacks waits for its
+  // answer while that many are catching up (first come, first answered);
+  // a peer with nothing to send is answered at once. 0: no limit.
+  int max_catching_up = 16;
   // Called once the listener is bound and every upstream dialled (systemd's
   // READY=1), and after every turn of the loop (its watchdog keep-alive).
   std::function<void()> on_ready;

@@ -1,5 +1,9 @@
 #include "node/transport/listener.h"
 
+#include <malloc.h>
+
+#include <algorithm>
+
 #include "node/transport/socket.h"
 #include "obs/log.h"
 
@@ -22,8 +26,10 @@ std::unique_ptr<store::TrustProbe> OpenProbe(Node& node) {
 }  // namespace
 
 Listener::Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
-                   const std::string& endpoint)
-    : node_(node), responder_(node) {
+                   const std::string& endpoint, int max_catching_up)
+    : node_(node),
+      responder_(node),
+      max_catching_up_(static_cast<size_t>(std::max(max_catching_up, 0))) {
   // Trust as the store has it now, for the first handshakes.
   const Result<bool> reloaded = node_.ReloadTrustIfChanged();
   if (!reloaded.ok()) obs::Log().error("reading trust: {}", reloaded.status().ToString());
@@ -83,6 +89,7 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
       }
     }
     PublishTrustIfMoved();
+    AdmitWaiting();
   }
 }
 
@@ -135,12 +142,24 @@ void Listener::OnFrame(const std::string& rid, zmq::message_t& frame, bool gone)
 // A frame of the peer's sync session; a HELLO (or any frame with no session
 // yet) starts a new one.
 void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view f, bool gone) {
-  if (replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kHello) ||
-      !p.session) {
+  const bool hello =
+      replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kHello);
+  // A frame that is not a HELLO from a peer whose HELLO waits: the peer
+  // broke the order; it is handled (and refused) as any such frame.
+  std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
+  const bool sender = hello && !gone && max_catching_up_ > 0 && HoldsMoreThanUs(f);
+  if (sender && MustWait(rid, p, f)) return;
+  if (hello || !p.session) {
     // A new HELLO on the same connection: the peer's choice, not a loss.
     if (p.session) p.session->SetEnded("a new HELLO on the connection");
+    ReleaseSlot(p);
     p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                               &memories_[p.box]);
+    if (hello) waiting_since_.erase(p.box);
+    if (sender) {
+      p.catching_up = true;
+      ++catching_up_;
+    }
     p.session->DeferBookkeeping();
     p.reported = false;
     p.recorded = {};
@@ -156,9 +175,11 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
                                                   : std::string("an unidentified node"),
                      s.ToString());
     Record(p, false);
+    ReleaseSlot(p);
     p.session.reset();  // the connection stays; a new HELLO starts again
     return;
   }
+  if (p.session->caught_up()) ReleaseSlot(p);
   // Caught up: recorded; and again on a live session whenever later
   // batches were acknowledged and nothing is in flight.
   if (p.session->caught_up() &&
@@ -227,9 +248,11 @@ void Listener::Record(Peer& p, bool caught_up) {
 // Forgets a peer's session; `why` non-null: the network thread closed its
 // connection for that reason.
 void Listener::Drop(const std::string& rid, const std::string* why) {
+  std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
   auto it = peers_.find(rid);
   if (it == peers_.end()) return;
   Peer& p = it->second;
+  ReleaseSlot(p);
   if (p.session) {
     p.session->ConnectionLost();  // frames in flight: the link's frames shrink
     // What was not recorded yet (the whole session when it never caught up).
@@ -242,6 +265,77 @@ void Listener::Drop(const std::string& rid, const std::string* why) {
                       *why);
   }
   peers_.erase(it);
+}
+
+// Whether the peer's HELLO names a feed this node holds less of (or not
+// at all): it will send a backlog. A summary HELLO (a node with many
+// feeds) is taken to. Only ZAP-admitted keys get here, and a peer that
+// names less than it holds still gets its frames bounded per connection
+// (net.cc): admission spreads honest peers' backlogs, it is not a bound.
+bool Listener::HoldsMoreThanUs(std::string_view hello) {
+  auto msg = replication::Decode(hello);
+  if (!msg.ok()) return false;  // the session refuses it
+  const auto* h = std::get_if<replication::Hello>(&*msg);
+  if (h == nullptr) return false;
+  if (h->summary) return true;
+  for (const auto& head : h->heads) {
+    auto ours = node_.store().Head(store::FeedKey{head.origin, head.scope});
+    if (!ours.ok() || !*ours || (*ours)->seq < head.seq) return true;
+  }
+  return false;
+}
+
+// A sender's HELLO while every slot is taken waits, answered in the order
+// the peers first asked (a peer whose connection dropped while it waited
+// keeps its place when it comes back).
+bool Listener::MustWait(const std::string& rid, Peer& p, std::string_view hello) {
+  if (catching_up_ < max_catching_up_) return false;
+  if (p.session) {  // a new HELLO ends the connection's session
+    p.session->SetEnded("a new HELLO on the connection");
+    if (!p.reported || p.session->progress() != p.recorded_progress) Record(p, false);
+    ReleaseSlot(p);
+    p.session.reset();
+  }
+  const auto [at, first] = waiting_since_.try_emplace(p.box, NowMs());
+  if (first) {
+    const replication::Certificate* c = CertOfBoxKey(node_, p.box);
+    obs::Log().info("HELLO of {} waits its turn: {} peer(s) are sending their backlog",
+                    c != nullptr ? NodeIdText(c->sign_key) : std::string("an unknown node"),
+                    catching_up_);
+  }
+  const int64_t since = at->second;
+  Waiting w{rid, std::string(hello), since};
+  waiting_.insert(
+      std::upper_bound(waiting_.begin(), waiting_.end(), w,
+                       [](const Waiting& a, const Waiting& b) { return a.since_ms < b.since_ms; }),
+      std::move(w));
+  return true;
+}
+
+void Listener::ReleaseSlot(Peer& p) {
+  if (!p.catching_up) return;
+  p.catching_up = false;
+  --catching_up_;
+  trim_due_ = true;
+}
+
+// Answers waiting HELLOs while slots are free. Once no backlog is coming
+// in, the memory the catch-ups took (frames of up to 1 MiB) goes back to
+// the system: a hub idles for hours after a province's first sync.
+void Listener::AdmitWaiting() {
+  while (catching_up_ < max_catching_up_ && !waiting_.empty()) {
+    Waiting w = std::move(waiting_.front());
+    waiting_.erase(waiting_.begin());
+    auto it = peers_.find(w.rid);
+    if (it != peers_.end()) OnSessionFrame(w.rid, it->second, w.hello, /*gone=*/false);
+  }
+  if (catching_up_ == 0 && waiting_.empty() && trim_due_) {
+    trim_due_ = false;
+    malloc_trim(0);
+    // Keys that waited and never came back lose their place.
+    const int64_t now = NowMs();
+    std::erase_if(waiting_since_, [&](const auto& e) { return now - e.second > 600'000; });
+  }
 }
 
 }  // namespace tuphap::node::transport

@@ -27,8 +27,10 @@ class Listener {
   // Binds the ZAP handler, then the ROUTER at `endpoint` with the node's
   // X25519 secret key, and starts the network thread. Throws zmq::error_t
   // when it cannot bind.
-  Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
-           const std::string& endpoint);
+  // At most `max_catching_up` peers send their backlog at once (0: no
+  // limit; ServeOptions).
+  Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets, const std::string& endpoint,
+           int max_catching_up);
   // Stops the network thread, then ends every session (serve is
   // stopping): each logs its end.
   ~Listener();
@@ -52,6 +54,16 @@ class Listener {
     // What the peers table holds of this session (see Record).
     SyncStats recorded;
     uint64_t recorded_progress = 0;
+    // Admitted as a sender of its backlog, and not caught up yet: holds
+    // one of the max_catching_up slots.
+    bool catching_up = false;
+  };
+  // A HELLO waiting for a slot: its connection, and when its key first
+  // asked (a peer that reconnects keeps its place).
+  struct Waiting {
+    std::string rid;
+    std::string hello;
+    int64_t since_ms = 0;
   };
 
   void OnFrame(const std::string& rid, zmq::message_t& frame, bool gone);
@@ -61,6 +73,13 @@ class Listener {
   void Record(Peer& p, bool caught_up);
   void Drop(const std::string& rid, const std::string* why);
   void PublishTrustIfMoved();
+  // Admission of backlogs (max_catching_up): whether the HELLO shows the
+  // peer holds changes this node lacks; whether the HELLO must wait;
+  // answering waiting HELLOs as slots free.
+  bool HoldsMoreThanUs(std::string_view hello);
+  bool MustWait(const std::string& rid, Peer& p, std::string_view hello);
+  void ReleaseSlot(Peer& p);
+  void AdmitWaiting();
 
   Node& node_;
   Handoff handoff_;
@@ -68,6 +87,11 @@ class Listener {
   std::map<std::string, Peer> peers_;                      // by ZeroMQ routing id
   std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
   std::string published_stamp_;   // the trust stamp last published to the network thread
+  const size_t max_catching_up_;  // 0: no limit
+  size_t catching_up_ = 0;        // peers holding a slot
+  std::vector<Waiting> waiting_;  // oldest since_ms first
+  std::map<replication::PublicKey, int64_t> waiting_since_;  // keys waiting, since when
+  bool trim_due_ = false;         // memory to give back once no backlog is coming in
   std::unique_ptr<NetLoop> net_;  // last: stopped first
 };
 

@@ -1193,6 +1193,45 @@ TEST_F(PeerBoundsTest, sync_gives_up_after_its_timeout_without_progress) {
   EXPECT_LE(none.seconds, n + 5);
 }
 
+// Admission of backlogs (serve --max-catching-up): with one slot, a peer
+// sending its backlog holds it; another commune's HELLO with a backlog
+// waits unanswered (its `sync --once` gives up, the peer silent), while a
+// commune with nothing to send is answered at once; when the slot frees,
+// the waiting commune is answered and catches up whole.
+TEST_F(PeerBoundsTest, backlogs_wait_for_a_free_slot_and_peers_with_nothing_to_send_do_not) {
+  InitHub();
+  EnrolledCommune("a", kCommunes[0]);
+  EnrolledCommune("b", kCommunes[1], 120, 91);
+  EnrolledCommune("c", kCommunes[2], 20, 92);
+  StartHub({"--max-catching-up", "1"});
+  HonestCommuneSyncs("c", kCommunes[2]);  // the slot is free; then c has nothing to send
+  const NodeKeys a = KeysOf(Dir("a"));
+  std::mt19937_64 rng(93);
+  auto holder = std::make_unique<WireClient>(ctx_, a, endpoint_, HubBoxKey(Dir("hub")));
+  // A head the hub lacks: a backlog, which takes the one slot.
+  ASSERT_TRUE(holder->Send(HelloFrame(a, RandomHeads(rng, 1, kCommunes[0], {kCommunes[0]}))));
+  ASSERT_TRUE(Await(*holder, IsType(kHelloType), 10000)) << "the first backlog waits for nothing";
+
+  const Timed waited =
+      RunTimed({"--data", Dir("b"), "sync", endpoint_, "--once", "--timeout", "4"}, 40);
+  EXPECT_NE(waited.r.exit_code, 0) << "b's backlog was answered while the slot was taken";
+  EXPECT_NE(waited.r.err.find("never answered HELLO"), std::string::npos) << waited.r.err;
+  HonestCommuneSyncs("c", kCommunes[2]);  // nothing to send: answered though the slot is taken
+
+  Timed later;
+  std::thread t([&] { later = TimedSync("b"); });
+  JoinOnExit join{t};
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  holder.reset();  // the holder leaves: its slot goes to b
+  t.join();
+  ASSERT_EQ(later.r.exit_code, 0) << later.r.err;
+  EXPECT_EQ(Digest("b", kCommunes[1]), Digest("hub", kCommunes[1]));
+  EXPECT_NE(Digest("hub", kCommunes[1]).find("/120"), std::string::npos);
+  std::ifstream log(Dir("hub.log"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("waits its turn: 1 peer(s) are sending their backlog"), std::string::npos);
+}
+
 // 9. After an equivocation, every later envelope of that origin in a BATCH
 // is refused and counted (E_QUARANTINED) in the ACK and in the hub's status.
 TEST_F(PeerBoundsTest, envelopes_of_a_quarantined_origin_are_counted_as_refused) {

@@ -103,15 +103,20 @@ class SyncTest : public testing::Test {
     auto r = Tp(name, {"import", file});
     ASSERT_EQ(r.exit_code, 0) << r.err;
   }
-  void StartHub() {
+  // `tuphap serve --listen` for the hub, with `extra` options.
+  void StartHub(const std::vector<std::string>& extra = {}) {
+    std::vector<std::string> args{TUPHAP_BINARY,        "--data",   Dir("hub"), "serve",
+                                  "--exit-with-parent", "--listen", endpoint_};
+    args.insert(args.end(), extra.begin(), extra.end());
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     hub_pid_ = fork();
     if (hub_pid_ == 0) {
-      const std::string data = Dir("hub");
       const int fd = open(Dir("hub.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
       dup2(fd, 2);
-      execl(TUPHAP_BINARY, TUPHAP_BINARY, "--data", data.c_str(), "serve", "--exit-with-parent",
-            "--listen", endpoint_.c_str(), static_cast<char*>(nullptr));
+      execv(TUPHAP_BINARY, argv.data());
       _exit(127);
     }
     // Ready when it has written its banner.
