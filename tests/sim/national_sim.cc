@@ -346,47 +346,44 @@ class NationalSim {
   }
 
   // --- setup: init, enrolment, the first sessions ---------------------------
-  void Setup(Province& province) {
+  void Setup(Province& p) {
     bench::Stopwatch w;
     clock_.SetWall(kStart - kDay + 8 * kHour);
-    {
-      Province* p = &province;
-      fs::create_directories(p->dir);
-      InitParams hp;
-      hp.role = Role::kHub;
-      hp.province = p->code;
-      hp.now_ms = clock_.WallMillis();
-      Must(InitForTest(p->dir + "/hub", hp), "init hub " + p->code);
-      p->hub = Open(p->dir + "/hub");
-      for (Commune& c : p->communes) {
-        InitParams cp;
-        cp.commune = c.code;
-        cp.now_ms = clock_.WallMillis();
-        Must(InitForTest(c.dir, cp), "init " + c.code);
-        c.node = Open(c.dir);
-        Enrol(*p->hub, *c.node);
-        c.box_key = c.node->box_key();
-        c.lines = Lines(c);
-      }
-      // The national relay: a node of the province, enrolled by today's
-      // enrolment (a secondary of the first commune).
-      InitParams rp;
-      rp.commune = p->communes.front().code;
-      rp.secondary = true;
-      rp.now_ms = clock_.WallMillis();
-      Must(InitForTest(p->dir + "/national", rp), "init relay " + p->code);
-      p->relay = Open(p->dir + "/national");
-      Enrol(*p->hub, *p->relay);
+    fs::create_directories(p.dir);
+    InitParams hp;
+    hp.role = Role::kHub;
+    hp.province = p.code;
+    hp.now_ms = clock_.WallMillis();
+    Must(InitForTest(p.dir + "/hub", hp), "init hub " + p.code);
+    p.hub = Open(p.dir + "/hub");
+    for (Commune& c : p.communes) {
+      InitParams cp;
+      cp.commune = c.code;
+      cp.now_ms = clock_.WallMillis();
+      Must(InitForTest(c.dir, cp), "init " + c.code);
+      c.node = Open(c.dir);
+      Enrol(*p.hub, *c.node);
+      c.box_key = c.node->box_key();
+      c.lines = Lines(c);
     }
+    // The national relay: a node of the province, enrolled by today's
+    // enrolment (a secondary of the first commune).
+    InitParams rp;
+    rp.commune = p.communes.front().code;
+    rp.secondary = true;
+    rp.now_ms = clock_.WallMillis();
+    Must(InitForTest(p.dir + "/national", rp), "init relay " + p.code);
+    p.relay = Open(p.dir + "/national");
+    Enrol(*p.hub, *p.relay);
     // First sessions: each commune receives its province's certificates and
     // grants, then the national tier its copy.
-    for (Commune& c : province.communes) CommuneSession(province, c, setup_[0]);
-    NationalSession(province, setup_[1]);
+    for (Commune& c : p.communes) CommuneSession(p, c, setup_[0]);
+    NationalSession(p, setup_[1]);
     setup_seconds_ += w.Seconds();
   }
 
   // --- a day ----------------------------------------------------------------
-  void Day(Province& province, int day) {
+  void Day(Province& p, int day) {
     bench::Stopwatch w;
     Level* day_levels = days_[static_cast<size_t>(day)].data();
     uint64_t registered = 0, refused = 0;
@@ -395,16 +392,15 @@ class NationalSim {
       // The day's records of a commune, spread over the rounds.
       const int upto_before = o_.records_per_day * day + o_.records_per_day * round / o_.rounds;
       const int upto = o_.records_per_day * day + o_.records_per_day * (round + 1) / o_.rounds;
-      Province* p = &province;
-      for (Commune& c : p->communes) {
+      for (Commune& c : p.communes) {
         const auto [ok, no] = Work(c, static_cast<size_t>(upto - upto_before));
         registered += ok;
         refused += no;
-        CommuneSession(*p, c, day_levels[0]);
+        CommuneSession(p, c, day_levels[0]);
       }
-      const bool skip = o_.skip_national && p == provinces_.front().get() && day == o_.days - 1 &&
+      const bool skip = o_.skip_national && &p == provinces_.front().get() && day == o_.days - 1 &&
                         round == o_.rounds - 1;
-      if (!skip) NationalSession(*p, day_levels[1]);
+      if (!skip) NationalSession(p, day_levels[1]);
     }
     lines_ += registered;
     refused_ += refused;
@@ -499,84 +495,82 @@ class NationalSim {
       if (d.scope == scope) return d;
     return std::nullopt;
   }
-  void Check(Province& province) {
+  void Check(Province& p) {
     bench::Stopwatch w;
     auto fail = [&](std::string what) {
       if (failures_.size() < 20) std::printf("  FAILED: %s\n", what.c_str());
       failures_.push_back(std::move(what));
     };
-    {
-      Province* p = &province;
-      Node& hub = *p->hub;
-      const std::string pub = replication::PublicScope(p->code);
-      const auto hub_public = DigestOf(hub, pub);
-      // Commune <-> hub: the commune's feed at the hub is the commune's own,
-      // whole and applied; equal digests of its scope and of the public
-      // scope; every record it registered at the hub exactly once.
-      for (Commune& c : p->communes) {
-        Node* n = c.node.get();
-        const store::FeedKey own{n->info().id, c.code};
-        const auto mine = Must(n->store().Head(own), "head");
-        const auto there = Must(hub.store().Head(own), "head at hub");
-        if (mine.has_value() != there.has_value() ||
-            (mine && (mine->seq != there->seq || mine->hash != there->hash ||
-                      there->applied_seq != there->seq)))
-          fail(c.code + "'s feed at its hub differs from its own");
-        const auto at_commune = DigestOf(*n, c.code);
-        const auto at_hub = DigestOf(hub, c.code);
-        if (!at_commune || !at_hub || at_commune->digest != at_hub->digest ||
-            at_commune->records != at_hub->records)
-          fail("digest of scope " + c.code + " differs between the commune and its hub");
-        if (DigestOf(*n, pub).value_or(store::ScopeDigest{}).digest !=
-            hub_public.value_or(store::ScopeDigest{}).digest)
-          fail("digest of " + pub + " differs between " + c.code + " and its hub");
-        const std::set<std::string> ids(c.created.begin(), c.created.end());
-        if (ids.size() != c.created.size()) fail(c.code + " registered a record id twice");
-        if (!at_hub || at_hub->records != ids.size())
-          fail("the hub holds " + std::to_string(at_hub ? at_hub->records : 0) + " records of " +
-               c.code + ", which registered " + std::to_string(ids.size()));
-        for (const std::string& id : ids) {
-          auto rec = hub.GetRecord(id, c.code);
-          if (!rec.ok()) {
-            fail("record " + id + " of " + c.code + " is missing at its hub");
-            continue;
-          }
-          std::set<std::pair<std::string, uint64_t>> seen;
-          for (const auto& h : rec->history)
-            if (!seen.insert({h.origin.Hex(), h.seq}).second)
-              fail("record " + id + " has a change applied twice at its hub");
+    Node& hub = *p.hub;
+    const std::string pub = replication::PublicScope(p.code);
+    const auto hub_public = DigestOf(hub, pub);
+    // Commune <-> hub: the commune's feed at the hub is the commune's own,
+    // whole and applied; equal digests of its scope and of the public
+    // scope; every record it registered at the hub exactly once.
+    for (Commune& c : p.communes) {
+      Node* n = c.node.get();
+      const store::FeedKey own{n->info().id, c.code};
+      const auto mine = Must(n->store().Head(own), "head");
+      const auto there = Must(hub.store().Head(own), "head at hub");
+      if (mine.has_value() != there.has_value() ||
+          (mine && (mine->seq != there->seq || mine->hash != there->hash ||
+                    there->applied_seq != there->seq)))
+        fail(c.code + "'s feed at its hub differs from its own");
+      const auto at_commune = DigestOf(*n, c.code);
+      const auto at_hub = DigestOf(hub, c.code);
+      if (at_commune.has_value() != at_hub.has_value() ||
+          (at_commune &&
+           (at_commune->digest != at_hub->digest || at_commune->records != at_hub->records)))
+        fail("digest of scope " + c.code + " differs between the commune and its hub");
+      if (DigestOf(*n, pub).value_or(store::ScopeDigest{}).digest !=
+          hub_public.value_or(store::ScopeDigest{}).digest)
+        fail("digest of " + pub + " differs between " + c.code + " and its hub");
+      const std::set<std::string> ids(c.created.begin(), c.created.end());
+      if (ids.size() != c.created.size()) fail(c.code + " registered a record id twice");
+      if ((at_hub ? at_hub->records : 0) != ids.size())
+        fail("the hub holds " + std::to_string(at_hub ? at_hub->records : 0) + " records of " +
+             c.code + ", which registered " + std::to_string(ids.size()));
+      for (const std::string& id : ids) {
+        auto rec = hub.GetRecord(id, c.code);
+        if (!rec.ok()) {
+          fail("record " + id + " of " + c.code + " is missing at its hub");
+          continue;
         }
-        records_at_hubs_ += ids.size();
+        std::set<std::pair<std::string, uint64_t>> seen;
+        for (const auto& h : rec->history)
+          if (!seen.insert({h.origin.Hex(), h.seq}).second)
+            fail("record " + id + " has a change applied twice at its hub");
       }
-      if (Must(hub.store().HeldCount(), "held") != 0)
-        fail("hub " + p->code + " holds envelopes on a gap");
-      // Hub -> national: every feed of the hub at the relay, to the same
-      // head (seq and envelope id: the same hash chain), nothing more,
-      // nothing held, each envelope once.
-      Node& relay = *p->relay;
-      const auto hub_heads = Must(hub.store().Heads(), "hub heads");
-      uint64_t envelopes = 0;
-      for (const auto& h : hub_heads) {
-        const auto r = Must(relay.store().Head(h.feed), "relay head");
-        if (!r || r->seq != h.seq || r->hash != h.hash)
-          fail("the national tier holds " + std::to_string(r ? r->seq : 0) + " of " +
-               std::to_string(h.seq) + " envelopes of a feed of " + h.feed.scope);
-        envelopes += h.seq;
-      }
-      if (Must(relay.store().Heads(), "relay heads").size() != hub_heads.size())
-        fail("the national tier holds feeds of province " + p->code + " its hub does not");
-      if (Must(relay.store().HeldCount(), "held") != 0)
-        fail("the national tier holds envelopes of province " + p->code + " on a gap");
-      if (LogRows(relay) != envelopes || LogRows(hub) != envelopes)
-        fail("province " + p->code + ": the logs hold " + std::to_string(LogRows(hub)) +
-             " (hub) and " + std::to_string(LogRows(relay)) + " (national) envelopes, the " +
-             "heads say " + std::to_string(envelopes));
-      for (Node* n : {&hub, &relay})
-        if (!Must(n->Security(), "security").equivocations.empty())
-          fail("an equivocation reported in province " + p->code);
-      envelopes_at_national_ += envelopes;
-      feeds_ += hub_heads.size();
+      records_at_hubs_ += ids.size();
     }
+    if (Must(hub.store().HeldCount(), "held") != 0)
+      fail("hub " + p.code + " holds envelopes on a gap");
+    // Hub -> national: every feed of the hub at the relay, to the same
+    // head (seq and envelope id: the same hash chain), nothing more,
+    // nothing held, each envelope once.
+    Node& relay = *p.relay;
+    const auto hub_heads = Must(hub.store().Heads(), "hub heads");
+    uint64_t envelopes = 0;
+    for (const auto& h : hub_heads) {
+      const auto r = Must(relay.store().Head(h.feed), "relay head");
+      if (!r || r->seq != h.seq || r->hash != h.hash)
+        fail("the national tier holds " + std::to_string(r ? r->seq : 0) + " of " +
+             std::to_string(h.seq) + " envelopes of a feed of " + h.feed.scope);
+      envelopes += h.seq;
+    }
+    if (Must(relay.store().Heads(), "relay heads").size() != hub_heads.size())
+      fail("the national tier holds feeds of province " + p.code + " its hub does not");
+    if (Must(relay.store().HeldCount(), "held") != 0)
+      fail("the national tier holds envelopes of province " + p.code + " on a gap");
+    if (LogRows(relay) != envelopes || LogRows(hub) != envelopes)
+      fail("province " + p.code + ": the logs hold " + std::to_string(LogRows(hub)) +
+           " (hub) and " + std::to_string(LogRows(relay)) + " (national) envelopes, the " +
+           "heads say " + std::to_string(envelopes));
+    for (Node* n : {&hub, &relay})
+      if (!Must(n->Security(), "security").equivocations.empty())
+        fail("an equivocation reported in province " + p.code);
+    envelopes_at_national_ += envelopes;
+    feeds_ += hub_heads.size();
     check_seconds_ += w.Seconds();
   }
 
