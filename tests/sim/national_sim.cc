@@ -10,12 +10,13 @@
 // descriptors whatever its size.
 //
 // Each simulated day, in each of --rounds rounds, every commune registers
-// its share of the day's records (the project's generator, about 10 %
-// corrections) one registration per commit, then syncs with its provincial
-// hub (the commune dials, as `tuphap sync` does); after each round every
-// hub syncs with the national tier. Before day 1 the setup (init,
-// enrolment, each node's first session, which brings it the province's
-// certificates and key grants) is counted apart.
+// its share of the day's records (the project's generator; a tenth of a
+// commune's lines, rounded down, are corrections) one registration per
+// commit, then syncs with its provincial hub (the commune dials, as
+// `tuphap sync` does); after each round every hub syncs with the national
+// tier. Before day 1 the setup (init, enrolment, each node's first
+// session, which brings it the province's certificates and key grants) is
+// counted apart.
 //
 // The national tier. Today's trust model cannot hold several provinces in
 // one node: a node pins one province root, a HELLO is accepted only from a
