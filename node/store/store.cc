@@ -564,6 +564,10 @@ Result<std::vector<InvalidCount>> Store::InvalidCounts() {
   return out;
 }
 
+Status Store::UseHubSettings() {
+  return db_->Exec("PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4096;");
+}
+
 Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {
   AssertOwnerThread();
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT value FROM meta WHERE key = ?"));
