@@ -10,6 +10,7 @@
 
 #include "node/store/record_codec.h"
 #include "node/store/scoped_queries.h"
+#include "node/store/stats_totals.h"
 #include "node/store/store.h"
 #include "obs/metrics.h"
 #include "replication/seal.h"
@@ -78,6 +79,9 @@ class Store::Batch {
     std::optional<IndexEntry> index;  // of `state`, once computed (reset by every change)
     bool to_note = false;             // in to_note_: its IDs are not in unwritten_ids_ yet
     bool stored_noted = false;        // the IDs its stored index entries name are
+    // What its row counts for in stats_totals as stored (none: no row, or
+    // not a dated registration), taken out when the row is written again.
+    std::optional<std::pair<StatsKey, StatsPart>> stored_stats;
   };
   using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
   struct RecordKeyHash {
@@ -496,7 +500,8 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& sc
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
       store_.db_->Prepare("SELECT id, conflicts, state, invalid, invalid_field, "
-                          "invalid_history FROM records WHERE record_id = ? AND scope = ?"));
+                          "invalid_history, type, event_date, revoked, fine_vnd, fine_paid_vnd "
+                          "FROM records WHERE record_id = ? AND scope = ?"));
   q.Bind(1, record_id).Bind(2, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
@@ -505,6 +510,8 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& sc
     TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins_, &slot.state, &slot.history));
     if (!q.IsNull(3)) slot.invalid = ContentFlag{std::string(q.Text(3)), std::string(q.Text(4))};
     if (!q.IsNull(5)) slot.history_flag = std::string(q.Text(5));
+    slot.stored_stats = StatsPartOf(scope, q.Text(6), q.IsNull(7) ? "" : q.Text(7), q.Int(8) != 0,
+                                    !slot.invalid.empty(), StoredFine(q, 9));
   }
   return &records_.emplace(std::move(key), std::move(slot)).first->second;
 }
@@ -662,7 +669,21 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
       if (now != stored) changed.emplace_back(q.Int(0), std::move(now));
     }
   }
+  StatsDeltas stats;
   for (const auto& [rowid, flag] : changed) {
+    {
+      // The record's part in the totals moves between invalid and not.
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare("SELECT type, event_date, revoked, fine_vnd, fine_paid_vnd, "
+                                      "coalesce(invalid, '') <> '' FROM records WHERE id = ?"));
+      q.Bind(1, rowid);
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::Internal("a record judged again has no row");
+      const std::string_view type = q.Text(0), date = q.IsNull(1) ? "" : q.Text(1);
+      const std::optional<StatsFine> fine = StoredFine(q, 3);
+      stats.Move(StatsPartOf(scope, type, date, q.Int(2) != 0, q.Int(5) != 0, fine),
+                 StatsPartOf(scope, type, date, q.Int(2) != 0, !flag.empty(), fine));
+    }
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt u,
         store_.db_->Prepare("UPDATE records SET invalid = ?, invalid_field = ? WHERE id = ?"));
@@ -673,6 +694,7 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
     }
     TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
   }
+  TUPHAP_RETURN_IF_ERROR(stats.Write(*store_.db_));
   // A record flagged or cleared counts for the person rules or stops
   // counting: its people are judged again.
   PersonsTouched touched;
@@ -837,6 +859,7 @@ Status Store::Batch::Flush() {
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
+  StatsDeltas stats;                          // the moves of stats_totals, written once per key
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -883,15 +906,17 @@ Status Store::Batch::Flush() {
         q.Bind(at, index.duplicate_key);
       }
     };
+    auto bind_fine = [&](Stmt& q, int at) { BindFine(q, at, index.fine); };
     if (r.rowid == 0) {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
           store_.db_->Prepare("INSERT INTO records(record_id, scope, type, revoked, conflicts, "
                               "state, state_hash, event_date, invalid, invalid_field, "
-                              "invalid_history, duplicate_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                              "?, ?, ?)"));
+                              "invalid_history, duplicate_key, fine_vnd, fine_paid_vnd) VALUES(?, "
+                              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       bind_flags(q, 9);
       bind_duplicate_key(q, 12);
+      bind_fine(q, 13);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
                                  .Bind(2, scope)
                                  .Bind(3, type)
@@ -908,17 +933,25 @@ Status Store::Batch::Flush() {
           Stmt q,
           store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, state = ?, "
                               "state_hash = ?, event_date = ?, invalid = ?, invalid_field = ?, "
-                              "invalid_history = ?, duplicate_key = ? WHERE id = ?"));
+                              "invalid_history = ?, duplicate_key = ?, fine_vnd = ?, fine_paid_vnd "
+                              "= ? WHERE id = ?"));
       bind_flags(q, 7);
       bind_duplicate_key(q, 10);
+      bind_fine(q, 11);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
                                  .Bind(6, index.event_date)
-                                 .Bind(11, r.rowid)
+                                 .Bind(13, r.rowid)
                                  .Run());
+    }
+    {
+      auto part = StatsPartOf(scope, type, index.event_date, r.state.Revoked(), !invalid.empty(),
+                              index.fine);
+      stats.Move(r.stored_stats, part);
+      r.stored_stats = std::move(part);
     }
     TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash));
     if (store_.options_.index) {
@@ -948,6 +981,7 @@ Status Store::Batch::Flush() {
                                     "CONFLICT(scope) DO UPDATE SET records = records + ?2"));
     TUPHAP_RETURN_IF_ERROR(q.Bind(1, scope).Bind(2, n).Run());
   }
+  TUPHAP_RETURN_IF_ERROR(stats.Write(*store_.db_));
   if (checker != nullptr) {
     // A record others' verdicts depend on (a lease: the entries of its
     // book) changed: judge those again as they now are.
