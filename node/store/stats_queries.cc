@@ -18,8 +18,8 @@ namespace {
 using Totals = std::map<StatsKey, Store::StatsTotal>;
 
 // Adds the rows of `q` — (scope, type, month, then the columns of
-// TUPHAP_STATS_PARTS) — to `out`, each taken `sign` times.
-Status AddParts(Stmt& q, int sign, Totals* out) {
+// TUPHAP_STATS_PARTS) — to `out`.
+Status AddParts(Stmt& q, Totals* out) {
   while (true) {
     TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
     if (!row) break;
@@ -27,13 +27,13 @@ Status AddParts(Stmt& q, int sign, Totals* out) {
     auto [it, added] = out->try_emplace(key);
     Store::StatsTotal& t = it->second;
     if (added) std::tie(t.scope, t.type, t.month) = key;
-    t.records += static_cast<uint64_t>(sign * q.Int(3));
-    t.invalid += static_cast<uint64_t>(sign * q.Int(4));
-    t.revoked += static_cast<uint64_t>(sign * q.Int(5));
-    t.fines += static_cast<uint64_t>(sign * q.Int(6));
-    t.fines_issued_vnd += sign * q.Int(7);
-    t.fines_paid_vnd += sign * q.Int(8);
-    t.fines_outstanding_vnd += sign * q.Int(9);
+    t.records += static_cast<uint64_t>(q.Int(3));
+    t.invalid += static_cast<uint64_t>(q.Int(4));
+    t.revoked += static_cast<uint64_t>(q.Int(5));
+    t.fines += static_cast<uint64_t>(q.Int(6));
+    t.fines_issued_vnd += q.Int(7);
+    t.fines_paid_vnd += q.Int(8);
+    t.fines_outstanding_vnd += q.Int(9);
   }
   return Status::Ok();
 }
@@ -69,7 +69,7 @@ Result<std::vector<Store::StatsTotal>> Store::StatsTotals(std::string_view from,
     // The months wholly inside the period, as kept.
     TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsTotals.sql));
     q.Bind(1, from_month).Bind(2, to_month).Bind(3, whole_first).Bind(4, whole_last);
-    TUPHAP_RETURN_IF_ERROR(AddParts(q, 1, &by));
+    TUPHAP_RETURN_IF_ERROR(AddParts(q, &by));
   }
   // A month the period starts or ends in that holds days outside it:
   // counted from its rows.
@@ -79,7 +79,7 @@ Result<std::vector<Store::StatsTotal>> Store::StatsTotals(std::string_view from,
   for (const std::string& month : edges) {
     TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsOfMonth.sql));
     q.Bind(1, from).Bind(2, to).Bind(3, month + "-").Bind(4, month + ".");
-    TUPHAP_RETURN_IF_ERROR(AddParts(q, 1, &by));
+    TUPHAP_RETURN_IF_ERROR(AddParts(q, &by));
   }
   {
     // The held back (few, driven by person_conflicts) are counted apart,
@@ -87,7 +87,7 @@ Result<std::vector<Store::StatsTotal>> Store::StatsTotals(std::string_view from,
     TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsHeldBack.sql));
     q.Bind(1, from).Bind(2, to);
     Totals held;
-    TUPHAP_RETURN_IF_ERROR(AddParts(q, 1, &held));
+    TUPHAP_RETURN_IF_ERROR(AddParts(q, &held));
     for (const auto& [key, h] : held) {
       auto it = by.find(key);
       if (it == by.end()) return Status::Corruption("stats_totals lacks records held back");
