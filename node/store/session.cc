@@ -57,6 +57,10 @@ class Store::Batch {
   Status RejudgePrefix(const std::string& scope, const std::string& prefix,
                        const std::set<std::string>& skip);
   ApplyReport& report() { return report_; }
+  // Adds the moves of stats_totals gathered since the last call, once per
+  // key (at commit: a key that many flushes of one transaction touch is
+  // written once).
+  Status WriteStats() { return stats_.Write(*store_.db_); }
 
  private:
   struct FeedSlot {
@@ -136,6 +140,9 @@ class Store::Batch {
   // stored (NamesUnwritten), and the records whose IDs are not noted yet.
   std::unordered_set<std::string> unwritten_ids_;
   std::vector<RecordKey> to_note_;
+  // The moves of stats_totals that Flush and RejudgePrefix made, summed per
+  // key until WriteStats; nothing reads the totals inside the transaction.
+  StatsDeltas stats_;
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
   std::map<std::pair<std::string, std::string>, std::vector<RecordView>> lookups_;
@@ -669,7 +676,6 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
       if (now != stored) changed.emplace_back(q.Int(0), std::move(now));
     }
   }
-  StatsDeltas stats;
   for (const auto& [rowid, flag] : changed) {
     {
       // The record's part in the totals moves between invalid and not.
@@ -681,8 +687,8 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
       if (!row) return Status::Internal("a record judged again has no row");
       const std::string_view type = q.Text(0), date = q.IsNull(1) ? "" : q.Text(1);
       const std::optional<StatsFine> fine = StoredFine(q, 3);
-      stats.Move(StatsPartOf(scope, type, date, q.Int(2) != 0, q.Int(5) != 0, fine),
-                 StatsPartOf(scope, type, date, q.Int(2) != 0, !flag.empty(), fine));
+      stats_.Move(StatsPartOf(scope, type, date, q.Int(2) != 0, q.Int(5) != 0, fine),
+                  StatsPartOf(scope, type, date, q.Int(2) != 0, !flag.empty(), fine));
     }
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt u,
@@ -694,7 +700,6 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
     }
     TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
   }
-  TUPHAP_RETURN_IF_ERROR(stats.Write(*store_.db_));
   // A record flagged or cleared counts for the person rules or stops
   // counting: its people are judged again.
   PersonsTouched touched;
@@ -859,7 +864,6 @@ Status Store::Batch::Flush() {
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
-  StatsDeltas stats;                          // the moves of stats_totals, written once per key
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -950,7 +954,7 @@ Status Store::Batch::Flush() {
     {
       auto part = StatsPartOf(scope, type, index.event_date, r.state.Revoked(), !invalid.empty(),
                               index.fine);
-      stats.Move(r.stored_stats, part);
+      stats_.Move(r.stored_stats, part);
       r.stored_stats = std::move(part);
     }
     TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash));
@@ -981,7 +985,6 @@ Status Store::Batch::Flush() {
                                     "CONFLICT(scope) DO UPDATE SET records = records + ?2"));
     TUPHAP_RETURN_IF_ERROR(q.Bind(1, scope).Bind(2, n).Run());
   }
-  TUPHAP_RETURN_IF_ERROR(stats.Write(*store_.db_));
   if (checker != nullptr) {
     // A record others' verdicts depend on (a lease: the entries of its
     // book) changed: judge those again as they now are.
@@ -1077,6 +1080,7 @@ Status Store::Session::Checkpoint() {
 
 Status Store::Session::Commit() {
   TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  TUPHAP_RETURN_IF_ERROR(Fail(batch_->WriteStats()));
   const auto began = std::chrono::steady_clock::now();
   TUPHAP_RETURN_IF_ERROR(Fail(txn_->Commit()));
   obs::Metrics::Get().Committed(

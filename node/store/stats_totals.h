@@ -2,9 +2,10 @@
 // (scope, type, month of the event date), what the registrations there
 // count — records, invalid, revoked, and the fines of violation decisions in
 // force. Every write of a record row moves that row's part from its old key
-// to its new one: StatsDeltas gathers the moves of one flush in memory and
-// writes each key once (as scope_counts is kept), so the totals are always
-// the sum of the rows' parts (kStatsRecount recomputes them from the rows).
+// to its new one: StatsDeltas gathers the moves of one write transaction
+// (every flush of a session) in memory and writes each key once at commit,
+// so the totals are always the sum of the rows' parts (kStatsRecount
+// recomputes them from the rows).
 // Internal to the store.
 #pragma once
 
