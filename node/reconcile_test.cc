@@ -189,6 +189,8 @@ TEST_F(ReconcileTest, TheMaintainedTreeIsTheTreeOfTheRowsAfterRandomWork) {
       ASSERT_TRUE((*db)
                       ->Exec("DROP TABLE recon_leaves; "
                              "DELETE FROM meta WHERE key = 'recon_rebuild'; "
+                             "DROP TABLE stats_totals; ALTER TABLE records DROP COLUMN fine_vnd; "
+                             "ALTER TABLE records DROP COLUMN fine_paid_vnd; "
                              "PRAGMA user_version=13")
                       .ok());
     }

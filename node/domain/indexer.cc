@@ -20,7 +20,34 @@ std::string WinnerText(const crdt::RecordState& state, std::string_view field) {
   return v != nullptr && v->kind() == crdt::Value::Kind::kString ? v->text() : std::string();
 }
 
+// As report::Winner reads it: a number as its digits.
+std::string WinnerString(const crdt::RecordState& state, std::string_view field) {
+  const crdt::Value* v = Winner(state, field);
+  if (v == nullptr) return {};
+  return v->kind() == crdt::Value::Kind::kInt ? std::to_string(v->as_int()) : v->text();
+}
+
+int64_t WinnerInt(const crdt::RecordState& state, std::string_view field) {
+  const crdt::Value* v = Winner(state, field);
+  return v != nullptr && v->kind() == crdt::Value::Kind::kInt ? v->as_int() : 0;
+}
+
 }  // namespace
+
+std::optional<store::StatsFine> FineOf(const crdt::RecordState& state) {
+  if (state.Type() != "violation_decision" ||
+      WinnerString(state, "data.principal_penalty") != "fine")
+    return std::nullopt;
+  const std::string status = WinnerString(state, "data.status");
+  if (status == "cancelled") return std::nullopt;
+  store::StatsFine f;
+  f.issued_vnd = WinnerInt(state, "data.fine_amount_vnd");
+  if (status == "paid") {
+    const int64_t paid = WinnerInt(state, "data.paid_amount_vnd");
+    f.paid_vnd = paid > 0 ? paid : f.issued_vnd;
+  }
+  return f;
+}
 
 bool IsAdjudicated(std::string_view type, std::string_view field) {
   if (field == "version" || field.starts_with("edit_ids.")) return false;
@@ -49,6 +76,7 @@ std::string SearchTerms(std::string_view query) {
 store::IndexEntry IndexRecord(std::string_view record_id, const crdt::RecordState& state) {
   store::IndexEntry e;
   e.event_date = WinnerText(state, "registered_at");
+  e.fine = FineOf(state);
   const std::string type = state.Type();
   if (!IsRecordType(type)) return e;  // bookkeeping records (number leases) are not searched
   // The schema variant depends on two fields; build just those.

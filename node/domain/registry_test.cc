@@ -13,6 +13,7 @@
 #include "node/domain/record_generator.h"
 #include "node/domain/record_json.h"
 #include "node/domain/vn_text.h"
+#include "node/report/reports.h"
 #include "node/store/draft_opener.h"
 #include "node/store/test_access.h"
 #include "node/test_keys.h"
@@ -363,6 +364,20 @@ TEST_F(RegistryTest, LeasedBlocksKeepTwoOfflineNodesApart) {
 
 TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
   const std::string dir = (root_ / "old").string();
+  // The statistics per type and month, as one line each.
+  auto stats = [](node::Node& n) {
+    report::StatsOptions o;
+    o.by_type = o.by_month = true;
+    auto rows = report::Stats(n, o);
+    EXPECT_TRUE(rows.ok()) << rows.status().ToString();
+    std::string out;
+    for (const auto& r : rows.ok() ? *rows : std::vector<report::StatsRow>{})
+      out += r.type + " " + r.period + " " + std::to_string(r.count) + " " +
+             std::to_string(r.revoked) + " " + std::to_string(r.invalid) + " " +
+             std::to_string(r.fines) + " " + std::to_string(r.fines_issued_vnd) + "\n";
+    return out;
+  };
+  std::string before;
   {
     auto n = MakeNode("old", "22333");
     Registry r(*n, Lang::kEnglish);
@@ -371,6 +386,8 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
     o.records = 50;
     std::vector<std::string> expected;
     RunImport(r, Generate(o, &expected));
+    before = stats(*n);
+    EXPECT_NE(before, "");
     // Back to what a version-1 store looked like.
     ASSERT_TRUE(
         store::TestAccess::Db(n->store())
@@ -388,7 +405,10 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
                   "DROP TABLE recon_leaves; "
                   "DROP INDEX records_duplicate_key; "
                   "ALTER TABLE records DROP COLUMN duplicate_key; "
-                  "DELETE FROM meta WHERE key = 'reindex'; PRAGMA user_version = 1;")
+                  "DROP TABLE stats_totals; ALTER TABLE records DROP COLUMN fine_vnd; "
+                  "ALTER TABLE records DROP COLUMN fine_paid_vnd; "
+                  "DELETE FROM meta WHERE key IN ('reindex', 'stats_rebuild'); "
+                  "PRAGMA user_version = 1;")
             .ok());
   }
   auto n = node::Node::Open(dir, node::TestOptions());
@@ -398,6 +418,8 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
   ASSERT_TRUE(hits.ok()) << hits.status().ToString();
   ASSERT_EQ(hits->size(), 1u);
   EXPECT_FALSE(hits->front().date.empty());
+  // Dates and fines read again from the states: the same statistics.
+  EXPECT_EQ(stats(**n), before);
 }
 
 }  // namespace

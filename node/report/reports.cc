@@ -8,6 +8,7 @@
 
 #include "node/domain/content_rules.h"
 #include "node/domain/dates.h"
+#include "node/domain/indexer.h"
 #include "node/domain/reference_data.h"
 #include "node/store/sqlite.h"
 #include "replication/certificate.h"
@@ -39,22 +40,17 @@ Status CheckDate(const std::string& d, const char* what) {
   return Status::Ok();
 }
 
-constexpr const char* kViolationDecision = "violation_decision";
-
 // A violation decision in force, added to its row's fines when its penalty
-// is a fine that was not cancelled.
+// is a fine that was not cancelled (domain::FineOf).
 void AddFine(const crdt::RecordState& s, StatsRow* row) {
-  if (Winner(s, "data.principal_penalty") != "fine") return;
-  const std::string status = Winner(s, "data.status");
-  if (status == "cancelled") return;
-  const int64_t amount = WinnerInt(s, "data.fine_amount_vnd");
+  const std::optional<store::StatsFine> fine = domain::FineOf(s);
+  if (!fine) return;
   ++row->fines;
-  row->fines_issued_vnd += amount;
-  if (status == "paid") {
-    const int64_t paid = WinnerInt(s, "data.paid_amount_vnd");
-    row->fines_paid_vnd += paid > 0 ? paid : amount;
+  row->fines_issued_vnd += fine->issued_vnd;
+  if (fine->paid_vnd) {
+    row->fines_paid_vnd += *fine->paid_vnd;
   } else {
-    row->fines_outstanding_vnd += amount;
+    row->fines_outstanding_vnd += fine->issued_vnd;
   }
 }
 
@@ -82,23 +78,21 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
     }
     return it->second;
   };
-  // Nearly every record: counted from the index, its state never read.
-  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::StatsCount> counts,
-                          node.store().StatsCounts(o.from, o.to));
-  for (const auto& c : counts) {
-    if (replication::IsPublicScope(c.scope)) continue;
-    StatsRow& row = row_of(c.scope, c.type, c.month);
-    row.invalid += c.invalid;
-    row.revoked += c.revoked;
-    row.held_back += c.held_back;
-    row.count += c.records - c.invalid - c.revoked - c.held_back;
+  // Nearly every record: from the totals kept per (scope, type, month).
+  TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::StatsTotal> totals,
+                          node.store().StatsTotals(o.from, o.to));
+  for (const auto& t : totals) {
+    if (replication::IsPublicScope(t.scope)) continue;
+    StatsRow& row = row_of(t.scope, t.type, t.month);
+    row.invalid += t.invalid;
+    row.revoked += t.revoked;
+    row.held_back += t.held_back;
+    row.count += t.records - t.invalid - t.revoked - t.held_back;
+    row.fines += t.fines;
+    row.fines_issued_vnd += t.fines_issued_vnd;
+    row.fines_paid_vnd += t.fines_paid_vnd;
+    row.fines_outstanding_vnd += t.fines_outstanding_vnd;
   }
-  TUPHAP_RETURN_IF_ERROR(node.store().ForEachStatsState(
-      kViolationDecision, o.from, o.to,
-      [&](std::string_view scope, std::string_view month, const crdt::RecordState& state) {
-        if (!replication::IsPublicScope(scope))
-          AddFine(state, &row_of(scope, kViolationDecision, month));
-      }));
   // The few whose event date the index does not hold as YYYY-MM-DD…: their
   // date read from the state, as the index would have been.
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::Store::StatsOddRecord> odd,
@@ -124,7 +118,7 @@ Result<std::vector<StatsRow>> Stats(node::Node& node, const StatsOptions& o) {
       ++row.held_back;
     } else {
       ++row.count;
-      if (type == kViolationDecision) AddFine(rec.state, &row);
+      AddFine(rec.state, &row);
     }
   }
   std::vector<StatsRow> out;

@@ -1,12 +1,16 @@
-// report::Stats counts from the store's indexed columns and decodes only the
-// violation decisions in force (their fines). Its figures must be those of
-// the implementation it replaced, which decoded every record of every
-// commune: that one is kept here as the oracle, and the two are compared on
-// generated stores with everything the figures distinguish — communes,
-// revocations, content judged invalid, registration dates the index does not
-// hold, person conflicts holding records back, violation decisions with
-// fines paid, outstanding and cancelled — under every grouping and several
-// periods.
+// report::Stats reads the totals the store keeps per (scope, type, month)
+// (schema 15) and decodes only the few registrations without a YYYY-MM-DD
+// event date. Its figures must be those of the implementation that decoded
+// every record of every commune: that one is kept here as the oracle, and
+// the two are compared on generated stores with everything the figures
+// distinguish — communes, revocations, content judged invalid, registration
+// dates the index does not hold, person conflicts holding records back,
+// violation decisions with fines paid, outstanding and cancelled — under
+// every grouping and several periods; then after random amendments that
+// move records between months, shapes of date, fines and types, after
+// verdicts judged again, and after the upgrade from schema 14. Each time
+// the kept totals must also be, row for row, the totals counted again from
+// the records.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -155,6 +159,27 @@ void ExpectSameFigures(Node& n, StatsRow* whole = nullptr) {
   }
 }
 
+// stats_totals as kept, row for row, is what counting it again from the
+// records gives.
+void ExpectTotalsAreThoseOfTheRows(Node& n) {
+  auto dump = [&] {
+    std::string out;
+    auto q =
+        store::TestAccess::Db(n.store()).Prepare("SELECT * FROM stats_totals ORDER BY 1, 2, 3");
+    EXPECT_TRUE(q.ok());
+    while (q.ok() && *q->Step()) {
+      for (int c = 0; c < 10; ++c)
+        out += std::string(c < 3 ? q->Text(c) : std::to_string(q->Int(c))) + ' ';
+      out += '\n';
+    }
+    return out;
+  };
+  const std::string kept = dump();
+  EXPECT_NE(kept, "");
+  ASSERT_TRUE(n.store().RecountStatsTotals().ok());
+  EXPECT_EQ(kept, dump());
+}
+
 // ------------------------------------------------------------ the stores
 
 class StatsTest : public NodesTest {
@@ -201,6 +226,66 @@ class StatsTest : public NodesTest {
     auto r = n.CreateRecord(doc.Find("record_id")->as_string(), doc.Find("type")->as_string(), "",
                             fields);
     ASSERT_TRUE(r.ok()) << r.status().ToString();
+  }
+
+  // Amendments at the hub and at commune `a` (then exchanged) that move
+  // registrations between months, between a date and none or an odd one,
+  // between fines paid, outstanding, cancelled and none, and revoke some;
+  // and records of `a` the hub creates again with another type before `a`'s
+  // arrive (two creations: the winning type may change at either).
+  void RandomWork(Node& hub, Node& a, const std::vector<Json>& of_a, std::mt19937_64& rng) {
+    auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+    auto chance = [&](double p) { return std::bernoulli_distribution(p)(rng); };
+    const char*
+        dates[] = {"2025-11-03",       "2026-01-01", "2026-01-31", "2026-02-15",
+                   "2026-02-28",       "2026-03-31", "2026-04-01", "2026-2-5",
+                   "2026-02-15T08:30", "2026-01-00", "2026-03-32"};  // of the shape, no real date
+    const char* statuses[] = {"issued", "paid", "cancelled", "enforced"};
+    int amended = 0;
+    for (int step = 0; step < 120; ++step) {
+      const Json& doc = of_a[pick(of_a.size())];
+      const std::string id = doc.Find("record_id")->as_string();
+      const std::string type = doc.Find("type")->as_string();
+      std::vector<FieldUpdate> fields;
+      if (chance(0.5))
+        fields.push_back({"registered_at", crdt::Value::String(dates[pick(std::size(dates))])});
+      if (type == "violation_decision") {
+        if (chance(0.6)) fields.push_back({"data.status", crdt::Value::String(statuses[pick(4)])});
+        if (chance(0.5))
+          fields.push_back({"data.fine_amount_vnd",
+                            crdt::Value::Int(static_cast<int64_t>(pick(50) + 1) * 100'000)});
+        if (chance(0.3))
+          fields.push_back(
+              {"data.paid_amount_vnd", crdt::Value::Int(static_cast<int64_t>(pick(3)) * 250'000)});
+        if (chance(0.2))
+          fields.push_back(
+              {"data.principal_penalty", crdt::Value::String(chance(0.5) ? "warning" : "fine")});
+      }
+      Status s;
+      if (fields.empty()) {
+        s = (chance(0.5) ? a : hub).Revoke(id, "entered in error", kCommune);
+      } else {
+        s = (chance(0.5) ? a : hub).SetFields(id, fields, "", kCommune);
+      }
+      // A revoked record is not amended (nor revoked twice).
+      ASSERT_TRUE(s.ok() || s.code() == StatusCode::kFailedPrecondition) << s.ToString();
+      amended += s.ok();
+    }
+    EXPECT_GT(amended, 30);
+    // New records of a, created first at the hub with another type.
+    for (int i = 0; i < 12; ++i) {
+      char id[64];
+      std::snprintf(id, sizeof id, "%s-KS-2026-%06d", kCommune, 800000 + i);
+      const std::vector<FieldUpdate> fields{
+          {"registered_at", crdt::Value::String(dates[pick(7)])},
+          {"data.child.full_name", crdt::Value::String("Nguyễn Văn " + std::to_string(i))}};
+      auto at_hub = hub.CreateRecord(id, i % 2 ? "death" : "violation_decision", kCommune, fields);
+      ASSERT_TRUE(at_hub.ok()) << at_hub.status().ToString();
+      auto at_a = a.CreateRecord(id, "birth", "", fields);
+      ASSERT_TRUE(at_a.ok()) << at_a.status().ToString();
+    }
+    Ingest(hub, Envelopes(a));
+    Ingest(a, Envelopes(hub, kCommune));
   }
 
   void RunSeed(uint64_t seed) {
@@ -306,15 +391,79 @@ class StatsTest : public NodesTest {
       EXPECT_GT(t.fines_paid_vnd, 0);
       EXPECT_GT(t.fines_outstanding_vnd, 0);
     }
+    ExpectTotalsAreThoseOfTheRows(*hub);
+    if (HasFatalFailure()) return;
+
+    RandomWork(*hub, *a, of_a, rng);
+    if (HasFatalFailure()) return;
+    {
+      SCOPED_TRACE("hub after random work");
+      ExpectSameFigures(*hub);
+      ExpectTotalsAreThoseOfTheRows(*hub);
+    }
+    {
+      SCOPED_TRACE("a after random work");
+      ExpectSameFigures(*a);
+      ExpectTotalsAreThoseOfTheRows(*a);
+    }
+    // Verdicts judged again (every one cleared behind the store's back and
+    // counted so, then judged by the rules): each record flagged again
+    // moves into the invalid count.
+    {
+      auto& db = store::TestAccess::Db(hub->store());
+      ASSERT_TRUE(db.Exec("UPDATE records SET invalid = NULL, invalid_field = NULL").ok());
+      ASSERT_TRUE(hub->store().RecountStatsTotals().ok());
+      ASSERT_TRUE(hub->store().Rejudge().ok());
+      SCOPED_TRACE("hub judged again");
+      StatsRow t;
+      ExpectSameFigures(*hub, &t);
+      EXPECT_GT(t.invalid, 5u);
+      ExpectTotalsAreThoseOfTheRows(*hub);
+    }
+    if (HasFatalFailure()) return;
+
+    // A store of schema 14: no totals, no fines on the rows. The upgrade
+    // reads the fines from the states and counts the totals.
+    const std::string hub_name = "hub" + tag;
+    hub.reset();
+    {
+      auto db =
+          store::Database::Open(Dir(hub_name) + "/tuphap.db", store::Database::OpenMode::kExisting);
+      ASSERT_TRUE(db.ok()) << db.status().ToString();
+      ASSERT_TRUE((*db)
+                      ->Exec("DROP TABLE stats_totals; ALTER TABLE records DROP COLUMN fine_vnd; "
+                             "ALTER TABLE records DROP COLUMN fine_paid_vnd; "
+                             "DELETE FROM meta WHERE key = 'stats_rebuild'; "
+                             "PRAGMA user_version=14")
+                      .ok());
+    }
+    hub = Open(hub_name);
+    ASSERT_NE(hub, nullptr);
+    {
+      SCOPED_TRACE("hub upgraded from schema 14");
+      StatsRow t;
+      ExpectSameFigures(*hub, &t);
+      EXPECT_GT(t.fines, 5u);
+      ExpectTotalsAreThoseOfTheRows(*hub);
+    }
+
     // A store whose index holds no date for some records (as one indexed
-    // without the domain's rules would): those are read whole, and the
-    // figures stay.
+    // without the domain's rules would, and counted so): those are read
+    // whole, and the figures stay.
     ASSERT_TRUE(store::TestAccess::Db(hub->store())
                     .Exec("UPDATE records SET event_date = NULL WHERE id % 3 = 0; "
                           "UPDATE records SET event_date = '' WHERE id % 3 = 1 AND id % 2 = 0")
                     .ok());
+    ASSERT_TRUE(hub->store().RecountStatsTotals().ok());
     SCOPED_TRACE("hub without some dates");
     ExpectSameFigures(*hub);
+    // `index rebuild` gives the dates back and counts the totals again.
+    ASSERT_TRUE(hub->store().Reindex().ok());
+    {
+      SCOPED_TRACE("hub reindexed");
+      ExpectSameFigures(*hub);
+      ExpectTotalsAreThoseOfTheRows(*hub);
+    }
   }
 };
 

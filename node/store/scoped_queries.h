@@ -208,7 +208,7 @@ inline constexpr ScopedQuery kTrustStamp{
     "scope = ?1)",
     "SEARCH feeds USING INDEX feeds_scope (scope=?)", "SCAN trust_objects"};
 
-// --- report stats: the indexed columns (store/stats_queries.cc) ---------
+// --- report stats: maintained totals (store/stats_queries.cc) -----------
 
 // Registrations whose event date starts with YYYY-MM-DD, in [?1, ?2] (each
 // empty: any), over columns named `d` and `type`. Ten ASCII bytes first: then
@@ -225,36 +225,74 @@ inline constexpr ScopedQuery kTrustStamp{
   "type <> '' AND substr(type, 1, 1) <> '_' AND NOT " \
   "(coalesce(event_date, '') GLOB '[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9]*')"
 #define TUPHAP_STATS_HELD_BACK "EXISTS (SELECT 1 FROM person_conflicts c WHERE c.record = r.id)"
+// A violation decision in force with a fine (records.fine_vnd, schema 15).
+#define TUPHAP_STATS_FINE "(coalesce(invalid, '') = '' AND revoked = 0 AND fine_vnd IS NOT NULL)"
+// The columns of stats_totals after (scope, type, month), summed over a
+// group of rows: what StatsPartOf (store/stats_totals.cc) counts of one.
+#define TUPHAP_STATS_PARTS                                                                     \
+  "count(*), sum(coalesce(invalid, '') <> ''), sum(coalesce(invalid, '') = '' AND revoked <> " \
+  "0), sum(" TUPHAP_STATS_FINE "), sum(CASE WHEN " TUPHAP_STATS_FINE                           \
+  " THEN fine_vnd ELSE 0 END), sum(CASE WHEN " TUPHAP_STATS_FINE                               \
+  " THEN coalesce(fine_paid_vnd, 0) ELSE 0 END), sum(CASE WHEN " TUPHAP_STATS_FINE             \
+  " AND "                                                                                      \
+  "fine_paid_vnd IS NULL THEN fine_vnd ELSE 0 END)"
 
-// Grouped by the whole date first, in index order (no sort), then by month
-// over those ~365 groups per type and scope: the date tests run once per
-// group, not once per record (the CTE is materialised so they are not
-// pushed down into the scan). Every record's index entry, no state.
-inline constexpr ScopedQuery kStatsCounts{
-    "stats_counts",
-    "WITH g AS MATERIALIZED (SELECT type, scope, event_date AS d, count(*) AS n, sum(CASE WHEN "
-    "coalesce(invalid, '') <> '' THEN 1 ELSE 0 END) AS i, sum(CASE WHEN coalesce(invalid, '') = "
-    "'' AND revoked <> 0 THEN 1 ELSE 0 END) AS v FROM records INDEXED BY records_stats GROUP BY "
-    "type, scope, event_date) SELECT scope, type, substr(d, 1, 7), sum(n), sum(i), sum(v) FROM g "
-    "WHERE " TUPHAP_STATS_DATED("d") " GROUP BY type, scope, substr(d, 1, 7)",
-    "SCAN records USING COVERING INDEX records_stats",
-    "SCAN records USING COVERING INDEX records_stats|SCAN g"};
+// The totals kept (schema 15) of the months after ?1 and before ?2 (each a
+// YYYY-MM, or empty: any), and of ?1 itself when ?3, of ?2 when ?4: a few
+// thousand rows however many records.
+inline constexpr ScopedQuery kStatsTotals{
+    "stats_totals",
+    "SELECT scope, type, month, records, invalid, revoked, fines, fines_issued_vnd, "
+    "fines_paid_vnd, fines_outstanding_vnd FROM stats_totals WHERE records > 0 AND (?1 = '' OR "
+    "month > ?1 OR (?3 AND month = ?1)) AND (?2 = '' OR month < ?2 OR (?4 AND month = ?2))",
+    "SCAN stats_totals", "SCAN stats_totals"};
 
-// The held-back registrations, driven by person_conflicts (few).
+// Whether the month of a period's first day ?2 holds an event date before
+// it, from ?1 (the month and '-') on: then the month is not wholly in the
+// period. One index seek (a date of the month before its first day is no
+// real date).
+inline constexpr ScopedQuery kStatsBeforeFirstDay{
+    "stats_before_first_day",
+    "SELECT 1 FROM records INDEXED BY records_event_date WHERE event_date >= ?1 AND event_date < "
+    "?2 LIMIT 1",
+    "SEARCH records USING COVERING INDEX records_event_date (event_date>? AND event_date<?)"};
+
+// Whether the month of a period's last day ?1 holds an event date after it,
+// before ?2 (the month and '.'): one seek, and a walk over that day's dates.
+inline constexpr ScopedQuery kStatsAfterLastDay{
+    "stats_after_last_day",
+    "SELECT 1 FROM records INDEXED BY records_event_date WHERE event_date > ?1 AND event_date < "
+    "?2 AND substr(event_date, 1, 10) > ?1 LIMIT 1",
+    "SEARCH records USING COVERING INDEX records_event_date (event_date>? AND event_date<?)"};
+
+// The month a period starts or ends in, counted from its rows: those whose
+// event date is in [?3, ?4) through records_event_date, then [?1, ?2].
+inline constexpr ScopedQuery kStatsOfMonth{
+    "stats_of_month",
+    "SELECT scope, type, substr(event_date, 1, 7), " TUPHAP_STATS_PARTS
+    " FROM records INDEXED BY records_event_date WHERE event_date >= ?3 AND event_date < ?4 "
+    "AND " TUPHAP_STATS_DATED("event_date") " GROUP BY scope, type, substr(event_date, 1, 7)",
+    "SEARCH records USING INDEX records_event_date (event_date>? AND event_date<?)"};
+
+// stats_totals counted again from every row (Store::RecountStatsTotals,
+// Reindex, the upgrade to schema 15; ?1 and ?2 bound empty): a walk of the
+// table by design.
+inline constexpr ScopedQuery kStatsRecount{
+    "stats_recount",
+    "INSERT INTO stats_totals(scope, type, month, records, invalid, revoked, fines, "
+    "fines_issued_vnd, fines_paid_vnd, fines_outstanding_vnd) SELECT scope, type, "
+    "substr(event_date, 1, 7), " TUPHAP_STATS_PARTS " FROM records WHERE " TUPHAP_STATS_DATED(
+        "event_date") " GROUP BY scope, type, substr(event_date, 1, 7)",
+    "SCAN records", "SCAN records"};
+
+// The held-back registrations, driven by person_conflicts (few), with the
+// fines the totals counted for them.
 inline constexpr ScopedQuery kStatsHeldBack{
     "stats_held_back",
-    "SELECT scope, type, substr(event_date, 1, 7), count(*) FROM records r WHERE r.id IN (SELECT "
-    "record FROM person_conflicts) AND coalesce(invalid, '') = '' AND revoked = 0 "
-    "AND " TUPHAP_STATS_DATED("event_date") " GROUP BY 1, 2, 3",
+    "SELECT scope, type, substr(event_date, 1, 7), " TUPHAP_STATS_PARTS
+    " FROM records r WHERE r.id IN (SELECT record FROM person_conflicts) AND coalesce(invalid, "
+    "'') = '' AND revoked = 0 AND " TUPHAP_STATS_DATED("event_date") " GROUP BY 1, 2, 3",
     "SEARCH r USING INTEGER PRIMARY KEY (rowid=?)", "SCAN person_conflicts"};
-
-// The states of one type in force (violation decisions: their fines).
-inline constexpr ScopedQuery kStatsStates{
-    "stats_states",
-    "SELECT scope, substr(event_date, 1, 7), state FROM records r INDEXED BY records_stats WHERE "
-    "r.type = ?3 AND coalesce(invalid, '') = '' AND revoked = 0 AND "
-    "NOT " TUPHAP_STATS_HELD_BACK " AND " TUPHAP_STATS_DATED("event_date"),
-    "SEARCH r USING INDEX records_stats (type=?)"};
 
 // The odd ones, through their partial index: a few rows, not a walk of
 // every index entry with a GLOB each.
@@ -265,23 +303,39 @@ inline constexpr ScopedQuery kStatsOdd{
     "records_stats_odd", "SCAN r USING INDEX records_stats_odd"};
 
 inline constexpr ScopedQuery kScopedQueries[] = {
-    kRecordsOfScope,       kDigestOfScope,
-    kDigestsOfAll,         kMaxRecordId,
-    kIdsInRange,           kIdsWithPrefix,
-    kRecordsWithPrefix,    kScopesWithRecords,
-    kHeldBackOfScope,      kPersonConflictsOfScope,
-    kPersonConflictsOfAll, kDuplicateKeysOfScope,
-    kDuplicateKeysOfAll,   kRecordCounts,
-    kHeldCounts,           kOpenConflictCounts,
-    kEquivocationCounts,   kPersonConflictCounts,
-    kConflictRows,         kFlaggedRecords,
-    kInvalidCounts,        kTrustStamp,
-    kStatsCounts,          kStatsHeldBack,
-    kStatsStates,          kStatsOdd,
+    kRecordsOfScope,
+    kDigestOfScope,
+    kDigestsOfAll,
+    kMaxRecordId,
+    kIdsInRange,
+    kIdsWithPrefix,
+    kRecordsWithPrefix,
+    kScopesWithRecords,
+    kHeldBackOfScope,
+    kPersonConflictsOfScope,
+    kPersonConflictsOfAll,
+    kDuplicateKeysOfScope,
+    kDuplicateKeysOfAll,
+    kRecordCounts,
+    kHeldCounts,
+    kOpenConflictCounts,
+    kEquivocationCounts,
+    kPersonConflictCounts,
+    kConflictRows,
+    kFlaggedRecords,
+    kInvalidCounts,
+    kTrustStamp,
+    kStatsTotals,
+    kStatsOfMonth,
+    kStatsRecount,
+    kStatsHeldBack,
+    kStatsOdd,
 };
 
 #undef TUPHAP_STATS_DATED
 #undef TUPHAP_STATS_ODD
 #undef TUPHAP_STATS_HELD_BACK
+#undef TUPHAP_STATS_FINE
+#undef TUPHAP_STATS_PARTS
 
 }  // namespace tuphap::store

@@ -10,6 +10,7 @@
 
 #include "node/store/record_codec.h"
 #include "node/store/scoped_queries.h"
+#include "node/store/stats_totals.h"
 #include "node/store/store.h"
 #include "obs/metrics.h"
 #include "replication/seal.h"
@@ -56,6 +57,10 @@ class Store::Batch {
   Status RejudgePrefix(const std::string& scope, const std::string& prefix,
                        const std::set<std::string>& skip);
   ApplyReport& report() { return report_; }
+  // Adds the moves of stats_totals gathered since the last call, once per
+  // key (at commit: a key that many flushes of one transaction touch is
+  // written once).
+  Status WriteStats() { return stats_.Write(*store_.db_); }
 
  private:
   struct FeedSlot {
@@ -78,6 +83,9 @@ class Store::Batch {
     std::optional<IndexEntry> index;  // of `state`, once computed (reset by every change)
     bool to_note = false;             // in to_note_: its IDs are not in unwritten_ids_ yet
     bool stored_noted = false;        // the IDs its stored index entries name are
+    // What its row counts for in stats_totals as stored (none: no row, or
+    // not a dated registration), taken out when the row is written again.
+    std::optional<std::pair<StatsKey, StatsPart>> stored_stats;
   };
   using RecordKey = std::pair<std::string, std::string>;  // (scope, record_id)
   struct RecordKeyHash {
@@ -132,6 +140,9 @@ class Store::Batch {
   // stored (NamesUnwritten), and the records whose IDs are not noted yet.
   std::unordered_set<std::string> unwritten_ids_;
   std::vector<RecordKey> to_note_;
+  // The moves of stats_totals that Flush and RejudgePrefix made, summed per
+  // key until WriteStats; nothing reads the totals inside the transaction.
+  StatsDeltas stats_;
   std::map<std::pair<FeedKey, uint64_t>, crdt::Change> decoded_;
   std::map<int64_t, bool> quarantined_;
   std::map<std::pair<std::string, std::string>, std::vector<RecordView>> lookups_;
@@ -496,7 +507,8 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& sc
   TUPHAP_ASSIGN_OR_RETURN(
       Stmt q,
       store_.db_->Prepare("SELECT id, conflicts, state, invalid, invalid_field, "
-                          "invalid_history FROM records WHERE record_id = ? AND scope = ?"));
+                          "invalid_history, type, event_date, revoked, fine_vnd, fine_paid_vnd "
+                          "FROM records WHERE record_id = ? AND scope = ?"));
   q.Bind(1, record_id).Bind(2, scope);
   TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
   if (row) {
@@ -505,6 +517,8 @@ Result<Store::Batch::RecordSlot*> Store::Batch::LoadRecord(const std::string& sc
     TUPHAP_RETURN_IF_ERROR(DecodeRecordBlob(q.Blob(2), origins_, &slot.state, &slot.history));
     if (!q.IsNull(3)) slot.invalid = ContentFlag{std::string(q.Text(3)), std::string(q.Text(4))};
     if (!q.IsNull(5)) slot.history_flag = std::string(q.Text(5));
+    slot.stored_stats = StatsPartOf(scope, q.Text(6), q.IsNull(7) ? "" : q.Text(7), q.Int(8) != 0,
+                                    !slot.invalid.empty(), StoredFine(q, 9));
   }
   return &records_.emplace(std::move(key), std::move(slot)).first->second;
 }
@@ -663,6 +677,19 @@ Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& 
     }
   }
   for (const auto& [rowid, flag] : changed) {
+    {
+      // The record's part in the totals moves between invalid and not.
+      TUPHAP_ASSIGN_OR_RETURN(
+          Stmt q, store_.db_->Prepare("SELECT type, event_date, revoked, fine_vnd, fine_paid_vnd, "
+                                      "coalesce(invalid, '') <> '' FROM records WHERE id = ?"));
+      q.Bind(1, rowid);
+      TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+      if (!row) return Status::Internal("a record judged again has no row");
+      const std::string_view type = q.Text(0), date = q.IsNull(1) ? "" : q.Text(1);
+      const std::optional<StatsFine> fine = StoredFine(q, 3);
+      stats_.Move(StatsPartOf(scope, type, date, q.Int(2) != 0, q.Int(5) != 0, fine),
+                  StatsPartOf(scope, type, date, q.Int(2) != 0, !flag.empty(), fine));
+    }
     TUPHAP_ASSIGN_OR_RETURN(
         Stmt u,
         store_.db_->Prepare("UPDATE records SET invalid = ?, invalid_field = ? WHERE id = ?"));
@@ -883,15 +910,17 @@ Status Store::Batch::Flush() {
         q.Bind(at, index.duplicate_key);
       }
     };
+    auto bind_fine = [&](Stmt& q, int at) { BindFine(q, at, index.fine); };
     if (r.rowid == 0) {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt q,
           store_.db_->Prepare("INSERT INTO records(record_id, scope, type, revoked, conflicts, "
                               "state, state_hash, event_date, invalid, invalid_field, "
-                              "invalid_history, duplicate_key) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                              "?, ?, ?)"));
+                              "invalid_history, duplicate_key, fine_vnd, fine_paid_vnd) VALUES(?, "
+                              "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"));
       bind_flags(q, 9);
       bind_duplicate_key(q, 12);
+      bind_fine(q, 13);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, record_id)
                                  .Bind(2, scope)
                                  .Bind(3, type)
@@ -908,17 +937,25 @@ Status Store::Batch::Flush() {
           Stmt q,
           store_.db_->Prepare("UPDATE records SET type = ?, revoked = ?, conflicts = ?, state = ?, "
                               "state_hash = ?, event_date = ?, invalid = ?, invalid_field = ?, "
-                              "invalid_history = ?, duplicate_key = ? WHERE id = ?"));
+                              "invalid_history = ?, duplicate_key = ?, fine_vnd = ?, fine_paid_vnd "
+                              "= ? WHERE id = ?"));
       bind_flags(q, 7);
       bind_duplicate_key(q, 10);
+      bind_fine(q, 11);
       TUPHAP_RETURN_IF_ERROR(q.Bind(1, type)
                                  .Bind(2, r.state.Revoked())
                                  .Bind(3, static_cast<int64_t>(conflicts.size()))
                                  .BindBlobNoCopy(4, blob)
                                  .BindBlob(5, Bytes(hash))
                                  .Bind(6, index.event_date)
-                                 .Bind(11, r.rowid)
+                                 .Bind(13, r.rowid)
                                  .Run());
+    }
+    {
+      auto part = StatsPartOf(scope, type, index.event_date, r.state.Revoked(), !invalid.empty(),
+                              index.fine);
+      stats_.Move(r.stored_stats, part);
+      r.stored_stats = std::move(part);
     }
     TUPHAP_RETURN_IF_ERROR(store_.WriteReconLeaf(scope, record_id, hash));
     if (store_.options_.index) {
@@ -1043,6 +1080,7 @@ Status Store::Session::Checkpoint() {
 
 Status Store::Session::Commit() {
   TUPHAP_RETURN_IF_ERROR(Checkpoint());
+  TUPHAP_RETURN_IF_ERROR(Fail(batch_->WriteStats()));
   const auto began = std::chrono::steady_clock::now();
   TUPHAP_RETURN_IF_ERROR(Fail(txn_->Commit()));
   obs::Metrics::Get().Committed(

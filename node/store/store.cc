@@ -8,6 +8,7 @@
 #include "node/store/record_codec.h"
 #include "node/store/schema.h"
 #include "node/store/scoped_queries.h"
+#include "node/store/stats_totals.h"
 
 namespace tuphap::store {
 namespace {
@@ -58,6 +59,12 @@ Result<std::unique_ptr<Store>> Store::Open(const std::string& path, Database::Op
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("reindex"));
     if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->Reindex());
   }
+  {
+    // The stats totals, first counted from the records (schema 15); a
+    // Reindex above did it already.
+    TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> pending, store->GetMeta("stats_rebuild"));
+    if (pending && *pending == "1") TUPHAP_RETURN_IF_ERROR(store->RebuildStatsTotals());
+  }
   if (store->options_.rejudge_on_open) TUPHAP_RETURN_IF_ERROR(store->RejudgeIfStale());
   return store;
 }
@@ -96,7 +103,7 @@ Status Store::ReindexIn() {
   TUPHAP_RETURN_IF_ERROR(
       db_->Exec("DELETE FROM scope_counts; INSERT INTO scope_counts(scope, records) SELECT scope, "
                 "count(*) FROM records INDEXED BY records_scope GROUP BY scope;"));
-  if (!options_.index) return Status::Ok();
+  if (!options_.index) return RecountStatsTotals();
   TUPHAP_RETURN_IF_ERROR(db_->Exec(
       "DELETE FROM record_search; DELETE FROM person_index; DELETE FROM person_conflicts;"));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
@@ -125,14 +132,16 @@ Status Store::ReindexIn() {
     for (const auto& [rowid, entry] : entries) {
       TUPHAP_ASSIGN_OR_RETURN(
           Stmt u,
-          db_->Prepare("UPDATE records SET event_date = ?, duplicate_key = ? WHERE id = ?"));
+          db_->Prepare("UPDATE records SET event_date = ?, duplicate_key = ?, fine_vnd = ?, "
+                       "fine_paid_vnd = ? WHERE id = ?"));
       u.Bind(1, entry.event_date);
+      BindFine(u, 3, entry.fine);
       if (entry.duplicate_key.empty()) {
         u.BindNull(2);
       } else {
         u.Bind(2, entry.duplicate_key);
       }
-      TUPHAP_RETURN_IF_ERROR(u.Bind(3, rowid).Run());
+      TUPHAP_RETURN_IF_ERROR(u.Bind(5, rowid).Run());
       TUPHAP_RETURN_IF_ERROR(WriteSearchEntry(rowid, false, entry));
       PersonsTouched touched;  // all judged below
       TUPHAP_RETURN_IF_ERROR(WritePersons(rowid, false, entry.persons, &touched));
@@ -160,6 +169,9 @@ Status Store::ReindexIn() {
     last = *ids.rbegin();
     TUPHAP_RETURN_IF_ERROR(JudgePersons(PersonsTouched{std::move(ids), {}}));
   }
+  // Event dates and fines rewritten above: the totals counted from them.
+  TUPHAP_RETURN_IF_ERROR(RecountStatsTotals());
+  TUPHAP_RETURN_IF_ERROR(SetMeta("stats_rebuild", "0"));
   return SetMeta("reindex", "0");
 }
 

@@ -147,6 +147,15 @@ struct PersonsTouched {
   std::set<std::string> deaths;
 };
 
+// A violation decision's fine as report stats counts it (its penalty a
+// fine, not cancelled): the amount issued, and the amount paid when it is
+// paid (then nothing is outstanding).
+struct StatsFine {
+  int64_t issued_vnd = 0;
+  std::optional<int64_t> paid_vnd;
+  friend bool operator==(const StatsFine&, const StatsFine&) = default;
+};
+
 // What the store indexes of a record (computed by the domain layer).
 struct IndexEntry {
   std::string search_text;         // folded words: names, IDs, the record id
@@ -156,6 +165,10 @@ struct IndexEntry {
   // Folded name, birth date and parents' names of the record's main person
   // (possible duplicates: Store::DuplicateGroups); empty when none.
   std::string duplicate_key;
+  // Kept on the row (records.fine_vnd, fine_paid_vnd, schema 15) so the
+  // stats totals can take a record's old fine out when it changes; none
+  // for anything but a violation decision with a fine.
+  std::optional<StatsFine> fine;
 };
 
 // How many entries of one personal ID, of each family of roles, the person
@@ -540,28 +553,34 @@ class Store {
   // until the conflict is settled, as they leave out records judged invalid.
   Result<std::set<std::string>> HeldForPersonConflicts(std::string_view scope);
 
-  // --- statistics from the indexed columns (store/stats_queries.cc) ---
+  // --- statistics from maintained totals (store/stats_queries.cc) ---
   // Each reads records of every scope that are registrations (type neither
   // empty nor "_…", which are number leases) with an event date [from, to]
-  // (each empty: any; `to` compared with the date's first 10 bytes) whose
-  // event date starts with YYYY-MM-DD: then it is the registration date as
-  // the state says it. Held back: the later registration of an open person
-  // conflict (HeldForPersonConflicts).
-  struct StatsCount {
+  // (each empty: any, else YYYY-MM-DD; `to` compared with the date's first
+  // 10 bytes) whose event date starts with YYYY-MM-DD: then it is the
+  // registration date as the state says it. Held back: the later
+  // registration of an open person conflict (HeldForPersonConflicts).
+  struct StatsTotal {
     std::string scope, type, month;  // month: the event date's first 7 bytes
     uint64_t records = 0;            // all of the four below and those in force
     uint64_t invalid = 0;            // content judged invalid, revoked or not
     uint64_t revoked = 0;            // revoked, not invalid
     uint64_t held_back = 0;          // neither, held back
+    // The fines (StatsFine) of the violation decisions in force: neither
+    // invalid, revoked nor held back.
+    uint64_t fines = 0;
+    int64_t fines_issued_vnd = 0, fines_paid_vnd = 0, fines_outstanding_vnd = 0;
   };
-  // Per (scope, type, month), from the records_stats index alone.
-  Result<std::vector<StatsCount>> StatsCounts(std::string_view from, std::string_view to);
-  // The states of the records of `type` in force (not invalid, revoked or
-  // held back), with their scope and month; the views live for one call.
-  Status ForEachStatsState(std::string_view type, std::string_view from, std::string_view to,
-                           const std::function<void(std::string_view scope, std::string_view month,
-                                                    const crdt::RecordState& state)>& fn);
-  // The registrations the two above leave out because their event date is
+  // Per (scope, type, month) with a record, from stats_totals (schema 15):
+  // the months wholly in [from, to] are read as kept; the month of `from`
+  // and of `to`, if given, are counted from their rows (records_event_date);
+  // the held-back records (few) are taken out. InvalidArgument when `from`
+  // or `to` is neither empty nor 10 bytes long.
+  Result<std::vector<StatsTotal>> StatsTotals(std::string_view from, std::string_view to);
+  // Counts stats_totals again from the rows (Reindex does; a test that
+  // edits rows behind the store's back must).
+  Status RecountStatsTotals();
+  // The registrations StatsTotals leaves out because their event date is
   // missing or of another shape (content judged invalid, or a store indexed
   // without a date): whole, with whether held back.
   struct StatsOddRecord {
@@ -618,6 +637,11 @@ class Store {
   Status JudgePersons(const PersonsTouched& touched);
   // Reindex without its transaction.
   Status ReindexIn();
+  // After the upgrade to schema 15 (meta stats_rebuild): the fine columns
+  // of every violation decision read from its state, then stats_totals
+  // counted from the rows, in one transaction. Without options_.index only
+  // the counts: the fines wait for an open with it.
+  Status RebuildStatsTotals();
   // Adds `count` to the refusals of `reason`, naming the last one's feed
   // position.
   // Reconcile's tree: a record's new leaf (its state hash).

@@ -324,7 +324,9 @@ TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
                       "ALTER TABLE records DROP COLUMN invalid_history; "
                       "DROP TABLE person_index; DROP TABLE person_conflicts; DROP TABLE officers; "
                       "DROP TABLE receipts; DROP TABLE hub_rollbacks; "
-                      "DROP TABLE recon_leaves; "
+                      "DROP TABLE recon_leaves; DROP TABLE stats_totals; "
+                      "ALTER TABLE records DROP COLUMN fine_vnd; "
+                      "ALTER TABLE records DROP COLUMN fine_paid_vnd; "
                       "DROP INDEX records_event_date; DROP INDEX records_duplicate_key; "
                       "ALTER TABLE records DROP COLUMN duplicate_key; "
                       "PRAGMA user_version = 5;")
