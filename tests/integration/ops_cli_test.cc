@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -115,10 +116,13 @@ TEST_F(OpsCliTest, version_names_the_program_the_store_schema_and_the_protocol) 
   const auto r = RunTuphap({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The numbers of this build, not copies: CMake's VERSION, the last
-  // migration, the protocol constant.
+  // migration, the protocol versions it speaks (1, and 2's summary HELLO).
+  static_assert(replication::kOldestProtocolVersion <= replication::kProtocolVersion &&
+                replication::kSummaryVersion <= replication::kNewestProtocolVersion);
   EXPECT_EQ(r.out, std::string("tuphap ") + TUPHAP_PROJECT_VERSION + " (schema " +
                        std::to_string(store::LatestSchemaVersion()) + ", protocol " +
-                       std::to_string(replication::kProtocolVersion) + ")\n");
+                       std::to_string(replication::kOldestProtocolVersion) + "-" +
+                       std::to_string(replication::kNewestProtocolVersion) + ")\n");
 }
 
 TEST_F(OpsCliTest, status_json_carries_the_versions) {
@@ -131,7 +135,21 @@ TEST_F(OpsCliTest, status_json_carries_the_versions) {
   EXPECT_EQ(j.Find("schema_version")->as_int(), store::LatestSchemaVersion());
   ASSERT_NE(j.Find("protocol_version"), nullptr);
   EXPECT_EQ(j.Find("protocol_version")->as_int(),
-            static_cast<int64_t>(replication::kProtocolVersion));
+            static_cast<int64_t>(replication::kNewestProtocolVersion));
+  // Every version it answers, the summary HELLO's among them.
+  const Json* all = j.Find("protocol_versions");
+  ASSERT_NE(all, nullptr);
+  ASSERT_TRUE(all->is_array());
+  std::vector<int64_t> versions;
+  for (const Json& v : all->as_array()) versions.push_back(v.as_int());
+  std::vector<int64_t> want;
+  for (uint64_t v = replication::kOldestProtocolVersion; v <= replication::kNewestProtocolVersion;
+       ++v)
+    want.push_back(static_cast<int64_t>(v));
+  EXPECT_EQ(versions, want);
+  EXPECT_NE(std::find(versions.begin(), versions.end(),
+                      static_cast<int64_t>(replication::kSummaryVersion)),
+            versions.end());
 }
 
 TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline) {
