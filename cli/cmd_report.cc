@@ -98,11 +98,14 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
       if (!money) return std::string();
       return format == ReportFormat::kCsv ? std::to_string(v) : Money(v);
     };
-    g.rows.push_back({r.commune, r.type, r.period, std::to_string(r.count),
-                      std::to_string(r.revoked), std::to_string(r.invalid),
-                      std::to_string(r.held_back), money ? std::to_string(r.fines) : "",
-                      m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
-    bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
+    // CSV keeps the type's code (a machine format); people read its name.
+    const std::string type =
+        format == ReportFormat::kCsv ? r.type : RecordTypeText(ctx.lang, r.type);
+    g.rows.push_back({r.commune, type, r.period, std::to_string(r.count), std::to_string(r.revoked),
+                      std::to_string(r.invalid), std::to_string(r.held_back),
+                      money ? std::to_string(r.fines) : "", m(r.fines_issued_vnd),
+                      m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
+    bars.emplace_back(r.commune + " " + type + " " + r.period, static_cast<double>(r.count));
   }
   const std::string title = Tr(ctx, "Registrations and decisions") +
                             (o.from.empty() && o.to.empty() ? "" : " " + o.from + " – " + o.to);
@@ -138,7 +141,11 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
     for (size_t i = 0; i < r.values.size(); ++i) {
       const auto& v = r.values[i];
       g.rows.push_back({i == 0 ? r.row.record_id : "", i == 0 ? r.row.scope : "",
-                        i == 0 ? r.row.field : "", v.value.ToDisplay(), OfficerText(v, ctx.lang),
+                        // CSV keeps the path (a machine format); people read its label.
+                        i != 0                         ? ""
+                        : format == ReportFormat::kCsv ? r.row.field
+                                                       : FieldText(ctx.lang, r.row.field),
+                        v.value.ToDisplay(), OfficerText(v, ctx.lang),
                         node::NodeIdText(v.origin.bytes),
                         GridTime(ctx, format, static_cast<int64_t>(v.hlc.millis()))});
     }
