@@ -42,7 +42,7 @@ Status List(const Context& ctx) {
   }
   if (!conflicts.empty()) ListFieldConflicts(ctx, conflicts);
   if (!persons.empty()) {
-    const Grid p = PersonConflictsGrid(ctx, persons);
+    const Grid p = PersonConflictsGrid(ctx, persons, true);
     if (!conflicts.empty()) *ctx.out << '\n';
     *ctx.out << p.title << ":\n";
     Table t(p.header);

@@ -150,7 +150,7 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
                         GridTime(ctx, format, static_cast<int64_t>(v.hlc.millis()))});
     }
   }
-  const Grid p = PersonConflictsGrid(ctx, persons);
+  const Grid p = PersonConflictsGrid(ctx, persons, format != ReportFormat::kCsv);
   switch (format) {
     case ReportFormat::kHtml:
       WriteHtml(*ctx.out, g.title, persons.empty() ? std::vector<Grid>{g} : std::vector<Grid>{g, p},
@@ -190,7 +190,7 @@ Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
     ctx.PrintJson(DuplicatesJson(groups, limit, more));
     return Status::Ok();
   }
-  const Grid g = DuplicatesGrid(ctx, groups);
+  const Grid g = DuplicatesGrid(ctx, groups, format != ReportFormat::kCsv);
   const std::string note =
       Tr(ctx,
          "Only POSSIBLE duplicates: records with the same name, birth date and parents' names but "
@@ -367,9 +367,13 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
   for (const auto& a : rows) {
     std::string by;
     for (const auto& c : a.created_by) by += (by.empty() ? "" : ", ") + c;
+    // CSV keeps the codes and paths (a machine format); people read names.
+    const bool people = format != ReportFormat::kCsv;
     g.rows.push_back(
         {a.record.record_id + (a.record.revoked ? TrCtx(ctx, "cmd_report", " (revoked)") : ""),
-         a.record.scope, a.record.type, a.record.flag.reason, a.record.flag.field, a.message, by});
+         a.record.scope, people ? RecordTypeText(ctx.lang, a.record.type) : a.record.type,
+         a.record.flag.reason,
+         people ? FieldText(ctx.lang, a.record.flag.field) : a.record.flag.field, a.message, by});
   }
   Emit(ctx, format,
        Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)"), g,
