@@ -34,6 +34,16 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::ReceiptRow> rows, n.store().Receipts());
   TUPHAP_ASSIGN_OR_RETURN(std::vector<store::HubRollbackRow> rollbacks, n.store().HubRollbacks());
   const auto best = BestPerScope(rows, n.info().id);
+  // What the hub announced it holds of each feed at the last sync. It may
+  // stand above the receipt: a restored node that pulled its changes back
+  // sent nothing, so the hub signed nothing new. Unsigned, so shown beside
+  // the receipt, never as one.
+  std::map<std::string, uint64_t> announced;
+  for (const auto& [scope, r] : best) {
+    TUPHAP_ASSIGN_OR_RETURN(auto heads, n.PeerHeads(r.hub.bytes));
+    auto it = heads.find(store::FeedKey{n.info().id, scope});
+    if (it != heads.end() && it->second > r.seq) announced[scope] = it->second;
+  }
   if (j != nullptr) {
     j->Set("restored", restored);
     Json delivered = Json::MakeArray();
@@ -43,6 +53,8 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
       o.Set("seq", static_cast<int64_t>(r.seq));
       o.Set("received_at", ctx.JsonTime(r.received_ms));
       o.Set("hub", node::NodeIdText(r.hub.bytes));
+      if (auto it = announced.find(scope); it != announced.end())
+        o.Set("announced_seq", static_cast<int64_t>(it->second));
       delivered.Push(std::move(o));
     }
     j->Set("delivered", std::move(delivered));
@@ -73,8 +85,14 @@ Status AddDeliveryToStatus(const Context& ctx, app::Office& office, Json* j) {
   }
   for (const auto& [scope, r] : best) {
     out << Tr(ctx, "delivered to the hub up to {0} of {1} (receipt of {2})",
-              {std::to_string(r.seq), scope, ctx.PersonTime(r.received_ms)})
-        << '\n';
+              {std::to_string(r.seq), scope, ctx.PersonTime(r.received_ms)});
+    if (auto it = announced.find(scope); it != announced.end()) {
+      out << Tr(ctx,
+                "; at the last sync the hub said it holds up to {0} (not signed: its receipt "
+                "comes with the next change sent)",
+                {std::to_string(it->second)});
+    }
+    out << '\n';
   }
   for (const auto& r : rollbacks) {
     out << Tr(ctx,
@@ -128,14 +146,21 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         j.Set("store_bytes", static_cast<int64_t>(s.store_bytes));
         j.Set("config", s.config);
         j.Set("restored", true);
+        j.Set("role", node::RoleName(s.hub ? node::Role::kHub : node::Role::kCommune));
         ctx.PrintJson(j);
       } else {
+        // What unlocks writing differs: a commune pulls its feeds back from
+        // its hub; a hub has no hub above it, so its operator lets the
+        // communes sync, then says so (node::RestoredRefusal words it alike).
         *ctx.out << Tr(ctx, "restored into {0}", {ctx.data_dir}) << '\n'
-                 << Tr(ctx,
-                       "this node writes nothing until it has synced with its hub "
-                       "(tuphap sync ENDPOINT --once): it may not hold its latest changes. A "
-                       "restored hub writes again once its communes have synced with it and its "
-                       "operator has run 'tuphap resume-writes'")
+                 << (s.hub ? Tr(ctx,
+                                "this hub writes nothing (certificates, revocations) "
+                                "until its operator runs 'tuphap resume-writes': let its communes "
+                                "sync with it first, so it holds the latest of what it published")
+                           : Tr(ctx,
+                                "this node writes nothing until it has synced with its hub "
+                                "(tuphap sync ENDPOINT --once): it may not hold its latest "
+                                "changes"))
                  << '\n';
       }
       return Status::Ok();
@@ -193,7 +218,15 @@ void RegisterBackupCommands(CLI::App& app, Context& ctx, Action* action) {
         return Status::Ok();
       }
       if (rows.empty()) {
-        *ctx.out << Tr(ctx, "no receipt yet: nothing of this node's was acknowledged by a hub")
+        // A hub has no hub above it: it signs receipts for its communes
+        // (they keep them) and receives none.
+        *ctx.out << (n.info().role == node::Role::kHub
+                         ? Tr(ctx,
+                              "a hub keeps no receipts: it signs them for its communes, which "
+                              "keep them ('tuphap receipts' on a commune node)")
+                         : Tr(ctx,
+                              "no receipt yet: nothing of this node's was acknowledged by "
+                              "a hub"))
                  << '\n';
         return Status::Ok();
       }

@@ -11,7 +11,7 @@ namespace {
 
 void ListFieldConflicts(const Context& ctx,
                         const std::vector<report::ConflictReportRow>& conflicts) {
-  Table t({Tr(ctx, "since"), "record", Tr(ctx, "field"), Tr(ctx, "competing values")});
+  Table t({Tr(ctx, "since"), Tr(ctx, "record"), Tr(ctx, "field"), Tr(ctx, "competing values")});
   for (const auto& c : conflicts) {
     std::string values;
     for (const auto& e : c.values) {
@@ -19,8 +19,8 @@ void ListFieldConflicts(const Context& ctx,
       values += "\"" + e.value.ToDisplay() + "\" (" + OfficerText(e, ctx.lang) + ", " +
                 ShortNodeId(e.origin) + ")";
     }
-    t.Add({ctx.PersonTime(static_cast<int64_t>(c.since.millis())), c.row.record_id, c.row.field,
-           values});
+    t.Add({ctx.PersonTime(static_cast<int64_t>(c.since.millis())), c.row.record_id,
+           FieldText(ctx.lang, c.row.field), values});
   }
   t.Print(*ctx.out);
 }
@@ -42,7 +42,7 @@ Status List(const Context& ctx) {
   }
   if (!conflicts.empty()) ListFieldConflicts(ctx, conflicts);
   if (!persons.empty()) {
-    const Grid p = PersonConflictsGrid(ctx, persons);
+    const Grid p = PersonConflictsGrid(ctx, persons, true);
     if (!conflicts.empty()) *ctx.out << '\n';
     *ctx.out << p.title << ":\n";
     Table t(p.header);

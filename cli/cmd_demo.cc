@@ -265,7 +265,7 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
     TUPHAP_ASSIGN_OR_RETURN(app::Office::ConflictsReport conflicts, n->Conflicts());
     for (const auto& c : conflicts.fields) {
       out << "  " << Tr(ctx, "at {0}", {n == hub.get() ? Tr(ctx, "hub") : std::string(communes[0])})
-          << ": " << c.row.record_id << " " << c.row.field << '\n';
+          << ": " << c.row.record_id << " " << FieldText(ctx.lang, c.row.field) << '\n';
       for (const auto& v : c.values)
         out << "      \"" << v.value.ToDisplay() << "\"  "
             << Tr(ctx, "by {0}, node {1}",
@@ -293,9 +293,9 @@ Status RunDemo(const Context& ctx, bool keep, int records, bool ui) {
   report::StatsOptions so;
   so.by_month = false;
   TUPHAP_ASSIGN_OR_RETURN(std::vector<report::StatsRow> stats, hub->Stats(so));
-  Table st({"  commune", "type", "count", "fines (VND)"});
+  Table st({"  " + Tr(ctx, "commune"), Tr(ctx, "type"), Tr(ctx, "count"), Tr(ctx, "fines (VND)")});
   for (const auto& r : stats)
-    st.Add({"  " + r.commune, r.type, std::to_string(r.count),
+    st.Add({"  " + r.commune, RecordTypeText(ctx.lang, r.type), std::to_string(r.count),
             r.fines > 0 ? std::to_string(r.fines_issued_vnd) : ""});
   st.Print(out);
 

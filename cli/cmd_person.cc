@@ -25,10 +25,12 @@ std::string DescribeMaritalRecord(const Context& ctx, const domain::MaritalRecor
   std::string text = Tr(ctx, "records on this node: ");
   text += it != kStatus.end() ? Tr(ctx, it->second) : m.status;
   for (size_t i = 0; i < m.marriages.size(); ++i) {
-    text += (i == 0 ? " — " : ", ") + m.marriages[i].record_id + " (" + m.marriages[i].date + ")";
+    text += (i == 0 ? " — " : ", ") + m.marriages[i].record_id + " (" +
+            PersonDay(m.marriages[i].date) + ")";
   }
   if (m.deceased) {
-    text += Tr(ctx, "; recorded dead on ") + m.deceased->date + " (" + m.deceased->record_id + ")";
+    text += Tr(ctx, "; recorded dead on ") + PersonDay(m.deceased->date) + " (" +
+            m.deceased->record_id + ")";
   }
   return text;
 }
@@ -99,15 +101,18 @@ void RegisterPersonCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "no record names personal ID {0}", {*id}) << '\n';
         return Status::Ok();
       }
-      Table t({"record", "commune", "type", "role", "date", ""});
+      Table t({Tr(ctx, "record"), Tr(ctx, "commune"), Tr(ctx, "type"), Tr(ctx, "role"),
+               Tr(ctx, "date"), ""});
       for (const auto& r : rows) {
-        t.Add({r.record_id, r.scope, r.type, r.role, r.date, r.revoked ? Tr(ctx, "revoked") : ""});
+        t.Add({r.record_id, r.scope, RecordTypeText(ctx.lang, r.type),
+               PersonRoleText(ctx.lang, r.role), PersonDay(r.date),
+               r.revoked ? Tr(ctx, "revoked") : ""});
       }
       t.Print(*ctx.out);
       if (page.cut) {
         *ctx.out << Tr(ctx, "(the first {0} records only)", {std::to_string(rows.size())}) << '\n';
       }
-      *ctx.out << DescribeMaritalRecord(ctx, marital) << " (" << date << ")\n";
+      *ctx.out << DescribeMaritalRecord(ctx, marital) << " (" << PersonDay(date) << ")\n";
       for (const auto& c : conflicts) {
         *ctx.out << Tr(ctx, "person conflict ") << c.rule << ": " << c.record_id << " (" << c.scope
                  << ") / " << c.other_id << " (" << c.other_scope << ")\n";

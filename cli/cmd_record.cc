@@ -44,7 +44,7 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
   const crdt::MvRegister* revoked = rec.state.Field(crdt::kRevokedField);
   Json fields = Json::MakeObject();
   Json conflicts = Json::MakeObject();
-  Table table({"field", "value", ""});
+  Table table({Tr(ctx, "field"), Tr(ctx, "value"), ""});
   for (const auto& [name, reg] : rec.state.fields()) {
     const crdt::RegisterEntry* w = reg.Winner();
     // $type with two entries: two creations claimed this id (a duplicate
@@ -68,7 +68,10 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
       conflicts.Set(name, EntriesToJson(ctx, entries));
       note = (duplicate ? Tr(ctx, "DUPLICATE REGISTRATION: ") : Tr(ctx, "CONFLICT: ")) + note;
     }
-    table.Add({name, w->value.ToDisplay(), note});
+    const std::string shown = name == crdt::kTypeField
+                                  ? RecordTypeText(ctx.lang, w->value.ToDisplay())
+                                  : w->value.ToDisplay();
+    table.Add({FieldText(ctx.lang, name), shown, note});
   }
   if (ctx.json) {
     Json j = Json::MakeObject();
@@ -86,7 +89,7 @@ Status Show(const Context& ctx, const std::string& id, const std::string& scope)
     return Status::Ok();
   }
   *ctx.out << Tr(ctx, "record {0} ({1}) of commune {2}",
-                 {rec.record_id, rec.state.Type(), rec.scope})
+                 {rec.record_id, RecordTypeText(ctx.lang, rec.state.Type()), rec.scope})
            << '\n';
   if (rec.state.Revoked()) {
     *ctx.out << Tr(ctx, "REVOKED: {0}", {revoked->Winner()->value.ToDisplay()}) << '\n';
@@ -142,7 +145,12 @@ Status History(const Context& ctx, const std::string& id, const std::string& sco
     if (!h.reason.empty()) *ctx.out << "  (" << h.reason << ")";
     *ctx.out << '\n';
     Table t({"  " + Tr(ctx, "field"), Tr(ctx, "old"), Tr(ctx, "new")});
-    for (const auto& op : h.ops) t.Add({"  " + op.field, Joined(op.old), op.value.ToDisplay()});
+    for (const auto& op : h.ops) {
+      // The type a creation set is shown by its name, as everywhere.
+      const bool type = op.field == crdt::kTypeField;
+      t.Add({"  " + FieldText(ctx.lang, op.field), Joined(op.old),
+             type ? RecordTypeText(ctx.lang, op.value.ToDisplay()) : op.value.ToDisplay()});
+    }
     t.Print(*ctx.out);
   }
   return Status::Ok();
@@ -350,8 +358,9 @@ void RegisterRecordCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "no record found\n");
         return Status::Ok();
       }
-      Table t({"record", "type", Tr(ctx, "registered"), Tr(ctx, "names")});
-      for (const auto& h : hits) t.Add({h.record_id, h.type, h.date, h.names});
+      Table t({Tr(ctx, "record"), Tr(ctx, "type"), Tr(ctx, "registered"), Tr(ctx, "names")});
+      for (const auto& h : hits)
+        t.Add({h.record_id, RecordTypeText(ctx.lang, h.type), PersonDay(h.date), h.names});
       t.Print(*ctx.out);
       return Status::Ok();
     };

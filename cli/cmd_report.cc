@@ -98,11 +98,14 @@ Status RunStats(const Context& ctx, const report::StatsOptions& o, ReportFormat 
       if (!money) return std::string();
       return format == ReportFormat::kCsv ? std::to_string(v) : Money(v);
     };
-    g.rows.push_back({r.commune, r.type, r.period, std::to_string(r.count),
-                      std::to_string(r.revoked), std::to_string(r.invalid),
-                      std::to_string(r.held_back), money ? std::to_string(r.fines) : "",
-                      m(r.fines_issued_vnd), m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
-    bars.emplace_back(r.commune + " " + r.type + " " + r.period, static_cast<double>(r.count));
+    // CSV keeps the type's code (a machine format); people read its name.
+    const std::string type =
+        format == ReportFormat::kCsv ? r.type : RecordTypeText(ctx.lang, r.type);
+    g.rows.push_back({r.commune, type, r.period, std::to_string(r.count), std::to_string(r.revoked),
+                      std::to_string(r.invalid), std::to_string(r.held_back),
+                      money ? std::to_string(r.fines) : "", m(r.fines_issued_vnd),
+                      m(r.fines_paid_vnd), m(r.fines_outstanding_vnd)});
+    bars.emplace_back(r.commune + " " + type + " " + r.period, static_cast<double>(r.count));
   }
   const std::string title = Tr(ctx, "Registrations and decisions") +
                             (o.from.empty() && o.to.empty() ? "" : " " + o.from + " – " + o.to);
@@ -138,12 +141,16 @@ Status RunConflicts(const Context& ctx, ReportFormat format) {
     for (size_t i = 0; i < r.values.size(); ++i) {
       const auto& v = r.values[i];
       g.rows.push_back({i == 0 ? r.row.record_id : "", i == 0 ? r.row.scope : "",
-                        i == 0 ? r.row.field : "", v.value.ToDisplay(), OfficerText(v, ctx.lang),
+                        // CSV keeps the path (a machine format); people read its label.
+                        i != 0                         ? ""
+                        : format == ReportFormat::kCsv ? r.row.field
+                                                       : FieldText(ctx.lang, r.row.field),
+                        v.value.ToDisplay(), OfficerText(v, ctx.lang),
                         node::NodeIdText(v.origin.bytes),
                         GridTime(ctx, format, static_cast<int64_t>(v.hlc.millis()))});
     }
   }
-  const Grid p = PersonConflictsGrid(ctx, persons);
+  const Grid p = PersonConflictsGrid(ctx, persons, format != ReportFormat::kCsv);
   switch (format) {
     case ReportFormat::kHtml:
       WriteHtml(*ctx.out, g.title, persons.empty() ? std::vector<Grid>{g} : std::vector<Grid>{g, p},
@@ -183,7 +190,7 @@ Status RunDuplicates(const Context& ctx, const std::string& scope, size_t limit,
     ctx.PrintJson(DuplicatesJson(groups, limit, more));
     return Status::Ok();
   }
-  const Grid g = DuplicatesGrid(ctx, groups);
+  const Grid g = DuplicatesGrid(ctx, groups, format != ReportFormat::kCsv);
   const std::string note =
       Tr(ctx,
          "Only POSSIBLE duplicates: records with the same name, birth date and parents' names but "
@@ -360,9 +367,13 @@ Status RunAttention(const Context& ctx, bool include_revoked, ReportFormat forma
   for (const auto& a : rows) {
     std::string by;
     for (const auto& c : a.created_by) by += (by.empty() ? "" : ", ") + c;
+    // CSV keeps the codes and paths (a machine format); people read names.
+    const bool people = format != ReportFormat::kCsv;
     g.rows.push_back(
         {a.record.record_id + (a.record.revoked ? TrCtx(ctx, "cmd_report", " (revoked)") : ""),
-         a.record.scope, a.record.type, a.record.flag.reason, a.record.flag.field, a.message, by});
+         a.record.scope, people ? RecordTypeText(ctx.lang, a.record.type) : a.record.type,
+         a.record.flag.reason,
+         people ? FieldText(ctx.lang, a.record.flag.field) : a.record.flag.field, a.message, by});
   }
   Emit(ctx, format,
        Tr(ctx, "Records whose content breaks the rules (kept, not counted; revoke or amend)"), g,

@@ -38,13 +38,15 @@ Status RunSchema(const Context& ctx, const std::string& type) {
       all.Push(std::move(j));
       continue;
     }
-    *ctx.out << s.type << (s.variant.empty() ? "" : " (" + s.variant + ")") << '\n';
+    *ctx.out << RecordTypeText(ctx.lang, s.type)
+             << (ctx.lang == domain::Lang::kVietnamese ? " ('" + s.type + "')" : "")
+             << (s.variant.empty() ? "" : " (" + RecordTypeText(ctx.lang, s.variant) + ")") << '\n';
     Table t({Tr(ctx, "field"), TrCtx(ctx, "schema", "kind"), Tr(ctx, "required"),
              TrCtx(ctx, "schema", "merge")});
     for (const domain::FieldSpec& f : s.fields) {
       std::string kind = TrCtx(ctx, "schema", domain::KindName(f.kind));
       for (size_t i = 0; i < f.choices.size(); ++i) kind += (i == 0 ? " " : "|") + f.choices[i];
-      t.Add({f.path, kind,
+      t.Add({FieldText(ctx.lang, f.path), kind,
              f.required ? (f.nullable ? Tr(ctx, "yes, or null") : Tr(ctx, "yes")) : "",
              TrCtx(ctx, "schema", domain::MergeName(f.merge))});
     }

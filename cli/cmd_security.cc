@@ -89,7 +89,7 @@ Status PrintStatus(const Context& ctx, app::Office& office) {
   }
   std::ostream& out = *ctx.out;
   out << Tr(ctx, "node id      ") << s.node_id << '\n';
-  out << Tr(ctx, "role         ") << node::RoleName(info.role) << "  "
+  out << Tr(ctx, "role         ") << Tr(ctx, node::RoleName(info.role)) << "  "
       << (info.role == node::Role::kHub ? Tr(ctx, "province ") + info.province
                                         : Tr(ctx, "commune ") + info.commune)
       << '\n';

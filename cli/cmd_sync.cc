@@ -133,9 +133,11 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
         *ctx.out << Tr(ctx, "web app at {0}", {web_ui->url()}) << std::endl;
       }
       std::unique_ptr<web::HttpServer> metrics;
-      if (!serve_args->metrics.empty()) {
-        TUPHAP_ASSIGN_OR_RETURN(
-            metrics, StartMetricsServer(ctx, serve_args->metrics, serve_args->metrics_expose));
+      const std::string metrics_at =
+          !serve_args->metrics.empty() ? serve_args->metrics : ctx.metrics.value_or("");
+      if (!metrics_at.empty()) {
+        TUPHAP_ASSIGN_OR_RETURN(metrics,
+                                StartMetricsServer(ctx, metrics_at, serve_args->metrics_expose));
       }
       secret->reset();
       auto notifier = std::make_shared<ServiceNotifier>();

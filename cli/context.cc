@@ -45,6 +45,7 @@ Status ApplyConfig(const CLI::App& app, const std::string& path, Context* ctx) {
   if (c.listen) ctx->listen = c.listen;
   if (c.upstreams) ctx->upstreams = *c.upstreams;
   if (c.ui) ctx->ui = c.ui;
+  if (c.metrics) ctx->metrics = c.metrics;
   if (c.time_zone) ctx->time_zone = *c.time_zone;
   if (c.behind_after_hours) ctx->behind_after_hours = *c.behind_after_hours;
   if (c.log_level && !ctx->log_level) ctx->log_level = c.log_level;

@@ -31,6 +31,7 @@ struct Context {
   std::optional<std::string> listen;           // config: serve's --listen
   std::vector<std::string> upstreams;          // config: serve's --upstream
   std::optional<std::string> ui;               // config: serve's --ui
+  std::optional<std::string> metrics;          // config: serve's --metrics
   std::string time_zone = "Asia/Ho_Chi_Minh";  // config: time_zone
   int64_t behind_after_hours = 24;             // config: behind_after_hours
   std::optional<std::string> log_level;        // --log-level, config: log_level

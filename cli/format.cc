@@ -4,6 +4,7 @@
 
 #include "base/utf8.h"
 #include "cli/context.h"
+#include "crdt/change.h"
 #include "node/domain/catalogue.h"
 #include "node/keys.h"
 #include "node/node.h"
@@ -29,6 +30,33 @@ Json ValueToJson(const crdt::Value& v) {
 }
 
 std::string ShortNodeId(const crdt::ReplicaId& id) { return node::NodeIdText(id.bytes); }
+
+std::string RecordTypeText(domain::Lang lang, std::string_view type) {
+  return domain::TrCtx(lang, "record type", type);
+}
+
+std::string PersonRoleText(domain::Lang lang, std::string_view role) {
+  return domain::TrCtx(lang, "person role", role);
+}
+
+std::string FieldText(domain::Lang lang, std::string_view path) {
+  if (path == crdt::kTypeField) return domain::Tr(lang, "record type");
+  if (path == crdt::kRevokedField) return domain::Tr(lang, "revocation");
+  return domain::FieldLabel(lang, path);
+}
+
+std::string PersonDay(std::string_view iso) {
+  auto digits = [&](size_t at, size_t n) {
+    for (size_t i = at; i < at + n; ++i)
+      if (i >= iso.size() || iso[i] < '0' || iso[i] > '9') return false;
+    return true;
+  };
+  if (iso.size() != 10 || !digits(0, 4) || iso[4] != '-' || !digits(5, 2) || iso[7] != '-' ||
+      !digits(8, 2))
+    return std::string(iso);
+  return std::string(iso.substr(8, 2)) + "/" + std::string(iso.substr(5, 2)) + "/" +
+         std::string(iso.substr(0, 4));
+}
 
 Json EntryToJson(const Context& ctx, const node::EntryView& e) {
   Json j = Json::MakeObject();

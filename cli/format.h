@@ -33,6 +33,19 @@ std::string OfficerText(const node::EntryView& e, domain::Lang lang);
 std::string OfficerText(std::string_view officer, bool sealed, domain::Lang lang);
 // A field's values, display winner first.
 Json EntriesToJson(const Context& ctx, const std::vector<node::EntryView>& entries);
+// What people read for a record type ("birth": "Khai sinh"), a person's
+// role in a record ("child": "Trẻ") and a field path ("data.child.sex":
+// "Nội dung › Trẻ › Giới tính (data.child.sex)"; the reserved $type and
+// $revoked by name) in `lang`. Record types and roles come from po/vi.po
+// (msgctxt "record type" / "person role", the record types worded as the
+// web app's catalogue names them); field labels from the web app's
+// catalogue (domain::FieldLabel). English shows the codes as they are.
+std::string RecordTypeText(domain::Lang lang, std::string_view type);
+std::string PersonRoleText(domain::Lang lang, std::string_view role);
+std::string FieldText(domain::Lang lang, std::string_view path);
+// A calendar date ("2026-12-05") in the one form people read:
+// "05/12/2026"; anything else as it is.
+std::string PersonDay(std::string_view iso);
 // A short form of a node id for tables.
 std::string ShortNodeId(const crdt::ReplicaId& id);
 // Terminal columns taken by UTF-8 text.

@@ -69,8 +69,8 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
   const int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
   if (fd < 0) {
     const int err = errno;
-    return Status::NotFound(
-        Tr(ctx, "cannot open the passphrase file {0}: {1}", {path, std::strerror(err)}));
+    return Status::NotFound(Tr(ctx, "cannot open the passphrase file {0}: {1}",
+                               {path, domain::TranslateMessageText(ctx.lang, std::strerror(err))}));
   }
   struct stat st {};
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
@@ -101,7 +101,8 @@ Result<replication::SecretBytes> ReadPassphraseFile(const Context& ctx, const st
       const int err = errno;
       close(fd);
       return Status::IoError(
-          Tr(ctx, "cannot read the passphrase file {0}: {1}", {path, std::strerror(err)}));
+          Tr(ctx, "cannot read the passphrase file {0}: {1}",
+             {path, domain::TranslateMessageText(ctx.lang, std::strerror(err))}));
     }
     if (r == 0) break;
     n += static_cast<size_t>(r);

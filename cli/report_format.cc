@@ -153,7 +153,10 @@ std::string PersonRuleText(domain::Lang lang, std::string_view rule) {
   return domain::Tr(lang, it->second);
 }
 
-Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows) {
+Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows,
+                         bool for_people) {
+  auto type = [&](const std::string& t) { return for_people ? RecordTypeText(ctx.lang, t) : t; };
+  auto day = [&](const std::string& d) { return for_people ? PersonDay(d) : d; };
   Grid g;
   g.title = Tr(ctx, "Person conflicts: two records of one person that cannot both stand");
   g.header = {Tr(ctx, "personal ID"), Tr(ctx, "rule"), Tr(ctx, "later record"),  Tr(ctx, "commune"),
@@ -162,8 +165,9 @@ Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConf
   g.keys = {"personal_id", "rule",         "later_record",  "later_commune", "later_type",
             "later_date",  "other_record", "other_commune", "other_type",    "other_date"};
   for (const auto& p : rows) {
-    g.rows.push_back({p.personal_id, PersonRuleText(ctx.lang, p.rule), p.record_id, p.scope, p.type,
-                      p.date, p.other_id, p.other_scope, p.other_type, p.other_date});
+    g.rows.push_back({p.personal_id, PersonRuleText(ctx.lang, p.rule), p.record_id, p.scope,
+                      type(p.type), day(p.date), p.other_id, p.other_scope, type(p.other_type),
+                      day(p.other_date)});
   }
   return g;
 }
@@ -177,7 +181,10 @@ std::string PersonConflictsAdvice(const Context& ctx) {
       "dissolution date):\n  tuphap record amend ID --field PATH=VALUE --reason \"...\"\n");
 }
 
-Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups) {
+Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups,
+                    bool for_people) {
+  auto type = [&](const std::string& t) { return for_people ? RecordTypeText(ctx.lang, t) : t; };
+  auto day = [&](const std::string& d) { return for_people ? PersonDay(d) : d; };
   Grid g;
   g.title = Tr(ctx, "Possible duplicates");
   g.header = {Tr(ctx, "group"),      Tr(ctx, "record"),      Tr(ctx, "commune"),
@@ -189,9 +196,9 @@ Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateRepor
   for (size_t i = 0; i < groups.size(); ++i) {
     for (size_t k = 0; k < groups[i].members.size(); ++k) {
       const auto& m = groups[i].members[k];
-      g.rows.push_back({k == 0 ? std::to_string(i + 1) : "", m.record_id, m.commune, m.type,
+      g.rows.push_back({k == 0 ? std::to_string(i + 1) : "", m.record_id, m.commune, type(m.type),
                         m.personal_id.empty() ? Tr(ctx, "(none)") : m.personal_id, m.full_name,
-                        m.birth_date, m.registered_at, m.mother, m.father});
+                        day(m.birth_date), day(m.registered_at), m.mother, m.father});
     }
   }
   return g;

@@ -59,15 +59,18 @@ Json ConflictsJson(const Context& ctx, const std::vector<report::ConflictReportR
 // A person rule (an error class name) in words, in the officer's language.
 std::string PersonRuleText(domain::Lang lang, std::string_view rule);
 // Person conflicts as a table: the personal ID, the rule, the later
-// registration and the record it collides with.
-Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows);
+// registration and the record it collides with. `for_people`: types by
+// name and dates as dd/mm/yyyy; else (CSV) codes and ISO dates.
+Grid PersonConflictsGrid(const Context& ctx, const std::vector<store::PersonConflictRow>& rows,
+                         bool for_people);
 // What a person does about a person conflict (nothing settles one by
 // itself): revoke or correct one of the two records.
 std::string PersonConflictsAdvice(const Context& ctx);
 
 // Possible duplicates (report duplicates), one line per record, each group
-// numbered.
-Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups);
+// numbered; `for_people` as for PersonConflictsGrid.
+Grid DuplicatesGrid(const Context& ctx, const std::vector<report::DuplicateReportGroup>& groups,
+                    bool for_people);
 Json DuplicatesJson(const std::vector<report::DuplicateReportGroup>& groups, size_t limit,
                     bool more);
 

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "base/json.h"
 
@@ -13,11 +14,15 @@ namespace tuphap::cli {
 
 std::string ProgramVersion();
 int StoreSchemaVersion();
+// The newest sync protocol version this build speaks; it speaks every one
+// from ProtocolVersions() (1 and 2: a node answers each in its own form).
 uint64_t ProtocolVersion();
+std::vector<uint64_t> ProtocolVersions();
 
-// "tuphap 0.1.0 (schema 9, protocol 1)"
+// "tuphap 0.1.0 (schema 9, protocol 1-2)"
 std::string VersionLine();
-// Sets `version`, `schema_version` and `protocol_version` on `j`.
+// Sets `version`, `schema_version`, `protocol_version` (the newest) and
+// `protocol_versions` (every one, oldest first) on `j`.
 void SetVersionKeys(Json& j);
 
 }  // namespace tuphap::cli

@@ -40,7 +40,8 @@ install(FILES ${_pkg}/tmpfiles.conf DESTINATION ${TUPHAP_TMPFILES_DIR} RENAME tu
 install(FILES ${PROJECT_SOURCE_DIR}/config/example.toml
         DESTINATION ${TUPHAP_DOC_DIR}/examples RENAME tuphap.toml)
 install(FILES README.md docs/operator-guide.md docs/officer-guide.md docs/architecture.md
-              docs/protocol.md docs/security.md ${_pkg}/copyright ${_gen}/changelog.gz
+              docs/protocol.md docs/security.md docs/metrics.md ${_pkg}/copyright
+              ${_gen}/changelog.gz
         DESTINATION ${TUPHAP_DOC_DIR})
 
 set(CPACK_GENERATOR DEB)

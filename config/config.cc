@@ -86,6 +86,21 @@ Result<Config> ParseConfig(std::string_view text, const std::string& source_name
         return Status::InvalidArgument(at +
                                        ": 'ui' must be ADDRESS:PORT such as \"127.0.0.1:8080\"");
       c.ui = *v;
+    } else if (k == "metrics") {
+      // ADDRESS:PORT, the port a number a listener can take: a typo here
+      // would otherwise surface only when serve starts.
+      auto v = node.value<std::string>();
+      const size_t colon = v ? v->rfind(':') : std::string::npos;
+      int64_t port = 0;
+      if (v && colon != std::string::npos && colon > 0 && colon + 1 < v->size() &&
+          v->size() - colon <= 6) {
+        for (size_t i = colon + 1; i < v->size() && port >= 0; ++i)
+          port = ((*v)[i] >= '0' && (*v)[i] <= '9') ? port * 10 + ((*v)[i] - '0') : -1;
+      }
+      if (port < 1 || port > 65535)
+        return Status::InvalidArgument(
+            at + ": 'metrics' must be ADDRESS:PORT such as \"127.0.0.1:9464\"");
+      c.metrics = *v;
     } else if (k == "time_zone") {
       auto v = node.value<std::string>();
       if (!v || v->empty() || v->size() > 64)

@@ -27,6 +27,7 @@ struct Config {
   std::optional<std::string> listen;                  // tuphap serve --listen
   std::optional<std::vector<std::string>> upstreams;  // tuphap serve --upstream ...
   std::optional<std::string> ui;                      // tuphap serve --ui ADDRESS:PORT
+  std::optional<std::string> metrics;                 // tuphap serve --metrics ADDRESS:PORT
   // The time zone times are shown in to people (IANA name; default
   // Asia/Ho_Chi_Minh).
   std::optional<std::string> time_zone;

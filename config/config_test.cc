@@ -31,6 +31,22 @@ TEST(ConfigTest, LogLevelIsOneOfTheNamedLevels) {
   }
 }
 
+TEST(ConfigTest, MetricsIsAnAddressWithAPort) {
+  for (const char* at : {"127.0.0.1:9464", "0.0.0.0:1", "[::1]:65535", "localhost:9100"}) {
+    auto c = ParseConfig(std::string("metrics = \"") + at + "\"\n", "node.toml");
+    ASSERT_TRUE(c.ok()) << at << ": " << c.status().ToString();
+    EXPECT_EQ(c->metrics, at);
+  }
+  for (const char* bad :
+       {"\"127.0.0.1\"", "\":9464\"", "\"127.0.0.1:\"", "\"127.0.0.1:0\"", "\"127.0.0.1:65536\"",
+        "\"127.0.0.1:94x4\"", "\"h:123456\"", "9464", "\"\""}) {
+    auto c = ParseConfig(std::string("metrics = ") + bad + "\n", "node.toml");
+    ASSERT_FALSE(c.ok()) << bad;
+    EXPECT_NE(c.status().message().find("node.toml:1"), std::string::npos) << c.status().message();
+    EXPECT_NE(c.status().message().find("'metrics'"), std::string::npos) << c.status().message();
+  }
+}
+
 TEST(ConfigTest, UnknownKeyIsAnErrorWithItsPosition) {
   auto c = ParseConfig("officer = \"a\"\nofficr = \"b\"\n", "node.toml");
   ASSERT_FALSE(c.ok());
@@ -156,6 +172,7 @@ TEST(ConfigTest, ExampleConfigParses) {
   EXPECT_EQ(c->listen, "tcp://0.0.0.0:7700");
   ASSERT_TRUE(c->upstreams.has_value());
   EXPECT_EQ(c->upstreams->size(), 1u);
+  EXPECT_TRUE(c->metrics.has_value());  // the example documents every key
   auto bad = ParseConfig("upstream = \"tcp://x:1\"\n", "t.toml");
   EXPECT_NE(bad.status().message().find("t.toml:1:"), std::string::npos) << bad.status().ToString();
 }

@@ -125,7 +125,8 @@ class HashedReader {
 };
 
 // The store in `path` is whole (integrity_check) and names a node.
-Status CheckStore(const std::string& file, const std::string& path, int64_t now_ms) {
+Status CheckStore(const std::string& file, const std::string& path, int64_t now_ms,
+                  BackupSummary* summary) {
   {
     TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<store::Database> db,
                             store::Database::Open(path, store::Database::OpenMode::kExisting));
@@ -138,6 +139,7 @@ Status CheckStore(const std::string& file, const std::string& path, int64_t now_
   for (const char* key : {"node_id", "role", "box_key"}) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> v, s->GetMeta(key));
     if (!v) return Damaged(file, "its store holds no node");
+    if (std::string_view(key) == "role") summary->hub = *v == RoleName(Role::kHub);
   }
   // The mark that keeps the node from writing until a sync shows it holds
   // its latest changes (restore.h).
@@ -272,7 +274,7 @@ Result<BackupSummary> RestoreBackup(const std::string& file, const std::string& 
       summary.config = true;
       TUPHAP_RETURN_IF_ERROR(WriteFileAtomic(ConfigPath(stage), config, 0600));
     }
-    Status store_ok = CheckStore(file, StorePath(stage), now_ms);
+    Status store_ok = CheckStore(file, StorePath(stage), now_ms, &summary);
     if (!store_ok.ok() && store_ok.reason() != "E_BACKUP_DAMAGED")
       return Damaged(file, "its store: " + store_ok.message());
     return store_ok;

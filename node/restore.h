@@ -36,6 +36,7 @@ struct BackupSummary {
   uint64_t bytes = 0;        // the backup file's size
   uint64_t store_bytes = 0;  // the store's copy
   bool config = false;
+  bool hub = false;  // restore: the node restored is a hub
 };
 
 // Writes the backup of the node in `dir` (opened as `node`) to `out`

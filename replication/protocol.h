@@ -37,6 +37,11 @@ inline constexpr uint32_t kMaxAckHeads = kMaxBatchEnvelopes;
 // are then expanded in HEADS messages. A node with fewer feeds sends the
 // version-1 form, byte for byte as before.
 inline constexpr uint64_t kSummaryVersion = 2;
+// The versions this build speaks, oldest to newest: it answers a HELLO of
+// any of them (docs/protocol.md, "Versioning"); `tuphap --version` and
+// `status --json` report them.
+inline constexpr uint64_t kOldestProtocolVersion = kProtocolVersion;
+inline constexpr uint64_t kNewestProtocolVersion = kSummaryVersion;
 inline constexpr size_t kMaxFullHelloSent = 512;
 inline constexpr uint32_t kMaxSummaryBits = 11;         // 2,048 buckets: a HELLO of about 41 KB
 inline constexpr uint32_t kSummaryHeadsPerBucket = 64;  // the sender's aim, on average

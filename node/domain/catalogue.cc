@@ -1,6 +1,8 @@
 #include "node/domain/catalogue.h"
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <map>
 #include <utility>
 #include <vector>
@@ -209,6 +211,24 @@ bool LooksLikePath(std::string_view s) {
   return true;
 }
 
+// The operating system's error texts (strerror, std::error_code::message()
+// of the generic and system categories: glibc's English) to their errno
+// numbers, built once. The common ones have catalogue entries; this finds
+// the others, so they are still said to be the system's words.
+const std::map<std::string, int, std::less<>>& OsErrorTexts() {
+  static const auto* texts = [] {
+    auto* m = new std::map<std::string, int, std::less<>>;
+    for (int e = 1; e < 256; ++e) {
+      char buf[256];
+      const char* text = strerror_r(e, buf, sizeof buf);  // GNU: returns the text
+      if (text == nullptr || std::string_view(text).starts_with("Unknown error")) continue;
+      m->emplace(text, e);
+    }
+    return m;
+  }();
+  return *texts;
+}
+
 std::optional<std::string> Translate(std::string_view m, int depth);
 
 std::string TranslatePiece(std::string_view piece, int depth) {
@@ -221,6 +241,14 @@ std::optional<std::string> Translate(std::string_view m, int depth) {
   if (m.empty()) return std::string();
   if (auto it = c.entries.find({std::string(), std::string(m)}); it != c.entries.end()) {
     return it->second;
+  }
+  if (auto it = OsErrorTexts().find(m); it != OsErrorTexts().end()) {
+    // An OS error without an entry of its own: named as the system's, with
+    // its number, the English kept for a search.
+    if (auto vi = c.entries.find({std::string(), "operating system error {0}: {1}"});
+        vi != c.entries.end()) {
+      return Fill(vi->second, {std::to_string(it->second), std::string(m)});
+    }
   }
   if (depth > kMaxDepth || m.size() > 4 * kMaxText) return std::nullopt;
   const Template* best = nullptr;

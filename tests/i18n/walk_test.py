@@ -41,7 +41,13 @@ could would unknown invalid failed enrolled synced sent received changes duplica
 present new none held keys key usage required expected argument arguments help print exit
 options option commands command run directory default see more information conflict conflicts
 open list show wrote applied caught up at on stopped listening dialling syncing leased revoked
-bundle encrypted connection connections lost session ended bytes numbers register""".split())
+bundle encrypted connection connections lost session ended bytes numbers register field value
+type role date birth death marriage child commune""".split())
+# A field path shown to people without its label: its label comes first and
+# the path follows in parentheses ("Nội dung › Trẻ › Giới tính (data.child.sex)").
+BARE_PATH = re.compile(r"(?<![(\w.=])(?:data|book)\.[a-z_]+(?:\[\d+\])?(?:\.[a-z_]+(?:\[\d+\])?)*"
+                       r"(?![\w.=)\[])")
+
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
 BASE_ENV.update(TUPHAP_PASSPHRASE="password1", TUPHAP_KDF="weak", TUPHAP_I18N_STRICT="1",
                 TUPHAP_OFFICER="walker")
@@ -79,13 +85,30 @@ QUOTED = re.compile(r'\w+="[^"]*"' + r"|'[^']*'" + r'|"[^"]*"')
 # address, a placeholder, a variable, an option) when it holds one of these,
 # or starts with "-" (an option). Dots, colons and dashes are not enough: a
 # sentence's last word ends with "." and the word before a colon with ":".
-MACHINE_CHAR = re.compile(r"[/=_0-9@<>\[\]{}$]")
+MACHINE_CHAR = re.compile(r"[/=_0-9@<>\[\]{}$|]")
 
 
 def machine_token(token):
     word = token.rstrip(".,:;!?")
     return (MACHINE_CHAR.search(word) is not None or word.startswith("-")
+            # a field path or file name (child.sex), a list (commune,type)
+            or re.search(r"[a-z][.,][a-z]", word) is not None
             or (len(word) > 1 and word.upper() == word and word.lower() != word))  # E_CODE, HELLO
+
+
+def drop_commands(s, command_names):
+    """`s` without the command lines it names ("tuphap index rebuild"):
+    a command's words are English as a name, never as text."""
+    out, toks, i = [], s.split(), 0
+    while i < len(toks):
+        if toks[i].strip("(),.:;'\"") == "tuphap":
+            i += 1
+            while i < len(toks) and toks[i].strip("(),.:;'\"") in command_names:
+                i += 1
+            continue
+        out.append(toks[i])
+        i += 1
+    return " ".join(out)
 
 
 def english_words(line, command_names):
@@ -96,9 +119,13 @@ def english_words(line, command_names):
     if line.startswith("  ") and not line.startswith("   "):
         s = re.sub(r"^\S+", " ", s)  # help: the command or option column
     s = QUOTED.sub(" ", s)
+    s = drop_commands(s, command_names)
+    bare = BARE_PATH.findall(s)
     s = " ".join(t for t in s.split() if not machine_token(t))
     words = re.findall(r"[A-Za-z]+", s)
-    return [w for w in words if w.lower() in ENGLISH and w not in command_names]
+    # A command's name is English only when it stands for the command, in a
+    # "tuphap ..." line (dropped above): "record", "commune" elsewhere are text.
+    return [w for w in words if w.lower() in ENGLISH] + ["unlabelled " + p for p in bare]
 
 
 def keys(j, prefix=""):
@@ -173,8 +200,10 @@ def served_runs(work, lang, names):
     gen = os.path.join(w, "g.jsonl")
     setup(["generate", "--records", "6", "--commune", "22333", "--seed", "9", "--out", gen])
     setup(["--data", c, "import", gen])
-    first = json.loads(open(gen, encoding="utf-8").readline())
+    with open(gen, encoding="utf-8") as f:
+        first, second = (json.loads(f.readline()) for _ in range(2))
     rid = first.get("data", {}).get("record_id") or first.get("record_id", "")
+    rid2 = second.get("data", {}).get("record_id") or second.get("record_id", "")
     # A birth of a child not in g.jsonl, for the restored node to refuse.
     other = os.path.join(w, "other.jsonl")
     setup(["generate", "--records", "40", "--commune", "22333", "--seed", "99", "--out", other])
@@ -186,6 +215,7 @@ def served_runs(work, lang, names):
             break
     closed = "tcp://127.0.0.1:%d" % free_port()  # nothing listens there
     backup, restored = os.path.join(w, "backup"), os.path.join(w, "restored")
+    hub_backup, hub_restored = os.path.join(w, "hub-backup"), os.path.join(w, "hub-restored")
     ids = {n: json.loads(setup(["--data", d, "--json", "status"]))["node_id"]
            for n, d in (("hub", hub), ("c", c), ("c2", c2))}
     port = free_port()
@@ -207,6 +237,11 @@ def served_runs(work, lang, names):
         [restored, "status"],
         (4, [restored, "record", "add", "--type", "birth", "--input", one]),
         [c2, "sync", endpoint, "--once"],
+        # One field amended on both nodes of the commune: a field conflict
+        # for conflicts list and report conflicts once both have synced.
+        [c, "record", "amend", rid2, "--field", "data.registrar=Lê Văn Một", "--reason", "walk test"],
+        [c2, "record", "amend", rid2, "--field", "data.registrar=Trần Thị Hai", "--reason", "walk test"],
+        [c2, "sync", endpoint, "--once"],
         [c, "register", "lease", "--to", ids["c2"], "--register", "KS", "--year", "2026",
          "--count", "20"],
         [c, "record", "revoke", rid, "--reason", "walk test"],
@@ -224,6 +259,11 @@ def served_runs(work, lang, names):
         [hub, "officer", "add", "hoa", "--name", "Lê Thị Hoa", "--role", "operator"],
         [hub, "officer", "list"],
         [c, "status"],
+        [c, "record", "history", rid2],
+        [hub, "status"],
+        [hub, "receipts"],
+        [hub, "backup", "--out", hub_backup],
+        ("restore", ["restore", hub_backup, "--data", hub_restored]),
     ]
     results = []
     serve_log = os.path.join(w, "serve.log")
@@ -277,6 +317,9 @@ def main():
     assert code == 0, out
     first = json.loads(open(gen, encoding="utf-8").readline())
     rid = first.get("data", {}).get("record_id") or first.get("record_id", "")
+    # A person the records name (person show prints their records' table).
+    pid = next(v["personal_id"] for v in first["data"].values()
+               if isinstance(v, dict) and v.get("personal_id"))
     bad = os.path.join(work, "bad.jsonl")
     open(bad, "w").write('{"op":"create","type":"birth","data":{"child":{}}}\nnot json\n')
     garbage = os.path.join(work, "garbage")
@@ -297,16 +340,21 @@ def main():
     ok = [["status"], ["digest"], ["schema"], ["conflicts", "list"], ["record", "search", "nguyen"],
           ["record", "show", rid], ["record", "history", rid], ["officer", "list"],
           ["import", gen], ["enroll", "request", "--out", os.path.join(work, "req")],
-          ["index", "check"], ["person", "show", "042225616920"]]
+          ["index", "check"], ["person", "show", "042225616920"], ["person", "show", pid]]
     failing = [["import", bad], ["import", garbage], ["record", "add", "--type", "birth", "--input",
                garbage], ["enroll", "accept", garbage], ["bundle", "import", garbage],
-               ["record", "show", "no-such-record"], ["record", "amend", rid, "--set", "x=1"],
-               ["init", "--role", "commune", "--commune", "99999"]]
+               ["record", "show", "99999-KS-2025-999999"], ["record", "amend", rid, "--set", "x=1"],
+               ["init", "--role", "commune", "--commune", "99999"],
+               # the operating system's words (strerror), CLI11's choice lists
+               ["backup", "--out", os.path.join(nowhere, "sub", "backup")],
+               ["--log-level", "chatty", "status"],
+               ["officer", "add", "x", "--name", "X", "--role", "boss"]]
     for a in ok + failing:
         runs.append(["--data", c] + a)
     for a in ok:
         runs.append(["--data", c, "--json"] + a)
     runs.append(["--data", hub, "status"])
+    runs.append(["--data", os.path.join(work, "fresh"), "restore", nowhere])
     runs.append(["--data", hub, "report", "stats"])
 
     problems, walked = [], 0

@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 
+#include <algorithm>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -115,10 +116,13 @@ TEST_F(OpsCliTest, version_names_the_program_the_store_schema_and_the_protocol) 
   const auto r = RunTuphap({"--version"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   // The numbers of this build, not copies: CMake's VERSION, the last
-  // migration, the protocol constant.
+  // migration, the protocol versions it speaks (1, and 2's summary HELLO).
+  static_assert(replication::kOldestProtocolVersion <= replication::kProtocolVersion &&
+                replication::kSummaryVersion <= replication::kNewestProtocolVersion);
   EXPECT_EQ(r.out, std::string("tuphap ") + TUPHAP_PROJECT_VERSION + " (schema " +
                        std::to_string(store::LatestSchemaVersion()) + ", protocol " +
-                       std::to_string(replication::kProtocolVersion) + ")\n");
+                       std::to_string(replication::kOldestProtocolVersion) + "-" +
+                       std::to_string(replication::kNewestProtocolVersion) + ")\n");
 }
 
 TEST_F(OpsCliTest, status_json_carries_the_versions) {
@@ -131,7 +135,144 @@ TEST_F(OpsCliTest, status_json_carries_the_versions) {
   EXPECT_EQ(j.Find("schema_version")->as_int(), store::LatestSchemaVersion());
   ASSERT_NE(j.Find("protocol_version"), nullptr);
   EXPECT_EQ(j.Find("protocol_version")->as_int(),
-            static_cast<int64_t>(replication::kProtocolVersion));
+            static_cast<int64_t>(replication::kNewestProtocolVersion));
+  // Every version it answers, the summary HELLO's among them.
+  const Json* all = j.Find("protocol_versions");
+  ASSERT_NE(all, nullptr);
+  ASSERT_TRUE(all->is_array());
+  std::vector<int64_t> versions;
+  for (const Json& v : all->as_array()) versions.push_back(v.as_int());
+  std::vector<int64_t> want;
+  for (uint64_t v = replication::kOldestProtocolVersion; v <= replication::kNewestProtocolVersion;
+       ++v)
+    want.push_back(static_cast<int64_t>(v));
+  EXPECT_EQ(versions, want);
+  EXPECT_NE(std::find(versions.begin(), versions.end(),
+                      static_cast<int64_t>(replication::kSummaryVersion)),
+            versions.end());
+}
+
+// What people read of a record, a person and a search: the record type's
+// and the role's names, field labels, dates as dd/mm/yyyy; JSON and CSV
+// keep the codes and ISO dates.
+TEST_F(OpsCliTest, people_read_names_labels_and_one_date_form_machines_read_codes) {
+  Init("c", "22333");
+  Records("c", "22333", 12, 5);
+  const std::string vi = "LC_ALL= LANG=vi_VN.UTF-8 TUPHAP_I18N_STRICT=1";
+  const std::string en = "LC_ALL= LANG=C.UTF-8";
+  // The first generated record is a birth; its child's personal ID.
+  std::ifstream gen(Dir("c.jsonl"));
+  std::string line;
+  std::getline(gen, line);
+  const auto first = ParseJson(line, nullptr);
+  ASSERT_TRUE(first && first->is_object());
+  ASSERT_EQ(first->Find("type")->as_string(), "birth");
+  const std::string id = first->Find("record_id")->as_string();
+  const std::string pid = first->Find("data")->Find("child")->Find("personal_id")->as_string();
+  const std::string registered = first->Find("registered_at")->as_string();  // yyyy-mm-dd
+  const std::string day =
+      registered.substr(8, 2) + "/" + registered.substr(5, 2) + "/" + registered.substr(0, 4);
+
+  const auto show = RunTuphap({"--data", Dir("c"), "record", "show", id}, vi);
+  ASSERT_EQ(show.exit_code, 0) << show.err;
+  EXPECT_NE(show.out.find("(Khai sinh)"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("(birth)"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("trường"), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find("giá trị"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("field"), std::string::npos) << show.out;
+  // The web app's label, then the path.
+  EXPECT_NE(show.out.find("Trẻ › "), std::string::npos) << show.out;
+  EXPECT_NE(show.out.find(" (data.child.personal_id)"), std::string::npos) << show.out;
+  EXPECT_EQ(show.out.find("[UNTRANSLATED]"), std::string::npos) << show.out;
+
+  const auto history = RunTuphap({"--data", Dir("c"), "record", "history", id}, vi);
+  ASSERT_EQ(history.exit_code, 0) << history.err;
+  EXPECT_NE(history.out.find("(data.child.personal_id)"), std::string::npos) << history.out;
+  EXPECT_NE(history.out.find("Khai sinh"), std::string::npos) << history.out;
+  EXPECT_EQ(history.out.find("birth\n"), std::string::npos) << history.out;
+
+  for (const std::string& env : {vi, en}) {
+    const auto person = RunTuphap({"--data", Dir("c"), "person", "show", pid}, env);
+    ASSERT_EQ(person.exit_code, 0) << person.err;
+    EXPECT_NE(person.out.find(day), std::string::npos) << person.out;
+    EXPECT_EQ(person.out.find(registered), std::string::npos) << person.out;
+    const auto search = RunTuphap({"--data", Dir("c"), "record", "search", pid}, env);
+    ASSERT_EQ(search.exit_code, 0) << search.err;
+    EXPECT_NE(search.out.find(day), std::string::npos) << search.out;
+    EXPECT_EQ(search.out.find(registered), std::string::npos) << search.out;
+  }
+  const auto person = RunTuphap({"--data", Dir("c"), "person", "show", pid}, vi);
+  EXPECT_NE(person.out.find("Khai sinh"), std::string::npos) << person.out;
+  EXPECT_NE(person.out.find("Trẻ"), std::string::npos) << person.out;
+  EXPECT_NE(person.out.find("vai trò"), std::string::npos) << person.out;
+  for (const char* english : {"record ", "type", "role", "date", "birth", "child"})
+    EXPECT_EQ(person.out.find(english), std::string::npos) << english << ": " << person.out;
+
+  // Machines: the codes and ISO dates, in either language.
+  const auto json = RunTuphap({"--data", Dir("c"), "--json", "record", "search", pid}, vi);
+  ASSERT_EQ(json.exit_code, 0) << json.err;
+  EXPECT_NE(json.out.find("\"type\":\"birth\""), std::string::npos) << json.out;
+  EXPECT_NE(json.out.find("\"registered_at\":\"" + registered + "\""), std::string::npos)
+      << json.out;
+
+  // status: the role by its name.
+  const auto status = RunTuphap({"--data", Dir("c"), "status"}, vi);
+  ASSERT_EQ(status.exit_code, 0) << status.err;
+  const size_t role = status.out.find("vai trò ");
+  ASSERT_NE(role, std::string::npos) << status.out;
+  const std::string role_line = status.out.substr(role, status.out.find('\n', role) - role);
+  EXPECT_NE(role_line.find(" xã "), std::string::npos) << role_line;
+  EXPECT_EQ(role_line.find("commune"), std::string::npos) << role_line;
+
+  // report stats: the type's name in the table, its code in CSV and JSON.
+  const auto table = RunTuphap({"--data", Dir("c"), "report", "stats", "--by", "type"}, vi);
+  ASSERT_EQ(table.exit_code, 0) << table.err;
+  EXPECT_NE(table.out.find("Khai sinh"), std::string::npos) << table.out;
+  EXPECT_EQ(table.out.find("birth"), std::string::npos) << table.out;
+  const auto csv =
+      RunTuphap({"--data", Dir("c"), "report", "stats", "--by", "type", "--format", "csv"}, vi);
+  ASSERT_EQ(csv.exit_code, 0) << csv.err;
+  EXPECT_NE(csv.out.find(",birth,"), std::string::npos) << csv.out;
+  const auto sj = RunTuphap({"--data", Dir("c"), "--json", "report", "stats", "--by", "type"}, vi);
+  EXPECT_NE(sj.out.find("\"type\":\"birth\""), std::string::npos) << sj.out;
+}
+
+// Errors from CLI11's choice lists and from the operating system, in
+// Vietnamese: the catalogue's words, not the libraries' English.
+TEST_F(OpsCliTest, choice_list_and_operating_system_errors_are_in_vietnamese) {
+  const std::string vi = "LC_ALL= LANG=vi_VN.UTF-8 TUPHAP_I18N_STRICT=1";
+  const auto level = RunTuphap({"--log-level", "chatty", "status"}, vi);
+  EXPECT_EQ(level.exit_code, 2);
+  EXPECT_NE(level.err.find("--log-level: 'chatty' không phải một trong các giá trị {trace,"),
+            std::string::npos)
+      << level.err;
+  EXPECT_EQ(level.err.find("not in"), std::string::npos) << level.err;
+  Init("c", "22333");
+  const auto backup =
+      RunTuphap({"--data", Dir("c"), "backup", "--out", Dir("no-such-dir/backup")}, vi);
+  EXPECT_NE(backup.exit_code, 0);
+  EXPECT_NE(backup.err.find("không có tệp hay thư mục đó"), std::string::npos) << backup.err;
+  EXPECT_EQ(backup.err.find("No such file"), std::string::npos) << backup.err;
+  const auto restore = RunTuphap({"--data", Dir("r"), "restore", Dir("no-such-backup")}, vi);
+  EXPECT_NE(restore.exit_code, 0);
+  EXPECT_NE(restore.err.find("không có tệp hay thư mục đó"), std::string::npos) << restore.err;
+  EXPECT_EQ(restore.err.find("[UNTRANSLATED]"), std::string::npos) << restore.err;
+}
+
+// Every document the operator guide sends people to is in the package
+// (cmake/Packaging.cmake installs it beside the guide).
+TEST_F(OpsCliTest, the_package_installs_every_document_the_operator_guide_links_to) {
+  const std::string guide = ReadAll(TUPHAP_SOURCE_DIR "/docs/operator-guide.md");
+  const std::string packaging = ReadAll(TUPHAP_SOURCE_DIR "/cmake/Packaging.cmake");
+  ASSERT_FALSE(guide.empty());
+  ASSERT_NE(packaging.find("docs/operator-guide.md"), std::string::npos);
+  std::set<std::string> linked;
+  const std::regex link(R"(\]\(([a-z_-]+\.md)[)#])");
+  for (std::sregex_iterator it(guide.begin(), guide.end(), link), end; it != end; ++it)
+    linked.insert((*it)[1]);
+  EXPECT_TRUE(linked.count("metrics.md")) << "the guide no longer links metrics.md";
+  for (const std::string& doc : linked)
+    EXPECT_NE(packaging.find("docs/" + doc), std::string::npos) << doc << " is not installed";
 }
 
 TEST_F(OpsCliTest, the_passphrase_comes_from_a_private_file_without_its_newline) {

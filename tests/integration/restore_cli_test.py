@@ -28,6 +28,16 @@ def status(nodes, name):
     return json.loads(nodes.tp(name, "--json", "status").stdout)
 
 
+def english(nodes, *args):
+    """tuphap ARGS with its text for people in English (what ctest's own
+    LANG is does not matter)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LC_")}
+    env.update(LANG="C.UTF-8")
+    r = subprocess.run([nodes.tuphap, *args], capture_output=True, text=True, timeout=600, env=env)
+    check(r.returncode == 0, f"tuphap {' '.join(args)} exited {r.returncode}: {r.stderr.strip()}")
+    return r.stdout
+
+
 def one_birth(nodes):
     gen = nodes.run("generate", "--records", "40", "--commune", COMMUNE, "--seed", "99")
     birth = next(json.loads(line) for line in gen.stdout.splitlines()
@@ -96,7 +106,17 @@ def scenario(nodes):
               f"{r.returncode} {r.stderr.strip()}")
     check(status(nodes, "r")["restored"] is True, "status does not say restored")
     nodes.tp("r", "sync", ep, "--once")
-    check(status(nodes, "r")["restored"] is False, "the sync did not clear the mark")
+    s = status(nodes, "r")
+    check(s["restored"] is False, "the sync did not clear the mark")
+    # It pulled its changes back and sent nothing: its receipt is still the
+    # backup's, and beside it what the hub said it holds (unsigned).
+    delivered = [d for d in s["delivered"] if d["scope"] == COMMUNE]
+    check(len(delivered) == 1 and delivered[0]["seq"] == signed_first
+          and delivered[0].get("announced_seq") == signed_last,
+          f"status hides what the hub holds after the pull-back: {delivered}")
+    text = english(nodes, "--data", nodes.dir("r"), "status")
+    check(f"the hub said it holds up to {signed_last}" in text,
+          f"status text hides what the hub holds: {text}")
     nodes.tp("r", "record", "add", "--type", "birth", "--input", one)
     nodes.tp("r", "sync", ep, "--once")
     hub_status = status(nodes, "hub")
@@ -109,8 +129,13 @@ def scenario(nodes):
     # The hub's disk dies; it comes back from its backup, older than what
     # it signed for since. The node flags it and sends again.
     nodes.stop(hub)
-    nodes.run("--data", nodes.dir("hub2"), "restore", nodes.dir("hub.backup"))
+    said = english(nodes, "--data", nodes.dir("hub2"), "restore", nodes.dir("hub.backup"))
+    # A hub has no hub to sync with: it is told what unlocks it.
+    check("resume-writes" in said and "synced with its hub" not in said,
+          f"restore tells a hub the wrong way back: {said}")
     nodes.serve("hub2", "--listen", ep)
+    said = english(nodes, "--data", nodes.dir("hub2"), "receipts")
+    check("a hub keeps no receipts" in said, f"a hub's receipts: {said}")
     nodes.tp("r", "sync", ep, "--once")
     s = status(nodes, "r")
     rollbacks = s["hub_rollbacks"]
