@@ -110,7 +110,9 @@ void RegisterSyncCommands(CLI::App& app, Context& ctx, Action* action) {
       };
       std::unique_ptr<app::Office> n;
       if (!o.listen.empty() || !o.upstreams.empty()) {
-        TUPHAP_ASSIGN_OR_RETURN(n, app::Office::Open(ctx.data_dir, node_options, ctx.lang));
+        node::NodeOptions loop_options = node_options;
+        loop_options.serving_hub = true;  // only a hub's store takes it
+        TUPHAP_ASSIGN_OR_RETURN(n, app::Office::Open(ctx.data_dir, loop_options, ctx.lang));
         TUPHAP_RETURN_IF_ERROR(n->Unlock());
       }
       // Each log line reaches the log when it is written (a full disk, a

@@ -184,7 +184,7 @@ Result<std::unique_ptr<Node>> Node::Open(const std::string& dir, const NodeOptio
   NodeInfo info;
   TUPHAP_ASSIGN_OR_RETURN(std::string role, RequireMeta(*s, kMetaRole));
   TUPHAP_ASSIGN_OR_RETURN(info.role, ParseRole(role));
-  if (info.role == Role::kHub) TUPHAP_RETURN_IF_ERROR(s->UseHubSettings());
+  if (info.role == Role::kHub && options.serving_hub) TUPHAP_RETURN_IF_ERROR(s->UseHubSettings());
   TUPHAP_ASSIGN_OR_RETURN(info.commune, RequireMeta(*s, kMetaCommune));
   TUPHAP_ASSIGN_OR_RETURN(info.province, RequireMeta(*s, kMetaProvince));
   TUPHAP_ASSIGN_OR_RETURN(std::optional<std::string> numbering, s->GetMeta(kMetaNumbering));

@@ -71,6 +71,10 @@ inline constexpr size_t kMaxPeerHeads = 4096;
 
 struct NodeOptions {
   std::string officer = "officer";
+  // The serving process of a hub (serve's sync loop): its store gets the
+  // larger page cache and rarer checkpoints of Store::UseHubSettings. Other
+  // processes and the web app's connections keep SQLite's usual 16 MiB.
+  bool serving_hub = false;
   const Clock* clock = &SystemClock();
   // How far ahead of this computer's clock a time may be (crdt/hlc.h).
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;

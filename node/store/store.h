@@ -404,12 +404,13 @@ class Store {
   // Rejudge, when the records were judged with another checker version.
   Status RejudgeIfStale();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
-  // A hub's store: SQLite's page cache at 64 MiB instead of 16, and a WAL
-  // checkpoint every 4,096 pages (64 MiB) instead of 1,000. A hub writes
-  // the batches of many communes at once; each commit rewrites the index
-  // pages it touches, and a larger cache and rarer checkpoints write each
-  // hot page less often (load_bench: about a sixth less time; docs/scaling.md).
-  // Durability is unchanged: every commit still syncs the WAL.
+  // A serving hub's connection: SQLite's page cache at 64 MiB instead of
+  // 16, and a WAL checkpoint every 4,096 pages (64 MiB) instead of 1,000. A
+  // hub writes the batches of many communes at once; each commit rewrites
+  // the index pages it touches, and a larger cache and rarer checkpoints
+  // write each hot page less often (load_bench --communes 60: about a sixth
+  // less time, docs/scaling.md). Durability is unchanged: every commit
+  // still syncs the WAL.
   Status UseHubSettings();
   Status SetMeta(std::string_view key, std::string_view value);
   Status DeleteMeta(std::string_view key);

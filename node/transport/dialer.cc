@@ -227,7 +227,9 @@ Status NoProgress(const Dial& d, int timeout_s) {
   if (c.hellos == 0) {
     return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
                                " s: " + std::to_string(c.handshakes) +
-                               " connection(s) made, the peer never answered HELLO (peer silent)")
+                               " connection(s) made, the peer never answered HELLO (peer silent, or a "
+                               "busy hub letting other communes send first: try again later or "
+                               "with a longer --timeout)")
         .WithReason("E_PEER_SILENT");
   }
   if (c.lost > 0) {

@@ -146,9 +146,9 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
       replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kHello);
   // A frame that is not a HELLO from a peer whose HELLO waits: the peer
   // broke the order; it is handled (and refused) as any such frame.
-  std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
+  const bool was_waiting = std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
   const bool sender = hello && !gone && max_catching_up_ > 0 && HoldsMoreThanUs(f);
-  if (sender && MustWait(rid, p, f)) return;
+  if (sender && MustWait(rid, p, f, was_waiting)) return;
   if (hello || !p.session) {
     // A new HELLO on the same connection: the peer's choice, not a loss.
     if (p.session) p.session->SetEnded("a new HELLO on the connection");
@@ -156,10 +156,7 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                               &memories_[p.box]);
     if (hello) waiting_since_.erase(p.box);
-    if (sender) {
-      p.catching_up = true;
-      ++catching_up_;
-    }
+    if (sender) TakeSlot(p);
     p.session->DeferBookkeeping();
     p.reported = false;
     p.recorded = {};
@@ -180,6 +177,10 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     return;
   }
   if (p.session->caught_up()) ReleaseSlot(p);
+  if (p.catching_up && p.session->progress() != p.slot_progress) {  // a batch committed
+    p.slot_progress = p.session->progress();
+    p.slot_progress_ms = NowMs();
+  }
   // Caught up: recorded; and again on a live session whenever later
   // batches were acknowledged and nothing is in flight.
   if (p.session->caught_up() &&
@@ -277,7 +278,9 @@ bool Listener::HoldsMoreThanUs(std::string_view hello) {
   if (!msg.ok()) return false;  // the session refuses it
   const auto* h = std::get_if<replication::Hello>(&*msg);
   if (h == nullptr) return false;
-  if (h->summary) return true;
+  // A summary, or more heads than a commune holds: taken to, without a
+  // lookup per head (a HELLO may name 20,000).
+  if (h->summary || h->heads.size() > 512) return true;
   for (const auto& head : h->heads) {
     auto ours = node_.store().Head(store::FeedKey{head.origin, head.scope});
     if (!ours.ok() || !*ours || (*ours)->seq < head.seq) return true;
@@ -287,29 +290,41 @@ bool Listener::HoldsMoreThanUs(std::string_view hello) {
 
 // A sender's HELLO while every slot is taken waits, answered in the order
 // the peers first asked (a peer whose connection dropped while it waited
-// keeps its place when it comes back).
-bool Listener::MustWait(const std::string& rid, Peer& p, std::string_view hello) {
-  if (catching_up_ < max_catching_up_) return false;
+// keeps its place when it comes back). A key holds at most one slot: the
+// HELLO of a key sending on another connection waits too, so no key
+// takes the slots of others by opening connections.
+bool Listener::MustWait(const std::string& rid, Peer& p, std::string_view hello, bool was_waiting) {
+  const size_t others = catching_up_ - (p.catching_up ? 1 : 0);
+  bool key_sending = false;
+  for (const auto& [other_rid, q] : peers_)
+    key_sending = key_sending || (other_rid != rid && q.catching_up && q.box == p.box);
+  if (others < max_catching_up_ && !key_sending) return false;
   if (p.session) {  // a new HELLO ends the connection's session
     p.session->SetEnded("a new HELLO on the connection");
     if (!p.reported || p.session->progress() != p.recorded_progress) Record(p, false);
     ReleaseSlot(p);
     p.session.reset();
   }
-  const auto [at, first] = waiting_since_.try_emplace(p.box, NowMs());
-  if (first) {
+  const int64_t since = waiting_since_.try_emplace(p.box, NowMs()).first->second;
+  if (!was_waiting) {
     const replication::Certificate* c = CertOfBoxKey(node_, p.box);
     obs::Log().info("HELLO of {} waits its turn: {} peer(s) are sending their backlog",
                     c != nullptr ? NodeIdText(c->sign_key) : std::string("an unknown node"),
                     catching_up_);
   }
-  const int64_t since = at->second;
   Waiting w{rid, std::string(hello), since};
   waiting_.insert(
       std::upper_bound(waiting_.begin(), waiting_.end(), w,
                        [](const Waiting& a, const Waiting& b) { return a.since_ms < b.since_ms; }),
       std::move(w));
   return true;
+}
+
+void Listener::TakeSlot(Peer& p) {
+  p.catching_up = true;
+  p.slot_progress = p.session ? p.session->progress() : 0;
+  p.slot_progress_ms = NowMs();
+  ++catching_up_;
 }
 
 void Listener::ReleaseSlot(Peer& p) {
@@ -319,22 +334,51 @@ void Listener::ReleaseSlot(Peer& p) {
   trim_due_ = true;
 }
 
+// A slot whose session has committed no batch of its peer for a minute
+// while others wait is taken back: a peer that opens a session and then
+// only keeps it alive (or a link too slow to carry a batch a minute) must
+// not stop the province's catch-up. Its session goes on without a slot,
+// its frames bounded per connection as any peer's.
+void Listener::TakeBackIdleSlots(int64_t now) {
+  for (auto& [rid, p] : peers_) {
+    if (!p.catching_up || now - p.slot_progress_ms < kSlotLeaseMs) continue;
+    const replication::Certificate* c = p.session ? p.session->peer() : nullptr;
+    obs::Log().warn(
+        "took back the sending slot of {}: no batch of it committed for {} s while others wait",
+        c != nullptr ? NodeIdText(c->sign_key) : std::string("an unknown node"),
+        kSlotLeaseMs / 1000);
+    ReleaseSlot(p);
+  }
+}
+
 // Answers waiting HELLOs while slots are free. Once no backlog is coming
 // in, the memory the catch-ups took (frames of up to 1 MiB) goes back to
-// the system: a hub idles for hours after a province's first sync.
+// the system, at most once a minute: a hub idles for hours after a
+// province's first sync.
 void Listener::AdmitWaiting() {
+  const int64_t now = NowMs();
+  if (!waiting_.empty() && now - last_lease_check_ms_ >= 1000) {
+    last_lease_check_ms_ = now;
+    TakeBackIdleSlots(now);
+    // Keys that asked long ago and wait no more lose their place.
+    std::erase_if(waiting_since_, [&](const auto& e) {
+      return now - e.second > 600'000 &&
+             std::none_of(waiting_.begin(), waiting_.end(), [&](const Waiting& w) {
+               auto it = peers_.find(w.rid);
+               return it != peers_.end() && it->second.box == e.first;
+             });
+    });
+  }
   while (catching_up_ < max_catching_up_ && !waiting_.empty()) {
     Waiting w = std::move(waiting_.front());
     waiting_.erase(waiting_.begin());
     auto it = peers_.find(w.rid);
     if (it != peers_.end()) OnSessionFrame(w.rid, it->second, w.hello, /*gone=*/false);
   }
-  if (catching_up_ == 0 && waiting_.empty() && trim_due_) {
+  if (catching_up_ == 0 && waiting_.empty() && trim_due_ && now - last_trim_ms_ >= 60'000) {
     trim_due_ = false;
+    last_trim_ms_ = now;
     malloc_trim(0);
-    // Keys that waited and never came back lose their place.
-    const int64_t now = NowMs();
-    std::erase_if(waiting_since_, [&](const auto& e) { return now - e.second > 600'000; });
   }
 }
 

@@ -57,6 +57,10 @@ class Listener {
     // Admitted as a sender of its backlog, and not caught up yet: holds
     // one of the max_catching_up slots.
     bool catching_up = false;
+    // The slot's lease: when the session last committed a batch of the
+    // peer (or took the slot), and its progress then.
+    int64_t slot_progress_ms = 0;
+    uint64_t slot_progress = 0;
   };
   // A HELLO waiting for a slot: its connection, and when its key first
   // asked (a peer that reconnects keeps its place).
@@ -77,8 +81,10 @@ class Listener {
   // peer holds changes this node lacks; whether the HELLO must wait;
   // answering waiting HELLOs as slots free.
   bool HoldsMoreThanUs(std::string_view hello);
-  bool MustWait(const std::string& rid, Peer& p, std::string_view hello);
+  bool MustWait(const std::string& rid, Peer& p, std::string_view hello, bool was_waiting);
+  void TakeSlot(Peer& p);
   void ReleaseSlot(Peer& p);
+  void TakeBackIdleSlots(int64_t now);
   void AdmitWaiting();
 
   Node& node_;
@@ -86,12 +92,17 @@ class Listener {
   ReconcileResponder responder_;
   std::map<std::string, Peer> peers_;                      // by ZeroMQ routing id
   std::map<replication::PublicKey, PeerMemory> memories_;  // enrolled keys only
+  // A slot whose peer has committed no batch for this long while others
+  // wait is taken back (TakeBackIdleSlots).
+  static constexpr int64_t kSlotLeaseMs = 60'000;
   std::string published_stamp_;   // the trust stamp last published to the network thread
   const size_t max_catching_up_;  // 0: no limit
   size_t catching_up_ = 0;        // peers holding a slot
   std::vector<Waiting> waiting_;  // oldest since_ms first
   std::map<replication::PublicKey, int64_t> waiting_since_;  // keys waiting, since when
-  bool trim_due_ = false;         // memory to give back once no backlog is coming in
+  bool trim_due_ = false;  // memory to give back once no backlog is coming in
+  int64_t last_trim_ms_ = 0;
+  int64_t last_lease_check_ms_ = 0;
   std::unique_ptr<NetLoop> net_;  // last: stopped first
 };
 

@@ -1221,15 +1221,23 @@ TEST_F(PeerBoundsTest, backlogs_wait_for_a_free_slot_and_peers_with_nothing_to_s
   Timed later;
   std::thread t([&] { later = TimedSync("b"); });
   JoinOnExit join{t};
-  std::this_thread::sleep_for(std::chrono::seconds(1));
-  holder.reset();  // the holder leaves: its slot goes to b
+  // b's second HELLO waits too (the hub logs each wait) before the holder
+  // leaves; its slot then goes to b.
+  const auto waits = [&] {
+    std::ifstream log(Dir("hub.log"));
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find("waits its turn: 1 peer(s)", at)) != std::string::npos;
+         ++at)
+      ++n;
+    return n;
+  };
+  EXPECT_TRUE(WaitFor([&] { return waits() >= 2; }, 20)) << "b's second HELLO did not wait";
+  holder.reset();
   t.join();
   ASSERT_EQ(later.r.exit_code, 0) << later.r.err;
   EXPECT_EQ(Digest("b", kCommunes[1]), Digest("hub", kCommunes[1]));
   EXPECT_NE(Digest("hub", kCommunes[1]).find("/120"), std::string::npos);
-  std::ifstream log(Dir("hub.log"));
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-  EXPECT_NE(text.find("waits its turn: 1 peer(s) are sending their backlog"), std::string::npos);
 }
 
 // 9. After an equivocation, every later envelope of that origin in a BATCH
