@@ -295,9 +295,7 @@ bool Listener::HoldsMoreThanUs(std::string_view hello) {
 // takes the slots of others by opening connections.
 bool Listener::MustWait(const std::string& rid, Peer& p, std::string_view hello, bool was_waiting) {
   const size_t others = catching_up_ - (p.catching_up ? 1 : 0);
-  bool key_sending = false;
-  for (const auto& [other_rid, q] : peers_)
-    key_sending = key_sending || (other_rid != rid && q.catching_up && q.box == p.box);
+  const bool key_sending = !p.catching_up && slot_keys_.contains(p.box);
   if (others < max_catching_up_ && !key_sending) return false;
   if (p.session) {  // a new HELLO ends the connection's session
     p.session->SetEnded("a new HELLO on the connection");
@@ -325,12 +323,15 @@ void Listener::TakeSlot(Peer& p) {
   p.slot_progress = p.session ? p.session->progress() : 0;
   p.slot_progress_ms = NowMs();
   ++catching_up_;
+  ++slot_keys_[p.box];
 }
 
 void Listener::ReleaseSlot(Peer& p) {
   if (!p.catching_up) return;
   p.catching_up = false;
   --catching_up_;
+  if (auto it = slot_keys_.find(p.box); it != slot_keys_.end() && --it->second <= 0)
+    slot_keys_.erase(it);
   trim_due_ = true;
 }
 
@@ -369,11 +370,18 @@ void Listener::AdmitWaiting() {
              });
     });
   }
-  while (catching_up_ < max_catching_up_ && !waiting_.empty()) {
-    Waiting w = std::move(waiting_.front());
-    waiting_.erase(waiting_.begin());
-    auto it = peers_.find(w.rid);
+  // Oldest first; a HELLO whose key sends on another connection stays
+  // where it is until that ends.
+  for (size_t i = 0; catching_up_ < max_catching_up_ && i < waiting_.size();) {
+    auto it = peers_.find(waiting_[i].rid);
+    if (it != peers_.end() && slot_keys_.contains(it->second.box)) {
+      ++i;
+      continue;
+    }
+    Waiting w = std::move(waiting_[i]);
+    waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(i));
     if (it != peers_.end()) OnSessionFrame(w.rid, it->second, w.hello, /*gone=*/false);
+    i = 0;  // what it did may have freed or taken slots
   }
   if (catching_up_ == 0 && waiting_.empty() && trim_due_ && now - last_trim_ms_ >= 60'000) {
     trim_due_ = false;

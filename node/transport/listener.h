@@ -98,7 +98,8 @@ class Listener {
   std::string published_stamp_;   // the trust stamp last published to the network thread
   const size_t max_catching_up_;  // 0: no limit
   size_t catching_up_ = 0;        // peers holding a slot
-  std::vector<Waiting> waiting_;  // oldest since_ms first
+  std::map<replication::PublicKey, int> slot_keys_;          // keys holding a slot (one each)
+  std::vector<Waiting> waiting_;                             // oldest since_ms first
   std::map<replication::PublicKey, int64_t> waiting_since_;  // keys waiting, since when
   bool trim_due_ = false;  // memory to give back once no backlog is coming in
   int64_t last_trim_ms_ = 0;

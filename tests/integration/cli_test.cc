@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -266,7 +267,20 @@ TEST_F(CliTest, RecordFormatDocShowsTheSchemasTheValidatorUses) {
 }
 
 TEST_F(CliTest, DemoSyncsAHubAndThreeCommunesAndCleansUp) {
+  // The demo works in a temporary folder of its own: other tests (the
+  // language walk) run demos at the same time in the shared one.
+  const std::filesystem::path tmp =
+      std::filesystem::temp_directory_path() / ("demo-test-" + std::to_string(getpid()));
+  std::filesystem::create_directories(tmp);
+  const char* old_tmpdir = std::getenv("TMPDIR");
+  const std::string saved = old_tmpdir != nullptr ? old_tmpdir : "";
+  setenv("TMPDIR", tmp.c_str(), 1);
   auto demo = RunTuphap({"demo", "--records", "60"});
+  if (old_tmpdir != nullptr) {
+    setenv("TMPDIR", saved.c_str(), 1);
+  } else {
+    unsetenv("TMPDIR");
+  }
   ASSERT_EQ(demo.exit_code, 0) << demo.err;
   // Every commune's digest equals the hub's, and none differs.
   size_t equal = 0;
@@ -283,9 +297,10 @@ TEST_F(CliTest, DemoSyncsAHubAndThreeCommunesAndCleansUp) {
   // The hub's statistics count every record the three communes registered.
   EXPECT_NE(demo.out.find("registrations at the hub"), std::string::npos);
   EXPECT_NE(demo.out.find("  22390    birth"), std::string::npos) << demo.out;
-  // Nothing left behind in the temporary folder (only this test runs a demo).
-  for (const auto& e : std::filesystem::directory_iterator(std::filesystem::temp_directory_path()))
+  // Nothing left behind in its temporary folder.
+  for (const auto& e : std::filesystem::directory_iterator(tmp))
     EXPECT_NE(e.path().filename().string().rfind("tuphap-demo-", 0), 0u) << e.path();
+  std::filesystem::remove_all(tmp);
 }
 
 }  // namespace
