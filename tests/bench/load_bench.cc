@@ -11,7 +11,7 @@
 //       use (utime + stime from /proc) over SECONDS of idle sessions.
 //
 //   load_bench [--province P] [--communes C] [--per-commune R] [--runs N]
-//              [--idle SECONDS] [--cache DIR]
+//              [--idle SECONDS] [--cache DIR] [--max-catching-up N]
 //
 // Building the stores (C inits, enrolments and imports) takes minutes, so
 // they are kept under --cache (default: $TUPHAP_BENCH_DIR or the temporary
@@ -134,6 +134,8 @@ void HubCounts(const std::string& hub, const std::string& out, RunFigures* f) {
   if (const Json* n = status.Find("refused"); n != nullptr) f->refused = n->as_int();
 }
 
+std::string g_max_catching_up = "16";  // the hub's serve --max-catching-up
+
 RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   fs::remove_all(dir);
   fs::create_directories(dir);
@@ -146,7 +148,9 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   }
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string log = (dir / "hub.log").string();
-  const pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep}, log);
+  const pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep,
+                              "--max-catching-up", g_max_catching_up},
+                             log);
   bench::WaitForLog(log, "listening on", 10);
   RunFigures f;
   bench::Stopwatch all;
@@ -253,6 +257,7 @@ int main(int argc, char** argv) {
     if (k == "--runs") runs = std::stoi(v);
     if (k == "--idle") idle = std::stoi(v);
     if (k == "--cache") cache = v;
+    if (k == "--max-catching-up") g_max_catching_up = v;
   }
   if (cache.empty()) {
     const char* base = std::getenv("TUPHAP_BENCH_DIR");
