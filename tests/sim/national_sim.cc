@@ -311,8 +311,7 @@ class NationalSim {
   void Pick() {
     const auto& ref = domain::ReferenceData::Get();
     for (int p = 1; p <= 99 && static_cast<int>(provinces_.size()) < o_.provinces; ++p) {
-      char code[3];
-      std::snprintf(code, sizeof code, "%02d", p);
+      const std::string code = (p < 10 ? "0" : "") + std::to_string(p);
       if (ref.ProvinceName(code).empty()) continue;
       auto prov = std::make_unique<Province>();
       prov->code = code;
