@@ -40,11 +40,17 @@ std::optional<store::StatsFine> FineOf(const crdt::RecordState& state) {
     return std::nullopt;
   const std::string status = WinnerString(state, "data.status");
   if (status == "cancelled") return std::nullopt;
+  // Amounts are counted within [0, 10^12] VND, far above any fine a
+  // decision carries: a peer's record with an absurd amount must not
+  // overflow the kept sums (SQLite's sum() fails on overflow, which would
+  // stop the store from opening), while 9 million capped decisions still
+  // fit one 64-bit sum.
+  constexpr int64_t kMaxCountedVnd = 1'000'000'000'000;
   store::StatsFine f;
-  f.issued_vnd = WinnerInt(state, "data.fine_amount_vnd");
+  f.issued_vnd = std::clamp<int64_t>(WinnerInt(state, "data.fine_amount_vnd"), 0, kMaxCountedVnd);
   if (status == "paid") {
     const int64_t paid = WinnerInt(state, "data.paid_amount_vnd");
-    f.paid_vnd = paid > 0 ? paid : f.issued_vnd;
+    f.paid_vnd = paid > 0 ? std::min(paid, kMaxCountedVnd) : f.issued_vnd;
   }
   return f;
 }

@@ -13,7 +13,9 @@
 // the records.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -84,12 +86,15 @@ Result<std::vector<StatsRow>> OracleStats(Node& node, const StatsOptions& o) {
       if (type == "violation_decision" && Winner(rec.state, "data.principal_penalty") == "fine") {
         const std::string status = Winner(rec.state, "data.status");
         if (status == "cancelled") continue;
-        const int64_t amount = WinnerInt(rec.state, "data.fine_amount_vnd");
+        // Amounts count within [0, 10^12] VND (domain::FineOf).
+        constexpr int64_t kMax = 1'000'000'000'000;
+        const int64_t amount =
+            std::clamp<int64_t>(WinnerInt(rec.state, "data.fine_amount_vnd"), 0, kMax);
         ++row.fines;
         row.fines_issued_vnd += amount;
         if (status == "paid") {
           const int64_t paid = WinnerInt(rec.state, "data.paid_amount_vnd");
-          row.fines_paid_vnd += paid > 0 ? paid : amount;
+          row.fines_paid_vnd += paid > 0 ? std::min(paid, kMax) : amount;
         } else {
           row.fines_outstanding_vnd += amount;
         }
@@ -257,6 +262,11 @@ class StatsTest : public NodesTest {
         if (chance(0.3))
           fields.push_back(
               {"data.paid_amount_vnd", crdt::Value::Int(static_cast<int64_t>(pick(3)) * 250'000)});
+        // Absurd amounts (a peer's record may carry them): counted capped,
+        // they must not overflow the kept sums.
+        if (chance(0.05))
+          fields.push_back({chance(0.5) ? "data.paid_amount_vnd" : "data.fine_amount_vnd",
+                            crdt::Value::Int(std::numeric_limits<int64_t>::max() - 1)});
         if (chance(0.2))
           fields.push_back(
               {"data.principal_penalty", crdt::Value::String(chance(0.5) ? "warning" : "fine")});
