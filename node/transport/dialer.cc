@@ -225,11 +225,12 @@ Status NoProgress(const Dial& d, int timeout_s) {
         .WithReason("E_HANDSHAKE");
   }
   if (c.hellos == 0) {
-    return Status::Unavailable("no batch acknowledged with " + d.endpoint + " for " + s +
-                               " s: " + std::to_string(c.handshakes) +
-                               " connection(s) made, the peer never answered HELLO (peer silent, or a "
-                               "busy hub letting other communes send first: try again later or "
-                               "with a longer --timeout)")
+    return Status::Unavailable(
+               "no batch acknowledged with " + d.endpoint + " for " + s +
+               " s: " + std::to_string(c.handshakes) +
+               " connection(s) made, the peer never answered HELLO (peer silent, or a "
+               "busy hub letting other communes send first: try again later or "
+               "with a longer --timeout)")
         .WithReason("E_PEER_SILENT");
   }
   if (c.lost > 0) {

@@ -151,8 +151,8 @@ Status Serve(Node& node, const ServeOptions& options, std::atomic<bool>* externa
   try {
     std::unique_ptr<Listener> listener;
     if (!options.listen.empty())
-      listener = std::make_unique<Listener>(ctx, node, *secrets, options.listen,
-                                            options.max_catching_up);
+      listener =
+          std::make_unique<Listener>(ctx, node, *secrets, options.listen, options.max_catching_up);
     std::vector<Dial> dials(options.upstreams.size());
     TUPHAP_RETURN_IF_ERROR(OpenUpstreams(ctx, node, options.upstreams, dials));
     LogBanner(node, options);

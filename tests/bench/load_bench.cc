@@ -149,8 +149,8 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
   const std::string log = (dir / "hub.log").string();
   const pid_t hub_pid = Spawn({"--data", hub, "serve", "--exit-with-parent", "--listen", ep,
-                              "--max-catching-up", g_max_catching_up},
-                             log);
+                               "--max-catching-up", g_max_catching_up},
+                              log);
   bench::WaitForLog(log, "listening on", 10);
   RunFigures f;
   bench::Stopwatch all;
