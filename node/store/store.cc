@@ -576,8 +576,18 @@ Result<std::vector<InvalidCount>> Store::InvalidCounts() {
   return out;
 }
 
-Status Store::UseHubSettings() {
-  return db_->Exec("PRAGMA cache_size=-65536; PRAGMA wal_autocheckpoint=4096;");
+Status Store::UseHubSettings(int checkpoint_pages) {
+  AssertOwnerThread();
+  TUPHAP_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size=-65536;"));
+  if (!checkpointer_) {
+    TUPHAP_ASSIGN_OR_RETURN(checkpointer_, BackgroundCheckpointer::Start(*db_, checkpoint_pages));
+  }
+  return Status::Ok();
+}
+
+std::optional<BackgroundCheckpointer::Counts> Store::checkpoints() const {
+  if (!checkpointer_) return std::nullopt;
+  return checkpointer_->counts();
 }
 
 Result<std::optional<std::string>> Store::GetMeta(std::string_view key) {

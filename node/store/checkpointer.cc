@@ -1,0 +1,82 @@
+#include "node/store/checkpointer.h"
+
+#include "obs/log.h"
+
+namespace tuphap::store {
+
+Result<std::unique_ptr<BackgroundCheckpointer>> BackgroundCheckpointer::Start(Database& writer,
+                                                                              int pages) {
+  if (pages < 1) return Status::InvalidArgument("a checkpoint threshold must be at least 1 page");
+  TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> own,
+                          Database::Open(writer.path(), Database::OpenMode::kExisting));
+  return std::unique_ptr<BackgroundCheckpointer>(
+      new BackgroundCheckpointer(writer, std::move(own), pages));
+}
+
+BackgroundCheckpointer::BackgroundCheckpointer(Database& writer, std::unique_ptr<Database> own,
+                                               int pages)
+    : writer_(writer), own_(std::move(own)), pages_(pages) {
+  thread_ = std::thread([this] { Run(); });
+  // Replaces SQLite's automatic checkpoint (sqlite3_wal_autocheckpoint and
+  // sqlite3_wal_hook share one slot).
+  sqlite3_wal_hook(writer_.handle(), &BackgroundCheckpointer::OnCommit, this);
+}
+
+BackgroundCheckpointer::~BackgroundCheckpointer() {
+  sqlite3_wal_autocheckpoint(writer_.handle(), 1000);  // SQLite's default again
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stop_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+BackgroundCheckpointer::Counts BackgroundCheckpointer::counts() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return counts_;
+}
+
+// On the writer's thread, after each commit, with the WAL's size in pages.
+int BackgroundCheckpointer::OnCommit(void* arg, sqlite3* db, const char* name, int pages) {
+  auto* self = static_cast<BackgroundCheckpointer*>(arg);
+  if (pages < self->pages_) return SQLITE_OK;
+  if (pages >= 4 * self->pages_) {
+    // The thread is behind: bound the WAL here, as SQLite's hook would.
+    const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    std::lock_guard<std::mutex> lock(self->mu_);
+    ++self->counts_.inline_;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++self->counts_.failed;
+    return SQLITE_OK;
+  }
+  {
+    std::lock_guard<std::mutex> lock(self->mu_);
+    self->wanted_ = true;
+  }
+  self->wake_.notify_one();
+  return SQLITE_OK;
+}
+
+void BackgroundCheckpointer::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    wake_.wait(lock, [this] { return wanted_ || stop_; });
+    if (stop_) return;
+    wanted_ = false;
+    lock.unlock();
+    int log = 0, done = 0;
+    const int rc =
+        sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    // BUSY: another checkpoint (the writer's fallback, another process's)
+    // runs; the next commit over the threshold asks again.
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      obs::Log().warn("checkpointing the store's write-ahead log: {}",
+                      own_->Error(rc, "checkpoint").ToString());
+    }
+    lock.lock();
+    ++counts_.background;
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++counts_.failed;
+  }
+}
+
+}  // namespace tuphap::store

@@ -1,0 +1,69 @@
+// WAL checkpoints on a thread of their own, for a serving hub (issue 17,
+// "a serve loop that never waits on disk").
+//
+// Under WAL every commit appends the pages it changed to the -wal file; a
+// checkpoint copies them back into the database file and syncs it. SQLite's
+// automatic checkpoint runs inside the commit that crosses its threshold, on
+// the committing thread: the serve loop's worker then writes and syncs up to
+// 64 MiB of pages before it answers the next frame (about 6 % of a hub's
+// worker time under load_bench, and all of its disk waits besides the
+// commits' own). Here the writer's WAL hook only notes the WAL's size and
+// wakes this thread, which checkpoints PASSIVE through a connection of its
+// own: a PASSIVE checkpoint never blocks the writer, and the writer never
+// waits for it. Durability is unchanged: every commit still syncs the WAL
+// (synchronous=FULL), and a checkpoint syncs the database file before the
+// WAL is reused.
+//
+// Bound: should the thread fall behind (a slow disk), a commit that finds
+// the WAL at 4 times the threshold checkpoints PASSIVE itself, as SQLite's
+// own hook would, so the WAL never grows without bound.
+#pragma once
+
+#include <sqlite3.h>
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "base/status.h"
+#include "node/store/sqlite.h"
+
+namespace tuphap::store {
+
+class BackgroundCheckpointer {
+ public:
+  // Takes over `writer`'s WAL hook (SQLite's automatic checkpoint is off
+  // while it runs) and checkpoints once the WAL holds `pages` pages.
+  // `writer` must outlive this object.
+  static Result<std::unique_ptr<BackgroundCheckpointer>> Start(Database& writer, int pages);
+  // Stops the thread and gives `writer` SQLite's automatic checkpoint back.
+  ~BackgroundCheckpointer();
+  BackgroundCheckpointer(const BackgroundCheckpointer&) = delete;
+  BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
+
+  struct Counts {
+    uint64_t background = 0;  // checkpoints this thread ran
+    uint64_t inline_ = 0;     // checkpoints a commit ran itself (the thread was behind)
+    uint64_t failed = 0;      // checkpoints that returned an error other than BUSY
+  };
+  Counts counts() const;
+
+ private:
+  BackgroundCheckpointer(Database& writer, std::unique_ptr<Database> own, int pages);
+  static int OnCommit(void* self, sqlite3* db, const char* name, int pages);
+  void Run();
+
+  Database& writer_;
+  std::unique_ptr<Database> own_;  // used by the thread only
+  const int pages_;
+  mutable std::mutex mu_;
+  std::condition_variable wake_;
+  bool wanted_ = false;
+  bool stop_ = false;
+  Counts counts_;
+  std::thread thread_;
+};
+
+}  // namespace tuphap::store
