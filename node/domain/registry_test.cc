@@ -395,7 +395,6 @@ TEST_F(RegistryTest, UpgradeFromSchemaOneIndexesExistingRecords) {
                   "DROP TABLE refusals; DROP TABLE record_search; "
                   "DROP INDEX records_scope; DROP INDEX feeds_scope; "
                   "DROP TABLE scope_counts; DROP INDEX records_stats_odd; "
-                  "DROP INDEX records_stats; "
                   "DROP INDEX records_event_date; ALTER TABLE records DROP COLUMN event_date; "
                   "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                   "ALTER TABLE records DROP COLUMN invalid_field; "

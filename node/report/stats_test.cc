@@ -432,7 +432,8 @@ class StatsTest : public NodesTest {
     }
     if (HasFatalFailure()) return;
 
-    // A store of schema 14: no totals, no fines on the rows. The upgrade
+    // A store of schema 14: no totals, no fines on the rows, the index
+    // records_stats. The upgrade
     // reads the fines from the states and counts the totals.
     const std::string hub_name = "hub" + tag;
     hub.reset();
@@ -443,6 +444,8 @@ class StatsTest : public NodesTest {
       ASSERT_TRUE((*db)
                       ->Exec("DROP TABLE stats_totals; ALTER TABLE records DROP COLUMN fine_vnd; "
                              "ALTER TABLE records DROP COLUMN fine_paid_vnd; "
+                             "CREATE INDEX records_stats ON records(type, scope, "
+                             "event_date, revoked, invalid); "
                              "DELETE FROM meta WHERE key = 'stats_rebuild'; "
                              "PRAGMA user_version=14")
                       .ok());

@@ -328,9 +328,17 @@ INSERT INTO meta(key, value) VALUES('stats_rebuild', '1')
   ON CONFLICT(key) DO UPDATE SET value = excluded.value;
 )sql";
 
+// Version 16 (issue 17): records_stats goes. Since version 15 report stats
+// reads stats_totals, and nothing else read this index of five columns that
+// every insert of a record wrote (the upgrade to 15 and Store::Reindex find
+// the violation decisions by a walk of the table instead).
+constexpr const char* kV16 = R"sql(
+DROP INDEX IF EXISTS records_stats;
+)sql";
+
 constexpr Migration kMigrations[] = {
     {1, kV1}, {2, kV2},   {3, kV3},   {4, kV4},   {5, kV5},   {6, kV6},   {7, kV7},   {8, kV8},
-    {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12}, {13, kV13}, {14, kV14}, {15, kV15},
+    {9, kV9}, {10, kV10}, {11, kV11}, {12, kV12}, {13, kV13}, {14, kV14}, {15, kV15}, {16, kV16},
 };
 
 }  // namespace

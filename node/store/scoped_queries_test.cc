@@ -90,7 +90,7 @@ class ScopedQueriesTest : public testing::Test {
 };
 
 TEST_F(ScopedQueriesTest, EveryPerScopeQuerySearchesAnIndexInsteadOfWalkingATable) {
-  ASSERT_EQ(LatestSchemaVersion(), 15);
+  ASSERT_EQ(LatestSchemaVersion(), 16);
   std::set<std::string_view> names;
   for (const ScopedQuery& query : kScopedQueries) {
     EXPECT_TRUE(names.insert(query.name).second) << "two queries named " << query.name;

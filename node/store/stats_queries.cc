@@ -117,14 +117,15 @@ Status Store::RebuildStatsTotals() {
   Transaction txn(*db_);
   TUPHAP_RETURN_IF_ERROR(txn.status());
   if (options_.index) {
-    // The fines: only violation decisions have one (records_stats, led by
-    // type, finds them without a walk of the table).
+    // The fines: only violation decisions have one. A walk of the table
+    // finds them (once, at the upgrade to 15 or a reindex, which walks it
+    // anyway); no index is kept for this alone (schema 16).
     OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                       [this](int64_t id) { return OriginKey(id); }};
     std::vector<std::pair<int64_t, std::optional<StatsFine>>> fines;
     {
       TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("SELECT id, record_id, state FROM records "
-                                                   "INDEXED BY records_stats WHERE type = ?"));
+                                                   "WHERE type = ?"));
       q.Bind(1, "violation_decision");
       while (true) {
         TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
@@ -152,8 +153,8 @@ Status Store::RebuildStatsTotals() {
 
 Result<std::vector<Store::StatsOddRecord>> Store::StatsOddRecords() {
   AssertOwnerThread();
-  // Their partial index finds them (a walk of records_stats would test
-  // every entry, a scan of the table would read every state).
+  // Their partial index finds them (a walk of the table would read every
+  // state).
   TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare(kStatsOdd.sql));
   OriginMap origins{[this](const crdt::ReplicaId& k) { return origin_ids_.at(k); },
                     [this](int64_t id) { return OriginKey(id); }};

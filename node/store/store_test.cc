@@ -318,7 +318,6 @@ TEST_F(StoreTest, UpgradeDropsPeerHeadSetsOverTheBoundAndKeepsTheOthers) {
                       "INSERT INTO peer_heads VALUES(x'bb', randomblob(32), '18568', 7); "
                       "DROP INDEX records_scope; DROP INDEX feeds_scope; "
                       "DROP TABLE scope_counts; DROP INDEX records_stats_odd; "
-                      "DROP INDEX records_stats; "
                       "DROP INDEX records_invalid; ALTER TABLE records DROP COLUMN invalid; "
                       "ALTER TABLE records DROP COLUMN invalid_field; "
                       "ALTER TABLE records DROP COLUMN invalid_history; "
