@@ -342,6 +342,10 @@ class Node {
   // feed is materialised (its records are the published objects).
   Result<std::string> TrustStamp();
   Status OpenGrants();
+  // Ingest: opens the bodies of `part` on two threads before the store
+  // applies it (below kOpenBeforeApplyMin envelopes, on this one).
+  void OpenBeforeApply(std::vector<store::Store::Incoming>& part) const;
+  static constexpr size_t kOpenBeforeApplyMin = 64;
   Status StoreTrustObject(TrustKind kind, std::string_view bytes);
   // Appends root-signed objects to the public feed as records (hub).
   Status Publish(store::Store::Session& session,

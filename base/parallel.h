@@ -1,0 +1,29 @@
+// Pure work split over this thread and one more (the machines this runs on
+// have two cores: docs/scaling.md). For work with no shared writes: each
+// index is touched by one thread only, and nothing the body reads may
+// change until ParallelHalves returns.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <thread>
+
+namespace tuphap {
+
+// Runs body(begin, end) over [0, n): the first half on a thread started for
+// it, the second on the caller's, and returns when both are done. Below
+// `min_split` items (a thread costs tens of microseconds), or on one core,
+// all on the caller's thread.
+inline void ParallelHalves(size_t n, size_t min_split,
+                           const std::function<void(size_t, size_t)>& body) {
+  if (n < min_split || std::thread::hardware_concurrency() < 2) {
+    body(0, n);
+    return;
+  }
+  const size_t half = n / 2;
+  std::thread first([&] { body(0, half); });
+  body(half, n);
+  first.join();
+}
+
+}  // namespace tuphap
