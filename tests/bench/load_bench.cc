@@ -115,6 +115,7 @@ Setup Build(const fs::path& at, const std::string& province, int communes, int p
 struct RunFigures {
   double seconds = 0;
   double peak_mb = 0;
+  double hub_cpu = 0;  // the hub's CPU seconds (user + system) until all caught up
   int failed = 0;
   uint64_t hub_records = 0;
   uint64_t refused = 0;
@@ -195,6 +196,7 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   std::printf("\n");
   peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
   f.peak_mb = static_cast<double>(peak) / 1024.0;
+  f.hub_cpu = static_cast<double>(CpuTicks(hub_pid)) / static_cast<double>(sysconf(_SC_CLK_TCK));
   bench::StopChild(hub_pid);
   HubCounts(hub, (dir / "status.json").string(), &f);
   return f;
@@ -281,8 +283,9 @@ int main(int argc, char** argv) {
     all_ok = all_ok && ok;
     std::printf(
         "load_bench (a) run %d: %zu communes x %d records to one hub at once: all caught up in "
-        "%.1f s, hub peak RSS %.1f MB, %d failed, hub holds %llu of %llu records, %llu refused%s\n",
-        r + 1, s.communes.size(), per_commune, f.seconds, f.peak_mb, f.failed,
+        "%.1f s, hub peak RSS %.1f MB, hub CPU %.1f s, %d failed, hub holds %llu of %llu records, "
+        "%llu refused%s\n",
+        r + 1, s.communes.size(), per_commune, f.seconds, f.peak_mb, f.hub_cpu, f.failed,
         static_cast<unsigned long long>(f.hub_records), static_cast<unsigned long long>(s.records),
         static_cast<unsigned long long>(f.refused), ok ? "" : "  <- NOT WHOLE");
     std::fflush(stdout);
