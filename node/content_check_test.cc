@@ -346,6 +346,45 @@ TEST_F(ContentCheckTest, ALaterLeaseClearsAFlagAndALeaseFromASecondaryLeasesNoth
   EXPECT_EQ(Flags(*a), after);
 }
 
+// A batch of many records is judged on two threads before it is written
+// (Store::Batch::Prejudge), its lookups of a book's leases made in between;
+// the verdicts are those of the secondary that wrote the records one change
+// at a time (each judged alone on its own thread): entries outside its
+// lease and content the rules refuse are flagged alike.
+TEST_F(ContentCheckTest, ALargeBatchJudgedOnTwoThreadsGetsTheVerdictsOfOneAtATime) {
+  auto hub = Make("hub", Role::kHub);
+  auto a = Make("a");
+  auto b = MakeSecondary("b");
+  Enrol(*hub, *a);
+  Enrol(*hub, *b);
+  ASSERT_EQ(*Registry(*a, Lang::kEnglish).GrantLease(b->info().id.Hex(), "KS", 2026, 40), 1);
+  Exchange(*a, *hub);
+  Exchange(*hub, *b);
+  constexpr int kEntries = 120;  // 1-40 leased to b, the rest not
+  std::map<std::string, store::ContentFlag> expected;
+  for (int64_t entry = 1; entry <= kEntries; ++entry) {
+    Json d = Birth(entry);
+    char id[64];
+    std::snprintf(id, sizeof id, "18568-KS-2026-%06lld", static_cast<long long>(entry));
+    if (entry % 17 == 0) {
+      Remove(&d, "data.child", "birth_date");  // refused by the validator, leased or not
+      expected[id] = {"missing_required", "data.child.birth_date"};
+    } else if (entry > 40) {
+      expected[id] = {"entry_not_leased", "book.entry_no"};
+    }
+    Raw(*b, d);
+  }
+  const auto written = Flags(*b);
+  ASSERT_EQ(written.size(), expected.size());
+  const store::ApplyReport report = Ingest(*hub, Envelopes(*b, kCommune));
+  ASSERT_EQ(report.appended, static_cast<uint64_t>(kEntries));
+  EXPECT_EQ(Flags(*hub), written);
+  for (const auto& [id, flag] : expected) {
+    ASSERT_TRUE(written.contains(id)) << id;
+    EXPECT_EQ(written.at(id).reason, flag.reason) << id;
+  }
+}
+
 TEST_F(ContentCheckTest, ASecondPrimaryOfACommuneIsNeverCertified) {
   // Which node of a commune is its primary is the province's word, in the
   // certificate: a further node initialised as primary is refused, so it

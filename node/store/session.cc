@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "base/parallel.h"
 #include "node/store/record_codec.h"
 #include "node/store/scoped_queries.h"
 #include "node/store/stats_totals.h"
@@ -19,6 +20,16 @@ namespace tuphap::store {
 namespace {
 
 std::string_view Bytes(const replication::Hash& h) { return replication::AsBytes(h); }
+
+// A record's verdict: its state's `flag`, else its history's ("reason\tfield").
+ContentFlag WithHistory(ContentFlag flag, std::string_view history_flag) {
+  if (flag.empty() && !history_flag.empty()) {
+    const size_t tab = history_flag.find('\t');
+    flag.reason = std::string(history_flag.substr(0, tab));
+    if (tab != std::string_view::npos) flag.field = std::string(history_flag.substr(tab + 1));
+  }
+  return flag;
+}
 
 std::string HlcBytes(crdt::Hlc hlc) {
   std::string s(8, '\0');
@@ -125,10 +136,14 @@ class Store::Batch {
   // The verdict on a record: its state's, else its history's.
   Result<ContentFlag> Verdict(const std::string& scope, const std::string& record_id,
                               const crdt::RecordState& state, std::string_view history_flag);
+  // Flush: the verdicts (by record) and index entries (RecordSlot::index)
+  // of the dirty records, computed on two threads before they are written.
+  Result<std::unordered_map<const RecordSlot*, ContentFlag>> Prejudge();
   Result<bool> MaterialiseNext(FeedSlot& feed);
   Status Materialise(crdt::Change& change);
 
   static constexpr size_t kMaxCachedRecords = 512;
+  static constexpr size_t kPrejudgeMin = 64;  // fewer dirty records: all on this thread
   Store& store_;
   const EnvelopeOpener& opener_;
   ApplyOptions options_;
@@ -647,12 +662,65 @@ Result<ContentFlag> Store::Batch::Verdict(const std::string& scope, const std::s
     };
     TUPHAP_ASSIGN_OR_RETURN(flag, checker->Judge(scope, record_id, state, lookup));
   }
-  if (flag.empty() && !history_flag.empty()) {
-    const size_t tab = history_flag.find('\t');
-    flag.reason = std::string(history_flag.substr(0, tab));
-    if (tab != std::string_view::npos) flag.field = std::string(history_flag.substr(tab + 1));
+  return WithHistory(std::move(flag), history_flag);
+}
+
+// Judging a record and indexing it read only its state, the lookups'
+// records and trust (a hub's ingest spends ~14 % of its time judging and ~5 %
+// indexing): done here for every dirty record on two threads, before the
+// write loop of Flush. A judgement that wants a lookup not yet cached stops
+// (its lookup answers Unavailable); the wanted lookups are then made here,
+// on this thread, and those records judged again; what is left (and any
+// judgement that failed) Flush judges itself, in order, as before. The
+// verdicts are those Flush would reach: a lookup's answer does not depend
+// on how far the loop has written (Lookup: the session's records win over
+// the rows), and is cached until the flush ends. Nothing read changes
+// meanwhile: this thread waits in ParallelHalves, and each record's slot is
+// written by one thread only.
+Result<std::unordered_map<const Store::Batch::RecordSlot*, ContentFlag>> Store::Batch::Prejudge() {
+  std::unordered_map<const RecordSlot*, ContentFlag> out;
+  std::vector<std::pair<const RecordKey*, RecordSlot*>> dirty;
+  for (auto& [key, r] : records_) {
+    if (r.dirty) dirty.emplace_back(&key, &r);
   }
-  return flag;
+  if (dirty.size() < kPrejudgeMin) return out;
+  const ContentChecker* checker = store_.options_.checker.get();
+  const auto& index_of = store_.options_.index;
+  std::vector<std::optional<ContentFlag>> flags(dirty.size());
+  for (int round = 0; round < 2; ++round) {
+    std::set<RecordKey> wanted[2];  // (scope, prefix) per half
+    ParallelHalves(dirty.size(), kPrejudgeMin, [&](size_t begin, size_t end) {
+      std::set<RecordKey>& want = wanted[begin == 0 ? 0 : 1];
+      for (size_t i = begin; i < end; ++i) {
+        const auto& [key, r] = dirty[i];
+        if (round == 0 && !r->index && index_of) r->index = index_of(key->second, r->state);
+        if (checker == nullptr || flags[i]) continue;
+        const ContentChecker::Lookup cached =
+            [&](std::string_view prefix) -> Result<const std::vector<RecordView>*> {
+          auto it = lookups_.find(RecordKey{key->first, std::string(prefix)});
+          if (it != lookups_.end()) return &it->second;
+          want.emplace(key->first, std::string(prefix));
+          return Status::Unavailable("not looked up yet");
+        };
+        auto flag = checker->Judge(key->first, key->second, r->state, cached);
+        if (flag.ok()) flags[i] = std::move(*flag);
+      }
+    });
+    if (wanted[0].empty() && wanted[1].empty()) break;
+    for (const auto& half : wanted) {
+      for (const auto& [scope, prefix] : half)
+        TUPHAP_RETURN_IF_ERROR(Lookup(scope, prefix).status());
+    }
+  }
+  for (size_t i = 0; i < dirty.size(); ++i) {
+    if (checker == nullptr) {
+      out.emplace(dirty[i].second, WithHistory({}, dirty[i].second->history_flag));
+    } else if (flags[i]) {
+      out.emplace(dirty[i].second,
+                  WithHistory(std::move(*flags[i]), dirty[i].second->history_flag));
+    }
+  }
+  return out;
 }
 
 Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& prefix,
@@ -864,6 +932,7 @@ Status Store::Batch::Flush() {
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
+  TUPHAP_ASSIGN_OR_RETURN(auto prejudged, Prejudge());
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -871,8 +940,12 @@ Status Store::Batch::Flush() {
     // Judged before it is written: the lookup sees this session's records
     // whether written yet or not, so the order records are written in does
     // not change a verdict.
-    TUPHAP_ASSIGN_OR_RETURN(const ContentFlag invalid,
-                            Verdict(scope, record_id, r.state, r.history_flag));
+    ContentFlag invalid;
+    if (auto it = prejudged.find(&r); it != prejudged.end()) {
+      invalid = std::move(it->second);
+    } else {
+      TUPHAP_ASSIGN_OR_RETURN(invalid, Verdict(scope, record_id, r.state, r.history_flag));
+    }
     if (checker != nullptr) judged[scope].insert(record_id);
     // `rec`, not `r`: clang 14 (the fuzz build's) cannot capture a
     // structured binding.

@@ -123,7 +123,11 @@ class ContentChecker {
   // The rule set's version. A store last judged with another version is
   // judged again, whole, when opened (Store::Rejudge).
   virtual int version() const = 0;
-  // The record's content as it now is; an empty flag when valid.
+  // The record's content as it now is; an empty flag when valid. Called
+  // from two threads at once (Batch::Prejudge), each on its own records:
+  // it must read nothing another call writes. A lookup may answer
+  // Unavailable (not looked up yet): the judgement is then made again
+  // later, so it must pass that error on rather than judge without it.
   virtual Result<ContentFlag> Judge(std::string_view scope, std::string_view record_id,
                                     const crdt::RecordState& state, const Lookup& lookup) const = 0;
   // Id prefixes (same scope) of records whose verdict depends on this one —
@@ -234,7 +238,8 @@ struct StoreOptions {
   // Incoming changes stamped more than this ahead of `clock` are refused.
   const Clock* clock = &SystemClock();
   int64_t max_clock_ahead_ms = 24 * 3600 * 1000;
-  // Search terms and event date of a record; none when unset.
+  // Search terms and event date of a record; none when unset. Called from
+  // two threads at once (Batch::Prejudge), each on its own records.
   std::function<IndexEntry(std::string_view record_id, const crdt::RecordState& state)> index;
   // Beyond these, an envelope ahead of a gap is refused (E_HELD_LIMIT).
   uint64_t max_held_per_feed = kMaxHeldPerFeed;
