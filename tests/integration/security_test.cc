@@ -169,6 +169,46 @@ TEST_F(SecurityTest, body_tampered_is_refused) {
   EXPECT_FALSE(Has(*hub, "R1", kCommuneA));
 }
 
+// A batch large enough that the hub opens its bodies on two threads before
+// the write (Node::OpenBeforeApply): a signed body sealed under a key that
+// is not the commune's does not open there, and the store's own opening
+// refuses it with its reason, whichever half it fell in; the others go in,
+// those after it wait for the gap, and nothing of the bad one is kept.
+TEST_F(SecurityTest, a_body_that_does_not_open_in_a_large_batch_is_refused_and_the_rest_kept) {
+  auto hub = Hub();
+  auto a = Commune("a", kCommuneA);
+  Enrol(*hub, *a);
+  constexpr size_t kRecords = 2 * Node::kOpenBeforeApplyMin;
+  for (size_t i = 1; i <= kRecords; ++i) Add(*a, "R" + std::to_string(i));
+  std::vector<replication::Envelope> envs = Envelopes(*a, kCommuneA);
+  ASSERT_EQ(envs.size(), kRecords);
+  NodeSecrets secrets = SecretsOf("a");
+  replication::SecretBytes wrong(32);
+  replication::RandomBytes(wrong.data(), wrong.size());
+  // One in each half of the batch; after the first, the rest wait for the gap.
+  const size_t first = 20, second = kRecords - 20;
+  std::vector<replication::Envelope> batch = envs;
+  for (size_t bad : {first, second}) {
+    batch[bad] = Crafted(secrets, kCommuneA, bad + 1, envs[bad - 1].hash(),
+                         "BAD-" + std::to_string(bad), wrong.data(), 1);
+  }
+  const store::ApplyReport report = Ingest(*hub, batch);
+  EXPECT_EQ(report.appended, first);
+  EXPECT_EQ(report.refused, 2u);
+  EXPECT_EQ(report.held, kRecords - first - 2);
+  EXPECT_EQ(Refused(*hub, "E_DECRYPT"), 2u);
+  EXPECT_TRUE(Has(*hub, "R" + std::to_string(first), kCommuneA));
+  EXPECT_FALSE(Has(*hub, "R" + std::to_string(first + 1), kCommuneA));
+  for (size_t bad : {first, second})
+    EXPECT_FALSE(Has(*hub, "BAD-" + std::to_string(bad), kCommuneA));
+  // The genuine envelopes fill the gaps and release the rest.
+  const store::ApplyReport again = Ingest(*hub, envs);
+  EXPECT_EQ(again.appended + again.released, kRecords - first);
+  for (size_t i = 1; i <= kRecords; ++i) EXPECT_TRUE(Has(*hub, "R" + std::to_string(i), kCommuneA));
+  for (size_t bad : {first, second})
+    EXPECT_FALSE(Has(*hub, "BAD-" + std::to_string(bad), kCommuneA));
+}
+
 TEST_F(SecurityTest, signature_by_an_unknown_key_is_refused) {
   auto hub = Hub();
   // A node of the same commune enrolled by another root (a rogue hub).
