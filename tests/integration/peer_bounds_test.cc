@@ -1240,6 +1240,34 @@ TEST_F(PeerBoundsTest, backlogs_wait_for_a_free_slot_and_peers_with_nothing_to_s
   EXPECT_NE(Digest("hub", kCommunes[1]).find("/120"), std::string::npos);
 }
 
+// The slot's lease (docs/protocol.md, Admission of backlogs): a peer that
+// took the one sending slot and then sends nothing loses it once no batch
+// of it has committed for 60 s while another backlog waits; the waiting
+// commune then catches up whole though the holder stays connected. Takes
+// the lease's real minute.
+TEST_F(PeerBoundsTest, a_slot_held_without_sending_is_taken_back_after_its_lease) {
+  InitHub();
+  EnrolledCommune("a", kCommunes[0]);
+  EnrolledCommune("b", kCommunes[1], 120, 94);
+  StartHub({"--max-catching-up", "1"});
+  const NodeKeys a = KeysOf(Dir("a"));
+  std::mt19937_64 rng(95);
+  WireClient holder(ctx_, a, endpoint_, HubBoxKey(Dir("hub")));
+  ASSERT_TRUE(holder.Send(HelloFrame(a, RandomHeads(rng, 1, kCommunes[0], {kCommunes[0]}))));
+  ASSERT_TRUE(Await(holder, IsType(kHelloType), 10000)) << "the first backlog waits for nothing";
+  const Timed b = TimedSync("b", /*timeout_s=*/120, /*deadline_s=*/150);
+  ASSERT_EQ(b.r.exit_code, 0) << b.r.err;
+  EXPECT_GE(b.seconds, 50.0) << "b was answered before the holder's lease ran out";
+  EXPECT_LT(b.seconds, 100.0) << "the lease did not end near its minute";
+  std::ifstream log(Dir("hub.log"));
+  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  EXPECT_NE(text.find("took back the sending slot of " + node::NodeIdText(a.sign)),
+            std::string::npos)
+      << text;
+  EXPECT_EQ(Digest("b", kCommunes[1]), Digest("hub", kCommunes[1]));
+  EXPECT_NE(Digest("hub", kCommunes[1]).find("/120"), std::string::npos);
+}
+
 // 9. After an equivocation, every later envelope of that origin in a BATCH
 // is refused and counted (E_QUARANTINED) in the ACK and in the hub's status.
 TEST_F(PeerBoundsTest, envelopes_of_a_quarantined_origin_are_counted_as_refused) {
