@@ -16,7 +16,9 @@ namespace tuphap {
 // all on the caller's thread.
 inline void ParallelHalves(size_t n, size_t min_split,
                            const std::function<void(size_t, size_t)>& body) {
-  if (n < min_split || std::thread::hardware_concurrency() < 2) {
+  // Read once: glibc reads /sys for it at every call.
+  static const unsigned cores = std::thread::hardware_concurrency();
+  if (n < min_split || cores < 2) {
     body(0, n);
     return;
   }
