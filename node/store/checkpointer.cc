@@ -42,8 +42,13 @@ int BackgroundCheckpointer::OnCommit(void* arg, sqlite3* db, const char* name, i
   auto* self = static_cast<BackgroundCheckpointer*>(arg);
   if (pages < self->pages_) return SQLITE_OK;
   if (pages >= 4 * self->pages_) {
-    // The thread is behind: bound the WAL here, as SQLite's hook would.
-    const int rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    // The thread is behind: bound the WAL here, as SQLite's hook would,
+    // once its checkpoint (if one runs) is done, so this one is not BUSY.
+    int rc;
+    {
+      std::lock_guard<std::mutex> running(self->checkpointing_);
+      rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
     std::lock_guard<std::mutex> lock(self->mu_);
     ++self->counts_.inline_;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++self->counts_.failed;
@@ -74,7 +79,7 @@ void BackgroundCheckpointer::Run() {
                       own_->Error(rc, "checkpoint").ToString());
     }
     lock.lock();
-    ++counts_.background;
+    if (rc == SQLITE_OK) ++counts_.background;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++counts_.failed;
   }
 }

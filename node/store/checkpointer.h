@@ -14,9 +14,16 @@
 // (synchronous=FULL), and a checkpoint syncs the database file before the
 // WAL is reused.
 //
-// Bound: should the thread fall behind (a slow disk), a commit that finds
-// the WAL at 4 times the threshold checkpoints PASSIVE itself, as SQLite's
-// own hook would, so the WAL never grows without bound.
+// Bound: a PASSIVE checkpoint copies the frames committed before it began,
+// and SQLite starts the WAL over only when a checkpoint has copied every
+// frame; under a writer that never pauses the thread may not catch up, or
+// may be slower than the disk's writes. So a commit that finds the WAL at 4
+// times the threshold waits for the thread's checkpoint, if one runs, and
+// checkpoints itself, as SQLite's own hook would: with no commit between,
+// that one copies every frame (unless another process reads an old
+// snapshot, as with SQLite's own checkpoints), and the next transaction
+// starts the WAL over. The WAL therefore holds at most 4 times the
+// threshold and one transaction's pages.
 #pragma once
 
 #include <sqlite3.h>
@@ -44,7 +51,7 @@ class BackgroundCheckpointer {
   BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
 
   struct Counts {
-    uint64_t background = 0;  // checkpoints this thread ran
+    uint64_t background = 0;  // checkpoints this thread ran to the end (SQLITE_OK)
     uint64_t inline_ = 0;     // checkpoints a commit ran itself (the thread was behind)
     uint64_t failed = 0;      // checkpoints that returned an error other than BUSY
   };
@@ -58,6 +65,7 @@ class BackgroundCheckpointer {
   Database& writer_;
   std::unique_ptr<Database> own_;  // used by the thread only
   const int pages_;
+  std::mutex checkpointing_;  // held through each checkpoint, on either thread
   mutable std::mutex mu_;
   std::condition_variable wake_;
   bool wanted_ = false;

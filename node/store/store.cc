@@ -9,6 +9,7 @@
 #include "node/store/schema.h"
 #include "node/store/scoped_queries.h"
 #include "node/store/stats_totals.h"
+#include "obs/log.h"
 
 namespace tuphap::store {
 namespace {
@@ -578,10 +579,19 @@ Result<std::vector<InvalidCount>> Store::InvalidCounts() {
 
 Status Store::UseHubSettings(int checkpoint_pages) {
   AssertOwnerThread();
-  TUPHAP_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size=-65536;"));
-  if (!checkpointer_) {
-    TUPHAP_ASSIGN_OR_RETURN(checkpointer_, BackgroundCheckpointer::Start(*db_, checkpoint_pages));
+  // The WAL file is cut back to the threshold's size when SQLite starts it
+  // over (without a limit it keeps its largest size).
+  TUPHAP_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size=-65536; PRAGMA journal_size_limit=" +
+                                   std::to_string(int64_t{checkpoint_pages} * 16384) + ";"));
+  if (checkpointer_) return Status::Ok();
+  auto started = BackgroundCheckpointer::Start(*db_, checkpoint_pages);
+  if (!started.ok()) {
+    // No second connection (out of file descriptors, say): the hub still
+    // serves, with SQLite's checkpoint inside the commits.
+    obs::Log().warn("checkpoints run inside the commits: {}", started.status().ToString());
+    return db_->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(checkpoint_pages) + ";");
   }
+  checkpointer_ = std::move(*started);
   return Status::Ok();
 }
 
