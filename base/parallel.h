@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstddef>
+#include <exception>
 #include <functional>
 #include <thread>
 
@@ -23,9 +24,24 @@ inline void ParallelHalves(size_t n, size_t min_split,
     return;
   }
   const size_t half = n / 2;
-  std::thread first([&] { body(0, half); });
-  body(half, n);
+  // An exception on either thread reaches the caller (the other half done
+  // first), as it would had one thread done it all.
+  std::exception_ptr failed;
+  std::thread first([&] {
+    try {
+      body(0, half);
+    } catch (...) {
+      failed = std::current_exception();
+    }
+  });
+  try {
+    body(half, n);
+  } catch (...) {
+    first.join();
+    throw;
+  }
   first.join();
+  if (failed) std::rethrow_exception(failed);
 }
 
 }  // namespace tuphap
