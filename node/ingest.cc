@@ -3,7 +3,6 @@
 // revocations and keys it carries bind the rest of the batch.
 #include <chrono>
 
-#include "base/parallel.h"
 #include "node/node.h"
 #include "obs/log.h"
 #include "obs/metrics.h"
@@ -68,12 +67,11 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
   const auto began = std::chrono::steady_clock::now();
   store::ApplyReport total;
   total.outcomes.resize(batch.size());
-  auto run = [&](const std::vector<size_t>& idx, bool open_first) -> Status {
+  auto run = [&](const std::vector<size_t>& idx) -> Status {
     if (idx.empty()) return Status::Ok();
     std::vector<store::Store::Incoming> part;
     part.reserve(idx.size());
     for (size_t i : idx) part.push_back(std::move(batch[i]));
-    if (open_first) OpenBeforeApply(part);
     store::ApplyOptions options;
     options.gate = trust_.get();
     auto report = store_->Apply(part, *opener_, options);
@@ -83,40 +81,18 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
     total.AddCounts(*report);
     return Status::Ok();
   };
-  TUPHAP_RETURN_IF_ERROR(run(order_public, false));
+  TUPHAP_RETURN_IF_ERROR(run(order_public));
   if (!order_public.empty()) {
     TUPHAP_RETURN_IF_ERROR(LoadTrust());
     TUPHAP_RETURN_IF_ERROR(OpenGrants());
     TUPHAP_RETURN_IF_ERROR(RetryBlockedFeedsIfKeysGrew());
   }
-  // The rest after the public feed's grants are read: their keys open them.
-  TUPHAP_RETURN_IF_ERROR(run(order_rest, true));
+  TUPHAP_RETURN_IF_ERROR(run(order_rest));
   obs::Metrics::Get().BatchApplied(
       total.appended + total.released,
       std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
   WarnAbout(total, options_.max_clock_ahead_ms);
   return total;
-}
-
-// Decrypting and decoding a peer's bodies is pure work (about 9 % of a
-// hub's ingest in a profile of load_bench): done here on two threads,
-// before the write transaction, the store's writer finds each body open
-// (Store::Incoming::change) and only appends. The same opener opens them,
-// so a body opened here is the one Batch::Add would have opened; one that
-// does not open is left for Add, which refuses it with its reason. Nothing
-// the opener reads changes meanwhile: the keys are unlocked (Ingest
-// unlocked them: a locked vault would prompt) and the keyring and trust are
-// only changed by this thread, which waits in ParallelHalves.
-void Node::OpenBeforeApply(std::vector<store::Store::Incoming>& part) const {
-  if (!vault_.unlocked()) return;
-  ParallelHalves(part.size(), kOpenBeforeApplyMin, [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      store::Store::Incoming& in = part[i];
-      if (in.change || !opener_->CanOpen(in.envelope.header())) continue;
-      crdt::Change change;
-      if (opener_->Open(in.envelope, &change).ok()) in.change = std::move(change);
-    }
-  });
 }
 
 Status Node::RetryBlockedFeedsIfKeysGrew() {

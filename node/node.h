@@ -297,9 +297,6 @@ class Node {
 
   store::Store& store() { return *store_; }
   const store::EnvelopeOpener& opener() const { return *opener_; }
-  // From this many envelopes of a batch, Ingest opens their bodies on two
-  // threads before the write transaction (OpenBeforeApply).
-  static constexpr size_t kOpenBeforeApplyMin = 64;
   const NodeOptions& options() const { return options_; }
   // Who acts from now on (each later change's officer field): a server
   // sets it per request to the logged-in officer.
@@ -345,9 +342,6 @@ class Node {
   // feed is materialised (its records are the published objects).
   Result<std::string> TrustStamp();
   Status OpenGrants();
-  // Ingest: opens the bodies of `part` on two threads before the store
-  // applies it (below kOpenBeforeApplyMin envelopes, on this one).
-  void OpenBeforeApply(std::vector<store::Store::Incoming>& part) const;
   Status StoreTrustObject(TrustKind kind, std::string_view bytes);
   // Appends root-signed objects to the public feed as records (hub).
   Status Publish(store::Store::Session& session,

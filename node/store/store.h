@@ -66,6 +66,9 @@ class EnvelopeOpener {
   // Decrypts and decodes. An error means the envelope is readable but bad;
   // its reason() is what the refusal is counted under — except Unavailable,
   // a local condition (the keys are locked), which fails the session.
+  // CanOpen and Open are called from two threads at once
+  // (Batch::OpenAhead), each on its own envelopes: they must write nothing
+  // shared.
   virtual Status Open(const replication::Envelope& envelope, crdt::Change* change) const = 0;
 };
 
@@ -127,7 +130,11 @@ class ContentChecker {
   // from two threads at once (Batch::Prejudge), each on its own records:
   // it must read nothing another call writes. A lookup may answer
   // Unavailable (not looked up yet): the judgement is then made again
-  // later, so it must pass that error on rather than judge without it.
+  // later, so it must pass that error on rather than judge without it. A
+  // verdict must not read RecordView::invalid of what a lookup returns: a
+  // lookup made before a flush writes its records holds their stored
+  // verdicts, one made during it their new ones, so a verdict reading them
+  // would depend on the order records are written in.
   virtual Result<ContentFlag> Judge(std::string_view scope, std::string_view record_id,
                                     const crdt::RecordState& state, const Lookup& lookup) const = 0;
   // Id prefixes (same scope) of records whose verdict depends on this one —
@@ -411,6 +418,9 @@ class Store {
   Status RejudgeIfStale();
   Result<std::optional<std::string>> GetMeta(std::string_view key);
   static constexpr int kHubCheckpointPages = 4096;
+  // From this many envelopes in one Apply, their bodies are opened on two
+  // threads before they are appended (Batch::OpenAhead); fewer, one by one.
+  static constexpr size_t kOpenAheadMin = 64;
   // A serving hub's connection: SQLite's page cache at 64 MiB instead of
   // 16, and a WAL checkpoint every 4,096 pages (64 MiB) instead of 1,000,
   // run by a thread of its own (BackgroundCheckpointer) rather than inside

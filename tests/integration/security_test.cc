@@ -170,7 +170,7 @@ TEST_F(SecurityTest, body_tampered_is_refused) {
 }
 
 // A batch large enough that the hub opens its bodies on two threads before
-// the write (Node::OpenBeforeApply): a signed body sealed under a key that
+// it appends them (Store::Batch::OpenAhead): a signed body sealed under a key that
 // is not the commune's does not open there, and the store's own opening
 // refuses it with its reason, whichever half it fell in; the others go in,
 // those after it wait for the gap, and nothing of the bad one is kept.
@@ -178,7 +178,7 @@ TEST_F(SecurityTest, a_body_that_does_not_open_in_a_large_batch_is_refused_and_t
   auto hub = Hub();
   auto a = Commune("a", kCommuneA);
   Enrol(*hub, *a);
-  constexpr size_t kRecords = 2 * Node::kOpenBeforeApplyMin;
+  constexpr size_t kRecords = 2 * Store::kOpenAheadMin;
   for (size_t i = 1; i <= kRecords; ++i) Add(*a, "R" + std::to_string(i));
   std::vector<replication::Envelope> envs = Envelopes(*a, kCommuneA);
   ASSERT_EQ(envs.size(), kRecords);
