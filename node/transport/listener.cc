@@ -60,6 +60,10 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
     Handoff::Work w = handoff_.Take();
     switch (w.kind) {
       case Handoff::Work::Kind::kNone:
+        // Nothing came in: the leases of sending slots still run out, and
+        // a HELLO waiting for one is answered (the serve loop comes here
+        // every 50 ms, work or not).
+        AdmitWaiting();
         return;
       case Handoff::Work::Kind::kFrame: {
         const size_t bytes = w.frame.size();
