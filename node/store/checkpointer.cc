@@ -1,5 +1,7 @@
 #include "node/store/checkpointer.h"
 
+#include <system_error>
+
 #include "obs/log.h"
 
 namespace tuphap::store {
@@ -9,8 +11,12 @@ Result<std::unique_ptr<BackgroundCheckpointer>> BackgroundCheckpointer::Start(Da
   if (pages < 1) return Status::InvalidArgument("a checkpoint threshold must be at least 1 page");
   TUPHAP_ASSIGN_OR_RETURN(std::unique_ptr<Database> own,
                           Database::Open(writer.path(), Database::OpenMode::kExisting));
-  return std::unique_ptr<BackgroundCheckpointer>(
-      new BackgroundCheckpointer(writer, std::move(own), pages));
+  try {
+    return std::unique_ptr<BackgroundCheckpointer>(
+        new BackgroundCheckpointer(writer, std::move(own), pages));
+  } catch (const std::system_error& e) {  // no thread could be started
+    return Status::ResourceExhausted(std::string("cannot start a thread: ") + e.what());
+  }
 }
 
 BackgroundCheckpointer::BackgroundCheckpointer(Database& writer, std::unique_ptr<Database> own,
@@ -69,9 +75,14 @@ void BackgroundCheckpointer::Run() {
     if (stop_) return;
     wanted_ = false;
     lock.unlock();
-    int log = 0, done = 0;
-    const int rc =
-        sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    int log = -1, done = -1;
+    int rc;
+    {
+      // The commit at 4 times the threshold waits on this (OnCommit).
+      std::lock_guard<std::mutex> running(checkpointing_);
+      rc = sqlite3_wal_checkpoint_v2(own_->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &log,
+                                     &done);
+    }
     // BUSY: another checkpoint (the writer's fallback, another process's)
     // runs; the next commit over the threshold asks again.
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -80,6 +91,7 @@ void BackgroundCheckpointer::Run() {
     }
     lock.lock();
     if (rc == SQLITE_OK) ++counts_.background;
+    if (rc == SQLITE_OK && log >= 0 && done == log) ++counts_.whole;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) ++counts_.failed;
   }
 }

@@ -21,8 +21,9 @@
 // times the threshold waits for the thread's checkpoint, if one runs, and
 // checkpoints itself, as SQLite's own hook would: with no commit between,
 // that one copies every frame (unless another process reads an old
-// snapshot, as with SQLite's own checkpoints), and the next transaction
-// starts the WAL over. The WAL therefore holds at most 4 times the
+// snapshot, as with SQLite's own checkpoints; in this process the trust
+// probe's connection reads between commits only, one statement at a time),
+// and the next transaction starts the WAL over. The WAL therefore holds at most 4 times the
 // threshold and one transaction's pages.
 #pragma once
 
@@ -51,7 +52,8 @@ class BackgroundCheckpointer {
   BackgroundCheckpointer& operator=(const BackgroundCheckpointer&) = delete;
 
   struct Counts {
-    uint64_t background = 0;  // checkpoints this thread ran to the end (SQLITE_OK)
+    uint64_t background = 0;  // checkpoints this thread ran without error (SQLITE_OK)
+    uint64_t whole = 0;       // of those, the ones that copied every frame then in the WAL
     uint64_t inline_ = 0;     // checkpoints a commit ran itself (the thread was behind)
     uint64_t failed = 0;      // checkpoints that returned an error other than BUSY
   };

@@ -579,15 +579,23 @@ Result<std::vector<InvalidCount>> Store::InvalidCounts() {
 
 Status Store::UseHubSettings(int checkpoint_pages) {
   AssertOwnerThread();
-  // The WAL file is cut back to the threshold's size when SQLite starts it
-  // over (without a limit it keeps its largest size).
+  if (checkpoint_pages < 1) {
+    return Status::InvalidArgument("a checkpoint threshold must be at least 1 page");
+  }
+  TUPHAP_ASSIGN_OR_RETURN(Stmt q, db_->Prepare("PRAGMA page_size"));
+  TUPHAP_ASSIGN_OR_RETURN(bool row, q.Step());
+  const int64_t page_size = row ? q.Int(0) : 16384;
+  // The WAL file is cut back to its bound (4 times the threshold) when
+  // SQLite starts it over; without a limit it keeps its largest size, and
+  // a lower one would have every cycle grow the file again.
   TUPHAP_RETURN_IF_ERROR(db_->Exec("PRAGMA cache_size=-65536; PRAGMA journal_size_limit=" +
-                                   std::to_string(int64_t{checkpoint_pages} * 16384) + ";"));
+                                   std::to_string(4 * int64_t{checkpoint_pages} * page_size) +
+                                   ";"));
   if (checkpointer_) return Status::Ok();
   auto started = BackgroundCheckpointer::Start(*db_, checkpoint_pages);
   if (!started.ok()) {
-    // No second connection (out of file descriptors, say): the hub still
-    // serves, with SQLite's checkpoint inside the commits.
+    // No second connection or thread (out of file descriptors, say): the
+    // hub still serves, with SQLite's checkpoint inside the commits.
     obs::Log().warn("checkpoints run inside the commits: {}", started.status().ToString());
     return db_->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(checkpoint_pages) + ";");
   }
