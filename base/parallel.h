@@ -11,15 +11,19 @@
 
 namespace tuphap {
 
+// The cores this machine has (read once: glibc reads /sys at every call).
+inline unsigned ParallelCores() {
+  static const unsigned cores = std::thread::hardware_concurrency();
+  return cores;
+}
+
 // Runs body(begin, end) over [0, n): the first half on a thread started for
 // it, the second on the caller's, and returns when both are done. Below
 // `min_split` items (a thread costs tens of microseconds), or on one core,
 // all on the caller's thread.
 inline void ParallelHalves(size_t n, size_t min_split,
                            const std::function<void(size_t, size_t)>& body) {
-  // Read once: glibc reads /sys for it at every call.
-  static const unsigned cores = std::thread::hardware_concurrency();
-  if (n < min_split || cores < 2) {
+  if (n < min_split || ParallelCores() < 2) {
     body(0, n);
     return;
   }

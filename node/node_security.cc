@@ -76,6 +76,10 @@ class NodeOpener final : public store::EnvelopeOpener {
     return replication::OpenSealed(env, key, replication::kDefaultLimits, change);
   }
 
+  // Locked keys: Open may unlock them (outside a session), which is not for
+  // two threads.
+  bool OpensConcurrently() const override { return n_->vault_.unlocked(); }
+
  private:
   Node* n_;
 };

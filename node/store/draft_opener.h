@@ -13,6 +13,7 @@ class DraftOpener final : public EnvelopeOpener {
   Status Open(const replication::Envelope& envelope, crdt::Change* change) const override {
     return replication::OpenDraft(envelope, replication::kDefaultLimits, change);
   }
+  bool OpensConcurrently() const override { return true; }
 };
 
 }  // namespace tuphap::store

@@ -412,10 +412,13 @@ Status Store::Batch::Add(Incoming& in, bool local, bool signature_ok) {
 // unused; one that does not open here is left to Add, which opens it again
 // and refuses it with its reason. Nothing read changes meanwhile: the
 // caller waits in ParallelHalves, each envelope is touched by one thread,
-// and inside a session the opener never unlocks keys (it answers
-// Unavailable, and Add fails the session as before).
+// and the opener says it may open on two threads (its keys unlocked:
+// EnvelopeOpener::OpensConcurrently). Checks 6 and 8 (the chain start, the
+// clock) are not made here: a signed envelope they refuse is opened and
+// dropped.
 void Store::Batch::OpenAhead(std::vector<Incoming>& batch, const std::vector<bool>& signature_ok) {
-  if (batch.size() < kOpenAheadMin) return;
+  // One core: Add opens them, only those it keeps.
+  if (batch.size() < kOpenAheadMin || ParallelCores() < 2 || !opener_.OpensConcurrently()) return;
   const IngestGate* gate = options_.gate;
   ParallelHalves(batch.size(), kOpenAheadMin, [&](size_t begin, size_t end) {
     for (size_t i = begin; i < end; ++i) {
@@ -721,7 +724,7 @@ Result<std::unordered_map<const Store::Batch::RecordSlot*, ContentFlag>> Store::
   for (auto& [key, r] : records_) {
     if (r.dirty) dirty.emplace_back(&key, &r);
   }
-  if (dirty.size() < kPrejudgeMin) return out;
+  if (dirty.size() < kPrejudgeMin || ParallelCores() < 2) return out;  // Flush judges them
   const ContentChecker* checker = store_.options_.checker.get();
   const auto& index_of = store_.options_.index;
   std::vector<std::optional<ContentFlag>> flags(dirty.size());
@@ -1154,7 +1157,9 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   batch_->report().signatures_checked += verified.signatures_checked;
   batch_->OpenAhead(batch, verified.valid);
   // Add moves each decoded change out and resets it, so after a failure the
-  // same batch can be retried: the bodies are then opened again.
+  // same batch can be retried: the bodies are then opened again (those
+  // opened ahead and refused before Add used them keep their open body,
+  // which is the same).
   for (size_t i = 0; i < batch.size(); ++i)
     TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(batch[i], /*local=*/false, verified.valid[i])));
   return Fail(batch_->FlushIfLarge());

@@ -70,6 +70,9 @@ class EnvelopeOpener {
   // (Batch::OpenAhead), each on its own envelopes: they must write nothing
   // shared.
   virtual Status Open(const replication::Envelope& envelope, crdt::Change* change) const = 0;
+  // Whether CanOpen and Open may run on two threads at once now (an opener
+  // that may prompt or unlock keys must say no until they are unlocked).
+  virtual bool OpensConcurrently() const { return false; }
 };
 
 // Who may write what: the certificate and revocation checks of ingest,
