@@ -95,8 +95,9 @@ class Store::Batch {
     ContentFlag invalid;              // as stored
     std::string history_flag;         // "reason\tfield": the least verdict on a change (JudgeOps)
     std::optional<IndexEntry> index;  // of `state`, once computed (reset by every change)
-    bool to_note = false;             // in to_note_: its IDs are not in unwritten_ids_ yet
-    bool stored_noted = false;        // the IDs its stored index entries name are
+    std::optional<ContentFlag> verdict;  // of `state`, set by Prejudge for the flush that uses it
+    bool to_note = false;                // in to_note_: its IDs are not in unwritten_ids_ yet
+    bool stored_noted = false;           // the IDs its stored index entries name are
     // What its row counts for in stats_totals as stored (none: no row, or
     // not a dated registration), taken out when the row is written again.
     std::optional<std::pair<StatsKey, StatsPart>> stored_stats;
@@ -139,9 +140,9 @@ class Store::Batch {
   // The verdict on a record: its state's, else its history's.
   Result<ContentFlag> Verdict(const std::string& scope, const std::string& record_id,
                               const crdt::RecordState& state, std::string_view history_flag);
-  // Flush: the verdicts (by record) and index entries (RecordSlot::index)
+  // Flush: the verdicts and index entries (RecordSlot::verdict, ::index)
   // of the dirty records, computed on two threads before they are written.
-  Result<std::unordered_map<const RecordSlot*, ContentFlag>> Prejudge();
+  Status Prejudge();
   Result<bool> MaterialiseNext(FeedSlot& feed);
   Status Materialise(crdt::Change& change);
 
@@ -615,6 +616,7 @@ Status Store::Batch::Materialise(crdt::Change& change) {
     slot->history.push_back(ChangeRef{change.origin, change.seq, change.hlc});
     slot->dirty = true;
     slot->index.reset();
+    slot->verdict.reset();
     if (!slot->to_note) to_note_.push_back({change.scope, block.record_id});
     slot->to_note = true;
   }
@@ -718,13 +720,12 @@ Result<ContentFlag> Store::Batch::Verdict(const std::string& scope, const std::s
 // the rows), and is cached until the flush ends. Nothing read changes
 // meanwhile: this thread waits in ParallelHalves, and each record's slot is
 // written by one thread only.
-Result<std::unordered_map<const Store::Batch::RecordSlot*, ContentFlag>> Store::Batch::Prejudge() {
-  std::unordered_map<const RecordSlot*, ContentFlag> out;
+Status Store::Batch::Prejudge() {
   std::vector<std::pair<const RecordKey*, RecordSlot*>> dirty;
   for (auto& [key, r] : records_) {
     if (r.dirty) dirty.emplace_back(&key, &r);
   }
-  if (dirty.size() < kPrejudgeMin || ParallelCores() < 2) return out;  // Flush judges them
+  if (dirty.size() < kPrejudgeMin || ParallelCores() < 2) return Status::Ok();  // Flush judges them
   const ContentChecker* checker = store_.options_.checker.get();
   const auto& index_of = store_.options_.index;
   std::vector<std::optional<ContentFlag>> flags(dirty.size());
@@ -757,14 +758,14 @@ Result<std::unordered_map<const Store::Batch::RecordSlot*, ContentFlag>> Store::
     }
   }
   for (size_t i = 0; i < dirty.size(); ++i) {
+    RecordSlot& r = *dirty[i].second;
     if (checker == nullptr) {
-      out.emplace(dirty[i].second, WithHistory({}, dirty[i].second->history_flag));
+      r.verdict = WithHistory({}, r.history_flag);
     } else if (flags[i]) {
-      out.emplace(dirty[i].second,
-                  WithHistory(std::move(*flags[i]), dirty[i].second->history_flag));
+      r.verdict = WithHistory(std::move(*flags[i]), r.history_flag);
     }
   }
-  return out;
+  return Status::Ok();
 }
 
 Status Store::Batch::RejudgePrefix(const std::string& scope, const std::string& prefix,
@@ -976,7 +977,7 @@ Status Store::Batch::Flush() {
   std::map<std::string, std::set<std::string>> judged;  // scope -> ids judged in this flush
   PersonsTouched persons_touched;  // personal IDs whose person conflicts may have changed
   std::map<std::string_view, int64_t> added;  // scope -> records new in this flush
-  TUPHAP_ASSIGN_OR_RETURN(auto prejudged, Prejudge());
+  TUPHAP_RETURN_IF_ERROR(Prejudge());
   for (auto& [key, r] : records_) {
     if (!r.dirty) continue;
     const auto& [scope, record_id] = key;
@@ -985,8 +986,9 @@ Status Store::Batch::Flush() {
     // whether written yet or not, so the order records are written in does
     // not change a verdict.
     ContentFlag invalid;
-    if (auto it = prejudged.find(&r); it != prejudged.end()) {
-      invalid = std::move(it->second);
+    if (r.verdict) {
+      invalid = std::move(*r.verdict);
+      r.verdict.reset();
     } else {
       TUPHAP_ASSIGN_OR_RETURN(invalid, Verdict(scope, record_id, r.state, r.history_flag));
     }
