@@ -1268,6 +1268,58 @@ TEST_F(PeerBoundsTest, a_slot_held_without_sending_is_taken_back_after_its_lease
   EXPECT_NE(Digest("hub", kCommunes[1]).find("/120"), std::string::npos);
 }
 
+// Admission's order (docs/protocol.md, Admission of backlogs): HELLOs
+// waiting for the one slot are answered in the order their keys first
+// asked, and a key whose connection dropped while it waited keeps its
+// place on a new one, ahead of keys that asked after it first did.
+TEST_F(PeerBoundsTest, waiting_backlogs_are_answered_in_the_order_their_keys_first_asked) {
+  InitHub();
+  const char* const names[] = {"a", "b", "c", "d"};
+  for (int k = 0; k < 4; ++k) EnrolledCommune(names[k], kCommunes[k]);
+  StartHub({"--max-catching-up", "1"});
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  std::mt19937_64 rng(96);
+  // A HELLO naming a head of the commune's own feed the hub lacks: a backlog.
+  const auto ask = [&](int k) {
+    const NodeKeys keys = KeysOf(Dir(names[k]));
+    auto c = std::make_unique<WireClient>(ctx_, keys, endpoint_, hub_box);
+    EXPECT_TRUE(c->Send(HelloFrame(keys, RandomHeads(rng, 1, kCommunes[k], {kCommunes[k]}))))
+        << names[k];
+    return c;
+  };
+  const auto waits = [&] {
+    std::ifstream log(Dir("hub.log"));
+    const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+    size_t n = 0;
+    for (size_t at = 0; (at = text.find("waits its turn", at)) != std::string::npos; ++at) ++n;
+    return n;
+  };
+  auto holder = ask(0);
+  ASSERT_TRUE(Await(*holder, IsType(kHelloType), 10000)) << "the first backlog waits for nothing";
+  // b, c and d ask in that order, each seen waiting before the next asks.
+  auto b = ask(1);
+  ASSERT_TRUE(WaitFor([&] { return waits() >= 1; }, 10)) << "b did not wait";
+  auto c = ask(2);
+  ASSERT_TRUE(WaitFor([&] { return waits() >= 2; }, 10)) << "c did not wait";
+  auto d = ask(3);
+  ASSERT_TRUE(WaitFor([&] { return waits() >= 3; }, 10)) << "d did not wait";
+  // b's link drops while it waits; it asks again on a new connection, last
+  // to arrive.
+  b.reset();
+  b = ask(1);
+  ASSERT_TRUE(WaitFor([&] { return waits() >= 4; }, 10)) << "b's new HELLO did not wait";
+
+  holder.reset();  // the slot frees: b first, then c, then d
+  EXPECT_TRUE(Await(*b, IsType(kHelloType), 10000)) << "b lost its place by reconnecting";
+  EXPECT_FALSE(Await(*c, IsType(kHelloType), 1500)) << "c was answered while b held the slot";
+  EXPECT_FALSE(Await(*d, IsType(kHelloType), 0)) << "d was answered while b held the slot";
+  b.reset();
+  EXPECT_TRUE(Await(*c, IsType(kHelloType), 10000)) << "c was not answered once b left";
+  EXPECT_FALSE(Await(*d, IsType(kHelloType), 1500)) << "d was answered while c held the slot";
+  c.reset();
+  EXPECT_TRUE(Await(*d, IsType(kHelloType), 10000)) << "d was not answered once c left";
+}
+
 // 9. After an equivocation, every later envelope of that origin in a BATCH
 // is refused and counted (E_QUARANTINED) in the ACK and in the hub's status.
 TEST_F(PeerBoundsTest, envelopes_of_a_quarantined_origin_are_counted_as_refused) {
