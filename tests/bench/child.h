@@ -88,13 +88,19 @@ inline std::string LastLine(const std::string& path) {
 
 // A field of /proc/PID/status in kB (VmHWM: peak resident set, VmRSS), 0
 // once the process is gone.
-inline long ProcStatusKb(pid_t pid, const std::string& key) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/status");
+// A "key: value" line of /proc/PID/FILE (status: VmHWM in kB; io: wchar in
+// bytes), 0 when absent.
+inline long ProcField(pid_t pid, const std::string& file, const std::string& key) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
   std::string line;
   while (std::getline(in, line)) {
     if (line.rfind(key + ":", 0) == 0) return std::stol(line.substr(key.size() + 1));
   }
   return 0;
+}
+
+inline long ProcStatusKb(pid_t pid, const std::string& key) {
+  return ProcField(pid, "status", key);
 }
 
 // Waits until `log` contains `what` (a served node's "listening on", a

@@ -12,6 +12,12 @@
 //
 //   load_bench [--province P] [--communes C] [--per-commune R] [--runs N]
 //              [--idle SECONDS] [--cache DIR] [--max-catching-up N]
+//              [--senders-dir DIR]
+//
+// --senders-dir puts the communes' copies in DIR (say /dev/shm), so that the
+// 168 senders' own commits, which share the hub's disk and cores here but
+// would each have a machine of their own in the field, do not wait on the
+// disk the hub syncs to. The hub stays in the scratch folder.
 //
 // Building the stores (C inits, enrolments and imports) takes minutes, so
 // they are kept under --cache (default: $TUPHAP_BENCH_DIR or the temporary
@@ -115,7 +121,8 @@ Setup Build(const fs::path& at, const std::string& province, int communes, int p
 struct RunFigures {
   double seconds = 0;
   double peak_mb = 0;
-  double hub_cpu = 0;  // the hub's CPU seconds (user + system) until all caught up
+  double hub_cpu = 0;         // the hub's CPU seconds (user + system) until all caught up
+  double hub_written_mb = 0;  // what the hub passed to write(2) and pwrite(2) until then
   int failed = 0;
   uint64_t hub_records = 0;
   uint64_t refused = 0;
@@ -136,15 +143,21 @@ void HubCounts(const std::string& hub, const std::string& out, RunFigures* f) {
 }
 
 std::string g_max_catching_up = "16";  // the hub's serve --max-catching-up
+std::string g_senders_dir;             // where the communes' copies go, if not beside the hub
 
 RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   fs::remove_all(dir);
   fs::create_directories(dir);
   const std::string hub = (dir / "hub").string();
   fs::copy(s.hub, hub, fs::copy_options::recursive);
+  const fs::path senders = g_senders_dir.empty() ? dir : fs::path(g_senders_dir) / "load-bench";
+  if (senders != dir) {
+    fs::remove_all(senders);
+    fs::create_directories(senders);
+  }
   std::vector<std::string> nodes;
   for (const auto& c : s.communes) {
-    nodes.push_back((dir / fs::path(c).filename()).string());
+    nodes.push_back((senders / fs::path(c).filename()).string());
     fs::copy(c, nodes.back(), fs::copy_options::recursive);
   }
   const std::string ep = "tcp://127.0.0.1:" + std::to_string(port);
@@ -197,8 +210,10 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   peak = std::max(peak, bench::ProcStatusKb(hub_pid, "VmHWM"));
   f.peak_mb = static_cast<double>(peak) / 1024.0;
   f.hub_cpu = static_cast<double>(CpuTicks(hub_pid)) / static_cast<double>(sysconf(_SC_CLK_TCK));
+  f.hub_written_mb = static_cast<double>(bench::ProcField(hub_pid, "io", "wchar")) / 1e6;
   bench::StopChild(hub_pid);
   HubCounts(hub, (dir / "status.json").string(), &f);
+  if (senders != dir) fs::remove_all(senders);
   return f;
 }
 
@@ -260,6 +275,7 @@ int main(int argc, char** argv) {
     if (k == "--idle") idle = std::stoi(v);
     if (k == "--cache") cache = v;
     if (k == "--max-catching-up") g_max_catching_up = v;
+    if (k == "--senders-dir") g_senders_dir = v;
   }
   if (cache.empty()) {
     const char* base = std::getenv("TUPHAP_BENCH_DIR");
@@ -283,11 +299,13 @@ int main(int argc, char** argv) {
     all_ok = all_ok && ok;
     std::printf(
         "load_bench (a) run %d: %zu communes x %d records to one hub at once: all caught up in "
-        "%.1f s, hub peak RSS %.1f MB, hub CPU %.1f s, %d failed, hub holds %llu of %llu records, "
-        "%llu refused%s\n",
-        r + 1, s.communes.size(), per_commune, f.seconds, f.peak_mb, f.hub_cpu, f.failed,
-        static_cast<unsigned long long>(f.hub_records), static_cast<unsigned long long>(s.records),
-        static_cast<unsigned long long>(f.refused), ok ? "" : "  <- NOT WHOLE");
+        "%.1f s, hub peak RSS %.1f MB, hub CPU %.1f s, hub wrote %.0f MB, %d failed, hub holds "
+        "%llu "
+        "of %llu records, %llu refused%s\n",
+        r + 1, s.communes.size(), per_commune, f.seconds, f.peak_mb, f.hub_cpu, f.hub_written_mb,
+        f.failed, static_cast<unsigned long long>(f.hub_records),
+        static_cast<unsigned long long>(s.records), static_cast<unsigned long long>(f.refused),
+        ok ? "" : "  <- NOT WHOLE");
     std::fflush(stdout);
   }
   if (runs > 0) {
