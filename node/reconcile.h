@@ -21,6 +21,7 @@
 #include "node/node.h"
 #include "node/store/store.h"
 #include "replication/certificate.h"
+#include "replication/protocol.h"
 
 namespace tuphap::node {
 
@@ -164,6 +165,9 @@ class ReconcileResponder {
     double bytes_per_minute = 16 << 20;  // answer bytes, sustained, per key
     double byte_burst = 16 << 20;
     size_t max_askers = 4096;  // keys tracked; past it the idlest is forgotten
+    // An answer larger is refused E_TOO_LARGE, and what was built of it is
+    // charged to the byte budget all the same (it cost the work).
+    size_t max_answer_bytes = replication::kMaxFrameBytes - 64;
     static Limits Unlimited();
   };
   explicit ReconcileResponder(Node& node);

@@ -335,6 +335,23 @@ TEST_F(ReconcileTest, EachAskingKeyHasABudgetOfQueriesAndAnswerBytes) {
   // Malformed queries are refused and counted by their code.
   EXPECT_FALSE(rb.Answer(a_cert, "recon.children", "\xc1", 10000).ok());
   EXPECT_EQ(rb.refusals().at("E_PROTOCOL"), 1u);
+
+  // An answer over the size limit is refused, and what was built of it is
+  // charged: asking again and again for it soon stops before any work.
+  ReconcileResponder::Limits tight = small;
+  tight.max_answer_bytes = one->size() - 1;
+  tight.byte_burst = 1.5 * static_cast<double>(one->size());
+  ReconcileResponder rt(*hub, tight);
+  for (int i = 0; i < 2; ++i) {
+    auto large = rt.Answer(a_cert, "recon.roots", q, 0);
+    ASSERT_FALSE(large.ok()) << i;
+    EXPECT_EQ(large.status().reason(), "E_TOO_LARGE") << i;
+  }
+  auto spent = rt.Answer(a_cert, "recon.roots", q, 0);
+  ASSERT_FALSE(spent.ok());
+  EXPECT_EQ(spent.status().reason(), "E_RATE_LIMITED") << spent.status().ToString();
+  EXPECT_EQ(rt.refusals().at("E_TOO_LARGE"), 2u);
+  EXPECT_EQ(rt.refusals().at("E_RATE_LIMITED bytes"), 1u);
 }
 
 // Tampering is still found with a maintained tree: a row of the asking

@@ -472,9 +472,13 @@ Result<std::string> ReconcileResponder::AnswerIn(const replication::Certificate&
   } else {
     TUPHAP_RETURN_IF_ERROR(WriteRecords(source, q, w));
   }
-  if (w.bytes().size() + 64 > replication::kMaxFrameBytes)
+  if (w.bytes().size() > limits_.max_answer_bytes) {
+    // Charged as if sent: a peer asking over and over for what cannot be
+    // sent must not have the answers built for free.
+    budget.bytes -= static_cast<double>(w.bytes().size());
     return Status::ResourceExhausted("the answer to " + what + " would exceed one frame")
         .WithReason("E_TOO_LARGE");
+  }
   return w.Take();
 }
 
