@@ -12,7 +12,10 @@
 //
 //   load_bench [--province P] [--communes C] [--per-commune R] [--runs N]
 //              [--idle SECONDS] [--cache DIR] [--max-catching-up N]
-//              [--senders-dir DIR]
+//              [--senders-dir DIR] [--keep-hub DIR]
+//
+// --keep-hub copies the hub of the last run to DIR (sqlite_floor_bench
+// replays its rows).
 //
 // --senders-dir puts the communes' copies in DIR (say /dev/shm), so that the
 // 168 senders' own commits, which share the hub's disk and cores here but
@@ -144,6 +147,7 @@ void HubCounts(const std::string& hub, const std::string& out, RunFigures* f) {
 
 std::string g_max_catching_up = "16";  // the hub's serve --max-catching-up
 std::string g_senders_dir;             // where the communes' copies go, if not beside the hub
+std::string g_keep_hub;                // where the last run's hub is copied, if anywhere
 
 RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   fs::remove_all(dir);
@@ -213,6 +217,10 @@ RunFigures OneRun(const Setup& s, const fs::path& dir, int port) {
   f.hub_written_mb = static_cast<double>(bench::ProcField(hub_pid, "io", "wchar")) / 1e6;
   bench::StopChild(hub_pid);
   HubCounts(hub, (dir / "status.json").string(), &f);
+  if (!g_keep_hub.empty()) {
+    fs::remove_all(g_keep_hub);
+    fs::copy(hub, g_keep_hub, fs::copy_options::recursive);
+  }
   if (senders != dir) fs::remove_all(senders);
   return f;
 }
@@ -276,6 +284,7 @@ int main(int argc, char** argv) {
     if (k == "--cache") cache = v;
     if (k == "--max-catching-up") g_max_catching_up = v;
     if (k == "--senders-dir") g_senders_dir = v;
+    if (k == "--keep-hub") g_keep_hub = v;
   }
   if (cache.empty()) {
     const char* base = std::getenv("TUPHAP_BENCH_DIR");

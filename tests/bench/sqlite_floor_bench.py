@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""What SQLite alone costs a hub for the rows of its records (benchmark).
+
+A hub that has ingested records (`load_bench --keep-hub DIR`) holds, per
+record, a `changes` row (the envelope), a `records` row (the materialised
+state), its `person_index` rows, its `recon_leaves` leaf and its
+`record_search` (FTS5) entry. This replays exactly those rows, in the order
+the hub wrote them, into a fresh database with the hub's schema and the
+serving hub's settings (16 KiB pages, WAL, synchronous=FULL, a 64 MiB page
+cache, checkpoints at 4,096 pages), as INSERT ... SELECT statements in
+transactions of N records each: no decoding, no signature, no decryption,
+no CRDT, no content check, no per-row statement. It is the floor under the
+hub's ingest on this machine with this schema: no amount of work in
+tuphap's own code makes the hub ingest faster than this.
+
+The source database is read from the page cache (it is read once first);
+its recon_leaves get an index by record so the replay can find them (on a
+copy; the hub is not touched).
+
+usage: sqlite_floor_bench.py --hub DIR [--per-commit N,...] [--runs R]
+"""
+import argparse
+import os
+import resource
+import shutil
+import sqlite3
+import sys
+import tempfile
+import time
+
+SETTINGS = [
+    "PRAGMA page_size=16384", "PRAGMA journal_mode=WAL", "PRAGMA synchronous=FULL",
+    "PRAGMA cache_size=-65536", "PRAGMA wal_autocheckpoint=4096"
+]
+
+
+def replay(src, target, per_commit):
+    con = sqlite3.connect(src)
+    schema = [
+        r[0] for r in con.execute(
+            "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL AND name NOT LIKE 'record_search_%'"
+            " AND name NOT LIKE 'sqlite_%' AND name <> 'rl_by_record' ORDER BY type = 'index', rowid")
+    ]
+    ids = [r[0] for r in con.execute("SELECT id FROM records ORDER BY id")]
+    con.close()
+    db = sqlite3.connect(target, isolation_level=None)
+    for s in SETTINGS:
+        db.execute(s).fetchall()
+    for s in schema:
+        db.execute(s)
+    db.execute("ATTACH ? AS src", (src,))
+    statements = [
+        "INSERT INTO changes SELECT * FROM src.changes WHERE id BETWEEN ?1 AND ?2",
+        "INSERT INTO records SELECT * FROM src.records WHERE id BETWEEN ?1 AND ?2",
+        "INSERT INTO person_index SELECT * FROM src.person_index WHERE record BETWEEN ?1 AND ?2",
+        "INSERT INTO recon_leaves SELECT l.* FROM src.records r CROSS JOIN src.recon_leaves l"
+        " INDEXED BY rl_by_record ON l.record_id = r.record_id AND l.scope = r.scope"
+        " WHERE r.id BETWEEN ?1 AND ?2",
+        "INSERT INTO record_search(rowid, text, display) SELECT rowid, text, display"
+        " FROM src.record_search WHERE rowid BETWEEN ?1 AND ?2",
+    ]
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    start = time.monotonic()
+    for i in range(0, len(ids), per_commit):
+        lo, hi = ids[i], ids[min(i + per_commit, len(ids)) - 1]
+        db.execute("BEGIN")
+        for s in statements:
+            db.execute(s, (lo, hi))
+        db.execute("COMMIT")
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    db.close()
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return len(ids), wall, cpu
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--hub", required=True, help="a hub's data directory (load_bench --keep-hub)")
+    ap.add_argument("--per-commit", default="260,1000")
+    ap.add_argument("--runs", type=int, default=2)
+    args = ap.parse_args()
+    work = tempfile.mkdtemp(prefix="sqlite-floor-", dir=os.environ.get("TUPHAP_BENCH_DIR"))
+    try:
+        src = os.path.join(work, "src.db")
+        shutil.copyfile(os.path.join(args.hub, "tuphap.db"), src)
+        con = sqlite3.connect(src)
+        con.execute("CREATE INDEX rl_by_record ON recon_leaves(record_id, scope)")
+        con.commit()
+        con.close()
+        with open(src, "rb") as f:  # into the page cache
+            while f.read(1 << 24):
+                pass
+        print(f"sqlite_floor_bench: SQLite {sqlite3.sqlite_version}, rows of {args.hub}")
+        for run in range(args.runs):
+            for n in [int(x) for x in args.per_commit.split(",")]:
+                target = os.path.join(work, "t.db")
+                for suffix in ("", "-wal", "-shm"):
+                    if os.path.exists(target + suffix):
+                        os.remove(target + suffix)
+                records, wall, cpu = replay(src, target, n)
+                print(f"sqlite_floor_bench run {run + 1}: {records} records' rows in transactions of"
+                      f" {n}: {wall:.1f} s ({records / wall:,.0f} records/s), CPU {cpu:.1f} s")
+                sys.stdout.flush()
+    finally:
+        shutil.rmtree(work)
+
+
+if __name__ == "__main__":
+    main()
