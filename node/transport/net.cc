@@ -116,18 +116,18 @@ void NetLoop::OnMonitorEvents() {
   // In order: a descriptor's number is reused by a later connection.
   for (const auto& e : monitor_.events) {
     if (e.accepted) {
-      conns_.Accepted(e.fd, InodeOf(e.fd), NowMs());
+      conns_[e.fd] = Conn{NowMs(), InodeOf(e.fd), {}, false};
       continue;
     }
-    Conn* c = conns_.Find(e.fd);
-    if (c == nullptr) continue;
-    if (!c->rid.empty()) {
-      const std::string rid = c->rid;
-      Drain();  // its last whole frames (a new connection's first may come too)
+    auto it = conns_.find(e.fd);
+    if (it == conns_.end()) continue;
+    if (!it->second.rid.empty()) {
+      const std::string rid = it->second.rid;
+      Drain();  // its last whole frames
       if (!Forgotten(rid) && routes_.count(rid) != 0) handoff_.PushGone(rid);
       Forget(rid);
     }
-    conns_.Erase(e.fd);
+    conns_.erase(it);
   }
   monitor_.events.clear();
 }
@@ -191,7 +191,7 @@ void NetLoop::Pump() {
   for (const auto& rid : close) Close(rid, "silent or not reading");
   std::set<int> carried;  // descriptors whose frames reached a peer
   for (const auto& [rid, r] : routes_) carried.insert(r.fd);
-  for (auto& [fd, c] : conns_.all()) {
+  for (auto& [fd, c] : conns_) {
     if (c.rid.empty() && !c.shut && carried.count(fd) == 0 && now - c.accepted_ms > kFirstFrameMs) {
       ShutDown(fd, c);  // connected and said nothing
       obs::Log().info("closed a connection that sent nothing");
@@ -202,7 +202,7 @@ void NetLoop::Pump() {
 // The first frame of a ZAP-admitted connection: its route, within
 // kMaxConnectionsPerPeer of its key (the oldest beyond that is closed).
 void NetLoop::Accept(const std::string& rid, const replication::PublicKey& box, int fd) {
-  conns_.FirstFrame(fd, InodeOf(fd), rid);
+  if (auto c = conns_.find(fd); c != conns_.end() && c->second.rid.empty()) c->second.rid = rid;
   // This connection was admitted by ZAP: it no longer waits to speak.
   if (auto w = waiting_.find(box); w != waiting_.end() && !w->second.empty()) {
     w->second.pop_front();
@@ -228,8 +228,8 @@ void NetLoop::Accept(const std::string& rid, const replication::PublicKey& box, 
 void NetLoop::Close(const std::string& rid, const std::string& why) {
   auto r = routes_.find(rid);
   if (r == routes_.end()) return;
-  Conn* c = conns_.Find(r->second.fd);
-  if (c != nullptr && c->rid == rid) ShutDown(r->second.fd, *c);
+  auto c = conns_.find(r->second.fd);
+  if (c != conns_.end() && c->second.rid == rid) ShutDown(r->second.fd, c->second);
   // What it sends until it is gone is dropped unread: never a new session.
   closed_.insert(rid);
   closed_order_.push_back(rid);
@@ -249,7 +249,6 @@ bool NetLoop::Forgotten(const std::string& rid) {
 }
 
 void NetLoop::Forget(const std::string& rid) {
-  conns_.RouteGone(rid);
   auto r = routes_.find(rid);
   if (r == routes_.end()) return;
   auto k = by_key_.find(r->second.box);
@@ -276,38 +275,6 @@ void NetLoop::ShutDown(int fd, Conn& c) {
   if (c.shut || fd < 0 || InodeOf(fd) != c.inode) return;
   shutdown(fd, SHUT_RDWR);
   c.shut = true;
-}
-
-void Descriptors::Accepted(int fd, uint64_t inode, int64_t now_ms) {
-  Conn c{now_ms, inode, {}, false};
-  // A first frame read before this event, from this very socket. (Both
-  // inodes 0: that socket had closed before either was read, so the route
-  // bound is dead anyway and its DISCONNECTED reports it gone.)
-  if (auto u = unbound_.find(fd); u != unbound_.end()) {
-    if (u->second.inode == inode) c.rid = std::move(u->second.rid);
-    unbound_.erase(u);
-  }
-  conns_[fd] = std::move(c);
-}
-
-void Descriptors::FirstFrame(int fd, uint64_t inode, const std::string& rid) {
-  auto c = conns_.find(fd);
-  if (c != conns_.end() && inode != 0 && c->second.inode == inode) {
-    if (c->second.rid.empty()) c->second.rid = rid;
-    return;
-  }
-  // The entry is a closed connection's, or there is none yet: this one's
-  // ACCEPTED is still to be read.
-  unbound_[fd] = Unbound{rid, inode};
-}
-
-void Descriptors::RouteGone(const std::string& rid) {
-  std::erase_if(unbound_, [&](const auto& u) { return u.second.rid == rid; });
-}
-
-Descriptors::Conn* Descriptors::Find(int fd) {
-  auto c = conns_.find(fd);
-  return c == conns_.end() ? nullptr : &c->second;
 }
 
 }  // namespace tuphap::node::transport

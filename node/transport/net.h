@@ -46,50 +46,6 @@ class ListenMonitor final : public zmq::monitor_t {
   }
 };
 
-// The listener's accepted connections by file descriptor, and the route
-// (ZeroMQ routing id) each carries once it has sent its first frame.
-//
-// Three sources speak of a descriptor in no fixed order: the monitor's
-// ACCEPTED and DISCONNECTED events, read in turns, and each frame's
-// ZMQ_SRCFD, read while draining the ROUTER (also while a DISCONNECTED is
-// handled: the lost connection's last frames). A descriptor's number is
-// reused by the next connection as soon as one closes, so a first frame
-// may come from a descriptor whose entry is still the closed connection's,
-// or whose ACCEPTED is yet to be read. Each entry keeps its socket's inode:
-// a first frame binds only to the entry of the socket it came from, and a
-// route left unbound is bound when its descriptor's ACCEPTED is read.
-// Without that, such a connection's loss was never reported to the worker
-// (its session lingered until the idle limit) and it could not be shut.
-class Descriptors {
- public:
-  struct Conn {
-    int64_t accepted_ms = 0;
-    uint64_t inode = 0;
-    std::string rid;  // empty until its first frame
-    bool shut = false;
-  };
-  // ACCEPTED on `fd`, whose socket has `inode`.
-  void Accepted(int fd, uint64_t inode, int64_t now_ms);
-  // The first frame of route `rid` came from `fd`, whose socket now has
-  // `inode` (0: closed already).
-  void FirstFrame(int fd, uint64_t inode, const std::string& rid);
-  // The route is forgotten (closed or lost): not to be bound later.
-  void RouteGone(const std::string& rid);
-  Conn* Find(int fd);
-  void Erase(int fd) { conns_.erase(fd); }
-  std::map<int, Conn>& all() { return conns_; }
-  size_t unbound() const { return unbound_.size(); }
-
- private:
-  std::map<int, Conn> conns_;
-  // First frames whose descriptor's ACCEPTED was not read yet, by fd.
-  struct Unbound {
-    std::string rid;
-    uint64_t inode = 0;  // of the socket the frame came from (0: closed)
-  };
-  std::map<int, Unbound> unbound_;
-};
-
 class NetLoop {
  public:
   // Binds the ZAP handler, then the ROUTER at `endpoint` with `box_secret`
@@ -105,7 +61,12 @@ class NetLoop {
   void Stop();
 
  private:
-  using Conn = Descriptors::Conn;
+  struct Conn {
+    int64_t accepted_ms = 0;
+    uint64_t inode = 0;
+    std::string rid;  // empty until its first frame
+    bool shut = false;
+  };
   // A connection that has sent a frame (ZAP admitted its key).
   struct Route {
     replication::PublicKey box{};
@@ -136,7 +97,7 @@ class NetLoop {
   // Per enrolled key, when each connection ZAP admitted and that has sent
   // nothing yet was admitted (oldest first).
   std::map<replication::PublicKey, std::deque<int64_t>> waiting_;
-  Descriptors conns_;
+  std::map<int, Conn> conns_;            // by file descriptor
   std::map<std::string, Route> routes_;  // by ZeroMQ routing id
   // Closed here, until the monitor reports the connection gone (oldest first).
   std::set<std::string> closed_;
