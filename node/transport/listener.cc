@@ -159,7 +159,7 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     ReleaseSlot(p);
     p.session = std::make_unique<SyncSession>(node_, SyncSession::Side::kListener, p.box,
                                               &memories_[p.box]);
-    if (hello) waiting_since_.erase(p.box);
+    if (sender) waiting_since_.erase(p.box);  // its turn came
     if (sender) TakeSlot(p);
     p.session->DeferBookkeeping();
     p.reported = false;
@@ -307,7 +307,10 @@ bool Listener::MustWait(const std::string& rid, Peer& p, std::string_view hello,
     ReleaseSlot(p);
     p.session.reset();
   }
-  const int64_t since = waiting_since_.try_emplace(p.box, NowMs()).first->second;
+  const int64_t now = NowMs();
+  Place& place = waiting_since_.try_emplace(p.box, Place{now, now}).first->second;
+  place.seen_ms = now;
+  const int64_t since = place.since_ms;
   if (!was_waiting) {
     const replication::Certificate* c = CertOfBoxKey(node_, p.box);
     obs::Log().info("HELLO of {} waits its turn: {} peer(s) are sending their backlog",
@@ -362,17 +365,18 @@ void Listener::TakeBackIdleSlots(int64_t now) {
 // province's first sync.
 void Listener::AdmitWaiting() {
   const int64_t now = NowMs();
-  if (!waiting_.empty() && now - last_lease_check_ms_ >= 1000) {
+  if (!(waiting_.empty() && waiting_since_.empty()) && now - last_lease_check_ms_ >= 1000) {
     last_lease_check_ms_ = now;
-    TakeBackIdleSlots(now);
-    // Keys that asked long ago and wait no more lose their place.
-    std::erase_if(waiting_since_, [&](const auto& e) {
-      return now - e.second > 600'000 &&
-             std::none_of(waiting_.begin(), waiting_.end(), [&](const Waiting& w) {
-               auto it = peers_.find(w.rid);
-               return it != peers_.end() && it->second.box == e.first;
-             });
-    });
+    if (!waiting_.empty()) TakeBackIdleSlots(now);
+    // Keys that have not waited for 10 minutes lose their place (one that
+    // reconnects now and then, waiting meanwhile, keeps it).
+    for (const Waiting& w : waiting_) {
+      auto it = peers_.find(w.rid);
+      if (it == peers_.end()) continue;
+      if (auto place = waiting_since_.find(it->second.box); place != waiting_since_.end())
+        place->second.seen_ms = now;
+    }
+    std::erase_if(waiting_since_, [&](const auto& e) { return now - e.second.seen_ms > 600'000; });
   }
   // Oldest first; a HELLO whose key sends on another connection stays
   // where it is until that ends.

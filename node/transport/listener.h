@@ -98,9 +98,15 @@ class Listener {
   std::string published_stamp_;   // the trust stamp last published to the network thread
   const size_t max_catching_up_;  // 0: no limit
   size_t catching_up_ = 0;        // peers holding a slot
-  std::map<replication::PublicKey, int> slot_keys_;          // keys holding a slot (one each)
-  std::vector<Waiting> waiting_;                             // oldest since_ms first
-  std::map<replication::PublicKey, int64_t> waiting_since_;  // keys waiting, since when
+  std::map<replication::PublicKey, int> slot_keys_;  // keys holding a slot (one each)
+  std::vector<Waiting> waiting_;                     // oldest since_ms first
+  // Keys that waited: since when (their place), and when last seen
+  // waiting (a place is kept 10 minutes after that).
+  struct Place {
+    int64_t since_ms = 0;
+    int64_t seen_ms = 0;
+  };
+  std::map<replication::PublicKey, Place> waiting_since_;
   bool trim_due_ = false;  // memory to give back once no backlog is coming in
   int64_t last_trim_ms_ = 0;
   int64_t last_lease_check_ms_ = 0;
