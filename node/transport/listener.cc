@@ -365,11 +365,14 @@ void Listener::TakeBackIdleSlots(int64_t now) {
 // province's first sync.
 void Listener::AdmitWaiting() {
   const int64_t now = NowMs();
-  if (!(waiting_.empty() && waiting_since_.empty()) && now - last_lease_check_ms_ >= 1000) {
+  if (!waiting_.empty() && now - last_lease_check_ms_ >= 1000) {
     last_lease_check_ms_ = now;
-    if (!waiting_.empty()) TakeBackIdleSlots(now);
-    // Keys that have not waited for 10 minutes lose their place (one that
-    // reconnects now and then, waiting meanwhile, keeps it).
+    TakeBackIdleSlots(now);
+  }
+  // Keys that have not waited for 10 minutes lose their place (one that
+  // reconnects now and then, waiting meanwhile, keeps it).
+  if (!waiting_since_.empty() && now - last_place_sweep_ms_ >= 1000) {
+    last_place_sweep_ms_ = now;
     for (const Waiting& w : waiting_) {
       auto it = peers_.find(w.rid);
       if (it == peers_.end()) continue;
@@ -388,7 +391,17 @@ void Listener::AdmitWaiting() {
     }
     Waiting w = std::move(waiting_[i]);
     waiting_.erase(waiting_.begin() + static_cast<std::ptrdiff_t>(i));
-    if (it != peers_.end()) OnSessionFrame(w.rid, it->second, w.hello, /*gone=*/false);
+    if (it != peers_.end()) {
+      const replication::PublicKey box = it->second.box;
+      OnSessionFrame(w.rid, it->second, w.hello, /*gone=*/false);
+      // Answered (not put back to wait), and no other connection of the
+      // key waits: its turn came, its place goes.
+      if (std::none_of(waiting_.begin(), waiting_.end(), [&](const Waiting& x) {
+            auto p = peers_.find(x.rid);
+            return p != peers_.end() && p->second.box == box;
+          }))
+        waiting_since_.erase(box);
+    }
     i = 0;  // what it did may have freed or taken slots
   }
   if (catching_up_ == 0 && waiting_.empty() && trim_due_ && now - last_trim_ms_ >= 60'000) {

@@ -110,6 +110,7 @@ class Listener {
   bool trim_due_ = false;  // memory to give back once no backlog is coming in
   int64_t last_trim_ms_ = 0;
   int64_t last_lease_check_ms_ = 0;
+  int64_t last_place_sweep_ms_ = 0;
   std::unique_ptr<NetLoop> net_;  // last: stopped first
 };
 

@@ -1271,7 +1271,8 @@ TEST_F(PeerBoundsTest, a_slot_held_without_sending_is_taken_back_after_its_lease
 // Admission's order (docs/protocol.md, Admission of backlogs): HELLOs
 // waiting for the one slot are answered in the order their keys first
 // asked, and a key whose connection dropped while it waited keeps its
-// place on a new one, ahead of keys that asked after it first did.
+// place on a new one, ahead of keys that asked after it first did, even
+// if meanwhile it was answered on another connection with nothing to send.
 TEST_F(PeerBoundsTest, waiting_backlogs_are_answered_in_the_order_their_keys_first_asked) {
   InitHub();
   const char* const names[] = {"a", "b", "c", "d"};
@@ -1303,6 +1304,12 @@ TEST_F(PeerBoundsTest, waiting_backlogs_are_answered_in_the_order_their_keys_fir
   ASSERT_TRUE(WaitFor([&] { return waits() >= 2; }, 10)) << "c did not wait";
   auto d = ask(3);
   ASSERT_TRUE(WaitFor([&] { return waits() >= 3; }, 10)) << "d did not wait";
+  // b, with nothing to send on another connection, is answered at once,
+  // and that does not take away its place.
+  const NodeKeys b_keys = KeysOf(Dir("b"));
+  WireClient b_idle(ctx_, b_keys, endpoint_, hub_box);
+  ASSERT_TRUE(b_idle.Send(HelloFrame(b_keys)));
+  ASSERT_TRUE(Await(b_idle, IsType(kHelloType), 10000)) << "nothing to send, yet not answered";
   // b's link drops while it waits; it asks again on a new connection, last
   // to arrive.
   b.reset();
