@@ -86,10 +86,8 @@ inline std::string LastLine(const std::string& path) {
   return last;
 }
 
-// A field of /proc/PID/status in kB (VmHWM: peak resident set, VmRSS), 0
-// once the process is gone.
 // A "key: value" line of /proc/PID/FILE (status: VmHWM in kB; io: wchar in
-// bytes), 0 when absent.
+// bytes), 0 when absent or once the process is gone.
 inline long ProcField(pid_t pid, const std::string& file, const std::string& key) {
   std::ifstream in("/proc/" + std::to_string(pid) + "/" + file);
   std::string line;
@@ -99,6 +97,7 @@ inline long ProcField(pid_t pid, const std::string& file, const std::string& key
   return 0;
 }
 
+// A field of /proc/PID/status in kB (VmHWM: peak resident set, VmRSS).
 inline long ProcStatusKb(pid_t pid, const std::string& key) {
   return ProcField(pid, "status", key);
 }
