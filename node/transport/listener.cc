@@ -359,6 +359,11 @@ void Listener::TakeBackIdleSlots(int64_t now) {
   }
 }
 
+const replication::PublicKey* Listener::KeyOf(const Waiting& w) const {
+  auto it = peers_.find(w.rid);
+  return it == peers_.end() ? nullptr : &it->second.box;
+}
+
 // Answers waiting HELLOs while slots are free. Once no backlog is coming
 // in, the memory the catch-ups took (frames of up to 1 MiB) goes back to
 // the system, at most once a minute: a hub idles for hours after a
@@ -374,9 +379,9 @@ void Listener::AdmitWaiting() {
   if (!waiting_since_.empty() && now - last_place_sweep_ms_ >= 1000) {
     last_place_sweep_ms_ = now;
     for (const Waiting& w : waiting_) {
-      auto it = peers_.find(w.rid);
-      if (it == peers_.end()) continue;
-      if (auto place = waiting_since_.find(it->second.box); place != waiting_since_.end())
+      const replication::PublicKey* key = KeyOf(w);
+      if (auto place = key ? waiting_since_.find(*key) : waiting_since_.end();
+          place != waiting_since_.end())
         place->second.seen_ms = now;
     }
     std::erase_if(waiting_since_, [&](const auto& e) { return now - e.second.seen_ms > 600'000; });
@@ -397,8 +402,8 @@ void Listener::AdmitWaiting() {
       // Answered (not put back to wait), and no other connection of the
       // key waits: its turn came, its place goes.
       if (std::none_of(waiting_.begin(), waiting_.end(), [&](const Waiting& x) {
-            auto p = peers_.find(x.rid);
-            return p != peers_.end() && p->second.box == box;
+            const replication::PublicKey* key = KeyOf(x);
+            return key != nullptr && *key == box;
           }))
         waiting_since_.erase(box);
     }

@@ -86,6 +86,8 @@ class Listener {
   void ReleaseSlot(Peer& p);
   void TakeBackIdleSlots(int64_t now);
   void AdmitWaiting();
+  // The key of a waiting HELLO's connection (null: the connection is gone).
+  const replication::PublicKey* KeyOf(const Waiting& w) const;
 
   Node& node_;
   Handoff handoff_;

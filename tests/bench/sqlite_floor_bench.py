@@ -41,9 +41,8 @@ import shutil
 import sqlite3
 import sys
 import tempfile
-import time
-
 import threading
+import time
 
 
 def settings(page_size, checkpoint):
@@ -54,25 +53,18 @@ def settings(page_size, checkpoint):
     ]
 
 
-# Per table, the rows of records [lo, hi] (changes [clo, chi]) in the source,
-# and how they go in.
-SELECTS = [
+# Per table: where the rows of records [lo, hi] (changes [clo, chi]) go,
+# and how they are read from the source.
+ROWS = [
     ("changes", "SELECT * FROM src.changes WHERE id BETWEEN :clo AND :chi"),
     ("records", "SELECT * FROM src.records WHERE id BETWEEN :lo AND :hi"),
     ("person_index", "SELECT * FROM src.person_index WHERE record BETWEEN :lo AND :hi"),
     ("recon_leaves", "SELECT l.* FROM src.records r CROSS JOIN src.recon_leaves l"
      " INDEXED BY rl_by_record ON l.record_id = r.record_id AND l.scope = r.scope"
      " WHERE r.id BETWEEN :lo AND :hi"),
-    ("record_search", "SELECT rowid, text, display FROM src.record_search"
+    ("record_search(rowid, text, display)", "SELECT rowid, text, display FROM src.record_search"
      " WHERE rowid BETWEEN :lo AND :hi"),
 ]
-INSERTS = {
-    "changes": "INSERT INTO changes",
-    "records": "INSERT INTO records",
-    "person_index": "INSERT INTO person_index",
-    "recon_leaves": "INSERT INTO recon_leaves",
-    "record_search": "INSERT INTO record_search(rowid, text, display)",
-}
 
 
 def replay(src, target, per_commit, read_only=False, page_size=16384, checkpoint="inline"):
@@ -114,12 +106,12 @@ def replay(src, target, per_commit, read_only=False, page_size=16384, checkpoint
             chi = change_ids[-1] if change_ids else 0
         args = {"lo": lo, "hi": hi, "clo": clo, "chi": chi}
         if read_only:
-            for table, select in SELECTS:
+            for _, select in ROWS:
                 db.execute(select, args).fetchall()
             continue
         db.execute("BEGIN")
-        for table, select in SELECTS:
-            db.execute(INSERTS[table] + " " + select, args)
+        for into, select in ROWS:
+            db.execute(f"INSERT INTO {into} {select}", args)
         db.execute("COMMIT")
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_SELF)
@@ -127,7 +119,8 @@ def replay(src, target, per_commit, read_only=False, page_size=16384, checkpoint
     if checkpointer:
         checkpointer.join()
     if not read_only:
-        for table, _ in SELECTS:
+        for into, _ in ROWS:
+            table = into.split("(")[0]
             ours = db.execute(f"SELECT count(*) FROM main.{table}").fetchone()[0]
             theirs = db.execute(f"SELECT count(*) FROM src.{table}").fetchone()[0]
             if ours != theirs:
