@@ -146,17 +146,25 @@ def hub_and_commune(lab, records=20):
 @contextlib.contextmanager
 def serving(lab, name):
     """`tuphap serve --listen` on NAME (with the real VFS) while the block
-    runs; yields its endpoint."""
-    ep = f"tcp://127.0.0.1:{free_port()}"
-    server = subprocess.Popen([lab.tuphap, "--data", lab.dir(name), "serve", "--exit-with-parent", "--listen", ep],
-                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
+    runs; yields its endpoint. A port free when chosen may be taken before
+    serve binds it (another test's connections draw from the same ports):
+    then another port, a few times."""
+    for attempt in range(5):
+        ep = f"tcp://127.0.0.1:{free_port()}"
+        server = subprocess.Popen([lab.tuphap, "--data", lab.dir(name), "serve", "--exit-with-parent", "--listen", ep],
+                                  stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
         line = ""
         for line in server.stdout:
             if "listening on" in line:
                 break
         else:
+            server.wait(20)
+            server.stdout.close()
+            if "Address already in use" in line and attempt < 4:
+                continue
             raise Failure(f"serve {name} did not start: {line}")
+        break
+    try:
         yield ep
     finally:
         server.terminate()
