@@ -41,7 +41,8 @@ void WarnAbout(const store::ApplyReport& r, int64_t max_clock_ahead_ms) {
 
 }  // namespace
 
-Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& batch) {
+Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& batch,
+                                        const std::function<bool()>& yield) {
   if (!enrolled()) {
     return Status::FailedPrecondition(
                "this node is not enrolled yet: it cannot check who wrote a change (run 'tuphap "
@@ -67,30 +68,44 @@ Result<store::ApplyReport> Node::Ingest(std::vector<store::Store::Incoming>& bat
   const auto began = std::chrono::steady_clock::now();
   store::ApplyReport total;
   total.outcomes.resize(batch.size());
-  auto run = [&](const std::vector<size_t>& idx) -> Status {
+  // The rest's entries from `left` on were not applied (a yield).
+  size_t left = order_rest.size();
+  auto run = [&](const std::vector<size_t>& idx, bool may_yield) -> Status {
     if (idx.empty()) return Status::Ok();
     std::vector<store::Store::Incoming> part;
     part.reserve(idx.size());
     for (size_t i : idx) part.push_back(std::move(batch[i]));
     store::ApplyOptions options;
     options.gate = trust_.get();
+    if (may_yield) options.yield = yield;
     auto report = store_->Apply(part, *opener_, options);
     for (size_t k = 0; k < idx.size(); ++k) batch[idx[k]] = std::move(part[k]);
     TUPHAP_RETURN_IF_ERROR(report.status());
-    for (size_t k = 0; k < idx.size(); ++k) total.outcomes[idx[k]] = report->outcomes[k];
+    for (size_t k = 0; k < report->taken; ++k) total.outcomes[idx[k]] = report->outcomes[k];
     total.AddCounts(*report);
+    if (may_yield) left = report->taken;
     return Status::Ok();
   };
-  TUPHAP_RETURN_IF_ERROR(run(order_public));
+  TUPHAP_RETURN_IF_ERROR(run(order_public, false));
   if (!order_public.empty()) {
     TUPHAP_RETURN_IF_ERROR(LoadTrust());
     TUPHAP_RETURN_IF_ERROR(OpenGrants());
     TUPHAP_RETURN_IF_ERROR(RetryBlockedFeedsIfKeysGrew());
   }
-  TUPHAP_RETURN_IF_ERROR(run(order_rest));
+  TUPHAP_RETURN_IF_ERROR(run(order_rest, static_cast<bool>(yield)));
+  total.taken = order_public.size() + left;
+  if (yield) {
+    std::vector<store::Store::Incoming> rest;
+    rest.reserve(order_rest.size() - left);
+    for (size_t k = left; k < order_rest.size(); ++k)
+      rest.push_back(std::move(batch[order_rest[k]]));
+    batch = std::move(rest);
+    total.outcomes.clear();
+  }
   obs::Metrics::Get().BatchApplied(
       total.appended + total.released,
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count());
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - began).count(),
+      /*whole=*/!yield || batch.empty());
   WarnAbout(total, options_.max_clock_ahead_ms);
   return total;
 }

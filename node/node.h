@@ -221,7 +221,13 @@ class Node {
   // Applies envelopes from elsewhere with every ingest check: the public
   // feed first (new certificates, revocations and keys take effect for the
   // rest of the batch), then the others.
-  Result<store::ApplyReport> Ingest(std::vector<store::Store::Incoming>& batch);
+  // With `yield` (a worker that others wait on: store::ApplyOptions::yield)
+  // the batch may be applied in part, each part committed: what was applied
+  // is taken out of `batch`, and what is left (none of the public feed,
+  // always applied whole) is for the next call. The report then counts
+  // what was applied and holds no outcomes.
+  Result<store::ApplyReport> Ingest(std::vector<store::Store::Incoming>& batch,
+                                    const std::function<bool()>& yield = {});
   Result<SecurityStatus> Security();
   // Re-reads certificates, revocations and grants from the store (another
   // process, such as `enroll sign`, may have added some).

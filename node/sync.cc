@@ -127,6 +127,9 @@ Result<std::string> SyncSession::Start() {
 }
 
 Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* out) {
+  // A transport that hands over the next frame with a batch in hand gets
+  // the peer's order kept: the batch is finished first.
+  if (in_hand_) TUPHAP_RETURN_IF_ERROR(ContinueBatch(out, /*may_yield=*/false));
   stats_.bytes_in += frame.size();
   auto msg = replication::Decode(frame);
   if (!msg.ok()) return Fail(msg.status().reason(), msg.status().message(), out);
@@ -161,6 +164,15 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
     peer_done_ = true;  // DONE
     s = Pump(out);
   }
+  return AfterFrame(std::move(s), out);
+}
+
+Status SyncSession::ContinueBatch(std::vector<std::string>* out, bool may_yield) {
+  if (!in_hand_) return Status::Ok();
+  return AfterFrame(IngestInHand(may_yield, out), out);
+}
+
+Status SyncSession::AfterFrame(Status s, std::vector<std::string>* out) {
   // Caught up: everything the peer held of this node's feeds is here now.
   if (s.ok() && peer_ != nullptr && caught_up() && !restore_checked_) {
     restore_checked_ = true;
@@ -461,26 +473,43 @@ void SyncSession::KeepAlive(std::vector<std::string>* out) {
 }
 
 Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::string>* out) {
-  std::vector<store::Store::Incoming> incoming;
-  incoming.reserve(batch.envelopes.size());
-  uint64_t malformed = 0;
-  // Per feed of the batch, the highest envelope it carried (seq, id).
-  std::map<store::FeedKey, std::pair<uint64_t, replication::Hash>> feeds;
+  InHand b;
+  b.batch_no = batch.batch_no;
+  b.left.reserve(batch.envelopes.size());
   for (auto& bytes : batch.envelopes) {
     auto env = replication::Envelope::Parse(std::move(bytes));
     if (!env.ok()) {
-      ++malformed;  // one bad envelope does not spoil the batch
+      ++b.malformed;  // one bad envelope does not spoil the batch
       continue;
     }
     const store::FeedKey key{env->header().origin, env->header().scope};
-    auto& top = feeds[key];
+    auto& top = b.feeds[key];
     if (env->header().seq >= top.first) top = {env->header().seq, env->hash()};
     // The peer holds what it sends: never echo it back.
     auto& known = peer_head_[key];
     known = std::max(known, env->header().seq);
-    incoming.push_back({std::move(*env), std::nullopt});
+    b.left.push_back({std::move(*env), std::nullopt});
   }
-  TUPHAP_ASSIGN_OR_RETURN(store::ApplyReport report, node_.Ingest(incoming));
+  in_hand_ = std::move(b);
+  return IngestInHand(/*may_yield=*/true, out);
+}
+
+Status SyncSession::IngestInHand(bool may_yield, std::vector<std::string>* out) {
+  InHand& b = *in_hand_;
+  static const std::function<bool()> kNoYield;
+  Result<store::ApplyReport> part = node_.Ingest(b.left, may_yield ? yield_ : kNoYield);
+  if (!part.ok()) {
+    in_hand_.reset();
+    return part.status();
+  }
+  b.applied.AddCounts(*part);
+  if (yield_ && may_yield && !b.left.empty()) return Status::Ok();  // more to apply later
+  const store::ApplyReport report = std::move(b.applied);
+  const uint64_t malformed = b.malformed;
+  const auto feeds = std::move(b.feeds);
+  replication::Ack ack;
+  ack.batch_no = b.batch_no;
+  in_hand_.reset();
   // Envelopes that do not parse never reach the store: counted here, so
   // status shows them too (no origin is known: the peer sent them).
   TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", malformed));
@@ -490,8 +519,6 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
   for (const auto& [reason, n] : report.refusals) refused_reasons_[reason] += n;
   equivocations_ += report.equivocations;
   if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
-  replication::Ack ack;
-  ack.batch_no = batch.batch_no;
   ack.refused = report.refused + malformed;
   for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));

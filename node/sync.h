@@ -6,13 +6,15 @@
 // envelopes after the other's head, oldest first, in batches bounded by
 // count and bytes, with at most `window` batches unacknowledged. The
 // receiver ingests and commits a batch in one transaction (Node::Ingest),
-// then acknowledges with its new heads; a hub signs its acknowledgements
+// or in parts when others wait (SetYield), then acknowledges with its new
+// heads; a hub signs its acknowledgements
 // (receipts). DONE says "I have sent everything I had when we met and it
 // was acknowledged". Correctness needs no memory of the peer: a new HELLO
 // starts over from the heads announced.
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -110,7 +112,18 @@ class SyncSession {
   Result<std::string> Start();
   // One frame from the peer; frames to send are appended to `out`. An error
   // ends the session (an ERROR frame for the peer is appended when useful).
+  // A BATCH may be left in hand (see SetYield): nothing is answered yet.
   Status OnFrame(std::string_view frame, std::vector<std::string>* out);
+  // A worker that others wait on (the listener): the peer's batches are
+  // ingested in parts, each committed, stopping whenever `yield` says so
+  // (Node::Ingest); the batch is then in hand, and acknowledged once
+  // ContinueBatch has applied the rest. The transport hands the session no
+  // other frame of the peer meanwhile (it would finish the batch first).
+  void SetYield(std::function<bool()> yield) { yield_ = std::move(yield); }
+  bool batch_in_hand() const { return in_hand_.has_value(); }
+  // Applies more of the batch in hand (all of it unless `may_yield`), and
+  // acknowledges it once whole, like OnFrame.
+  Status ContinueBatch(std::vector<std::string>* out, bool may_yield = true);
   // Sends what the window allows: the catch-up, then (live) changes made
   // since. Call it whenever local changes may have been made.
   Status Pump(std::vector<std::string>* out);
@@ -172,6 +185,12 @@ class SyncSession {
                       const replication::HeadsSummary& peer_summary, std::vector<std::string>* out);
   Status HandleHeads(const replication::HeadsMessage& heads, std::vector<std::string>* out);
   Status HandleBatch(replication::Batch& batch, std::vector<std::string>* out);
+  // Ingests (more of) the batch in hand and, once all of it is applied,
+  // acknowledges it.
+  Status IngestInHand(bool may_yield, std::vector<std::string>* out);
+  // What follows a frame's handling (and a batch's continuation): the
+  // restore check once caught up, and the end of a failed session.
+  Status AfterFrame(Status s, std::vector<std::string>* out);
   Status HandleAck(const replication::Ack& ack);
   // Writes the hub's latest receipt per scope of this node's feeds.
   void KeepPendingReceipts();
@@ -235,6 +254,18 @@ class SyncSession {
   std::optional<Expansion> expansion_;
   uint64_t expanded_in_ = 0;
   uint64_t expanded_out_ = 0;
+  // A peer's batch ingested in part (SetYield): what is left of it and
+  // what its acknowledgement will say.
+  struct InHand {
+    uint64_t batch_no = 0;
+    std::vector<store::Store::Incoming> left;
+    uint64_t malformed = 0;  // envelopes that did not parse
+    // Per feed of the batch, the highest envelope it carried (seq, id).
+    std::map<store::FeedKey, std::pair<uint64_t, replication::Hash>> feeds;
+    store::ApplyReport applied;  // counts of the parts applied
+  };
+  std::optional<InHand> in_hand_;
+  std::function<bool()> yield_;
   bool defer_bookkeeping_ = false;
   std::optional<std::vector<replication::FeedHeadWire>> deferred_heads_;  // of the HELLO
   bool restore_checked_ = false;

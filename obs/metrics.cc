@@ -38,6 +38,13 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                   .Help("Batches of envelopes from elsewhere (a peer, a bundle) applied")
                   .Register(r)
                   .Add({});
+  yields_ = &BuildCounter()
+                 .Name("tuphap_batch_yields_total")
+                 .Help(
+                     "Batches from a peer committed part-way so the worker could answer other "
+                     "peers first (one more commit each)")
+                 .Register(r)
+                 .Add({});
   envelopes_ = &BuildCounter()
                     .Name("tuphap_envelopes_applied_total")
                     .Help("Envelopes from elsewhere that joined the log")
@@ -46,7 +53,9 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   apply_seconds_ =
       &BuildHistogram()
            .Name("tuphap_apply_duration_seconds")
-           .Help("Time to check, log, materialise and commit one batch from elsewhere")
+           .Help(
+               "Time to check, log, materialise and commit one batch from elsewhere, or one "
+               "part of it")
            .Register(r)
            .Add({}, prometheus::Histogram::BucketBoundaries{0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
                                                             0.1, 0.25, 0.5, 1, 2.5, 5, 10});
@@ -115,8 +124,8 @@ void Metrics::SessionEnded(std::string_view side, std::string_view outcome, uint
   ++sessions_ended_;
 }
 
-void Metrics::BatchApplied(uint64_t applied, double seconds) {
-  batches_->Increment();
+void Metrics::BatchApplied(uint64_t applied, double seconds, bool whole) {
+  (whole ? batches_ : yields_)->Increment();
   envelopes_->Increment(static_cast<double>(applied));
   apply_seconds_->Observe(seconds);
 }

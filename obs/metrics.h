@@ -44,8 +44,9 @@ class Metrics {
 
   // A batch of envelopes from elsewhere went through the store: `applied`
   // of them are new in the log, in `seconds` (checks, log step,
-  // materialising and commit).
-  void BatchApplied(uint64_t applied, double seconds);
+  // materialising and commit). `whole` false: a part of it, committed so
+  // the worker could answer other peers (the batch counts at its last).
+  void BatchApplied(uint64_t applied, double seconds, bool whole = true);
   // One write transaction's COMMIT took `seconds` (the fsync).
   void Committed(double seconds);
 
@@ -71,6 +72,7 @@ class Metrics {
   prometheus::Family<prometheus::Counter>* sessions_total_;
   prometheus::Family<prometheus::Counter>* sync_bytes_;
   prometheus::Counter* batches_;
+  prometheus::Counter* yields_;
   prometheus::Counter* envelopes_;
   prometheus::Histogram* apply_seconds_;
   prometheus::Histogram* commit_seconds_;

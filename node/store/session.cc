@@ -71,6 +71,7 @@ class Store::Batch {
   Status RejudgePrefix(const std::string& scope, const std::string& prefix,
                        const std::set<std::string>& skip);
   ApplyReport& report() { return report_; }
+  const ApplyOptions& options() const { return options_; }
   // Adds the moves of stats_totals gathered since the last call, once per
   // key (at commit: a key that many flushes of one transaction touch is
   // written once).
@@ -1162,8 +1163,19 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   // same batch can be retried: the bodies are then opened again (those
   // opened ahead and refused before Add used them keep their open body,
   // which is the same).
-  for (size_t i = 0; i < batch.size(); ++i)
+  // With a yield, every run of kYieldEnvelopes is materialised and flushed
+  // before the question, so stopping costs the commit alone.
+  const std::function<bool()>& yield = batch_->options().yield;
+  size_t i = 0;
+  while (i < batch.size()) {
     TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(batch[i], /*local=*/false, verified.valid[i])));
+    ++i;
+    if (yield && i % kYieldEnvelopes == 0 && i < batch.size()) {
+      TUPHAP_RETURN_IF_ERROR(Checkpoint());
+      if (yield()) break;
+    }
+  }
+  batch_->report().taken += i;
   return Fail(batch_->FlushIfLarge());
 }
 

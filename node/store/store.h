@@ -278,7 +278,16 @@ struct ApplyOptions {
   // Certificate, revocation and authorisation checks; none when null
   // (signatures are always checked).
   const IngestGate* gate = nullptr;
+  // Set by a worker that others wait on (the listener, whose HELLOs must
+  // not wait for a whole batch): Apply then materialises and flushes every
+  // kYieldEnvelopes envelopes and asks this after each run; true stops it
+  // there, and the session's commit holds what was applied. The rest of the
+  // batch is the caller's (ApplyReport::taken).
+  std::function<bool()> yield = nullptr;
 };
+// Envelopes applied between two questions to ApplyOptions::yield: about
+// 8 ms of a hub's work on civil-status records (docs/architecture.md).
+inline constexpr size_t kYieldEnvelopes = 64;
 
 class Store {
  public:

@@ -184,7 +184,10 @@ struct Outcome {
 };
 
 struct ApplyReport {
-  std::vector<Outcome> outcomes;  // one per input, in order
+  std::vector<Outcome> outcomes;  // one per input handled, in order
+  // Inputs handled: all of them, unless ApplyOptions::yield stopped the
+  // session first (the rest were not looked at).
+  size_t taken = 0;
   size_t appended = 0;
   size_t duplicates = 0;
   size_t held = 0;

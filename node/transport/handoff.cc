@@ -99,11 +99,44 @@ bool Handoff::has_work() {
   return !events_.empty() || !ready_.empty();
 }
 
+namespace {
+
+// Frames a session waits on (HELLO, HEADS, ACK, DONE, ERROR); BATCHes and
+// QUERYs may each cost a transaction or a tree read.
+bool Light(const zmq::message_t& frame) {
+  const uint64_t type = replication::PeekType(frame.to_string_view());
+  return type != static_cast<uint64_t>(replication::MessageType::kBatch) &&
+         type != static_cast<uint64_t>(replication::MessageType::kQuery);
+}
+
+}  // namespace
+
+bool Handoff::has_light() {
+  std::lock_guard lock(mu_);
+  if (std::any_of(events_.begin(), events_.end(),
+                  [](const Work& e) { return e.kind != Work::Kind::kGone; }))
+    return true;
+  return std::any_of(ready_.begin(), ready_.end(), [this](const std::string& rid) {
+    auto q = queued_.find(rid);
+    return q != queued_.end() && !held_.contains(rid) && Light(q->second.front());
+  });
+}
+
+void Handoff::Hold(const std::string& rid, bool held) {
+  std::lock_guard lock(mu_);
+  if (held) {
+    held_.insert(rid);
+  } else {
+    held_.erase(rid);
+  }
+}
+
 // Order: events but a lost connection's; then a frame that is neither a
-// BATCH nor a QUERY (one connection's frames stay in order); then a lost connection's end
-// (its session's last bookkeeping); then BATCHes, one connection at a time
-// in turn.
-Handoff::Work Handoff::Take() {
+// BATCH nor a QUERY (one connection's frames stay in order); then a lost
+// connection's end (its session's last bookkeeping); then BATCHes and
+// QUERYs, one connection at a time in turn (so one peer's stream of
+// queries cannot hold back other peers' batches). Held connections wait.
+Handoff::Work Handoff::Take(bool light_only) {
   std::lock_guard lock(mu_);
   Work w;
   auto take_event = [&](auto it) {
@@ -117,18 +150,18 @@ Handoff::Work Handoff::Take() {
   if (urgent != events_.end()) return take_event(urgent);
   // Connections closed meanwhile are skipped.
   std::erase_if(ready_, [this](const std::string& rid) { return queued_.count(rid) == 0; });
-  // Frames a session waits on (HELLO, HEADS, ACK, DONE, ERROR) go first;
-  // BATCHes and QUERYs (each may cost a transaction or a tree read) take
-  // turns, so one peer's stream of queries cannot hold back other peers'
-  // batches.
-  auto light = std::find_if(ready_.begin(), ready_.end(), [this](const std::string& rid) {
-    const uint64_t type = replication::PeekType(queued_[rid].front().to_string_view());
-    return type != static_cast<uint64_t>(replication::MessageType::kBatch) &&
-           type != static_cast<uint64_t>(replication::MessageType::kQuery);
-  });
-  if (light == ready_.end() && !events_.empty()) return take_event(events_.begin());
-  if (ready_.empty()) return w;
-  auto pick = light != ready_.end() ? light : ready_.begin();
+  auto first = [&](bool light) {
+    return std::find_if(ready_.begin(), ready_.end(), [&](const std::string& rid) {
+      return !held_.contains(rid) && (!light || Light(queued_[rid].front()));
+    });
+  };
+  auto pick = first(/*light=*/true);
+  if (pick == ready_.end()) {
+    if (light_only) return w;
+    if (!events_.empty()) return take_event(events_.begin());
+    pick = first(/*light=*/false);
+    if (pick == ready_.end()) return w;
+  }
   const std::string rid = *pick;
   ready_.erase(pick);
   auto q = queued_.find(rid);

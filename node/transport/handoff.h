@@ -5,11 +5,12 @@
 //
 // Network -> worker: frames by connection, each connection's in order,
 // taken one connection at a time in turn, connections whose next frame is
-// not a BATCH first (a HELLO, an ACK, DONE or a QUERY is answered without
-// waiting for the batches of other connections queued before it); and
-// events (a connection lost, one closed, trust to reload). What a
-// connection has queued and the frame the worker holds of it count
-// against its inbox bound (net.cc): a peer over it is closed and what it
+// neither a BATCH nor a QUERY first (a HELLO, an ACK or DONE is answered
+// without waiting for the batches of other connections queued before it);
+// and events (a connection lost, one closed, trust to reload). A
+// connection whose batch the worker holds in part is held: its frames
+// wait. What a connection has queued and the frame the worker holds of it
+// count against its inbox bound (net.cc): a peer over it is closed and what it
 // queued dropped, so the queue is bounded by the connections' bounds.
 // Worker -> network: frames to send, and the trust the worker holds.
 // Each side is woken by an eventfd the other writes.
@@ -83,8 +84,16 @@ class Handoff {
     zmq::message_t frame;  // kFrame
   };
   // The next thing to do, without waiting (kNone: nothing). A frame taken
-  // stays counted against its connection until Done.
-  Work Take();
+  // stays counted against its connection until Done. `light_only`: only
+  // what has_light counts.
+  Work Take(bool light_only = false);
+  // Whether an event other than a lost connection, or a frame other than a
+  // BATCH or a QUERY, waits: what a worker in the middle of a batch stops
+  // for (Node::Ingest's yield).
+  bool has_light();
+  // A connection whose batch the worker holds in part: none of its frames
+  // is taken until it is released, so they stay in order.
+  void Hold(const std::string& rid, bool held);
   // The next frame of `rid` still queued (a lost connection's last frames).
   std::optional<zmq::message_t> TakeFrameOf(const std::string& rid);
   // The frame of `rid` taken last was handled.
@@ -104,6 +113,7 @@ class Handoff {
   // network -> worker
   std::map<std::string, std::deque<zmq::message_t>> queued_;
   std::deque<std::string> ready_;  // connections with frames queued, in turn
+  std::set<std::string> held_;     // Hold: their frames wait
   std::map<std::string, Pending> pending_;
   std::deque<Work> events_;
   bool trust_asked_ = false;

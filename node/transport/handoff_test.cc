@@ -105,6 +105,46 @@ TEST(HandoffTest, a_lost_connections_end_waits_for_a_frame_that_is_not_a_batch) 
   EXPECT_EQ(h.Take().rid, "a");
 }
 
+TEST(HandoffTest,
+     a_held_connection_keeps_its_frames_and_a_worker_in_a_batch_takes_only_light_work) {
+  Handoff h;
+  h.PushFrame("a", Batch(1));
+  h.PushFrame("a", Hello());  // after a's batch: stays behind it
+  h.PushFrame("b", Batch(5));
+  Handoff::Work w = h.Take();
+  ASSERT_EQ(w.rid, "a");
+  EXPECT_EQ(BatchNo(w.frame), 1u);
+  h.Hold("a", true);  // a's batch is in hand
+  // a's HELLO is not taken, nor counted as light work; b's batch is not
+  // light work either.
+  EXPECT_FALSE(h.has_light());
+  EXPECT_EQ(h.Take(/*light_only=*/true).kind, Handoff::Work::Kind::kNone);
+  h.PushGone("x");  // a lost connection's end is not light work
+  EXPECT_FALSE(h.has_light());
+  h.PushFrame("c", Hello());
+  EXPECT_TRUE(h.has_light());
+  w = h.Take(/*light_only=*/true);
+  EXPECT_EQ(w.rid, "c");
+  EXPECT_FALSE(h.has_light());
+  h.PushClosed("d", "flooding");  // events the worker stops for
+  EXPECT_TRUE(h.has_light());
+  EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kClosed);
+  EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kNone);
+  // Without light_only, a held connection still waits: b's batch, the
+  // lost one's end, then nothing until a is released.
+  w = h.Take();
+  EXPECT_EQ(w.kind, Handoff::Work::Kind::kGone);
+  w = h.Take();
+  EXPECT_EQ(w.rid, "b");
+  EXPECT_EQ(h.Take().kind, Handoff::Work::Kind::kNone);
+  h.Hold("a", false);
+  EXPECT_TRUE(h.has_light());
+  w = h.Take();
+  EXPECT_EQ(w.rid, "a");
+  EXPECT_EQ(replication::PeekType(w.frame.to_string_view()),
+            static_cast<uint64_t>(replication::MessageType::kHello));
+}
+
 TEST(HandoffTest, asks_for_trust_wait_as_one_until_taken_and_output_goes_out_in_order) {
   Handoff h;
   h.AskTrust();

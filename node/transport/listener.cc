@@ -42,6 +42,7 @@ Listener::Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
 
 Listener::~Listener() {
   net_->Stop();
+  while (!in_hand_.empty()) ContinueInHand(/*may_yield=*/false);
   for (auto& [rid, p] : peers_) {
     if (!p.session) continue;
     p.session->SetEnded("serve stopped");
@@ -56,10 +57,19 @@ void Listener::AddPollItems(std::vector<zmq::pollitem_t>& items) {
 void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
   handoff_.ClearWorkerWake();
   const int64_t start = NowMs();
-  while (NowMs() - start < budget_ms && !stop()) {
-    Handoff::Work w = handoff_.Take();
+  while (NowMs() - start < budget_ms) {
+    if (stop()) {
+      while (!in_hand_.empty()) ContinueInHand(/*may_yield=*/false);
+      return;
+    }
+    // With batches in hand, only what they yield to; then they go on.
+    Handoff::Work w = handoff_.Take(/*light_only=*/!in_hand_.empty());
     switch (w.kind) {
       case Handoff::Work::Kind::kNone:
+        if (!in_hand_.empty()) {
+          ContinueInHand(/*may_yield=*/true);
+          break;
+        }
         // Nothing came in: the leases of sending slots still run out, and
         // a HELLO waiting for one is answered (the serve loop comes here
         // every 50 ms, work or not).
@@ -68,7 +78,13 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
       case Handoff::Work::Kind::kFrame: {
         const size_t bytes = w.frame.size();
         OnFrame(w.rid, w.frame, /*gone=*/false);
-        handoff_.Done(w.rid, bytes);
+        auto p = peers_.find(w.rid);
+        if (p != peers_.end() && p->second.session && p->second.session->batch_in_hand()) {
+          handoff_.Hold(w.rid, true);
+          in_hand_.push_back({w.rid, bytes});
+        } else {
+          handoff_.Done(w.rid, bytes);
+        }
         break;
       }
       case Handoff::Work::Kind::kGone:
@@ -166,8 +182,35 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.recorded = {};
     p.recorded_progress = 0;
   }
+  p.session->SetYield(gone ? std::function<bool()>() : [this] { return handoff_.has_light(); });
   std::vector<std::string> out;
-  Status s = p.session->OnFrame(f, &out);
+  const Status s = p.session->OnFrame(f, &out);
+  AfterSessionStep(rid, p, s, out, gone);
+}
+
+void Listener::ContinueInHand(bool may_yield) {
+  const InHand h = in_hand_.front();
+  in_hand_.pop_front();
+  auto it = peers_.find(h.rid);
+  if (it == peers_.end() || !it->second.session || !it->second.session->batch_in_hand()) {
+    handoff_.Hold(h.rid, false);
+    handoff_.Done(h.rid, h.bytes);
+    return;
+  }
+  Peer& p = it->second;
+  std::vector<std::string> out;
+  const Status s = p.session->ContinueBatch(&out, may_yield);
+  if (p.session->batch_in_hand()) {
+    in_hand_.push_back(h);  // others' batches in hand take their turn
+    return;
+  }
+  handoff_.Hold(h.rid, false);
+  handoff_.Done(h.rid, h.bytes);
+  AfterSessionStep(h.rid, p, s, out, /*gone=*/false);
+}
+
+void Listener::AfterSessionStep(const std::string& rid, Peer& p, const Status& s,
+                                std::vector<std::string>& out, bool gone) {
   if (!gone) handoff_.Send(rid, out);
   p.session->WriteBookkeeping();  // after the answer left
   if (!s.ok()) {
@@ -254,6 +297,10 @@ void Listener::Record(Peer& p, bool caught_up) {
 // connection for that reason.
 void Listener::Drop(const std::string& rid, const std::string* why) {
   std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
+  // A batch in hand: what was applied of it stays (committed, unanswered:
+  // the peer sends it again and finds it here).
+  if (std::erase_if(in_hand_, [&](const InHand& h) { return h.rid == rid; }) > 0)
+    handoff_.Hold(rid, false);
   auto it = peers_.find(rid);
   if (it == peers_.end()) return;
   Peer& p = it->second;

@@ -8,6 +8,7 @@
 // and handing its answers back.
 #pragma once
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -38,10 +39,13 @@ class Listener {
   // What the worker's loop waits on (the network thread's wake-up).
   void AddPollItems(std::vector<zmq::pollitem_t>& items);
   // Whether work is waiting (the loop then does not wait).
-  bool has_work() { return handoff_.has_work(); }
+  bool has_work() { return !in_hand_.empty() || handoff_.has_work(); }
   // Handles what the network thread handed over, one frame or event at a
   // time, for at most `budget_ms` or until `stop` says so: a signal stops
-  // serve between two batches, never inside one.
+  // serve between two batches, never inside one (the batches in hand are
+  // finished first). A peer's batch is applied in parts, each committed,
+  // whenever other frames than batches wait (SyncSession::SetYield): a
+  // HELLO waits for one part, not for the batch.
   void Service(int64_t budget_ms, const std::function<bool()>& stop);
   // Every pump interval: live sessions' new changes.
   void Pump();
@@ -73,6 +77,13 @@ class Listener {
   void OnFrame(const std::string& rid, zmq::message_t& frame, bool gone);
   void FinishGone(const std::string& rid);
   void OnSessionFrame(const std::string& rid, Peer& p, std::string_view frame, bool gone);
+  // What follows a session's step (a frame, or a batch continued): the
+  // answer sent, bookkeeping, the end of a failed session, the slot.
+  void AfterSessionStep(const std::string& rid, Peer& p, const Status& s,
+                        std::vector<std::string>& out, bool gone);
+  // Applies the next part of the oldest batch in hand (all of what is left
+  // when `may_yield` is false).
+  void ContinueInHand(bool may_yield);
   void AnswerQuery(const std::string& rid, zmq::message_t& frame);
   void Record(Peer& p, bool caught_up);
   void Drop(const std::string& rid, const std::string* why);
@@ -102,6 +113,13 @@ class Listener {
   size_t catching_up_ = 0;        // peers holding a slot
   std::map<replication::PublicKey, int> slot_keys_;  // keys holding a slot (one each)
   std::vector<Waiting> waiting_;                     // oldest since_ms first
+  // Connections whose batch is in hand (held at the handoff), in turn, with
+  // the bytes of the frame that brought it (counted until it is answered).
+  struct InHand {
+    std::string rid;
+    size_t bytes = 0;
+  };
+  std::deque<InHand> in_hand_;
   // Keys that waited: since when (their place), and when last seen
   // waiting (a place is kept 10 minutes after that).
   struct Place {

@@ -12,7 +12,13 @@
 // then closes it. Prints p50/p99/max of each, quiet (before the communes
 // start) and under load, with the load's records/s (goal: p99 < 50 ms).
 //
-//   serve_latency_bench [--records N] [--communes C] [--baseline BINARY]
+//   serve_latency_bench [--records N] [--communes C] [--probe-gap MS]
+//                       [--baseline BINARY]
+//
+// --probe-gap: the pause between two probes (default 20 ms). Each HELLO
+// makes the hub commit the batch it holds so far (architecture.md, "A
+// batch in parts"), so the probes' rate slows the load they measure: the
+// load's records/s is printed with them.
 //
 // --baseline: the same run (on fresh copies of the same stores) with an
 // earlier build too, first, so both are measured in one run on one machine.
@@ -171,7 +177,7 @@ void PrintSeries(const std::string& label, const Series& s) {
 // One run with the binary Spawn uses now: fresh copies of the stores.
 void RunOnce(const bench::ScratchDir& dir, const std::string& tag, const std::string& hub,
              const std::vector<std::string>& communes, const std::string& probe, int port,
-             long long records) {
+             long long records, int probe_gap_ms) {
   const std::string h = dir.File("hub-" + tag);
   std::filesystem::copy(hub, h, std::filesystem::copy_options::recursive);
   std::vector<std::string> cs;
@@ -200,7 +206,7 @@ void RunOnce(const bench::ScratchDir& dir, const std::string& tag, const std::st
   int failed = 0;
   while (running > 0) {
     loaded.Add(ProbeOnce(ctx, k, ep, heads));
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    std::this_thread::sleep_for(std::chrono::milliseconds(probe_gap_ms));
     for (pid_t& p : syncs) {
       int status = 0;
       if (p > 0 && waitpid(p, &status, WNOHANG) == p) {
@@ -229,12 +235,14 @@ int main(int argc, char** argv) {
   setenv("TUPHAP_KDF", "weak", 0);
   long long records = 90000;
   int communes = 2;
+  int probe_gap_ms = 20;
   std::string baseline;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
     if (k == "--records") records = std::stoll(v);
     if (k == "--communes") communes = std::stoi(v);
     if (k == "--baseline") baseline = v;
+    if (k == "--probe-gap") probe_gap_ms = std::stoi(v);
   }
   bench::ScratchDir dir("serve-latency-bench");
   const std::string hub = dir.File("hub");
@@ -266,10 +274,10 @@ int main(int argc, char** argv) {
   }
   if (!baseline.empty()) {
     setenv("TUPHAP_BENCH_BINARY", baseline.c_str(), 1);
-    RunOnce(dir, "baseline", hub, nodes, probe, Port(0), sent);
+    RunOnce(dir, "baseline", hub, nodes, probe, Port(0), sent, probe_gap_ms);
     unsetenv("TUPHAP_BENCH_BINARY");
   }
-  RunOnce(dir, "this build", hub, nodes, probe, Port(1), sent);
+  RunOnce(dir, "this build", hub, nodes, probe, Port(1), sent, probe_gap_ms);
   std::printf("serve_latency_bench goal: p99 < 50 ms for both, while ingesting\n");
   return 0;
 }

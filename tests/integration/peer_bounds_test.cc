@@ -15,9 +15,12 @@
 // refused. Beyond that list: peers that flood frames and hang up, or send
 // large frames faster than the hub handles them, neither bring it down nor
 // grow its memory without bound.
+#include <arpa/inet.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <zmq.h>
@@ -1384,6 +1387,82 @@ TEST_F(PeerBoundsTest, envelopes_of_a_quarantined_origin_are_counted_as_refused)
   const auto report = Tp("hub", {"--json", "report", "status"});
   ASSERT_EQ(report.exit_code, 0) << report.err;
   EXPECT_GE(Refusals(JsonOf(report), "E_QUARANTINED"), 3) << report.out;
+}
+
+// The body of GET http://127.0.0.1:PORT/PATH with its headers (empty when
+// nothing answers).
+std::string HttpGet(int port, const std::string& path) {
+  std::string out;
+  const int s = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (s >= 0 && connect(s, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0) {
+    const std::string req =
+        "GET " + path + " HTTP/1.0\r\nHost: 127.0.0.1:" + std::to_string(port) + "\r\n\r\n";
+    if (write(s, req.data(), req.size()) == static_cast<ssize_t>(req.size())) {
+      char buf[4096];
+      ssize_t n = 0;
+      while ((n = read(s, buf, sizeof buf)) > 0) out.append(buf, static_cast<size_t>(n));
+    }
+  }
+  if (s >= 0) close(s);
+  return out;
+}
+
+// The value of an unlabelled sample in a Prometheus exposition (-1: none).
+double Sample(const std::string& text, const std::string& name) {
+  for (size_t at = text.find(name + " "); at != std::string::npos;
+       at = text.find(name + " ", at + 1)) {
+    if (at == 0 || text[at - 1] == '\n') return std::stod(text.substr(at + name.size() + 1));
+  }
+  return -1;
+}
+
+// A batch in parts (architecture.md): while two communes send their
+// backlogs, a third keeps asking HELLO. The hub commits batches part-way to
+// answer it (its metrics count each time), answers every HELLO, and both
+// backlogs arrive whole, each batch acknowledged once (`sync --once`
+// refuses an ACK of a batch it did not send or sent twice).
+TEST_F(PeerBoundsTest,
+       hellos_are_answered_between_parts_of_other_peers_batches_and_nothing_is_lost) {
+  InitHub();
+  EnrolledCommune("a", kCommunes[0], 3000, 95);
+  EnrolledCommune("b", kCommunes[1], 3000, 96);
+  EnrolledCommune("c", kCommunes[2]);
+  const std::string metrics_ep = node::FreeLoopbackEndpoint();
+  const int metrics_port = std::stoi(metrics_ep.substr(metrics_ep.rfind(':') + 1));
+  StartHub({"--metrics", "127.0.0.1:" + std::to_string(metrics_port)});
+  const NodeKeys c = KeysOf(Dir("c"));
+  std::atomic<int> asked{0}, answered{0};
+  Background prober([&](const std::atomic<bool>& stop) {
+    WireClient client(ctx_, c, endpoint_, HubBoxKey(Dir("hub")));
+    while (!stop) {
+      ++asked;
+      if (!client.Send(HelloFrame(c)) || !Await(client, IsType(kHelloType), 10000)) return;
+      ++answered;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+  });
+  Timed a;
+  std::thread t([&] { a = TimedSync("a"); });
+  JoinOnExit join{t};
+  const Timed b = TimedSync("b");
+  t.join();
+  prober.Stop();
+  ASSERT_EQ(a.r.exit_code, 0) << a.r.err;
+  ASSERT_EQ(b.r.exit_code, 0) << b.r.err;
+  EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
+  EXPECT_EQ(Digest("b", kCommunes[1]), Digest("hub", kCommunes[1]));
+  EXPECT_NE(Digest("hub", kCommunes[0]).find("/3000"), std::string::npos);
+  EXPECT_NE(Digest("hub", kCommunes[1]).find("/3000"), std::string::npos);
+  EXPECT_GT(asked.load(), 10);
+  EXPECT_EQ(answered.load(), asked.load()) << "a HELLO went unanswered";
+  const std::string metrics = HttpGet(metrics_port, "/metrics");
+  EXPECT_GT(Sample(metrics, "tuphap_batch_yields_total"), 0) << metrics;
+  EXPECT_GT(Sample(metrics, "tuphap_batches_applied_total"), 0) << metrics;
+  EXPECT_TRUE(HubAlive());
 }
 
 }  // namespace
