@@ -155,5 +155,45 @@ TEST_F(BatchPartsTest, the_next_frame_of_the_peer_finishes_the_batch_in_hand_fir
   EXPECT_LT(acked[0], acked[1]);
 }
 
+// Node::Ingest with a yield: the public feed's envelopes are applied whole
+// first, wherever they stand in the batch; the rest in parts of 64, what
+// is left staying in the batch in its order for the next call.
+TEST_F(BatchPartsTest, ingest_in_parts_applies_the_public_feed_first_and_leaves_the_rest_in_order) {
+  const std::vector<replication::Envelope> ours = Envelopes(*commune_, kCommune);
+  const std::vector<replication::Envelope> pub =
+      Envelopes(*hub_, replication::PublicScope(kProvince));
+  ASSERT_EQ(ours.size(), static_cast<size_t>(kRecords));
+  ASSERT_FALSE(pub.empty());
+  std::vector<store::Store::Incoming> batch;
+  for (size_t i = 0; i < 100; ++i) batch.push_back({ours[i], std::nullopt});
+  for (const auto& e : pub) batch.push_back({e, std::nullopt});  // the hub's own: duplicates
+  for (size_t i = 100; i < ours.size(); ++i) batch.push_back({ours[i], std::nullopt});
+  const std::function<bool()> always = [] { return true; };
+  auto first = hub_->Ingest(batch, always);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->taken, pub.size() + store::kYieldEnvelopes);
+  EXPECT_EQ(first->duplicates, pub.size());
+  EXPECT_EQ(first->appended, store::kYieldEnvelopes);
+  EXPECT_TRUE(first->outcomes.empty());
+  EXPECT_EQ(HubHead(), store::kYieldEnvelopes);
+  // Left: the commune's envelopes after the first part, in order, none of
+  // the public feed.
+  ASSERT_EQ(batch.size(), ours.size() - store::kYieldEnvelopes);
+  for (size_t k = 0; k < batch.size(); ++k)
+    ASSERT_EQ(batch[k].envelope.hash(), ours[store::kYieldEnvelopes + k].hash()) << k;
+  EXPECT_GT(first->signatures_checked, 0u);
+  size_t calls = 1;
+  while (!batch.empty()) {
+    auto part = hub_->Ingest(batch, always);
+    ASSERT_TRUE(part.ok()) << part.status().ToString();
+    EXPECT_EQ(part->appended, std::min<size_t>(store::kYieldEnvelopes, part->taken));
+    // Checked with the first part: not again.
+    EXPECT_EQ(part->signatures_checked, 0u);
+    ++calls;
+  }
+  EXPECT_EQ(calls, (ours.size() + store::kYieldEnvelopes - 1) / store::kYieldEnvelopes);
+  EXPECT_EQ(HubHead(), ours.size());
+}
+
 }  // namespace
 }  // namespace tuphap::node

@@ -490,6 +490,11 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
     known = std::max(known, env->header().seq);
     b.left.push_back({std::move(*env), std::nullopt});
   }
+  // Envelopes that do not parse never reach the store: counted here, so
+  // status shows them too (no origin is known: the peer sent them).
+  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", b.malformed));
+  stats_.refused_here += b.malformed;
+  if (b.malformed > 0) refused_reasons_["E_MALFORMED"] += b.malformed;
   in_hand_ = std::move(b);
   return IngestInHand(/*may_yield=*/true, out);
 }
@@ -502,24 +507,20 @@ Status SyncSession::IngestInHand(bool may_yield, std::vector<std::string>* out) 
     in_hand_.reset();
     return part.status();
   }
-  b.applied.AddCounts(*part);
+  // Counted part by part: a connection lost before the last part leaves
+  // the session's figures true to what was committed.
+  stats_.received += part->appended + part->released;
+  stats_.refused_here += part->refused;
+  stats_.quarantined += part->quarantined;
+  for (const auto& [reason, n] : part->refusals) refused_reasons_[reason] += n;
+  equivocations_ += part->equivocations;
+  b.refused += part->refused;
   if (yield_ && may_yield && !b.left.empty()) return Status::Ok();  // more to apply later
-  const store::ApplyReport report = std::move(b.applied);
-  const uint64_t malformed = b.malformed;
   const auto feeds = std::move(b.feeds);
   replication::Ack ack;
   ack.batch_no = b.batch_no;
+  ack.refused = b.refused + b.malformed;
   in_hand_.reset();
-  // Envelopes that do not parse never reach the store: counted here, so
-  // status shows them too (no origin is known: the peer sent them).
-  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", malformed));
-  stats_.received += report.appended + report.released;
-  stats_.refused_here += report.refused + malformed;
-  stats_.quarantined += report.quarantined;
-  for (const auto& [reason, n] : report.refusals) refused_reasons_[reason] += n;
-  equivocations_ += report.equivocations;
-  if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
-  ack.refused = report.refused + malformed;
   for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));
     if (!head) continue;

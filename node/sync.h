@@ -260,9 +260,9 @@ class SyncSession {
     uint64_t batch_no = 0;
     std::vector<store::Store::Incoming> left;
     uint64_t malformed = 0;  // envelopes that did not parse
+    uint64_t refused = 0;    // by the parts applied so far
     // Per feed of the batch, the highest envelope it carried (seq, id).
     std::map<store::FeedKey, std::pair<uint64_t, replication::Hash>> feeds;
-    store::ApplyReport applied;  // counts of the parts applied
   };
   std::optional<InHand> in_hand_;
   std::function<bool()> yield_;

@@ -1152,13 +1152,21 @@ Status Store::Session::Fail(Status s) {
 
 Status Store::Session::Apply(std::vector<Incoming>& batch) {
   TUPHAP_RETURN_IF_ERROR(error_);
-  // Signatures first, one per unbroken run of a feed (replication/seal.h).
+  // Signatures first, one per unbroken run of a feed (replication/seal.h);
+  // those of a batch's part left by a yield were checked then.
   std::vector<const replication::Envelope*> envelopes;
-  envelopes.reserve(batch.size());
-  for (const auto& in : batch) envelopes.push_back(&in.envelope);
+  std::vector<size_t> where;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].signature_ok) continue;
+    envelopes.push_back(&batch[i].envelope);
+    where.push_back(i);
+  }
   const replication::RunVerification verified = replication::VerifyRuns(envelopes);
   batch_->report().signatures_checked += verified.signatures_checked;
-  batch_->OpenAhead(batch, verified.valid);
+  std::vector<bool> valid(batch.size());
+  for (size_t i = 0; i < batch.size(); ++i) valid[i] = batch[i].signature_ok.value_or(false);
+  for (size_t k = 0; k < where.size(); ++k) valid[where[k]] = verified.valid[k];
+  batch_->OpenAhead(batch, valid);
   // Add moves each decoded change out and resets it, so after a failure the
   // same batch can be retried: the bodies are then opened again (those
   // opened ahead and refused before Add used them keep their open body,
@@ -1168,13 +1176,14 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   const std::function<bool()>& yield = batch_->options().yield;
   size_t i = 0;
   while (i < batch.size()) {
-    TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(batch[i], /*local=*/false, verified.valid[i])));
+    TUPHAP_RETURN_IF_ERROR(Fail(batch_->Add(batch[i], /*local=*/false, valid[i])));
     ++i;
     if (yield && i % kYieldEnvelopes == 0 && i < batch.size()) {
       TUPHAP_RETURN_IF_ERROR(Checkpoint());
       if (yield()) break;
     }
   }
+  for (size_t k = i; k < batch.size(); ++k) batch[k].signature_ok = valid[k];
   batch_->report().taken += i;
   return Fail(batch_->FlushIfLarge());
 }

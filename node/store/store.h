@@ -294,6 +294,10 @@ class Store {
   struct Incoming {
     replication::Envelope envelope;
     std::optional<crdt::Change> change;  // decoded body, when the caller has it
+    // Set by Apply on the envelopes a yield left unapplied (whether their
+    // signature held when it checked them), so the next part does not
+    // check them again; callers leave it unset.
+    std::optional<bool> signature_ok = std::nullopt;
   };
   // What a local writer learns inside the transaction that appends its change.
   struct LocalSlot {

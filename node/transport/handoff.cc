@@ -111,14 +111,15 @@ bool Light(const zmq::message_t& frame) {
 
 }  // namespace
 
-bool Handoff::has_light() {
+bool Handoff::has_urgent() {
   std::lock_guard lock(mu_);
-  if (std::any_of(events_.begin(), events_.end(),
-                  [](const Work& e) { return e.kind != Work::Kind::kGone; }))
-    return true;
+  if (trust_asked_) return true;
   return std::any_of(ready_.begin(), ready_.end(), [this](const std::string& rid) {
     auto q = queued_.find(rid);
-    return q != queued_.end() && !held_.contains(rid) && Light(q->second.front());
+    if (q == queued_.end() || held_.contains(rid)) return false;
+    const uint64_t type = replication::PeekType(q->second.front().to_string_view());
+    return type == static_cast<uint64_t>(replication::MessageType::kHello) ||
+           type == static_cast<uint64_t>(replication::MessageType::kHeads);
   });
 }
 

@@ -85,12 +85,13 @@ class Handoff {
   };
   // The next thing to do, without waiting (kNone: nothing). A frame taken
   // stays counted against its connection until Done. `light_only`: only
-  // what has_light counts.
+  // events but a lost connection's, and frames neither BATCH nor QUERY.
   Work Take(bool light_only = false);
-  // Whether an event other than a lost connection, or a frame other than a
-  // BATCH or a QUERY, waits: what a worker in the middle of a batch stops
-  // for (Node::Ingest's yield).
-  bool has_light();
+  // Whether a peer waits to begin: a HELLO or HEADS frame of a connection
+  // not held, or a handshake waiting for trust. What a worker in the middle
+  // of a batch stops for (Node::Ingest's yield); ACKs, DONEs and the other
+  // events wait for the batch (each stop costs the batch a commit).
+  bool has_urgent();
   // A connection whose batch the worker holds in part: none of its frames
   // is taken until it is released, so they stay in order.
   void Hold(const std::string& rid, bool held);

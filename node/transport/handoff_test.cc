@@ -105,8 +105,13 @@ TEST(HandoffTest, a_lost_connections_end_waits_for_a_frame_that_is_not_a_batch) 
   EXPECT_EQ(h.Take().rid, "a");
 }
 
-TEST(HandoffTest,
-     a_held_connection_keeps_its_frames_and_a_worker_in_a_batch_takes_only_light_work) {
+zmq::message_t Ack(uint64_t no) {
+  replication::Ack a;
+  a.batch_no = no;
+  return zmq::message_t(replication::Encode(a));
+}
+
+TEST(HandoffTest, a_held_connection_keeps_its_frames_and_a_worker_in_a_batch_takes_only_light_work) {
   Handoff h;
   h.PushFrame("a", Batch(1));
   h.PushFrame("a", Hello());  // after a's batch: stays behind it
@@ -115,30 +120,38 @@ TEST(HandoffTest,
   ASSERT_EQ(w.rid, "a");
   EXPECT_EQ(BatchNo(w.frame), 1u);
   h.Hold("a", true);  // a's batch is in hand
-  // a's HELLO is not taken, nor counted as light work; b's batch is not
-  // light work either.
-  EXPECT_FALSE(h.has_light());
+  // a's HELLO is neither taken nor urgent; b's batch is not light work.
+  EXPECT_FALSE(h.has_urgent());
   EXPECT_EQ(h.Take(/*light_only=*/true).kind, Handoff::Work::Kind::kNone);
   h.PushGone("x");  // a lost connection's end is not light work
-  EXPECT_FALSE(h.has_light());
+  EXPECT_EQ(h.Take(/*light_only=*/true).kind, Handoff::Work::Kind::kNone);
+  // Light work that is not urgent: an ACK, a connection closed.
+  h.PushFrame("e", Ack(3));
+  h.PushClosed("d", "flooding");
+  EXPECT_FALSE(h.has_urgent());
+  EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kClosed);
+  w = h.Take(true);
+  EXPECT_EQ(w.rid, "e");
+  // Urgent: another connection's HELLO, a handshake waiting for trust.
   h.PushFrame("c", Hello());
-  EXPECT_TRUE(h.has_light());
+  EXPECT_TRUE(h.has_urgent());
   w = h.Take(/*light_only=*/true);
   EXPECT_EQ(w.rid, "c");
-  EXPECT_FALSE(h.has_light());
-  h.PushClosed("d", "flooding");  // events the worker stops for
-  EXPECT_TRUE(h.has_light());
-  EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kClosed);
+  EXPECT_FALSE(h.has_urgent());
+  h.AskTrust();
+  EXPECT_TRUE(h.has_urgent());
+  EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kTrust);
+  EXPECT_FALSE(h.has_urgent());
   EXPECT_EQ(h.Take(true).kind, Handoff::Work::Kind::kNone);
-  // Without light_only, a held connection still waits: b's batch, the
-  // lost one's end, then nothing until a is released.
+  // Without light_only, a held connection still waits: the lost one's
+  // end, b's batch, then nothing until a is released.
   w = h.Take();
   EXPECT_EQ(w.kind, Handoff::Work::Kind::kGone);
   w = h.Take();
   EXPECT_EQ(w.rid, "b");
   EXPECT_EQ(h.Take().kind, Handoff::Work::Kind::kNone);
   h.Hold("a", false);
-  EXPECT_TRUE(h.has_light());
+  EXPECT_TRUE(h.has_urgent());
   w = h.Take();
   EXPECT_EQ(w.rid, "a");
   EXPECT_EQ(replication::PeekType(w.frame.to_string_view()),

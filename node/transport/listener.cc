@@ -41,8 +41,8 @@ Listener::Listener(zmq::context_t& ctx, Node& node, const NodeSecrets& secrets,
 }
 
 Listener::~Listener() {
+  FinishInHand();
   net_->Stop();
-  while (!in_hand_.empty()) ContinueInHand(/*may_yield=*/false);
   for (auto& [rid, p] : peers_) {
     if (!p.session) continue;
     p.session->SetEnded("serve stopped");
@@ -59,14 +59,16 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
   const int64_t start = NowMs();
   while (NowMs() - start < budget_ms) {
     if (stop()) {
-      while (!in_hand_.empty()) ContinueInHand(/*may_yield=*/false);
+      FinishInHand();
       return;
     }
-    // With batches in hand, only what they yield to; then they go on.
-    Handoff::Work w = handoff_.Take(/*light_only=*/!in_hand_.empty());
+    // With a batch in hand, only light work, and that for at most
+    // kLightTurnMs at a time; then the batch's next part.
+    const bool part_due = in_hand_ && NowMs() - in_hand_->part_ended_ms >= kLightTurnMs;
+    Handoff::Work w = part_due ? Handoff::Work{} : handoff_.Take(/*light_only=*/in_hand_.has_value());
     switch (w.kind) {
       case Handoff::Work::Kind::kNone:
-        if (!in_hand_.empty()) {
+        if (in_hand_) {
           ContinueInHand(/*may_yield=*/true);
           break;
         }
@@ -81,7 +83,7 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
         auto p = peers_.find(w.rid);
         if (p != peers_.end() && p->second.session && p->second.session->batch_in_hand()) {
           handoff_.Hold(w.rid, true);
-          in_hand_.push_back({w.rid, bytes});
+          in_hand_ = InHand{w.rid, bytes, NowMs()};
         } else {
           handoff_.Done(w.rid, bytes);
         }
@@ -182,17 +184,21 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.recorded = {};
     p.recorded_progress = 0;
   }
-  p.session->SetYield(gone ? std::function<bool()>() : [this] { return handoff_.has_light(); });
+  p.session->SetYield(gone ? std::function<bool()>() : [this] { return handoff_.has_urgent(); });
   std::vector<std::string> out;
   const Status s = p.session->OnFrame(f, &out);
   AfterSessionStep(rid, p, s, out, gone);
 }
 
+void Listener::FinishInHand() {
+  if (in_hand_) ContinueInHand(/*may_yield=*/false);
+}
+
 void Listener::ContinueInHand(bool may_yield) {
-  const InHand h = in_hand_.front();
-  in_hand_.pop_front();
+  const InHand h = *in_hand_;
   auto it = peers_.find(h.rid);
   if (it == peers_.end() || !it->second.session || !it->second.session->batch_in_hand()) {
+    in_hand_.reset();
     handoff_.Hold(h.rid, false);
     handoff_.Done(h.rid, h.bytes);
     return;
@@ -201,9 +207,10 @@ void Listener::ContinueInHand(bool may_yield) {
   std::vector<std::string> out;
   const Status s = p.session->ContinueBatch(&out, may_yield);
   if (p.session->batch_in_hand()) {
-    in_hand_.push_back(h);  // others' batches in hand take their turn
+    in_hand_->part_ended_ms = NowMs();
     return;
   }
+  in_hand_.reset();
   handoff_.Hold(h.rid, false);
   handoff_.Done(h.rid, h.bytes);
   AfterSessionStep(h.rid, p, s, out, /*gone=*/false);
@@ -299,8 +306,10 @@ void Listener::Drop(const std::string& rid, const std::string* why) {
   std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
   // A batch in hand: what was applied of it stays (committed, unanswered:
   // the peer sends it again and finds it here).
-  if (std::erase_if(in_hand_, [&](const InHand& h) { return h.rid == rid; }) > 0)
+  if (in_hand_ && in_hand_->rid == rid) {
+    in_hand_.reset();
     handoff_.Hold(rid, false);
+  }
   auto it = peers_.find(rid);
   if (it == peers_.end()) return;
   Peer& p = it->second;

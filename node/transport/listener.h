@@ -8,8 +8,8 @@
 // and handing its answers back.
 #pragma once
 
-#include <deque>
 #include <map>
+#include <optional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -39,13 +39,13 @@ class Listener {
   // What the worker's loop waits on (the network thread's wake-up).
   void AddPollItems(std::vector<zmq::pollitem_t>& items);
   // Whether work is waiting (the loop then does not wait).
-  bool has_work() { return !in_hand_.empty() || handoff_.has_work(); }
+  bool has_work() { return in_hand_.has_value() || handoff_.has_work(); }
   // Handles what the network thread handed over, one frame or event at a
   // time, for at most `budget_ms` or until `stop` says so: a signal stops
   // serve between two batches, never inside one (the batches in hand are
   // finished first). A peer's batch is applied in parts, each committed,
-  // whenever other frames than batches wait (SyncSession::SetYield): a
-  // HELLO waits for one part, not for the batch.
+  // whenever another peer waits to begin (Handoff::has_urgent,
+  // SyncSession::SetYield): a HELLO waits for one part, not for the batch.
   void Service(int64_t budget_ms, const std::function<bool()>& stop);
   // Every pump interval: live sessions' new changes.
   void Pump();
@@ -81,9 +81,12 @@ class Listener {
   // answer sent, bookkeeping, the end of a failed session, the slot.
   void AfterSessionStep(const std::string& rid, Peer& p, const Status& s,
                         std::vector<std::string>& out, bool gone);
-  // Applies the next part of the oldest batch in hand (all of what is left
-  // when `may_yield` is false).
+  // Applies the next part of the batch in hand (all of what is left when
+  // `may_yield` is false).
   void ContinueInHand(bool may_yield);
+  // Serve is stopping: the batch in hand is applied whole and answered
+  // while the network thread can still send the answer.
+  void FinishInHand();
   void AnswerQuery(const std::string& rid, zmq::message_t& frame);
   void Record(Peer& p, bool caught_up);
   void Drop(const std::string& rid, const std::string* why);
@@ -113,13 +116,19 @@ class Listener {
   size_t catching_up_ = 0;        // peers holding a slot
   std::map<replication::PublicKey, int> slot_keys_;  // keys holding a slot (one each)
   std::vector<Waiting> waiting_;                     // oldest since_ms first
-  // Connections whose batch is in hand (held at the handoff), in turn, with
-  // the bytes of the frame that brought it (counted until it is answered).
+  // The connection whose batch is in hand (held at the handoff), the bytes
+  // of the frame that brought it (counted until it is answered), and when
+  // its last part ended. At most one: while it is in hand only frames that
+  // are not BATCHes are taken.
   struct InHand {
     std::string rid;
     size_t bytes = 0;
+    int64_t part_ended_ms = 0;
   };
-  std::deque<InHand> in_hand_;
+  std::optional<InHand> in_hand_;
+  // Light work is taken for at most this long before the batch in hand
+  // gets its next part: a stream of HELLOs and ACKs cannot stall it.
+  static constexpr int64_t kLightTurnMs = 20;
   // Keys that waited: since when (their place), and when last seen
   // waiting (a place is kept 10 minutes after that).
   struct Place {

@@ -81,6 +81,7 @@ void NetLoop::Stop() {
 void NetLoop::Run() {
   try {
     while (!stop_) Turn();
+    Deliver();  // what the worker answered last (a stop finishes the batch in hand)
   } catch (const zmq::error_t& e) {
     obs::Log().error("network: {}", e.what());
   }

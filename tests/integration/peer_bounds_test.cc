@@ -1423,8 +1423,8 @@ double Sample(const std::string& text, const std::string& name) {
 // A batch in parts (architecture.md): while two communes send their
 // backlogs, a third keeps asking HELLO. The hub commits batches part-way to
 // answer it (its metrics count each time), answers every HELLO, and both
-// backlogs arrive whole, each batch acknowledged once (`sync --once`
-// refuses an ACK of a batch it did not send or sent twice).
+// backlogs arrive whole. (That a batch in parts is acknowledged once, after
+// its last part, is BatchPartsTest's, frame by frame.)
 TEST_F(PeerBoundsTest,
        hellos_are_answered_between_parts_of_other_peers_batches_and_nothing_is_lost) {
   InitHub();
