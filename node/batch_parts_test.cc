@@ -195,5 +195,36 @@ TEST_F(BatchPartsTest, ingest_in_parts_applies_the_public_feed_first_and_leaves_
   EXPECT_EQ(HubHead(), ours.size());
 }
 
+// A verdict carried to a later part holds there: an envelope whose
+// signature failed when the first part checked the batch is refused in its
+// own part without being checked again, and what follows it waits as after
+// any gap.
+TEST_F(BatchPartsTest, an_envelope_whose_signature_failed_is_refused_in_a_later_part) {
+  const std::vector<replication::Envelope> ours = Envelopes(*commune_, kCommune);
+  constexpr size_t kBad = 100;  // in the second part
+  std::vector<store::Store::Incoming> batch;
+  for (size_t i = 0; i < ours.size(); ++i) {
+    std::string bytes = ours[i].bytes();
+    if (i == kBad) {
+      const size_t at = static_cast<size_t>(ours[i].signature().data() - ours[i].bytes().data());
+      bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+    }
+    auto env = replication::Envelope::Parse(std::move(bytes));
+    ASSERT_TRUE(env.ok()) << env.status().ToString();
+    batch.push_back({std::move(*env), std::nullopt});
+  }
+  const std::function<bool()> always = [] { return true; };
+  auto first = hub_->Ingest(batch, always);
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  EXPECT_EQ(first->appended, store::kYieldEnvelopes);
+  EXPECT_EQ(first->refused, 0u);
+  auto second = hub_->Ingest(batch, always);
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  EXPECT_EQ(second->signatures_checked, 0u);
+  EXPECT_EQ(second->refused, 1u);
+  EXPECT_EQ(second->refusals.count("E_BAD_SIGNATURE"), 1u);
+  EXPECT_EQ(HubHead(), kBad);  // the envelopes before it, and not one after
+}
+
 }  // namespace
 }  // namespace tuphap::node

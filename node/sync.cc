@@ -169,7 +169,9 @@ Status SyncSession::OnFrame(std::string_view frame, std::vector<std::string>* ou
 
 Status SyncSession::ContinueBatch(std::vector<std::string>* out, bool may_yield) {
   if (!in_hand_) return Status::Ok();
-  return AfterFrame(IngestInHand(may_yield, out), out);
+  Status s = IngestInHand(may_yield, out);
+  if (s.ok() && in_hand_) return s;  // nothing to follow until the last part
+  return AfterFrame(std::move(s), out);
 }
 
 Status SyncSession::AfterFrame(Status s, std::vector<std::string>* out) {
@@ -490,11 +492,6 @@ Status SyncSession::HandleBatch(replication::Batch& batch, std::vector<std::stri
     known = std::max(known, env->header().seq);
     b.left.push_back({std::move(*env), std::nullopt});
   }
-  // Envelopes that do not parse never reach the store: counted here, so
-  // status shows them too (no origin is known: the peer sent them).
-  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", b.malformed));
-  stats_.refused_here += b.malformed;
-  if (b.malformed > 0) refused_reasons_["E_MALFORMED"] += b.malformed;
   in_hand_ = std::move(b);
   return IngestInHand(/*may_yield=*/true, out);
 }
@@ -516,10 +513,18 @@ Status SyncSession::IngestInHand(bool may_yield, std::vector<std::string>* out) 
   equivocations_ += part->equivocations;
   b.refused += part->refused;
   if (yield_ && may_yield && !b.left.empty()) return Status::Ok();  // more to apply later
+  // Envelopes that do not parse never reach the store: counted here, so
+  // status shows them too (no origin is known: the peer sent them). With
+  // the last part: a batch sent again after a lost connection counts them
+  // once.
+  const uint64_t malformed = b.malformed;
+  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", malformed));
+  stats_.refused_here += malformed;
+  if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
   const auto feeds = std::move(b.feeds);
   replication::Ack ack;
   ack.batch_no = b.batch_no;
-  ack.refused = b.refused + b.malformed;
+  ack.refused = b.refused + malformed;
   in_hand_.reset();
   for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));

@@ -1157,7 +1157,7 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   std::vector<const replication::Envelope*> envelopes;
   std::vector<size_t> where;
   for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].signature_ok) continue;
+    if (batch[i].signature_ok.has_value()) continue;
     envelopes.push_back(&batch[i].envelope);
     where.push_back(i);
   }

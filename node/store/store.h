@@ -285,8 +285,9 @@ struct ApplyOptions {
   // batch is the caller's (ApplyReport::taken).
   std::function<bool()> yield = nullptr;
 };
-// Envelopes applied between two questions to ApplyOptions::yield: about
-// 8 ms of a hub's work on civil-status records (docs/architecture.md).
+// Envelopes applied between two questions to ApplyOptions::yield: 15–30 ms
+// of a hub's work on civil-status records, flush included
+// (docs/architecture.md, "A batch in parts").
 inline constexpr size_t kYieldEnvelopes = 64;
 
 class Store {

@@ -111,7 +111,8 @@ zmq::message_t Ack(uint64_t no) {
   return zmq::message_t(replication::Encode(a));
 }
 
-TEST(HandoffTest, a_held_connection_keeps_its_frames_and_a_worker_in_a_batch_takes_only_light_work) {
+TEST(HandoffTest,
+     a_held_connection_keeps_its_frames_and_a_worker_in_a_batch_takes_only_light_work) {
   Handoff h;
   h.PushFrame("a", Batch(1));
   h.PushFrame("a", Hello());  // after a's batch: stays behind it

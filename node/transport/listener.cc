@@ -65,7 +65,8 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
     // With a batch in hand, only light work, and that for at most
     // kLightTurnMs at a time; then the batch's next part.
     const bool part_due = in_hand_ && NowMs() - in_hand_->part_ended_ms >= kLightTurnMs;
-    Handoff::Work w = part_due ? Handoff::Work{} : handoff_.Take(/*light_only=*/in_hand_.has_value());
+    Handoff::Work w =
+        part_due ? Handoff::Work{} : handoff_.Take(/*light_only=*/in_hand_.has_value());
     switch (w.kind) {
       case Handoff::Work::Kind::kNone:
         if (in_hand_) {
@@ -84,6 +85,7 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
         if (p != peers_.end() && p->second.session && p->second.session->batch_in_hand()) {
           handoff_.Hold(w.rid, true);
           in_hand_ = InHand{w.rid, bytes, NowMs()};
+          last_stop_ms_ = in_hand_->part_ended_ms;
         } else {
           handoff_.Done(w.rid, bytes);
         }
@@ -184,7 +186,11 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
     p.recorded = {};
     p.recorded_progress = 0;
   }
-  p.session->SetYield(gone ? std::function<bool()>() : [this] { return handoff_.has_urgent(); });
+  // A batch stops for a waiting peer at most once per kLightTurnMs: a
+  // stream of HELLOs costs the batch at most that many more commits.
+  p.session->SetYield(gone ? std::function<bool()>() : [this] {
+    return NowMs() - last_stop_ms_ >= kLightTurnMs && handoff_.has_urgent();
+  });
   std::vector<std::string> out;
   const Status s = p.session->OnFrame(f, &out);
   AfterSessionStep(rid, p, s, out, gone);
@@ -208,6 +214,7 @@ void Listener::ContinueInHand(bool may_yield) {
   const Status s = p.session->ContinueBatch(&out, may_yield);
   if (p.session->batch_in_hand()) {
     in_hand_->part_ended_ms = NowMs();
+    if (may_yield) last_stop_ms_ = in_hand_->part_ended_ms;
     return;
   }
   in_hand_.reset();

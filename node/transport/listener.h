@@ -9,8 +9,8 @@
 #pragma once
 
 #include <map>
-#include <optional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 #include <zmq.hpp>
@@ -42,7 +42,7 @@ class Listener {
   bool has_work() { return in_hand_.has_value() || handoff_.has_work(); }
   // Handles what the network thread handed over, one frame or event at a
   // time, for at most `budget_ms` or until `stop` says so: a signal stops
-  // serve between two batches, never inside one (the batches in hand are
+  // serve between two batches, never inside one (the batch in hand is
   // finished first). A peer's batch is applied in parts, each committed,
   // whenever another peer waits to begin (Handoff::has_urgent,
   // SyncSession::SetYield): a HELLO waits for one part, not for the batch.
@@ -119,7 +119,7 @@ class Listener {
   // The connection whose batch is in hand (held at the handoff), the bytes
   // of the frame that brought it (counted until it is answered), and when
   // its last part ended. At most one: while it is in hand only frames that
-  // are not BATCHes are taken.
+  // are neither BATCHes nor QUERYs are taken.
   struct InHand {
     std::string rid;
     size_t bytes = 0;
@@ -129,6 +129,7 @@ class Listener {
   // Light work is taken for at most this long before the batch in hand
   // gets its next part: a stream of HELLOs and ACKs cannot stall it.
   static constexpr int64_t kLightTurnMs = 20;
+  int64_t last_stop_ms_ = 0;  // when a batch last stopped part-way
   // Keys that waited: since when (their place), and when last seen
   // waiting (a place is kept 10 minutes after that).
   struct Place {
