@@ -513,19 +513,20 @@ Status SyncSession::IngestInHand(bool may_yield, std::vector<std::string>* out) 
   equivocations_ += part->equivocations;
   b.refused += part->refused;
   if (yield_ && may_yield && !b.left.empty()) return Status::Ok();  // more to apply later
+  // All applied: no longer in hand, whatever fails below.
+  const InHand done = std::move(b);
+  in_hand_.reset();
   // Envelopes that do not parse never reach the store: counted here, so
   // status shows them too (no origin is known: the peer sent them). With
   // the last part: a batch sent again after a lost connection counts them
   // once.
-  const uint64_t malformed = b.malformed;
-  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", malformed));
-  stats_.refused_here += malformed;
-  if (malformed > 0) refused_reasons_["E_MALFORMED"] += malformed;
-  const auto feeds = std::move(b.feeds);
+  TUPHAP_RETURN_IF_ERROR(node_.store().CountRefusals("E_MALFORMED", done.malformed));
+  stats_.refused_here += done.malformed;
+  if (done.malformed > 0) refused_reasons_["E_MALFORMED"] += done.malformed;
+  const auto& feeds = done.feeds;
   replication::Ack ack;
-  ack.batch_no = b.batch_no;
-  ack.refused = b.refused + malformed;
-  in_hand_.reset();
+  ack.batch_no = done.batch_no;
+  ack.refused = done.refused + done.malformed;
   for (const auto& [feed, top] : feeds) {
     TUPHAP_ASSIGN_OR_RETURN(std::optional<store::FeedHead> head, node_.store().Head(feed));
     if (!head) continue;

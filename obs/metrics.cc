@@ -41,8 +41,8 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
   yields_ = &BuildCounter()
                  .Name("tuphap_batch_yields_total")
                  .Help(
-                     "Batches from a peer committed part-way so the worker could answer another "
-                     "peer's HELLO first (one more commit each)")
+                     "Stops: times a peer's batch was committed part-way so the worker could "
+                     "answer another peer's HELLO first (one more commit each)")
                  .Register(r)
                  .Add({});
   envelopes_ = &BuildCounter()

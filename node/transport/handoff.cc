@@ -101,12 +101,15 @@ bool Handoff::has_work() {
 
 namespace {
 
+bool Is(const zmq::message_t& frame, replication::MessageType type) {
+  return replication::PeekType(frame.to_string_view()) == static_cast<uint64_t>(type);
+}
+
 // Frames a session waits on (HELLO, HEADS, ACK, DONE, ERROR); BATCHes and
 // QUERYs may each cost a transaction or a tree read.
 bool Light(const zmq::message_t& frame) {
-  const uint64_t type = replication::PeekType(frame.to_string_view());
-  return type != static_cast<uint64_t>(replication::MessageType::kBatch) &&
-         type != static_cast<uint64_t>(replication::MessageType::kQuery);
+  return !Is(frame, replication::MessageType::kBatch) &&
+         !Is(frame, replication::MessageType::kQuery);
 }
 
 }  // namespace
@@ -117,9 +120,8 @@ bool Handoff::has_urgent() {
   return std::any_of(ready_.begin(), ready_.end(), [this](const std::string& rid) {
     auto q = queued_.find(rid);
     if (q == queued_.end() || held_.contains(rid)) return false;
-    const uint64_t type = replication::PeekType(q->second.front().to_string_view());
-    return type == static_cast<uint64_t>(replication::MessageType::kHello) ||
-           type == static_cast<uint64_t>(replication::MessageType::kHeads);
+    return Is(q->second.front(), replication::MessageType::kHello) ||
+           Is(q->second.front(), replication::MessageType::kHeads);
   });
 }
 

@@ -80,13 +80,18 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
         return;
       case Handoff::Work::Kind::kFrame: {
         const size_t bytes = w.frame.size();
+        // A BATCH's connection is held from the start: a HELLO queued
+        // behind it on the same connection is not a peer waiting to begin.
+        const bool batch = replication::PeekType(w.frame.to_string_view()) ==
+                           static_cast<uint64_t>(replication::MessageType::kBatch);
+        if (batch) handoff_.Hold(w.rid, true);
         OnFrame(w.rid, w.frame, /*gone=*/false);
         auto p = peers_.find(w.rid);
         if (p != peers_.end() && p->second.session && p->second.session->batch_in_hand()) {
-          handoff_.Hold(w.rid, true);
           in_hand_ = InHand{w.rid, bytes, NowMs()};
           last_stop_ms_ = in_hand_->part_ended_ms;
         } else {
+          if (batch) handoff_.Hold(w.rid, false);
           handoff_.Done(w.rid, bytes);
         }
         break;
@@ -200,27 +205,30 @@ void Listener::FinishInHand() {
   if (in_hand_) ContinueInHand(/*may_yield=*/false);
 }
 
+void Listener::ReleaseInHand(bool done) {
+  const InHand h = std::move(*in_hand_);
+  in_hand_.reset();
+  handoff_.Hold(h.rid, false);
+  if (done) handoff_.Done(h.rid, h.bytes);
+}
+
 void Listener::ContinueInHand(bool may_yield) {
-  const InHand h = *in_hand_;
-  auto it = peers_.find(h.rid);
+  auto it = peers_.find(in_hand_->rid);
   if (it == peers_.end() || !it->second.session || !it->second.session->batch_in_hand()) {
-    in_hand_.reset();
-    handoff_.Hold(h.rid, false);
-    handoff_.Done(h.rid, h.bytes);
+    ReleaseInHand(/*done=*/true);
     return;
   }
   Peer& p = it->second;
   std::vector<std::string> out;
   const Status s = p.session->ContinueBatch(&out, may_yield);
-  if (p.session->batch_in_hand()) {
+  if (s.ok() && p.session->batch_in_hand()) {
     in_hand_->part_ended_ms = NowMs();
     if (may_yield) last_stop_ms_ = in_hand_->part_ended_ms;
     return;
   }
-  in_hand_.reset();
-  handoff_.Hold(h.rid, false);
-  handoff_.Done(h.rid, h.bytes);
-  AfterSessionStep(h.rid, p, s, out, /*gone=*/false);
+  const std::string rid = in_hand_->rid;
+  ReleaseInHand(/*done=*/true);
+  AfterSessionStep(rid, p, s, out, /*gone=*/false);
 }
 
 void Listener::AfterSessionStep(const std::string& rid, Peer& p, const Status& s,
@@ -313,10 +321,8 @@ void Listener::Drop(const std::string& rid, const std::string* why) {
   std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
   // A batch in hand: what was applied of it stays (committed, unanswered:
   // the peer sends it again and finds it here).
-  if (in_hand_ && in_hand_->rid == rid) {
-    in_hand_.reset();
-    handoff_.Hold(rid, false);
-  }
+  // (Closed: the handoff dropped what it counted of the connection.)
+  if (in_hand_ && in_hand_->rid == rid) ReleaseInHand(/*done=*/false);
   auto it = peers_.find(rid);
   if (it == peers_.end()) return;
   Peer& p = it->second;

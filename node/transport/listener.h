@@ -87,6 +87,9 @@ class Listener {
   // Serve is stopping: the batch in hand is applied whole and answered
   // while the network thread can still send the answer.
   void FinishInHand();
+  // The batch in hand is over: its connection is released at the handoff
+  // (`done`: and its frame no longer counted).
+  void ReleaseInHand(bool done);
   void AnswerQuery(const std::string& rid, zmq::message_t& frame);
   void Record(Peer& p, bool caught_up);
   void Drop(const std::string& rid, const std::string* why);

@@ -15,10 +15,10 @@
 //   serve_latency_bench [--records N] [--communes C] [--probe-gap MS]
 //                       [--baseline BINARY]
 //
-// --probe-gap: the pause between two probes (default 20 ms). Each HELLO
-// makes the hub commit the batch it holds so far (architecture.md, "A
-// batch in parts"), so the probes' rate slows the load they measure: the
-// load's records/s is printed with them.
+// --probe-gap: the pause between two probes (default 20 ms). A HELLO may
+// make the hub commit the batch it holds so far (architecture.md, "A batch
+// in parts"; at most once per 20 ms), so the probes' rate slows the load
+// they measure: the load's records/s is printed with them.
 //
 // --baseline: the same run (on fresh copies of the same stores) with an
 // earlier build too, first, so both are measured in one run on one machine.
