@@ -1154,17 +1154,19 @@ Status Store::Session::Apply(std::vector<Incoming>& batch) {
   TUPHAP_RETURN_IF_ERROR(error_);
   // Signatures first, one per unbroken run of a feed (replication/seal.h);
   // those of a batch's part left by a yield were checked then.
-  std::vector<const replication::Envelope*> envelopes;
-  std::vector<size_t> where;
-  for (size_t i = 0; i < batch.size(); ++i) {
-    if (batch[i].signature_ok.has_value()) continue;
-    envelopes.push_back(&batch[i].envelope);
-    where.push_back(i);
-  }
-  const replication::RunVerification verified = replication::VerifyRuns(envelopes);
-  batch_->report().signatures_checked += verified.signatures_checked;
   std::vector<bool> valid(batch.size());
-  for (size_t i = 0; i < batch.size(); ++i) valid[i] = batch[i].signature_ok.value_or(false);
+  std::vector<const replication::Envelope*> unchecked;
+  std::vector<size_t> where;  // of each unchecked envelope in the batch
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (batch[i].signature_ok.has_value()) {
+      valid[i] = *batch[i].signature_ok;
+    } else {
+      unchecked.push_back(&batch[i].envelope);
+      where.push_back(i);
+    }
+  }
+  const replication::RunVerification verified = replication::VerifyRuns(unchecked);
+  batch_->report().signatures_checked += verified.signatures_checked;
   for (size_t k = 0; k < where.size(); ++k) valid[where[k]] = verified.valid[k];
   batch_->OpenAhead(batch, valid);
   // Add moves each decoded change out and resets it, so after a failure the
