@@ -202,7 +202,9 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
 }
 
 void Listener::FinishInHand() {
-  if (in_hand_) ContinueInHand(/*may_yield=*/false);
+  if (!in_hand_) return;
+  obs::Log().info("stopping: the rest of a batch in hand is committed first");
+  ContinueInHand(/*may_yield=*/false);
 }
 
 void Listener::ReleaseInHand(bool done) {

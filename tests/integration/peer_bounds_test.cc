@@ -1433,9 +1433,8 @@ TEST_F(PeerBoundsTest,
   EnrolledCommune("a", kCommunes[0], 3000, 95);
   EnrolledCommune("b", kCommunes[1], 3000, 96);
   EnrolledCommune("c", kCommunes[2]);
-  const std::string metrics_ep = node::FreeLoopbackEndpoint();
-  const int metrics_port = std::stoi(metrics_ep.substr(metrics_ep.rfind(':') + 1));
-  StartHub({"--metrics", "127.0.0.1:" + std::to_string(metrics_port)});
+  const int metrics_port = StartHubWithMetrics();
+  ASSERT_GT(metrics_port, 0);
   const NodeKeys c = KeysOf(Dir("c"));
   std::atomic<int> asked{0}, answered{0};
   Background prober([&](const std::atomic<bool>& stop) {
@@ -1465,6 +1464,61 @@ TEST_F(PeerBoundsTest,
   EXPECT_GT(Sample(metrics, "tuphap_batch_yields_total"), 0) << metrics;
   EXPECT_GT(Sample(metrics, "tuphap_batches_applied_total"), 0) << metrics;
   EXPECT_TRUE(HubAlive());
+}
+
+// SIGTERM while the hub holds a batch committed in part (a HELLO came
+// between its parts): serve commits the rest before its network thread
+// stops, exits 0, and loses nothing. A commune's backlog is sent while a
+// third node asks HELLO; once the hub has stopped a batch part-way (its
+// metrics say so) it gets SIGTERM, again until one came with a batch in
+// hand (the hub logs it). Afterwards the commune syncs the rest and the
+// hub holds each record once.
+TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_commits_its_rest_and_loses_nothing) {
+  InitHub();
+  EnrolledCommune("a", kCommunes[0], 8000, 97);
+  EnrolledCommune("c", kCommunes[2]);
+  const NodeKeys c = KeysOf(Dir("c"));
+  bool finished_in_hand = false;
+  for (int attempt = 0; attempt < 12 && !finished_in_hand; ++attempt) {
+    const size_t log_from = HubLog().size();
+    const int metrics_port = StartHubWithMetrics();
+    ASSERT_GT(metrics_port, 0);
+    Background prober([&](const std::atomic<bool>& stop) {
+      WireClient client(ctx_, c, endpoint_, HubBoxKey(Dir("hub")));
+      while (!stop) {
+        if (!client.Send(HelloFrame(c)) || !Await(client, IsType(kHelloType), 2000)) return;
+      }
+    });
+    Timed a;
+    // Its sync gives up 3 s after the hub is gone.
+    std::thread t([&] { a = TimedSync("a", 3); });
+    JoinOnExit join{t};
+    // Until the hub has stopped a batch part-way, or a's sync is over.
+    for (int i = 0; i < 1000; ++i) {
+      if (Sample(HttpGet(metrics_port, "/metrics"), "tuphap_batch_yields_total") >= 2) break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    const pid_t hub = hub_pid_;
+    ASSERT_EQ(kill(hub, SIGTERM), 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(hub, &status, 0), hub);
+    hub_pid_ = -1;
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+    prober.Stop();
+    t.join();
+    finished_in_hand = HubLog().find("the rest of a batch in hand is committed first", log_from) !=
+                       std::string::npos;
+    std::printf("SIGTERM %d: %s; the sync ended after %.1f s\n", attempt + 1,
+                finished_in_hand ? "a batch was in hand" : "no batch in hand", a.seconds);
+  }
+  EXPECT_TRUE(finished_in_hand) << "in 12 tries, no SIGTERM came while a batch was in hand";
+  StartHub();
+  const Timed rest = TimedSync("a");
+  ASSERT_EQ(rest.r.exit_code, 0) << rest.r.err;
+  EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
+  EXPECT_NE(Digest("hub", kCommunes[0]).find("/8000"), std::string::npos);
+  const auto check = Tp("hub", {"index", "check"});
+  EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
 }  // namespace

@@ -105,12 +105,34 @@ class SyncTest : public testing::Test {
   }
   // `tuphap serve --listen` for the hub, with `extra` options.
   void StartHub(const std::vector<std::string>& extra = {}) {
+    if (!TryStartHub(extra)) FAIL() << "the hub did not start: " << HubLog();
+  }
+  // The same with `--metrics 127.0.0.1:PORT`, PORT a free loopback port; it
+  // returns PORT. A port free when drawn may be taken before serve binds it
+  // (other tests' connections draw from the same range): then another, a
+  // few times.
+  int StartHubWithMetrics(std::vector<std::string> extra = {}) {
+    for (int attempt = 0; attempt < 5; ++attempt) {
+      const std::string ep = node::FreeLoopbackEndpoint();
+      const int port = std::stoi(ep.substr(ep.rfind(':') + 1));
+      std::vector<std::string> args = extra;
+      args.insert(args.end(), {"--metrics", "127.0.0.1:" + std::to_string(port)});
+      const size_t from = HubLog().size();
+      if (TryStartHub(args)) return port;
+      if (HubLog().find("Address already in use", from) == std::string::npos) break;
+    }
+    ADD_FAILURE() << "the hub did not start: " << HubLog();
+    return 0;
+  }
+  // Whether the hub wrote its banner; false, and reaped, if it exited first.
+  bool TryStartHub(const std::vector<std::string>& extra) {
     std::vector<std::string> args{TUPHAP_BINARY,        "--data",   Dir("hub"), "serve",
                                   "--exit-with-parent", "--listen", endpoint_};
     args.insert(args.end(), extra.begin(), extra.end());
     std::vector<char*> argv;
     for (auto& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
+    const size_t from = HubLog().size();
     hub_pid_ = fork();
     if (hub_pid_ == 0) {
       const int fd = open(Dir("hub.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
@@ -119,14 +141,20 @@ class SyncTest : public testing::Test {
       execv(TUPHAP_BINARY, argv.data());
       _exit(127);
     }
-    // Ready when it has written its banner.
+    // Ready when it has written its banner (the log may hold earlier runs').
     for (int i = 0; i < 100; ++i) {
-      std::ifstream log(Dir("hub.log"));
-      std::string s((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
-      if (s.find("listening on") != std::string::npos) return;
+      if (HubLog().find("listening on", from) != std::string::npos) return true;
+      if (waitpid(hub_pid_, nullptr, WNOHANG) == hub_pid_) {
+        hub_pid_ = -1;
+        return false;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    FAIL() << "the hub did not start";
+    return false;
+  }
+  std::string HubLog() const {
+    std::ifstream log(Dir("hub.log"));
+    return std::string((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
   }
   void StopHub(int sig) {
     if (hub_pid_ <= 0) return;
