@@ -26,7 +26,14 @@ Status RefreshStoreMetrics(Node& node) {
   s.quarantined_origins = quarantined.size();
   TUPHAP_ASSIGN_OR_RETURN(auto refusals, st.Refusals());
   for (const auto& r : refusals) s.refusals[r.reason] = r.count;
-  s.store_bytes = FileSize(st.path()) + FileSize(st.path() + "-wal");
+  s.wal_bytes = FileSize(st.path() + "-wal");
+  s.store_bytes = FileSize(st.path()) + s.wal_bytes;
+  if (const auto c = st.checkpoints()) {
+    s.checkpoints = {{"background", c->background},
+                     {"whole", c->whole},
+                     {"inline", c->inline_},
+                     {"failed", c->failed}};
+  }
   const Trust* trust = node.trust();
   if (node.info().role == Role::kHub && trust != nullptr) {
     // Every commune node enrolled here, synced or not; a commune with a

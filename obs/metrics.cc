@@ -90,6 +90,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Size of the store's files (database and write-ahead log)")
                       .Register(r)
                       .Add({});
+  wal_bytes_ = &BuildGauge()
+                    .Name("tuphap_wal_size_bytes")
+                    .Help("Size of the store's write-ahead log")
+                    .Register(r)
+                    .Add({});
+  checkpoints_ = &BuildCounter()
+                      .Name("tuphap_wal_checkpoints_total")
+                      .Help(
+                          "A serving hub's checkpoints of its write-ahead log, by kind: background "
+                          "(its thread's, without error), whole (of those, every frame copied), "
+                          "inline (a commit's own: the thread was behind), failed")
+                      .Register(r);
   commune_age_ = &BuildGauge()
                       .Name("tuphap_commune_last_sync_age_seconds")
                       .Help("On a hub: seconds since a session with the commune last caught up")
@@ -141,6 +153,11 @@ void Metrics::SetStore(const StoreSnapshot& s) {
   // them (a count never goes down, so neither does the counter).
   for (const auto& [reason, n] : s.refusals) {
     prometheus::Counter& c = refusals_->Add({{"reason", reason}});
+    if (static_cast<double>(n) > c.Value()) c.Increment(static_cast<double>(n) - c.Value());
+  }
+  wal_bytes_->Set(static_cast<double>(s.wal_bytes));
+  for (const auto& [kind, n] : s.checkpoints) {
+    prometheus::Counter& c = checkpoints_->Add({{"kind", kind}});
     if (static_cast<double>(n) > c.Value()) c.Increment(static_cast<double>(n) - c.Value());
   }
   std::lock_guard<std::mutex> lock(mu_);

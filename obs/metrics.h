@@ -57,6 +57,10 @@ class Metrics {
     uint64_t quarantined_origins = 0;
     uint64_t store_bytes = 0;
     std::map<std::string, uint64_t> refusals;  // reason -> count since the store was made
+    // A serving hub's WAL checkpoints since it opened the store, by kind
+    // (store::BackgroundCheckpointer::Counts); empty elsewhere.
+    std::map<std::string, uint64_t> checkpoints;
+    uint64_t wal_bytes = 0;
     struct Commune {
       int64_t last_sync_ms = 0;  // the last session with it that caught up; 0: never
       uint64_t behind = 0;       // envelopes it announced that this node lacks
@@ -81,6 +85,8 @@ class Metrics {
   prometheus::Gauge* equivocations_;
   prometheus::Gauge* quarantined_;
   prometheus::Gauge* store_bytes_;
+  prometheus::Gauge* wal_bytes_;
+  prometheus::Family<prometheus::Counter>* checkpoints_;
   prometheus::Family<prometheus::Gauge>* commune_age_;
   prometheus::Family<prometheus::Gauge>* commune_behind_;
   std::atomic<uint64_t> sessions_ended_{0};

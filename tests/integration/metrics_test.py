@@ -247,6 +247,13 @@ def scenario(nodes):
     check(value(m, "tuphap_commune_envelopes_behind", commune=COMMUNE) == 0,
           "the hub is behind the commune after the sync")
     check(value(m, "tuphap_store_size_bytes") > 0, "no store size")
+    # A serving hub counts its WAL checkpoints, each kind from the start.
+    ckpt = {k: value(m, "tuphap_wal_checkpoints_total", kind=k)
+            for k in ("background", "whole", "inline", "failed")}
+    check(None not in ckpt.values(), f"the hub's checkpoint counts: {ckpt}")
+    check(ckpt["whole"] <= ckpt["background"] and ckpt["failed"] == 0, f"checkpoints: {ckpt}")
+    wal = value(m, "tuphap_wal_size_bytes")
+    check(wal is not None and 0 <= wal <= value(m, "tuphap_store_size_bytes"), f"WAL: {wal}")
     check(value(m, "tuphap_held_envelopes") == 0 and value(m, "tuphap_equivocations") == 0,
           "held envelopes or equivocations after a clean sync")
 
