@@ -1521,5 +1521,44 @@ TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_commits_its_rest_and_loses_n
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
 
+// Links that drop and come back at once, many at a time, as bad 4G links'
+// do: the session of each lost connection ends at once, whatever order the
+// hub's network thread learns of a loss, of the next connection on the
+// same descriptor and of that one's first frame. Four connections of each
+// of six keys are dropped together and replaced at once (the new ones
+// take the old ones' descriptors), three times; then all are dropped. A
+// loss the hub missed would keep its session open until the idle limit
+// (5 minutes): nothing else of that key comes to close it.
+TEST_F(PeerBoundsTest, sessions_of_lost_connections_end_at_once_when_links_drop_and_come_back) {
+  InitHub();
+  const std::vector<NodeKeys> keys = EnrolledNodes(6);
+  const int metrics_port = StartHubWithMetrics();
+  ASSERT_GT(metrics_port, 0);
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  std::vector<std::unique_ptr<WireClient>> clients;
+  int answered = 0;
+  for (int round = 0; round < 4; ++round) {
+    clients.clear();  // every connection dropped, closed without a word
+    for (int i = 0; i < 4; ++i) {
+      for (const NodeKeys& k : keys) {
+        clients.push_back(std::make_unique<WireClient>(ctx_, k, endpoint_, hub_box));
+        ASSERT_TRUE(clients.back()->Send(HelloFrame(k)));
+      }
+    }
+    for (auto& c : clients)
+      if (Await(*c, IsType(kHelloType), 10000)) ++answered;
+  }
+  EXPECT_EQ(answered, 4 * 24);
+  clients.clear();
+  double open = -1;
+  for (int i = 0; i < 100; ++i) {
+    open = Sample(HttpGet(metrics_port, "/metrics"), "tuphap_sync_sessions_open");
+    if (open == 0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(open, 0) << "sessions of lost connections still open 5 s after the last";
+  EXPECT_TRUE(HubAlive());
+}
+
 }  // namespace
 }  // namespace tuphap
