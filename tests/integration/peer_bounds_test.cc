@@ -1560,5 +1560,69 @@ TEST_F(PeerBoundsTest, sessions_of_lost_connections_end_at_once_when_links_drop_
   EXPECT_TRUE(HubAlive());
 }
 
+// A peer closed by the hub while its batch is in hand (committed in part
+// because another peer asked HELLO): what was committed stays, the rest is
+// not applied, nothing is answered for it, and the hub serves on. The peer
+// sends a BATCH of 500 envelopes of its feed, then floods the hub with
+// frames until it is closed for its inbox bound; again until the close
+// came with the batch part-way (the hub then holds more of the feed than
+// before, and less than the whole batch). An honest sync of the same node
+// then brings every record, each once.
+TEST_F(PeerBoundsTest, a_peer_closed_with_its_batch_in_hand_keeps_what_was_committed) {
+  InitHub();
+  EnrolledCommune("a", kCommunes[0], 2000, 98);
+  EnrolledCommune("c", kCommunes[2]);
+  const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
+  const std::vector<StoredEnvelope> feed = FeedOf(Dir("a"), a.sign, kCommunes[0]);
+  ASSERT_EQ(feed.size(), 2000u);
+  StartHub();
+  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+  const auto held_at_hub = [&] {
+    const std::string d = Digest("hub", kCommunes[0]);
+    return d.empty() ? 0 : std::stoi(d.substr(d.find('/') + 1));
+  };
+  Background prober([&](const std::atomic<bool>& stop) {
+    WireClient client(ctx_, c, endpoint_, hub_box);
+    while (!stop) {
+      if (!client.Send(HelloFrame(c)) || !Await(client, IsType(kHelloType), 2000)) return;
+    }
+  });
+  bool part_way = false;
+  for (int attempt = 0; attempt < 8 && !part_way; ++attempt) {
+    const int before = held_at_hub();
+    ASSERT_LE(before + 500, 2000);
+    WireClient w(ctx_, a, endpoint_, hub_box);
+    ASSERT_TRUE(w.Send(HelloFrame(a)));
+    ASSERT_TRUE(Await(w, IsType(kHelloType), 10000));
+    std::vector<std::string> envelopes;
+    for (int i = before; i < before + 500; ++i) envelopes.push_back(feed[i].bytes);
+    ASSERT_TRUE(w.Send(BatchFrame(1, std::move(envelopes))));
+    // Once the worker has begun the batch (its first part takes longer).
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    for (int i = 0; i < 64; ++i) (void)w.Send(AckFrame(1000 + i));
+    // Closed: no ACK of batch 1 ever comes.
+    EXPECT_FALSE(Await(w, IsAckOf(1), 10000).has_value());
+    // The client sees the close before the hub's worker is done with the
+    // part it was applying: what the hub holds once it stops moving.
+    int after = held_at_hub();
+    for (int i = 0; i < 50; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(200));
+      const int now = held_at_hub();
+      if (now == after) break;
+      after = now;
+    }
+    part_way = after > before && after < before + 500;
+    std::printf("try %d: the hub held %d of the feed, then %d\n", attempt + 1, before, after);
+  }
+  EXPECT_TRUE(part_way) << "in 8 tries, the hub never closed the peer with its batch part-way";
+  prober.Stop();
+  const Timed honest = TimedSync("a");
+  ASSERT_EQ(honest.r.exit_code, 0) << honest.r.err;
+  EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
+  EXPECT_EQ(held_at_hub(), 2000);
+  EXPECT_NE(HubLog().find("sent more than could ever be answered"), std::string::npos);
+  EXPECT_TRUE(HubAlive());
+}
+
 }  // namespace
 }  // namespace tuphap
