@@ -26,13 +26,13 @@ Status RefreshStoreMetrics(Node& node) {
   s.quarantined_origins = quarantined.size();
   TUPHAP_ASSIGN_OR_RETURN(auto refusals, st.Refusals());
   for (const auto& r : refusals) s.refusals[r.reason] = r.count;
-  s.wal_bytes = FileSize(st.path() + "-wal");
-  s.store_bytes = FileSize(st.path()) + s.wal_bytes;
+  s.store_bytes = FileSize(st.path()) + FileSize(st.path() + "-wal");
   if (const auto c = st.checkpoints()) {
     s.checkpoints = {{"background", c->background},
                      {"whole", c->whole},
                      {"inline", c->inline_},
                      {"failed", c->failed}};
+    s.wal_frames = c->wal_frames;
   }
   const Trust* trust = node.trust();
   if (node.info().role == Role::kHub && trust != nullptr) {

@@ -90,17 +90,18 @@ Metrics::Metrics() : registry_(std::make_shared<prometheus::Registry>()) {
                       .Help("Size of the store's files (database and write-ahead log)")
                       .Register(r)
                       .Add({});
-  wal_bytes_ = &BuildGauge()
-                    .Name("tuphap_wal_size_bytes")
-                    .Help("Size of the store's write-ahead log")
-                    .Register(r)
-                    .Add({});
+  wal_frames_ = &BuildGauge()
+                     .Name("tuphap_wal_frames")
+                     .Help(
+                         "A serving hub's write-ahead log: frames (pages) in it after the last "
+                         "commit")
+                     .Register(r);
   checkpoints_ = &BuildCounter()
                       .Name("tuphap_wal_checkpoints_total")
                       .Help(
-                          "A serving hub's checkpoints of its write-ahead log, by kind: background "
-                          "(its thread's, without error), whole (of those, every frame copied), "
-                          "inline (a commit's own: the thread was behind), failed")
+                          "A serving hub's checkpoints of its write-ahead log: background (the "
+                          "thread's, without error), whole (of those, every frame copied), inline "
+                          "(a commit's own, at 4 times the threshold), failed (of either)")
                       .Register(r);
   commune_age_ = &BuildGauge()
                       .Name("tuphap_commune_last_sync_age_seconds")
@@ -155,7 +156,7 @@ void Metrics::SetStore(const StoreSnapshot& s) {
     prometheus::Counter& c = refusals_->Add({{"reason", reason}});
     if (static_cast<double>(n) > c.Value()) c.Increment(static_cast<double>(n) - c.Value());
   }
-  wal_bytes_->Set(static_cast<double>(s.wal_bytes));
+  if (s.wal_frames) wal_frames_->Add({}).Set(static_cast<double>(*s.wal_frames));
   for (const auto& [kind, n] : s.checkpoints) {
     prometheus::Counter& c = checkpoints_->Add({{"kind", kind}});
     if (static_cast<double>(n) > c.Value()) c.Increment(static_cast<double>(n) - c.Value());

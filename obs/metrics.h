@@ -11,6 +11,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -57,10 +58,11 @@ class Metrics {
     uint64_t quarantined_origins = 0;
     uint64_t store_bytes = 0;
     std::map<std::string, uint64_t> refusals;  // reason -> count since the store was made
-    // A serving hub's WAL checkpoints since it opened the store, by kind
+    // A serving hub's WAL checkpoints since it opened the store, by kind,
+    // and the frames in its WAL after the last commit
     // (store::BackgroundCheckpointer::Counts); empty elsewhere.
     std::map<std::string, uint64_t> checkpoints;
-    uint64_t wal_bytes = 0;
+    std::optional<uint64_t> wal_frames;
     struct Commune {
       int64_t last_sync_ms = 0;  // the last session with it that caught up; 0: never
       uint64_t behind = 0;       // envelopes it announced that this node lacks
@@ -85,7 +87,7 @@ class Metrics {
   prometheus::Gauge* equivocations_;
   prometheus::Gauge* quarantined_;
   prometheus::Gauge* store_bytes_;
-  prometheus::Gauge* wal_bytes_;
+  prometheus::Family<prometheus::Gauge>* wal_frames_;
   prometheus::Family<prometheus::Counter>* checkpoints_;
   prometheus::Family<prometheus::Gauge>* commune_age_;
   prometheus::Family<prometheus::Gauge>* commune_behind_;

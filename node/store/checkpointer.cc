@@ -40,12 +40,15 @@ BackgroundCheckpointer::~BackgroundCheckpointer() {
 
 BackgroundCheckpointer::Counts BackgroundCheckpointer::counts() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return counts_;
+  Counts c = counts_;
+  c.wal_frames = static_cast<uint64_t>(wal_frames_.load(std::memory_order_relaxed));
+  return c;
 }
 
 // On the writer's thread, after each commit, with the WAL's size in pages.
 int BackgroundCheckpointer::OnCommit(void* arg, sqlite3* db, const char* name, int pages) {
   auto* self = static_cast<BackgroundCheckpointer*>(arg);
+  self->wal_frames_.store(pages, std::memory_order_relaxed);
   if (pages < self->pages_) return SQLITE_OK;
   if (pages >= 4 * self->pages_) {
     // The thread is behind: bound the WAL here, as SQLite's hook would,
@@ -54,6 +57,10 @@ int BackgroundCheckpointer::OnCommit(void* arg, sqlite3* db, const char* name, i
     {
       std::lock_guard<std::mutex> running(self->checkpointing_);
       rc = sqlite3_wal_checkpoint_v2(db, name, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      obs::Log().warn("checkpointing the store's write-ahead log: {}",
+                      self->writer_.Error(rc, "checkpoint").ToString());
     }
     std::lock_guard<std::mutex> lock(self->mu_);
     ++self->counts_.inline_;

@@ -29,6 +29,7 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
 #include <memory>
@@ -55,7 +56,11 @@ class BackgroundCheckpointer {
     uint64_t background = 0;  // checkpoints this thread ran without error (SQLITE_OK)
     uint64_t whole = 0;       // of those, the ones that copied every frame then in the WAL
     uint64_t inline_ = 0;     // checkpoints a commit ran itself (the thread was behind)
-    uint64_t failed = 0;      // checkpoints that returned an error other than BUSY
+    uint64_t failed = 0;      // checkpoints (of either) that returned an error other than BUSY
+    // Frames in the WAL after the writer's last commit (SQLite starts the
+    // log over at the first write after a checkpoint that copied every
+    // frame and no reader needs; the file keeps its size up to the bound).
+    uint64_t wal_frames = 0;
   };
   Counts counts() const;
 
@@ -73,6 +78,7 @@ class BackgroundCheckpointer {
   bool wanted_ = false;
   bool stop_ = false;
   Counts counts_;
+  std::atomic<int> wal_frames_{0};  // set at every commit, without the lock
   std::thread thread_;
 };
 

@@ -202,9 +202,7 @@ void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view 
 }
 
 void Listener::FinishInHand() {
-  if (!in_hand_) return;
-  obs::Log().info("stopping: the rest of a batch in hand is committed first");
-  ContinueInHand(/*may_yield=*/false);
+  if (in_hand_) ContinueInHand(/*may_yield=*/false, /*stopping=*/true);
 }
 
 void Listener::ReleaseInHand(bool done) {
@@ -214,12 +212,13 @@ void Listener::ReleaseInHand(bool done) {
   if (done) handoff_.Done(h.rid, h.bytes);
 }
 
-void Listener::ContinueInHand(bool may_yield) {
+void Listener::ContinueInHand(bool may_yield, bool stopping) {
   auto it = peers_.find(in_hand_->rid);
   if (it == peers_.end() || !it->second.session || !it->second.session->batch_in_hand()) {
     ReleaseInHand(/*done=*/true);
     return;
   }
+  if (stopping) obs::Log().info("stopping: the rest of a batch in hand is committed first");
   Peer& p = it->second;
   std::vector<std::string> out;
   const Status s = p.session->ContinueBatch(&out, may_yield);

@@ -83,7 +83,7 @@ class Listener {
                         std::vector<std::string>& out, bool gone);
   // Applies the next part of the batch in hand (all of what is left when
   // `may_yield` is false).
-  void ContinueInHand(bool may_yield);
+  void ContinueInHand(bool may_yield, bool stopping = false);
   // Serve is stopping: the batch in hand is applied whole and answered
   // while the network thread can still send the answer.
   void FinishInHand();

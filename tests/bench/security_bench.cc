@@ -113,7 +113,8 @@ int main(int argc, char** argv) {
       "  bare Ed25519 verify:               %.1f us each = %.0f changes/s if every change "
       "were verified\n",
       verify_each_s * 1e6, verify_rate);
-  std::printf("  ratio ingest / verify-every-change: %.2f (goal >= 5, issue 17; issue 4 asked for 3)\n",
-              ingest_rate / verify_rate);
+  std::printf(
+      "  ratio ingest / verify-every-change: %.2f (goal >= 5, issue 17; issue 4 asked for 3)\n",
+      ingest_rate / verify_rate);
   return refused == 0 && materialised == n ? 0 : 1;
 }

@@ -247,13 +247,15 @@ def scenario(nodes):
     check(value(m, "tuphap_commune_envelopes_behind", commune=COMMUNE) == 0,
           "the hub is behind the commune after the sync")
     check(value(m, "tuphap_store_size_bytes") > 0, "no store size")
-    # A serving hub counts its WAL checkpoints, each kind from the start.
+    # A serving hub counts its WAL checkpoints, each kind from the start
+    # (none yet: this sync's log stays far under the 4,096-page threshold),
+    # and shows the frames its commits left in the log.
     ckpt = {k: value(m, "tuphap_wal_checkpoints_total", kind=k)
             for k in ("background", "whole", "inline", "failed")}
-    check(None not in ckpt.values(), f"the hub's checkpoint counts: {ckpt}")
-    check(ckpt["whole"] <= ckpt["background"] and ckpt["failed"] == 0, f"checkpoints: {ckpt}")
-    wal = value(m, "tuphap_wal_size_bytes")
-    check(wal is not None and 0 <= wal <= value(m, "tuphap_store_size_bytes"), f"WAL: {wal}")
+    check(ckpt == {"background": 0, "whole": 0, "inline": 0, "failed": 0},
+          f"the hub's checkpoint counts: {ckpt}")
+    frames = value(m, "tuphap_wal_frames")
+    check(frames is not None and 0 < frames < 4096, f"frames in the hub's WAL: {frames}")
     check(value(m, "tuphap_held_envelopes") == 0 and value(m, "tuphap_equivocations") == 0,
           "held envelopes or equivocations after a clean sync")
 

@@ -105,7 +105,8 @@ class SyncTest : public testing::Test {
   }
   // `tuphap serve --listen` for the hub, with `extra` options.
   void StartHub(const std::vector<std::string>& extra = {}) {
-    if (!TryStartHub(extra)) FAIL() << "the hub did not start: " << HubLog();
+    const size_t from = HubLog().size();
+    if (!TryStartHub(extra)) FAIL() << "the hub did not start: " << HubLog().substr(from);
   }
   // The same with `--metrics 127.0.0.1:PORT`, PORT a free loopback port; it
   // returns PORT. A port free when drawn may be taken before serve binds it
@@ -119,12 +120,17 @@ class SyncTest : public testing::Test {
       args.insert(args.end(), {"--metrics", "127.0.0.1:" + std::to_string(port)});
       const size_t from = HubLog().size();
       if (TryStartHub(args)) return port;
-      if (HubLog().find("Address already in use", from) == std::string::npos) break;
+      const std::string said = HubLog().substr(from);
+      if (said.find("cannot listen on 127.0.0.1:" + std::to_string(port)) == std::string::npos) {
+        ADD_FAILURE() << "the hub did not start: " << said;
+        return 0;
+      }
     }
-    ADD_FAILURE() << "the hub did not start: " << HubLog();
+    ADD_FAILURE() << "the hub found 5 free ports taken";
     return 0;
   }
-  // Whether the hub wrote its banner; false, and reaped, if it exited first.
+  // Whether the hub wrote its banner. If not, no hub is left running: one
+  // that exited first is reaped, one silent for 5 s killed.
   bool TryStartHub(const std::vector<std::string>& extra) {
     std::vector<std::string> args{TUPHAP_BINARY,        "--data",   Dir("hub"), "serve",
                                   "--exit-with-parent", "--listen", endpoint_};
@@ -134,6 +140,7 @@ class SyncTest : public testing::Test {
     argv.push_back(nullptr);
     const size_t from = HubLog().size();
     hub_pid_ = fork();
+    if (hub_pid_ < 0) return false;
     if (hub_pid_ == 0) {
       const int fd = open(Dir("hub.log").c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
       dup2(fd, 1);
@@ -150,6 +157,7 @@ class SyncTest : public testing::Test {
       }
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
+    StopHub(SIGKILL);
     return false;
   }
   std::string HubLog() const {
