@@ -257,6 +257,7 @@ TEST_F(SyncTest, live_changes_are_pushed_both_ways_and_sigterm_stops_cleanly) {
   waitpid(commune, &status, 0);
   std::erase(spawned_, commune);
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
+  ASSERT_GT(hub_pid_, 0);  // never kill(-1, …)
   kill(hub_pid_, SIGTERM);
   waitpid(hub_pid_, &status, 0);
   hub_pid_ = -1;
