@@ -569,6 +569,31 @@ class PeerBoundsTest : public SyncTest {
     if (r == nullptr || r->Find(reason) == nullptr) return 0;
     return r->Find(reason)->as_int();
   }
+  // The records of `commune` the hub holds (its digest's count).
+  int HeldAtHub(const std::string& commune) {
+    const std::string d = Digest("hub", commune);
+    return d.empty() ? 0 : std::stoi(d.substr(d.find('/') + 1));
+  }
+  // A node asking HELLO without pause, so that the hub commits others'
+  // batches in parts. `k` must outlive it.
+  std::unique_ptr<Background> HelloProber(const NodeKeys& k) {
+    const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
+    return std::make_unique<Background>([this, &k, hub_box](const std::atomic<bool>& stop) {
+      WireClient client(ctx_, k, endpoint_, hub_box);
+      while (!stop) {
+        if (!client.Send(HelloFrame(k)) || !Await(client, IsType(kHelloType), 2000)) return;
+      }
+    });
+  }
+  // `w` says HELLO as `k`, then sends BATCH 1 of feed[from, from + n);
+  // false when the HELLO went unanswered or a frame could not be queued.
+  bool SendFeedBatch(WireClient& w, const NodeKeys& k, const std::vector<StoredEnvelope>& feed,
+                     int from, int n) {
+    if (!w.Send(HelloFrame(k)) || !Await(w, IsType(kHelloType), 10000)) return false;
+    std::vector<std::string> envelopes;
+    for (int i = from; i < from + n; ++i) envelopes.push_back(feed[i].bytes);
+    return w.Send(BatchFrame(1, std::move(envelopes)));
+  }
 
   zmq::context_t ctx_;
 };
@@ -1480,30 +1505,16 @@ TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_applies_its_rest_before_serv
   const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
   const std::vector<StoredEnvelope> feed = FeedOf(Dir("a"), a.sign, kCommunes[0]);
   ASSERT_EQ(feed.size(), 4400u);
-  const auto held_at_hub = [&] {
-    const std::string d = Digest("hub", kCommunes[0]);
-    return d.empty() ? 0 : std::stoi(d.substr(d.find('/') + 1));
-  };
   bool finished_in_hand = false;
   for (int attempt = 0; attempt < 8 && !finished_in_hand; ++attempt) {
-    const int before = held_at_hub();
+    const int before = HeldAtHub(kCommunes[0]);
     ASSERT_LE(before + 550, 4400);
     const size_t log_from = HubLog().size();
     StartHub();
     ASSERT_GT(hub_pid_, 0);
-    const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
-    Background prober([&](const std::atomic<bool>& stop) {
-      WireClient client(ctx_, c, endpoint_, hub_box);
-      while (!stop) {
-        if (!client.Send(HelloFrame(c)) || !Await(client, IsType(kHelloType), 2000)) return;
-      }
-    });
-    WireClient w(ctx_, a, endpoint_, hub_box);
-    ASSERT_TRUE(w.Send(HelloFrame(a)));
-    ASSERT_TRUE(Await(w, IsType(kHelloType), 10000));
-    std::vector<std::string> envelopes;
-    for (int i = before; i < before + 550; ++i) envelopes.push_back(feed[i].bytes);
-    ASSERT_TRUE(w.Send(BatchFrame(1, std::move(envelopes))));
+    std::unique_ptr<Background> prober = HelloProber(c);
+    WireClient w(ctx_, a, endpoint_, HubBoxKey(Dir("hub")));
+    ASSERT_TRUE(SendFeedBatch(w, a, feed, before, 550));
     std::this_thread::sleep_for(std::chrono::milliseconds(20 + 20 * (attempt % 4)));
     const pid_t hub = hub_pid_;
     ASSERT_EQ(kill(hub, SIGTERM), 0);
@@ -1520,10 +1531,10 @@ TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_applies_its_rest_before_serv
     hub_pid_ = -1;
     ASSERT_EQ(reaped, hub) << "serve did not exit within 30 s of SIGTERM";
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << status;
-    prober.Stop();
+    prober->Stop();
     finished_in_hand = HubLog().find("the rest of a batch in hand is committed first", log_from) !=
                        std::string::npos;
-    const int after = held_at_hub();
+    const int after = HeldAtHub(kCommunes[0]);
     std::printf("SIGTERM %d: %s; the hub held %d of the feed, then %d\n", attempt + 1,
                 finished_in_hand ? "a batch was in hand" : "no batch in hand", before, after);
     if (finished_in_hand) {
@@ -1537,7 +1548,7 @@ TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_applies_its_rest_before_serv
   const Timed rest = TimedSync("a");
   ASSERT_EQ(rest.r.exit_code, 0) << rest.r.err;
   EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
-  EXPECT_EQ(held_at_hub(), 4400);
+  EXPECT_EQ(HeldAtHub(kCommunes[0]), 4400);
   const auto check = Tp("hub", {"index", "check"});
   EXPECT_EQ(check.exit_code, 0) << check.out << check.err;
 }
@@ -1599,27 +1610,13 @@ TEST_F(PeerBoundsTest, a_peer_closed_with_its_batch_in_hand_keeps_what_was_commi
   ASSERT_EQ(feed.size(), 4000u);
   StartHub();
   ASSERT_GT(hub_pid_, 0);
-  const replication::PublicKey hub_box = HubBoxKey(Dir("hub"));
-  const auto held_at_hub = [&] {
-    const std::string d = Digest("hub", kCommunes[0]);
-    return d.empty() ? 0 : std::stoi(d.substr(d.find('/') + 1));
-  };
-  Background prober([&](const std::atomic<bool>& stop) {
-    WireClient client(ctx_, c, endpoint_, hub_box);
-    while (!stop) {
-      if (!client.Send(HelloFrame(c)) || !Await(client, IsType(kHelloType), 2000)) return;
-    }
-  });
+  std::unique_ptr<Background> prober = HelloProber(c);
   bool part_way = false;
   for (int attempt = 0; attempt < 8 && !part_way; ++attempt) {
-    const int before = held_at_hub();
+    const int before = HeldAtHub(kCommunes[0]);
     ASSERT_LE(before + 500, 4000);
-    WireClient w(ctx_, a, endpoint_, hub_box);
-    ASSERT_TRUE(w.Send(HelloFrame(a)));
-    ASSERT_TRUE(Await(w, IsType(kHelloType), 10000));
-    std::vector<std::string> envelopes;
-    for (int i = before; i < before + 500; ++i) envelopes.push_back(feed[i].bytes);
-    ASSERT_TRUE(w.Send(BatchFrame(1, std::move(envelopes))));
+    WireClient w(ctx_, a, endpoint_, HubBoxKey(Dir("hub")));
+    ASSERT_TRUE(SendFeedBatch(w, a, feed, before, 500));
     // Once the worker has begun the batch (its first part takes longer).
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
     for (int i = 0; i < 64; ++i) (void)w.Send(AckFrame(1000 + i));
@@ -1627,10 +1624,10 @@ TEST_F(PeerBoundsTest, a_peer_closed_with_its_batch_in_hand_keeps_what_was_commi
     EXPECT_FALSE(Await(w, IsAckOf(1), 10000).has_value());
     // The client sees the close before the hub's worker is done with the
     // part it was applying: what the hub holds once it stops moving.
-    int after = held_at_hub();
+    int after = HeldAtHub(kCommunes[0]);
     for (int i = 0; i < 50; ++i) {
       std::this_thread::sleep_for(std::chrono::milliseconds(200));
-      const int now = held_at_hub();
+      const int now = HeldAtHub(kCommunes[0]);
       if (now == after) break;
       after = now;
     }
@@ -1638,11 +1635,11 @@ TEST_F(PeerBoundsTest, a_peer_closed_with_its_batch_in_hand_keeps_what_was_commi
     std::printf("try %d: the hub held %d of the feed, then %d\n", attempt + 1, before, after);
   }
   EXPECT_TRUE(part_way) << "in 8 tries, the hub never closed the peer with its batch part-way";
-  prober.Stop();
+  prober->Stop();
   const Timed honest = TimedSync("a");
   ASSERT_EQ(honest.r.exit_code, 0) << honest.r.err;
   EXPECT_EQ(Digest("a", kCommunes[0]), Digest("hub", kCommunes[0]));
-  EXPECT_EQ(held_at_hub(), 4000);
+  EXPECT_EQ(HeldAtHub(kCommunes[0]), 4000);
   EXPECT_NE(HubLog().find("sent more than could ever be answered"), std::string::npos);
   EXPECT_TRUE(HubAlive());
 }
