@@ -569,6 +569,14 @@ class PeerBoundsTest : public SyncTest {
     if (r == nullptr || r->Find(reason) == nullptr) return 0;
     return r->Find(reason)->as_int();
   }
+  // A hub, node "a" of the first commune holding `records` generated
+  // records, and node "c" of the third to ask HELLO; a's feed.
+  std::vector<StoredEnvelope> HubWithBacklogAndProber(int records, int seed) {
+    InitHub();
+    EnrolledCommune("a", kCommunes[0], records, seed);
+    EnrolledCommune("c", kCommunes[2]);
+    return FeedOf(Dir("a"), KeysOf(Dir("a")).sign, kCommunes[0]);
+  }
   // The records of `commune` the hub holds (its digest's count).
   int HeldAtHub(const std::string& commune) {
     const std::string d = Digest("hub", commune);
@@ -1499,12 +1507,9 @@ TEST_F(PeerBoundsTest,
 // Then the hub, stopped, holds that whole batch. (Whether the ACK left
 // before the network thread stopped is best effort, not checked.)
 TEST_F(PeerBoundsTest, sigterm_with_a_batch_in_hand_applies_its_rest_before_serve_exits) {
-  InitHub();
-  EnrolledCommune("a", kCommunes[0], 4400, 97);
-  EnrolledCommune("c", kCommunes[2]);
-  const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
-  const std::vector<StoredEnvelope> feed = FeedOf(Dir("a"), a.sign, kCommunes[0]);
+  const std::vector<StoredEnvelope> feed = HubWithBacklogAndProber(4400, 97);
   ASSERT_EQ(feed.size(), 4400u);
+  const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
   bool finished_in_hand = false;
   for (int attempt = 0; attempt < 8 && !finished_in_hand; ++attempt) {
     const int before = HeldAtHub(kCommunes[0]);
@@ -1602,12 +1607,9 @@ TEST_F(PeerBoundsTest, sessions_of_lost_connections_end_at_once_when_links_drop_
 // before, and less than the whole batch). An honest sync of the same node
 // then brings every record, each once.
 TEST_F(PeerBoundsTest, a_peer_closed_with_its_batch_in_hand_keeps_what_was_committed) {
-  InitHub();
-  EnrolledCommune("a", kCommunes[0], 4000, 98);
-  EnrolledCommune("c", kCommunes[2]);
-  const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
-  const std::vector<StoredEnvelope> feed = FeedOf(Dir("a"), a.sign, kCommunes[0]);
+  const std::vector<StoredEnvelope> feed = HubWithBacklogAndProber(4000, 98);
   ASSERT_EQ(feed.size(), 4000u);
+  const NodeKeys a = KeysOf(Dir("a")), c = KeysOf(Dir("c"));
   StartHub();
   ASSERT_GT(hub_pid_, 0);
   std::unique_ptr<Background> prober = HelloProber(c);
