@@ -55,7 +55,7 @@ class BackgroundCheckpointer {
   struct Counts {
     uint64_t background = 0;  // checkpoints this thread ran without error (SQLITE_OK)
     uint64_t whole = 0;       // of those, the ones that copied every frame then in the WAL
-    uint64_t inline_ = 0;     // checkpoints a commit ran itself (the thread was behind)
+    uint64_t inline_ = 0;     // checkpoints a commit ran itself (the WAL at 4 times the threshold)
     uint64_t failed = 0;      // checkpoints (of either) that returned an error other than BUSY
     // Frames in the WAL after the writer's last commit (SQLite starts the
     // log over at the first write after a checkpoint that copied every
