@@ -123,6 +123,10 @@ uint64_t PeekType(std::string_view frame) {
   return r.ok() ? type : 0;
 }
 
+bool IsMessage(std::string_view frame, MessageType type) {
+  return PeekType(frame) == static_cast<uint64_t>(type);
+}
+
 Result<Message> Decode(std::string_view frame) {
   auto bad = [](const std::string& what) {
     return Status::InvalidArgument("malformed sync message: " + what).WithReason("E_PROTOCOL");

@@ -148,6 +148,8 @@ std::string Encode(const Message& m);
 // (for routing: a HELLO starts a session, a QUERY is answered outside one).
 // Zero when the frame does not start like a message.
 uint64_t PeekType(std::string_view frame);
+// Whether `frame` announces a message of `type` (PeekType).
+bool IsMessage(std::string_view frame, MessageType type);
 // InvalidArgument with reason E_PROTOCOL (malformed, limits, trailing bytes)
 // or E_UNKNOWN_MESSAGE.
 Result<Message> Decode(std::string_view frame);

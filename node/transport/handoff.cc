@@ -101,15 +101,12 @@ bool Handoff::has_work() {
 
 namespace {
 
-bool Is(const zmq::message_t& frame, replication::MessageType type) {
-  return replication::PeekType(frame.to_string_view()) == static_cast<uint64_t>(type);
-}
-
 // Frames a session waits on (HELLO, HEADS, ACK, DONE, ERROR); BATCHes and
 // QUERYs may each cost a transaction or a tree read.
 bool Light(const zmq::message_t& frame) {
-  return !Is(frame, replication::MessageType::kBatch) &&
-         !Is(frame, replication::MessageType::kQuery);
+  const std::string_view f = frame.to_string_view();
+  return !replication::IsMessage(f, replication::MessageType::kBatch) &&
+         !replication::IsMessage(f, replication::MessageType::kQuery);
 }
 
 }  // namespace
@@ -120,8 +117,9 @@ bool Handoff::has_urgent() {
   return std::any_of(ready_.begin(), ready_.end(), [this](const std::string& rid) {
     auto q = queued_.find(rid);
     if (q == queued_.end() || held_.contains(rid)) return false;
-    return Is(q->second.front(), replication::MessageType::kHello) ||
-           Is(q->second.front(), replication::MessageType::kHeads);
+    const std::string_view f = q->second.front().to_string_view();
+    return replication::IsMessage(f, replication::MessageType::kHello) ||
+           replication::IsMessage(f, replication::MessageType::kHeads);
   });
 }
 

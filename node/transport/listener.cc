@@ -82,8 +82,8 @@ void Listener::Service(int64_t budget_ms, const std::function<bool()>& stop) {
         const size_t bytes = w.frame.size();
         // A BATCH's connection is held from the start: a HELLO queued
         // behind it on the same connection is not a peer waiting to begin.
-        const bool batch = replication::PeekType(w.frame.to_string_view()) ==
-                           static_cast<uint64_t>(replication::MessageType::kBatch);
+        const bool batch =
+            replication::IsMessage(w.frame.to_string_view(), replication::MessageType::kBatch);
         if (batch) handoff_.Hold(w.rid, true);
         OnFrame(w.rid, w.frame, /*gone=*/false);
         auto p = peers_.find(w.rid);
@@ -161,7 +161,7 @@ void Listener::OnFrame(const std::string& rid, zmq::message_t& frame, bool gone)
     p->box = *box;
   }
   const std::string_view f = frame.to_string_view();
-  if (replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kQuery)) {
+  if (replication::IsMessage(f, replication::MessageType::kQuery)) {
     if (!gone) AnswerQuery(rid, frame);
     return;
   }
@@ -171,8 +171,7 @@ void Listener::OnFrame(const std::string& rid, zmq::message_t& frame, bool gone)
 // A frame of the peer's sync session; a HELLO (or any frame with no session
 // yet) starts a new one.
 void Listener::OnSessionFrame(const std::string& rid, Peer& p, std::string_view f, bool gone) {
-  const bool hello =
-      replication::PeekType(f) == static_cast<uint64_t>(replication::MessageType::kHello);
+  const bool hello = replication::IsMessage(f, replication::MessageType::kHello);
   // A frame that is not a HELLO from a peer whose HELLO waits: the peer
   // broke the order; it is handled (and refused) as any such frame.
   const bool was_waiting = std::erase_if(waiting_, [&](const Waiting& w) { return w.rid == rid; });
